@@ -1,0 +1,136 @@
+//! Confluent-framed Avro encoding with writers and readers built once per type.
+
+use crate::registry::{self, SchemaVersion};
+use crate::types::{AuthorizationRequest, ClearingRecord, DeadLetter, Notification};
+use apache_avro::reader::datum::GenericDatumReader;
+use apache_avro::writer::datum::GenericDatumWriter;
+use serde::{de::DeserializeOwned, Serialize};
+use std::marker::PhantomData;
+
+const MAGIC: u8 = 0;
+const HEADER_LEN: usize = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CodecError {
+    #[error("record is {0} bytes, shorter than the 5-byte Confluent header")]
+    TooShort(usize),
+    #[error("magic byte is {0:#04x}, expected 0x00 (Confluent wire format)")]
+    BadMagic(u8),
+    #[error("schema id {0} is not a known Interlink schema")]
+    UnknownSchemaId(u32),
+    #[error("schema id {found} is a {found_record}, expected a {expected}")]
+    WrongRecord { expected: &'static str, found: u32, found_record: &'static str },
+    #[error("{trailing} bytes left after the Avro datum")]
+    TrailingBytes { trailing: usize },
+    #[error("avro: {0}")]
+    Avro(String),
+}
+
+impl From<apache_avro::Error> for CodecError {
+    fn from(e: apache_avro::Error) -> Self {
+        CodecError::Avro(e.to_string())
+    }
+}
+
+/// A record type with a schema in the registry.
+pub trait Event: Serialize + DeserializeOwned {
+    /// The version this build writes.
+    const SCHEMA: &'static SchemaVersion;
+}
+
+impl Event for AuthorizationRequest {
+    const SCHEMA: &'static SchemaVersion = &registry::AUTHORIZATION_REQUEST_V1;
+}
+impl Event for ClearingRecord {
+    const SCHEMA: &'static SchemaVersion = &registry::CLEARING_RECORD_V1;
+}
+impl Event for Notification {
+    const SCHEMA: &'static SchemaVersion = &registry::NOTIFICATION_V1;
+}
+impl Event for DeadLetter {
+    const SCHEMA: &'static SchemaVersion = &registry::DEAD_LETTER_V1;
+}
+
+/// The Confluent header of a framed record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Framed<'a> {
+    pub schema_id: u32,
+    pub datum: &'a [u8],
+}
+
+impl<'a> Framed<'a> {
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, CodecError> {
+        if bytes.len() < HEADER_LEN {
+            return Err(CodecError::TooShort(bytes.len()));
+        }
+        if bytes[0] != MAGIC {
+            return Err(CodecError::BadMagic(bytes[0]));
+        }
+        let schema_id = u32::from_be_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
+        Ok(Self { schema_id, datum: &bytes[HEADER_LEN..] })
+    }
+}
+
+/// Encoder and decoder for one record type. Build once, reuse for every record:
+/// resolving a schema is far more expensive than encoding a datum.
+pub struct Codec<T: Event> {
+    writer: GenericDatumWriter<'static>,
+    reader: GenericDatumReader<'static>,
+    /// Readers for older versions of the same record, resolving into the current one.
+    older: Vec<(u32, GenericDatumReader<'static>)>,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T: Event> Codec<T> {
+    pub fn new() -> Result<Self, CodecError> {
+        let current: &'static apache_avro::Schema = &T::SCHEMA.schema;
+        let writer = GenericDatumWriter::builder(current).build()?;
+        let reader = GenericDatumReader::builder(current).build()?;
+        let older = registry::ALL
+            .iter()
+            .filter(|v| v.record == T::SCHEMA.record && v.id != T::SCHEMA.id)
+            .map(|v| {
+                let reader = GenericDatumReader::builder(&v.schema).reader_schema(current).build()?;
+                Ok((v.id, reader))
+            })
+            .collect::<Result<_, CodecError>>()?;
+        Ok(Self { writer, reader, older, _type: PhantomData })
+    }
+
+    /// Appends the framed record to `out`.
+    pub fn encode_into(&self, value: &T, out: &mut Vec<u8>) -> Result<(), CodecError> {
+        out.push(MAGIC);
+        out.extend_from_slice(&T::SCHEMA.id.to_be_bytes());
+        self.writer.write_ser(out, value)?;
+        Ok(())
+    }
+
+    pub fn encode(&self, value: &T) -> Result<Vec<u8>, CodecError> {
+        let mut out = Vec::with_capacity(256);
+        self.encode_into(value, &mut out)?;
+        Ok(out)
+    }
+
+    pub fn decode(&self, bytes: &[u8]) -> Result<T, CodecError> {
+        let framed = Framed::parse(bytes)?;
+        let mut datum = framed.datum;
+        let value = if framed.schema_id == T::SCHEMA.id {
+            self.reader.read_deser::<T>(&mut datum)?
+        } else if let Some((_, reader)) = self.older.iter().find(|(id, _)| *id == framed.schema_id) {
+            apache_avro::from_value::<T>(&reader.read_value(&mut datum)?)?
+        } else {
+            return Err(match registry::by_id(framed.schema_id) {
+                Some(v) => CodecError::WrongRecord {
+                    expected: T::SCHEMA.record,
+                    found: framed.schema_id,
+                    found_record: v.record,
+                },
+                None => CodecError::UnknownSchemaId(framed.schema_id),
+            });
+        };
+        if !datum.is_empty() {
+            return Err(CodecError::TrailingBytes { trailing: datum.len() });
+        }
+        Ok(value)
+    }
+}

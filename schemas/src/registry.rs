@@ -1,0 +1,45 @@
+//! Every schema version Interlink has written, by schema id. Ids are assigned here,
+//! once, and never reused: `<record number> * 100 + <version>`. With a Schema
+//! Registry in front, register these texts under the same ids.
+
+use apache_avro::Schema;
+use std::sync::LazyLock;
+
+/// A schema version and the id that frames its records.
+pub struct SchemaVersion {
+    pub id: u32,
+    pub record: &'static str,
+    pub text: &'static str,
+    pub schema: LazyLock<Schema>,
+}
+
+macro_rules! schema_version {
+    ($id:expr, $record:literal, $file:literal) => {
+        SchemaVersion {
+            id: $id,
+            record: $record,
+            text: include_str!(concat!("../", $file)),
+            schema: LazyLock::new(|| {
+                Schema::parse_str(include_str!(concat!("../", $file)))
+                    .expect(concat!($file, " is a valid Avro schema (checked by tests)"))
+            }),
+        }
+    };
+}
+
+pub static AUTHORIZATION_REQUEST_V1: SchemaVersion =
+    schema_version!(101, "AuthorizationRequest", "authorization_request.avsc");
+pub static CLEARING_RECORD_V1: SchemaVersion =
+    schema_version!(201, "ClearingRecord", "clearing_record.avsc");
+pub static NOTIFICATION_V1: SchemaVersion =
+    schema_version!(301, "Notification", "notification.avsc");
+pub static DEAD_LETTER_V1: SchemaVersion =
+    schema_version!(401, "DeadLetter", "dead_letter.avsc");
+
+/// All known versions, newest last within each record.
+pub static ALL: [&SchemaVersion; 4] =
+    [&AUTHORIZATION_REQUEST_V1, &CLEARING_RECORD_V1, &NOTIFICATION_V1, &DEAD_LETTER_V1];
+
+pub fn by_id(id: u32) -> Option<&'static SchemaVersion> {
+    ALL.iter().copied().find(|v| v.id == id)
+}

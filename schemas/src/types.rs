@@ -1,0 +1,168 @@
+//! Rust mirrors of the Avro records. Field names and order follow the `.avsc` files;
+//! `registry` tests check that every struct round-trips through its schema.
+
+use serde::{Deserialize, Serialize};
+
+/// An institution in one network, identified in that network's own scheme.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Agent {
+    pub network: String,
+    pub institution_id: String,
+}
+
+impl Agent {
+    pub fn new(network: impl Into<String>, institution_id: impl Into<String>) -> Self {
+        Self { network: network.into(), institution_id: institution_id.into() }
+    }
+}
+
+impl std::fmt::Display for Agent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.network, self.institution_id)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Amount {
+    /// In the currency's minor units.
+    pub minor_units: i64,
+    /// ISO 4217 alphabetic code.
+    pub currency: String,
+}
+
+impl Amount {
+    pub fn new(minor_units: i64, currency: impl Into<String>) -> Self {
+        Self { minor_units, currency: currency.into() }
+    }
+}
+
+/// A proxy identifier (mobile number, e-mail, tax id) that a network resolves to an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alias {
+    pub scheme: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Channel {
+    #[default]
+    Unknown,
+    Mobile,
+    InternetBanking,
+    Qr,
+    Branch,
+    Api,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorizationRequest {
+    pub transaction_id: String,
+    pub end_to_end_id: String,
+    /// Microseconds since the Unix epoch.
+    pub created_at: i64,
+    pub debtor_agent: Agent,
+    pub debtor_account: String,
+    pub creditor_agent: Option<Agent>,
+    pub creditor_account: Option<String>,
+    pub qr_payload: Option<String>,
+    pub creditor_alias: Option<Alias>,
+    pub amount: Amount,
+    pub channel: Channel,
+    pub purpose: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClearingRecord {
+    pub transaction_id: String,
+    pub end_to_end_id: String,
+    pub debtor_agent: Agent,
+    pub debtor_account: String,
+    pub creditor_agent: Agent,
+    pub creditor_account: Option<String>,
+    pub debit_amount: Amount,
+    pub credit_amount: Amount,
+    /// Decimal string, spread included.
+    pub fx_rate: String,
+    pub quote_id: String,
+    pub corridor: String,
+    pub routing_version: i64,
+    pub request_created_at: i64,
+    pub cleared_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Party {
+    Debtor,
+    Creditor,
+}
+
+/// ISO 20022 ExternalPaymentTransactionStatus1Code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TransactionStatus {
+    /// Accepted technical validation.
+    ACTC,
+    /// Accepted, settlement in process.
+    ACSP,
+    /// Accepted, settlement completed.
+    ACCC,
+    /// Accepted without posting.
+    ACWP,
+    /// Rejected.
+    RJCT,
+    /// Blocked.
+    BLCK,
+    /// Pending.
+    PDNG,
+}
+
+impl TransactionStatus {
+    /// Whether this status ends the payment (no further status will follow).
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::ACCC | Self::RJCT | Self::BLCK)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    pub notification_id: String,
+    pub transaction_id: String,
+    pub end_to_end_id: String,
+    pub party: Party,
+    pub agent: Agent,
+    pub status: TransactionStatus,
+    pub reason_code: Option<String>,
+    pub reason_text: Option<String>,
+    pub amount: Amount,
+    pub routing_version: i64,
+    pub request_created_at: i64,
+    pub emitted_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorKind {
+    #[default]
+    Unknown,
+    /// The bytes are not a record of the expected schema.
+    Decode,
+    /// A well-formed record that breaks a business rule.
+    Validation,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadLetter {
+    pub source_topic: String,
+    pub source_partition: i32,
+    pub source_offset: i64,
+    #[serde(with = "apache_avro::serde::bytes_opt")]
+    pub original_key: Option<Vec<u8>>,
+    #[serde(with = "apache_avro::serde::bytes_opt")]
+    pub original_value: Option<Vec<u8>>,
+    pub error_kind: ErrorKind,
+    pub error_message: String,
+    pub reason_code: Option<String>,
+    pub transaction_id: Option<String>,
+    pub dead_lettered_at: i64,
+}
