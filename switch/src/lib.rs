@@ -1,1 +1,130 @@
-pub fn _p(){}
+//! Interlink's stateless switch worker.
+//!
+//! A worker reads the routing table from Kafka, consumes authorization requests,
+//! decides each with [`pipeline::Processor`] against an immutable table snapshot,
+//! and commits clearing records, notifications and dead letters together with the
+//! consumed offsets. It holds no state that Kafka cannot rebuild, so workers scale
+//! by joining the consumer group.
+//!
+//! Layers: [`routing`], [`validate`] and [`pipeline`] are pure; [`kafka`] is the
+//! only module that talks to brokers.
+
+pub mod config;
+mod health;
+mod http;
+pub mod kafka;
+pub mod pipeline;
+pub mod routing;
+pub mod telemetry;
+pub mod validate;
+
+pub use config::{ConsistencyMode, SwitchConfig};
+pub use health::Health;
+
+use routing::RoutingTable;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SwitchError {
+    #[error(transparent)]
+    Kafka(#[from] kafka::KafkaEdgeError),
+    #[error("http listener: {0}")]
+    Http(#[from] std::io::Error),
+    #[error("{0} thread panicked")]
+    Panicked(&'static str),
+}
+
+/// A started switch worker.
+pub struct RunningSwitch {
+    http_addr: SocketAddr,
+    health: Arc<Health>,
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<Result<(), SwitchError>>,
+}
+
+impl RunningSwitch {
+    /// Where /metrics, /healthz and /readyz are served.
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http_addr
+    }
+
+    pub fn health(&self) -> &Health {
+        &self.health
+    }
+
+    /// Asks the worker to drain and stop, and waits until it has.
+    pub async fn stop(self) -> Result<(), SwitchError> {
+        self.shutdown.cancel();
+        self.wait().await
+    }
+
+    /// Waits until the worker stops (on its own error, or after `stop`).
+    pub async fn wait(self) -> Result<(), SwitchError> {
+        self.task.await.map_err(|_| SwitchError::Panicked("switch"))?
+    }
+}
+
+/// Starts a worker: HTTP endpoints, the routes follower and the consumer loop.
+pub async fn start(config: SwitchConfig) -> Result<RunningSwitch, SwitchError> {
+    let shutdown = CancellationToken::new();
+    let health = Arc::new(Health::default());
+    let (http_addr, http_task) =
+        http::serve(config.http.listen, telemetry::prometheus(), health.clone(), shutdown.clone()).await?;
+    tracing::info!(%http_addr, "serving /metrics, /healthz, /readyz");
+
+    let (tables_tx, tables_rx) = watch::channel(Arc::new(RoutingTable::empty()));
+    let mut versions = tables_rx.clone();
+    let version_health = health.clone();
+    tokio::spawn(async move {
+        while versions.changed().await.is_ok() {
+            version_health.set_routing_version(versions.borrow_and_update().version());
+        }
+    });
+
+    let config = Arc::new(config);
+    let routes = {
+        let (config, token) = (config.clone(), shutdown.clone());
+        tokio::task::spawn_blocking(move || {
+            let r = kafka::follow_routes(&config.kafka, &config.topics.routes, tables_tx, token.clone());
+            if r.is_err() {
+                token.cancel(); // without routes the worker cannot run
+            }
+            r
+        })
+    };
+    let worker = {
+        let (config, token, health) = (config.clone(), shutdown.clone(), health.clone());
+        tokio::task::spawn_blocking(move || {
+            let r = kafka::run_worker(&config, tables_rx, token.clone(), health);
+            token.cancel(); // a worker that stops takes the process down with it
+            r
+        })
+    };
+    let task = tokio::spawn(async move {
+        let worker_result = worker.await.map_err(|_| SwitchError::Panicked("worker"))?;
+        let routes_result = routes.await.map_err(|_| SwitchError::Panicked("routes"))?;
+        let _ = http_task.await;
+        worker_result?;
+        routes_result?;
+        Ok(())
+    });
+    Ok(RunningSwitch { http_addr, health, shutdown, task })
+}
+
+/// Runs a worker until `shutdown` completes, then drains it (commits the open batch
+/// and leaves the consumer group).
+pub async fn run(config: SwitchConfig, shutdown: impl Future<Output = ()>) -> Result<(), SwitchError> {
+    let running = start(config).await?;
+    let token = running.shutdown.clone();
+    tokio::select! {
+        _ = shutdown => {
+            tracing::info!("shutdown requested; draining");
+            running.stop().await
+        }
+        _ = token.cancelled() => running.wait().await,
+    }
+}

@@ -1,0 +1,268 @@
+//! Worker configuration: a TOML file, then `INTERLINK_`-prefixed environment
+//! variables (`__` separates sections: `INTERLINK_KAFKA__BROKERS=...`).
+//! Unknown keys are rejected so a typo never silently falls back to a default.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(String);
+
+/// How outputs and consumed offsets are committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConsistencyMode {
+    /// Outputs and offsets commit in one Kafka transaction: each request yields its
+    /// outputs exactly once for `read_committed` readers.
+    #[default]
+    ExactlyOnce,
+    /// Offsets commit after every output of the batch is acknowledged: nothing is
+    /// lost, a crash may repeat outputs (de-duplicate on their deterministic ids).
+    AtLeastOnce,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SwitchConfig {
+    /// Stable identity of this worker instance; its transactional id derives from it,
+    /// so a restarted worker fences its previous incarnation. Defaults to the host name.
+    pub worker_id: String,
+    pub kafka: KafkaConfig,
+    pub topics: TopicsConfig,
+    pub pipeline: PipelineConfig,
+    pub http: HttpConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KafkaConfig {
+    /// Comma-separated bootstrap servers.
+    pub brokers: String,
+    pub group_id: String,
+    /// Prefix of the worker's transactional id (`<prefix>-<worker_id>`).
+    pub transactional_id_prefix: String,
+    pub session_timeout_ms: u32,
+    pub transaction_timeout_ms: u32,
+    /// Extra librdkafka properties for every client, for example security settings.
+    pub properties: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TopicsConfig {
+    pub requests: String,
+    pub clearing: String,
+    pub notifications: String,
+    pub dead_letters: String,
+    pub routes: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PipelineConfig {
+    pub consistency: ConsistencyMode,
+    /// A transaction commits after this many input records...
+    pub batch_max_records: usize,
+    /// ...or after this long, whichever comes first.
+    pub batch_max_interval_ms: u64,
+    /// Producer linger: the main throughput-versus-latency knob.
+    pub linger_ms: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Serves /metrics, /healthz and /readyz. Port 0 picks a free port.
+    pub listen: SocketAddr,
+}
+
+impl Default for SwitchConfig {
+    fn default() -> Self {
+        Self {
+            worker_id: default_worker_id(),
+            kafka: KafkaConfig::default(),
+            topics: TopicsConfig::default(),
+            pipeline: PipelineConfig::default(),
+            http: HttpConfig::default(),
+        }
+    }
+}
+
+fn default_worker_id() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_string()))
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "worker-0".to_string())
+}
+
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        Self {
+            brokers: "127.0.0.1:9092".into(),
+            group_id: "interlink-switch".into(),
+            transactional_id_prefix: "interlink-switch".into(),
+            session_timeout_ms: 10_000,
+            transaction_timeout_ms: 30_000,
+            properties: BTreeMap::new(),
+        }
+    }
+}
+
+impl Default for TopicsConfig {
+    fn default() -> Self {
+        Self {
+            requests: "interlink.auth.requests".into(),
+            clearing: "interlink.clearing".into(),
+            notifications: "interlink.notifications".into(),
+            dead_letters: "interlink.dlq".into(),
+            routes: "interlink.routes".into(),
+        }
+    }
+}
+
+impl TopicsConfig {
+    /// Every topic with the same names under `prefix` (tests use random prefixes).
+    pub fn with_prefix(prefix: &str) -> Self {
+        let d = Self::default();
+        let p = |t: String| format!("{prefix}{t}");
+        Self {
+            requests: p(d.requests),
+            clearing: p(d.clearing),
+            notifications: p(d.notifications),
+            dead_letters: p(d.dead_letters),
+            routes: p(d.routes),
+        }
+    }
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            consistency: ConsistencyMode::ExactlyOnce,
+            batch_max_records: 2_000,
+            batch_max_interval_ms: 100,
+            linger_ms: 5,
+        }
+    }
+}
+
+impl PipelineConfig {
+    pub fn batch_max_interval(&self) -> Duration {
+        Duration::from_millis(self.batch_max_interval_ms)
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self { listen: SocketAddr::from(([127, 0, 0, 1], 9464)) }
+    }
+}
+
+impl SwitchConfig {
+    /// Reads `path` (when given) and applies `INTERLINK_*` environment overrides.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::figment(path, figment::providers::Env::prefixed("INTERLINK_").split("__"))
+    }
+
+    fn figment(path: Option<&Path>, env: figment::providers::Env) -> Result<Self, ConfigError> {
+        use figment::providers::{Format, Serialized, Toml};
+        let mut fig = figment::Figment::from(Serialized::defaults(SwitchConfig::default()));
+        if let Some(path) = path {
+            if !path.exists() {
+                return Err(ConfigError(format!("{} does not exist", path.display())));
+            }
+            fig = fig.merge(Toml::file(path));
+        }
+        let config: SwitchConfig = fig.merge(env).extract().map_err(|e| ConfigError(e.to_string()))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let p = &self.pipeline;
+        if p.batch_max_records == 0 {
+            return Err(ConfigError("pipeline.batch_max_records must be at least 1".into()));
+        }
+        if p.batch_max_interval_ms == 0 {
+            return Err(ConfigError("pipeline.batch_max_interval_ms must be at least 1".into()));
+        }
+        if self.worker_id.is_empty() {
+            return Err(ConfigError("worker_id must not be empty".into()));
+        }
+        if self.kafka.brokers.is_empty() {
+            return Err(ConfigError("kafka.brokers must not be empty".into()));
+        }
+        Ok(())
+    }
+
+    pub fn transactional_id(&self) -> String {
+        format!("{}-{}", self.kafka.transactional_id_prefix, self.worker_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn file(text: &str) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+        f
+    }
+
+    fn no_env() -> figment::providers::Env {
+        figment::providers::Env::prefixed("INTERLINK_TEST_UNUSED_PREFIX_")
+    }
+
+    #[test]
+    fn file_values_override_defaults() {
+        let f = file(
+            "worker_id = \"w1\"\n[kafka]\nbrokers = \"k:1\"\n[pipeline]\nconsistency = \"at-least-once\"\nbatch_max_records = 10\n",
+        );
+        let c = SwitchConfig::figment(Some(f.path()), no_env()).unwrap();
+        assert_eq!(c.worker_id, "w1");
+        assert_eq!(c.kafka.brokers, "k:1");
+        assert_eq!(c.pipeline.consistency, ConsistencyMode::AtLeastOnce);
+        assert_eq!(c.pipeline.batch_max_records, 10);
+        assert_eq!(c.topics.requests, "interlink.auth.requests");
+        assert_eq!(c.transactional_id(), "interlink-switch-w1");
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_with_their_name() {
+        let f = file("[pipeline]\nbatch_size = 10\n");
+        let err = SwitchConfig::figment(Some(f.path()), no_env()).unwrap_err().to_string();
+        assert!(err.contains("batch_size"), "{err}");
+    }
+
+    #[test]
+    fn environment_overrides_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("switch.toml", "[kafka]\nbrokers = \"file:1\"\n")?;
+            jail.set_env("INTERLINK_KAFKA__BROKERS", "env:2");
+            jail.set_env("INTERLINK_PIPELINE__BATCH_MAX_RECORDS", "7");
+            let c = SwitchConfig::load(Some(Path::new("switch.toml"))).unwrap();
+            assert_eq!(c.kafka.brokers, "env:2");
+            assert_eq!(c.pipeline.batch_max_records, 7);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn zero_batch_is_rejected() {
+        let f = file("[pipeline]\nbatch_max_records = 0\n");
+        assert!(SwitchConfig::figment(Some(f.path()), no_env()).is_err());
+    }
+
+    #[test]
+    fn missing_file_is_an_error() {
+        assert!(SwitchConfig::figment(Some(Path::new("/nonexistent/x.toml")), no_env()).is_err());
+    }
+}

@@ -1,0 +1,39 @@
+//! The Kafka edge of the switch: everything that talks to brokers lives here.
+
+pub mod admin;
+mod routes;
+pub mod routes_writer;
+mod sink;
+mod worker;
+
+pub use routes::{follow_routes, read_routes_log};
+pub use worker::run_worker;
+
+use crate::config::KafkaConfig;
+use rdkafka::ClientConfig;
+use std::time::Duration;
+
+/// Timeout of blocking broker calls (metadata, transaction commits, ...).
+pub(crate) const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum KafkaEdgeError {
+    #[error("kafka: {0}")]
+    Kafka(#[from] rdkafka::error::KafkaError),
+    #[error("topic {0} does not exist; create it with `interlinkctl topics create`")]
+    MissingTopic(String),
+    #[error("producer fenced: another live worker uses transactional id {0}")]
+    Fenced(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Settings every client shares: brokers plus the operator's extra properties.
+pub fn base_client_config(kafka: &KafkaConfig) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", &kafka.brokers);
+    for (k, v) in &kafka.properties {
+        c.set(k, v);
+    }
+    c
+}

@@ -1,0 +1,121 @@
+//! Reads the routes log: to its end before the worker starts, then follows it and
+//! publishes each new table as one `Arc` swap.
+
+use super::{base_client_config, KafkaEdgeError};
+use crate::config::KafkaConfig;
+use crate::routing::{RoutingLog, RoutingTable};
+use crate::telemetry;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::Message;
+use rdkafka::{Offset, TopicPartitionList};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+const POLL: Duration = Duration::from_millis(100);
+
+fn routes_consumer(kafka: &KafkaConfig, topic: &str) -> Result<BaseConsumer, KafkaEdgeError> {
+    let consumer: BaseConsumer = base_client_config(kafka)
+        .set("group.id", "interlink-routes-reader") // required by librdkafka; never committed
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("isolation.level", "read_committed")
+        .set("enable.partition.eof", "true")
+        .set("auto.offset.reset", "earliest")
+        .create()?;
+    let metadata = consumer.fetch_metadata(Some(topic), super::CALL_TIMEOUT)?;
+    let exists = metadata.topics().iter().any(|t| t.name() == topic && t.error().is_none() && !t.partitions().is_empty());
+    if !exists {
+        return Err(KafkaEdgeError::MissingTopic(topic.to_string()));
+    }
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(topic, 0, Offset::Beginning)?;
+    consumer.assign(&tpl)?;
+    Ok(consumer)
+}
+
+/// Applies one record to the log; returns whether a change set closed.
+fn apply(log: &mut RoutingLog, key: Option<&[u8]>, value: Option<&[u8]>, compile: bool) -> Option<Arc<RoutingTable>> {
+    let result = log.read(key.unwrap_or_default(), value).and_then(|marker| match marker {
+        Some(m) => log.close(m, compile),
+        None => Ok(None),
+    });
+    match result {
+        Ok(table) => table,
+        Err(e) => {
+            telemetry::routing_error("record");
+            tracing::error!(error = %e, "routes log: record refused; the table in use is unchanged");
+            None
+        }
+    }
+}
+
+/// Reads the routes log to its end.
+pub fn read_routes_log(kafka: &KafkaConfig, topic: &str, timeout: Duration) -> Result<RoutingLog, KafkaEdgeError> {
+    let consumer = routes_consumer(kafka, topic)?;
+    let (log, _) = catch_up(&consumer, timeout)?;
+    Ok(log)
+}
+
+fn catch_up(consumer: &BaseConsumer, timeout: Duration) -> Result<(RoutingLog, usize), KafkaEdgeError> {
+    let mut log = RoutingLog::new();
+    let deadline = Instant::now() + timeout;
+    let mut records = 0usize;
+    loop {
+        match consumer.poll(POLL) {
+            Some(Ok(m)) => {
+                records += 1;
+                apply(&mut log, m.key(), m.payload(), false);
+            }
+            Some(Err(KafkaError::PartitionEOF(_))) => break,
+            Some(Err(e)) => return Err(e.into()),
+            None if Instant::now() > deadline => {
+                return Err(KafkaEdgeError::Other(format!("routes log not read to its end within {timeout:?}")))
+            }
+            None => {}
+        }
+    }
+    if log.version() > 0 {
+        if let Err(e) = log.compile() {
+            telemetry::routing_error("compile");
+            tracing::error!(error = %e, "routes log: the latest table does not compile");
+        }
+    }
+    Ok((log, records))
+}
+
+/// Reads the log to its end, publishes the table, then follows the log until
+/// `shutdown`, publishing every new version.
+pub fn follow_routes(
+    kafka: &KafkaConfig,
+    topic: &str,
+    tables: watch::Sender<Arc<RoutingTable>>,
+    shutdown: CancellationToken,
+) -> Result<(), KafkaEdgeError> {
+    let consumer = routes_consumer(kafka, topic)?;
+    let started = Instant::now();
+    let (mut log, records) = catch_up(&consumer, Duration::from_secs(600))?;
+    let table = log.table();
+    tracing::info!(version = table.version(), rules = table.rule_count(), records, took = ?started.elapsed(), "routing table loaded");
+    telemetry::routing_table(table.version(), table.rule_count());
+    tables.send_replace(table);
+    while !shutdown.is_cancelled() {
+        match consumer.poll(POLL) {
+            Some(Ok(m)) => {
+                if let Some(table) = apply(&mut log, m.key(), m.payload(), true) {
+                    tracing::info!(version = table.version(), rules = table.rule_count(), "routing table switched");
+                    telemetry::routing_table(table.version(), table.rule_count());
+                    tables.send_replace(table);
+                }
+            }
+            Some(Err(KafkaError::PartitionEOF(_))) | None => {}
+            Some(Err(e)) => {
+                telemetry::routing_error("consume");
+                tracing::warn!(error = %e, "routes log: consume error");
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,287 @@
+//! Where a batch's outputs go and how a batch commits, per consistency mode.
+//!
+//! Exactly-once: outputs and consumed offsets commit in one Kafka transaction
+//! (KIP-447). At-least-once: outputs are flushed and acknowledged, then the
+//! consumed offsets commit. Either way a failed batch rewinds the consumer to the
+//! batch's first offsets, so nothing is lost.
+
+use super::{base_client_config, KafkaEdgeError, CALL_TIMEOUT};
+use crate::config::{ConsistencyMode, SwitchConfig, TopicsConfig};
+use crate::pipeline::{OutputRecord, OutputTopic};
+use crate::telemetry;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Counts failed deliveries, which at-least-once checks before committing offsets.
+#[derive(Default, Clone)]
+pub struct DeliveryTracker {
+    failed: Arc<AtomicU64>,
+}
+
+impl ClientContext for DeliveryTracker {}
+
+impl ProducerContext for DeliveryTracker {
+    type DeliveryOpaque = ();
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        if let Err((e, _)) = result {
+            self.failed.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(error = %e, "delivery failed");
+        }
+    }
+}
+
+type OutputProducer = ThreadedProducer<DeliveryTracker>;
+
+/// Offsets of the open batch, per input partition.
+#[derive(Default)]
+struct OpenBatch {
+    /// partition -> (first offset read, next offset to read)
+    offsets: HashMap<i32, (i64, i64)>,
+    records: usize,
+    outputs: usize,
+    started: Option<Instant>,
+}
+
+/// How a commit attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Committed {
+    Nothing,
+    Batch { records: usize },
+    /// The batch was abandoned and the consumer rewound to re-read it.
+    RolledBack,
+}
+
+pub struct BatchSink {
+    mode: ConsistencyMode,
+    producer: OutputProducer,
+    tracker: DeliveryTracker,
+    producer_config: rdkafka::ClientConfig,
+    transactional_id: String,
+    input_topic: String,
+    topics: TopicsConfig,
+    in_transaction: bool,
+    batch: OpenBatch,
+}
+
+impl BatchSink {
+    pub fn new(config: &SwitchConfig) -> Result<Self, KafkaEdgeError> {
+        let mut pc = base_client_config(&config.kafka);
+        pc.set("linger.ms", config.pipeline.linger_ms.to_string())
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("compression.type", "none")
+            .set("queue.buffering.max.messages", "1000000")
+            .set("batch.num.messages", "10000");
+        let transactional_id = config.transactional_id();
+        if config.pipeline.consistency == ConsistencyMode::ExactlyOnce {
+            let txn_timeout = config.kafka.transaction_timeout_ms;
+            pc.set("transactional.id", &transactional_id)
+                .set("transaction.timeout.ms", txn_timeout.to_string())
+                // A message must fail before its transaction times out.
+                .set("message.timeout.ms", (txn_timeout.saturating_sub(5_000).max(1_000)).to_string());
+        }
+        let tracker = DeliveryTracker::default();
+        let producer = Self::create_producer(&pc, &tracker, config.pipeline.consistency)?;
+        Ok(Self {
+            mode: config.pipeline.consistency,
+            producer,
+            tracker,
+            producer_config: pc,
+            transactional_id,
+            input_topic: config.topics.requests.clone(),
+            topics: config.topics.clone(),
+            in_transaction: false,
+            batch: OpenBatch::default(),
+        })
+    }
+
+    fn create_producer(
+        pc: &rdkafka::ClientConfig,
+        tracker: &DeliveryTracker,
+        mode: ConsistencyMode,
+    ) -> Result<OutputProducer, KafkaEdgeError> {
+        let producer: OutputProducer = pc.create_with_context(tracker.clone())?;
+        if mode == ConsistencyMode::ExactlyOnce {
+            // Fences any earlier incarnation with the same transactional id and
+            // aborts the transaction it left open.
+            producer.init_transactions(CALL_TIMEOUT).map_err(|e| match e.rdkafka_error_code() {
+                Some(RDKafkaErrorCode::Fenced | RDKafkaErrorCode::ProducerFenced) => {
+                    KafkaEdgeError::Fenced(pc.get("transactional.id").unwrap_or_default().to_string())
+                }
+                _ => KafkaEdgeError::Kafka(e),
+            })?;
+        }
+        Ok(producer)
+    }
+
+    pub fn records(&self) -> usize {
+        self.batch.records
+    }
+
+    pub fn batch_age(&self) -> Option<Duration> {
+        self.batch.started.map(|s| s.elapsed())
+    }
+
+    /// Adds one consumed record and its outputs to the open batch.
+    pub fn add<C: ConsumerContext>(
+        &mut self,
+        consumer: &BaseConsumer<C>,
+        partition: i32,
+        offset: i64,
+        outputs: &[OutputRecord],
+    ) -> Result<(), KafkaEdgeError> {
+        // Offsets first, so that any failure below rewinds to include this record.
+        let entry = self.batch.offsets.entry(partition).or_insert((offset, offset + 1));
+        entry.1 = offset + 1;
+        self.batch.records += 1;
+        self.batch.started.get_or_insert_with(Instant::now);
+        if self.mode == ConsistencyMode::ExactlyOnce && !self.in_transaction {
+            if let Err(e) = self.producer.begin_transaction() {
+                self.recover(consumer, e, "begin")?;
+                return Ok(()); // rewound: the record will be read again
+            }
+            self.in_transaction = true;
+        }
+        for out in outputs {
+            let topic = match out.topic {
+                OutputTopic::Clearing => &self.topics.clearing,
+                OutputTopic::Notifications => &self.topics.notifications,
+                OutputTopic::DeadLetters => &self.topics.dead_letters,
+            };
+            let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(topic).payload(&out.payload[..]);
+            if let Some(k) = &out.key {
+                record = record.key(&k[..]);
+            }
+            loop {
+                match self.producer.send(record) {
+                    Ok(()) => break,
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
+                        record = r;
+                        self.producer.poll(Duration::from_millis(5));
+                    }
+                    Err((e, _)) => {
+                        self.recover(consumer, e, "produce")?;
+                        return Ok(());
+                    }
+                }
+            }
+            self.batch.outputs += 1;
+        }
+        Ok(())
+    }
+
+    /// Commits the open batch: outputs and offsets together (exactly-once), or
+    /// outputs acknowledged then offsets (at-least-once).
+    pub fn commit<C: ConsumerContext>(&mut self, consumer: &BaseConsumer<C>) -> Result<Committed, KafkaEdgeError> {
+        if self.batch.records == 0 {
+            return Ok(Committed::Nothing);
+        }
+        let started = Instant::now();
+        let mut offsets = TopicPartitionList::new();
+        for (&p, &(_, next)) in &self.batch.offsets {
+            offsets.add_partition_offset(&self.input_topic, p, Offset::Offset(next))?;
+        }
+        let result = match self.mode {
+            ConsistencyMode::ExactlyOnce => {
+                let group = consumer
+                    .group_metadata()
+                    .ok_or_else(|| KafkaEdgeError::Other("consumer has no group metadata".into()))?;
+                self.producer
+                    .send_offsets_to_transaction(&offsets, &group, CALL_TIMEOUT)
+                    .and_then(|()| self.producer.commit_transaction(CALL_TIMEOUT))
+            }
+            ConsistencyMode::AtLeastOnce => self.producer.flush(CALL_TIMEOUT).and_then(|()| {
+                match self.tracker.failed.swap(0, Ordering::Relaxed) {
+                    0 => consumer.commit(&offsets, CommitMode::Sync),
+                    n => Err(KafkaError::MessageProduction(RDKafkaErrorCode::Fail)).inspect_err(|_| {
+                        tracing::warn!(failed = n, "outputs not acknowledged; re-reading the batch")
+                    }),
+                }
+            }),
+        };
+        match result {
+            Ok(()) => {
+                let records = self.batch.records;
+                telemetry::committed(records, started.elapsed());
+                telemetry::produced("all", self.batch.outputs as u64);
+                self.in_transaction = false;
+                self.batch = OpenBatch::default();
+                Ok(Committed::Batch { records })
+            }
+            Err(e) => self.recover(consumer, e, "commit"),
+        }
+    }
+
+    /// Gives the open batch up without rewinding: its partitions are being taken
+    /// away, and their next owner starts from the last committed offsets.
+    pub fn abandon(&mut self) {
+        if self.in_transaction {
+            if let Err(e) = self.producer.abort_transaction(CALL_TIMEOUT) {
+                tracing::warn!(error = %e, "abort failed; rebuilding the producer");
+                self.rebuild_quietly();
+            }
+            telemetry::aborted("revoked");
+        }
+        self.in_transaction = false;
+        self.batch = OpenBatch::default();
+    }
+
+    /// Handles a failed batch: abort (or rebuild the producer when the error leaves
+    /// it unusable or the outcome unknown), then rewind the consumer to the batch's
+    /// first offsets. Only a fenced producer is returned as an error.
+    fn recover<C: ConsumerContext>(
+        &mut self,
+        consumer: &BaseConsumer<C>,
+        error: KafkaError,
+        stage: &'static str,
+    ) -> Result<Committed, KafkaEdgeError> {
+        tracing::warn!(%error, stage, "batch failed; rolling back and re-reading it");
+        telemetry::aborted(stage);
+        if let Some(RDKafkaErrorCode::Fenced | RDKafkaErrorCode::ProducerFenced) = error.rdkafka_error_code() {
+            return Err(KafkaEdgeError::Fenced(self.transactional_id.clone()));
+        }
+        if self.mode == ConsistencyMode::ExactlyOnce {
+            let abortable = matches!(&error, KafkaError::Transaction(e) if e.txn_requires_abort() && !e.is_fatal());
+            let aborted = abortable && self.producer.abort_transaction(CALL_TIMEOUT).is_ok();
+            if !aborted {
+                // Fatal, retriable or unknown outcome: a fresh producer with the same
+                // transactional id bumps the epoch and fences whatever is in flight
+                // (librdkafka lacks KIP-890, so a late commit must not reach a new
+                // transaction).
+                drop(std::mem::replace(&mut self.producer, Self::create_producer(&self.producer_config, &self.tracker, self.mode)?));
+            }
+        } else {
+            self.tracker.failed.store(0, Ordering::Relaxed);
+        }
+        self.in_transaction = false;
+        let mut rewind = TopicPartitionList::new();
+        for (&p, &(first, _)) in &self.batch.offsets {
+            rewind.add_partition_offset(&self.input_topic, p, Offset::Offset(first))?;
+        }
+        self.batch = OpenBatch::default();
+        if rewind.count() > 0 {
+            if let Err(e) = consumer.seek_partitions(rewind, CALL_TIMEOUT) {
+                tracing::warn!(error = %e, "rewind failed; partitions may have been revoked");
+            }
+        }
+        Ok(Committed::RolledBack)
+    }
+
+    fn rebuild_quietly(&mut self) {
+        match Self::create_producer(&self.producer_config, &self.tracker, self.mode) {
+            Ok(p) => self.producer = p,
+            Err(e) => tracing::error!(error = %e, "could not rebuild the producer"),
+        }
+    }
+
+    /// Flushes outstanding at-least-once deliveries on shutdown.
+    pub fn close(&mut self) {
+        let _ = self.producer.flush(CALL_TIMEOUT);
+    }
+}

@@ -1,0 +1,21 @@
+//! Routing: which institution in which network reaches which institution in another,
+//! through which corridor, under which cap and FX rate.
+//!
+//! Pure code, no Kafka. Rules are [`RouteRecord`]s keyed by [`RouteKey`]; a
+//! [`RoutingLog`] replays them in log order and compiles an immutable, versioned
+//! [`RoutingTable`] at every change-set [`Marker`]. Workers share the table as an
+//! `Arc` snapshot and swap it whole, so no request is routed with half a change.
+
+mod change;
+mod file;
+mod log;
+mod model;
+mod money;
+mod table;
+
+pub use change::{diff, Change};
+pub use file::{parse_routes_file, RoutesFile, RoutesFileError};
+pub use log::{RoutingLog, RoutingLogError};
+pub use model::{Corridor, Marker, Participant, ParticipantStatus, RouteKey, RouteRecord, MARKER_KEY};
+pub use money::{convert, currency_exponent, format_minor, parse_major, MoneyError};
+pub use table::{check_record, CompileError, CompiledCorridor, Rejection, Route, RoutingTable};

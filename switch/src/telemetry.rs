@@ -1,0 +1,97 @@
+//! Every metric the switch exports, named in one place.
+
+use crate::pipeline::Outcome;
+use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Unit};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+pub const EVENTS_IN: &str = "interlink_events_in_total";
+pub const OUTCOMES: &str = "interlink_outcomes_total";
+pub const RECORDS_OUT: &str = "interlink_records_out_total";
+pub const DEAD_LETTERS: &str = "interlink_dead_letters_total";
+pub const TXN_COMMIT_SECONDS: &str = "interlink_txn_commit_seconds";
+pub const TXN_ABORTS: &str = "interlink_txn_aborts_total";
+pub const BATCH_RECORDS: &str = "interlink_batch_records";
+pub const ROUTING_VERSION: &str = "interlink_routing_table_version";
+pub const ROUTING_RULES: &str = "interlink_routing_table_rules";
+pub const ROUTING_ERRORS: &str = "interlink_routing_log_errors_total";
+pub const CONSUME_ERRORS: &str = "interlink_consume_errors_total";
+
+/// Installs the Prometheus recorder once per process and returns its handle.
+pub fn prometheus() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
+            let handle = PrometheusBuilder::new()
+                .set_buckets_for_metric(metrics_exporter_prometheus::Matcher::Full(TXN_COMMIT_SECONDS.into()), &buckets)
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        metrics_exporter_prometheus::Matcher::Full(BATCH_RECORDS.into()),
+                        &[1.0, 10.0, 100.0, 500.0, 1000.0, 2000.0, 5000.0],
+                    )
+                })
+                .expect("bucket lists are non-empty")
+                .install_recorder()
+                .expect("no other metrics recorder is installed in this process");
+            describe();
+            handle
+        })
+        .clone()
+}
+
+fn describe() {
+    describe_counter!(EVENTS_IN, "Authorization records consumed.");
+    describe_counter!(OUTCOMES, "Requests by outcome (accepted, rejected, dead_lettered) and reason.");
+    describe_counter!(RECORDS_OUT, "Records produced, by topic kind.");
+    describe_counter!(DEAD_LETTERS, "Dead letters by error kind.");
+    describe_histogram!(TXN_COMMIT_SECONDS, Unit::Seconds, "Time to commit one batch (transaction or offsets).");
+    describe_counter!(TXN_ABORTS, "Batches aborted and re-read, by cause.");
+    describe_histogram!(BATCH_RECORDS, Unit::Count, "Input records per committed batch.");
+    describe_gauge!(ROUTING_VERSION, "Version of the routing table in use.");
+    describe_gauge!(ROUTING_RULES, "Rules in the routing table in use.");
+    describe_counter!(ROUTING_ERRORS, "Routes-log records or change sets refused.");
+    describe_counter!(CONSUME_ERRORS, "Errors returned by the consumer.");
+}
+
+pub fn consumed(n: u64) {
+    counter!(EVENTS_IN).increment(n);
+}
+
+pub fn outcome(outcome: &Outcome) {
+    match outcome {
+        Outcome::Rejected { reason_code } => counter!(OUTCOMES, "outcome" => "rejected", "reason" => *reason_code).increment(1),
+        Outcome::DeadLettered { kind } => {
+            counter!(OUTCOMES, "outcome" => "dead_lettered", "reason" => format!("{kind:?}").to_lowercase()).increment(1);
+            counter!(DEAD_LETTERS, "kind" => format!("{kind:?}").to_lowercase()).increment(1);
+        }
+        Outcome::Accepted => counter!(OUTCOMES, "outcome" => "accepted", "reason" => "").increment(1),
+    }
+}
+
+pub fn produced(topic: &'static str, n: u64) {
+    counter!(RECORDS_OUT, "topic" => topic).increment(n);
+}
+
+pub fn committed(records: usize, took: Duration) {
+    histogram!(TXN_COMMIT_SECONDS).record(took.as_secs_f64());
+    histogram!(BATCH_RECORDS).record(records as f64);
+}
+
+pub fn aborted(cause: &'static str) {
+    counter!(TXN_ABORTS, "cause" => cause).increment(1);
+}
+
+pub fn routing_table(version: i64, rules: usize) {
+    gauge!(ROUTING_VERSION).set(version as f64);
+    gauge!(ROUTING_RULES).set(rules as f64);
+}
+
+pub fn routing_error(kind: &'static str) {
+    counter!(ROUTING_ERRORS, "kind" => kind).increment(1);
+}
+
+pub fn consume_error() {
+    counter!(CONSUME_ERRORS).increment(1);
+}
