@@ -1,1 +1,98 @@
-fn main(){}
+//! `interlink-loadtest`: drive a running switch with generated requests and verify
+//! that each one gets exactly its expected outcome.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use interlink_loadtest::{run, Mix, Progress, RunOptions};
+use interlink_switch::config::TopicsConfig;
+use interlink_switch::routing::parse_routes_file;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(version, about = "Load generator and exactly-once verifier for Interlink")]
+struct Cli {
+    #[arg(long, global = true, env = "INTERLINK_BROKERS", default_value = "127.0.0.1:9092")]
+    brokers: String,
+    #[arg(long, global = true, env = "INTERLINK_TOPIC_PREFIX", default_value = "")]
+    topic_prefix: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Send requests, wait for every outcome, print a summary. Exits 1 unless every
+    /// request got exactly its expected outcome.
+    Run {
+        /// Number of requests.
+        #[arg(long, default_value_t = 5_000)]
+        count: u64,
+        /// Requests per second (default: as fast as possible).
+        #[arg(long)]
+        rate: Option<u64>,
+        /// Routing-table file the switch runs with; requests are drawn from it.
+        #[arg(long, default_value = "routes/sample.toml")]
+        routes: PathBuf,
+        /// Shares of no-route, above-cap, invalid and poison requests, per thousand.
+        #[arg(long, default_value_t = 40)]
+        no_route: u32,
+        #[arg(long, default_value_t = 20)]
+        above_cap: u32,
+        #[arg(long, default_value_t = 20)]
+        invalid: u32,
+        #[arg(long, default_value_t = 20)]
+        poison: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Seconds to wait for all outcomes.
+        #[arg(long, default_value_t = 120)]
+        timeout: u64,
+        /// Also write the summary as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+}
+
+fn main() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let Command::Run { count, rate, routes, no_route, above_cap, invalid, poison, seed, timeout, json } = cli.command;
+    let text = std::fs::read_to_string(&routes).with_context(|| format!("reading {}", routes.display()))?;
+    let rules = parse_routes_file(&routes.display().to_string(), &text).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let opts = RunOptions {
+        brokers: cli.brokers,
+        topics: TopicsConfig::with_prefix(&cli.topic_prefix),
+        count,
+        rate,
+        mix: Mix { no_route, above_cap, invalid, poison },
+        seed,
+        timeout: Duration::from_secs(timeout),
+    };
+    let mut last_second = 0;
+    let summary = run(&opts, &rules, |p: &Progress| {
+        if p.elapsed.as_secs() > last_second {
+            last_second = p.elapsed.as_secs();
+            eprint!(
+                "\r{:>4}s  sent {:>9}  outcomes {:>9}/{:<9} {:>8.0}/s",
+                last_second,
+                p.sent,
+                p.satisfied,
+                p.expected,
+                p.satisfied as f64 / p.elapsed.as_secs_f64()
+            );
+            let _ = std::io::stderr().flush();
+        }
+    })?;
+    eprintln!();
+    println!("{summary}");
+    if let Some(path) = json {
+        std::fs::write(&path, serde_json::to_string_pretty(&summary)?)?;
+    }
+    Ok(if summary.is_exact() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}

@@ -5,7 +5,8 @@ use super::{base_client_config, KafkaEdgeError};
 use crate::config::KafkaConfig;
 use crate::routing::{RoutingLog, RoutingTable};
 use crate::telemetry;
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
+use rdkafka::ClientContext;
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
@@ -16,15 +17,30 @@ use tokio_util::sync::CancellationToken;
 
 const POLL: Duration = Duration::from_millis(100);
 
-fn routes_consumer(kafka: &KafkaConfig, topic: &str) -> Result<BaseConsumer, KafkaEdgeError> {
-    let consumer: BaseConsumer = base_client_config(kafka)
+/// Reaching the end of the log is how catch-up ends, not an error worth logging.
+struct RoutesContext;
+
+impl ClientContext for RoutesContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        if error.rdkafka_error_code() != Some(rdkafka::types::RDKafkaErrorCode::PartitionEOF) {
+            tracing::error!(%error, reason, "routes consumer");
+        }
+    }
+}
+
+impl ConsumerContext for RoutesContext {}
+
+type RoutesConsumer = BaseConsumer<RoutesContext>;
+
+fn routes_consumer(kafka: &KafkaConfig, topic: &str) -> Result<RoutesConsumer, KafkaEdgeError> {
+    let consumer: RoutesConsumer = base_client_config(kafka)
         .set("group.id", "interlink-routes-reader") // required by librdkafka; never committed
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("isolation.level", "read_committed")
         .set("enable.partition.eof", "true")
         .set("auto.offset.reset", "earliest")
-        .create()?;
+        .create_with_context(RoutesContext)?;
     let metadata = consumer.fetch_metadata(Some(topic), super::CALL_TIMEOUT)?;
     let exists = metadata.topics().iter().any(|t| t.name() == topic && t.error().is_none() && !t.partitions().is_empty());
     if !exists {
@@ -59,7 +75,7 @@ pub fn read_routes_log(kafka: &KafkaConfig, topic: &str, timeout: Duration) -> R
     Ok(log)
 }
 
-fn catch_up(consumer: &BaseConsumer, timeout: Duration) -> Result<(RoutingLog, usize), KafkaEdgeError> {
+fn catch_up(consumer: &RoutesConsumer, timeout: Duration) -> Result<(RoutingLog, usize), KafkaEdgeError> {
     let mut log = RoutingLog::new();
     let deadline = Instant::now() + timeout;
     let mut records = 0usize;

@@ -1,0 +1,195 @@
+//! Requests with known expected outcomes, drawn from a routing table.
+
+use interlink_schemas::{now_micros, Agent, Amount, AuthorizationRequest, Channel, Codec};
+use interlink_switch::routing::{Corridor, Participant, ParticipantStatus, RouteRecord};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::collections::{HashMap, HashSet};
+
+/// What the switch must answer for a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expected {
+    /// Clearing record plus ACCC to both sides.
+    Accepted,
+    /// RJCT to the debtor with this reason; nothing else.
+    Rejected(&'static str),
+    /// Dead letter (validation) plus RJCT to the debtor with this reason.
+    Invalid(&'static str),
+    /// Dead letter (undecodable) only.
+    Poison,
+}
+
+/// Shares of each kind of request, in parts per thousand (the rest are valid).
+#[derive(Debug, Clone, Copy)]
+pub struct Mix {
+    pub no_route: u32,
+    pub above_cap: u32,
+    pub invalid: u32,
+    pub poison: u32,
+}
+
+impl Default for Mix {
+    fn default() -> Self {
+        Self { no_route: 40, above_cap: 20, invalid: 20, poison: 20 }
+    }
+}
+
+/// One request to send: its Kafka key and value, and what must come back.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub transaction_id: String,
+    pub payload: Vec<u8>,
+    pub expected: Expected,
+}
+
+pub struct Generator {
+    rng: StdRng,
+    codec: Codec<AuthorizationRequest>,
+    corridors: Vec<Corridor>,
+    participants: HashMap<String, Vec<Participant>>,
+    known_ids: HashSet<(String, String)>,
+    mix: Mix,
+}
+
+impl Generator {
+    /// `rules` is a routing table (for example the parsed routes file the switch
+    /// runs with); only enabled corridors between active participants are used.
+    pub fn new(rules: &[RouteRecord], mix: Mix, seed: u64) -> Result<Self, String> {
+        let mut participants: HashMap<String, Vec<Participant>> = HashMap::new();
+        let mut known_ids = HashSet::new();
+        let mut corridors = Vec::new();
+        for r in rules {
+            match r {
+                RouteRecord::Participant(p) => {
+                    known_ids.insert((p.network.clone(), p.institution_id.clone()));
+                    if p.status == ParticipantStatus::Active {
+                        participants.entry(p.network.clone()).or_default().push(p.clone());
+                    }
+                }
+                RouteRecord::Corridor(c) if c.enabled => corridors.push(c.clone()),
+                RouteRecord::Corridor(_) => {}
+            }
+        }
+        corridors.retain(|c| participants.contains_key(&c.from) && participants.contains_key(&c.to));
+        corridors.sort_by_key(|c| c.id());
+        if corridors.is_empty() {
+            return Err("the routing table has no enabled corridor between active participants".into());
+        }
+        let codec = Codec::new().map_err(|e| e.to_string())?;
+        Ok(Self { rng: StdRng::seed_from_u64(seed), codec, corridors, participants, known_ids, mix })
+    }
+
+    pub fn next(&mut self) -> Planned {
+        let roll = self.rng.random_range(0..1000);
+        let m = self.mix;
+        let corridor = self.corridors[self.rng.random_range(0..self.corridors.len())].clone();
+        let mut req = self.valid_request(&corridor);
+        let transaction_id = req.transaction_id.clone();
+        let expected = if roll < m.poison {
+            let mut payload = self.codec.encode(&req).expect("valid request encodes");
+            // Truncated, or not Avro at all: both must be dead-lettered, never crash.
+            if self.rng.random_bool(0.5) {
+                payload.truncate(payload.len() / 2);
+            } else {
+                payload = format!("{{\"transaction_id\":\"{transaction_id}\"}}").into_bytes();
+            }
+            return Planned { transaction_id, payload, expected: Expected::Poison };
+        } else if roll < m.poison + m.invalid {
+            req.amount.minor_units = -req.amount.minor_units;
+            Expected::Invalid("AM12")
+        } else if roll < m.poison + m.invalid + m.above_cap {
+            req.amount.minor_units = corridor.max_amount_minor + 1;
+            Expected::Rejected("AM02")
+        } else if roll < m.poison + m.invalid + m.above_cap + m.no_route {
+            req.creditor_agent = Some(Agent::new(&corridor.to, self.unknown_id(&corridor.to)));
+            Expected::Rejected("RC01")
+        } else {
+            Expected::Accepted
+        };
+        let payload = self.codec.encode(&req).expect("generated request encodes");
+        Planned { transaction_id, payload, expected }
+    }
+
+    fn valid_request(&mut self, c: &Corridor) -> AuthorizationRequest {
+        let debtor = pick(&mut self.rng, &self.participants[&c.from]).clone();
+        let creditor = pick(&mut self.rng, &self.participants[&c.to]).clone();
+        // Mostly small retail amounts, capped by the corridor.
+        let cap = c.max_amount_minor.min(500_000).max(1);
+        let minor = self.rng.random_range(1..=cap);
+        let transaction_id = uuid::Uuid::now_v7().to_string();
+        AuthorizationRequest {
+            end_to_end_id: format!("E2E{}", &transaction_id.replace('-', "")[..24]),
+            transaction_id,
+            created_at: now_micros(),
+            debtor_agent: Agent::new(&debtor.network, &debtor.institution_id),
+            debtor_account: format!("{:016}", self.rng.random_range(0..10_000_000_000_000_000u64)),
+            creditor_agent: Some(Agent::new(&creditor.network, &creditor.institution_id)),
+            creditor_account: Some(format!("{:012}", self.rng.random_range(0..1_000_000_000_000u64))),
+            qr_payload: None,
+            creditor_alias: None,
+            amount: Amount::new(minor, &c.source_currency),
+            channel: [Channel::Mobile, Channel::InternetBanking, Channel::Api][self.rng.random_range(0..3)],
+            purpose: None,
+        }
+    }
+
+    /// An id that follows the network's scheme but belongs to no participant.
+    fn unknown_id(&mut self, network: &str) -> String {
+        let profile = interlink_connectors::network(network).expect("corridor networks are registered");
+        let samples = self.participants[network].iter().map(|p| p.institution_id.clone()).collect::<Vec<_>>();
+        for _ in 0..1000 {
+            let base = pick(&mut self.rng, &samples);
+            // Keep the shape (letters stay letters, digits stay digits), change content.
+            let candidate: String = base
+                .chars()
+                .enumerate()
+                .map(|(i, ch)| match ch {
+                    '0'..='9' => char::from(b'0' + self.rng.random_range(0..10u8)),
+                    'A'..='Z' if i < 4 => char::from(b'A' + self.rng.random_range(0..26u8)),
+                    other => other,
+                })
+                .collect();
+            if profile.validate_participant_id(&candidate).is_ok() && !self.known_ids.contains(&(network.to_string(), candidate.clone())) {
+                return candidate;
+            }
+        }
+        panic!("could not invent an unknown id for {network}");
+    }
+}
+
+fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
+    &items[rng.random_range(0..items.len())]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use interlink_switch::routing::{parse_routes_file, RoutingTable};
+    use interlink_switch::pipeline::{InputRecord, Outcome, Processor};
+
+    /// The generator's expectations agree with the switch's own decisions.
+    #[test]
+    fn expectations_match_the_pipeline() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../routes/sample.toml")).unwrap();
+        let rules = parse_routes_file("sample.toml", &text).unwrap();
+        let table = RoutingTable::compile(1, &rules).unwrap();
+        let mut g = Generator::new(&rules, Mix { no_route: 100, above_cap: 100, invalid: 100, poison: 100 }, 7).unwrap();
+        let p = Processor::new().unwrap();
+        let mut kinds = HashMap::new();
+        for _ in 0..2000 {
+            let planned = g.next();
+            let input = InputRecord { topic: "t", partition: 0, offset: 0, key: None, payload: Some(&planned.payload) };
+            let outcome = p.process(&input, &table, 1, &mut Vec::new()).unwrap();
+            let agrees = match (&planned.expected, outcome) {
+                (Expected::Accepted, Outcome::Accepted) => true,
+                (Expected::Rejected(c), Outcome::Rejected { reason_code }) => *c == reason_code,
+                (Expected::Invalid(_), Outcome::DeadLettered { kind }) => kind == interlink_schemas::ErrorKind::Validation,
+                (Expected::Poison, Outcome::DeadLettered { kind }) => kind == interlink_schemas::ErrorKind::Decode,
+                _ => false,
+            };
+            assert!(agrees, "{:?} vs {outcome:?}", planned.expected);
+            *kinds.entry(format!("{:?}", planned.expected)).or_insert(0) += 1;
+        }
+        assert_eq!(kinds.len(), 6, "every kind generated: {kinds:?}");
+    }
+}

@@ -1,0 +1,15 @@
+//! Interlink's load generator and exactly-once verifier.
+//!
+//! [`generator`] builds a realistic mix of authorization requests from a routing
+//! table file, each with the outcome the switch must give it; [`verifier`] reads
+//! every output with `read_committed` and proves that each request got exactly
+//! that outcome, once.
+
+pub mod generator;
+pub mod kafka;
+pub mod run;
+pub mod verifier;
+
+pub use generator::{Expected, Generator, Mix, Planned};
+pub use run::{run, Progress, RunError, RunOptions};
+pub use verifier::{OutputKind, Summary, Verifier};

@@ -1,0 +1,283 @@
+//! Proves that every request got exactly its expected outcome, once.
+
+use crate::generator::{Expected, Planned};
+use hdrhistogram::Histogram;
+use interlink_schemas::{ClearingRecord, Codec, DeadLetter, Notification, Party, TransactionStatus};
+use std::collections::HashMap;
+use std::fmt;
+use std::time::Duration;
+
+/// Which output topic a record came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputKind {
+    Clearing,
+    Notification,
+    DeadLetter,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Observed {
+    debtor: Vec<(TransactionStatus, Option<String>)>,
+    creditor: u32,
+    clearing: u32,
+    dead: u32,
+}
+
+impl Observed {
+    /// Every expected output is there (possibly with extras).
+    fn satisfies(&self, e: &Expected) -> bool {
+        match e {
+            Expected::Accepted => !self.debtor.is_empty() && self.creditor > 0 && self.clearing > 0,
+            Expected::Rejected(_) => !self.debtor.is_empty(),
+            Expected::Invalid(_) => !self.debtor.is_empty() && self.dead > 0,
+            Expected::Poison => self.dead > 0,
+        }
+    }
+
+    fn duplicated(&self) -> bool {
+        self.debtor.len() > 1 || self.creditor > 1 || self.clearing > 1 || self.dead > 1
+    }
+
+    /// Outputs that contradict the expectation (wrong status, reason or kind).
+    fn unexpected(&self, e: &Expected) -> bool {
+        let debtor_is = |status: TransactionStatus, reason: Option<&str>| {
+            self.debtor.iter().all(|(s, r)| *s == status && (reason.is_none() || r.as_deref() == reason))
+        };
+        match e {
+            Expected::Accepted => !debtor_is(TransactionStatus::ACCC, None) || self.dead > 0,
+            Expected::Rejected(code) => {
+                !debtor_is(TransactionStatus::RJCT, Some(code)) || self.creditor + self.clearing + self.dead > 0
+            }
+            Expected::Invalid(code) => !debtor_is(TransactionStatus::RJCT, Some(code)) || self.creditor + self.clearing > 0,
+            Expected::Poison => !self.debtor.is_empty() || self.creditor + self.clearing > 0,
+        }
+    }
+}
+
+/// The verdict of a run.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Summary {
+    pub requests: u64,
+    pub approved: u64,
+    pub rejected: u64,
+    pub dead_lettered: u64,
+    pub lost: u64,
+    pub duplicated: u64,
+    pub unexpected: u64,
+    pub elapsed_secs: f64,
+    pub rate_per_sec: f64,
+    pub latency_ms_p50: f64,
+    pub latency_ms_p99: f64,
+    pub latency_ms_max: f64,
+}
+
+impl Summary {
+    /// Exactly one correct outcome for every request.
+    pub fn is_exact(&self) -> bool {
+        self.lost == 0 && self.duplicated == 0 && self.unexpected == 0
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "requests       {:>10}", self.requests)?;
+        writeln!(f, "approved       {:>10}", self.approved)?;
+        writeln!(f, "rejected       {:>10}", self.rejected)?;
+        writeln!(f, "dead-lettered  {:>10}", self.dead_lettered)?;
+        writeln!(f, "lost           {:>10}", self.lost)?;
+        writeln!(f, "duplicated     {:>10}", self.duplicated)?;
+        writeln!(f, "unexpected     {:>10}", self.unexpected)?;
+        writeln!(f, "elapsed        {:>10.2} s", self.elapsed_secs)?;
+        writeln!(f, "rate           {:>10.0} req/s", self.rate_per_sec)?;
+        write!(
+            f,
+            "latency        p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (request created to notification read)",
+            self.latency_ms_p50, self.latency_ms_p99, self.latency_ms_max
+        )
+    }
+}
+
+pub struct Verifier {
+    expected: HashMap<String, Expected>,
+    observed: HashMap<String, Observed>,
+    satisfied: usize,
+    foreign: u64,
+    undecodable: u64,
+    latency_us: Histogram<u64>,
+    clearing: Codec<ClearingRecord>,
+    notifications: Codec<Notification>,
+    dead_letters: Codec<DeadLetter>,
+}
+
+impl Default for Verifier {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Verifier {
+    pub fn new() -> Self {
+        Self {
+            expected: HashMap::new(),
+            observed: HashMap::new(),
+            satisfied: 0,
+            foreign: 0,
+            undecodable: 0,
+            latency_us: Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds"),
+            clearing: Codec::new().expect("schema"),
+            notifications: Codec::new().expect("schema"),
+            dead_letters: Codec::new().expect("schema"),
+        }
+    }
+
+    pub fn expect(&mut self, p: &Planned) {
+        self.expected.insert(p.transaction_id.clone(), p.expected.clone());
+    }
+
+    pub fn expected_count(&self) -> usize {
+        self.expected.len()
+    }
+
+    /// Requests whose every expected output has been seen.
+    pub fn satisfied_count(&self) -> usize {
+        self.satisfied
+    }
+
+    pub fn is_complete(&self) -> bool {
+        self.satisfied == self.expected.len()
+    }
+
+    /// Records one output; `now_micros` is when it was read.
+    pub fn observe(&mut self, kind: OutputKind, payload: &[u8], now_micros: i64) {
+        let tx = match kind {
+            OutputKind::Clearing => self.clearing.decode(payload).map(|c| (c.transaction_id, None)),
+            OutputKind::Notification => self.notifications.decode(payload).map(|n| {
+                let debtor = (n.party == Party::Debtor).then_some((n.status, n.reason_code, n.request_created_at));
+                (n.transaction_id, debtor)
+            }),
+            OutputKind::DeadLetter => self.dead_letters.decode(payload).map(|d| {
+                let tx = d.original_key.map(|k| String::from_utf8_lossy(&k).into_owned()).unwrap_or_default();
+                (tx, None)
+            }),
+        };
+        let Ok((tx, debtor)) = tx else {
+            self.undecodable += 1;
+            return;
+        };
+        let Some(expected) = self.expected.get(&tx) else {
+            self.foreign += 1;
+            return;
+        };
+        let obs = self.observed.entry(tx).or_default();
+        let was = obs.satisfies(expected);
+        match (kind, debtor) {
+            (OutputKind::Clearing, _) => obs.clearing += 1,
+            (OutputKind::DeadLetter, _) => obs.dead += 1,
+            (OutputKind::Notification, Some((status, reason, created))) => {
+                obs.debtor.push((status, reason));
+                let _ = self.latency_us.record((now_micros - created).max(1) as u64);
+            }
+            (OutputKind::Notification, None) => obs.creditor += 1,
+        }
+        if !was && obs.satisfies(expected) {
+            self.satisfied += 1;
+        }
+    }
+
+    /// Records from other runs, and output records that did not decode.
+    pub fn strays(&self) -> (u64, u64) {
+        (self.foreign, self.undecodable)
+    }
+
+    pub fn summary(&self, elapsed: Duration) -> Summary {
+        let mut s = Summary {
+            requests: self.expected.len() as u64,
+            approved: 0,
+            rejected: 0,
+            dead_lettered: 0,
+            lost: 0,
+            duplicated: 0,
+            unexpected: 0,
+            elapsed_secs: elapsed.as_secs_f64(),
+            rate_per_sec: 0.0,
+            latency_ms_p50: self.latency_us.value_at_quantile(0.50) as f64 / 1000.0,
+            latency_ms_p99: self.latency_us.value_at_quantile(0.99) as f64 / 1000.0,
+            latency_ms_max: self.latency_us.max() as f64 / 1000.0,
+        };
+        let empty = Observed::default();
+        for (tx, expected) in &self.expected {
+            let obs = self.observed.get(tx).unwrap_or(&empty);
+            if !obs.satisfies(expected) {
+                s.lost += 1;
+            }
+            if obs.duplicated() {
+                s.duplicated += 1;
+            }
+            if obs.unexpected(expected) {
+                s.unexpected += 1;
+            }
+            if obs.dead > 0 {
+                s.dead_lettered += 1;
+            } else if obs.debtor.iter().any(|(st, _)| *st == TransactionStatus::ACCC) {
+                s.approved += 1;
+            } else if obs.debtor.iter().any(|(st, _)| *st == TransactionStatus::RJCT) {
+                s.rejected += 1;
+            }
+        }
+        s.rate_per_sec = s.requests as f64 / s.elapsed_secs.max(1e-9);
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use interlink_schemas::{Agent, Amount};
+
+    fn note(tx: &str, party: Party, status: TransactionStatus, reason: Option<&str>) -> Vec<u8> {
+        Codec::<Notification>::new()
+            .unwrap()
+            .encode(&Notification {
+                notification_id: format!("{tx}:{party:?}"),
+                transaction_id: tx.into(),
+                end_to_end_id: "e".into(),
+                party,
+                agent: Agent::new("HK_FPS", "004"),
+                status,
+                reason_code: reason.map(Into::into),
+                reason_text: None,
+                amount: Amount::new(1, "HKD"),
+                routing_version: 1,
+                request_created_at: 1_000,
+                emitted_at: 2_000,
+            })
+            .unwrap()
+    }
+
+    fn planned(tx: &str, expected: Expected) -> Planned {
+        Planned { transaction_id: tx.into(), payload: vec![], expected }
+    }
+
+    #[test]
+    fn counts_lost_duplicated_and_unexpected() {
+        let mut v = Verifier::new();
+        v.expect(&planned("a", Expected::Rejected("RC01")));
+        v.expect(&planned("b", Expected::Rejected("RC01")));
+        v.expect(&planned("c", Expected::Rejected("RC01")));
+        v.expect(&planned("d", Expected::Accepted));
+        v.observe(OutputKind::Notification, &note("a", Party::Debtor, TransactionStatus::RJCT, Some("RC01")), 3_000);
+        assert_eq!(v.satisfied_count(), 1);
+        // b twice: duplicated. c with the wrong reason: unexpected. d never: lost.
+        for _ in 0..2 {
+            v.observe(OutputKind::Notification, &note("b", Party::Debtor, TransactionStatus::RJCT, Some("RC01")), 3_000);
+        }
+        v.observe(OutputKind::Notification, &note("c", Party::Debtor, TransactionStatus::RJCT, Some("AM02")), 3_000);
+        v.observe(OutputKind::Notification, &note("zz", Party::Debtor, TransactionStatus::RJCT, None), 3_000);
+        v.observe(OutputKind::Clearing, b"junk", 3_000);
+        let s = v.summary(Duration::from_secs(1));
+        assert_eq!((s.requests, s.rejected, s.lost, s.duplicated, s.unexpected), (4, 3, 1, 1, 1));
+        assert!(!s.is_exact());
+        assert_eq!(v.strays(), (1, 1));
+        assert!((s.latency_ms_p50 - 2.0).abs() < 0.01, "{}", s.latency_ms_p50);
+    }
+}
