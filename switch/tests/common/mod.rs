@@ -1,0 +1,179 @@
+//! Shared set-up for tests against the real broker started by `scripts/kafka up`
+//! (`make test` does it). Every test gets its own topics and consumer group.
+
+#![allow(dead_code)]
+
+use interlink_schemas::{Agent, Amount, AuthorizationRequest, Channel, Codec};
+use interlink_switch::config::{KafkaConfig, SwitchConfig, TopicsConfig};
+use interlink_switch::kafka::admin::{delete_topics, ensure_topics, TopicLayout};
+use interlink_switch::kafka::routes_writer::publish_change_set;
+use interlink_switch::routing::{diff, parse_routes_file, Marker, RouteRecord};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::ClientConfig;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+pub fn brokers() -> String {
+    std::env::var("INTERLINK_TEST_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".into())
+}
+
+pub fn sample_rules() -> Vec<RouteRecord> {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../routes/sample.toml")).unwrap();
+    parse_routes_file("sample.toml", &text).unwrap()
+}
+
+/// Topics and a group of this test's own, with the sample routing table applied.
+pub struct Fixture {
+    pub prefix: String,
+    pub kafka: KafkaConfig,
+    pub topics: TopicsConfig,
+}
+
+impl Fixture {
+    pub async fn new(partitions: i32) -> Self {
+        let prefix = format!("t{}.", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+        let kafka = KafkaConfig { brokers: brokers(), group_id: format!("{prefix}switch"), ..KafkaConfig::default() };
+        let topics = TopicsConfig::with_prefix(&prefix);
+        ensure_topics(&kafka, &topics, TopicLayout { partitions, replication: 1 })
+            .await
+            .expect("the test broker is up (run `scripts/kafka up` or `make test`)");
+        let fixture = Self { prefix, kafka, topics };
+        fixture.apply_routes(&sample_rules(), 1);
+        fixture
+    }
+
+    /// Writes `rules` as change set `version` (the table before it is taken as empty
+    /// for version 1, else as the sample).
+    pub fn apply_routes(&self, rules: &[RouteRecord], version: i64) {
+        let changes = diff(&BTreeMap::new(), rules);
+        let marker = Marker {
+            version,
+            operator: "test".into(),
+            reason: "test".into(),
+            applied_at: interlink_schemas::now_micros(),
+            changes: changes.len() as u64,
+        };
+        publish_change_set(&self.kafka, &self.topics.routes, &changes, &marker).unwrap();
+    }
+
+    /// A worker configuration for this fixture: HTTP on a free port, short batches.
+    pub fn switch_config(&self, worker_id: &str) -> SwitchConfig {
+        let mut c = SwitchConfig { worker_id: worker_id.into(), kafka: self.kafka.clone(), topics: self.topics.clone(), ..SwitchConfig::default() };
+        c.kafka.transactional_id_prefix = format!("{}switch", self.prefix);
+        c.kafka.session_timeout_ms = 6_000;
+        c.http.listen = "127.0.0.1:0".parse().unwrap();
+        c.pipeline.batch_max_interval_ms = 50;
+        c
+    }
+
+    /// The same configuration as environment variables, for the switch binary.
+    pub fn switch_env(&self, worker_id: &str) -> Vec<(String, String)> {
+        let c = self.switch_config(worker_id);
+        let t = &c.topics;
+        [
+            ("WORKER_ID", c.worker_id.clone()),
+            ("KAFKA__BROKERS", c.kafka.brokers.clone()),
+            ("KAFKA__GROUP_ID", c.kafka.group_id.clone()),
+            ("KAFKA__TRANSACTIONAL_ID_PREFIX", c.kafka.transactional_id_prefix.clone()),
+            ("KAFKA__SESSION_TIMEOUT_MS", c.kafka.session_timeout_ms.to_string()),
+            ("TOPICS__REQUESTS", t.requests.clone()),
+            ("TOPICS__CLEARING", t.clearing.clone()),
+            ("TOPICS__NOTIFICATIONS", t.notifications.clone()),
+            ("TOPICS__DEAD_LETTERS", t.dead_letters.clone()),
+            ("TOPICS__ROUTES", t.routes.clone()),
+            ("HTTP__LISTEN", "127.0.0.1:0".to_string()),
+            ("PIPELINE__BATCH_MAX_INTERVAL_MS", c.pipeline.batch_max_interval_ms.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (format!("INTERLINK_{k}"), v))
+        .collect()
+    }
+
+    pub fn load_options(&self, count: u64) -> interlink_loadtest::RunOptions {
+        interlink_loadtest::RunOptions {
+            brokers: self.kafka.brokers.clone(),
+            topics: self.topics.clone(),
+            count,
+            rate: None,
+            mix: interlink_loadtest::Mix::default(),
+            seed: 42,
+            timeout: Duration::from_secs(90),
+        }
+    }
+
+    /// Produces raw records to the requests topic, optionally to one partition.
+    pub fn produce(&self, records: &[(&str, Vec<u8>)], partition: Option<i32>) {
+        let producer: BaseProducer = ClientConfig::new().set("bootstrap.servers", &self.kafka.brokers).create().unwrap();
+        for (key, value) in records {
+            let mut r = BaseRecord::to(&self.topics.requests).key(*key).payload(&value[..]);
+            if let Some(p) = partition {
+                r = r.partition(p);
+            }
+            producer.send(r).map_err(|(e, _)| e).unwrap();
+        }
+        producer.flush(Duration::from_secs(10)).unwrap();
+    }
+
+    /// Reads `topic` from the beginning with read_committed until `count` records
+    /// arrived, then a little longer to catch any extra record.
+    pub fn read(&self, topic: &str, count: usize, timeout: Duration) -> Vec<(Option<Vec<u8>>, Vec<u8>)> {
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &self.kafka.brokers)
+            .set("group.id", format!("{}reader-{}", self.prefix, uuid::Uuid::new_v4()))
+            .set("isolation.level", "read_committed")
+            .set("auto.offset.reset", "earliest")
+            .set("enable.auto.commit", "false")
+            .create()
+            .unwrap();
+        consumer.subscribe(&[topic]).unwrap();
+        let mut out = Vec::new();
+        let deadline = Instant::now() + timeout;
+        let mut settle: Option<Instant> = None;
+        while Instant::now() < deadline && settle.is_none_or(|s| Instant::now() < s) {
+            if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
+                out.push((m.key().map(<[u8]>::to_vec), m.payload().unwrap_or_default().to_vec()));
+            }
+            if out.len() >= count && settle.is_none() {
+                settle = Some(Instant::now() + Duration::from_secs(2));
+            }
+        }
+        out
+    }
+
+    pub async fn cleanup(self) {
+        let t = &self.topics;
+        let _ = delete_topics(&self.kafka, &[&t.requests, &t.clearing, &t.notifications, &t.dead_letters, &t.routes]).await;
+    }
+}
+
+pub fn request(tx: &str, creditor: &str, minor: i64) -> AuthorizationRequest {
+    AuthorizationRequest {
+        transaction_id: tx.into(),
+        end_to_end_id: format!("E2E-{tx}"),
+        created_at: interlink_schemas::now_micros(),
+        debtor_agent: Agent::new("CN_IBPS", "102100099996"),
+        debtor_account: "6222020200112233445".into(),
+        creditor_agent: Some(Agent::new("HK_FPS", creditor)),
+        creditor_account: Some("004-123456-001".into()),
+        qr_payload: None,
+        creditor_alias: None,
+        amount: Amount::new(minor, "CNY"),
+        channel: Channel::Mobile,
+        purpose: None,
+    }
+}
+
+pub fn encode(r: &AuthorizationRequest) -> Vec<u8> {
+    Codec::<AuthorizationRequest>::new().unwrap().encode(r).unwrap()
+}
+
+/// Waits until the worker reports ready with partitions assigned.
+pub async fn wait_ready(switch: &interlink_switch::RunningSwitch) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !(switch.health().ready() && switch.health().assigned_partitions() > 0) {
+        assert!(Instant::now() < deadline, "worker not ready within 30 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
