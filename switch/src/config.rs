@@ -167,7 +167,17 @@ impl Default for HttpConfig {
 impl SwitchConfig {
     /// Reads `path` (when given) and applies `INTERLINK_*` environment overrides.
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
-        Self::figment(path, figment::providers::Env::prefixed("INTERLINK_").split("__"))
+        // Only variables that name a section of this file are configuration; others
+        // sharing the prefix (INTERLINK_CONFIG, INTERLINK_BROKERS for the CLI tools)
+        // are not. A typo inside a section is still rejected as an unknown key.
+        const SECTIONS: [&str; 5] = ["worker_id", "kafka", "topics", "pipeline", "http"];
+        let env = figment::providers::Env::prefixed("INTERLINK_")
+            .filter(|key| {
+                let first = key.as_str().split("__").next().unwrap_or_default().to_ascii_lowercase();
+                SECTIONS.contains(&first.as_str())
+            })
+            .split("__");
+        Self::figment(path, env)
     }
 
     fn figment(path: Option<&Path>, env: figment::providers::Env) -> Result<Self, ConfigError> {
@@ -248,9 +258,15 @@ mod tests {
             jail.create_file("switch.toml", "[kafka]\nbrokers = \"file:1\"\n")?;
             jail.set_env("INTERLINK_KAFKA__BROKERS", "env:2");
             jail.set_env("INTERLINK_PIPELINE__BATCH_MAX_RECORDS", "7");
+            // Variables of the CLI tools share the prefix and are not configuration.
+            jail.set_env("INTERLINK_BROKERS", "cli:3");
             let c = SwitchConfig::load(Some(Path::new("switch.toml"))).unwrap();
             assert_eq!(c.kafka.brokers, "env:2");
             assert_eq!(c.pipeline.batch_max_records, 7);
+            // A typo inside a section is still an error.
+            jail.set_env("INTERLINK_KAFKA__BROKRS", "x");
+            let err = SwitchConfig::load(Some(Path::new("switch.toml"))).unwrap_err().to_string();
+            assert!(err.contains("brokrs"), "{err}");
             Ok(())
         });
     }

@@ -1,0 +1,39 @@
+# Interlink: the two commands are `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help demo test build kafka-up kafka-down bench fmt lint compose-check
+
+help:
+	@echo "make demo           local Kafka, sample routes, two workers, a short load, a summary"
+	@echo "make test           start what the tests need (local Kafka) and run every test"
+	@echo "make bench          criterion benchmarks of the hot path"
+	@echo "make kafka-up|kafka-down   the local KRaft broker (scripts/kafka)"
+
+demo:
+	scripts/demo
+
+test:
+	scripts/test
+
+build:
+	cargo build --release --locked --workspace --bins
+
+kafka-up:
+	scripts/kafka up
+
+kafka-down:
+	scripts/kafka down
+
+bench:
+	cargo bench --locked -p interlink-schemas -p interlink-switch
+
+compose-check:
+	scripts/check-compose
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
