@@ -1,0 +1,137 @@
+//! The per-request hot path: route resolution on the sample table and on a large
+//! table (100,000 participants, 10,000 corridors), and the whole decision for one
+//! request (decode, validate, route, encode three outputs).
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use interlink_schemas::{Agent, Amount, AuthorizationRequest, Channel, Codec};
+use interlink_switch::pipeline::{InputRecord, Processor};
+use interlink_switch::routing::{parse_routes_file, Corridor, Participant, ParticipantStatus, RouteRecord, RoutingTable};
+use std::hint::black_box;
+
+fn sample_table() -> RoutingTable {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../routes/sample.toml")).unwrap();
+    RoutingTable::compile(1, &parse_routes_file("sample.toml", &text).unwrap()).unwrap()
+}
+
+/// 100,000 participants over three networks and 10,000 corridors over every
+/// network pair and many currencies.
+fn large_table() -> (RoutingTable, Vec<(Agent, Agent, Amount)>) {
+    let mut rules = Vec::with_capacity(110_000);
+    let participant = |network: &str, id: String, currency: &str| {
+        RouteRecord::Participant(Participant {
+            network: network.into(),
+            institution_id: id,
+            name: "bank".into(),
+            bic: None,
+            status: ParticipantStatus::Active,
+            settlement_currency: currency.into(),
+        })
+    };
+    for i in 0..50_000u64 {
+        rules.push(participant("CN_IBPS", format!("{:012}", 100_000_000_000 + i * 7), "CNY"));
+    }
+    for i in 0..30_000u64 {
+        rules.push(participant("BR_PIX", format!("{:08}", 10_000_000 + i * 3), "BRL"));
+    }
+    for i in 0..20_000u64 {
+        rules.push(participant("IN_UPI", format!("BANK0{:06}", i), "INR"));
+    }
+    let networks: Vec<&str> = interlink_connectors::NETWORKS.iter().map(|n| n.id).collect();
+    let currencies: Vec<&str> = iso_currencies();
+    let mut corridors = 0;
+    'outer: for c in &currencies {
+        for from in &networks {
+            for to in &networks {
+                if from == to {
+                    continue;
+                }
+                rules.push(RouteRecord::Corridor(Corridor {
+                    from: from.to_string(),
+                    to: to.to_string(),
+                    enabled: true,
+                    source_currency: c.to_string(),
+                    destination_currency: "USD".into(),
+                    fx_rate: "1.2345".parse().unwrap(),
+                    max_amount_minor: 10_000_000,
+                }));
+                corridors += 1;
+                if corridors == 10_000 {
+                    break 'outer;
+                }
+            }
+        }
+    }
+    let table = RoutingTable::compile(1, &rules).unwrap();
+    let lookups = (0..1024u64)
+        .map(|i| {
+            let debtor = Agent::new("CN_IBPS", format!("{:012}", 100_000_000_000 + (i * 37 % 50_000) * 7));
+            let creditor = Agent::new("BR_PIX", format!("{:08}", 10_000_000 + (i * 53 % 30_000) * 3));
+            (debtor, creditor, Amount::new(1_000 + i as i64, currencies[(i as usize * 7) % 100]))
+        })
+        .collect();
+    (table, lookups)
+}
+
+/// Every ISO 4217 code, found by trying each three-letter code.
+fn iso_currencies() -> Vec<&'static str> {
+    let mut all = Vec::new();
+    for a in b'A'..=b'Z' {
+        for b in b'A'..=b'Z' {
+            for c in b'A'..=b'Z' {
+                let code = String::from_utf8(vec![a, b, c]).unwrap();
+                if let Some(cur) = iso_currency::Currency::from_code(&code) {
+                    all.push(cur.code());
+                }
+            }
+        }
+    }
+    all
+}
+
+fn routing(c: &mut Criterion) {
+    let table = sample_table();
+    let (debtor, creditor, amount) = (Agent::new("CN_IBPS", "102100099996"), Agent::new("HK_FPS", "004"), Amount::new(10_000, "CNY"));
+    c.bench_function("route/sample_table", |b| b.iter(|| table.resolve(black_box(&debtor), black_box(&creditor), black_box(&amount)).unwrap().credit_minor_units));
+
+    let (large, lookups) = large_table();
+    assert_eq!(large.rule_count(), 110_000);
+    let mut i = 0;
+    c.bench_function("route/100k_participants_10k_corridors", |b| {
+        b.iter(|| {
+            let (d, cr, a) = &lookups[i & 1023];
+            i += 1;
+            black_box(large.resolve(d, cr, a)).is_ok()
+        })
+    });
+}
+
+fn pipeline(c: &mut Criterion) {
+    let table = sample_table();
+    let processor = Processor::new().unwrap();
+    let request = AuthorizationRequest {
+        transaction_id: "0193a1b2-7c4d-7e2f-9a10-3b4c5d6e7f80".into(),
+        end_to_end_id: "E2E20261128CN0000000001".into(),
+        created_at: 1_764_000_000_000_000,
+        debtor_agent: Agent::new("CN_IBPS", "102100099996"),
+        debtor_account: "6222020200112233445".into(),
+        creditor_agent: Some(Agent::new("HK_FPS", "004")),
+        creditor_account: Some("004123456789001".into()),
+        qr_payload: None,
+        creditor_alias: None,
+        amount: Amount::new(12_345, "CNY"),
+        channel: Channel::Mobile,
+        purpose: None,
+    };
+    let payload = Codec::<AuthorizationRequest>::new().unwrap().encode(&request).unwrap();
+    let mut out = Vec::with_capacity(4);
+    c.bench_function("pipeline/accept_one_request", |b| {
+        b.iter(|| {
+            out.clear();
+            let input = InputRecord { topic: "in", partition: 0, offset: 1, key: None, payload: Some(&payload) };
+            processor.process(black_box(&input), &table, 1, &mut out).unwrap()
+        })
+    });
+}
+
+criterion_group!(benches, routing, pipeline);
+criterion_main!(benches);
