@@ -42,20 +42,33 @@ pub struct Progress {
 }
 
 /// Sends `opts.count` requests drawn from `rules` and verifies every outcome.
-pub fn run(opts: &RunOptions, rules: &[RouteRecord], mut on_progress: impl FnMut(&Progress)) -> Result<Summary, RunError> {
-    let outputs = [opts.topics.clearing.as_str(), opts.topics.notifications.as_str(), opts.topics.dead_letters.as_str()];
+pub fn run(
+    opts: &RunOptions,
+    rules: &[RouteRecord],
+    mut on_progress: impl FnMut(&Progress),
+) -> Result<Summary, RunError> {
+    let outputs = [
+        opts.topics.clearing.as_str(),
+        opts.topics.notifications.as_str(),
+        opts.topics.dead_letters.as_str(),
+    ];
     let start_offsets = end_offsets(&opts.brokers, &outputs)?;
     let reader = output_reader(&opts.brokers, &start_offsets)?;
 
     let mut generator = Generator::new(rules, opts.mix, opts.seed).map_err(RunError::Setup)?;
-    let planned: Vec<Planned> = (0..opts.count).map(|_| generator.next()).collect();
+    let planned: Vec<Planned> = (0..opts.count).map(|_| generator.next_request()).collect();
     let mut verifier = Verifier::new();
     planned.iter().for_each(|p| verifier.expect(p));
 
     let sent = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let producer_thread = {
-        let (brokers, topic, rate, sent) = (opts.brokers.clone(), opts.topics.requests.clone(), opts.rate, sent.clone());
+        let (brokers, topic, rate, sent) = (
+            opts.brokers.clone(),
+            opts.topics.requests.clone(),
+            opts.rate,
+            sent.clone(),
+        );
         std::thread::spawn(move || -> Result<(), KafkaError> {
             let producer = RequestProducer::new(&brokers, &topic)?;
             let begun = Instant::now();
@@ -76,7 +89,12 @@ pub fn run(opts: &RunOptions, rules: &[RouteRecord], mut on_progress: impl FnMut
     let deadline = started + opts.timeout;
     let mut last_progress = Instant::now();
     while !verifier.is_complete() && Instant::now() < deadline {
-        read_some(&reader, &opts.topics, &mut verifier, Duration::from_millis(100));
+        read_some(
+            &reader,
+            &opts.topics,
+            &mut verifier,
+            Duration::from_millis(100),
+        );
         if last_progress.elapsed() >= Duration::from_millis(100) {
             last_progress = Instant::now();
             on_progress(&Progress {
@@ -91,13 +109,25 @@ pub fn run(opts: &RunOptions, rules: &[RouteRecord], mut on_progress: impl FnMut
     // Read on to the end of every output partition so late duplicates are counted.
     let drain_deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < drain_deadline && !caught_up(&reader)? {
-        read_some(&reader, &opts.topics, &mut verifier, Duration::from_millis(100));
+        read_some(
+            &reader,
+            &opts.topics,
+            &mut verifier,
+            Duration::from_millis(100),
+        );
     }
-    producer_thread.join().map_err(|_| RunError::Setup("producer thread panicked".into()))??;
+    producer_thread
+        .join()
+        .map_err(|_| RunError::Setup("producer thread panicked".into()))??;
     Ok(verifier.summary(elapsed))
 }
 
-fn read_some(reader: &rdkafka::consumer::BaseConsumer, topics: &TopicsConfig, verifier: &mut Verifier, wait: Duration) {
+fn read_some(
+    reader: &rdkafka::consumer::BaseConsumer,
+    topics: &TopicsConfig,
+    verifier: &mut Verifier,
+    wait: Duration,
+) {
     let until = Instant::now() + wait;
     while let Some(msg) = reader.poll(until.saturating_duration_since(Instant::now())) {
         let Ok(msg) = msg else { continue };
@@ -108,7 +138,11 @@ fn read_some(reader: &rdkafka::consumer::BaseConsumer, topics: &TopicsConfig, ve
         } else {
             OutputKind::DeadLetter
         };
-        verifier.observe(kind, msg.payload().unwrap_or_default(), interlink_schemas::now_micros());
+        verifier.observe(
+            kind,
+            msg.payload().unwrap_or_default(),
+            interlink_schemas::now_micros(),
+        );
         if Instant::now() >= until {
             break;
         }

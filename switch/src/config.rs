@@ -96,7 +96,11 @@ fn default_worker_id() -> String {
     std::env::var("HOSTNAME")
         .ok()
         .filter(|h| !h.is_empty())
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_string()))
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_string())
+        })
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "worker-0".to_string())
 }
@@ -160,7 +164,9 @@ impl PipelineConfig {
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        Self { listen: SocketAddr::from(([127, 0, 0, 1], 9464)) }
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 9464)),
+        }
     }
 }
 
@@ -173,7 +179,12 @@ impl SwitchConfig {
         const SECTIONS: [&str; 5] = ["worker_id", "kafka", "topics", "pipeline", "http"];
         let env = figment::providers::Env::prefixed("INTERLINK_")
             .filter(|key| {
-                let first = key.as_str().split("__").next().unwrap_or_default().to_ascii_lowercase();
+                let first = key
+                    .as_str()
+                    .split("__")
+                    .next()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
                 SECTIONS.contains(&first.as_str())
             })
             .split("__");
@@ -189,7 +200,10 @@ impl SwitchConfig {
             }
             fig = fig.merge(Toml::file(path));
         }
-        let config: SwitchConfig = fig.merge(env).extract().map_err(|e| ConfigError(e.to_string()))?;
+        let config: SwitchConfig = fig
+            .merge(env)
+            .extract()
+            .map_err(|e| ConfigError(e.to_string()))?;
         config.check()?;
         Ok(config)
     }
@@ -197,10 +211,14 @@ impl SwitchConfig {
     fn check(&self) -> Result<(), ConfigError> {
         let p = &self.pipeline;
         if p.batch_max_records == 0 {
-            return Err(ConfigError("pipeline.batch_max_records must be at least 1".into()));
+            return Err(ConfigError(
+                "pipeline.batch_max_records must be at least 1".into(),
+            ));
         }
         if p.batch_max_interval_ms == 0 {
-            return Err(ConfigError("pipeline.batch_max_interval_ms must be at least 1".into()));
+            return Err(ConfigError(
+                "pipeline.batch_max_interval_ms must be at least 1".into(),
+            ));
         }
         if self.worker_id.is_empty() {
             return Err(ConfigError("worker_id must not be empty".into()));
@@ -248,11 +266,14 @@ mod tests {
     #[test]
     fn unknown_keys_are_rejected_with_their_name() {
         let f = file("[pipeline]\nbatch_size = 10\n");
-        let err = SwitchConfig::figment(Some(f.path()), no_env()).unwrap_err().to_string();
+        let err = SwitchConfig::figment(Some(f.path()), no_env())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("batch_size"), "{err}");
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's test jail returns its own error type
     fn environment_overrides_file() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("switch.toml", "[kafka]\nbrokers = \"file:1\"\n")?;
@@ -265,7 +286,9 @@ mod tests {
             assert_eq!(c.pipeline.batch_max_records, 7);
             // A typo inside a section is still an error.
             jail.set_env("INTERLINK_KAFKA__BROKRS", "x");
-            let err = SwitchConfig::load(Some(Path::new("switch.toml"))).unwrap_err().to_string();
+            let err = SwitchConfig::load(Some(Path::new("switch.toml")))
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("brokrs"), "{err}");
             Ok(())
         });

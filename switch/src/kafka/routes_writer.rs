@@ -8,7 +8,12 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 
 /// Publishes `changes` closed by `marker`. A fixed transactional id per routes topic
 /// means two operators applying at once fence each other instead of interleaving.
-pub fn publish_change_set(kafka: &KafkaConfig, topic: &str, changes: &[Change], marker: &Marker) -> Result<(), KafkaEdgeError> {
+pub fn publish_change_set(
+    kafka: &KafkaConfig,
+    topic: &str,
+    changes: &[Change],
+    marker: &Marker,
+) -> Result<(), KafkaEdgeError> {
     let producer: BaseProducer = base_client_config(kafka)
         .set("transactional.id", format!("interlinkctl-routes-{topic}"))
         .set("enable.idempotence", "true")
@@ -20,15 +25,27 @@ pub fn publish_change_set(kafka: &KafkaConfig, topic: &str, changes: &[Change], 
     let result = (|| {
         for change in changes {
             let key = change.key().to_string();
-            let value = change.new_value().map(serde_json::to_vec).transpose().map_err(|e| KafkaEdgeError::Other(e.to_string()))?;
-            let mut record: BaseRecord<'_, str, [u8]> = BaseRecord::to(topic).partition(0).key(&key);
+            let value = change
+                .new_value()
+                .map(serde_json::to_vec)
+                .transpose()
+                .map_err(|e| KafkaEdgeError::Other(e.to_string()))?;
+            let mut record: BaseRecord<'_, str, [u8]> =
+                BaseRecord::to(topic).partition(0).key(&key);
             if let Some(v) = &value {
                 record = record.payload(v);
             }
             send(&producer, record)?;
         }
-        let marker_bytes = serde_json::to_vec(marker).map_err(|e| KafkaEdgeError::Other(e.to_string()))?;
-        send(&producer, BaseRecord::to(topic).partition(0).key(MARKER_KEY).payload(&marker_bytes))?;
+        let marker_bytes =
+            serde_json::to_vec(marker).map_err(|e| KafkaEdgeError::Other(e.to_string()))?;
+        send(
+            &producer,
+            BaseRecord::to(topic)
+                .partition(0)
+                .key(MARKER_KEY)
+                .payload(&marker_bytes),
+        )?;
         producer.commit_transaction(CALL_TIMEOUT)?;
         Ok(())
     })();
@@ -38,11 +55,19 @@ pub fn publish_change_set(kafka: &KafkaConfig, topic: &str, changes: &[Change], 
     result
 }
 
-fn send(producer: &BaseProducer, mut record: BaseRecord<'_, str, [u8]>) -> Result<(), KafkaEdgeError> {
+fn send(
+    producer: &BaseProducer,
+    mut record: BaseRecord<'_, str, [u8]>,
+) -> Result<(), KafkaEdgeError> {
     loop {
         match producer.send(record) {
             Ok(()) => return Ok(()),
-            Err((rdkafka::error::KafkaError::MessageProduction(rdkafka::types::RDKafkaErrorCode::QueueFull), r)) => {
+            Err((
+                rdkafka::error::KafkaError::MessageProduction(
+                    rdkafka::types::RDKafkaErrorCode::QueueFull,
+                ),
+                r,
+            )) => {
                 record = r;
                 producer.poll(std::time::Duration::from_millis(10));
             }
