@@ -44,13 +44,7 @@ impl IdScheme {
     }
 
     pub fn validate(self, id: &str) -> Result<(), IdSchemeError> {
-        let fail = |problem| {
-            Err(IdSchemeError {
-                id: id.to_string(),
-                scheme: self.name(),
-                problem,
-            })
-        };
+        let fail = |problem| Err(IdSchemeError { id: id.to_string(), scheme: self.name(), problem });
         let b = id.as_bytes();
         let digits = |n: usize| b.len() == n && b.iter().all(u8::is_ascii_digit);
         match self {
@@ -74,9 +68,7 @@ impl IdScheme {
                 let ok = b.len() == 11
                     && b[..4].iter().all(u8::is_ascii_uppercase)
                     && b[4] == b'0'
-                    && b[5..]
-                        .iter()
-                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+                    && b[5..].iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
                 if ok {
                     Ok(())
                 } else {
@@ -88,8 +80,7 @@ impl IdScheme {
                     return fail("expected 9 digits");
                 }
                 let d: Vec<u32> = b.iter().map(|c| u32::from(c - b'0')).collect();
-                let sum =
-                    3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + (d[2] + d[5] + d[8]);
+                let sum = 3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + (d[2] + d[5] + d[8]);
                 if sum.is_multiple_of(10) {
                     Ok(())
                 } else {
@@ -119,16 +110,10 @@ mod tests {
 
     #[test]
     fn bad_ids_say_why() {
-        assert_eq!(
-            Cnaps.validate("10210009999").unwrap_err().problem,
-            "expected 12 digits"
-        );
+        assert_eq!(Cnaps.validate("10210009999").unwrap_err().problem, "expected 12 digits");
         assert!(Bic.validate("bkchhkhh").is_err());
         assert!(Bic.validate("BKCH1KHH").is_err());
         assert!(Ifsc.validate("SBIN1001234").is_err());
-        assert_eq!(
-            AbaRoutingNumber.validate("021000022").unwrap_err().problem,
-            "check digit does not match"
-        );
+        assert_eq!(AbaRoutingNumber.validate("021000022").unwrap_err().problem, "check digit does not match");
     }
 }

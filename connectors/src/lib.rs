@@ -130,11 +130,7 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), NETWORKS.len());
         for n in NETWORKS {
-            assert!(
-                n.currency.len() == 3 && n.currency.chars().all(|c| c.is_ascii_uppercase()),
-                "{}",
-                n.id
-            );
+            assert!(n.currency.len() == 3 && n.currency.chars().all(|c| c.is_ascii_uppercase()), "{}", n.id);
         }
     }
 
@@ -142,13 +138,7 @@ mod tests {
     fn lookup() {
         assert_eq!(network("HK_FPS").unwrap().currency, "HKD");
         assert!(network("XX_NOPE").is_none());
-        assert!(network("CN_IBPS")
-            .unwrap()
-            .validate_participant_id("102100099996")
-            .is_ok());
-        assert!(network("CN_IBPS")
-            .unwrap()
-            .validate_participant_id("004")
-            .is_err());
+        assert!(network("CN_IBPS").unwrap().validate_participant_id("102100099996").is_ok());
+        assert!(network("CN_IBPS").unwrap().validate_participant_id("004").is_err());
     }
 }

@@ -30,12 +30,7 @@ pub struct Mix {
 
 impl Default for Mix {
     fn default() -> Self {
-        Self {
-            no_route: 40,
-            above_cap: 20,
-            invalid: 20,
-            poison: 20,
-        }
+        Self { no_route: 40, above_cap: 20, invalid: 20, poison: 20 }
     }
 }
 
@@ -68,33 +63,20 @@ impl Generator {
                 RouteRecord::Participant(p) => {
                     known_ids.insert((p.network.clone(), p.institution_id.clone()));
                     if p.status == ParticipantStatus::Active {
-                        participants
-                            .entry(p.network.clone())
-                            .or_default()
-                            .push(p.clone());
+                        participants.entry(p.network.clone()).or_default().push(p.clone());
                     }
                 }
                 RouteRecord::Corridor(c) if c.enabled => corridors.push(c.clone()),
                 RouteRecord::Corridor(_) => {}
             }
         }
-        corridors
-            .retain(|c| participants.contains_key(&c.from) && participants.contains_key(&c.to));
+        corridors.retain(|c| participants.contains_key(&c.from) && participants.contains_key(&c.to));
         corridors.sort_by_key(|c| c.id());
         if corridors.is_empty() {
-            return Err(
-                "the routing table has no enabled corridor between active participants".into(),
-            );
+            return Err("the routing table has no enabled corridor between active participants".into());
         }
         let codec = Codec::new().map_err(|e| e.to_string())?;
-        Ok(Self {
-            rng: StdRng::seed_from_u64(seed),
-            codec,
-            corridors,
-            participants,
-            known_ids,
-            mix,
-        })
+        Ok(Self { rng: StdRng::seed_from_u64(seed), codec, corridors, participants, known_ids, mix })
     }
 
     pub fn next_request(&mut self) -> Planned {
@@ -111,11 +93,7 @@ impl Generator {
             } else {
                 payload = format!("{{\"transaction_id\":\"{transaction_id}\"}}").into_bytes();
             }
-            return Planned {
-                transaction_id,
-                payload,
-                expected: Expected::Poison,
-            };
+            return Planned { transaction_id, payload, expected: Expected::Poison };
         } else if roll < m.poison + m.invalid {
             req.amount.minor_units = -req.amount.minor_units;
             Expected::Invalid("AM12")
@@ -129,11 +107,7 @@ impl Generator {
             Expected::Accepted
         };
         let payload = self.codec.encode(&req).expect("generated request encodes");
-        Planned {
-            transaction_id,
-            payload,
-            expected,
-        }
+        Planned { transaction_id, payload, expected }
     }
 
     fn valid_request(&mut self, c: &Corridor) -> AuthorizationRequest {
@@ -148,32 +122,21 @@ impl Generator {
             transaction_id,
             created_at: now_micros(),
             debtor_agent: Agent::new(&debtor.network, &debtor.institution_id),
-            debtor_account: format!(
-                "{:016}",
-                self.rng.random_range(0..10_000_000_000_000_000u64)
-            ),
+            debtor_account: format!("{:016}", self.rng.random_range(0..10_000_000_000_000_000u64)),
             creditor_agent: Some(Agent::new(&creditor.network, &creditor.institution_id)),
-            creditor_account: Some(format!(
-                "{:012}",
-                self.rng.random_range(0..1_000_000_000_000u64)
-            )),
+            creditor_account: Some(format!("{:012}", self.rng.random_range(0..1_000_000_000_000u64))),
             qr_payload: None,
             creditor_alias: None,
             amount: Amount::new(minor, &c.source_currency),
-            channel: [Channel::Mobile, Channel::InternetBanking, Channel::Api]
-                [self.rng.random_range(0..3)],
+            channel: [Channel::Mobile, Channel::InternetBanking, Channel::Api][self.rng.random_range(0..3)],
             purpose: None,
         }
     }
 
     /// An id that follows the network's scheme but belongs to no participant.
     fn unknown_id(&mut self, network: &str) -> String {
-        let profile =
-            interlink_connectors::network(network).expect("corridor networks are registered");
-        let samples = self.participants[network]
-            .iter()
-            .map(|p| p.institution_id.clone())
-            .collect::<Vec<_>>();
+        let profile = interlink_connectors::network(network).expect("corridor networks are registered");
+        let samples = self.participants[network].iter().map(|p| p.institution_id.clone()).collect::<Vec<_>>();
         for _ in 0..1000 {
             let base = pick(&mut self.rng, &samples);
             // Keep the shape (letters stay letters, digits stay digits), change content.
@@ -187,9 +150,7 @@ impl Generator {
                 })
                 .collect();
             if profile.validate_participant_id(&candidate).is_ok()
-                && !self
-                    .known_ids
-                    .contains(&(network.to_string(), candidate.clone()))
+                && !self.known_ids.contains(&(network.to_string(), candidate.clone()))
             {
                 return candidate;
             }
@@ -211,35 +172,16 @@ mod tests {
     /// The generator's expectations agree with the switch's own decisions.
     #[test]
     fn expectations_match_the_pipeline() {
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../routes/sample.toml"
-        ))
-        .unwrap();
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../routes/sample.toml")).unwrap();
         let rules = parse_routes_file("sample.toml", &text).unwrap();
         let table = RoutingTable::compile(1, &rules).unwrap();
-        let mut g = Generator::new(
-            &rules,
-            Mix {
-                no_route: 100,
-                above_cap: 100,
-                invalid: 100,
-                poison: 100,
-            },
-            7,
-        )
-        .unwrap();
+        let mut g =
+            Generator::new(&rules, Mix { no_route: 100, above_cap: 100, invalid: 100, poison: 100 }, 7).unwrap();
         let p = Processor::new().unwrap();
         let mut kinds = HashMap::new();
         for _ in 0..2000 {
             let planned = g.next_request();
-            let input = InputRecord {
-                topic: "t",
-                partition: 0,
-                offset: 0,
-                key: None,
-                payload: Some(&planned.payload),
-            };
+            let input = InputRecord { topic: "t", partition: 0, offset: 0, key: None, payload: Some(&planned.payload) };
             let outcome = p.process(&input, &table, 1, &mut Vec::new()).unwrap();
             let agrees = match (&planned.expected, outcome) {
                 (Expected::Accepted, Outcome::Accepted) => true,
@@ -247,9 +189,7 @@ mod tests {
                 (Expected::Invalid(_), Outcome::DeadLettered { kind }) => {
                     kind == interlink_schemas::ErrorKind::Validation
                 }
-                (Expected::Poison, Outcome::DeadLettered { kind }) => {
-                    kind == interlink_schemas::ErrorKind::Decode
-                }
+                (Expected::Poison, Outcome::DeadLettered { kind }) => kind == interlink_schemas::ErrorKind::Decode,
                 _ => false,
             };
             assert!(agrees, "{:?} vs {outcome:?}", planned.expected);

@@ -23,17 +23,12 @@ impl RequestProducer {
             .set("linger.ms", "5")
             .set("queue.buffering.max.messages", "1000000")
             .create()?;
-        Ok(Self {
-            producer,
-            topic: topic.to_string(),
-        })
+        Ok(Self { producer, topic: topic.to_string() })
     }
 
     /// Queues one request, keyed by its transaction id.
     pub fn send(&self, p: &Planned) -> Result<(), KafkaError> {
-        let mut record = BaseRecord::to(&self.topic)
-            .key(p.transaction_id.as_bytes())
-            .payload(&p.payload[..]);
+        let mut record = BaseRecord::to(&self.topic).key(p.transaction_id.as_bytes()).payload(&p.payload[..]);
         loop {
             match self.producer.send(record) {
                 Ok(()) => return Ok(()),
@@ -53,9 +48,7 @@ impl RequestProducer {
 
 /// High watermarks of every partition of `topics`: where a run's outputs begin.
 pub fn end_offsets(brokers: &str, topics: &[&str]) -> Result<TopicPartitionList, KafkaError> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .create()?;
+    let consumer: BaseConsumer = ClientConfig::new().set("bootstrap.servers", brokers).create()?;
     let mut tpl = TopicPartitionList::new();
     for topic in topics {
         let md = consumer.fetch_metadata(Some(topic), TIMEOUT)?;
@@ -73,10 +66,7 @@ pub fn end_offsets(brokers: &str, topics: &[&str]) -> Result<TopicPartitionList,
 pub fn output_reader(brokers: &str, from: &TopicPartitionList) -> Result<BaseConsumer, KafkaError> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
-        .set(
-            "group.id",
-            format!("interlink-verifier-{}", uuid::Uuid::new_v4()),
-        )
+        .set("group.id", format!("interlink-verifier-{}", uuid::Uuid::new_v4()))
         .set("enable.auto.commit", "false")
         .set("isolation.level", "read_committed")
         .set("fetch.wait.max.ms", "50")
@@ -90,8 +80,7 @@ pub fn caught_up(consumer: &BaseConsumer) -> Result<bool, KafkaError> {
     let positions = consumer.position()?;
     let deadline = Instant::now() + TIMEOUT;
     for el in positions.elements() {
-        let (_, high) =
-            consumer.fetch_watermarks(el.topic(), el.partition(), deadline - Instant::now())?;
+        let (_, high) = consumer.fetch_watermarks(el.topic(), el.partition(), deadline - Instant::now())?;
         let pos = match el.offset() {
             Offset::Offset(o) => o,
             _ => continue,

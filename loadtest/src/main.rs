@@ -4,7 +4,6 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use interlink_loadtest::{run, Mix, Progress, RunOptions};
-use interlink_switch::config::TopicsConfig;
 use interlink_switch::routing::parse_routes_file;
 use std::io::Write;
 use std::path::PathBuf;
@@ -12,25 +11,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(
-    version,
-    about = "Load generator and exactly-once verifier for Interlink"
-)]
+#[command(version, about = "Load generator and exactly-once verifier for Interlink")]
 struct Cli {
-    #[arg(
-        long,
-        global = true,
-        env = "INTERLINK_BROKERS",
-        default_value = "127.0.0.1:9092"
-    )]
-    brokers: String,
-    #[arg(
-        long,
-        global = true,
-        env = "INTERLINK_TOPIC_PREFIX",
-        default_value = ""
-    )]
-    topic_prefix: String,
+    #[command(flatten)]
+    cluster: interlink_switch::cli::ClusterArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -72,38 +56,18 @@ enum Command {
 fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .init();
-    let Command::Run {
-        count,
-        rate,
-        routes,
-        no_route,
-        above_cap,
-        invalid,
-        poison,
-        seed,
-        timeout,
-        json,
-    } = cli.command;
-    let text = std::fs::read_to_string(&routes)
-        .with_context(|| format!("reading {}", routes.display()))?;
-    let rules = parse_routes_file(&routes.display().to_string(), &text)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let Command::Run { count, rate, routes, no_route, above_cap, invalid, poison, seed, timeout, json } = cli.command;
+    let text = std::fs::read_to_string(&routes).with_context(|| format!("reading {}", routes.display()))?;
+    let rules = parse_routes_file(&routes.display().to_string(), &text).map_err(|e| anyhow::anyhow!("{e}"))?;
     let opts = RunOptions {
-        brokers: cli.brokers,
-        topics: TopicsConfig::with_prefix(&cli.topic_prefix),
+        brokers: cli.cluster.brokers.clone(),
+        topics: cli.cluster.topics(),
         count,
         rate,
-        mix: Mix {
-            no_route,
-            above_cap,
-            invalid,
-            poison,
-        },
+        mix: Mix { no_route, above_cap, invalid, poison },
         seed,
         timeout: Duration::from_secs(timeout),
     };
@@ -127,9 +91,5 @@ fn main() -> anyhow::Result<ExitCode> {
     if let Some(path) = json {
         std::fs::write(&path, serde_json::to_string_pretty(&summary)?)?;
     }
-    Ok(if summary.is_exact() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(if summary.is_exact() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

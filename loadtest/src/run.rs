@@ -47,11 +47,8 @@ pub fn run(
     rules: &[RouteRecord],
     mut on_progress: impl FnMut(&Progress),
 ) -> Result<Summary, RunError> {
-    let outputs = [
-        opts.topics.clearing.as_str(),
-        opts.topics.notifications.as_str(),
-        opts.topics.dead_letters.as_str(),
-    ];
+    let outputs =
+        [opts.topics.clearing.as_str(), opts.topics.notifications.as_str(), opts.topics.dead_letters.as_str()];
     let start_offsets = end_offsets(&opts.brokers, &outputs)?;
     let reader = output_reader(&opts.brokers, &start_offsets)?;
 
@@ -63,12 +60,8 @@ pub fn run(
     let sent = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let producer_thread = {
-        let (brokers, topic, rate, sent) = (
-            opts.brokers.clone(),
-            opts.topics.requests.clone(),
-            opts.rate,
-            sent.clone(),
-        );
+        let (brokers, topic, rate, sent) =
+            (opts.brokers.clone(), opts.topics.requests.clone(), opts.rate, sent.clone());
         std::thread::spawn(move || -> Result<(), KafkaError> {
             let producer = RequestProducer::new(&brokers, &topic)?;
             let begun = Instant::now();
@@ -89,12 +82,7 @@ pub fn run(
     let deadline = started + opts.timeout;
     let mut last_progress = Instant::now();
     while !verifier.is_complete() && Instant::now() < deadline {
-        read_some(
-            &reader,
-            &opts.topics,
-            &mut verifier,
-            Duration::from_millis(100),
-        );
+        read_some(&reader, &opts.topics, &mut verifier, Duration::from_millis(100));
         if last_progress.elapsed() >= Duration::from_millis(100) {
             last_progress = Instant::now();
             on_progress(&Progress {
@@ -109,25 +97,13 @@ pub fn run(
     // Read on to the end of every output partition so late duplicates are counted.
     let drain_deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < drain_deadline && !caught_up(&reader)? {
-        read_some(
-            &reader,
-            &opts.topics,
-            &mut verifier,
-            Duration::from_millis(100),
-        );
+        read_some(&reader, &opts.topics, &mut verifier, Duration::from_millis(100));
     }
-    producer_thread
-        .join()
-        .map_err(|_| RunError::Setup("producer thread panicked".into()))??;
+    producer_thread.join().map_err(|_| RunError::Setup("producer thread panicked".into()))??;
     Ok(verifier.summary(elapsed))
 }
 
-fn read_some(
-    reader: &rdkafka::consumer::BaseConsumer,
-    topics: &TopicsConfig,
-    verifier: &mut Verifier,
-    wait: Duration,
-) {
+fn read_some(reader: &rdkafka::consumer::BaseConsumer, topics: &TopicsConfig, verifier: &mut Verifier, wait: Duration) {
     let until = Instant::now() + wait;
     while let Some(msg) = reader.poll(until.saturating_duration_since(Instant::now())) {
         let Ok(msg) = msg else { continue };
@@ -138,11 +114,7 @@ fn read_some(
         } else {
             OutputKind::DeadLetter
         };
-        verifier.observe(
-            kind,
-            msg.payload().unwrap_or_default(),
-            interlink_schemas::now_micros(),
-        );
+        verifier.observe(kind, msg.payload().unwrap_or_default(), interlink_schemas::now_micros());
         if Instant::now() >= until {
             break;
         }

@@ -2,9 +2,7 @@
 
 use crate::generator::{Expected, Planned};
 use hdrhistogram::Histogram;
-use interlink_schemas::{
-    ClearingRecord, Codec, DeadLetter, Notification, Party, TransactionStatus,
-};
+use interlink_schemas::{ClearingRecord, Codec, DeadLetter, Notification, Party, TransactionStatus};
 use std::collections::HashMap;
 use std::fmt;
 use std::time::Duration;
@@ -43,15 +41,12 @@ impl Observed {
     /// Outputs that contradict the expectation (wrong status, reason or kind).
     fn unexpected(&self, e: &Expected) -> bool {
         let debtor_is = |status: TransactionStatus, reason: Option<&str>| {
-            self.debtor
-                .iter()
-                .all(|(s, r)| *s == status && (reason.is_none() || r.as_deref() == reason))
+            self.debtor.iter().all(|(s, r)| *s == status && (reason.is_none() || r.as_deref() == reason))
         };
         match e {
             Expected::Accepted => !debtor_is(TransactionStatus::ACCC, None) || self.dead > 0,
             Expected::Rejected(code) => {
-                !debtor_is(TransactionStatus::RJCT, Some(code))
-                    || self.creditor + self.clearing + self.dead > 0
+                !debtor_is(TransactionStatus::RJCT, Some(code)) || self.creditor + self.clearing + self.dead > 0
             }
             Expected::Invalid(code) => {
                 !debtor_is(TransactionStatus::RJCT, Some(code)) || self.creditor + self.clearing > 0
@@ -138,8 +133,7 @@ impl Verifier {
     }
 
     pub fn expect(&mut self, p: &Planned) {
-        self.expected
-            .insert(p.transaction_id.clone(), p.expected.clone());
+        self.expected.insert(p.transaction_id.clone(), p.expected.clone());
     }
 
     pub fn expected_count(&self) -> usize {
@@ -158,23 +152,13 @@ impl Verifier {
     /// Records one output; `now_micros` is when it was read.
     pub fn observe(&mut self, kind: OutputKind, payload: &[u8], now_micros: i64) {
         let tx = match kind {
-            OutputKind::Clearing => self
-                .clearing
-                .decode(payload)
-                .map(|c| (c.transaction_id, None)),
+            OutputKind::Clearing => self.clearing.decode(payload).map(|c| (c.transaction_id, None)),
             OutputKind::Notification => self.notifications.decode(payload).map(|n| {
-                let debtor = (n.party == Party::Debtor).then_some((
-                    n.status,
-                    n.reason_code,
-                    n.request_created_at,
-                ));
+                let debtor = (n.party == Party::Debtor).then_some((n.status, n.reason_code, n.request_created_at));
                 (n.transaction_id, debtor)
             }),
             OutputKind::DeadLetter => self.dead_letters.decode(payload).map(|d| {
-                let tx = d
-                    .original_key
-                    .map(|k| String::from_utf8_lossy(&k).into_owned())
-                    .unwrap_or_default();
+                let tx = d.original_key.map(|k| String::from_utf8_lossy(&k).into_owned()).unwrap_or_default();
                 (tx, None)
             }),
         };
@@ -236,17 +220,9 @@ impl Verifier {
             }
             if obs.dead > 0 {
                 s.dead_lettered += 1;
-            } else if obs
-                .debtor
-                .iter()
-                .any(|(st, _)| *st == TransactionStatus::ACCC)
-            {
+            } else if obs.debtor.iter().any(|(st, _)| *st == TransactionStatus::ACCC) {
                 s.approved += 1;
-            } else if obs
-                .debtor
-                .iter()
-                .any(|(st, _)| *st == TransactionStatus::RJCT)
-            {
+            } else if obs.debtor.iter().any(|(st, _)| *st == TransactionStatus::RJCT) {
                 s.rejected += 1;
             }
         }
@@ -281,11 +257,7 @@ mod tests {
     }
 
     fn planned(tx: &str, expected: Expected) -> Planned {
-        Planned {
-            transaction_id: tx.into(),
-            payload: vec![],
-            expected,
-        }
+        Planned { transaction_id: tx.into(), payload: vec![], expected }
     }
 
     #[test]
@@ -295,11 +267,7 @@ mod tests {
         v.expect(&planned("b", Expected::Rejected("RC01")));
         v.expect(&planned("c", Expected::Rejected("RC01")));
         v.expect(&planned("d", Expected::Accepted));
-        v.observe(
-            OutputKind::Notification,
-            &note("a", Party::Debtor, TransactionStatus::RJCT, Some("RC01")),
-            3_000,
-        );
+        v.observe(OutputKind::Notification, &note("a", Party::Debtor, TransactionStatus::RJCT, Some("RC01")), 3_000);
         assert_eq!(v.satisfied_count(), 1);
         // b twice: duplicated. c with the wrong reason: unexpected. d never: lost.
         for _ in 0..2 {
@@ -309,28 +277,13 @@ mod tests {
                 3_000,
             );
         }
-        v.observe(
-            OutputKind::Notification,
-            &note("c", Party::Debtor, TransactionStatus::RJCT, Some("AM02")),
-            3_000,
-        );
-        v.observe(
-            OutputKind::Notification,
-            &note("zz", Party::Debtor, TransactionStatus::RJCT, None),
-            3_000,
-        );
+        v.observe(OutputKind::Notification, &note("c", Party::Debtor, TransactionStatus::RJCT, Some("AM02")), 3_000);
+        v.observe(OutputKind::Notification, &note("zz", Party::Debtor, TransactionStatus::RJCT, None), 3_000);
         v.observe(OutputKind::Clearing, b"junk", 3_000);
         let s = v.summary(Duration::from_secs(1));
-        assert_eq!(
-            (s.requests, s.rejected, s.lost, s.duplicated, s.unexpected),
-            (4, 3, 1, 1, 1)
-        );
+        assert_eq!((s.requests, s.rejected, s.lost, s.duplicated, s.unexpected), (4, 3, 1, 1, 1));
         assert!(!s.is_exact());
         assert_eq!(v.strays(), (1, 1));
-        assert!(
-            (s.latency_ms_p50 - 2.0).abs() < 0.01,
-            "{}",
-            s.latency_ms_p50
-        );
+        assert!((s.latency_ms_p50 - 2.0).abs() < 0.01, "{}", s.latency_ms_p50);
     }
 }

@@ -30,9 +30,7 @@ fn codec(c: &mut Criterion) {
             codec.encode_into(black_box(&req), &mut buf).unwrap();
         })
     });
-    c.bench_function("authorization_request/decode", |b| {
-        b.iter(|| codec.decode(black_box(&bytes)).unwrap())
-    });
+    c.bench_function("authorization_request/decode", |b| b.iter(|| codec.decode(black_box(&bytes)).unwrap()));
 }
 
 criterion_group!(benches, codec);

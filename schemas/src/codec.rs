@@ -19,11 +19,7 @@ pub enum CodecError {
     #[error("schema id {0} is not a known Interlink schema")]
     UnknownSchemaId(u32),
     #[error("schema id {found} is a {found_record}, expected a {expected}")]
-    WrongRecord {
-        expected: &'static str,
-        found: u32,
-        found_record: &'static str,
-    },
+    WrongRecord { expected: &'static str, found: u32, found_record: &'static str },
     #[error("{trailing} bytes left after the Avro datum")]
     TrailingBytes { trailing: usize },
     #[error("avro: {0}")]
@@ -71,10 +67,7 @@ impl<'a> Framed<'a> {
             return Err(CodecError::BadMagic(bytes[0]));
         }
         let schema_id = u32::from_be_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
-        Ok(Self {
-            schema_id,
-            datum: &bytes[HEADER_LEN..],
-        })
+        Ok(Self { schema_id, datum: &bytes[HEADER_LEN..] })
     }
 }
 
@@ -97,18 +90,11 @@ impl<T: Event> Codec<T> {
             .iter()
             .filter(|v| v.record == T::SCHEMA.record && v.id != T::SCHEMA.id)
             .map(|v| {
-                let reader = GenericDatumReader::builder(&v.schema)
-                    .reader_schema(current)
-                    .build()?;
+                let reader = GenericDatumReader::builder(&v.schema).reader_schema(current).build()?;
                 Ok((v.id, reader))
             })
             .collect::<Result<_, CodecError>>()?;
-        Ok(Self {
-            writer,
-            reader,
-            older,
-            _type: PhantomData,
-        })
+        Ok(Self { writer, reader, older, _type: PhantomData })
     }
 
     /// Appends the framed record to `out`.
@@ -130,8 +116,7 @@ impl<T: Event> Codec<T> {
         let mut datum = framed.datum;
         let value = if framed.schema_id == T::SCHEMA.id {
             self.reader.read_deser::<T>(&mut datum)?
-        } else if let Some((_, reader)) = self.older.iter().find(|(id, _)| *id == framed.schema_id)
-        {
+        } else if let Some((_, reader)) = self.older.iter().find(|(id, _)| *id == framed.schema_id) {
             apache_avro::from_value::<T>(&reader.read_value(&mut datum)?)?
         } else {
             return Err(match registry::by_id(framed.schema_id) {
@@ -144,9 +129,7 @@ impl<T: Event> Codec<T> {
             });
         };
         if !datum.is_empty() {
-            return Err(CodecError::TrailingBytes {
-                trailing: datum.len(),
-            });
+            return Err(CodecError::TrailingBytes { trailing: datum.len() });
         }
         Ok(value)
     }

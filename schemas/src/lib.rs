@@ -16,8 +16,5 @@ pub use types::*;
 
 /// Microseconds since the Unix epoch, the unit of every `timestamp-micros` field.
 pub fn now_micros() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_micros() as i64)
-        .unwrap_or_default()
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or_default()
 }

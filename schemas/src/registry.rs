@@ -29,19 +29,13 @@ macro_rules! schema_version {
 
 pub static AUTHORIZATION_REQUEST_V1: SchemaVersion =
     schema_version!(101, "AuthorizationRequest", "authorization_request.avsc");
-pub static CLEARING_RECORD_V1: SchemaVersion =
-    schema_version!(201, "ClearingRecord", "clearing_record.avsc");
-pub static NOTIFICATION_V1: SchemaVersion =
-    schema_version!(301, "Notification", "notification.avsc");
+pub static CLEARING_RECORD_V1: SchemaVersion = schema_version!(201, "ClearingRecord", "clearing_record.avsc");
+pub static NOTIFICATION_V1: SchemaVersion = schema_version!(301, "Notification", "notification.avsc");
 pub static DEAD_LETTER_V1: SchemaVersion = schema_version!(401, "DeadLetter", "dead_letter.avsc");
 
 /// All known versions, newest last within each record.
-pub static ALL: [&SchemaVersion; 4] = [
-    &AUTHORIZATION_REQUEST_V1,
-    &CLEARING_RECORD_V1,
-    &NOTIFICATION_V1,
-    &DEAD_LETTER_V1,
-];
+pub static ALL: [&SchemaVersion; 4] =
+    [&AUTHORIZATION_REQUEST_V1, &CLEARING_RECORD_V1, &NOTIFICATION_V1, &DEAD_LETTER_V1];
 
 pub fn by_id(id: u32) -> Option<&'static SchemaVersion> {
     ALL.iter().copied().find(|v| v.id == id)

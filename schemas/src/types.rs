@@ -12,10 +12,7 @@ pub struct Agent {
 
 impl Agent {
     pub fn new(network: impl Into<String>, institution_id: impl Into<String>) -> Self {
-        Self {
-            network: network.into(),
-            institution_id: institution_id.into(),
-        }
+        Self { network: network.into(), institution_id: institution_id.into() }
     }
 }
 
@@ -35,10 +32,7 @@ pub struct Amount {
 
 impl Amount {
     pub fn new(minor_units: i64, currency: impl Into<String>) -> Self {
-        Self {
-            minor_units,
-            currency: currency.into(),
-        }
+        Self { minor_units, currency: currency.into() }
     }
 }
 

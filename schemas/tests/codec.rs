@@ -14,10 +14,7 @@ fn request() -> AuthorizationRequest {
         creditor_agent: Some(Agent::new("HK_FPS", "004")),
         creditor_account: Some("004-123-456789-001".into()),
         qr_payload: None,
-        creditor_alias: Some(Alias {
-            scheme: "MOBILE".into(),
-            value: "+85291234567".into(),
-        }),
+        creditor_alias: Some(Alias { scheme: "MOBILE".into(), value: "+85291234567".into() }),
         amount: Amount::new(12_345, "CNY"),
         channel: Channel::InternetBanking,
         purpose: Some("GDDS".into()),
@@ -28,10 +25,7 @@ fn request() -> AuthorizationRequest {
 fn every_schema_in_the_registry_parses_and_ids_are_unique() {
     let mut ids: Vec<u32> = registry::ALL.iter().map(|v| v.id).collect();
     for v in registry::ALL {
-        assert_eq!(
-            v.schema.name().map(|n| n.name().to_string()).as_deref(),
-            Some(v.record)
-        );
+        assert_eq!(v.schema.name().map(|n| n.name().to_string()).as_deref(), Some(v.record));
     }
     ids.sort();
     ids.dedup();
@@ -104,38 +98,19 @@ fn outputs_round_trip() {
 #[test]
 fn decode_errors_are_specific() {
     let codec = Codec::<AuthorizationRequest>::new().unwrap();
-    assert!(matches!(
-        codec.decode(&[0, 0]),
-        Err(CodecError::TooShort(2))
-    ));
-    assert!(matches!(
-        codec.decode(b"{\"json\":1}"),
-        Err(CodecError::BadMagic(b'{'))
-    ));
-    assert!(matches!(
-        codec.decode(&[0, 0, 0, 0, 9, 1]),
-        Err(CodecError::UnknownSchemaId(9))
-    ));
+    assert!(matches!(codec.decode(&[0, 0]), Err(CodecError::TooShort(2))));
+    assert!(matches!(codec.decode(b"{\"json\":1}"), Err(CodecError::BadMagic(b'{'))));
+    assert!(matches!(codec.decode(&[0, 0, 0, 0, 9, 1]), Err(CodecError::UnknownSchemaId(9))));
     let note_codec = Codec::<Notification>::new().unwrap();
     let mut wrong = codec.encode(&request()).unwrap();
     assert!(matches!(
         note_codec.decode(&wrong),
-        Err(CodecError::WrongRecord {
-            expected: "Notification",
-            found: 101,
-            ..
-        })
+        Err(CodecError::WrongRecord { expected: "Notification", found: 101, .. })
     ));
     wrong.push(7);
-    assert!(matches!(
-        codec.decode(&wrong),
-        Err(CodecError::TrailingBytes { trailing: 1 })
-    ));
+    assert!(matches!(codec.decode(&wrong), Err(CodecError::TrailingBytes { trailing: 1 })));
     let good = codec.encode(&request()).unwrap();
-    assert!(matches!(
-        codec.decode(&good[..good.len() - 3]),
-        Err(CodecError::Avro(_))
-    ));
+    assert!(matches!(codec.decode(&good[..good.len() - 3]), Err(CodecError::Avro(_))));
 }
 
 /// The evolution rule: a new version only adds fields with defaults. Such a version
@@ -144,12 +119,9 @@ fn decode_errors_are_specific() {
 fn adding_a_field_with_a_default_keeps_both_directions_compatible() {
     for v in registry::ALL {
         let mut json: serde_json::Value = serde_json::from_str(v.text).unwrap();
-        json["fields"]
-            .as_array_mut()
-            .unwrap()
-            .push(serde_json::json!({
-                "name": "added_in_v2", "type": ["null", "string"], "default": null
-            }));
+        json["fields"].as_array_mut().unwrap().push(serde_json::json!({
+            "name": "added_in_v2", "type": ["null", "string"], "default": null
+        }));
         let v2 = Schema::parse(&json).unwrap();
         SchemaCompatibility::mutual_read(&v.schema, &v2)
             .unwrap_or_else(|e| panic!("{} v2 incompatible: {e}", v.record));
@@ -160,15 +132,9 @@ fn adding_a_field_with_a_default_keeps_both_directions_compatible() {
 fn adding_a_field_without_default_is_caught() {
     let v = &registry::AUTHORIZATION_REQUEST_V1;
     let mut json: serde_json::Value = serde_json::from_str(v.text).unwrap();
-    json["fields"]
-        .as_array_mut()
-        .unwrap()
-        .push(serde_json::json!({"name": "x", "type": "string"}));
+    json["fields"].as_array_mut().unwrap().push(serde_json::json!({"name": "x", "type": "string"}));
     let v2 = Schema::parse(&json).unwrap();
-    assert!(
-        SchemaCompatibility::can_read(&v.schema, &v2).is_err(),
-        "v2 cannot read v1 without a default"
-    );
+    assert!(SchemaCompatibility::can_read(&v.schema, &v2).is_err(), "v2 cannot read v1 without a default");
 }
 
 fn agent() -> impl Strategy<Value = Agent> {
@@ -177,38 +143,26 @@ fn agent() -> impl Strategy<Value = Agent> {
 
 fn any_request() -> impl Strategy<Value = AuthorizationRequest> {
     (
-        (
-            "\\PC{0,40}",
-            "\\PC{0,35}",
-            any::<i64>(),
-            agent(),
-            "\\PC{0,34}",
-        ),
-        (
-            proptest::option::of(agent()),
-            proptest::option::of("\\PC{0,34}"),
-            proptest::option::of("\\PC{0,200}"),
-        ),
+        ("\\PC{0,40}", "\\PC{0,35}", any::<i64>(), agent(), "\\PC{0,34}"),
+        (proptest::option::of(agent()), proptest::option::of("\\PC{0,34}"), proptest::option::of("\\PC{0,200}")),
         (any::<i64>(), "[A-Z]{3}", proptest::option::of("[A-Z]{4}")),
     )
-        .prop_map(
-            |((tx, e2e, at, debtor, acct), (creditor, cacct, qr), (minor, cur, purpose))| {
-                AuthorizationRequest {
-                    transaction_id: tx,
-                    end_to_end_id: e2e,
-                    created_at: at,
-                    debtor_agent: debtor,
-                    debtor_account: acct,
-                    creditor_agent: creditor,
-                    creditor_account: cacct,
-                    qr_payload: qr,
-                    creditor_alias: None,
-                    amount: Amount::new(minor, cur),
-                    channel: Channel::Qr,
-                    purpose,
-                }
-            },
-        )
+        .prop_map(|((tx, e2e, at, debtor, acct), (creditor, cacct, qr), (minor, cur, purpose))| {
+            AuthorizationRequest {
+                transaction_id: tx,
+                end_to_end_id: e2e,
+                created_at: at,
+                debtor_agent: debtor,
+                debtor_account: acct,
+                creditor_agent: creditor,
+                creditor_account: cacct,
+                qr_payload: qr,
+                creditor_alias: None,
+                amount: Amount::new(minor, cur),
+                channel: Channel::Qr,
+                purpose,
+            }
+        })
 }
 
 proptest! {

@@ -11,11 +11,7 @@ use interlink_switch::routing::{
 use std::hint::black_box;
 
 fn sample_table() -> RoutingTable {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../routes/sample.toml"
-    ))
-    .unwrap();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../routes/sample.toml")).unwrap();
     RoutingTable::compile(1, &parse_routes_file("sample.toml", &text).unwrap()).unwrap()
 }
 
@@ -34,26 +30,15 @@ fn large_table() -> (RoutingTable, Vec<(Agent, Agent, Amount)>) {
         })
     };
     for i in 0..50_000u64 {
-        rules.push(participant(
-            "CN_IBPS",
-            format!("{:012}", 100_000_000_000 + i * 7),
-            "CNY",
-        ));
+        rules.push(participant("CN_IBPS", format!("{:012}", 100_000_000_000 + i * 7), "CNY"));
     }
     for i in 0..30_000u64 {
-        rules.push(participant(
-            "BR_PIX",
-            format!("{:08}", 10_000_000 + i * 3),
-            "BRL",
-        ));
+        rules.push(participant("BR_PIX", format!("{:08}", 10_000_000 + i * 3), "BRL"));
     }
     for i in 0..20_000u64 {
         rules.push(participant("IN_UPI", format!("BANK0{:06}", i), "INR"));
     }
-    let networks: Vec<&str> = interlink_connectors::NETWORKS
-        .iter()
-        .map(|n| n.id)
-        .collect();
+    let networks: Vec<&str> = interlink_connectors::NETWORKS.iter().map(|n| n.id).collect();
     let currencies: Vec<&str> = iso_currencies();
     let mut corridors = 0;
     'outer: for c in &currencies {
@@ -81,19 +66,9 @@ fn large_table() -> (RoutingTable, Vec<(Agent, Agent, Amount)>) {
     let table = RoutingTable::compile(1, &rules).unwrap();
     let lookups = (0..1024u64)
         .map(|i| {
-            let debtor = Agent::new(
-                "CN_IBPS",
-                format!("{:012}", 100_000_000_000 + (i * 37 % 50_000) * 7),
-            );
-            let creditor = Agent::new(
-                "BR_PIX",
-                format!("{:08}", 10_000_000 + (i * 53 % 30_000) * 3),
-            );
-            (
-                debtor,
-                creditor,
-                Amount::new(1_000 + i as i64, currencies[(i as usize * 7) % 100]),
-            )
+            let debtor = Agent::new("CN_IBPS", format!("{:012}", 100_000_000_000 + (i * 37 % 50_000) * 7));
+            let creditor = Agent::new("BR_PIX", format!("{:08}", 10_000_000 + (i * 53 % 30_000) * 3));
+            (debtor, creditor, Amount::new(1_000 + i as i64, currencies[(i as usize * 7) % 100]))
         })
         .collect();
     (table, lookups)
@@ -117,17 +92,11 @@ fn iso_currencies() -> Vec<&'static str> {
 
 fn routing(c: &mut Criterion) {
     let table = sample_table();
-    let (debtor, creditor, amount) = (
-        Agent::new("CN_IBPS", "102100099996"),
-        Agent::new("HK_FPS", "004"),
-        Amount::new(10_000, "CNY"),
-    );
+    let (debtor, creditor, amount) =
+        (Agent::new("CN_IBPS", "102100099996"), Agent::new("HK_FPS", "004"), Amount::new(10_000, "CNY"));
     c.bench_function("route/sample_table", |b| {
         b.iter(|| {
-            table
-                .resolve(black_box(&debtor), black_box(&creditor), black_box(&amount))
-                .unwrap()
-                .credit_minor_units
+            table.resolve(black_box(&debtor), black_box(&creditor), black_box(&amount)).unwrap().credit_minor_units
         })
     });
 
@@ -160,24 +129,13 @@ fn pipeline(c: &mut Criterion) {
         channel: Channel::Mobile,
         purpose: None,
     };
-    let payload = Codec::<AuthorizationRequest>::new()
-        .unwrap()
-        .encode(&request)
-        .unwrap();
+    let payload = Codec::<AuthorizationRequest>::new().unwrap().encode(&request).unwrap();
     let mut out = Vec::with_capacity(4);
     c.bench_function("pipeline/accept_one_request", |b| {
         b.iter(|| {
             out.clear();
-            let input = InputRecord {
-                topic: "in",
-                partition: 0,
-                offset: 1,
-                key: None,
-                payload: Some(&payload),
-            };
-            processor
-                .process(black_box(&input), &table, 1, &mut out)
-                .unwrap()
+            let input = InputRecord { topic: "in", partition: 0, offset: 1, key: None, payload: Some(&payload) };
+            processor.process(black_box(&input), &table, 1, &mut out).unwrap()
         })
     });
 }

@@ -96,11 +96,7 @@ fn default_worker_id() -> String {
     std::env::var("HOSTNAME")
         .ok()
         .filter(|h| !h.is_empty())
-        .or_else(|| {
-            std::fs::read_to_string("/etc/hostname")
-                .ok()
-                .map(|h| h.trim().to_string())
-        })
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_string()))
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "worker-0".to_string())
 }
@@ -164,9 +160,7 @@ impl PipelineConfig {
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 9464)),
-        }
+        Self { listen: SocketAddr::from(([127, 0, 0, 1], 9464)) }
     }
 }
 
@@ -179,12 +173,7 @@ impl SwitchConfig {
         const SECTIONS: [&str; 5] = ["worker_id", "kafka", "topics", "pipeline", "http"];
         let env = figment::providers::Env::prefixed("INTERLINK_")
             .filter(|key| {
-                let first = key
-                    .as_str()
-                    .split("__")
-                    .next()
-                    .unwrap_or_default()
-                    .to_ascii_lowercase();
+                let first = key.as_str().split("__").next().unwrap_or_default().to_ascii_lowercase();
                 SECTIONS.contains(&first.as_str())
             })
             .split("__");
@@ -200,10 +189,7 @@ impl SwitchConfig {
             }
             fig = fig.merge(Toml::file(path));
         }
-        let config: SwitchConfig = fig
-            .merge(env)
-            .extract()
-            .map_err(|e| ConfigError(e.to_string()))?;
+        let config: SwitchConfig = fig.merge(env).extract().map_err(|e| ConfigError(e.to_string()))?;
         config.check()?;
         Ok(config)
     }
@@ -211,14 +197,10 @@ impl SwitchConfig {
     fn check(&self) -> Result<(), ConfigError> {
         let p = &self.pipeline;
         if p.batch_max_records == 0 {
-            return Err(ConfigError(
-                "pipeline.batch_max_records must be at least 1".into(),
-            ));
+            return Err(ConfigError("pipeline.batch_max_records must be at least 1".into()));
         }
         if p.batch_max_interval_ms == 0 {
-            return Err(ConfigError(
-                "pipeline.batch_max_interval_ms must be at least 1".into(),
-            ));
+            return Err(ConfigError("pipeline.batch_max_interval_ms must be at least 1".into()));
         }
         if self.worker_id.is_empty() {
             return Err(ConfigError("worker_id must not be empty".into()));
@@ -266,9 +248,7 @@ mod tests {
     #[test]
     fn unknown_keys_are_rejected_with_their_name() {
         let f = file("[pipeline]\nbatch_size = 10\n");
-        let err = SwitchConfig::figment(Some(f.path()), no_env())
-            .unwrap_err()
-            .to_string();
+        let err = SwitchConfig::figment(Some(f.path()), no_env()).unwrap_err().to_string();
         assert!(err.contains("batch_size"), "{err}");
     }
 
@@ -286,9 +266,7 @@ mod tests {
             assert_eq!(c.pipeline.batch_max_records, 7);
             // A typo inside a section is still an error.
             jail.set_env("INTERLINK_KAFKA__BROKRS", "x");
-            let err = SwitchConfig::load(Some(Path::new("switch.toml")))
-                .unwrap_err()
-                .to_string();
+            let err = SwitchConfig::load(Some(Path::new("switch.toml"))).unwrap_err().to_string();
             assert!(err.contains("brokrs"), "{err}");
             Ok(())
         });

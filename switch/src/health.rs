@@ -17,8 +17,7 @@ impl Health {
         self.worker_running.store(running, Ordering::Relaxed);
     }
     pub fn set_assigned(&self, partitions: usize) {
-        self.assigned_partitions
-            .store(partitions, Ordering::Relaxed);
+        self.assigned_partitions.store(partitions, Ordering::Relaxed);
     }
     pub fn routing_version(&self) -> i64 {
         self.routing_version.load(Ordering::Relaxed)

@@ -31,9 +31,7 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown.cancelled_owned())
-            .await;
+        let served = axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned()).await;
         if let Err(e) = served {
             tracing::error!(error = %e, "http server failed");
         }
@@ -52,10 +50,6 @@ async fn ready(State(s): State<AppState>) -> (StatusCode, String) {
         s.health.routing_version(),
         s.health.assigned_partitions()
     );
-    let code = if s.health.ready() {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
+    let code = if s.health.ready() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (code, body)
 }

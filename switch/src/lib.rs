@@ -9,6 +9,7 @@
 //! Layers: [`routing`], [`validate`] and [`pipeline`] are pure; [`kafka`] is the
 //! only module that talks to brokers.
 
+pub mod cli;
 pub mod config;
 mod health;
 mod http;
@@ -64,9 +65,7 @@ impl RunningSwitch {
 
     /// Waits until the worker stops (on its own error, or after `stop`).
     pub async fn wait(self) -> Result<(), SwitchError> {
-        self.task
-            .await
-            .map_err(|_| SwitchError::Panicked("switch"))?
+        self.task.await.map_err(|_| SwitchError::Panicked("switch"))?
     }
 }
 
@@ -74,13 +73,8 @@ impl RunningSwitch {
 pub async fn start(config: SwitchConfig) -> Result<RunningSwitch, SwitchError> {
     let shutdown = CancellationToken::new();
     let health = Arc::new(Health::default());
-    let (http_addr, http_task) = http::serve(
-        config.http.listen,
-        telemetry::prometheus(),
-        health.clone(),
-        shutdown.clone(),
-    )
-    .await?;
+    let (http_addr, http_task) =
+        http::serve(config.http.listen, telemetry::prometheus(), health.clone(), shutdown.clone()).await?;
     tracing::info!(%http_addr, "serving /metrics, /healthz, /readyz");
 
     let (tables_tx, tables_rx) = watch::channel(Arc::new(RoutingTable::empty()));
@@ -96,12 +90,7 @@ pub async fn start(config: SwitchConfig) -> Result<RunningSwitch, SwitchError> {
     let routes = {
         let (config, token) = (config.clone(), shutdown.clone());
         tokio::task::spawn_blocking(move || {
-            let r = kafka::follow_routes(
-                &config.kafka,
-                &config.topics.routes,
-                tables_tx,
-                token.clone(),
-            );
+            let r = kafka::follow_routes(&config.kafka, &config.topics.routes, tables_tx, token.clone());
             if r.is_err() {
                 token.cancel(); // without routes the worker cannot run
             }
@@ -124,20 +113,12 @@ pub async fn start(config: SwitchConfig) -> Result<RunningSwitch, SwitchError> {
         routes_result?;
         Ok(())
     });
-    Ok(RunningSwitch {
-        http_addr,
-        health,
-        shutdown,
-        task,
-    })
+    Ok(RunningSwitch { http_addr, health, shutdown, task })
 }
 
 /// Runs a worker until `shutdown` completes, then drains it (commits the open batch
 /// and leaves the consumer group).
-pub async fn run(
-    config: SwitchConfig,
-    shutdown: impl Future<Output = ()>,
-) -> Result<(), SwitchError> {
+pub async fn run(config: SwitchConfig, shutdown: impl Future<Output = ()>) -> Result<(), SwitchError> {
     let running = start(config).await?;
     let token = running.shutdown.clone();
     tokio::select! {

@@ -6,10 +6,7 @@ use interlink_switch::SwitchConfig;
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(
-    version,
-    about = "Interlink switch worker: routes authorizations from Kafka, exactly once"
-)]
+#[command(version, about = "Interlink switch worker: routes authorizations from Kafka, exactly once")]
 struct Args {
     /// TOML configuration file; INTERLINK_* environment variables override it
     /// (INTERLINK_KAFKA__BROKERS, INTERLINK_PIPELINE__CONSISTENCY, ...).
@@ -21,24 +18,17 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,rdkafka=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,rdkafka=warn".into()),
         )
         .init();
     let config = SwitchConfig::load(args.config.as_deref())?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    runtime
-        .block_on(interlink_switch::run(config, shutdown_signal()))
-        .context("switch stopped with an error")
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(interlink_switch::run(config, shutdown_signal())).context("switch stopped with an error")
 }
 
 /// SIGTERM (orchestrators) or Ctrl-C.
 async fn shutdown_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("SIGTERM handler");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
     tokio::select! {
         _ = term.recv() => {}
         _ = tokio::signal::ctrl_c() => {}

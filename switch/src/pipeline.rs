@@ -4,8 +4,8 @@
 use crate::routing::{Rejection, Route, RoutingTable};
 use crate::validate::{validate, CreditorAddress, ValidationError};
 use interlink_schemas::{
-    Agent, AuthorizationRequest, ClearingRecord, Codec, CodecError, DeadLetter, ErrorKind,
-    Notification, Party, TransactionStatus,
+    Agent, AuthorizationRequest, ClearingRecord, Codec, CodecError, DeadLetter, ErrorKind, Notification, Party,
+    TransactionStatus,
 };
 
 /// Where an output record goes; the edge maps it to a configured topic name.
@@ -106,10 +106,7 @@ impl Processor {
         };
         let address = match validate(&request) {
             Ok(a) => a,
-            Err(ValidationError {
-                reason_code,
-                message,
-            }) => {
+            Err(ValidationError { reason_code, message }) => {
                 let kind = ErrorKind::Validation;
                 let tx = Some(request.transaction_id.as_str());
                 self.dead_letter(
@@ -130,10 +127,7 @@ impl Processor {
             CreditorAddress::QrPayload(_) | CreditorAddress::Alias => {
                 // The QR gateway and alias resolution build on this path; until a
                 // resolver is configured such requests are refused, never dropped.
-                let (code, text) = (
-                    "AG03",
-                    "creditor addressing by QR payload or alias is not enabled on this switch",
-                );
+                let (code, text) = ("AG03", "creditor addressing by QR payload or alias is not enabled on this switch");
                 self.reject(&request, code, text, table.version(), now_micros, out)?;
                 return Ok(Outcome::Rejected { reason_code: code });
             }
@@ -145,14 +139,7 @@ impl Processor {
             }
             Err(rejection) => {
                 let code = rejection.reason_code();
-                self.reject(
-                    &request,
-                    code,
-                    &rejection_text(&rejection),
-                    table.version(),
-                    now_micros,
-                    out,
-                )?;
+                self.reject(&request, code, &rejection_text(&rejection), table.version(), now_micros, out)?;
                 Ok(Outcome::Rejected { reason_code: code })
             }
         }
@@ -176,10 +163,7 @@ impl Processor {
             creditor_agent: creditor_agent.clone(),
             creditor_account: req.creditor_account.clone(),
             debit_amount: req.amount.clone(),
-            credit_amount: interlink_schemas::Amount::new(
-                route.credit_minor_units,
-                &corridor.destination_currency,
-            ),
+            credit_amount: interlink_schemas::Amount::new(route.credit_minor_units, &corridor.destination_currency),
             fx_rate: route.corridor.fx_rate_text.to_string(),
             quote_id: route.corridor.quote_id.to_string(),
             corridor: route.corridor.id.to_string(),
@@ -195,23 +179,9 @@ impl Processor {
         });
         for (party, agent, amount) in [
             (Party::Debtor, req.debtor_agent.clone(), req.amount.clone()),
-            (
-                Party::Creditor,
-                creditor_agent,
-                clearing.credit_amount.clone(),
-            ),
+            (Party::Creditor, creditor_agent, clearing.credit_amount.clone()),
         ] {
-            let note = notification(
-                req,
-                party,
-                agent,
-                amount,
-                TransactionStatus::ACCC,
-                None,
-                None,
-                version,
-                now,
-            );
+            let note = notification(req, party, agent, amount, TransactionStatus::ACCC, None, None, version, now);
             out.push(OutputRecord {
                 topic: OutputTopic::Notifications,
                 key: key.clone(),
@@ -323,28 +293,8 @@ mod tests {
     use crate::routing::parse_routes_file;
     use interlink_schemas::{Amount, Channel};
 
-    const ROUTES: &str = r#"
-[[participants]]
-network = "CN_IBPS"
-institution_id = "102100099996"
-name = "ICBC"
-settlement_currency = "CNY"
-[[participants]]
-network = "HK_FPS"
-institution_id = "004"
-name = "HSBC"
-settlement_currency = "HKD"
-[[corridors]]
-from = "CN_IBPS"
-to = "HK_FPS"
-source_currency = "CNY"
-destination_currency = "HKD"
-fx_rate = "1.0845"
-max_amount = "80000.00"
-"#;
-
     fn table() -> RoutingTable {
-        RoutingTable::compile(4, &parse_routes_file("t", ROUTES).unwrap()).unwrap()
+        RoutingTable::compile(4, &parse_routes_file("t", crate::routing::TEST_ROUTES_TOML).unwrap()).unwrap()
     }
 
     fn request(creditor: &str) -> AuthorizationRequest {
@@ -365,13 +315,7 @@ max_amount = "80000.00"
     }
 
     fn run(p: &Processor, payload: &[u8]) -> (Outcome, Vec<OutputRecord>) {
-        let input = InputRecord {
-            topic: "in",
-            partition: 2,
-            offset: 77,
-            key: Some(b"tx-9"),
-            payload: Some(payload),
-        };
+        let input = InputRecord { topic: "in", partition: 2, offset: 77, key: Some(b"tx-9"), payload: Some(payload) };
         let mut out = Vec::new();
         let outcome = p.process(&input, &table(), 99, &mut out).unwrap();
         (outcome, out)
@@ -383,27 +327,14 @@ max_amount = "80000.00"
         let (outcome, out) = run(&p, &p.requests.encode(&request("004")).unwrap());
         assert_eq!(outcome, Outcome::Accepted);
         let topics: Vec<_> = out.iter().map(|o| o.topic).collect();
-        assert_eq!(
-            topics,
-            [
-                OutputTopic::Clearing,
-                OutputTopic::Notifications,
-                OutputTopic::Notifications
-            ]
-        );
+        assert_eq!(topics, [OutputTopic::Clearing, OutputTopic::Notifications, OutputTopic::Notifications]);
         let c = p.clearing.decode(&out[0].payload).unwrap();
         assert_eq!(c.credit_amount, Amount::new(10_845, "HKD"));
-        assert_eq!(
-            (c.routing_version, c.cleared_at, c.fx_rate.as_str()),
-            (4, 99, "1.0845")
-        );
+        assert_eq!((c.routing_version, c.cleared_at, c.fx_rate.as_str()), (4, 99, "1.0845"));
         assert_eq!(c.quote_id, "CN_IBPS>HK_FPS:CNY-HKD@v4");
         let creditor = p.notifications.decode(&out[2].payload).unwrap();
         assert_eq!(creditor.notification_id, "tx-9:CREDITOR");
-        assert_eq!(
-            (creditor.status, creditor.agent.institution_id.as_str()),
-            (TransactionStatus::ACCC, "004")
-        );
+        assert_eq!((creditor.status, creditor.agent.institution_id.as_str()), (TransactionStatus::ACCC, "004"));
         assert_eq!(creditor.amount, Amount::new(10_845, "HKD"));
         assert!(out.iter().all(|o| o.key.as_deref() == Some(&b"tx-9"[..])));
     }
@@ -412,12 +343,7 @@ max_amount = "80000.00"
     fn an_unknown_creditor_is_rejected_with_rc01_and_no_clearing() {
         let p = Processor::new().unwrap();
         let (outcome, out) = run(&p, &p.requests.encode(&request("999")).unwrap());
-        assert_eq!(
-            outcome,
-            Outcome::Rejected {
-                reason_code: "RC01"
-            }
-        );
+        assert_eq!(outcome, Outcome::Rejected { reason_code: "RC01" });
         assert_eq!(out.len(), 1);
         let n = p.notifications.decode(&out[0].payload).unwrap();
         assert_eq!(
@@ -431,28 +357,12 @@ max_amount = "80000.00"
     fn garbage_is_dead_lettered_with_its_bytes_and_origin() {
         let p = Processor::new().unwrap();
         let (outcome, out) = run(&p, b"\x00\x00\x00\x00\x65garbage");
-        assert_eq!(
-            outcome,
-            Outcome::DeadLettered {
-                kind: ErrorKind::Decode
-            }
-        );
+        assert_eq!(outcome, Outcome::DeadLettered { kind: ErrorKind::Decode });
         assert_eq!(out.len(), 1);
         let d = p.dead_letters.decode(&out[0].payload).unwrap();
-        assert_eq!(
-            d.original_value.as_deref(),
-            Some(&b"\x00\x00\x00\x00\x65garbage"[..])
-        );
-        assert_eq!(
-            (d.source_topic.as_str(), d.source_partition, d.source_offset),
-            ("in", 2, 77)
-        );
-        assert!(
-            d.error_message
-                .starts_with("undecodable AuthorizationRequest"),
-            "{}",
-            d.error_message
-        );
+        assert_eq!(d.original_value.as_deref(), Some(&b"\x00\x00\x00\x00\x65garbage"[..]));
+        assert_eq!((d.source_topic.as_str(), d.source_partition, d.source_offset), ("in", 2, 77));
+        assert!(d.error_message.starts_with("undecodable AuthorizationRequest"), "{}", d.error_message);
     }
 
     #[test]
@@ -461,25 +371,14 @@ max_amount = "80000.00"
         let mut r = request("004");
         r.amount.minor_units = -1;
         let (outcome, out) = run(&p, &p.requests.encode(&r).unwrap());
-        assert_eq!(
-            outcome,
-            Outcome::DeadLettered {
-                kind: ErrorKind::Validation
-            }
-        );
+        assert_eq!(outcome, Outcome::DeadLettered { kind: ErrorKind::Validation });
         assert_eq!(
             out.iter().map(|o| o.topic).collect::<Vec<_>>(),
             [OutputTopic::DeadLetters, OutputTopic::Notifications]
         );
         let d = p.dead_letters.decode(&out[0].payload).unwrap();
-        assert_eq!(
-            (d.reason_code.as_deref(), d.transaction_id.as_deref()),
-            (Some("AM12"), Some("tx-9"))
-        );
+        assert_eq!((d.reason_code.as_deref(), d.transaction_id.as_deref()), (Some("AM12"), Some("tx-9")));
         let n = p.notifications.decode(&out[1].payload).unwrap();
-        assert_eq!(
-            (n.status, n.reason_code.as_deref()),
-            (TransactionStatus::RJCT, Some("AM12"))
-        );
+        assert_eq!((n.status, n.reason_code.as_deref()), (TransactionStatus::RJCT, Some("AM12")));
     }
 }

@@ -1,9 +1,7 @@
 //! Every metric the switch exports, named in one place.
 
 use crate::pipeline::Outcome;
-use metrics::{
-    counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Unit,
-};
+use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Unit};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -25,14 +23,9 @@ pub fn prometheus() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            let buckets = [
-                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-            ];
+            let buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
             let handle = PrometheusBuilder::new()
-                .set_buckets_for_metric(
-                    metrics_exporter_prometheus::Matcher::Full(TXN_COMMIT_SECONDS.into()),
-                    &buckets,
-                )
+                .set_buckets_for_metric(metrics_exporter_prometheus::Matcher::Full(TXN_COMMIT_SECONDS.into()), &buckets)
                 .and_then(|b| {
                     b.set_buckets_for_metric(
                         metrics_exporter_prometheus::Matcher::Full(BATCH_RECORDS.into()),
@@ -50,23 +43,12 @@ pub fn prometheus() -> PrometheusHandle {
 
 fn describe() {
     describe_counter!(EVENTS_IN, "Authorization records consumed.");
-    describe_counter!(
-        OUTCOMES,
-        "Requests by outcome (accepted, rejected, dead_lettered) and reason."
-    );
+    describe_counter!(OUTCOMES, "Requests by outcome (accepted, rejected, dead_lettered) and reason.");
     describe_counter!(RECORDS_OUT, "Records produced, by topic kind.");
     describe_counter!(DEAD_LETTERS, "Dead letters by error kind.");
-    describe_histogram!(
-        TXN_COMMIT_SECONDS,
-        Unit::Seconds,
-        "Time to commit one batch (transaction or offsets)."
-    );
+    describe_histogram!(TXN_COMMIT_SECONDS, Unit::Seconds, "Time to commit one batch (transaction or offsets).");
     describe_counter!(TXN_ABORTS, "Batches aborted and re-read, by cause.");
-    describe_histogram!(
-        BATCH_RECORDS,
-        Unit::Count,
-        "Input records per committed batch."
-    );
+    describe_histogram!(BATCH_RECORDS, Unit::Count, "Input records per committed batch.");
     describe_gauge!(ROUTING_VERSION, "Version of the routing table in use.");
     describe_gauge!(ROUTING_RULES, "Rules in the routing table in use.");
     describe_counter!(ROUTING_ERRORS, "Routes-log records or change sets refused.");
@@ -83,12 +65,11 @@ pub fn outcome(outcome: &Outcome) {
             counter!(OUTCOMES, "outcome" => "rejected", "reason" => *reason_code).increment(1)
         }
         Outcome::DeadLettered { kind } => {
-            counter!(OUTCOMES, "outcome" => "dead_lettered", "reason" => format!("{kind:?}").to_lowercase()).increment(1);
+            counter!(OUTCOMES, "outcome" => "dead_lettered", "reason" => format!("{kind:?}").to_lowercase())
+                .increment(1);
             counter!(DEAD_LETTERS, "kind" => format!("{kind:?}").to_lowercase()).increment(1);
         }
-        Outcome::Accepted => {
-            counter!(OUTCOMES, "outcome" => "accepted", "reason" => "").increment(1)
-        }
+        Outcome::Accepted => counter!(OUTCOMES, "outcome" => "accepted", "reason" => "").increment(1),
     }
 }
 

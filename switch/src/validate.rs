@@ -18,10 +18,7 @@ pub struct ValidationError {
 }
 
 fn invalid(reason_code: &'static str, message: impl Into<String>) -> ValidationError {
-    ValidationError {
-        reason_code,
-        message: message.into(),
-    }
+    ValidationError { reason_code, message: message.into() }
 }
 
 /// How the creditor is addressed.
@@ -38,26 +35,14 @@ pub fn validate(req: &AuthorizationRequest) -> Result<CreditorAddress<'_>, Valid
     text("end_to_end_id", &req.end_to_end_id, MAX35)?;
     text("debtor_account", &req.debtor_account, MAX35)?;
     if req.created_at <= 0 {
-        return Err(invalid(
-            "FF01",
-            format!(
-                "created_at {} is not a time after the epoch",
-                req.created_at
-            ),
-        ));
+        return Err(invalid("FF01", format!("created_at {} is not a time after the epoch", req.created_at)));
     }
     agent("debtor_agent", &req.debtor_agent)?;
     if let Some(account) = &req.creditor_account {
         text("creditor_account", account, MAX35)?;
     }
     if req.amount.minor_units <= 0 {
-        return Err(invalid(
-            "AM12",
-            format!(
-                "amount {} must be greater than zero",
-                req.amount.minor_units
-            ),
-        ));
+        return Err(invalid("AM12", format!("amount {} must be greater than zero", req.amount.minor_units)));
     }
     currency_exponent(&req.amount.currency).map_err(|e| invalid("AM03", e.to_string()))?;
 
@@ -66,17 +51,9 @@ pub fn validate(req: &AuthorizationRequest) -> Result<CreditorAddress<'_>, Valid
         (None, Some(qr), None) => CreditorAddress::QrPayload(qr),
         (None, None, Some(_)) => CreditorAddress::Alias,
         (None, None, None) => {
-            return Err(invalid(
-                "FF01",
-                "no creditor: set creditor_agent, qr_payload or creditor_alias",
-            ))
+            return Err(invalid("FF01", "no creditor: set creditor_agent, qr_payload or creditor_alias"))
         }
-        _ => {
-            return Err(invalid(
-                "FF01",
-                "more than one of creditor_agent, qr_payload and creditor_alias is set",
-            ))
-        }
+        _ => return Err(invalid("FF01", "more than one of creditor_agent, qr_payload and creditor_alias is set")),
     };
     if let CreditorAddress::Agent(a) = address {
         agent("creditor_agent", a)?;
@@ -89,24 +66,15 @@ fn text(field: &str, value: &str, max: usize) -> Result<(), ValidationError> {
         return Err(invalid("FF01", format!("{field} is empty")));
     }
     if value.chars().count() > max {
-        return Err(invalid(
-            "FF01",
-            format!("{field} is longer than {max} characters"),
-        ));
+        return Err(invalid("FF01", format!("{field} is longer than {max} characters")));
     }
     Ok(())
 }
 
 fn agent(field: &str, agent: &Agent) -> Result<(), ValidationError> {
-    let network = interlink_connectors::network(&agent.network).ok_or_else(|| {
-        invalid(
-            "RC01",
-            format!("{field}: unknown network {:?}", agent.network),
-        )
-    })?;
-    network
-        .validate_participant_id(&agent.institution_id)
-        .map_err(|e| invalid("RC01", format!("{field}: {e}")))
+    let network = interlink_connectors::network(&agent.network)
+        .ok_or_else(|| invalid("RC01", format!("{field}: unknown network {:?}", agent.network)))?;
+    network.validate_participant_id(&agent.institution_id).map_err(|e| invalid("RC01", format!("{field}: {e}")))
 }
 
 #[cfg(test)]
@@ -140,10 +108,7 @@ mod tests {
 
     #[test]
     fn a_good_request_passes() {
-        assert_eq!(
-            validate(&req()).unwrap(),
-            CreditorAddress::Agent(&Agent::new("HK_FPS", "004"))
-        );
+        assert_eq!(validate(&req()).unwrap(), CreditorAddress::Agent(&Agent::new("HK_FPS", "004")));
     }
 
     #[test]
@@ -151,10 +116,7 @@ mod tests {
         assert_eq!(reason(|r| r.amount.minor_units = 0).0, "AM12");
         assert_eq!(reason(|r| r.amount.minor_units = -5).0, "AM12");
         assert_eq!(reason(|r| r.amount.currency = "XXY".into()).0, "AM03");
-        assert_eq!(
-            reason(|r| r.transaction_id = " ".into()),
-            ("FF01", "transaction_id is empty".into())
-        );
+        assert_eq!(reason(|r| r.transaction_id = " ".into()), ("FF01", "transaction_id is empty".into()));
         assert_eq!(reason(|r| r.end_to_end_id = "x".repeat(36)).0, "FF01");
         assert_eq!(reason(|r| r.created_at = 0).0, "FF01");
         let (code, msg) = reason(|r| r.debtor_agent.network = "MARS".into());
@@ -164,9 +126,7 @@ mod tests {
         assert_eq!(code, "RC01");
         assert!(msg.contains("3 digits"), "{msg}");
         assert_eq!(reason(|r| r.creditor_agent = None).0, "FF01");
-        assert!(reason(|r| r.qr_payload = Some("000201".into()))
-            .1
-            .contains("more than one"));
+        assert!(reason(|r| r.qr_payload = Some("000201".into())).1.contains("more than one"));
     }
 
     #[test]

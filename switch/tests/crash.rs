@@ -11,9 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 fn spawn_worker(fx: &Fixture, worker_id: &str, log_name: &str) -> Child {
-    let log =
-        std::fs::File::create(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(log_name))
-            .unwrap();
+    let log = std::fs::File::create(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(log_name)).unwrap();
     Command::new(env!("CARGO_BIN_EXE_interlink-switch"))
         .envs(fx.switch_env(worker_id))
         .env("RUST_LOG", "info,rdkafka=warn")
@@ -42,14 +40,8 @@ async fn a_worker_killed_mid_stream_and_restarted_yields_exactly_one_outcome_per
     let mut opts = fx.load_options(12_000);
     opts.rate = Some(3_000);
     let rules = common::sample_rules();
-    let (w, fx_for_restart) = (
-        worker.clone(),
-        Fixture {
-            prefix: fx.prefix.clone(),
-            kafka: fx.kafka.clone(),
-            topics: fx.topics.clone(),
-        },
-    );
+    let (w, fx_for_restart) =
+        (worker.clone(), Fixture { prefix: fx.prefix.clone(), kafka: fx.kafka.clone(), topics: fx.topics.clone() });
     let (summary, killed_at) = tokio::task::spawn_blocking(move || {
         let mut killed_at = None;
         let summary = interlink_loadtest::run(&opts, &rules, |p| {
@@ -70,28 +62,16 @@ async fn a_worker_killed_mid_stream_and_restarted_yields_exactly_one_outcome_per
     .unwrap();
 
     let killed_at = killed_at.expect("the worker was killed during the run");
-    assert!(
-        killed_at < 12_000,
-        "killed mid-stream, after {killed_at} outcomes"
-    );
+    assert!(killed_at < 12_000, "killed mid-stream, after {killed_at} outcomes");
     assert_eq!(summary.requests, 12_000);
-    assert_eq!(
-        (summary.lost, summary.duplicated, summary.unexpected),
-        (0, 0, 0),
-        "{summary}"
-    );
-    assert_eq!(
-        summary.approved + summary.rejected + summary.dead_lettered,
-        12_000,
-        "{summary}"
-    );
+    assert_eq!((summary.lost, summary.duplicated, summary.unexpected), (0, 0, 0), "{summary}");
+    assert_eq!(summary.approved + summary.rejected + summary.dead_lettered, 12_000, "{summary}");
 
     // The restarted worker drains and leaves on SIGTERM.
     {
         let mut child = worker.lock().unwrap();
         kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
-        let status =
-            wait_exit(&mut child, Duration::from_secs(30)).expect("worker exits after SIGTERM");
+        let status = wait_exit(&mut child, Duration::from_secs(30)).expect("worker exits after SIGTERM");
         assert!(status.success(), "clean exit after SIGTERM: {status}");
     }
     fx.cleanup().await;

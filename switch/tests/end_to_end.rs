@@ -4,24 +4,17 @@
 mod common;
 
 use common::{encode, request, wait_ready, Fixture};
-use interlink_schemas::{
-    Amount, ClearingRecord, Codec, DeadLetter, ErrorKind, Notification, Party, TransactionStatus,
-};
+use interlink_schemas::{Amount, ClearingRecord, Codec, DeadLetter, ErrorKind, Notification, Party, TransactionStatus};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn routes_a_payment_with_fx_and_rejects_an_unknown_creditor() {
     let fx = Fixture::new(3).await;
-    let switch = interlink_switch::start(fx.switch_config("w-e2e"))
-        .await
-        .unwrap();
+    let switch = interlink_switch::start(fx.switch_config("w-e2e")).await.unwrap();
     wait_ready(&switch).await;
 
     fx.produce(
-        &[
-            ("tx-ok", encode(&request("tx-ok", "004", 10_000))),
-            ("tx-no", encode(&request("tx-no", "999", 500))),
-        ],
+        &[("tx-ok", encode(&request("tx-ok", "004", 10_000))), ("tx-no", encode(&request("tx-no", "999", 500)))],
         None,
     );
 
@@ -30,11 +23,7 @@ async fn routes_a_payment_with_fx_and_rejects_an_unknown_creditor() {
         .iter()
         .map(|(_, v)| Codec::<ClearingRecord>::new().unwrap().decode(v).unwrap())
         .collect();
-    assert_eq!(
-        clearing.len(),
-        1,
-        "one clearing record, none for the rejected payment"
-    );
+    assert_eq!(clearing.len(), 1, "one clearing record, none for the rejected payment");
     let c = &clearing[0];
     assert_eq!(c.transaction_id, "tx-ok");
     assert_eq!(c.debit_amount, Amount::new(10_000, "CNY"));
@@ -50,14 +39,7 @@ async fn routes_a_payment_with_fx_and_rejects_an_unknown_creditor() {
     notes.sort_by(|a, b| a.notification_id.cmp(&b.notification_id));
     let summary: Vec<_> = notes
         .iter()
-        .map(|n| {
-            (
-                n.notification_id.as_str(),
-                n.status,
-                n.reason_code.as_deref(),
-                n.routing_version,
-            )
-        })
+        .map(|n| (n.notification_id.as_str(), n.status, n.reason_code.as_deref(), n.routing_version))
         .collect();
     assert_eq!(
         summary,
@@ -67,16 +49,11 @@ async fn routes_a_payment_with_fx_and_rejects_an_unknown_creditor() {
             ("tx-ok:DEBTOR", TransactionStatus::ACCC, None, 1),
         ]
     );
-    assert!(fx
-        .read(&fx.topics.dead_letters, 0, Duration::from_secs(1))
-        .is_empty());
+    assert!(fx.read(&fx.topics.dead_letters, 0, Duration::from_secs(1)).is_empty());
 
     // The metrics endpoint reports what happened.
     let body = reqwest_lite(switch.http_addr(), "/metrics").await;
-    assert!(
-        body.contains("interlink_outcomes_total{outcome=\"accepted\""),
-        "{body}"
-    );
+    assert!(body.contains("interlink_outcomes_total{outcome=\"accepted\""), "{body}");
     assert!(body.contains("interlink_routing_table_version 1"), "{body}");
     switch.stop().await.unwrap();
     fx.cleanup().await;
@@ -85,62 +62,33 @@ async fn routes_a_payment_with_fx_and_rejects_an_unknown_creditor() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_poison_message_is_dead_lettered_and_later_messages_still_flow() {
     let fx = Fixture::new(1).await;
-    let switch = interlink_switch::start(fx.switch_config("w-poison"))
-        .await
-        .unwrap();
+    let switch = interlink_switch::start(fx.switch_config("w-poison")).await.unwrap();
     wait_ready(&switch).await;
 
     let poison = b"\x00\x00\x00\x00\x65\xff\xff\xff not avro".to_vec();
     let mut records = vec![("tx-poison", poison.clone())];
     let valid: Vec<String> = (0..20).map(|i| format!("tx-after-{i}")).collect();
-    records.extend(
-        valid
-            .iter()
-            .map(|tx| (tx.as_str(), encode(&request(tx, "012", 100)))),
-    );
+    records.extend(valid.iter().map(|tx| (tx.as_str(), encode(&request(tx, "012", 100)))));
     fx.produce(&records, Some(0));
 
     let dead = fx.read(&fx.topics.dead_letters, 1, Duration::from_secs(30));
     assert_eq!(dead.len(), 1);
-    let d = Codec::<DeadLetter>::new()
-        .unwrap()
-        .decode(&dead[0].1)
-        .unwrap();
-    assert_eq!(
-        d.original_value.as_deref(),
-        Some(&poison[..]),
-        "the original bytes are kept"
-    );
+    let d = Codec::<DeadLetter>::new().unwrap().decode(&dead[0].1).unwrap();
+    assert_eq!(d.original_value.as_deref(), Some(&poison[..]), "the original bytes are kept");
     assert_eq!(d.original_key.as_deref(), Some(&b"tx-poison"[..]));
-    assert_eq!(
-        (d.source_topic.as_str(), d.source_partition, d.source_offset),
-        (fx.topics.requests.as_str(), 0, 0)
-    );
+    assert_eq!((d.source_topic.as_str(), d.source_partition, d.source_offset), (fx.topics.requests.as_str(), 0, 0));
     assert_eq!(d.error_kind, ErrorKind::Decode);
-    assert!(
-        d.error_message.contains("undecodable"),
-        "{}",
-        d.error_message
-    );
+    assert!(d.error_message.contains("undecodable"), "{}", d.error_message);
 
     let clearing = fx.read(&fx.topics.clearing, 20, Duration::from_secs(30));
     let mut cleared: Vec<String> = clearing
         .iter()
-        .map(|(_, v)| {
-            Codec::<ClearingRecord>::new()
-                .unwrap()
-                .decode(v)
-                .unwrap()
-                .transaction_id
-        })
+        .map(|(_, v)| Codec::<ClearingRecord>::new().unwrap().decode(v).unwrap().transaction_id)
         .collect();
     cleared.sort();
     let mut want = valid.clone();
     want.sort();
-    assert_eq!(
-        cleared, want,
-        "every message after the poison one is routed, once"
-    );
+    assert_eq!(cleared, want, "every message after the poison one is routed, once");
     switch.stop().await.unwrap();
     fx.cleanup().await;
 }
@@ -148,36 +96,21 @@ async fn a_poison_message_is_dead_lettered_and_later_messages_still_flow() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invalid_request_is_dead_lettered_and_its_debtor_told() {
     let fx = Fixture::new(1).await;
-    let switch = interlink_switch::start(fx.switch_config("w-invalid"))
-        .await
-        .unwrap();
+    let switch = interlink_switch::start(fx.switch_config("w-invalid")).await.unwrap();
     wait_ready(&switch).await;
     let mut bad = request("tx-neg", "004", 100);
     bad.amount.minor_units = -100;
     fx.produce(&[("tx-neg", encode(&bad))], None);
     let dead = fx.read(&fx.topics.dead_letters, 1, Duration::from_secs(30));
-    let d = Codec::<DeadLetter>::new()
-        .unwrap()
-        .decode(&dead[0].1)
-        .unwrap();
+    let d = Codec::<DeadLetter>::new().unwrap().decode(&dead[0].1).unwrap();
     assert_eq!(
-        (
-            d.error_kind,
-            d.reason_code.as_deref(),
-            d.transaction_id.as_deref()
-        ),
+        (d.error_kind, d.reason_code.as_deref(), d.transaction_id.as_deref()),
         (ErrorKind::Validation, Some("AM12"), Some("tx-neg"))
     );
     let notes = fx.read(&fx.topics.notifications, 1, Duration::from_secs(30));
     assert_eq!(notes.len(), 1);
-    let n = Codec::<Notification>::new()
-        .unwrap()
-        .decode(&notes[0].1)
-        .unwrap();
-    assert_eq!(
-        (n.party, n.status, n.reason_code.as_deref()),
-        (Party::Debtor, TransactionStatus::RJCT, Some("AM12"))
-    );
+    let n = Codec::<Notification>::new().unwrap().decode(&notes[0].1).unwrap();
+    assert_eq!((n.party, n.status, n.reason_code.as_deref()), (Party::Debtor, TransactionStatus::RJCT, Some("AM12")));
     switch.stop().await.unwrap();
     fx.cleanup().await;
 }
@@ -185,45 +118,27 @@ async fn an_invalid_request_is_dead_lettered_and_its_debtor_told() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_workers_in_one_group_share_the_partitions_and_the_load() {
     let fx = Fixture::new(6).await;
-    let a = interlink_switch::start(fx.switch_config("w-share-a"))
-        .await
-        .unwrap();
-    let b = interlink_switch::start(fx.switch_config("w-share-b"))
-        .await
-        .unwrap();
+    let a = interlink_switch::start(fx.switch_config("w-share-a")).await.unwrap();
+    let b = interlink_switch::start(fx.switch_config("w-share-b")).await.unwrap();
     wait_ready(&a).await;
     wait_ready(&b).await;
     // Let the group settle so both hold partitions before the load starts.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while a.health().assigned_partitions() + b.health().assigned_partitions() != 6 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "partitions never split between the workers"
-        );
+        assert!(std::time::Instant::now() < deadline, "partitions never split between the workers");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let (pa, pb) = (
-        a.health().assigned_partitions(),
-        b.health().assigned_partitions(),
-    );
-    assert!(
-        pa > 0 && pb > 0,
-        "both workers hold partitions: {pa} and {pb}"
-    );
+    let (pa, pb) = (a.health().assigned_partitions(), b.health().assigned_partitions());
+    assert!(pa > 0 && pb > 0, "both workers hold partitions: {pa} and {pb}");
 
     let opts = fx.load_options(3_000);
-    let summary = tokio::task::spawn_blocking(move || {
-        interlink_loadtest::run(&opts, &common::sample_rules(), |_| {})
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    let summary = tokio::task::spawn_blocking(move || interlink_loadtest::run(&opts, &common::sample_rules(), |_| {}))
+        .await
+        .unwrap()
+        .unwrap();
     assert!(summary.is_exact(), "{summary}");
     assert_eq!(summary.requests, 3_000);
-    assert!(
-        summary.approved > 2_500 && summary.rejected > 0 && summary.dead_lettered > 0,
-        "{summary}"
-    );
+    assert!(summary.approved > 2_500 && summary.rejected > 0 && summary.dead_lettered > 0, "{summary}");
     a.stop().await.unwrap();
     b.stop().await.unwrap();
     fx.cleanup().await;
@@ -233,9 +148,7 @@ async fn two_workers_in_one_group_share_the_partitions_and_the_load() {
 async fn reqwest_lite(addr: std::net::SocketAddr, path: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(format!("GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").as_bytes())
-        .await
-        .unwrap();
+    s.write_all(format!("GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").as_bytes()).await.unwrap();
     let mut body = String::new();
     s.read_to_string(&mut body).await.unwrap();
     body

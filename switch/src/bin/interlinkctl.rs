@@ -16,22 +16,8 @@ use std::time::Duration;
 #[derive(Parser)]
 #[command(version, about = "Operate Interlink: topics and routing tables")]
 struct Cli {
-    /// Kafka bootstrap servers.
-    #[arg(
-        long,
-        global = true,
-        env = "INTERLINK_BROKERS",
-        default_value = "127.0.0.1:9092"
-    )]
-    brokers: String,
-    /// Prefix of every topic name (for isolated test or staging deployments).
-    #[arg(
-        long,
-        global = true,
-        env = "INTERLINK_TOPIC_PREFIX",
-        default_value = ""
-    )]
-    topic_prefix: String,
+    #[command(flatten)]
+    cluster: interlink_switch::cli::ClusterArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -93,9 +79,7 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .init();
     match run(cli) {
@@ -112,23 +96,11 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
-    let kafka = KafkaConfig {
-        brokers: cli.brokers.clone(),
-        ..KafkaConfig::default()
-    };
-    let topics = TopicsConfig::with_prefix(&cli.topic_prefix);
+    let (kafka, topics) = (cli.cluster.kafka(), cli.cluster.topics());
     match cli.command {
-        Command::Topics(TopicsCommand::Create {
-            partitions,
-            replication_factor,
-        }) => {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            let layout = TopicLayout {
-                partitions,
-                replication: replication_factor,
-            };
+        Command::Topics(TopicsCommand::Create { partitions, replication_factor }) => {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let layout = TopicLayout { partitions, replication: replication_factor };
             let created = runtime.block_on(ensure_topics(&kafka, &topics, layout))?;
             for t in &created {
                 println!("created {t}");
@@ -141,17 +113,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             println!("{}: valid, {} rule(s)", file.display(), records.len());
             Ok(())
         }
-        Command::Routes(RoutesCommand::Apply {
-            file,
-            operator,
-            reason,
-            dry_run,
-        }) => {
+        Command::Routes(RoutesCommand::Apply { file, operator, reason, dry_run }) => {
             let records = load_file(&file)?;
             if operator.trim().is_empty() || reason.trim().is_empty() {
-                return Err(Failure::Rejected(
-                    "--operator and --reason must not be empty".into(),
-                ));
+                return Err(Failure::Rejected("--operator and --reason must not be empty".into()));
             }
             let log = read_live(&kafka, &topics)?;
             let changes = diff(log.rules(), &records);
@@ -168,20 +133,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 changes: changes.len() as u64,
             };
             if dry_run {
-                println!(
-                    "dry run: would apply {} change(s) as version {}",
-                    changes.len(),
-                    marker.version
-                );
+                println!("dry run: would apply {} change(s) as version {}", changes.len(), marker.version);
                 return Ok(());
             }
             routes_writer::publish_change_set(&kafka, &topics.routes, &changes, &marker)
                 .context("writing the change set")?;
-            println!(
-                "applied {} change(s) as version {}",
-                changes.len(),
-                marker.version
-            );
+            println!("applied {} change(s) as version {}", changes.len(), marker.version);
             Ok(())
         }
         Command::Routes(RoutesCommand::Show) => {
@@ -203,20 +160,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
 }
 
 fn load_file(path: &std::path::Path) -> Result<Vec<RouteRecord>, Failure> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    parse_routes_file(&path.display().to_string(), &text)
-        .map_err(|e| Failure::Rejected(e.to_string()))
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    parse_routes_file(&path.display().to_string(), &text).map_err(|e| Failure::Rejected(e.to_string()))
 }
 
-fn read_live(
-    kafka: &KafkaConfig,
-    topics: &TopicsConfig,
-) -> Result<interlink_switch::routing::RoutingLog, Failure> {
-    Ok(
-        read_routes_log(kafka, &topics.routes, Duration::from_secs(60))
-            .context("reading the live routing table")?,
-    )
+fn read_live(kafka: &KafkaConfig, topics: &TopicsConfig) -> Result<interlink_switch::routing::RoutingLog, Failure> {
+    Ok(read_routes_log(kafka, &topics.routes, Duration::from_secs(60)).context("reading the live routing table")?)
 }
 
 fn print_changes(changes: &[Change]) {

@@ -22,16 +22,9 @@ pub async fn ensure_topics(
 ) -> Result<Vec<String>, KafkaEdgeError> {
     let admin: AdminClient<DefaultClientContext> = base_client_config(kafka).create()?;
     let rf = layout.replication;
-    let data = [
-        &topics.requests,
-        &topics.clearing,
-        &topics.notifications,
-        &topics.dead_letters,
-    ];
-    let mut new: Vec<NewTopic<'_>> = data
-        .iter()
-        .map(|t| NewTopic::new(t, layout.partitions, TopicReplication::Fixed(rf)))
-        .collect();
+    let data = [&topics.requests, &topics.clearing, &topics.notifications, &topics.dead_letters];
+    let mut new: Vec<NewTopic<'_>> =
+        data.iter().map(|t| NewTopic::new(t, layout.partitions, TopicReplication::Fixed(rf))).collect();
     new.push(
         NewTopic::new(&topics.routes, 1, TopicReplication::Fixed(rf))
             .set("cleanup.policy", "compact")
@@ -43,11 +36,7 @@ pub async fn ensure_topics(
         match result {
             Ok(name) => created.push(name),
             Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-            Err((name, code)) => {
-                return Err(KafkaEdgeError::Other(format!(
-                    "creating topic {name}: {code}"
-                )))
-            }
+            Err((name, code)) => return Err(KafkaEdgeError::Other(format!("creating topic {name}: {code}"))),
         }
     }
     Ok(created)
@@ -56,11 +45,6 @@ pub async fn ensure_topics(
 /// Deletes topics (tests clean up after themselves).
 pub async fn delete_topics(kafka: &KafkaConfig, names: &[&str]) -> Result<(), KafkaEdgeError> {
     let admin: AdminClient<DefaultClientContext> = base_client_config(kafka).create()?;
-    admin
-        .delete_topics(
-            names,
-            &AdminOptions::new().operation_timeout(Some(CALL_TIMEOUT)),
-        )
-        .await?;
+    admin.delete_topics(names, &AdminOptions::new().operation_timeout(Some(CALL_TIMEOUT))).await?;
     Ok(())
 }

@@ -42,10 +42,8 @@ fn routes_consumer(kafka: &KafkaConfig, topic: &str) -> Result<RoutesConsumer, K
         .set("auto.offset.reset", "earliest")
         .create_with_context(RoutesContext)?;
     let metadata = consumer.fetch_metadata(Some(topic), super::CALL_TIMEOUT)?;
-    let exists = metadata
-        .topics()
-        .iter()
-        .any(|t| t.name() == topic && t.error().is_none() && !t.partitions().is_empty());
+    let exists =
+        metadata.topics().iter().any(|t| t.name() == topic && t.error().is_none() && !t.partitions().is_empty());
     if !exists {
         return Err(KafkaEdgeError::MissingTopic(topic.to_string()));
     }
@@ -56,18 +54,11 @@ fn routes_consumer(kafka: &KafkaConfig, topic: &str) -> Result<RoutesConsumer, K
 }
 
 /// Applies one record to the log; returns whether a change set closed.
-fn apply(
-    log: &mut RoutingLog,
-    key: Option<&[u8]>,
-    value: Option<&[u8]>,
-    compile: bool,
-) -> Option<Arc<RoutingTable>> {
-    let result = log
-        .read(key.unwrap_or_default(), value)
-        .and_then(|marker| match marker {
-            Some(m) => log.close(m, compile),
-            None => Ok(None),
-        });
+fn apply(log: &mut RoutingLog, key: Option<&[u8]>, value: Option<&[u8]>, compile: bool) -> Option<Arc<RoutingTable>> {
+    let result = log.read(key.unwrap_or_default(), value).and_then(|marker| match marker {
+        Some(m) => log.close(m, compile),
+        None => Ok(None),
+    });
     match result {
         Ok(table) => table,
         Err(e) => {
@@ -79,20 +70,13 @@ fn apply(
 }
 
 /// Reads the routes log to its end.
-pub fn read_routes_log(
-    kafka: &KafkaConfig,
-    topic: &str,
-    timeout: Duration,
-) -> Result<RoutingLog, KafkaEdgeError> {
+pub fn read_routes_log(kafka: &KafkaConfig, topic: &str, timeout: Duration) -> Result<RoutingLog, KafkaEdgeError> {
     let consumer = routes_consumer(kafka, topic)?;
     let (log, _) = catch_up(&consumer, timeout)?;
     Ok(log)
 }
 
-fn catch_up(
-    consumer: &RoutesConsumer,
-    timeout: Duration,
-) -> Result<(RoutingLog, usize), KafkaEdgeError> {
+fn catch_up(consumer: &RoutesConsumer, timeout: Duration) -> Result<(RoutingLog, usize), KafkaEdgeError> {
     let mut log = RoutingLog::new();
     let deadline = Instant::now() + timeout;
     let mut records = 0usize;
@@ -105,9 +89,7 @@ fn catch_up(
             Some(Err(KafkaError::PartitionEOF(_))) => break,
             Some(Err(e)) => return Err(e.into()),
             None if Instant::now() > deadline => {
-                return Err(KafkaEdgeError::Other(format!(
-                    "routes log not read to its end within {timeout:?}"
-                )))
+                return Err(KafkaEdgeError::Other(format!("routes log not read to its end within {timeout:?}")))
             }
             None => {}
         }
@@ -140,11 +122,7 @@ pub fn follow_routes(
         match consumer.poll(POLL) {
             Some(Ok(m)) => {
                 if let Some(table) = apply(&mut log, m.key(), m.payload(), true) {
-                    tracing::info!(
-                        version = table.version(),
-                        rules = table.rule_count(),
-                        "routing table switched"
-                    );
+                    tracing::info!(version = table.version(), rules = table.rule_count(), "routing table switched");
                     telemetry::routing_table(table.version(), table.rule_count());
                     tables.send_replace(table);
                 }

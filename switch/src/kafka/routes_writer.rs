@@ -30,22 +30,14 @@ pub fn publish_change_set(
                 .map(serde_json::to_vec)
                 .transpose()
                 .map_err(|e| KafkaEdgeError::Other(e.to_string()))?;
-            let mut record: BaseRecord<'_, str, [u8]> =
-                BaseRecord::to(topic).partition(0).key(&key);
+            let mut record: BaseRecord<'_, str, [u8]> = BaseRecord::to(topic).partition(0).key(&key);
             if let Some(v) = &value {
                 record = record.payload(v);
             }
             send(&producer, record)?;
         }
-        let marker_bytes =
-            serde_json::to_vec(marker).map_err(|e| KafkaEdgeError::Other(e.to_string()))?;
-        send(
-            &producer,
-            BaseRecord::to(topic)
-                .partition(0)
-                .key(MARKER_KEY)
-                .payload(&marker_bytes),
-        )?;
+        let marker_bytes = serde_json::to_vec(marker).map_err(|e| KafkaEdgeError::Other(e.to_string()))?;
+        send(&producer, BaseRecord::to(topic).partition(0).key(MARKER_KEY).payload(&marker_bytes))?;
         producer.commit_transaction(CALL_TIMEOUT)?;
         Ok(())
     })();
@@ -55,19 +47,11 @@ pub fn publish_change_set(
     result
 }
 
-fn send(
-    producer: &BaseProducer,
-    mut record: BaseRecord<'_, str, [u8]>,
-) -> Result<(), KafkaEdgeError> {
+fn send(producer: &BaseProducer, mut record: BaseRecord<'_, str, [u8]>) -> Result<(), KafkaEdgeError> {
     loop {
         match producer.send(record) {
             Ok(()) => return Ok(()),
-            Err((
-                rdkafka::error::KafkaError::MessageProduction(
-                    rdkafka::types::RDKafkaErrorCode::QueueFull,
-                ),
-                r,
-            )) => {
+            Err((rdkafka::error::KafkaError::MessageProduction(rdkafka::types::RDKafkaErrorCode::QueueFull), r)) => {
                 record = r;
                 producer.poll(std::time::Duration::from_millis(10));
             }

@@ -86,10 +86,7 @@ impl BatchSink {
             pc.set("transactional.id", &transactional_id)
                 .set("transaction.timeout.ms", txn_timeout.to_string())
                 // A message must fail before its transaction times out.
-                .set(
-                    "message.timeout.ms",
-                    (txn_timeout.saturating_sub(5_000).max(1_000)).to_string(),
-                );
+                .set("message.timeout.ms", (txn_timeout.saturating_sub(5_000).max(1_000)).to_string());
         }
         let tracker = DeliveryTracker::default();
         let producer = Self::create_producer(&pc, &tracker, config.pipeline.consistency)?;
@@ -115,16 +112,12 @@ impl BatchSink {
         if mode == ConsistencyMode::ExactlyOnce {
             // Fences any earlier incarnation with the same transactional id and
             // aborts the transaction it left open.
-            producer
-                .init_transactions(CALL_TIMEOUT)
-                .map_err(|e| match e.rdkafka_error_code() {
-                    Some(RDKafkaErrorCode::Fenced | RDKafkaErrorCode::ProducerFenced) => {
-                        KafkaEdgeError::Fenced(
-                            pc.get("transactional.id").unwrap_or_default().to_string(),
-                        )
-                    }
-                    _ => KafkaEdgeError::Kafka(e),
-                })?;
+            producer.init_transactions(CALL_TIMEOUT).map_err(|e| match e.rdkafka_error_code() {
+                Some(RDKafkaErrorCode::Fenced | RDKafkaErrorCode::ProducerFenced) => {
+                    KafkaEdgeError::Fenced(pc.get("transactional.id").unwrap_or_default().to_string())
+                }
+                _ => KafkaEdgeError::Kafka(e),
+            })?;
         }
         Ok(producer)
     }
@@ -146,11 +139,7 @@ impl BatchSink {
         outputs: &[OutputRecord],
     ) -> Result<(), KafkaEdgeError> {
         // Offsets first, so that any failure below rewinds to include this record.
-        let entry = self
-            .batch
-            .offsets
-            .entry(partition)
-            .or_insert((offset, offset + 1));
+        let entry = self.batch.offsets.entry(partition).or_insert((offset, offset + 1));
         entry.1 = offset + 1;
         self.batch.records += 1;
         self.batch.started.get_or_insert_with(Instant::now);
@@ -167,8 +156,7 @@ impl BatchSink {
                 OutputTopic::Notifications => &self.topics.notifications,
                 OutputTopic::DeadLetters => &self.topics.dead_letters,
             };
-            let mut record: BaseRecord<'_, [u8], [u8]> =
-                BaseRecord::to(topic).payload(&out.payload[..]);
+            let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(topic).payload(&out.payload[..]);
             if let Some(k) = &out.key {
                 record = record.key(&k[..]);
             }
@@ -192,10 +180,7 @@ impl BatchSink {
 
     /// Commits the open batch: outputs and offsets together (exactly-once), or
     /// outputs acknowledged then offsets (at-least-once).
-    pub fn commit<C: ConsumerContext>(
-        &mut self,
-        consumer: &BaseConsumer<C>,
-    ) -> Result<Committed, KafkaEdgeError> {
+    pub fn commit<C: ConsumerContext>(&mut self, consumer: &BaseConsumer<C>) -> Result<Committed, KafkaEdgeError> {
         if self.batch.records == 0 {
             return Ok(Committed::Nothing);
         }
@@ -206,26 +191,20 @@ impl BatchSink {
         }
         let result = match self.mode {
             ConsistencyMode::ExactlyOnce => {
-                let group = consumer.group_metadata().ok_or_else(|| {
-                    KafkaEdgeError::Other("consumer has no group metadata".into())
-                })?;
+                let group = consumer
+                    .group_metadata()
+                    .ok_or_else(|| KafkaEdgeError::Other("consumer has no group metadata".into()))?;
                 self.producer
                     .send_offsets_to_transaction(&offsets, &group, CALL_TIMEOUT)
                     .and_then(|()| self.producer.commit_transaction(CALL_TIMEOUT))
             }
-            ConsistencyMode::AtLeastOnce => self.producer.flush(CALL_TIMEOUT).and_then(|()| {
-                match self.tracker.failed.swap(0, Ordering::Relaxed) {
+            ConsistencyMode::AtLeastOnce => {
+                self.producer.flush(CALL_TIMEOUT).and_then(|()| match self.tracker.failed.swap(0, Ordering::Relaxed) {
                     0 => consumer.commit(&offsets, CommitMode::Sync),
-                    n => Err(KafkaError::MessageProduction(RDKafkaErrorCode::Fail)).inspect_err(
-                        |_| {
-                            tracing::warn!(
-                                failed = n,
-                                "outputs not acknowledged; re-reading the batch"
-                            )
-                        },
-                    ),
-                }
-            }),
+                    n => Err(KafkaError::MessageProduction(RDKafkaErrorCode::Fail))
+                        .inspect_err(|_| tracing::warn!(failed = n, "outputs not acknowledged; re-reading the batch")),
+                })
+            }
         };
         match result {
             Ok(()) => {
@@ -265,9 +244,7 @@ impl BatchSink {
     ) -> Result<Committed, KafkaEdgeError> {
         tracing::warn!(%error, stage, "batch failed; rolling back and re-reading it");
         telemetry::aborted(stage);
-        if let Some(RDKafkaErrorCode::Fenced | RDKafkaErrorCode::ProducerFenced) =
-            error.rdkafka_error_code()
-        {
+        if let Some(RDKafkaErrorCode::Fenced | RDKafkaErrorCode::ProducerFenced) = error.rdkafka_error_code() {
             return Err(KafkaEdgeError::Fenced(self.transactional_id.clone()));
         }
         if self.mode == ConsistencyMode::ExactlyOnce {

@@ -33,10 +33,7 @@ impl ConsumerContext for WorkerContext {
         let mut sink = self.sink.lock().unwrap_or_else(|p| p.into_inner());
         match rebalance {
             Rebalance::Revoke(tpl) => {
-                tracing::info!(
-                    partitions = tpl.count(),
-                    "partitions revoked; committing the open batch"
-                );
+                tracing::info!(partitions = tpl.count(), "partitions revoked; committing the open batch");
                 if let Err(e) = sink.commit(consumer) {
                     tracing::error!(error = %e, "commit on revoke failed; abandoning the batch");
                     sink.abandon();
@@ -82,28 +79,16 @@ pub fn run_worker(
     }
     let processor = Processor::new().map_err(|e| KafkaEdgeError::Other(e.to_string()))?;
     let sink = BatchSink::new(config)?;
-    let context = WorkerContext {
-        sink: Mutex::new(sink),
-        health: health.clone(),
-    };
+    let context = WorkerContext { sink: Mutex::new(sink), health: health.clone() };
     let consumer: BaseConsumer<WorkerContext> = base_client_config(&config.kafka)
         .set("group.id", &config.kafka.group_id)
-        .set(
-            "client.id",
-            format!("interlink-switch-{}", config.worker_id),
-        )
+        .set("client.id", format!("interlink-switch-{}", config.worker_id))
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("isolation.level", "read_committed")
         .set("auto.offset.reset", "earliest")
-        .set(
-            "session.timeout.ms",
-            config.kafka.session_timeout_ms.to_string(),
-        )
-        .set(
-            "heartbeat.interval.ms",
-            (config.kafka.session_timeout_ms / 4).max(500).to_string(),
-        )
+        .set("session.timeout.ms", config.kafka.session_timeout_ms.to_string())
+        .set("heartbeat.interval.ms", (config.kafka.session_timeout_ms / 4).max(500).to_string())
         .set("fetch.wait.max.ms", "20")
         .create_with_context(context)?;
     consumer.subscribe(&[&config.topics.requests])?;
@@ -114,22 +99,12 @@ pub fn run_worker(
     health.set_worker_running(false);
 
     // Drain: commit what is open, then leave the group cleanly.
-    let drained = consumer
-        .context()
-        .sink
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .commit(&consumer);
+    let drained = consumer.context().sink.lock().unwrap_or_else(|p| p.into_inner()).commit(&consumer);
     if let Err(e) = &drained {
         tracing::error!(error = %e, "final commit failed; the batch will be re-read by the next owner");
     }
     consumer.unsubscribe();
-    consumer
-        .context()
-        .sink
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .close();
+    consumer.context().sink.lock().unwrap_or_else(|p| p.into_inner()).close();
     drop(consumer);
     tracing::info!(worker = %config.worker_id, "worker stopped");
     result
@@ -150,22 +125,11 @@ fn consume(
     let mut table = tables.borrow().clone();
     let mut consumed = 0u64;
     while !shutdown.is_cancelled() {
-        let age = consumer
-            .context()
-            .sink
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .batch_age();
-        let wait = age.map_or(MAX_POLL_WAIT, |a| {
-            max_age.saturating_sub(a).min(MAX_POLL_WAIT)
-        });
+        let age = consumer.context().sink.lock().unwrap_or_else(|p| p.into_inner()).batch_age();
+        let wait = age.map_or(MAX_POLL_WAIT, |a| max_age.saturating_sub(a).min(MAX_POLL_WAIT));
         match consumer.poll(wait) {
             Some(Ok(msg)) => {
-                let mut sink = consumer
-                    .context()
-                    .sink
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner());
+                let mut sink = consumer.context().sink.lock().unwrap_or_else(|p| p.into_inner());
                 if sink.records() == 0 {
                     table = tables.borrow().clone();
                 }
@@ -178,12 +142,7 @@ fn consume(
                 };
                 outputs.clear();
                 let outcome = processor
-                    .process(
-                        &input,
-                        &table,
-                        interlink_schemas::now_micros(),
-                        &mut outputs,
-                    )
+                    .process(&input, &table, interlink_schemas::now_micros(), &mut outputs)
                     .map_err(|e| KafkaEdgeError::Other(e.to_string()))?;
                 telemetry::outcome(&outcome);
                 consumed += 1;
@@ -195,11 +154,7 @@ fn consume(
             }
             None => {}
         }
-        let mut sink = consumer
-            .context()
-            .sink
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut sink = consumer.context().sink.lock().unwrap_or_else(|p| p.into_inner());
         let due = sink.records() >= max_records || sink.batch_age().is_some_and(|a| a >= max_age);
         if due {
             telemetry::consumed(std::mem::take(&mut consumed));

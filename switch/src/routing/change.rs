@@ -7,10 +7,7 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     Added(RouteRecord),
-    Modified {
-        before: RouteRecord,
-        after: RouteRecord,
-    },
+    Modified { before: RouteRecord, after: RouteRecord },
     Removed(RouteRecord),
 }
 
@@ -38,10 +35,9 @@ pub fn diff(current: &BTreeMap<RouteKey, RouteRecord>, desired: &[RouteRecord]) 
     for (key, after) in &desired {
         match current.get(key) {
             None => changes.push(Change::Added((*after).clone())),
-            Some(before) if before != *after => changes.push(Change::Modified {
-                before: before.clone(),
-                after: (*after).clone(),
-            }),
+            Some(before) if before != *after => {
+                changes.push(Change::Modified { before: before.clone(), after: (*after).clone() })
+            }
             Some(_) => {}
         }
     }
@@ -72,19 +68,13 @@ mod tests {
 
     #[test]
     fn diff_finds_added_modified_and_removed() {
-        let current: BTreeMap<_, _> = [p("004", "HSBC"), p("012", "BOCHK")]
-            .into_iter()
-            .map(|r| (r.key(), r))
-            .collect();
+        let current: BTreeMap<_, _> = [p("004", "HSBC"), p("012", "BOCHK")].into_iter().map(|r| (r.key(), r)).collect();
         let desired = vec![p("004", "HSBC HK"), p("024", "Hang Seng")];
         let changes = diff(&current, &desired);
         assert_eq!(
             changes,
             vec![
-                Change::Modified {
-                    before: p("004", "HSBC"),
-                    after: p("004", "HSBC HK")
-                },
+                Change::Modified { before: p("004", "HSBC"), after: p("004", "HSBC HK") },
                 Change::Removed(p("012", "BOCHK")),
                 Change::Added(p("024", "Hang Seng")),
             ]

@@ -57,20 +57,14 @@ fn enabled_by_default() -> bool {
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())]
-        .bytes()
-        .filter(|b| *b == b'\n')
-        .count()
-        + 1
+    text[..offset.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1
 }
 
 /// Parses and checks a routing-table file; `name` is used in messages.
 pub fn parse_routes_file(name: &str, text: &str) -> Result<Vec<RouteRecord>, RoutesFileError> {
     let file: RoutesFile = toml::from_str(text).map_err(|e| {
         let line = e.span().map_or(1, |s| line_of(text, s.start));
-        RoutesFileError {
-            problems: vec![format!("{name}:{line}: {}", e.message())],
-        }
+        RoutesFileError { problems: vec![format!("{name}:{line}: {}", e.message())] }
     })?;
     let mut problems = Vec::new();
     let mut records = Vec::new();
@@ -82,9 +76,7 @@ pub fn parse_routes_file(name: &str, text: &str) -> Result<Vec<RouteRecord>, Rou
         };
         let key = record.key();
         if let Some(first) = seen.insert(key.clone(), line) {
-            return problems.push(format!(
-                "{name}:{line}: duplicate key {key}, first defined on line {first}"
-            ));
+            return problems.push(format!("{name}:{line}: duplicate key {key}, first defined on line {first}"));
         }
         records.push(record);
     };
@@ -115,13 +107,9 @@ pub fn parse_routes_file(name: &str, text: &str) -> Result<Vec<RouteRecord>, Rou
 }
 
 fn corridor(c: FileCorridor) -> Result<RouteRecord, String> {
-    let fx_rate: Decimal = c
-        .fx_rate
-        .trim()
-        .parse()
-        .map_err(|_| format!("fx_rate {:?} is not a decimal number", c.fx_rate))?;
-    let max_amount_minor =
-        parse_major(&c.max_amount, &c.source_currency).map_err(|e| format!("max_amount: {e}"))?;
+    let fx_rate: Decimal =
+        c.fx_rate.trim().parse().map_err(|_| format!("fx_rate {:?} is not a decimal number", c.fx_rate))?;
+    let max_amount_minor = parse_major(&c.max_amount, &c.source_currency).map_err(|e| format!("max_amount: {e}"))?;
     Ok(RouteRecord::Corridor(Corridor {
         from: c.from,
         to: c.to,
@@ -134,10 +122,11 @@ fn corridor(c: FileCorridor) -> Result<RouteRecord, String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    const GOOD: &str = r#"
+    /// A small valid table, shared with other modules' tests.
+    pub(crate) const GOOD: &str = r#"
 [[participants]]
 network = "CN_IBPS"
 institution_id = "102100099996"
@@ -183,14 +172,9 @@ max_amount = "80000.00"
         assert_eq!(err.problems.len(), 3, "{err}");
         // Each message names a line inside the offending entry.
         let line = |p: &str| p.split(':').nth(1).unwrap().parse::<usize>().unwrap();
-        let within = |p: &str, block: std::ops::RangeInclusive<usize>| {
-            assert!(block.contains(&line(p)), "{p}")
-        };
+        let within = |p: &str, block: std::ops::RangeInclusive<usize>| assert!(block.contains(&line(p)), "{p}");
         within(&err.problems[0], 21..=25);
-        assert!(
-            err.problems[0].contains("duplicate key participant/HK_FPS/004, first defined on line"),
-            "{err}"
-        );
+        assert!(err.problems[0].contains("duplicate key participant/HK_FPS/004, first defined on line"), "{err}");
         within(&err.problems[1], 27..=31);
         assert!(err.problems[1].contains("unknown network"), "{err}");
         within(&err.problems[2], 33..=39);
@@ -199,15 +183,8 @@ max_amount = "80000.00"
 
     #[test]
     fn syntax_errors_and_unknown_fields_name_the_line() {
-        let err = parse_routes_file(
-            "t.toml",
-            "[[participants]]\nnetwork = \"HK_FPS\"\ncolour = 1\n",
-        )
-        .unwrap_err();
-        assert!(
-            err.problems[0].starts_with("t.toml:3:") && err.problems[0].contains("colour"),
-            "{err}"
-        );
+        let err = parse_routes_file("t.toml", "[[participants]]\nnetwork = \"HK_FPS\"\ncolour = 1\n").unwrap_err();
+        assert!(err.problems[0].starts_with("t.toml:3:") && err.problems[0].contains("colour"), "{err}");
         let err = parse_routes_file("t.toml", "\n\n[[corridors]\n").unwrap_err();
         assert!(err.problems[0].starts_with("t.toml:3:"), "{err}");
     }

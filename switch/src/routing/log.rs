@@ -15,11 +15,7 @@ pub enum RoutingLogError {
     #[error("marker: {0}")]
     BadMarker(String),
     #[error("change set for version {version} rejected: {why}; keeping version {kept}")]
-    ChangeSetRejected {
-        version: i64,
-        kept: i64,
-        why: String,
-    },
+    ChangeSetRejected { version: i64, kept: i64, why: String },
     #[error(transparent)]
     Compile(#[from] CompileError),
 }
@@ -75,18 +71,13 @@ impl RoutingLog {
 
     /// Reads one record of the log. Returns the marker when the record closes a
     /// change set; call [`RoutingLog::close`] with it.
-    pub fn read(
-        &mut self,
-        key: &[u8],
-        value: Option<&[u8]>,
-    ) -> Result<Option<Marker>, RoutingLogError> {
-        let key_text = std::str::from_utf8(key)
-            .map_err(|_| RoutingLogError::BadKey(String::from_utf8_lossy(key).into()))?;
+    pub fn read(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<Option<Marker>, RoutingLogError> {
+        let key_text =
+            std::str::from_utf8(key).map_err(|_| RoutingLogError::BadKey(String::from_utf8_lossy(key).into()))?;
         if key_text == MARKER_KEY {
-            let value =
-                value.ok_or_else(|| RoutingLogError::BadMarker("marker without a value".into()))?;
-            let marker: Marker = serde_json::from_slice(value)
-                .map_err(|e| RoutingLogError::BadMarker(e.to_string()))?;
+            let value = value.ok_or_else(|| RoutingLogError::BadMarker("marker without a value".into()))?;
+            let marker: Marker =
+                serde_json::from_slice(value).map_err(|e| RoutingLogError::BadMarker(e.to_string()))?;
             return Ok(Some(marker));
         }
         let result = self.read_rule(key_text, value);
@@ -97,18 +88,12 @@ impl RoutingLog {
     }
 
     fn read_rule(&mut self, key_text: &str, value: Option<&[u8]>) -> Result<(), RoutingLogError> {
-        let key: RouteKey = key_text
-            .parse()
-            .map_err(|_| RoutingLogError::BadKey(key_text.to_string()))?;
-        let bad = |message: String| RoutingLogError::BadRecord {
-            key: key_text.to_string(),
-            message,
-        };
+        let key: RouteKey = key_text.parse().map_err(|_| RoutingLogError::BadKey(key_text.to_string()))?;
+        let bad = |message: String| RoutingLogError::BadRecord { key: key_text.to_string(), message };
         let record = match value {
             None => None,
             Some(bytes) => {
-                let record: RouteRecord =
-                    serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
+                let record: RouteRecord = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
                 if record.key() != key {
                     return Err(bad(format!("value is for {}", record.key())));
                 }
@@ -124,25 +109,15 @@ impl RoutingLog {
     /// the new table; without (while catching up on the log), only merges the rules;
     /// call [`RoutingLog::compile`] once caught up. A refused change set leaves both
     /// the rules and the table as they were.
-    pub fn close(
-        &mut self,
-        marker: Marker,
-        compile: bool,
-    ) -> Result<Option<Arc<RoutingTable>>, RoutingLogError> {
+    pub fn close(&mut self, marker: Marker, compile: bool) -> Result<Option<Arc<RoutingTable>>, RoutingLogError> {
         let pending = std::mem::take(&mut self.pending);
         let kept = self.version();
-        let refuse = |why: String| RoutingLogError::ChangeSetRejected {
-            version: marker.version,
-            kept,
-            why,
-        };
+        let refuse = |why: String| RoutingLogError::ChangeSetRejected { version: marker.version, kept, why };
         if let Some(problem) = self.pending_problem.take() {
             return Err(refuse(problem));
         }
         if marker.version <= kept {
-            return Err(refuse(format!(
-                "version does not increase (current {kept})"
-            )));
+            return Err(refuse(format!("version does not increase (current {kept})")));
         }
         let mut undo = Vec::with_capacity(pending.len());
         for (key, record) in pending {
@@ -181,45 +156,19 @@ impl RoutingLog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::routing::{Participant, ParticipantStatus};
-
-    fn participant(network: &str, id: &str, currency: &str) -> RouteRecord {
-        RouteRecord::Participant(Participant {
-            network: network.into(),
-            institution_id: id.into(),
-            name: format!("Bank {id}"),
-            bic: None,
-            status: ParticipantStatus::Active,
-            settlement_currency: currency.into(),
-        })
-    }
+    use crate::routing::table::tests::participant;
 
     fn marker(version: i64) -> Vec<u8> {
-        serde_json::to_vec(&Marker {
-            version,
-            operator: "t".into(),
-            reason: "r".into(),
-            applied_at: 0,
-            changes: 0,
-        })
-        .unwrap()
+        serde_json::to_vec(&Marker { version, operator: "t".into(), reason: "r".into(), applied_at: 0, changes: 0 })
+            .unwrap()
     }
 
     fn put(log: &mut RoutingLog, r: &RouteRecord) -> Result<Option<Marker>, RoutingLogError> {
-        log.read(
-            r.key().to_string().as_bytes(),
-            Some(&serde_json::to_vec(r).unwrap()),
-        )
+        log.read(r.key().to_string().as_bytes(), Some(&serde_json::to_vec(r).unwrap()))
     }
 
-    fn close(
-        log: &mut RoutingLog,
-        version: i64,
-    ) -> Result<Option<Arc<RoutingTable>>, RoutingLogError> {
-        let m = log
-            .read(MARKER_KEY.as_bytes(), Some(&marker(version)))
-            .unwrap()
-            .unwrap();
+    fn close(log: &mut RoutingLog, version: i64) -> Result<Option<Arc<RoutingTable>>, RoutingLogError> {
+        let m = log.read(MARKER_KEY.as_bytes(), Some(&marker(version))).unwrap().unwrap();
         log.close(m, true)
     }
 
@@ -244,26 +193,11 @@ mod tests {
         put(&mut log, &participant("HK_FPS", "004", "HKD")).unwrap();
         close(&mut log, 1).unwrap();
         put(&mut log, &participant("HK_FPS", "012", "HKD")).unwrap();
-        assert!(log
-            .read(b"participant/HK_FPS/024", Some(b"{not json"))
-            .is_err());
+        assert!(log.read(b"participant/HK_FPS/024", Some(b"{not json")).is_err());
         let err = close(&mut log, 2).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                RoutingLogError::ChangeSetRejected {
-                    version: 2,
-                    kept: 1,
-                    ..
-                }
-            ),
-            "{err}"
-        );
+        assert!(matches!(err, RoutingLogError::ChangeSetRejected { version: 2, kept: 1, .. }), "{err}");
         assert_eq!(log.version(), 1);
-        assert!(
-            log.table().participant("HK_FPS", "012").is_none(),
-            "no half change set"
-        );
+        assert!(log.table().participant("HK_FPS", "012").is_none(), "no half change set");
         // The next good change set applies normally.
         put(&mut log, &participant("HK_FPS", "024", "HKD")).unwrap();
         let t = close(&mut log, 3).unwrap().unwrap();
@@ -274,19 +208,11 @@ mod tests {
     #[test]
     fn invalid_records_and_keys_are_reported() {
         let mut log = RoutingLog::new();
-        assert!(matches!(
-            log.read(b"nonsense", Some(b"{}")),
-            Err(RoutingLogError::BadKey(_))
-        ));
+        assert!(matches!(log.read(b"nonsense", Some(b"{}")), Err(RoutingLogError::BadKey(_))));
         let hk = serde_json::to_vec(&participant("HK_FPS", "004", "HKD")).unwrap();
-        assert!(matches!(
-            log.read(b"participant/HK_FPS/012", Some(&hk)),
-            Err(RoutingLogError::BadRecord { .. })
-        ));
+        assert!(matches!(log.read(b"participant/HK_FPS/012", Some(&hk)), Err(RoutingLogError::BadRecord { .. })));
         let bad_id = serde_json::to_vec(&participant("CN_IBPS", "1", "CNY")).unwrap();
-        let err = log
-            .read(b"participant/CN_IBPS/1", Some(&bad_id))
-            .unwrap_err();
+        let err = log.read(b"participant/CN_IBPS/1", Some(&bad_id)).unwrap_err();
         assert!(err.to_string().contains("12 digits"), "{err}");
         assert!(log.read(MARKER_KEY.as_bytes(), Some(b"[]")).is_err());
     }
@@ -304,10 +230,7 @@ mod tests {
         let mut log = RoutingLog::new();
         for (i, id) in ["004", "012", "024"].iter().enumerate() {
             put(&mut log, &participant("HK_FPS", id, "HKD")).unwrap();
-            let m = log
-                .read(MARKER_KEY.as_bytes(), Some(&marker(i as i64 + 1)))
-                .unwrap()
-                .unwrap();
+            let m = log.read(MARKER_KEY.as_bytes(), Some(&marker(i as i64 + 1))).unwrap().unwrap();
             assert!(log.close(m, false).unwrap().is_none());
         }
         assert_eq!(log.table().version(), 0);

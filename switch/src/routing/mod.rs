@@ -14,10 +14,10 @@ mod money;
 mod table;
 
 pub use change::{diff, Change};
+#[cfg(test)]
+pub(crate) use file::tests::GOOD as TEST_ROUTES_TOML;
 pub use file::{parse_routes_file, RoutesFile, RoutesFileError};
 pub use log::{RoutingLog, RoutingLogError};
-pub use model::{
-    Corridor, Marker, Participant, ParticipantStatus, RouteKey, RouteRecord, MARKER_KEY,
-};
+pub use model::{Corridor, Marker, Participant, ParticipantStatus, RouteKey, RouteRecord, MARKER_KEY};
 pub use money::{convert, currency_exponent, format_minor, parse_major, MoneyError};
 pub use table::{check_record, CompileError, CompiledCorridor, Rejection, Route, RoutingTable};

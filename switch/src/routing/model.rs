@@ -11,29 +11,15 @@ pub const MARKER_KEY: &str = "__marker__";
 /// A rule's identity in the compacted log: the latest value per key wins.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RouteKey {
-    Participant {
-        network: String,
-        institution_id: String,
-    },
-    Corridor {
-        from: String,
-        to: String,
-        source_currency: String,
-    },
+    Participant { network: String, institution_id: String },
+    Corridor { from: String, to: String, source_currency: String },
 }
 
 impl fmt::Display for RouteKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Participant {
-                network,
-                institution_id,
-            } => write!(f, "participant/{network}/{institution_id}"),
-            Self::Corridor {
-                from,
-                to,
-                source_currency,
-            } => write!(f, "corridor/{from}/{to}/{source_currency}"),
+            Self::Participant { network, institution_id } => write!(f, "participant/{network}/{institution_id}"),
+            Self::Corridor { from, to, source_currency } => write!(f, "corridor/{from}/{to}/{source_currency}"),
         }
     }
 }
@@ -43,20 +29,13 @@ impl std::str::FromStr for RouteKey {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let parts: Vec<&str> = s.split('/').collect();
         match parts.as_slice() {
-            ["participant", n, i] if !n.is_empty() && !i.is_empty() => Ok(Self::Participant {
-                network: n.to_string(),
-                institution_id: i.to_string(),
-            }),
-            ["corridor", a, b, c] if !a.is_empty() && !b.is_empty() && !c.is_empty() => {
-                Ok(Self::Corridor {
-                    from: a.to_string(),
-                    to: b.to_string(),
-                    source_currency: c.to_string(),
-                })
+            ["participant", n, i] if !n.is_empty() && !i.is_empty() => {
+                Ok(Self::Participant { network: n.to_string(), institution_id: i.to_string() })
             }
-            _ => Err(format!(
-                "{s:?} is not a route key (participant/NETWORK/ID or corridor/FROM/TO/CURRENCY)"
-            )),
+            ["corridor", a, b, c] if !a.is_empty() && !b.is_empty() && !c.is_empty() => {
+                Ok(Self::Corridor { from: a.to_string(), to: b.to_string(), source_currency: c.to_string() })
+            }
+            _ => Err(format!("{s:?} is not a route key (participant/NETWORK/ID or corridor/FROM/TO/CURRENCY)")),
         }
     }
 }
@@ -105,10 +84,7 @@ pub struct Corridor {
 
 impl Corridor {
     pub fn id(&self) -> String {
-        format!(
-            "{}>{}:{}-{}",
-            self.from, self.to, self.source_currency, self.destination_currency
-        )
+        format!("{}>{}:{}-{}", self.from, self.to, self.source_currency, self.destination_currency)
     }
 }
 
@@ -137,10 +113,9 @@ pub enum RouteRecord {
 impl RouteRecord {
     pub fn key(&self) -> RouteKey {
         match self {
-            Self::Participant(p) => RouteKey::Participant {
-                network: p.network.clone(),
-                institution_id: p.institution_id.clone(),
-            },
+            Self::Participant(p) => {
+                RouteKey::Participant { network: p.network.clone(), institution_id: p.institution_id.clone() }
+            }
             Self::Corridor(c) => RouteKey::Corridor {
                 from: c.from.clone(),
                 to: c.to.clone(),
@@ -157,15 +132,8 @@ mod tests {
     #[test]
     fn keys_round_trip_through_text() {
         for k in [
-            RouteKey::Participant {
-                network: "CN_IBPS".into(),
-                institution_id: "102100099996".into(),
-            },
-            RouteKey::Corridor {
-                from: "CN_IBPS".into(),
-                to: "HK_FPS".into(),
-                source_currency: "CNY".into(),
-            },
+            RouteKey::Participant { network: "CN_IBPS".into(), institution_id: "102100099996".into() },
+            RouteKey::Corridor { from: "CN_IBPS".into(), to: "HK_FPS".into(), source_currency: "CNY".into() },
         ] {
             assert_eq!(k.to_string().parse::<RouteKey>().unwrap(), k);
         }

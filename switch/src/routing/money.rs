@@ -7,11 +7,7 @@ pub enum MoneyError {
     #[error("{0:?} is not an ISO 4217 currency")]
     UnknownCurrency(String),
     #[error("{amount:?} is not a valid {currency} amount: {why}")]
-    BadAmount {
-        amount: String,
-        currency: String,
-        why: &'static str,
-    },
+    BadAmount { amount: String, currency: String, why: &'static str },
     #[error("conversion overflows")]
     Overflow,
 }
@@ -38,25 +34,16 @@ pub fn convert(minor: i64, from: &str, to: &str, rate: Decimal) -> Result<i64, M
 
 /// Parses an operator-written amount ("80000.00") into minor units.
 pub fn parse_major(text: &str, currency: &str) -> Result<i64, MoneyError> {
-    let bad = |why| MoneyError::BadAmount {
-        amount: text.to_string(),
-        currency: currency.to_string(),
-        why,
-    };
+    let bad = |why| MoneyError::BadAmount { amount: text.to_string(), currency: currency.to_string(), why };
     let exp = currency_exponent(currency)?;
-    let d: Decimal = text
-        .trim()
-        .parse()
-        .map_err(|_| bad("not a decimal number"))?;
+    let d: Decimal = text.trim().parse().map_err(|_| bad("not a decimal number"))?;
     if d.is_sign_negative() || d.is_zero() {
         return Err(bad("must be greater than zero"));
     }
     if d.scale() > exp {
         return Err(bad("more decimal places than the currency has"));
     }
-    let minor = d
-        .checked_mul(Decimal::from(10i64.pow(exp)))
-        .ok_or(bad("too large"))?;
+    let minor = d.checked_mul(Decimal::from(10i64.pow(exp))).ok_or(bad("too large"))?;
     i64::try_from(minor.trunc()).map_err(|_| bad("too large"))
 }
 
@@ -87,14 +74,8 @@ mod tests {
         // 0.01 CNY * 1.0845 = 0.010845 -> 0.01
         assert_eq!(convert(1, "CNY", "HKD", rate).unwrap(), 1);
         // 1.00 USD at 150.5 -> 150.5 JPY -> 150 (half to even)
-        assert_eq!(
-            convert(100, "USD", "JPY", "150.5".parse().unwrap()).unwrap(),
-            150
-        );
-        assert_eq!(
-            convert(100, "USD", "JPY", "151.5".parse().unwrap()).unwrap(),
-            152
-        );
+        assert_eq!(convert(100, "USD", "JPY", "150.5".parse().unwrap()).unwrap(), 150);
+        assert_eq!(convert(100, "USD", "JPY", "151.5".parse().unwrap()).unwrap(), 152);
     }
 
     #[test]

@@ -28,11 +28,7 @@ pub enum Rejection {
     #[error("corridor {0} is closed")]
     CorridorClosed(String),
     #[error("corridor from {from} to {to} does not carry {currency}")]
-    CurrencyNotCarried {
-        from: String,
-        to: String,
-        currency: String,
-    },
+    CurrencyNotCarried { from: String, to: String, currency: String },
     #[error("amount {amount} exceeds the corridor maximum {max} (minor units)")]
     AboveMaximum { amount: i64, max: i64 },
     #[error("amount cannot be converted: {0}")]
@@ -44,9 +40,7 @@ impl Rejection {
     pub fn reason_code(&self) -> &'static str {
         match self {
             Self::UnknownDebtorAgent(_) | Self::UnknownCreditorAgent(_) => "RC01",
-            Self::ParticipantSuspended(_) | Self::NoCorridor { .. } | Self::CorridorClosed(_) => {
-                "AG01"
-            }
+            Self::ParticipantSuspended(_) | Self::NoCorridor { .. } | Self::CorridorClosed(_) => "AG01",
             Self::CurrencyNotCarried { .. } => "AM03",
             Self::AboveMaximum { .. } | Self::Conversion(_) => "AM02",
         }
@@ -102,14 +96,8 @@ impl RoutingTable {
     }
 
     /// Validates every rule and builds the table; reports every problem at once.
-    pub fn compile<'a>(
-        version: i64,
-        records: impl IntoIterator<Item = &'a RouteRecord>,
-    ) -> Result<Self, CompileError> {
-        let mut table = RoutingTable {
-            version,
-            ..Default::default()
-        };
+    pub fn compile<'a>(version: i64, records: impl IntoIterator<Item = &'a RouteRecord>) -> Result<Self, CompileError> {
+        let mut table = RoutingTable { version, ..Default::default() };
         let mut problems = Vec::new();
         for record in records {
             table.rule_count += 1;
@@ -125,10 +113,7 @@ impl RoutingTable {
                         .or_default()
                         .insert(p.institution_id.clone(), p.clone());
                     if previous.is_some() {
-                        problems.push(format!(
-                            "participant/{}/{}: defined twice",
-                            p.network, p.institution_id
-                        ));
+                        problems.push(format!("participant/{}/{}: defined twice", p.network, p.institution_id));
                     }
                 }
                 RouteRecord::Corridor(c) => {
@@ -139,16 +124,8 @@ impl RoutingTable {
                         id,
                         rule: c.clone(),
                     };
-                    let list = table
-                        .corridors
-                        .entry(c.from.clone())
-                        .or_default()
-                        .entry(c.to.clone())
-                        .or_default();
-                    if list
-                        .iter()
-                        .any(|o| o.rule.source_currency == c.source_currency)
-                    {
+                    let list = table.corridors.entry(c.from.clone()).or_default().entry(c.to.clone()).or_default();
+                    if list.iter().any(|o| o.rule.source_currency == c.source_currency) {
                         problems.push(format!(
                             "corridor/{}/{}/{}: overlaps another corridor for the same currency",
                             c.from, c.to, c.source_currency
@@ -168,12 +145,7 @@ impl RoutingTable {
     /// Resolves a request's route. Precedence of checks, first failure wins:
     /// debtor known, debtor active, creditor known, creditor active, corridor exists,
     /// corridor carries the currency, corridor open, amount within the maximum.
-    pub fn resolve(
-        &self,
-        debtor: &Agent,
-        creditor: &Agent,
-        amount: &Amount,
-    ) -> Result<Route<'_>, Rejection> {
+    pub fn resolve(&self, debtor: &Agent, creditor: &Agent, amount: &Amount) -> Result<Route<'_>, Rejection> {
         let debtor_p = self
             .participant(&debtor.network, &debtor.institution_id)
             .ok_or_else(|| Rejection::UnknownDebtorAgent(debtor.to_string()))?;
@@ -191,26 +163,19 @@ impl RoutingTable {
             .get(&debtor.network)
             .and_then(|m| m.get(&creditor.network))
             .filter(|l| !l.is_empty())
-            .ok_or_else(|| Rejection::NoCorridor {
-                from: debtor.network.clone(),
-                to: creditor.network.clone(),
-            })?;
-        let corridor = candidates
-            .iter()
-            .find(|c| c.rule.source_currency == amount.currency)
-            .ok_or_else(|| Rejection::CurrencyNotCarried {
+            .ok_or_else(|| Rejection::NoCorridor { from: debtor.network.clone(), to: creditor.network.clone() })?;
+        let corridor = candidates.iter().find(|c| c.rule.source_currency == amount.currency).ok_or_else(|| {
+            Rejection::CurrencyNotCarried {
                 from: debtor.network.clone(),
                 to: creditor.network.clone(),
                 currency: amount.currency.clone(),
-            })?;
+            }
+        })?;
         if !corridor.rule.enabled {
             return Err(Rejection::CorridorClosed(corridor.id.to_string()));
         }
         if amount.minor_units > corridor.rule.max_amount_minor {
-            return Err(Rejection::AboveMaximum {
-                amount: amount.minor_units,
-                max: corridor.rule.max_amount_minor,
-            });
+            return Err(Rejection::AboveMaximum { amount: amount.minor_units, max: corridor.rule.max_amount_minor });
         }
         let credit = convert(
             amount.minor_units,
@@ -219,12 +184,7 @@ impl RoutingTable {
             corridor.rule.fx_rate,
         )
         .map_err(|e| Rejection::Conversion(e.to_string()))?;
-        Ok(Route {
-            debtor: debtor_p,
-            creditor: creditor_p,
-            corridor,
-            credit_minor_units: credit,
-        })
+        Ok(Route { debtor: debtor_p, creditor: creditor_p, corridor, credit_minor_units: credit })
     }
 }
 
@@ -238,19 +198,15 @@ pub fn check_record(record: &RouteRecord) -> Result<(), String> {
 }
 
 fn check_participant(p: &Participant) -> Result<(), String> {
-    let network = interlink_connectors::network(&p.network)
-        .ok_or_else(|| format!("unknown network {:?}", p.network))?;
-    network
-        .validate_participant_id(&p.institution_id)
-        .map_err(|e| e.to_string())?;
+    let network =
+        interlink_connectors::network(&p.network).ok_or_else(|| format!("unknown network {:?}", p.network))?;
+    network.validate_participant_id(&p.institution_id).map_err(|e| e.to_string())?;
     currency_exponent(&p.settlement_currency).map_err(|e| e.to_string())?;
     if p.name.trim().is_empty() {
         return Err("name must not be empty".into());
     }
     if let Some(bic) = &p.bic {
-        interlink_connectors::IdScheme::Bic
-            .validate(bic)
-            .map_err(|e| e.to_string())?;
+        interlink_connectors::IdScheme::Bic.validate(bic).map_err(|e| e.to_string())?;
     }
     Ok(())
 }
@@ -262,10 +218,7 @@ fn check_corridor(c: &Corridor) -> Result<(), String> {
     currency_exponent(&c.source_currency).map_err(|e| e.to_string())?;
     currency_exponent(&c.destination_currency).map_err(|e| e.to_string())?;
     if c.fx_rate <= Decimal::ZERO {
-        return Err(format!(
-            "fx_rate must be greater than zero, got {}",
-            c.fx_rate
-        ));
+        return Err(format!("fx_rate must be greater than zero, got {}", c.fx_rate));
     }
     if c.source_currency == c.destination_currency && c.fx_rate != Decimal::ONE {
         return Err("fx_rate must be 1 when both currencies are the same".into());
@@ -277,7 +230,7 @@ fn check_corridor(c: &Corridor) -> Result<(), String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
 
@@ -292,14 +245,7 @@ mod tests {
         })
     }
 
-    pub(crate) fn corridor(
-        from: &str,
-        to: &str,
-        src: &str,
-        dst: &str,
-        rate: &str,
-        max: i64,
-    ) -> RouteRecord {
+    pub(crate) fn corridor(from: &str, to: &str, src: &str, dst: &str, rate: &str, max: i64) -> RouteRecord {
         RouteRecord::Corridor(Corridor {
             from: from.into(),
             to: to.into(),
@@ -346,17 +292,13 @@ mod tests {
     #[test]
     fn routes_with_fx_and_records_the_version_in_the_quote() {
         let t = table();
-        let r = t
-            .resolve(&cn(), &hk(), &Amount::new(10_000, "CNY"))
-            .unwrap();
+        let r = t.resolve(&cn(), &hk(), &Amount::new(10_000, "CNY")).unwrap();
         assert_eq!(r.credit_minor_units, 10_845);
         assert_eq!(r.creditor.institution_id, "004");
         assert_eq!(&*r.corridor.quote_id, "CN_IBPS>HK_FPS:CNY-HKD@v7");
         assert_eq!(&*r.corridor.fx_rate_text, "1.0845");
         // Same corridor, paid in HKD: no conversion.
-        let r = t
-            .resolve(&cn(), &hk(), &Amount::new(10_000, "HKD"))
-            .unwrap();
+        let r = t.resolve(&cn(), &hk(), &Amount::new(10_000, "HKD")).unwrap();
         assert_eq!(r.credit_minor_units, 10_000);
     }
 
@@ -369,29 +311,15 @@ mod tests {
             reject(&unknown, &unknown, Amount::new(1, "CNY")),
             Rejection::UnknownDebtorAgent("HK_FPS/999".into())
         );
-        assert_eq!(
-            reject(&cn(), &unknown, Amount::new(1, "CNY")).reason_code(),
-            "RC01"
-        );
+        assert_eq!(reject(&cn(), &unknown, Amount::new(1, "CNY")).reason_code(), "RC01");
         // Reverse direction has no corridor.
-        assert_eq!(
-            reject(&hk(), &cn(), Amount::new(1, "HKD")).reason_code(),
-            "AG01"
-        );
-        assert_eq!(
-            reject(&cn(), &hk(), Amount::new(1, "USD")).reason_code(),
-            "AM03"
-        );
+        assert_eq!(reject(&hk(), &cn(), Amount::new(1, "HKD")).reason_code(), "AG01");
+        assert_eq!(reject(&cn(), &hk(), Amount::new(1, "USD")).reason_code(), "AM03");
         assert_eq!(
             reject(&cn(), &hk(), Amount::new(8_000_001, "CNY")),
-            Rejection::AboveMaximum {
-                amount: 8_000_001,
-                max: 8_000_000
-            }
+            Rejection::AboveMaximum { amount: 8_000_001, max: 8_000_000 }
         );
-        assert!(t
-            .resolve(&cn(), &hk(), &Amount::new(8_000_000, "CNY"))
-            .is_ok());
+        assert!(t.resolve(&cn(), &hk(), &Amount::new(8_000_000, "CNY")).is_ok());
     }
 
     #[test]
@@ -412,9 +340,7 @@ mod tests {
             c.enabled = false;
         }
         let t = RoutingTable::compile(1, &rules).unwrap();
-        let r = t
-            .resolve(&cn(), &Agent::new("HK_FPS", "012"), &Amount::new(1, "CNY"))
-            .unwrap_err();
+        let r = t.resolve(&cn(), &Agent::new("HK_FPS", "012"), &Amount::new(1, "CNY")).unwrap_err();
         assert_eq!(r.reason_code(), "AG01");
         assert!(matches!(r, Rejection::CorridorClosed(_)));
     }

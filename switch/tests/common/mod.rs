@@ -20,11 +20,7 @@ pub fn brokers() -> String {
 }
 
 pub fn sample_rules() -> Vec<RouteRecord> {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../routes/sample.toml"
-    ))
-    .unwrap();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../routes/sample.toml")).unwrap();
     parse_routes_file("sample.toml", &text).unwrap()
 }
 
@@ -38,27 +34,12 @@ pub struct Fixture {
 impl Fixture {
     pub async fn new(partitions: i32) -> Self {
         let prefix = format!("t{}.", &uuid::Uuid::new_v4().simple().to_string()[..10]);
-        let kafka = KafkaConfig {
-            brokers: brokers(),
-            group_id: format!("{prefix}switch"),
-            ..KafkaConfig::default()
-        };
+        let kafka = KafkaConfig { brokers: brokers(), group_id: format!("{prefix}switch"), ..KafkaConfig::default() };
         let topics = TopicsConfig::with_prefix(&prefix);
-        ensure_topics(
-            &kafka,
-            &topics,
-            TopicLayout {
-                partitions,
-                replication: 1,
-            },
-        )
-        .await
-        .expect("the test broker is up (run `scripts/kafka up` or `make test`)");
-        let fixture = Self {
-            prefix,
-            kafka,
-            topics,
-        };
+        ensure_topics(&kafka, &topics, TopicLayout { partitions, replication: 1 })
+            .await
+            .expect("the test broker is up (run `scripts/kafka up` or `make test`)");
+        let fixture = Self { prefix, kafka, topics };
         fixture.apply_routes(&sample_rules(), 1);
         fixture
     }
@@ -100,24 +81,15 @@ impl Fixture {
             ("WORKER_ID", c.worker_id.clone()),
             ("KAFKA__BROKERS", c.kafka.brokers.clone()),
             ("KAFKA__GROUP_ID", c.kafka.group_id.clone()),
-            (
-                "KAFKA__TRANSACTIONAL_ID_PREFIX",
-                c.kafka.transactional_id_prefix.clone(),
-            ),
-            (
-                "KAFKA__SESSION_TIMEOUT_MS",
-                c.kafka.session_timeout_ms.to_string(),
-            ),
+            ("KAFKA__TRANSACTIONAL_ID_PREFIX", c.kafka.transactional_id_prefix.clone()),
+            ("KAFKA__SESSION_TIMEOUT_MS", c.kafka.session_timeout_ms.to_string()),
             ("TOPICS__REQUESTS", t.requests.clone()),
             ("TOPICS__CLEARING", t.clearing.clone()),
             ("TOPICS__NOTIFICATIONS", t.notifications.clone()),
             ("TOPICS__DEAD_LETTERS", t.dead_letters.clone()),
             ("TOPICS__ROUTES", t.routes.clone()),
             ("HTTP__LISTEN", "127.0.0.1:0".to_string()),
-            (
-                "PIPELINE__BATCH_MAX_INTERVAL_MS",
-                c.pipeline.batch_max_interval_ms.to_string(),
-            ),
+            ("PIPELINE__BATCH_MAX_INTERVAL_MS", c.pipeline.batch_max_interval_ms.to_string()),
         ]
         .into_iter()
         .map(|(k, v)| (format!("INTERLINK_{k}"), v))
@@ -138,14 +110,10 @@ impl Fixture {
 
     /// Produces raw records to the requests topic, optionally to one partition.
     pub fn produce(&self, records: &[(&str, Vec<u8>)], partition: Option<i32>) {
-        let producer: BaseProducer = ClientConfig::new()
-            .set("bootstrap.servers", &self.kafka.brokers)
-            .create()
-            .unwrap();
+        let producer: BaseProducer =
+            ClientConfig::new().set("bootstrap.servers", &self.kafka.brokers).create().unwrap();
         for (key, value) in records {
-            let mut r = BaseRecord::to(&self.topics.requests)
-                .key(*key)
-                .payload(&value[..]);
+            let mut r = BaseRecord::to(&self.topics.requests).key(*key).payload(&value[..]);
             if let Some(p) = partition {
                 r = r.partition(p);
             }
@@ -156,18 +124,10 @@ impl Fixture {
 
     /// Reads `topic` from the beginning with read_committed until `count` records
     /// arrived, then a little longer to catch any extra record.
-    pub fn read(
-        &self,
-        topic: &str,
-        count: usize,
-        timeout: Duration,
-    ) -> Vec<(Option<Vec<u8>>, Vec<u8>)> {
+    pub fn read(&self, topic: &str, count: usize, timeout: Duration) -> Vec<(Option<Vec<u8>>, Vec<u8>)> {
         let consumer: BaseConsumer = ClientConfig::new()
             .set("bootstrap.servers", &self.kafka.brokers)
-            .set(
-                "group.id",
-                format!("{}reader-{}", self.prefix, uuid::Uuid::new_v4()),
-            )
+            .set("group.id", format!("{}reader-{}", self.prefix, uuid::Uuid::new_v4()))
             .set("isolation.level", "read_committed")
             .set("auto.offset.reset", "earliest")
             .set("enable.auto.commit", "false")
@@ -179,10 +139,7 @@ impl Fixture {
         let mut settle: Option<Instant> = None;
         while Instant::now() < deadline && settle.is_none_or(|s| Instant::now() < s) {
             if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
-                out.push((
-                    m.key().map(<[u8]>::to_vec),
-                    m.payload().unwrap_or_default().to_vec(),
-                ));
+                out.push((m.key().map(<[u8]>::to_vec), m.payload().unwrap_or_default().to_vec()));
             }
             if out.len() >= count && settle.is_none() {
                 settle = Some(Instant::now() + Duration::from_secs(2));
@@ -193,17 +150,8 @@ impl Fixture {
 
     pub async fn cleanup(self) {
         let t = &self.topics;
-        let _ = delete_topics(
-            &self.kafka,
-            &[
-                &t.requests,
-                &t.clearing,
-                &t.notifications,
-                &t.dead_letters,
-                &t.routes,
-            ],
-        )
-        .await;
+        let _ =
+            delete_topics(&self.kafka, &[&t.requests, &t.clearing, &t.notifications, &t.dead_letters, &t.routes]).await;
     }
 }
 
@@ -225,10 +173,7 @@ pub fn request(tx: &str, creditor: &str, minor: i64) -> AuthorizationRequest {
 }
 
 pub fn encode(r: &AuthorizationRequest) -> Vec<u8> {
-    Codec::<AuthorizationRequest>::new()
-        .unwrap()
-        .encode(r)
-        .unwrap()
+    Codec::<AuthorizationRequest>::new().unwrap().encode(r).unwrap()
 }
 
 /// Waits until the worker reports ready with partitions assigned.
