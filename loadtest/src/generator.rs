@@ -53,7 +53,7 @@ pub struct Generator {
 
 impl Generator {
     /// `rules` is a routing table (for example the parsed routes file the switch
-    /// runs with); only enabled corridors between active participants are used.
+    /// runs with); only enabled corridors between active participants, open at all hours, are used.
     pub fn new(rules: &[RouteRecord], mix: Mix, seed: u64) -> Result<Self, String> {
         let mut participants: HashMap<String, Vec<Participant>> = HashMap::new();
         let mut known_ids = HashSet::new();
@@ -66,8 +66,9 @@ impl Generator {
                         participants.entry(p.network.clone()).or_default().push(p.clone());
                     }
                 }
-                RouteRecord::Corridor(c) if c.enabled => corridors.push(c.clone()),
-                RouteRecord::Corridor(_) => {}
+                // A corridor with operating windows may be closed when the load runs.
+                RouteRecord::Corridor(c) if c.enabled && c.windows.is_empty() => corridors.push(c.clone()),
+                _ => {}
             }
         }
         corridors.retain(|c| participants.contains_key(&c.from) && participants.contains_key(&c.to));

@@ -96,7 +96,7 @@ fn routing(c: &mut Criterion) {
         (Agent::new("CN_IBPS", "102100099996"), Agent::new("HK_FPS", "004"), Amount::new(10_000, "CNY"));
     c.bench_function("route/sample_table", |b| {
         b.iter(|| {
-            table.resolve(black_box(&debtor), black_box(&creditor), black_box(&amount)).unwrap().credit_minor_units
+            table.resolve(black_box(&debtor), black_box(&creditor), black_box(&amount), 0).unwrap().credit_minor_units
         })
     });
 
@@ -107,7 +107,7 @@ fn routing(c: &mut Criterion) {
         b.iter(|| {
             let (d, cr, a) = &lookups[i & 1023];
             i += 1;
-            black_box(large.resolve(d, cr, a)).is_ok()
+            black_box(large.resolve(d, cr, a, 0)).is_ok()
         })
     });
 }

@@ -59,6 +59,8 @@ pub struct TopicsConfig {
     pub notifications: String,
     pub dead_letters: String,
     pub routes: String,
+    /// Who changed the routing table, when, why and what (never compacted).
+    pub routes_audit: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -122,6 +124,7 @@ impl Default for TopicsConfig {
             notifications: "interlink.notifications".into(),
             dead_letters: "interlink.dlq".into(),
             routes: "interlink.routes".into(),
+            routes_audit: "interlink.routes.audit".into(),
         }
     }
 }
@@ -137,6 +140,7 @@ impl TopicsConfig {
             notifications: p(d.notifications),
             dead_letters: p(d.dead_letters),
             routes: p(d.routes),
+            routes_audit: p(d.routes_audit),
         }
     }
 }

@@ -132,7 +132,7 @@ impl Processor {
                 return Ok(Outcome::Rejected { reason_code: code });
             }
         };
-        match table.resolve(&request.debtor_agent, creditor, &request.amount) {
+        match table.resolve(&request.debtor_agent, creditor, &request.amount, now_micros) {
             Ok(route) => {
                 self.accept(&request, &route, table.version(), now_micros, out)?;
                 Ok(Outcome::Accepted)

@@ -1,15 +1,18 @@
 //! `interlinkctl`: operators' command line for topics and routing tables.
 //!
-//! Exit codes: 0 success, 1 input rejected (nothing applied), 2 usage or
+//! Exit codes: 0 success, 1 input rejected or not found (nothing applied), 2 usage or
 //! connection error.
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use interlink_switch::config::{KafkaConfig, TopicsConfig};
 use interlink_switch::kafka::admin::{ensure_topics, TopicLayout};
-use interlink_switch::kafka::{read_routes_log, routes_writer};
-use interlink_switch::routing::{diff, parse_routes_file, Change, Marker, RouteRecord};
-use std::path::PathBuf;
+use interlink_switch::kafka::routes_writer::{apply_rules, Applied};
+use interlink_switch::kafka::{read_routes_log, read_to_end};
+use interlink_switch::routing::{
+    export_routes_file, parse_routes_file, rules_at, AuditEntry, Change, ChangeOp, RouteKey, RouteRecord, RoutingLog,
+};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -27,7 +30,7 @@ enum Command {
     /// Kafka topics the switch uses.
     #[command(subcommand)]
     Topics(TopicsCommand),
-    /// The routing table.
+    /// The routing table: validate, diff, apply, inspect, audit, roll back.
     #[command(subcommand)]
     Routes(RoutesCommand),
 }
@@ -43,25 +46,62 @@ enum TopicsCommand {
     },
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+}
+
 #[derive(Subcommand)]
 enum RoutesCommand {
-    /// Checks a routing-table file; prints every problem with its line. Applies nothing.
+    /// Checks a routing-table file; prints every problem with file and line. Applies nothing.
     Validate { file: PathBuf },
-    /// Makes the live table equal to FILE, as one atomic change set.
+    /// Shows what applying FILE would change in the live table.
+    Diff { file: PathBuf },
+    /// Makes the live table equal to FILE, as one atomic change set (a new version).
     Apply {
         file: PathBuf,
-        /// Who is making the change (recorded in the change-set marker).
+        /// Who is making the change (recorded in the audit trail).
         #[arg(long)]
         operator: String,
-        /// Why (recorded in the change-set marker).
+        /// Why (recorded in the audit trail).
         #[arg(long)]
         reason: String,
         /// Print the changes without writing them.
         #[arg(long)]
         dry_run: bool,
     },
-    /// Prints the live table's version and size.
+    /// Prints one live rule as JSON, by key (participant/HK_FPS/004, corridor/CN_IBPS/HK_FPS/CNY, ...).
+    Get { key: String },
+    /// Lists the live rules.
+    List {
+        /// Only rules that concern this network.
+        #[arg(long)]
+        network: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Prints the live table in the file format; applying the output changes nothing.
+    Export,
+    /// Prints the version, the rule count and the last change.
     Show,
+    /// Who changed the table, when, why and what, from the audit topic.
+    History {
+        /// Also list every changed key.
+        #[arg(long)]
+        verbose: bool,
+    },
+    /// Makes the live table what it was at VERSION again, as a new version.
+    Rollback {
+        #[arg(long = "to")]
+        version: i64,
+        #[arg(long)]
+        operator: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// A failure with the exit code it maps to.
@@ -79,7 +119,7 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "error".into()))
         .with_writer(std::io::stderr)
         .init();
     match run(cli) {
@@ -95,9 +135,11 @@ fn main() -> ExitCode {
     }
 }
 
+const TIMEOUT: Duration = Duration::from_secs(60);
+
 fn run(cli: Cli) -> Result<(), Failure> {
     let (kafka, topics) = (cli.cluster.kafka(), cli.cluster.topics());
-    match cli.command {
+    let routes = match cli.command {
         Command::Topics(TopicsCommand::Create { partitions, replication_factor }) => {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             let layout = TopicLayout { partitions, replication: replication_factor };
@@ -106,42 +148,51 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 println!("created {t}");
             }
             println!("{} topic(s) created, others already existed", created.len());
-            Ok(())
+            return Ok(());
         }
-        Command::Routes(RoutesCommand::Validate { file }) => {
+        Command::Routes(r) => r,
+    };
+    match routes {
+        RoutesCommand::Validate { file } => {
             let records = load_file(&file)?;
             println!("{}: valid, {} rule(s)", file.display(), records.len());
-            Ok(())
         }
-        Command::Routes(RoutesCommand::Apply { file, operator, reason, dry_run }) => {
-            let records = load_file(&file)?;
-            if operator.trim().is_empty() || reason.trim().is_empty() {
-                return Err(Failure::Rejected("--operator and --reason must not be empty".into()));
-            }
+        RoutesCommand::Diff { file } => {
+            let desired = load_file(&file)?;
+            let applied = apply_rules(&kafka, &topics, &desired, "", "", true).context("reading the live table")?;
+            print_changes(&applied.changes, true);
+            println!("{} change(s) against live version {}", applied.changes.len(), applied.previous_version);
+        }
+        RoutesCommand::Apply { file, operator, reason, dry_run } => {
+            let desired = load_file(&file)?;
+            apply(&kafka, &topics, &desired, &operator, &reason, dry_run)?;
+        }
+        RoutesCommand::Get { key } => {
+            let key: RouteKey = key.parse().map_err(Failure::Rejected)?;
             let log = read_live(&kafka, &topics)?;
-            let changes = diff(log.rules(), &records);
-            print_changes(&changes);
-            if changes.is_empty() {
-                println!("no changes; live table stays at version {}", log.version());
-                return Ok(());
-            }
-            let marker = Marker {
-                version: log.version() + 1,
-                operator,
-                reason,
-                applied_at: interlink_schemas::now_micros(),
-                changes: changes.len() as u64,
-            };
-            if dry_run {
-                println!("dry run: would apply {} change(s) as version {}", changes.len(), marker.version);
-                return Ok(());
-            }
-            routes_writer::publish_change_set(&kafka, &topics.routes, &changes, &marker)
-                .context("writing the change set")?;
-            println!("applied {} change(s) as version {}", changes.len(), marker.version);
-            Ok(())
+            let rule = log.rules().get(&key).ok_or_else(|| Failure::Rejected(format!("{key}: no such rule")))?;
+            println!("{}", serde_json::to_string_pretty(rule)?);
         }
-        Command::Routes(RoutesCommand::Show) => {
+        RoutesCommand::List { network, format } => {
+            let log = read_live(&kafka, &topics)?;
+            let rules: Vec<&RouteRecord> =
+                log.rules().values().filter(|r| network.as_deref().is_none_or(|n| r.networks().contains(&n))).collect();
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&rules)?),
+                Format::Table => {
+                    for r in &rules {
+                        println!("{:<48} {}", r.key().to_string(), summary(r));
+                    }
+                    println!("{} rule(s) at version {}", rules.len(), log.version());
+                }
+            }
+        }
+        RoutesCommand::Export => {
+            let log = read_live(&kafka, &topics)?;
+            println!("# Interlink routing table, version {}", log.version());
+            print!("{}", export_routes_file(log.rules().values()));
+        }
+        RoutesCommand::Show => {
             let log = read_live(&kafka, &topics)?;
             match log.last_marker() {
                 None => println!("no routing table applied yet"),
@@ -154,27 +205,136 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     m.changes
                 ),
             }
-            Ok(())
+        }
+        RoutesCommand::History { verbose } => {
+            for e in read_audit(&kafka, &topics)? {
+                println!(
+                    "v{:<5} {}  {:<12} +{} ~{} -{}  {}",
+                    e.version,
+                    format_time(e.applied_at),
+                    e.operator,
+                    e.count(ChangeOp::Added),
+                    e.count(ChangeOp::Modified),
+                    e.count(ChangeOp::Removed),
+                    e.reason
+                );
+                if verbose {
+                    for c in &e.changes {
+                        let sign = match c.op {
+                            ChangeOp::Added => '+',
+                            ChangeOp::Modified => '~',
+                            ChangeOp::Removed => '-',
+                        };
+                        println!("         {sign} {}", c.key);
+                    }
+                }
+            }
+        }
+        RoutesCommand::Rollback { version, operator, reason, dry_run } => {
+            let trail = read_audit(&kafka, &topics)?;
+            let desired = rules_at(&trail, version).map_err(|e| Failure::Rejected(e.to_string()))?;
+            let reason = format!("rollback to v{version}: {reason}");
+            apply(&kafka, &topics, &desired, &operator, &reason, dry_run)?;
         }
     }
+    Ok(())
 }
 
-fn load_file(path: &std::path::Path) -> Result<Vec<RouteRecord>, Failure> {
+fn apply(
+    kafka: &KafkaConfig,
+    topics: &TopicsConfig,
+    desired: &[RouteRecord],
+    operator: &str,
+    reason: &str,
+    dry_run: bool,
+) -> Result<Applied, Failure> {
+    if operator.trim().is_empty() || reason.trim().is_empty() {
+        return Err(Failure::Rejected("--operator and --reason must not be empty".into()));
+    }
+    let applied = apply_rules(kafka, topics, desired, operator, reason, dry_run).context("applying the change set")?;
+    print_changes(&applied.changes, false);
+    if applied.changes.is_empty() {
+        println!("no changes; live table stays at version {}", applied.previous_version);
+    } else if dry_run {
+        println!(
+            "dry run: would apply {} change(s) as version {}",
+            applied.changes.len(),
+            applied.previous_version + 1
+        );
+    } else {
+        println!("applied {} change(s) as version {}", applied.changes.len(), applied.version);
+    }
+    Ok(applied)
+}
+
+fn load_file(path: &Path) -> Result<Vec<RouteRecord>, Failure> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     parse_routes_file(&path.display().to_string(), &text).map_err(|e| Failure::Rejected(e.to_string()))
 }
 
-fn read_live(kafka: &KafkaConfig, topics: &TopicsConfig) -> Result<interlink_switch::routing::RoutingLog, Failure> {
-    Ok(read_routes_log(kafka, &topics.routes, Duration::from_secs(60)).context("reading the live routing table")?)
+fn read_live(kafka: &KafkaConfig, topics: &TopicsConfig) -> Result<RoutingLog, Failure> {
+    Ok(read_routes_log(kafka, &topics.routes, TIMEOUT).context("reading the live routing table")?)
 }
 
-fn print_changes(changes: &[Change]) {
+fn read_audit(kafka: &KafkaConfig, topics: &TopicsConfig) -> Result<Vec<AuditEntry>, Failure> {
+    let records = read_to_end(kafka, &topics.routes_audit, TIMEOUT).context("reading the audit topic")?;
+    records
+        .into_iter()
+        .filter_map(|(_, v)| v)
+        .map(|v| serde_json::from_slice(&v).context("an audit entry is not valid JSON").map_err(Failure::from))
+        .collect()
+}
+
+fn print_changes(changes: &[Change], detailed: bool) {
     for c in changes {
-        let sign = match c {
-            Change::Added(_) => '+',
-            Change::Modified { .. } => '~',
-            Change::Removed(_) => '-',
-        };
-        println!("{sign} {}", c.key());
+        match c {
+            Change::Added(r) => println!("+ {}  {}", c.key(), if detailed { summary(r) } else { String::new() }),
+            Change::Removed(_) => println!("- {}", c.key()),
+            Change::Modified { before, after } => {
+                println!("~ {}", c.key());
+                if detailed {
+                    println!("    was: {}\n    now: {}", summary(before), summary(after));
+                }
+            }
+        }
     }
+}
+
+/// One line describing a rule.
+fn summary(r: &RouteRecord) -> String {
+    match r {
+        RouteRecord::Participant(p) => format!("{} ({}, {:?})", p.name, p.settlement_currency, p.status),
+        RouteRecord::Corridor(c) => format!(
+            "{}-{} rate {}{} spread {}bps max {} {}{}",
+            c.source_currency,
+            c.destination_currency,
+            c.fx_rate.map(|r| r.to_string()).unwrap_or_default(),
+            c.rate_source.as_deref().map(|s| format!("@{s}")).unwrap_or_default(),
+            c.spread_bps,
+            c.max_amount_minor,
+            if c.enabled { "enabled" } else { "DISABLED" },
+            if c.windows.is_empty() { String::new() } else { format!(" ({} window(s))", c.windows.len()) }
+        ),
+        RouteRecord::Identity(i) => format!("{} -> {}/{}", i.name, i.home.network, i.home.institution_id),
+        RouteRecord::Rate(x) => format!("{}-{} {}", x.source_currency, x.destination_currency, x.rate),
+        RouteRecord::QrScheme(q) => format!("-> {} (priority {})", q.network, q.priority),
+        RouteRecord::AliasScheme(a) => format!("-> {}", a.network),
+    }
+}
+
+/// Microseconds since the epoch as UTC `YYYY-MM-DD hh:mm:ss`.
+fn format_time(micros: i64) -> String {
+    let secs = micros.div_euclid(1_000_000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }

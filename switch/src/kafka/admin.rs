@@ -14,7 +14,8 @@ pub struct TopicLayout {
 }
 
 /// Creates every topic the switch uses; existing topics are left as they are.
-/// The routes topic has one partition (change sets are ordered) and is compacted.
+/// The routes topic has one partition (change sets are ordered) and is compacted;
+/// the audit topic has one partition and keeps everything.
 pub async fn ensure_topics(
     kafka: &KafkaConfig,
     topics: &TopicsConfig,
@@ -30,6 +31,7 @@ pub async fn ensure_topics(
             .set("cleanup.policy", "compact")
             .set("min.compaction.lag.ms", "60000"),
     );
+    new.push(NewTopic::new(&topics.routes_audit, 1, TopicReplication::Fixed(rf)).set("retention.ms", "-1"));
     let opts = AdminOptions::new().operation_timeout(Some(CALL_TIMEOUT));
     let mut created = Vec::new();
     for result in admin.create_topics(new.iter(), &opts).await? {

@@ -6,7 +6,7 @@ pub mod routes_writer;
 mod sink;
 mod worker;
 
-pub use routes::{follow_routes, read_routes_log};
+pub use routes::{follow_routes, read_routes_log, read_to_end};
 pub use worker::run_worker;
 
 use crate::config::KafkaConfig;
@@ -18,14 +18,22 @@ pub(crate) const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum KafkaEdgeError {
+    /// Not marked as the source: its text already carries the cause, and chaining
+    /// it would print the same message twice.
     #[error("kafka: {0}")]
-    Kafka(#[from] rdkafka::error::KafkaError),
+    Kafka(rdkafka::error::KafkaError),
     #[error("topic {0} does not exist; create it with `interlinkctl topics create`")]
     MissingTopic(String),
     #[error("producer fenced: another live worker uses transactional id {0}")]
     Fenced(String),
     #[error("{0}")]
     Other(String),
+}
+
+impl From<rdkafka::error::KafkaError> for KafkaEdgeError {
+    fn from(e: rdkafka::error::KafkaError) -> Self {
+        KafkaEdgeError::Kafka(e)
+    }
 }
 
 /// Settings every client shares: brokers plus the operator's extra properties.

@@ -41,11 +41,19 @@ fn routes_consumer(kafka: &KafkaConfig, topic: &str) -> Result<RoutesConsumer, K
         .set("enable.partition.eof", "true")
         .set("auto.offset.reset", "earliest")
         .create_with_context(RoutesContext)?;
-    let metadata = consumer.fetch_metadata(Some(topic), super::CALL_TIMEOUT)?;
-    let exists =
-        metadata.topics().iter().any(|t| t.name() == topic && t.error().is_none() && !t.partitions().is_empty());
-    if !exists {
-        return Err(KafkaEdgeError::MissingTopic(topic.to_string()));
+    // A topic created a moment ago may take a little while to show in metadata.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
+        let exists =
+            metadata.topics().iter().any(|t| t.name() == topic && t.error().is_none() && !t.partitions().is_empty());
+        if exists {
+            break;
+        }
+        if Instant::now() > deadline {
+            return Err(KafkaEdgeError::MissingTopic(topic.to_string()));
+        }
+        std::thread::sleep(Duration::from_millis(200));
     }
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition_offset(topic, 0, Offset::Beginning)?;
@@ -65,6 +73,28 @@ fn apply(log: &mut RoutingLog, key: Option<&[u8]>, value: Option<&[u8]>, compile
             telemetry::routing_error("record");
             tracing::error!(error = %e, "routes log: record refused; the table in use is unchanged");
             None
+        }
+    }
+}
+
+/// Reads a one-partition control topic (routes, audit) from the start to its end.
+pub fn read_to_end(
+    kafka: &KafkaConfig,
+    topic: &str,
+    timeout: Duration,
+) -> Result<Vec<(Vec<u8>, Option<Vec<u8>>)>, KafkaEdgeError> {
+    let consumer = routes_consumer(kafka, topic)?;
+    let deadline = Instant::now() + timeout;
+    let mut records = Vec::new();
+    loop {
+        match consumer.poll(POLL) {
+            Some(Ok(m)) => records.push((m.key().unwrap_or_default().to_vec(), m.payload().map(<[u8]>::to_vec))),
+            Some(Err(KafkaError::PartitionEOF(_))) => return Ok(records),
+            Some(Err(e)) => return Err(e.into()),
+            None if Instant::now() > deadline => {
+                return Err(KafkaEdgeError::Other(format!("{topic} not read to its end within {timeout:?}")))
+            }
+            None => {}
         }
     }
 }

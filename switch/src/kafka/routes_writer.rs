@@ -1,19 +1,21 @@
-//! Writes a change set to the routes log: every rule and the closing marker in one
-//! Kafka transaction, so workers see all of it at the marker or none of it.
+//! Writes a change set to the routes log: every rule, the closing marker and the
+//! audit entry in one Kafka transaction, so workers see all of it at the marker or
+//! none of it, and the audit trail never disagrees with the log.
 
 use super::{base_client_config, KafkaEdgeError, CALL_TIMEOUT};
-use crate::config::KafkaConfig;
-use crate::routing::{Change, Marker, MARKER_KEY};
+use crate::config::{KafkaConfig, TopicsConfig};
+use crate::routing::{AuditEntry, Change, Marker, MARKER_KEY};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 
 /// Publishes `changes` closed by `marker`. A fixed transactional id per routes topic
 /// means two operators applying at once fence each other instead of interleaving.
 pub fn publish_change_set(
     kafka: &KafkaConfig,
-    topic: &str,
+    topics: &TopicsConfig,
     changes: &[Change],
     marker: &Marker,
 ) -> Result<(), KafkaEdgeError> {
+    let topic = topics.routes.as_str();
     let producer: BaseProducer = base_client_config(kafka)
         .set("transactional.id", format!("interlinkctl-routes-{topic}"))
         .set("enable.idempotence", "true")
@@ -38,6 +40,10 @@ pub fn publish_change_set(
         }
         let marker_bytes = serde_json::to_vec(marker).map_err(|e| KafkaEdgeError::Other(e.to_string()))?;
         send(&producer, BaseRecord::to(topic).partition(0).key(MARKER_KEY).payload(&marker_bytes))?;
+        let audit =
+            serde_json::to_vec(&AuditEntry::new(marker, changes)).map_err(|e| KafkaEdgeError::Other(e.to_string()))?;
+        let version = marker.version.to_string();
+        send(&producer, BaseRecord::to(&topics.routes_audit).partition(0).key(version.as_str()).payload(&audit[..]))?;
         producer.commit_transaction(CALL_TIMEOUT)?;
         Ok(())
     })();
@@ -58,4 +64,41 @@ fn send(producer: &BaseProducer, mut record: BaseRecord<'_, str, [u8]>) -> Resul
             Err((e, _)) => return Err(e.into()),
         }
     }
+}
+
+/// What an apply did (or, in a dry run, would do).
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub changes: Vec<Change>,
+    /// The live version before the apply.
+    pub previous_version: i64,
+    /// The new version; equal to `previous_version` when nothing changed or in a dry run.
+    pub version: i64,
+}
+
+/// Makes the live table equal to `desired`: reads the live log, computes the
+/// changes, and publishes them as the next version (unless `dry_run` or no change).
+pub fn apply_rules(
+    kafka: &KafkaConfig,
+    topics: &TopicsConfig,
+    desired: &[crate::routing::RouteRecord],
+    operator: &str,
+    reason: &str,
+    dry_run: bool,
+) -> Result<Applied, KafkaEdgeError> {
+    let log = super::read_routes_log(kafka, &topics.routes, CALL_TIMEOUT)?;
+    let changes = crate::routing::diff(log.rules(), desired);
+    let previous_version = log.version();
+    if dry_run || changes.is_empty() {
+        return Ok(Applied { changes, previous_version, version: previous_version });
+    }
+    let marker = Marker {
+        version: previous_version + 1,
+        operator: operator.to_string(),
+        reason: reason.to_string(),
+        applied_at: interlink_schemas::now_micros(),
+        changes: changes.len() as u64,
+    };
+    publish_change_set(kafka, topics, &changes, &marker)?;
+    Ok(Applied { changes, previous_version, version: marker.version })
 }

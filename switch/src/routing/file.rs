@@ -1,11 +1,14 @@
 //! The operators' routing-table file (TOML), documented in docs/routing.md, with a
-//! JSON Schema in docs/routes.schema.json. Every problem is reported with its line.
+//! JSON Schema in docs/routes.schema.json. Every problem is reported with its line,
+//! and an exported table parses back to exactly the same rules.
 
-use super::model::{Corridor, Participant, ParticipantStatus, RouteKey, RouteRecord};
-use super::money::parse_major;
-use super::table::check_record;
+use super::model::{
+    AliasScheme, Corridor, FxRate, Identity, OperatingWindow, Participant, QrScheme, RouteKey, RouteRecord,
+};
+use super::money::{format_minor, parse_major};
+use super::table::{check_record, RoutingTable};
 use rust_decimal::Decimal;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use toml::Spanned;
 
@@ -18,26 +21,41 @@ pub struct RoutesFileError {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RoutesFile {
+struct RoutesFileIn {
     #[serde(default)]
-    participants: Vec<Spanned<FileParticipant>>,
+    participants: Vec<Spanned<Participant>>,
+    #[serde(default)]
+    identities: Vec<Spanned<Identity>>,
+    #[serde(default)]
+    rates: Vec<Spanned<FxRate>>,
     #[serde(default)]
     corridors: Vec<Spanned<FileCorridor>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileParticipant {
-    network: String,
-    institution_id: String,
-    name: String,
-    bic: Option<String>,
     #[serde(default)]
-    status: ParticipantStatus,
-    settlement_currency: String,
+    qr_schemes: Vec<Spanned<QrScheme>>,
+    #[serde(default)]
+    alias_schemes: Vec<Spanned<AliasScheme>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// The same sections, for export.
+#[derive(Debug, Default, Serialize)]
+struct RoutesFileOut {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    participants: Vec<Participant>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    identities: Vec<Identity>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    rates: Vec<FxRate>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    corridors: Vec<FileCorridor>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    qr_schemes: Vec<QrScheme>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    alias_schemes: Vec<AliasScheme>,
+}
+
+/// A corridor as operators write it: decimal text for rates and amounts, windows as
+/// "mon-fri 08:00-22:00 +08:00".
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileCorridor {
     from: String,
@@ -47,29 +65,42 @@ struct FileCorridor {
     source_currency: String,
     destination_currency: String,
     /// Decimal text, so no precision is lost to floating point.
-    fx_rate: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fx_rate: Option<String>,
+    /// Or the name of a `[[rates]]` entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rate_source: Option<String>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    spread_bps: u32,
     /// In the source currency's major units ("80000.00").
     max_amount: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    windows: Vec<String>,
 }
 
 fn enabled_by_default() -> bool {
     true
 }
 
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1
 }
 
-/// Parses and checks a routing-table file; `name` is used in messages.
+/// Parses and checks a routing-table file, each rule on its own and then the table
+/// as a whole (identities, rate sources); `name` is used in messages.
 pub fn parse_routes_file(name: &str, text: &str) -> Result<Vec<RouteRecord>, RoutesFileError> {
-    let file: RoutesFile = toml::from_str(text).map_err(|e| {
+    let file: RoutesFileIn = toml::from_str(text).map_err(|e| {
         let line = e.span().map_or(1, |s| line_of(text, s.start));
         RoutesFileError { problems: vec![format!("{name}:{line}: {}", e.message())] }
     })?;
     let mut problems = Vec::new();
     let mut records = Vec::new();
     let mut seen: HashMap<RouteKey, usize> = HashMap::new();
-    let mut add = |record: Result<RouteRecord, String>, line: usize, problems: &mut Vec<String>| {
+    let mut add = |record: Result<RouteRecord, String>, line: usize| {
         let record = match record.and_then(|r| check_record(&r).map(|()| r)) {
             Ok(r) => r,
             Err(e) => return problems.push(format!("{name}:{line}: {e}")),
@@ -80,24 +111,38 @@ pub fn parse_routes_file(name: &str, text: &str) -> Result<Vec<RouteRecord>, Rou
         }
         records.push(record);
     };
+    let at = |start: usize| line_of(text, start);
     for p in file.participants {
-        let line = line_of(text, p.span().start);
-        let p = p.into_inner();
-        let record = Ok(RouteRecord::Participant(Participant {
-            network: p.network,
-            institution_id: p.institution_id,
-            name: p.name,
-            bic: p.bic,
-            status: p.status,
-            settlement_currency: p.settlement_currency,
-        }));
-        add(record, line, &mut problems);
+        add(Ok(RouteRecord::Participant(p.get_ref().clone())), at(p.span().start));
+    }
+    for i in file.identities {
+        add(Ok(RouteRecord::Identity(i.get_ref().clone())), at(i.span().start));
+    }
+    for r in file.rates {
+        add(Ok(RouteRecord::Rate(r.get_ref().clone())), at(r.span().start));
     }
     for c in file.corridors {
-        let line = line_of(text, c.span().start);
-        let c = c.into_inner();
-        let record = corridor(c);
-        add(record, line, &mut problems);
+        let line = at(c.span().start);
+        add(corridor(c.into_inner()), line);
+    }
+    for q in file.qr_schemes {
+        add(Ok(RouteRecord::QrScheme(q.get_ref().clone())), at(q.span().start));
+    }
+    for a in file.alias_schemes {
+        add(Ok(RouteRecord::AliasScheme(a.get_ref().clone())), at(a.span().start));
+    }
+    if problems.is_empty() {
+        // Rules that are fine alone may still not fit together.
+        if let Err(e) = RoutingTable::compile(1, &records) {
+            for problem in e.problems {
+                let line = problem
+                    .split_once(": ")
+                    .and_then(|(key, _)| key.parse::<RouteKey>().ok())
+                    .and_then(|key| seen.get(&key).copied())
+                    .unwrap_or(1);
+                problems.push(format!("{name}:{line}: {problem}"));
+            }
+        }
     }
     if problems.is_empty() {
         Ok(records)
@@ -106,10 +151,42 @@ pub fn parse_routes_file(name: &str, text: &str) -> Result<Vec<RouteRecord>, Rou
     }
 }
 
+/// Writes rules in the file format; `parse_routes_file` of the result gives them back.
+pub fn export_routes_file<'a>(records: impl IntoIterator<Item = &'a RouteRecord>) -> String {
+    let mut out = RoutesFileOut::default();
+    for r in records {
+        match r {
+            RouteRecord::Participant(p) => out.participants.push(p.clone()),
+            RouteRecord::Identity(i) => out.identities.push(i.clone()),
+            RouteRecord::Rate(x) => out.rates.push(x.clone()),
+            RouteRecord::Corridor(c) => out.corridors.push(FileCorridor {
+                from: c.from.clone(),
+                to: c.to.clone(),
+                enabled: c.enabled,
+                source_currency: c.source_currency.clone(),
+                destination_currency: c.destination_currency.clone(),
+                fx_rate: c.fx_rate.map(|d| d.to_string()),
+                rate_source: c.rate_source.clone(),
+                spread_bps: c.spread_bps,
+                max_amount: format_minor(c.max_amount_minor, &c.source_currency)
+                    .unwrap_or_else(|_| c.max_amount_minor.to_string()),
+                windows: c.windows.iter().map(format_window).collect(),
+            }),
+            RouteRecord::QrScheme(q) => out.qr_schemes.push(q.clone()),
+            RouteRecord::AliasScheme(a) => out.alias_schemes.push(a.clone()),
+        }
+    }
+    toml::to_string(&out).expect("routing rules serialize as TOML")
+}
+
 fn corridor(c: FileCorridor) -> Result<RouteRecord, String> {
-    let fx_rate: Decimal =
-        c.fx_rate.trim().parse().map_err(|_| format!("fx_rate {:?} is not a decimal number", c.fx_rate))?;
+    let fx_rate = c
+        .fx_rate
+        .as_deref()
+        .map(|t| t.trim().parse::<Decimal>().map_err(|_| format!("fx_rate {t:?} is not a decimal number")))
+        .transpose()?;
     let max_amount_minor = parse_major(&c.max_amount, &c.source_currency).map_err(|e| format!("max_amount: {e}"))?;
+    let windows = c.windows.iter().map(|w| parse_window(w)).collect::<Result<_, _>>()?;
     Ok(RouteRecord::Corridor(Corridor {
         from: c.from,
         to: c.to,
@@ -117,8 +194,72 @@ fn corridor(c: FileCorridor) -> Result<RouteRecord, String> {
         source_currency: c.source_currency,
         destination_currency: c.destination_currency,
         fx_rate,
+        rate_source: c.rate_source,
+        spread_bps: c.spread_bps,
         max_amount_minor,
+        windows,
     }))
+}
+
+const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// "mon-fri 08:00-22:00 +08:00", "daily 00:00-24:00 +00:00", "sat,sun 09:00-12:00 -05:00".
+fn parse_window(text: &str) -> Result<OperatingWindow, String> {
+    let bad = |why: &str| format!("window {text:?}: {why} (expected like \"mon-fri 08:00-22:00 +08:00\")");
+    let parts: Vec<&str> = text.split_whitespace().collect();
+    let [days, times, offset] = parts.as_slice() else { return Err(bad("three parts needed")) };
+    let day = |d: &str| DAYS.iter().position(|x| *x == d).ok_or_else(|| bad("unknown day"));
+    let mut mask = 0u8;
+    for item in days.split(',') {
+        match item {
+            "daily" => mask = 0x7f,
+            range if range.contains('-') => {
+                let (a, b) = range.split_once('-').expect("contains '-'");
+                let (a, b) = (day(a)?, day(b)?);
+                let mut d = a;
+                loop {
+                    mask |= 1 << d;
+                    if d == b {
+                        break;
+                    }
+                    d = (d + 1) % 7;
+                }
+            }
+            single => mask |= 1 << day(single)?,
+        }
+    }
+    let minutes = |t: &str| -> Result<u16, String> {
+        let (h, m) = t.split_once(':').ok_or_else(|| bad("time must be HH:MM"))?;
+        let (h, m): (u16, u16) = (h.parse().map_err(|_| bad("bad hour"))?, m.parse().map_err(|_| bad("bad minute"))?);
+        if h > 24 || m > 59 || (h == 24 && m > 0) {
+            return Err(bad("time out of range"));
+        }
+        Ok(h * 60 + m)
+    };
+    let (from, to) = times.split_once('-').ok_or_else(|| bad("times must be HH:MM-HH:MM"))?;
+    let sign = match offset.chars().next() {
+        Some('+') => 1,
+        Some('-') => -1,
+        _ => return Err(bad("offset must start with + or -")),
+    };
+    let offset_minutes = minutes(&offset[1..])? as i16 * sign;
+    Ok(OperatingWindow {
+        days: mask,
+        from_minute: minutes(from)?,
+        to_minute: minutes(to)?,
+        utc_offset_minutes: offset_minutes,
+    })
+}
+
+fn format_window(w: &OperatingWindow) -> String {
+    let days = if w.days == 0x7f {
+        "daily".to_string()
+    } else {
+        (0..7).filter(|d| w.days & (1 << d) != 0).map(|d| DAYS[d]).collect::<Vec<_>>().join(",")
+    };
+    let hm = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
+    let sign = if w.utc_offset_minutes < 0 { '-' } else { '+' };
+    format!("{days} {}-{} {sign}{}", hm(w.from_minute), hm(w.to_minute), hm(w.utc_offset_minutes.unsigned_abs()))
 }
 
 #[cfg(test)]
@@ -156,7 +297,7 @@ max_amount = "80000.00"
         match &records[2] {
             RouteRecord::Corridor(c) => {
                 assert_eq!(c.max_amount_minor, 8_000_000);
-                assert_eq!(c.fx_rate.to_string(), "1.0845");
+                assert_eq!(c.fx_rate.unwrap().to_string(), "1.0845");
                 assert!(c.enabled);
             }
             other => panic!("{other:?}"),
@@ -187,5 +328,42 @@ max_amount = "80000.00"
         assert!(err.problems[0].starts_with("t.toml:3:") && err.problems[0].contains("colour"), "{err}");
         let err = parse_routes_file("t.toml", "\n\n[[corridors]\n").unwrap_err();
         assert!(err.problems[0].starts_with("t.toml:3:"), "{err}");
+    }
+
+    fn sample_text() -> String {
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../routes/sample.toml")).unwrap()
+    }
+
+    #[test]
+    fn the_sample_table_is_valid_and_exports_back_to_the_same_rules() {
+        let rules = parse_routes_file("sample.toml", &sample_text()).unwrap();
+        let exported = export_routes_file(&rules);
+        let again = parse_routes_file("exported.toml", &exported).unwrap();
+        assert_eq!(again, rules);
+    }
+
+    #[test]
+    fn windows_parse_and_format() {
+        let w = parse_window("mon-fri 08:00-22:00 +08:00").unwrap();
+        assert_eq!((w.days, w.from_minute, w.to_minute, w.utc_offset_minutes), (0b001_1111, 480, 1320, 480));
+        assert_eq!(format_window(&w), "mon,tue,wed,thu,fri 08:00-22:00 +08:00");
+        assert_eq!(parse_window(&format_window(&w)).unwrap(), w);
+        let w = parse_window("fri-mon 22:00-02:00 -05:30").unwrap();
+        assert_eq!((w.days, w.utc_offset_minutes), (0b111_0001, -330));
+        assert_eq!(format_window(&parse_window("daily 00:00-24:00 +00:00").unwrap()), "daily 00:00-24:00 +00:00");
+        for bad in ["mon 08:00-22:00", "funday 08:00-22:00 +00:00", "mon 25:00-26:00 +00:00", "mon 08:00 +00:00"] {
+            assert!(parse_window(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn rules_that_do_not_fit_together_are_reported_with_their_line() {
+        let text = format!(
+            "{GOOD}\n[[identities]]\nid = \"ghost\"\nname = \"Ghost\"\nhome = {{ network = \"HK_FPS\", institution_id = \"024\" }}\naliases = [{{ network = \"CN_IBPS\", institution_id = \"501290000012\" }}]\n"
+        );
+        let err = parse_routes_file("t.toml", &text).unwrap_err();
+        assert_eq!(err.problems.len(), 1, "{err}");
+        assert!(err.problems[0].starts_with("t.toml:2"), "{err}");
+        assert!(err.problems[0].contains("home HK_FPS/024 is not a participant"), "{err}");
     }
 }

@@ -6,6 +6,7 @@
 //! [`RoutingTable`] at every change-set [`Marker`]. Workers share the table as an
 //! `Arc` snapshot and swap it whole, so no request is routed with half a change.
 
+mod audit;
 mod change;
 mod file;
 mod log;
@@ -13,11 +14,15 @@ mod model;
 mod money;
 mod table;
 
+pub use audit::{rules_at, AuditChange, AuditEntry, ChangeOp, ReplayError};
 pub use change::{diff, Change};
 #[cfg(test)]
 pub(crate) use file::tests::GOOD as TEST_ROUTES_TOML;
-pub use file::{parse_routes_file, RoutesFile, RoutesFileError};
+pub use file::{export_routes_file, parse_routes_file, RoutesFileError};
 pub use log::{RoutingLog, RoutingLogError};
-pub use model::{Corridor, Marker, Participant, ParticipantStatus, RouteKey, RouteRecord, MARKER_KEY};
+pub use model::{
+    AliasScheme, Corridor, FxRate, Identity, InstitutionRef, Marker, OperatingWindow, Participant, ParticipantStatus,
+    QrScheme, RouteKey, RouteRecord, MARKER_KEY,
+};
 pub use money::{convert, currency_exponent, format_minor, parse_major, MoneyError};
 pub use table::{check_record, CompileError, CompiledCorridor, Rejection, Route, RoutingTable};

@@ -13,6 +13,10 @@ pub const MARKER_KEY: &str = "__marker__";
 pub enum RouteKey {
     Participant { network: String, institution_id: String },
     Corridor { from: String, to: String, source_currency: String },
+    Identity { id: String },
+    Rate { name: String },
+    QrScheme { guid: String },
+    AliasScheme { scheme: String, prefix: String },
 }
 
 impl fmt::Display for RouteKey {
@@ -20,6 +24,10 @@ impl fmt::Display for RouteKey {
         match self {
             Self::Participant { network, institution_id } => write!(f, "participant/{network}/{institution_id}"),
             Self::Corridor { from, to, source_currency } => write!(f, "corridor/{from}/{to}/{source_currency}"),
+            Self::Identity { id } => write!(f, "identity/{id}"),
+            Self::Rate { name } => write!(f, "rate/{name}"),
+            Self::QrScheme { guid } => write!(f, "qr/{guid}"),
+            Self::AliasScheme { scheme, prefix } => write!(f, "alias/{scheme}/{prefix}"),
         }
     }
 }
@@ -28,14 +36,23 @@ impl std::str::FromStr for RouteKey {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let parts: Vec<&str> = s.split('/').collect();
+        let ok = |p: &[&str]| p.iter().all(|x| !x.is_empty());
+        let owned = |x: &str| x.to_string();
         match parts.as_slice() {
-            ["participant", n, i] if !n.is_empty() && !i.is_empty() => {
-                Ok(Self::Participant { network: n.to_string(), institution_id: i.to_string() })
+            ["participant", n, i] if ok(&[n, i]) => Ok(Self::Participant { network: owned(n), institution_id: owned(i) }),
+            ["corridor", a, b, c] if ok(&[a, b, c]) => {
+                Ok(Self::Corridor { from: owned(a), to: owned(b), source_currency: owned(c) })
             }
-            ["corridor", a, b, c] if !a.is_empty() && !b.is_empty() && !c.is_empty() => {
-                Ok(Self::Corridor { from: a.to_string(), to: b.to_string(), source_currency: c.to_string() })
+            ["identity", id] if ok(&[id]) => Ok(Self::Identity { id: owned(id) }),
+            ["rate", name] if ok(&[name]) => Ok(Self::Rate { name: owned(name) }),
+            ["qr", guid] if ok(&[guid]) => Ok(Self::QrScheme { guid: owned(guid) }),
+            // A prefix may be empty (the scheme's default network).
+            ["alias", scheme, prefix] if !scheme.is_empty() => {
+                Ok(Self::AliasScheme { scheme: owned(scheme), prefix: owned(prefix) })
             }
-            _ => Err(format!("{s:?} is not a route key (participant/NETWORK/ID or corridor/FROM/TO/CURRENCY)")),
+            _ => Err(format!(
+                "{s:?} is not a route key (participant/NETWORK/ID, corridor/FROM/TO/CURRENCY, identity/ID, rate/NAME, qr/GUID or alias/SCHEME/PREFIX)"
+            )),
         }
     }
 }
@@ -63,6 +80,71 @@ pub struct Participant {
     pub settlement_currency: String,
 }
 
+/// An institution id in some network, as a request may carry it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstitutionRef {
+    pub network: String,
+    pub institution_id: String,
+}
+
+/// One institution known by several ids: requests that name any alias are routed to
+/// the home participant (for example a Hong Kong bank's mainland CNAPS code routed
+/// to its FPS clearing code).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Identity {
+    pub id: String,
+    pub name: String,
+    /// The participant that receives payments addressed to any alias.
+    pub home: InstitutionRef,
+    #[serde(default)]
+    pub aliases: Vec<InstitutionRef>,
+}
+
+/// A named FX rate that corridors can refer to, so one update reprices them all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FxRate {
+    pub name: String,
+    pub source_currency: String,
+    pub destination_currency: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub rate: Decimal,
+}
+
+/// When a corridor accepts payments: days and a time range in a fixed UTC offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatingWindow {
+    /// Bit 0 is Monday ... bit 6 is Sunday.
+    pub days: u8,
+    /// Minutes after local midnight; a window with `from > to` runs past midnight.
+    pub from_minute: u16,
+    pub to_minute: u16,
+    pub utc_offset_minutes: i16,
+}
+
+impl OperatingWindow {
+    /// Whether `now_micros` (UTC) falls inside the window.
+    pub fn contains(&self, now_micros: i64) -> bool {
+        let local_minutes = now_micros.div_euclid(60_000_000) + i64::from(self.utc_offset_minutes);
+        let day = local_minutes.div_euclid(1_440);
+        let minute = local_minutes.rem_euclid(1_440) as u16;
+        // 1970-01-01 was a Thursday: Monday-based index 3.
+        let weekday = (day + 3).rem_euclid(7) as u8;
+        if self.from_minute <= self.to_minute {
+            self.days & (1 << weekday) != 0 && (self.from_minute..self.to_minute).contains(&minute)
+        } else if minute >= self.from_minute {
+            self.days & (1 << weekday) != 0
+        } else {
+            // After midnight: the window belongs to the previous local day.
+            let previous = (weekday + 6) % 7;
+            self.days & (1 << previous) != 0 && minute < self.to_minute
+        }
+    }
+}
+
 /// A one-way path from one network to another for one source currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -74,18 +156,48 @@ pub struct Corridor {
     pub source_currency: String,
     /// The currency the creditor receives.
     pub destination_currency: String,
-    /// Destination units per source unit, spread included.
-    #[serde(with = "rust_decimal::serde::str")]
-    pub fx_rate: Decimal,
-    /// Per-transaction maximum in the source currency's minor units: the lower of the
-    /// two networks' caps.
+    /// Destination units per source unit before the spread; `None` when `rate_source`
+    /// names an [`FxRate`].
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "rust_decimal::serde::str_option")]
+    pub fx_rate: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_source: Option<String>,
+    /// The switch's margin, taken off the rate: effective = rate × (1 − bps / 10,000).
+    #[serde(default)]
+    pub spread_bps: u32,
+    /// Per-transaction maximum in the source currency's minor units.
     pub max_amount_minor: i64,
+    /// Empty: always open.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub windows: Vec<OperatingWindow>,
 }
 
 impl Corridor {
     pub fn id(&self) -> String {
         format!("{}>{}:{}-{}", self.from, self.to, self.source_currency, self.destination_currency)
     }
+}
+
+/// QR gateway: which network a merchant-account GUID belongs to. When a code carries
+/// several known GUIDs, the lowest `priority` wins (ties: the lower template tag).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QrScheme {
+    pub guid: String,
+    pub network: String,
+    #[serde(default)]
+    pub priority: u32,
+}
+
+/// Alias (proxy) routing: which network resolves aliases of a scheme (MOBILE, EMAIL,
+/// TAX_ID, ...) whose value starts with `prefix` (longest prefix wins; "" is the
+/// scheme's default).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AliasScheme {
+    pub scheme: String,
+    pub prefix: String,
+    pub network: String,
 }
 
 /// Closes a change set: every rule since the previous marker becomes visible at once.
@@ -108,6 +220,10 @@ pub struct Marker {
 pub enum RouteRecord {
     Participant(Participant),
     Corridor(Corridor),
+    Identity(Identity),
+    Rate(FxRate),
+    QrScheme(QrScheme),
+    AliasScheme(AliasScheme),
 }
 
 impl RouteRecord {
@@ -121,6 +237,22 @@ impl RouteRecord {
                 to: c.to.clone(),
                 source_currency: c.source_currency.clone(),
             },
+            Self::Identity(i) => RouteKey::Identity { id: i.id.clone() },
+            Self::Rate(r) => RouteKey::Rate { name: r.name.clone() },
+            Self::QrScheme(q) => RouteKey::QrScheme { guid: q.guid.clone() },
+            Self::AliasScheme(a) => RouteKey::AliasScheme { scheme: a.scheme.clone(), prefix: a.prefix.clone() },
+        }
+    }
+
+    /// The networks this rule concerns (for `interlinkctl routes list --network`).
+    pub fn networks(&self) -> Vec<&str> {
+        match self {
+            Self::Participant(p) => vec![&p.network],
+            Self::Corridor(c) => vec![&c.from, &c.to],
+            Self::Identity(i) => std::iter::once(&i.home).chain(&i.aliases).map(|r| r.network.as_str()).collect(),
+            Self::Rate(_) => vec![],
+            Self::QrScheme(q) => vec![&q.network],
+            Self::AliasScheme(a) => vec![&a.network],
         }
     }
 }
@@ -134,6 +266,11 @@ mod tests {
         for k in [
             RouteKey::Participant { network: "CN_IBPS".into(), institution_id: "102100099996".into() },
             RouteKey::Corridor { from: "CN_IBPS".into(), to: "HK_FPS".into(), source_currency: "CNY".into() },
+            RouteKey::Identity { id: "icbc-asia".into() },
+            RouteKey::Rate { name: "cny-hkd".into() },
+            RouteKey::QrScheme { guid: "ID.CO.QRIS.WWW".into() },
+            RouteKey::AliasScheme { scheme: "MOBILE".into(), prefix: "+852".into() },
+            RouteKey::AliasScheme { scheme: "EMAIL".into(), prefix: "".into() },
         ] {
             assert_eq!(k.to_string().parse::<RouteKey>().unwrap(), k);
         }
@@ -148,5 +285,31 @@ mod tests {
         assert_eq!(r.key().to_string(), "participant/HK_FPS/004");
         let bad = r#"{"kind":"participant","network":"HK_FPS","institution_id":"004","name":"HSBC","settlement_currency":"HKD","colour":"red"}"#;
         assert!(serde_json::from_str::<RouteRecord>(bad).is_err());
+    }
+
+    fn window(days: u8, from: u16, to: u16, offset: i16) -> OperatingWindow {
+        OperatingWindow { days, from_minute: from, to_minute: to, utc_offset_minutes: offset }
+    }
+
+    /// 2026-11-30 is a Monday.
+    fn at(day_offset: i64, hh: i64, mm: i64) -> i64 {
+        let monday_utc_days = 20_787; // days from 1970-01-01 to 2026-11-30
+        ((monday_utc_days + day_offset) * 1_440 + hh * 60 + mm) * 60_000_000
+    }
+
+    #[test]
+    fn windows_follow_local_days_and_times() {
+        let weekdays_8_to_22_hk = window(0b001_1111, 8 * 60, 22 * 60, 8 * 60);
+        // Monday 00:30 UTC is Monday 08:30 in Hong Kong.
+        assert!(weekdays_8_to_22_hk.contains(at(0, 0, 30)));
+        // Monday 14:30 UTC is 22:30 HKT: closed.
+        assert!(!weekdays_8_to_22_hk.contains(at(0, 14, 30)));
+        // Saturday 02:00 UTC is Saturday 10:00 HKT: closed at weekends.
+        assert!(!weekdays_8_to_22_hk.contains(at(5, 2, 0)));
+        // Overnight window Friday 22:00 to 02:00 (UTC).
+        let overnight = window(1 << 4, 22 * 60, 2 * 60, 0);
+        assert!(overnight.contains(at(4, 23, 0)));
+        assert!(overnight.contains(at(5, 1, 0)), "Saturday 01:00 belongs to Friday's window");
+        assert!(!overnight.contains(at(5, 23, 0)));
     }
 }

@@ -1,10 +1,12 @@
 //! The compiled, immutable routing table and route resolution.
 
-use super::model::{Corridor, Participant, ParticipantStatus, RouteRecord};
+use super::model::{
+    AliasScheme, Corridor, FxRate, Identity, InstitutionRef, Participant, ParticipantStatus, QrScheme, RouteRecord,
+};
 use super::money::{convert, currency_exponent};
 use interlink_schemas::{Agent, Amount};
 use rust_decimal::Decimal;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// Why a set of rules does not compile into a table. Lists every problem found.
@@ -27,6 +29,8 @@ pub enum Rejection {
     NoCorridor { from: String, to: String },
     #[error("corridor {0} is closed")]
     CorridorClosed(String),
+    #[error("corridor {0} is outside its operating window")]
+    OutsideOperatingWindow(String),
     #[error("corridor from {from} to {to} does not carry {currency}")]
     CurrencyNotCarried { from: String, to: String, currency: String },
     #[error("amount {amount} exceeds the corridor maximum {max} (minor units)")]
@@ -41,6 +45,7 @@ impl Rejection {
         match self {
             Self::UnknownDebtorAgent(_) | Self::UnknownCreditorAgent(_) => "RC01",
             Self::ParticipantSuspended(_) | Self::NoCorridor { .. } | Self::CorridorClosed(_) => "AG01",
+            Self::OutsideOperatingWindow(_) => "TM01",
             Self::CurrencyNotCarried { .. } => "AM03",
             Self::AboveMaximum { .. } | Self::Conversion(_) => "AM02",
         }
@@ -52,7 +57,10 @@ impl Rejection {
 pub struct CompiledCorridor {
     pub rule: Corridor,
     pub id: Arc<str>,
+    /// Identifies the rate used: corridor, rate source and table version.
     pub quote_id: Arc<str>,
+    /// Rate after the spread.
+    pub effective_rate: Decimal,
     pub fx_rate_text: Arc<str>,
 }
 
@@ -72,8 +80,13 @@ pub struct RoutingTable {
     version: i64,
     /// network -> institution id -> participant
     participants: HashMap<String, HashMap<String, Participant>>,
+    /// network -> alias institution id -> home participant
+    identity_aliases: HashMap<String, HashMap<String, InstitutionRef>>,
     /// from -> to -> corridors (one per source currency)
     corridors: HashMap<String, HashMap<String, Vec<CompiledCorridor>>>,
+    qr_schemes: HashMap<String, QrScheme>,
+    /// scheme -> entries, longest prefix first
+    alias_schemes: HashMap<String, Vec<AliasScheme>>,
     rule_count: usize,
 }
 
@@ -95,10 +108,36 @@ impl RoutingTable {
         self.participants.get(network)?.get(institution_id)
     }
 
+    /// A participant by any of its ids: its own, or an alias of a cross-network identity.
+    pub fn find_participant(&self, network: &str, institution_id: &str) -> Option<&Participant> {
+        self.participant(network, institution_id).or_else(|| {
+            let home = self.identity_aliases.get(network)?.get(institution_id)?;
+            self.participant(&home.network, &home.institution_id)
+        })
+    }
+
+    /// The network of the first known merchant-account GUID of a QR code, by the
+    /// lowest priority, then the lowest template tag.
+    pub fn qr_network<'a>(&self, guids: impl IntoIterator<Item = (u8, &'a str)>) -> Option<&QrScheme> {
+        guids
+            .into_iter()
+            .filter_map(|(tag, guid)| self.qr_schemes.get(guid).map(|s| (s.priority, tag, s)))
+            .min_by_key(|(priority, tag, _)| (*priority, *tag))
+            .map(|(_, _, s)| s)
+    }
+
+    /// The network that resolves an alias: longest matching prefix of its scheme.
+    pub fn alias_network(&self, scheme: &str, value: &str) -> Option<&AliasScheme> {
+        self.alias_schemes.get(scheme)?.iter().find(|a| value.starts_with(&a.prefix))
+    }
+
     /// Validates every rule and builds the table; reports every problem at once.
     pub fn compile<'a>(version: i64, records: impl IntoIterator<Item = &'a RouteRecord>) -> Result<Self, CompileError> {
         let mut table = RoutingTable { version, ..Default::default() };
         let mut problems = Vec::new();
+        let mut rates: HashMap<&str, &FxRate> = HashMap::new();
+        let mut identities: Vec<&Identity> = Vec::new();
+        let mut corridors: Vec<&Corridor> = Vec::new();
         for record in records {
             table.rule_count += 1;
             if let Err(e) = check_record(record) {
@@ -116,24 +155,23 @@ impl RoutingTable {
                         problems.push(format!("participant/{}/{}: defined twice", p.network, p.institution_id));
                     }
                 }
-                RouteRecord::Corridor(c) => {
-                    let id: Arc<str> = c.id().into();
-                    let compiled = CompiledCorridor {
-                        quote_id: format!("{id}@v{version}").into(),
-                        fx_rate_text: c.fx_rate.normalize().to_string().into(),
-                        id,
-                        rule: c.clone(),
-                    };
-                    let list = table.corridors.entry(c.from.clone()).or_default().entry(c.to.clone()).or_default();
-                    if list.iter().any(|o| o.rule.source_currency == c.source_currency) {
-                        problems.push(format!(
-                            "corridor/{}/{}/{}: overlaps another corridor for the same currency",
-                            c.from, c.to, c.source_currency
-                        ));
-                    }
-                    list.push(compiled);
+                RouteRecord::Corridor(c) => corridors.push(c),
+                RouteRecord::Identity(i) => identities.push(i),
+                RouteRecord::Rate(r) => {
+                    rates.insert(&r.name, r);
                 }
+                RouteRecord::QrScheme(q) => {
+                    table.qr_schemes.insert(q.guid.clone(), q.clone());
+                }
+                RouteRecord::AliasScheme(a) => table.alias_schemes.entry(a.scheme.clone()).or_default().push(a.clone()),
             }
+        }
+        for list in table.alias_schemes.values_mut() {
+            list.sort_by(|a, b| b.prefix.len().cmp(&a.prefix.len()).then_with(|| a.prefix.cmp(&b.prefix)));
+        }
+        table.compile_identities(&identities, &mut problems);
+        for c in corridors {
+            table.compile_corridor(c, &rates, &mut problems);
         }
         if problems.is_empty() {
             Ok(table)
@@ -142,48 +180,125 @@ impl RoutingTable {
         }
     }
 
-    /// Resolves a request's route. Precedence of checks, first failure wins:
-    /// debtor known, debtor active, creditor known, creditor active, corridor exists,
-    /// corridor carries the currency, corridor open, amount within the maximum.
-    pub fn resolve(&self, debtor: &Agent, creditor: &Agent, amount: &Amount) -> Result<Route<'_>, Rejection> {
+    fn compile_identities(&mut self, identities: &[&Identity], problems: &mut Vec<String>) {
+        let mut claimed: HashSet<(&str, &str)> = HashSet::new();
+        for i in identities {
+            let key = format!("identity/{}", i.id);
+            if self.participant(&i.home.network, &i.home.institution_id).is_none() {
+                problems.push(format!("{key}: home {}/{} is not a participant", i.home.network, i.home.institution_id));
+                continue;
+            }
+            for a in &i.aliases {
+                if self.participant(&a.network, &a.institution_id).is_some() {
+                    problems.push(format!(
+                        "{key}: alias {}/{} is itself a participant, which would make it ambiguous",
+                        a.network, a.institution_id
+                    ));
+                } else if !claimed.insert((&a.network, &a.institution_id)) {
+                    problems.push(format!(
+                        "{key}: alias {}/{} belongs to another identity too",
+                        a.network, a.institution_id
+                    ));
+                } else {
+                    self.identity_aliases
+                        .entry(a.network.clone())
+                        .or_default()
+                        .insert(a.institution_id.clone(), i.home.clone());
+                }
+            }
+        }
+    }
+
+    fn compile_corridor(&mut self, c: &Corridor, rates: &HashMap<&str, &FxRate>, problems: &mut Vec<String>) {
+        let key = format!("corridor/{}/{}/{}", c.from, c.to, c.source_currency);
+        let (base_rate, source_name) = match (&c.fx_rate, &c.rate_source) {
+            (Some(rate), None) => (*rate, None),
+            (None, Some(name)) => match rates.get(name.as_str()) {
+                Some(r)
+                    if r.source_currency == c.source_currency && r.destination_currency == c.destination_currency =>
+                {
+                    (r.rate, Some(name.as_str()))
+                }
+                Some(r) => {
+                    return problems.push(format!(
+                        "{key}: rate {name} converts {} to {}, not {} to {}",
+                        r.source_currency, r.destination_currency, c.source_currency, c.destination_currency
+                    ))
+                }
+                None => return problems.push(format!("{key}: rate source {name:?} is not defined")),
+            },
+            _ => return problems.push(format!("{key}: set exactly one of fx_rate and rate_source")),
+        };
+        let effective_rate = base_rate * (Decimal::ONE - Decimal::new(i64::from(c.spread_bps), 4));
+        if c.source_currency == c.destination_currency && effective_rate != Decimal::ONE {
+            return problems
+                .push(format!("{key}: the rate must be 1 (and no spread) when both currencies are the same"));
+        }
+        let id: Arc<str> = c.id().into();
+        let quote_id = match source_name {
+            Some(name) => format!("{id}@{name}@v{}", self.version),
+            None => format!("{id}@v{}", self.version),
+        };
+        let list = self.corridors.entry(c.from.clone()).or_default().entry(c.to.clone()).or_default();
+        if list.iter().any(|o| o.rule.source_currency == c.source_currency) {
+            return problems.push(format!("{key}: overlaps another corridor for the same currency"));
+        }
+        list.push(CompiledCorridor {
+            quote_id: quote_id.into(),
+            fx_rate_text: effective_rate.normalize().to_string().into(),
+            effective_rate,
+            id,
+            rule: c.clone(),
+        });
+    }
+
+    /// Resolves a request's route at time `now_micros`. Precedence of checks, first
+    /// failure wins (see docs/routing.md): debtor known (directly or through an
+    /// identity alias), debtor active, creditor known, creditor active, a corridor
+    /// between the two networks, one carrying the currency, enabled, open now, and the
+    /// amount within its maximum.
+    pub fn resolve(
+        &self,
+        debtor: &Agent,
+        creditor: &Agent,
+        amount: &Amount,
+        now_micros: i64,
+    ) -> Result<Route<'_>, Rejection> {
         let debtor_p = self
-            .participant(&debtor.network, &debtor.institution_id)
+            .find_participant(&debtor.network, &debtor.institution_id)
             .ok_or_else(|| Rejection::UnknownDebtorAgent(debtor.to_string()))?;
         if debtor_p.status == ParticipantStatus::Suspended {
             return Err(Rejection::ParticipantSuspended(debtor.to_string()));
         }
         let creditor_p = self
-            .participant(&creditor.network, &creditor.institution_id)
+            .find_participant(&creditor.network, &creditor.institution_id)
             .ok_or_else(|| Rejection::UnknownCreditorAgent(creditor.to_string()))?;
         if creditor_p.status == ParticipantStatus::Suspended {
             return Err(Rejection::ParticipantSuspended(creditor.to_string()));
         }
+        let (from, to) = (&debtor_p.network, &creditor_p.network);
         let candidates = self
             .corridors
-            .get(&debtor.network)
-            .and_then(|m| m.get(&creditor.network))
+            .get(from)
+            .and_then(|m| m.get(to))
             .filter(|l| !l.is_empty())
-            .ok_or_else(|| Rejection::NoCorridor { from: debtor.network.clone(), to: creditor.network.clone() })?;
+            .ok_or_else(|| Rejection::NoCorridor { from: from.clone(), to: to.clone() })?;
         let corridor = candidates.iter().find(|c| c.rule.source_currency == amount.currency).ok_or_else(|| {
-            Rejection::CurrencyNotCarried {
-                from: debtor.network.clone(),
-                to: creditor.network.clone(),
-                currency: amount.currency.clone(),
-            }
+            Rejection::CurrencyNotCarried { from: from.clone(), to: to.clone(), currency: amount.currency.clone() }
         })?;
-        if !corridor.rule.enabled {
+        let rule = &corridor.rule;
+        if !rule.enabled {
             return Err(Rejection::CorridorClosed(corridor.id.to_string()));
         }
-        if amount.minor_units > corridor.rule.max_amount_minor {
-            return Err(Rejection::AboveMaximum { amount: amount.minor_units, max: corridor.rule.max_amount_minor });
+        if !rule.windows.is_empty() && !rule.windows.iter().any(|w| w.contains(now_micros)) {
+            return Err(Rejection::OutsideOperatingWindow(corridor.id.to_string()));
         }
-        let credit = convert(
-            amount.minor_units,
-            &corridor.rule.source_currency,
-            &corridor.rule.destination_currency,
-            corridor.rule.fx_rate,
-        )
-        .map_err(|e| Rejection::Conversion(e.to_string()))?;
+        if amount.minor_units > rule.max_amount_minor {
+            return Err(Rejection::AboveMaximum { amount: amount.minor_units, max: rule.max_amount_minor });
+        }
+        let credit =
+            convert(amount.minor_units, &rule.source_currency, &rule.destination_currency, corridor.effective_rate)
+                .map_err(|e| Rejection::Conversion(e.to_string()))?;
         Ok(Route { debtor: debtor_p, creditor: creditor_p, corridor, credit_minor_units: credit })
     }
 }
@@ -194,13 +309,47 @@ pub fn check_record(record: &RouteRecord) -> Result<(), String> {
     match record {
         RouteRecord::Participant(p) => check_participant(p),
         RouteRecord::Corridor(c) => check_corridor(c),
+        RouteRecord::Identity(i) => {
+            if i.aliases.is_empty() {
+                return Err("an identity needs at least one alias".into());
+            }
+            std::iter::once(&i.home).chain(&i.aliases).try_for_each(check_institution)
+        }
+        RouteRecord::Rate(r) => {
+            currency_exponent(&r.source_currency).map_err(|e| e.to_string())?;
+            currency_exponent(&r.destination_currency).map_err(|e| e.to_string())?;
+            if r.rate <= Decimal::ZERO {
+                return Err(format!("rate must be greater than zero, got {}", r.rate));
+            }
+            Ok(())
+        }
+        RouteRecord::QrScheme(q) => {
+            if q.guid.trim().is_empty() || q.guid.len() > 32 {
+                return Err("guid must have 1 to 32 characters".into());
+            }
+            known_network(&q.network)
+        }
+        RouteRecord::AliasScheme(a) => {
+            if a.scheme.trim().is_empty() {
+                return Err("scheme must not be empty".into());
+            }
+            known_network(&a.network)
+        }
     }
 }
 
-fn check_participant(p: &Participant) -> Result<(), String> {
+fn known_network(n: &str) -> Result<(), String> {
+    interlink_connectors::network(n).map(|_| ()).ok_or_else(|| format!("unknown network {n:?}"))
+}
+
+fn check_institution(r: &InstitutionRef) -> Result<(), String> {
     let network =
-        interlink_connectors::network(&p.network).ok_or_else(|| format!("unknown network {:?}", p.network))?;
-    network.validate_participant_id(&p.institution_id).map_err(|e| e.to_string())?;
+        interlink_connectors::network(&r.network).ok_or_else(|| format!("unknown network {:?}", r.network))?;
+    network.validate_participant_id(&r.institution_id).map_err(|e| e.to_string())
+}
+
+fn check_participant(p: &Participant) -> Result<(), String> {
+    check_institution(&InstitutionRef { network: p.network.clone(), institution_id: p.institution_id.clone() })?;
     currency_exponent(&p.settlement_currency).map_err(|e| e.to_string())?;
     if p.name.trim().is_empty() {
         return Err("name must not be empty".into());
@@ -212,19 +361,26 @@ fn check_participant(p: &Participant) -> Result<(), String> {
 }
 
 fn check_corridor(c: &Corridor) -> Result<(), String> {
-    for n in [&c.from, &c.to] {
-        interlink_connectors::network(n).ok_or_else(|| format!("unknown network {n:?}"))?;
-    }
+    known_network(&c.from)?;
+    known_network(&c.to)?;
     currency_exponent(&c.source_currency).map_err(|e| e.to_string())?;
     currency_exponent(&c.destination_currency).map_err(|e| e.to_string())?;
-    if c.fx_rate <= Decimal::ZERO {
-        return Err(format!("fx_rate must be greater than zero, got {}", c.fx_rate));
+    if let Some(rate) = c.fx_rate {
+        if rate <= Decimal::ZERO {
+            return Err(format!("fx_rate must be greater than zero, got {rate}"));
+        }
     }
-    if c.source_currency == c.destination_currency && c.fx_rate != Decimal::ONE {
-        return Err("fx_rate must be 1 when both currencies are the same".into());
+    if c.spread_bps >= 10_000 {
+        return Err(format!("spread_bps must be below 10000, got {}", c.spread_bps));
     }
     if c.max_amount_minor <= 0 {
         return Err("max_amount must be greater than zero".into());
+    }
+    for w in &c.windows {
+        if w.days == 0 || w.days > 0x7f || w.from_minute >= 1_440 || w.to_minute > 1_440 || w.from_minute == w.to_minute
+        {
+            return Err(format!("operating window {w:?} is empty or out of range"));
+        }
     }
     Ok(())
 }
@@ -232,7 +388,10 @@ fn check_corridor(c: &Corridor) -> Result<(), String> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::routing::model::OperatingWindow;
     use proptest::prelude::*;
+
+    const NOW: i64 = 1_764_000_000_000_000;
 
     pub(crate) fn participant(network: &str, id: &str, currency: &str) -> RouteRecord {
         RouteRecord::Participant(Participant {
@@ -252,9 +411,19 @@ pub(crate) mod tests {
             enabled: true,
             source_currency: src.into(),
             destination_currency: dst.into(),
-            fx_rate: rate.parse().unwrap(),
+            fx_rate: Some(rate.parse().unwrap()),
+            rate_source: None,
+            spread_bps: 0,
             max_amount_minor: max,
+            windows: vec![],
         })
+    }
+
+    fn corridor_mut(r: &mut RouteRecord) -> &mut Corridor {
+        match r {
+            RouteRecord::Corridor(c) => c,
+            other => panic!("{other:?}"),
+        }
     }
 
     fn sample() -> Vec<RouteRecord> {
@@ -264,7 +433,7 @@ pub(crate) mod tests {
             participant("HK_FPS", "004", "HKD"),
             participant("HK_FPS", "012", "HKD"),
             corridor("CN_IBPS", "HK_FPS", "CNY", "HKD", "1.0845", 8_000_000),
-            corridor("CN_IBPS", "HK_FPS", "CNY", "CNY", "1", 8_000_000).clone(),
+            corridor("CN_IBPS", "HK_FPS", "HKD", "HKD", "1", 1_000_000),
         ]
     }
 
@@ -275,30 +444,29 @@ pub(crate) mod tests {
         Agent::new("HK_FPS", "004")
     }
 
-    #[test]
-    fn overlapping_corridors_are_rejected() {
-        let err = RoutingTable::compile(1, &sample()).unwrap_err();
-        assert_eq!(err.problems.len(), 1);
-        assert!(err.problems[0].contains("overlaps"), "{err}");
+    fn table() -> RoutingTable {
+        RoutingTable::compile(7, &sample()).unwrap()
     }
 
-    fn table() -> RoutingTable {
+    #[test]
+    fn overlapping_corridors_are_rejected() {
         let mut rules = sample();
-        rules.pop();
-        rules.push(corridor("CN_IBPS", "HK_FPS", "HKD", "HKD", "1", 1_000_000));
-        RoutingTable::compile(7, &rules).unwrap()
+        rules.push(corridor("CN_IBPS", "HK_FPS", "CNY", "CNY", "1", 8_000_000));
+        let err = RoutingTable::compile(1, &rules).unwrap_err();
+        assert_eq!(err.problems.len(), 1);
+        assert!(err.problems[0].contains("overlaps"), "{err}");
     }
 
     #[test]
     fn routes_with_fx_and_records_the_version_in_the_quote() {
         let t = table();
-        let r = t.resolve(&cn(), &hk(), &Amount::new(10_000, "CNY")).unwrap();
+        let r = t.resolve(&cn(), &hk(), &Amount::new(10_000, "CNY"), NOW).unwrap();
         assert_eq!(r.credit_minor_units, 10_845);
         assert_eq!(r.creditor.institution_id, "004");
         assert_eq!(&*r.corridor.quote_id, "CN_IBPS>HK_FPS:CNY-HKD@v7");
         assert_eq!(&*r.corridor.fx_rate_text, "1.0845");
         // Same corridor, paid in HKD: no conversion.
-        let r = t.resolve(&cn(), &hk(), &Amount::new(10_000, "HKD")).unwrap();
+        let r = t.resolve(&cn(), &hk(), &Amount::new(10_000, "HKD"), NOW).unwrap();
         assert_eq!(r.credit_minor_units, 10_000);
     }
 
@@ -306,7 +474,7 @@ pub(crate) mod tests {
     fn rejections_carry_iso_codes_in_precedence_order() {
         let t = table();
         let unknown = Agent::new("HK_FPS", "999");
-        let reject = |d: &Agent, c: &Agent, a: Amount| t.resolve(d, c, &a).unwrap_err();
+        let reject = |d: &Agent, c: &Agent, a: Amount| t.resolve(d, c, &a, NOW).unwrap_err();
         assert_eq!(
             reject(&unknown, &unknown, Amount::new(1, "CNY")),
             Rejection::UnknownDebtorAgent("HK_FPS/999".into())
@@ -319,39 +487,138 @@ pub(crate) mod tests {
             reject(&cn(), &hk(), Amount::new(8_000_001, "CNY")),
             Rejection::AboveMaximum { amount: 8_000_001, max: 8_000_000 }
         );
-        assert!(t.resolve(&cn(), &hk(), &Amount::new(8_000_000, "CNY")).is_ok());
+        assert!(t.resolve(&cn(), &hk(), &Amount::new(8_000_000, "CNY"), NOW).is_ok());
     }
 
     #[test]
-    fn suspended_and_closed_reject_with_ag01() {
+    fn suspended_closed_and_outside_window_reject() {
         let mut rules = sample();
-        rules.pop();
         if let RouteRecord::Participant(p) = &mut rules[2] {
             p.status = ParticipantStatus::Suspended;
         }
         let t = RoutingTable::compile(1, &rules).unwrap();
-        assert_eq!(
-            t.resolve(&cn(), &hk(), &Amount::new(1, "CNY")).unwrap_err(),
-            Rejection::ParticipantSuspended("HK_FPS/004".into())
-        );
+        let r = t.resolve(&cn(), &hk(), &Amount::new(1, "CNY"), NOW).unwrap_err();
+        assert_eq!(r, Rejection::ParticipantSuspended("HK_FPS/004".into()));
         let mut rules = sample();
-        rules.pop();
-        if let RouteRecord::Corridor(c) = &mut rules[4] {
-            c.enabled = false;
-        }
+        corridor_mut(&mut rules[4]).enabled = false;
         let t = RoutingTable::compile(1, &rules).unwrap();
-        let r = t.resolve(&cn(), &Agent::new("HK_FPS", "012"), &Amount::new(1, "CNY")).unwrap_err();
-        assert_eq!(r.reason_code(), "AG01");
-        assert!(matches!(r, Rejection::CorridorClosed(_)));
+        let r = t.resolve(&cn(), &Agent::new("HK_FPS", "012"), &Amount::new(1, "CNY"), NOW).unwrap_err();
+        assert!(matches!(r, Rejection::CorridorClosed(_)) && r.reason_code() == "AG01");
+
+        // Open one hour a day in UTC: 00:00-01:00.
+        let mut rules = sample();
+        corridor_mut(&mut rules[4]).windows =
+            vec![OperatingWindow { days: 0x7f, from_minute: 0, to_minute: 60, utc_offset_minutes: 0 }];
+        let t = RoutingTable::compile(1, &rules).unwrap();
+        let midnight = NOW - NOW.rem_euclid(86_400_000_000);
+        assert!(t.resolve(&cn(), &hk(), &Amount::new(1, "CNY"), midnight + 60_000_000).is_ok());
+        let r = t.resolve(&cn(), &hk(), &Amount::new(1, "CNY"), midnight + 3_600_000_000).unwrap_err();
+        assert_eq!(r.reason_code(), "TM01");
+    }
+
+    #[test]
+    fn identities_route_an_alias_id_to_the_home_participant() {
+        let mut rules = sample();
+        rules.push(RouteRecord::Identity(Identity {
+            id: "hsbc".into(),
+            name: "HSBC".into(),
+            home: InstitutionRef { network: "HK_FPS".into(), institution_id: "004".into() },
+            aliases: vec![InstitutionRef { network: "CN_IBPS".into(), institution_id: "501290000012".into() }],
+        }));
+        let t = RoutingTable::compile(1, &rules).unwrap();
+        let r = t.resolve(&cn(), &Agent::new("CN_IBPS", "501290000012"), &Amount::new(100, "CNY"), NOW).unwrap();
+        assert_eq!((r.creditor.network.as_str(), r.creditor.institution_id.as_str()), ("HK_FPS", "004"));
+        assert_eq!(r.credit_minor_units, 108);
+    }
+
+    #[test]
+    fn identity_mistakes_are_caught() {
+        let mut rules = sample();
+        let identity = |home: &str, alias: (&str, &str)| {
+            RouteRecord::Identity(Identity {
+                id: format!("i-{home}-{}", alias.1),
+                name: "x".into(),
+                home: InstitutionRef { network: "HK_FPS".into(), institution_id: home.into() },
+                aliases: vec![InstitutionRef { network: alias.0.into(), institution_id: alias.1.into() }],
+            })
+        };
+        rules.push(identity("024", ("CN_IBPS", "501290000012"))); // home is not a participant
+        rules.push(identity("004", ("CN_IBPS", "103100000026"))); // alias is a participant
+        rules.push(identity("004", ("CN_IBPS", "501290000099")));
+        rules.push(identity("012", ("CN_IBPS", "501290000099"))); // alias claimed twice
+        let err = RoutingTable::compile(1, &rules).unwrap_err();
+        assert_eq!(err.problems.len(), 3, "{err}");
+        assert!(err.problems[0].contains("is not a participant"), "{err}");
+        assert!(err.problems[1].contains("ambiguous"), "{err}");
+        assert!(err.problems[2].contains("another identity"), "{err}");
+    }
+
+    #[test]
+    fn named_rates_and_spreads_set_the_effective_rate() {
+        let mut rules = sample();
+        let c = corridor_mut(&mut rules[4]);
+        c.fx_rate = None;
+        c.rate_source = Some("cny-hkd".into());
+        c.spread_bps = 50;
+        rules.push(RouteRecord::Rate(FxRate {
+            name: "cny-hkd".into(),
+            source_currency: "CNY".into(),
+            destination_currency: "HKD".into(),
+            rate: "1.1".parse().unwrap(),
+        }));
+        let t = RoutingTable::compile(3, &rules).unwrap();
+        let r = t.resolve(&cn(), &hk(), &Amount::new(100_000, "CNY"), NOW).unwrap();
+        // 1.1 × (1 − 0.005) = 1.0945
+        assert_eq!(&*r.corridor.fx_rate_text, "1.0945");
+        assert_eq!(r.credit_minor_units, 109_450);
+        assert_eq!(&*r.corridor.quote_id, "CN_IBPS>HK_FPS:CNY-HKD@cny-hkd@v3");
+
+        let mut bad = rules.clone();
+        corridor_mut(&mut bad[4]).rate_source = Some("missing".into());
+        assert!(RoutingTable::compile(1, &bad).unwrap_err().problems[0].contains("not defined"));
+        corridor_mut(&mut bad[4]).fx_rate = Some(Decimal::ONE);
+        assert!(RoutingTable::compile(1, &bad).unwrap_err().problems[0].contains("exactly one"));
+    }
+
+    #[test]
+    fn qr_guids_and_alias_prefixes_pick_a_network() {
+        let mut rules = sample();
+        let qr = |guid: &str, network: &str, priority| {
+            RouteRecord::QrScheme(QrScheme { guid: guid.into(), network: network.into(), priority })
+        };
+        rules.push(qr("ID.CO.QRIS.WWW", "ID_BIFAST", 10));
+        rules.push(qr("hk.com.hkicl", "HK_FPS", 10));
+        rules.push(qr("ID.DANA.WWW", "ID_BIFAST", 20));
+        let alias = |prefix: &str, network: &str| {
+            RouteRecord::AliasScheme(AliasScheme {
+                scheme: "MOBILE".into(),
+                prefix: prefix.into(),
+                network: network.into(),
+            })
+        };
+        rules.push(alias("+852", "HK_FPS"));
+        rules.push(alias("+86", "CN_IBPS"));
+        rules.push(alias("", "SG_PAYNOW"));
+        let t = RoutingTable::compile(1, &rules).unwrap();
+        // Two known GUIDs: the lower priority wins whatever the tag order.
+        let pick = t.qr_network([(26, "ID.DANA.WWW"), (51, "ID.CO.QRIS.WWW"), (27, "unknown")]).unwrap();
+        assert_eq!(pick.guid, "ID.CO.QRIS.WWW");
+        assert!(t.qr_network([(26, "unknown")]).is_none());
+        assert_eq!(t.alias_network("MOBILE", "+85291234567").unwrap().network, "HK_FPS");
+        assert_eq!(t.alias_network("MOBILE", "+8613800000000").unwrap().network, "CN_IBPS");
+        assert_eq!(t.alias_network("MOBILE", "+6591234567").unwrap().network, "SG_PAYNOW");
+        assert!(t.alias_network("EMAIL", "a@b").is_none());
     }
 
     #[test]
     fn invalid_rules_are_all_reported() {
+        let mut zero_rate = corridor("CN_IBPS", "HK_FPS", "CNY", "HKD", "1", 1);
+        corridor_mut(&mut zero_rate).fx_rate = Some(Decimal::ZERO);
         let rules = vec![
             participant("XX_NOWHERE", "1", "CNY"),
             participant("CN_IBPS", "12345", "CNY"),
             participant("HK_FPS", "004", "HKX"),
-            corridor("CN_IBPS", "HK_FPS", "CNY", "HKD", "0", 1),
+            zero_rate,
             corridor("CN_IBPS", "HK_FPS", "HKD", "HKD", "1.5", 1),
             corridor("CN_IBPS", "HK_FPS", "USD", "HKD", "7.8", 0),
         ];
@@ -360,6 +627,7 @@ pub(crate) mod tests {
         assert!(err.problems[0].contains("unknown network"));
         assert!(err.problems[1].contains("12 digits"));
         assert!(err.problems[3].contains("greater than zero"));
+        assert!(err.problems[5].contains("rate must be 1"), "{err}");
     }
 
     proptest! {
@@ -368,7 +636,7 @@ pub(crate) mod tests {
         #[test]
         fn cap_is_exact(amount in 1i64..20_000_000) {
             let t = table();
-            let r = t.resolve(&cn(), &hk(), &Amount::new(amount, "CNY"));
+            let r = t.resolve(&cn(), &hk(), &Amount::new(amount, "CNY"), NOW);
             if amount <= 8_000_000 {
                 prop_assert!(r.is_ok());
             } else {
@@ -376,13 +644,36 @@ pub(crate) mod tests {
             }
         }
 
-        /// An unknown debtor is reported before anything about the creditor or corridor.
+        /// An unknown debtor is reported before anything about the creditor,
+        /// corridor, currency or amount.
         #[test]
-        fn debtor_checks_come_first(id in "[0-9]{3}", currency in "[A-Z]{3}") {
+        fn debtor_checks_come_first(id in "[0-9]{3}", currency in "[A-Z]{3}", amount in any::<i64>()) {
             prop_assume!(id != "004" && id != "012");
             let t = table();
-            let r = t.resolve(&Agent::new("HK_FPS", id), &Agent::new("ZZ", "x"), &Amount::new(-5, currency));
+            let r = t.resolve(&Agent::new("HK_FPS", id), &Agent::new("ZZ", "x"), &Amount::new(amount, currency), NOW);
             prop_assert!(matches!(r, Err(Rejection::UnknownDebtorAgent(_))));
+        }
+
+        /// With both parties known, a currency the corridor does not carry is
+        /// reported before the cap, whatever the amount.
+        #[test]
+        fn currency_comes_before_cap(amount in any::<i64>(), currency in "[A-Z]{3}") {
+            prop_assume!(currency != "CNY" && currency != "HKD");
+            let t = table();
+            let r = t.resolve(&cn(), &hk(), &Amount::new(amount, currency), NOW).unwrap_err();
+            prop_assert_eq!(r.reason_code(), "AM03");
+        }
+
+        /// A closed corridor rejects with AG01 whatever the amount or time.
+        #[test]
+        fn closed_beats_window_and_cap(amount in any::<i64>(), now in any::<i64>()) {
+            let mut rules = sample();
+            corridor_mut(&mut rules[4]).enabled = false;
+            corridor_mut(&mut rules[4]).windows =
+                vec![OperatingWindow { days: 1, from_minute: 0, to_minute: 1, utc_offset_minutes: 0 }];
+            let t = RoutingTable::compile(1, &rules).unwrap();
+            let r = t.resolve(&cn(), &hk(), &Amount::new(amount, "CNY"), now / 2).unwrap_err();
+            prop_assert!(matches!(r, Rejection::CorridorClosed(_)));
         }
     }
 }

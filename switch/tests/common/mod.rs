@@ -6,13 +6,12 @@
 use interlink_schemas::{Agent, Amount, AuthorizationRequest, Channel, Codec};
 use interlink_switch::config::{KafkaConfig, SwitchConfig, TopicsConfig};
 use interlink_switch::kafka::admin::{delete_topics, ensure_topics, TopicLayout};
-use interlink_switch::kafka::routes_writer::publish_change_set;
-use interlink_switch::routing::{diff, parse_routes_file, Marker, RouteRecord};
+use interlink_switch::kafka::routes_writer::apply_rules;
+use interlink_switch::routing::{parse_routes_file, RouteRecord};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::ClientConfig;
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 pub fn brokers() -> String {
@@ -40,22 +39,13 @@ impl Fixture {
             .await
             .expect("the test broker is up (run `scripts/kafka up` or `make test`)");
         let fixture = Self { prefix, kafka, topics };
-        fixture.apply_routes(&sample_rules(), 1);
+        assert_eq!(fixture.apply_routes(&sample_rules()), 1);
         fixture
     }
 
-    /// Writes `rules` as change set `version` (the table before it is taken as empty
-    /// for version 1, else as the sample).
-    pub fn apply_routes(&self, rules: &[RouteRecord], version: i64) {
-        let changes = diff(&BTreeMap::new(), rules);
-        let marker = Marker {
-            version,
-            operator: "test".into(),
-            reason: "test".into(),
-            applied_at: interlink_schemas::now_micros(),
-            changes: changes.len() as u64,
-        };
-        publish_change_set(&self.kafka, &self.topics.routes, &changes, &marker).unwrap();
+    /// Makes the live table equal to `rules`; returns the new version.
+    pub fn apply_routes(&self, rules: &[RouteRecord]) -> i64 {
+        apply_rules(&self.kafka, &self.topics, rules, "test", "test", false).unwrap().version
     }
 
     /// A worker configuration for this fixture: HTTP on a free port, short batches.
@@ -88,6 +78,7 @@ impl Fixture {
             ("TOPICS__NOTIFICATIONS", t.notifications.clone()),
             ("TOPICS__DEAD_LETTERS", t.dead_letters.clone()),
             ("TOPICS__ROUTES", t.routes.clone()),
+            ("TOPICS__ROUTES_AUDIT", t.routes_audit.clone()),
             ("HTTP__LISTEN", "127.0.0.1:0".to_string()),
             ("PIPELINE__BATCH_MAX_INTERVAL_MS", c.pipeline.batch_max_interval_ms.to_string()),
         ]
@@ -150,8 +141,8 @@ impl Fixture {
 
     pub async fn cleanup(self) {
         let t = &self.topics;
-        let _ =
-            delete_topics(&self.kafka, &[&t.requests, &t.clearing, &t.notifications, &t.dead_letters, &t.routes]).await;
+        let all = [&t.requests, &t.clearing, &t.notifications, &t.dead_letters, &t.routes, &t.routes_audit];
+        let _ = delete_topics(&self.kafka, &all.map(String::as_str)).await;
     }
 }
 

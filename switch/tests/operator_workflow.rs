@@ -1,0 +1,153 @@
+//! The routing-table workflow as a new operator runs it, with the real `interlinkctl`
+//! binary against the real broker: validate, diff, apply, workers switch, history,
+//! export, rollback.
+
+mod common;
+
+use common::{wait_ready, Fixture};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn ctl(fx: &Fixture, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_interlinkctl"))
+        .args(["--brokers", &fx.kafka.brokers, "--topic-prefix", &fx.prefix])
+        .args(args)
+        .output()
+        .expect("interlinkctl runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn sample_path() -> String {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../routes/sample.toml").to_string()
+}
+
+async fn wait_version(switch: &interlink_switch::RunningSwitch, version: i64) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while switch.health().routing_version() != version {
+        assert!(
+            Instant::now() < deadline,
+            "worker still at {} instead of {version}",
+            switch.health().routing_version()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_validates_applies_inspects_and_rolls_back() {
+    // The fixture creates the topics and applies the sample table as version 1.
+    let fx = Fixture::new(1).await;
+    let dir = tempfile::tempdir().unwrap();
+
+    // validate: a good file passes, a bad one lists every problem with its line.
+    let ok = ctl(&fx, &["routes", "validate", &sample_path()]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    assert!(stdout(&ok).contains("valid, 58 rule(s)"), "{}", stdout(&ok));
+    let bad_file = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad_file,
+        "[[participants]]\nnetwork = \"HK_FPS\"\ninstitution_id = \"4\"\nname = \"x\"\nsettlement_currency = \"HKD\"\n\n[[corridors]]\nfrom = \"CN_IBPS\"\nto = \"MARS\"\nsource_currency = \"CNY\"\ndestination_currency = \"HKD\"\nfx_rate = \"0\"\nmax_amount = \"1\"\n",
+    )
+    .unwrap();
+    let bad = ctl(&fx, &["routes", "validate", bad_file.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(1));
+    let err = stderr(&bad);
+    assert!(err.contains("bad.toml:1:") && err.contains("3 digits"), "{err}");
+    assert!(err.contains("bad.toml:7:") && err.contains("unknown network \"MARS\""), "{err}");
+    // Applying a bad file changes nothing.
+    let refused = ctl(&fx, &["routes", "apply", bad_file.to_str().unwrap(), "--operator", "eve", "--reason", "oops"]);
+    assert_eq!(refused.status.code(), Some(1));
+
+    let switch = interlink_switch::start(fx.switch_config("w-ops")).await.unwrap();
+    wait_ready(&switch).await;
+    assert_eq!(switch.health().routing_version(), 1);
+
+    // diff, then apply a change: lower the CN->HK cap and suspend a participant.
+    let v2 = dir.path().join("v2.toml");
+    let text = std::fs::read_to_string(sample_path()).unwrap();
+    let changed = text.replacen("max_amount = \"50000.00\"", "max_amount = \"20000.00\"", 1).replacen(
+        "institution_id = \"024\"\nname = \"Hang Seng Bank\"\n",
+        "institution_id = \"024\"\nname = \"Hang Seng Bank\"\nstatus = \"suspended\"\n",
+        1,
+    );
+    assert_ne!(changed, text);
+    std::fs::write(&v2, changed).unwrap();
+    let diff = ctl(&fx, &["routes", "diff", v2.to_str().unwrap()]);
+    let diff_out = stdout(&diff);
+    assert!(diff_out.contains("~ corridor/CN_IBPS/HK_FPS/CNY"), "{diff_out}");
+    assert!(diff_out.contains("~ participant/HK_FPS/024"), "{diff_out}");
+    assert!(diff_out.contains("2 change(s) against live version 1"), "{diff_out}");
+    let dry =
+        ctl(&fx, &["routes", "apply", v2.to_str().unwrap(), "--operator", "bob", "--reason", "caps", "--dry-run"]);
+    assert!(stdout(&dry).contains("would apply 2 change(s) as version 2"), "{}", stdout(&dry));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(switch.health().routing_version(), 1, "a dry run changes nothing");
+
+    let applied = ctl(&fx, &["routes", "apply", v2.to_str().unwrap(), "--operator", "bob", "--reason", "lower caps"]);
+    assert_eq!(applied.status.code(), Some(0), "{}", stderr(&applied));
+    assert!(stdout(&applied).contains("applied 2 change(s) as version 2"));
+    wait_version(&switch, 2).await;
+
+    let get = ctl(&fx, &["routes", "get", "participant/HK_FPS/024"]);
+    assert!(stdout(&get).contains("\"status\": \"suspended\""), "{}", stdout(&get));
+    let missing = ctl(&fx, &["routes", "get", "participant/HK_FPS/999"]);
+    assert_eq!(missing.status.code(), Some(1));
+    let list = ctl(&fx, &["routes", "list", "--network", "HK_FPS", "--format", "json"]);
+    let listed: Vec<serde_json::Value> = serde_json::from_slice(&list.stdout).unwrap();
+    assert!(listed.len() >= 6 && listed.iter().all(|r| r.to_string().contains("HK_FPS")), "{listed:?}");
+
+    // history: who, when, why, what.
+    let history = stdout(&ctl(&fx, &["routes", "history", "--verbose"]));
+    let lines: Vec<&str> = history.lines().filter(|l| l.starts_with('v')).collect();
+    assert_eq!(lines.len(), 2, "{history}");
+    assert!(lines[0].contains("test") && lines[0].contains("+58 ~0 -0"), "{history}");
+    assert!(lines[1].contains("bob") && lines[1].contains("+0 ~2 -0") && lines[1].contains("lower caps"), "{history}");
+    assert!(history.contains("~ participant/HK_FPS/024"), "{history}");
+
+    // export applies back unchanged.
+    let exported = dir.path().join("export.toml");
+    std::fs::write(&exported, ctl(&fx, &["routes", "export"]).stdout).unwrap();
+    let again = ctl(&fx, &["routes", "apply", exported.to_str().unwrap(), "--operator", "bob", "--reason", "noop"]);
+    assert!(stdout(&again).contains("no changes; live table stays at version 2"), "{}", stdout(&again));
+
+    // rollback to version 1 makes version 3 with version 1's rules.
+    let rolled = ctl(&fx, &["routes", "rollback", "--to", "1", "--operator", "carol", "--reason", "incident 42"]);
+    assert_eq!(rolled.status.code(), Some(0), "{}", stderr(&rolled));
+    assert!(stdout(&rolled).contains("applied 2 change(s) as version 3"), "{}", stdout(&rolled));
+    wait_version(&switch, 3).await;
+    let get = ctl(&fx, &["routes", "get", "corridor/CN_IBPS/HK_FPS/CNY"]);
+    assert!(stdout(&get).contains("\"max_amount_minor\": 5000000"), "{}", stdout(&get));
+    let history = stdout(&ctl(&fx, &["routes", "history"]));
+    assert!(history.contains("carol") && history.contains("rollback to v1: incident 42"), "{history}");
+    let future = ctl(&fx, &["routes", "rollback", "--to", "9", "--operator", "x", "--reason", "y"]);
+    assert_eq!(future.status.code(), Some(1));
+
+    switch.stop().await.unwrap();
+    fx.cleanup().await;
+}
+
+#[test]
+fn usage_and_connection_errors_exit_2() {
+    let usage = Command::new(env!("CARGO_BIN_EXE_interlinkctl")).args(["routes", "apply"]).output().unwrap();
+    assert_eq!(usage.status.code(), Some(2));
+    let unreachable = Command::new(env!("CARGO_BIN_EXE_interlinkctl"))
+        .args(["--brokers", "127.0.0.1:1", "routes", "show"])
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap();
+    assert_eq!(unreachable.status.code(), Some(2), "{}", stderr(&unreachable));
+    for cmd in
+        [&["--help"][..], &["routes", "--help"], &["routes", "rollback", "--help"], &["topics", "create", "--help"]]
+    {
+        let help = Command::new(env!("CARGO_BIN_EXE_interlinkctl")).args(cmd).output().unwrap();
+        assert_eq!(help.status.code(), Some(0), "{cmd:?}");
+        assert!(stdout(&help).contains("Usage:"), "{cmd:?}");
+    }
+}
