@@ -1,12 +1,29 @@
 //! What Interlink knows about each national fast-payment network, independent of Kafka:
-//! its identity, settlement currency, and the scheme its participant ids follow.
+//! its identity, settlement currency, the scheme its participant ids follow, and how its
+//! messages translate to and from Interlink's canonical model.
 //!
-//! Adding a network is one entry in [`NETWORKS`]; message translation (ISO 20022
-//! profiles) builds on these profiles.
+//! Each network is a [`Connector`] in its own folder under `networks/`; adding a network is
+//! that folder plus one line in [`registry`]. Translation is pure: no I/O, no Kafka.
 
+pub mod alias;
+pub mod canonical;
+pub mod connector;
+pub mod emvco;
 mod id_scheme;
+pub mod iso20022;
+pub mod money;
+pub mod networks;
+pub mod registry;
+pub mod time;
+pub mod xml;
 
+pub use canonical::{
+    Agent, Alias, AliasScheme, CanonicalPayment, CanonicalStatus, Creditor, Debtor, InterbankSettlement, IsoReason,
+    Money, PaymentStatus,
+};
+pub use connector::{AmountLimit, Connector, ConnectorError, MessageVersions, Side, MAX_MESSAGE_BYTES};
 pub use id_scheme::{IdScheme, IdSchemeError};
+pub use registry::{connector, connectors};
 
 /// A payment network Interlink connects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,93 +47,59 @@ impl NetworkProfile {
     }
 }
 
-/// Every registered network.
-pub static NETWORKS: &[NetworkProfile] = &[
-    NetworkProfile {
-        id: "CN_IBPS",
-        name: "China Internet Banking Payment System (CNAPS II)",
-        country: "CN",
-        currency: "CNY",
-        participant_ids: IdScheme::Cnaps,
-        message_standard: "ISO 20022 (CNAPS profile)",
-    },
-    NetworkProfile {
-        id: "HK_FPS",
-        name: "Hong Kong Faster Payment System",
-        country: "HK",
-        currency: "HKD",
-        participant_ids: IdScheme::HkClearingCode,
-        message_standard: "ISO 20022",
-    },
-    NetworkProfile {
-        id: "ID_BIFAST",
-        name: "Bank Indonesia Fast Payment (BI-FAST) and QRIS",
-        country: "ID",
-        currency: "IDR",
-        participant_ids: IdScheme::Bic,
-        message_standard: "ISO 20022",
-    },
-    NetworkProfile {
-        id: "TH_PROMPTPAY",
-        name: "Thailand PromptPay",
-        country: "TH",
-        currency: "THB",
-        participant_ids: IdScheme::ThBankCode,
-        message_standard: "ISO 20022",
-    },
-    NetworkProfile {
-        id: "SG_PAYNOW",
-        name: "Singapore FAST / PayNow",
-        country: "SG",
-        currency: "SGD",
-        participant_ids: IdScheme::Bic,
-        message_standard: "ISO 20022",
-    },
-    NetworkProfile {
-        id: "MY_DUITNOW",
-        name: "Malaysia DuitNow (RPP)",
-        country: "MY",
-        currency: "MYR",
-        participant_ids: IdScheme::Bic,
-        message_standard: "ISO 20022",
-    },
-    NetworkProfile {
-        id: "IN_UPI",
-        name: "India Unified Payments Interface",
-        country: "IN",
-        currency: "INR",
-        participant_ids: IdScheme::Ifsc,
-        message_standard: "UPI XML API",
-    },
-    NetworkProfile {
-        id: "BR_PIX",
-        name: "Brazil Pix (SPI)",
-        country: "BR",
-        currency: "BRL",
-        participant_ids: IdScheme::Ispb,
-        message_standard: "ISO 20022 (SPI catalogue)",
-    },
-    NetworkProfile {
-        id: "EU_SCTINST",
-        name: "SEPA Instant Credit Transfer",
-        country: "EU",
-        currency: "EUR",
-        participant_ids: IdScheme::Bic,
-        message_standard: "ISO 20022 (EPC SCT Inst)",
-    },
-    NetworkProfile {
-        id: "US_FEDNOW",
-        name: "FedNow Service",
-        country: "US",
-        currency: "USD",
-        participant_ids: IdScheme::AbaRoutingNumber,
-        message_standard: "ISO 20022 (FedNow)",
-    },
-];
+/// Every registered network, in registry order: a view over the connectors' profiles (the
+/// registry is the single source of truth). `NETWORKS.iter()` yields `&'static NetworkProfile`.
+pub static NETWORKS: Networks = Networks;
+
+/// The profiles of the registered connectors; see [`NETWORKS`].
+#[derive(Debug, Clone, Copy)]
+pub struct Networks;
+
+/// Iterator over the registered networks' profiles.
+pub type NetworkIter = std::iter::Map<
+    std::slice::Iter<'static, &'static dyn Connector>,
+    fn(&&'static dyn Connector) -> &'static NetworkProfile,
+>;
+
+fn profile_of(c: &&'static dyn Connector) -> &'static NetworkProfile {
+    c.profile()
+}
+
+impl Networks {
+    pub fn iter(&self) -> NetworkIter {
+        registry::CONNECTORS.iter().map(profile_of as fn(&&'static dyn Connector) -> &'static NetworkProfile)
+    }
+
+    pub fn len(&self) -> usize {
+        registry::CONNECTORS.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl IntoIterator for Networks {
+    type Item = &'static NetworkProfile;
+    type IntoIter = NetworkIter;
+
+    fn into_iter(self) -> NetworkIter {
+        self.iter()
+    }
+}
+
+impl IntoIterator for &Networks {
+    type Item = &'static NetworkProfile;
+    type IntoIter = NetworkIter;
+
+    fn into_iter(self) -> NetworkIter {
+        self.iter()
+    }
+}
 
 /// Looks a network up by its Interlink id.
 pub fn network(id: &str) -> Option<&'static NetworkProfile> {
-    NETWORKS.iter().find(|n| n.id == id)
+    registry::connector(id).map(|c| c.profile())
 }
 
 #[cfg(test)]

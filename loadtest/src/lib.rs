@@ -7,6 +7,7 @@
 
 pub mod generator;
 pub mod kafka;
+pub mod routes_scale;
 pub mod run;
 pub mod verifier;
 

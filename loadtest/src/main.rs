@@ -51,6 +51,16 @@ enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Routing-table scale: publish a large table, hydrate it from Kafka as a worker
+    /// does, compile it again, and measure route resolution latency on it.
+    RoutesScale {
+        #[arg(long, default_value_t = 990_000)]
+        participants: usize,
+        #[arg(long, default_value_t = 10_000)]
+        corridors: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        lookups: u64,
+    },
 }
 
 fn main() -> anyhow::Result<ExitCode> {
@@ -59,7 +69,19 @@ fn main() -> anyhow::Result<ExitCode> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .init();
-    let Command::Run { count, rate, routes, no_route, above_cap, invalid, poison, seed, timeout, json } = cli.command;
+    let (count, rate, routes, no_route, above_cap, invalid, poison, seed, timeout, json) = match cli.command {
+        Command::Run { count, rate, routes, no_route, above_cap, invalid, poison, seed, timeout, json } => {
+            (count, rate, routes, no_route, above_cap, invalid, poison, seed, timeout, json)
+        }
+        Command::RoutesScale { participants, corridors, lookups } => {
+            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+            let report = runtime
+                .block_on(interlink_loadtest::routes_scale::run(&cli.cluster.brokers, participants, corridors, lookups))
+                .map_err(|e| anyhow::anyhow!(e))?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
     let text = std::fs::read_to_string(&routes).with_context(|| format!("reading {}", routes.display()))?;
     let rules = parse_routes_file(&routes.display().to_string(), &text).map_err(|e| anyhow::anyhow!("{e}"))?;
     let opts = RunOptions {

@@ -15,6 +15,7 @@ mod health;
 mod http;
 pub mod kafka;
 pub mod pipeline;
+pub mod qr_gateway;
 pub mod routing;
 pub mod telemetry;
 pub mod validate;

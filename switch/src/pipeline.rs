@@ -1,7 +1,8 @@
 //! The switch's decision for one input record, as pure code: decode, validate, route,
 //! and build the output records. The Kafka edge (`crate::kafka`) only moves bytes.
 
-use crate::routing::{Rejection, Route, RoutingTable};
+use crate::qr_gateway::{self, QrRejection};
+use crate::routing::{Route, RoutingTable};
 use crate::validate::{validate, CreditorAddress, ValidationError};
 use interlink_schemas::{
     Agent, AuthorizationRequest, ClearingRecord, Codec, CodecError, DeadLetter, ErrorKind, Notification, Party,
@@ -122,24 +123,51 @@ impl Processor {
                 return Ok(Outcome::DeadLettered { kind });
             }
         };
-        let creditor = match address {
-            CreditorAddress::Agent(a) => a,
-            CreditorAddress::QrPayload(_) | CreditorAddress::Alias => {
-                // The QR gateway and alias resolution build on this path; until a
-                // resolver is configured such requests are refused, never dropped.
-                let (code, text) = ("AG03", "creditor addressing by QR payload or alias is not enabled on this switch");
+        let (creditor, qr_merchant) = match address {
+            CreditorAddress::Agent(a) => (a.clone(), None),
+            CreditorAddress::QrPayload(payload) => match qr_gateway::find_merchant(table, payload) {
+                Ok(m) => (m.creditor.clone(), Some(m)),
+                Err(QrRejection::Malformed(e)) => {
+                    // An unreadable code is bad input: kept in the DLQ, and the payer told why.
+                    let (kind, code) = (ErrorKind::Validation, "FF01");
+                    let message = format!("invalid QR code: {e}");
+                    let tx = Some(request.transaction_id.as_str());
+                    self.dead_letter(input, kind, message.clone(), Some(code), tx, now_micros, out)?;
+                    self.reject(&request, code, &message, table.version(), now_micros, out)?;
+                    return Ok(Outcome::DeadLettered { kind });
+                }
+                Err(rejection) => {
+                    let code = rejection.reason_code();
+                    self.reject(&request, code, &rejection.to_string(), table.version(), now_micros, out)?;
+                    return Ok(Outcome::Rejected { reason_code: code });
+                }
+            },
+            CreditorAddress::Alias => {
+                // Alias resolution belongs to the destination network's directory
+                // (acmt.023/024); until it is wired, such requests are refused, never dropped.
+                let (code, text) = ("AG03", "creditor addressing by alias is not enabled on this switch");
                 self.reject(&request, code, text, table.version(), now_micros, out)?;
                 return Ok(Outcome::Rejected { reason_code: code });
             }
         };
-        match table.resolve(&request.debtor_agent, creditor, &request.amount, now_micros) {
+        let decided = table
+            .resolve(&request.debtor_agent, &creditor, &request.amount, now_micros)
+            .map_err(|r| (r.reason_code(), r.to_string()))
+            .and_then(|mut route| match &qr_merchant {
+                None => Ok(route),
+                Some(m) => {
+                    route.credit_minor_units = qr_gateway::credit_amount(m, &route, request.amount.minor_units)
+                        .map_err(|r| (r.reason_code(), r.to_string()))?;
+                    Ok(route)
+                }
+            });
+        match decided {
             Ok(route) => {
                 self.accept(&request, &route, table.version(), now_micros, out)?;
                 Ok(Outcome::Accepted)
             }
-            Err(rejection) => {
-                let code = rejection.reason_code();
-                self.reject(&request, code, &rejection_text(&rejection), table.version(), now_micros, out)?;
+            Err((code, text)) => {
+                self.reject(&request, code, &text, table.version(), now_micros, out)?;
                 Ok(Outcome::Rejected { reason_code: code })
             }
         }
@@ -249,10 +277,6 @@ impl Processor {
         });
         Ok(())
     }
-}
-
-fn rejection_text(r: &Rejection) -> String {
-    r.to_string()
 }
 
 #[allow(clippy::too_many_arguments)]

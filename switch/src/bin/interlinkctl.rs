@@ -5,6 +5,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
+use interlink_connectors::emvco;
 use interlink_switch::config::{KafkaConfig, TopicsConfig};
 use interlink_switch::kafka::admin::{ensure_topics, TopicLayout};
 use interlink_switch::kafka::routes_writer::{apply_rules, Applied};
@@ -17,7 +18,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(version, about = "Operate Interlink: topics and routing tables")]
+#[command(version, about = "Operate Interlink: topics, routing tables, QR codes")]
 struct Cli {
     #[command(flatten)]
     cluster: interlink_switch::cli::ClusterArgs,
@@ -33,6 +34,24 @@ enum Command {
     /// The routing table: validate, diff, apply, inspect, audit, roll back.
     #[command(subcommand)]
     Routes(RoutesCommand),
+    /// EMVCo merchant-presented QR codes.
+    #[command(subcommand)]
+    Qr(QrCommand),
+}
+
+#[derive(Subcommand)]
+enum QrCommand {
+    /// Prints a QR payload as JSON; exits 1 with the reason when the code is invalid.
+    Decode {
+        /// The payload text, as scanned.
+        payload: String,
+    },
+    /// Builds a QR payload (with its CRC) from JSON as `qr decode` prints it.
+    Encode {
+        /// JSON file; `-` or nothing reads standard input.
+        #[arg(default_value = "-")]
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -151,6 +170,23 @@ fn run(cli: Cli) -> Result<(), Failure> {
             return Ok(());
         }
         Command::Routes(r) => r,
+        Command::Qr(QrCommand::Decode { payload }) => {
+            let qr = emvco::decode(payload.trim()).map_err(|e| Failure::Rejected(format!("invalid QR code: {e}")))?;
+            println!("{}", serde_json::to_string_pretty(&qr)?);
+            return Ok(());
+        }
+        Command::Qr(QrCommand::Encode { file }) => {
+            let text = if file.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())?
+            } else {
+                std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?
+            };
+            let qr: emvco::MerchantQr =
+                serde_json::from_str(&text).map_err(|e| Failure::Rejected(format!("not a QR description: {e}")))?;
+            qr.validate().map_err(|e| Failure::Rejected(format!("invalid QR code: {e}")))?;
+            println!("{}", qr.encode());
+            return Ok(());
+        }
     };
     match routes {
         RoutesCommand::Validate { file } => {
@@ -278,11 +314,12 @@ fn read_live(kafka: &KafkaConfig, topics: &TopicsConfig) -> Result<RoutingLog, F
 
 fn read_audit(kafka: &KafkaConfig, topics: &TopicsConfig) -> Result<Vec<AuditEntry>, Failure> {
     let records = read_to_end(kafka, &topics.routes_audit, TIMEOUT).context("reading the audit topic")?;
-    records
+    let parts = records
         .into_iter()
         .filter_map(|(_, v)| v)
         .map(|v| serde_json::from_slice(&v).context("an audit entry is not valid JSON").map_err(Failure::from))
-        .collect()
+        .collect::<Result<Vec<AuditEntry>, Failure>>()?;
+    Ok(AuditEntry::merge(parts))
 }
 
 fn print_changes(changes: &[Change], detailed: bool) {

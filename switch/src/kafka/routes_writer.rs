@@ -40,10 +40,14 @@ pub fn publish_change_set(
         }
         let marker_bytes = serde_json::to_vec(marker).map_err(|e| KafkaEdgeError::Other(e.to_string()))?;
         send(&producer, BaseRecord::to(topic).partition(0).key(MARKER_KEY).payload(&marker_bytes))?;
-        let audit =
-            serde_json::to_vec(&AuditEntry::new(marker, changes)).map_err(|e| KafkaEdgeError::Other(e.to_string()))?;
         let version = marker.version.to_string();
-        send(&producer, BaseRecord::to(&topics.routes_audit).partition(0).key(version.as_str()).payload(&audit[..]))?;
+        for part in AuditEntry::new(marker, changes).into_parts() {
+            let audit = serde_json::to_vec(&part).map_err(|e| KafkaEdgeError::Other(e.to_string()))?;
+            send(
+                &producer,
+                BaseRecord::to(&topics.routes_audit).partition(0).key(version.as_str()).payload(&audit[..]),
+            )?;
+        }
         producer.commit_transaction(CALL_TIMEOUT)?;
         Ok(())
     })();

@@ -24,6 +24,8 @@ pub struct AuditChange {
     pub after: Option<RouteRecord>,
 }
 
+/// One change set's audit entry. Large change sets are written in parts (a Kafka
+/// record has a size limit); [`AuditEntry::merge`] joins them again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub version: i64,
@@ -31,10 +33,62 @@ pub struct AuditEntry {
     pub reason: String,
     /// Microseconds since the Unix epoch.
     pub applied_at: i64,
+    /// This record's part number, from 1, and the number of parts.
+    #[serde(default = "one")]
+    pub part: u32,
+    #[serde(default = "one")]
+    pub parts: u32,
     pub changes: Vec<AuditChange>,
 }
 
+fn one() -> u32 {
+    1
+}
+
+/// Changes per audit record: keeps each record well under Kafka's 1 MB default.
+pub const AUDIT_CHANGES_PER_PART: usize = 1_000;
+
 impl AuditEntry {
+    /// The entry split into parts of at most [`AUDIT_CHANGES_PER_PART`] changes.
+    pub fn into_parts(self) -> Vec<AuditEntry> {
+        let chunks: Vec<Vec<AuditChange>> = if self.changes.is_empty() {
+            vec![Vec::new()]
+        } else {
+            self.changes.chunks(AUDIT_CHANGES_PER_PART).map(<[AuditChange]>::to_vec).collect()
+        };
+        let parts = chunks.len() as u32;
+        chunks
+            .into_iter()
+            .enumerate()
+            .map(|(i, changes)| AuditEntry { part: i as u32 + 1, parts, changes, ..self.clone() })
+            .collect()
+    }
+
+    /// Joins parts (in any order) into one entry per version, by version; a version
+    /// with missing parts is left out.
+    pub fn merge(records: Vec<AuditEntry>) -> Vec<AuditEntry> {
+        let mut by_version: BTreeMap<i64, Vec<AuditEntry>> = BTreeMap::new();
+        for r in records {
+            by_version.entry(r.version).or_default().push(r);
+        }
+        by_version
+            .into_values()
+            .filter_map(|mut parts| {
+                parts.sort_by_key(|p| p.part);
+                parts.dedup_by_key(|p| p.part);
+                let expected = parts[0].parts as usize;
+                if parts.len() != expected {
+                    return None;
+                }
+                let mut whole = parts[0].clone();
+                whole.changes = parts.into_iter().flat_map(|p| p.changes).collect();
+                whole.part = 1;
+                whole.parts = 1;
+                Some(whole)
+            })
+            .collect()
+    }
+
     pub fn new(marker: &Marker, changes: &[Change]) -> Self {
         let changes = changes
             .iter()
@@ -54,6 +108,8 @@ impl AuditEntry {
             operator: marker.operator.clone(),
             reason: marker.reason.clone(),
             applied_at: marker.applied_at,
+            part: 1,
+            parts: 1,
             changes,
         }
     }
@@ -122,6 +178,22 @@ mod tests {
         assert_eq!(rules_at(&trail, 2).unwrap(), v2);
         assert_eq!(rules_at(&trail, 3), Err(ReplayError::Future(3)));
         assert_eq!(rules_at(&trail[1..], 2), Err(ReplayError::MissingVersion(1)));
+    }
+
+    #[test]
+    fn large_entries_split_into_parts_and_merge_back() {
+        let many: Vec<RouteRecord> =
+            (0..2_500).map(|i| participant("CN_IBPS", &format!("{:012}", 100_000_000_000u64 + i), "CNY")).collect();
+        let whole = entry(1, &BTreeMap::new(), &many);
+        let mut parts = whole.clone().into_parts();
+        assert_eq!(
+            parts.iter().map(|p| (p.part, p.parts, p.changes.len())).collect::<Vec<_>>(),
+            [(1, 3, 1000), (2, 3, 1000), (3, 3, 500)]
+        );
+        parts.reverse();
+        assert_eq!(AuditEntry::merge(parts.clone()), vec![whole]);
+        parts.remove(0);
+        assert!(AuditEntry::merge(parts).is_empty(), "an incomplete version is left out");
     }
 
     #[test]

@@ -187,6 +187,11 @@ pub struct QrScheme {
     pub network: String,
     #[serde(default)]
     pub priority: u32,
+    /// The participant that acquires payments to codes with this GUID, used when the
+    /// code itself names no participant (QRIS codes reach merchants through an acquirer
+    /// or a domestic switch; FPS codes carry the clearing code themselves).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub institution_id: Option<String>,
 }
 
 /// Alias (proxy) routing: which network resolves aliases of a scheme (MOBILE, EMAIL,

@@ -170,6 +170,13 @@ impl RoutingTable {
             list.sort_by(|a, b| b.prefix.len().cmp(&a.prefix.len()).then_with(|| a.prefix.cmp(&b.prefix)));
         }
         table.compile_identities(&identities, &mut problems);
+        for q in table.qr_schemes.values() {
+            if let Some(id) = &q.institution_id {
+                if table.find_participant(&q.network, id).is_none() {
+                    problems.push(format!("qr/{}: acquirer {}/{id} is not a participant", q.guid, q.network));
+                }
+            }
+        }
         for c in corridors {
             table.compile_corridor(c, &rates, &mut problems);
         }
@@ -327,7 +334,12 @@ pub fn check_record(record: &RouteRecord) -> Result<(), String> {
             if q.guid.trim().is_empty() || q.guid.len() > 32 {
                 return Err("guid must have 1 to 32 characters".into());
             }
-            known_network(&q.network)
+            match &q.institution_id {
+                Some(id) => {
+                    check_institution(&InstitutionRef { network: q.network.clone(), institution_id: id.clone() })
+                }
+                None => known_network(&q.network),
+            }
         }
         RouteRecord::AliasScheme(a) => {
             if a.scheme.trim().is_empty() {
@@ -584,7 +596,12 @@ pub(crate) mod tests {
     fn qr_guids_and_alias_prefixes_pick_a_network() {
         let mut rules = sample();
         let qr = |guid: &str, network: &str, priority| {
-            RouteRecord::QrScheme(QrScheme { guid: guid.into(), network: network.into(), priority })
+            RouteRecord::QrScheme(QrScheme {
+                guid: guid.into(),
+                network: network.into(),
+                priority,
+                institution_id: None,
+            })
         };
         rules.push(qr("ID.CO.QRIS.WWW", "ID_BIFAST", 10));
         rules.push(qr("hk.com.hkicl", "HK_FPS", 10));

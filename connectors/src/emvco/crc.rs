@@ -1,0 +1,94 @@
+//! The payload checksum (tag 63).
+//!
+//! EMVCo uses CRC-16/CCITT-FALSE (ISO/IEC 13239): polynomial 0x1021, initial value 0xFFFF,
+//! no input or output reflection, no final XOR. It covers every byte of the payload up to and
+//! including the id and length of the CRC itself (`"6304"`), and is written as four
+//! uppercase hexadecimal digits.
+
+use ::crc::{Crc, CRC_16_IBM_3740};
+
+use super::error::QrError;
+use super::tlv::Record;
+
+/// CRC-16/CCITT-FALSE, catalogued as CRC-16/IBM-3740.
+const CCITT_FALSE: Crc<u16> = Crc::<u16>::new(&CRC_16_IBM_3740);
+
+/// The CRC id and length that precede the checksum.
+pub(crate) const CRC_HEADER: &str = "6304";
+
+/// CRC-16/CCITT-FALSE of `bytes`.
+pub fn crc16(bytes: &[u8]) -> u16 {
+    CCITT_FALSE.checksum(bytes)
+}
+
+/// Completes a payload written without its CRC: appends `6304` and the checksum.
+///
+/// ```
+/// use interlink_connectors::emvco::seal;
+/// assert_eq!(seal("000201"), "0002016304AAE6");
+/// ```
+pub fn seal(body: &str) -> String {
+    let mut out = String::with_capacity(body.len() + 8);
+    out.push_str(body);
+    seal_in_place(&mut out);
+    out
+}
+
+/// Appends `6304` and the checksum of everything before it.
+pub(crate) fn seal_in_place(payload: &mut String) {
+    payload.push_str(CRC_HEADER);
+    let crc = crc16(payload.as_bytes());
+    push_hex4(payload, crc);
+}
+
+fn push_hex4(out: &mut String, value: u16) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for shift in [12, 8, 4, 0] {
+        out.push(char::from(HEX[usize::from((value >> shift) & 0xF)]));
+    }
+}
+
+/// Checks that the top-level `records` of `payload` end with a correct CRC.
+pub(crate) fn verify(payload: &str, records: &[Record<'_>]) -> Result<(), QrError> {
+    let index = records.iter().position(|r| r.tag == 63).ok_or(QrError::MissingCrc)?;
+    if index + 1 != records.len() {
+        return Err(QrError::CrcNotLast);
+    }
+    let record = &records[index];
+    let found = parse_hex4(record.value).ok_or_else(|| QrError::BadCrcFormat { found: record.value.to_string() })?;
+    // The checksum covers the payload through the CRC's own id and length.
+    let expected = crc16(&payload.as_bytes()[..record.value_at()]);
+    if expected != found {
+        return Err(QrError::BadCrc { expected, found });
+    }
+    Ok(())
+}
+
+/// Four uppercase hexadecimal digits.
+fn parse_hex4(s: &str) -> Option<u16> {
+    if s.len() != 4 || !s.bytes().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b)) {
+        return None;
+    }
+    u16::from_str_radix(s, 16).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_value() {
+        // The catalogue's check value for CRC-16/CCITT-FALSE.
+        assert_eq!(crc16(b"123456789"), 0x29B1);
+    }
+
+    #[test]
+    fn hex_is_uppercase_and_padded() {
+        let mut s = String::new();
+        push_hex4(&mut s, 0x0A0F);
+        assert_eq!(s, "0A0F");
+        assert_eq!(parse_hex4("0A0F"), Some(0x0A0F));
+        assert_eq!(parse_hex4("0a0f"), None);
+        assert_eq!(parse_hex4("+A0F"), None);
+    }
+}

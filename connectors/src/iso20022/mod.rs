@@ -1,0 +1,478 @@
+//! ISO 20022 pacs.008 / pacs.002 with an optional Business Application Header, shared by the
+//! ISO 20022 networks. Each network describes its usage in an [`IsoProfile`].
+//!
+//! Input: a bare `<Document>`, or a business message envelope (`BizMsgEnvlp`, `Envelope` or
+//! `Message`) holding `<AppHdr>` and `<Document>`; default namespaces and prefixes alike.
+//! The document's namespace selects the message version, which must be one the network
+//! accepts. Output: the network's emitted version, with or without a header, with the
+//! network's prefix style.
+
+pub mod bah;
+pub mod pacs002;
+pub mod pacs008;
+
+use crate::canonical::{Agent, Alias, AliasScheme, CanonicalPayment};
+use crate::connector::{ConnectorError, Side};
+use crate::xml::{Doc, El, XmlWriter};
+use crate::{registry, IdScheme, NetworkProfile};
+
+/// ISO 20022 message definitions the connectors know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MsgDef {
+    Pacs008V08,
+    Pacs008V10,
+    Pacs008V13,
+    Pacs002V10,
+    Pacs002V12,
+    Head001V01,
+    Head001V02,
+    Head001V03,
+}
+
+impl MsgDef {
+    pub const ALL: [MsgDef; 8] = [
+        Self::Pacs008V08,
+        Self::Pacs008V10,
+        Self::Pacs008V13,
+        Self::Pacs002V10,
+        Self::Pacs002V12,
+        Self::Head001V01,
+        Self::Head001V02,
+        Self::Head001V03,
+    ];
+
+    /// Message definition identifier, as in a header's `MsgDefIdr`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Pacs008V08 => "pacs.008.001.08",
+            Self::Pacs008V10 => "pacs.008.001.10",
+            Self::Pacs008V13 => "pacs.008.001.13",
+            Self::Pacs002V10 => "pacs.002.001.10",
+            Self::Pacs002V12 => "pacs.002.001.12",
+            Self::Head001V01 => "head.001.001.01",
+            Self::Head001V02 => "head.001.001.02",
+            Self::Head001V03 => "head.001.001.03",
+        }
+    }
+
+    pub fn namespace(self) -> &'static str {
+        match self {
+            Self::Pacs008V08 => "urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08",
+            Self::Pacs008V10 => "urn:iso:std:iso:20022:tech:xsd:pacs.008.001.10",
+            Self::Pacs008V13 => "urn:iso:std:iso:20022:tech:xsd:pacs.008.001.13",
+            Self::Pacs002V10 => "urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10",
+            Self::Pacs002V12 => "urn:iso:std:iso:20022:tech:xsd:pacs.002.001.12",
+            Self::Head001V01 => "urn:iso:std:iso:20022:tech:xsd:head.001.001.01",
+            Self::Head001V02 => "urn:iso:std:iso:20022:tech:xsd:head.001.001.02",
+            Self::Head001V03 => "urn:iso:std:iso:20022:tech:xsd:head.001.001.03",
+        }
+    }
+
+    /// pacs.008.001.08 uses CashAccount38, whose `Id` is mandatory; later versions use
+    /// CashAccount40, where a proxy alone may identify the account.
+    pub fn account_id_mandatory(self) -> bool {
+        self == Self::Pacs008V08
+    }
+}
+
+/// A code-or-proprietary choice (`<Cd>` or `<Prtry>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    Cd(&'static str),
+    Prtry(&'static str),
+}
+
+/// How one network uses ISO 20022.
+#[derive(Debug, Clone, Copy)]
+pub struct IsoProfile {
+    pub network: &'static NetworkProfile,
+    /// Emitted pacs.008 version, and those accepted on input.
+    pub pacs008: MsgDef,
+    pub pacs008_accepted: &'static [MsgDef],
+    /// Emitted pacs.002 version, and those accepted on input.
+    pub pacs002: MsgDef,
+    pub pacs002_accepted: &'static [MsgDef],
+    /// Business Application Header emitted (inside a `BizMsgEnvlp`), if any.
+    pub header: Option<MsgDef>,
+    /// Header versions accepted on input; messages without a header are accepted too.
+    pub header_accepted: &'static [MsgDef],
+    /// Namespace prefix for emitted documents; "" for a default namespace.
+    pub prefix: &'static str,
+    /// `GrpHdr/SttlmInf/SttlmMtd`.
+    pub settlement_method: &'static str,
+    /// `GrpHdr/SttlmInf/ClrSys`.
+    pub clearing_system: Option<Code>,
+    /// `PmtTpInf/SvcLvl/Cd`.
+    pub service_level: Option<&'static str>,
+    /// `PmtTpInf/LclInstrm`, chosen per payment.
+    pub local_instrument: fn(&CanonicalPayment) -> Option<Code>,
+    /// Extra rule for the accounts of this network's own customers (SEPA: an IBAN of a SEPA
+    /// country), checked on encode and decode.
+    pub own_account_rule: Option<fn(&str) -> Result<(), String>>,
+    /// Whether debtor and creditor names are mandatory (`Dbtr/Nm`, `Cdtr/Nm`).
+    pub names_required: bool,
+    /// Whether `PmtId/UETR` is mandatory.
+    pub uetr_required: bool,
+    /// Offset of the local time written in `CreDtTm` and `IntrBkSttlmDt`, minutes east of UTC.
+    pub utc_offset_minutes: i32,
+}
+
+impl IsoProfile {
+    pub fn header_prefix(&self) -> &'static str {
+        if self.prefix.is_empty() {
+            ""
+        } else {
+            "head"
+        }
+    }
+}
+
+/// Every header version; all are accepted on input by every ISO 20022 connector.
+pub const HEADERS: &[MsgDef] = &[MsgDef::Head001V01, MsgDef::Head001V02, MsgDef::Head001V03];
+
+/// The message versions of a profile, for [`Connector::message_versions`](crate::Connector::message_versions).
+pub fn versions(p: &IsoProfile) -> crate::connector::MessageVersions {
+    let ids = |defs: &[MsgDef]| defs.iter().map(|d| d.id()).collect();
+    crate::connector::MessageVersions {
+        payment: p.pacs008.id(),
+        payment_accepted: ids(p.pacs008_accepted),
+        status: p.pacs002.id(),
+        status_accepted: ids(p.pacs002_accepted),
+        header: p.header.map(MsgDef::id),
+        header_accepted: ids(p.header_accepted),
+    }
+}
+
+/// No local instrument.
+pub fn no_local_instrument(_: &CanonicalPayment) -> Option<Code> {
+    None
+}
+
+/// The envelope element emitted around `AppHdr` + `Document`.
+pub const ENVELOPE: &str = "BizMsgEnvlp";
+/// Envelope root elements accepted on input.
+pub const ENVELOPES: &[&str] = &["BizMsgEnvlp", "Envelope", "Message"];
+
+pub const MAX35: usize = 35;
+pub const MAX140: usize = 140;
+pub const MAX34: usize = 34;
+
+/// The `<Document>` of a message, its version, and its header if it had one.
+pub struct Opened<'d, 'a> {
+    pub document: El<'d, 'a>,
+    pub version: MsgDef,
+    pub header: Option<El<'d, 'a>>,
+}
+
+/// Finds the document (inside an envelope or not), checks its namespace against `accepted`,
+/// and checks the header if there is one.
+pub fn open<'d, 'a>(
+    doc: &'d Doc<'a>,
+    accepted: &[MsgDef],
+    header_accepted: &[MsgDef],
+) -> Result<Opened<'d, 'a>, ConnectorError> {
+    let root = doc.root();
+    let (document, header) = if root.name() == "Document" {
+        (root, None)
+    } else if ENVELOPES.contains(&root.name()) {
+        let document = root
+            .child_any_ns("Document")
+            .ok_or_else(|| ConnectorError::MissingField(format!("{}/Document", root.name())))?;
+        (document, root.child_any_ns("AppHdr"))
+    } else {
+        return Err(ConnectorError::UnsupportedMessage(format!(
+            "root element <{}> is neither a Document nor a business message envelope",
+            root.name()
+        )));
+    };
+    let version = accepted.iter().copied().find(|v| v.namespace() == document.ns()).ok_or_else(|| {
+        ConnectorError::WrongNamespace {
+            found: document.ns().to_string(),
+            expected: accepted.iter().map(|v| v.namespace()).collect::<Vec<_>>().join(" or "),
+        }
+    })?;
+    if let Some(h) = header {
+        bah::check(h, version, header_accepted)?;
+    }
+    Ok(Opened { document, version, header })
+}
+
+/// The single message element inside `<Document>`.
+pub fn message<'d, 'a>(document: El<'d, 'a>, name: &str) -> Result<El<'d, 'a>, ConnectorError> {
+    match document.child(name) {
+        Some(m) => Ok(m),
+        None => match document.children().next() {
+            Some(other) => Err(ConnectorError::UnsupportedMessage(format!(
+                "<{}> where <{name}> was expected",
+                other.name()
+            ))),
+            None => Err(ConnectorError::MissingField(format!("{}/{name}", document.path()))),
+        },
+    }
+}
+
+pub fn req<'d, 'a>(parent: El<'d, 'a>, name: &str) -> Result<El<'d, 'a>, ConnectorError> {
+    parent.child(name).ok_or_else(|| ConnectorError::MissingField(format!("{}/{name}", parent.path())))
+}
+
+/// Text of a leaf: non-empty and at most `max` characters.
+pub fn leaf_text<'d>(el: El<'d, '_>, max: usize) -> Result<&'d str, ConnectorError> {
+    let t = el.text();
+    if t.is_empty() {
+        return Err(ConnectorError::MissingField(el.path()));
+    }
+    if el.has_children() {
+        return Err(ConnectorError::invalid(el.path(), "expected text, found elements"));
+    }
+    if t.chars().count() > max {
+        return Err(ConnectorError::invalid(el.path(), format!("longer than {max} characters")));
+    }
+    Ok(t)
+}
+
+pub fn req_text<'d>(parent: El<'d, '_>, name: &str, max: usize) -> Result<&'d str, ConnectorError> {
+    leaf_text(req(parent, name)?, max)
+}
+
+pub fn opt_text<'d>(parent: El<'d, '_>, name: &str, max: usize) -> Result<Option<&'d str>, ConnectorError> {
+    parent.child(name).map(|el| leaf_text(el, max)).transpose()
+}
+
+/// Checks a canonical text value before it is written: non-empty, no surrounding
+/// whitespace (the decoder trims), no control characters, at most `max` characters.
+pub fn check_text(path: &str, value: &str, max: usize) -> Result<(), ConnectorError> {
+    let bad = |why: &str| Err(ConnectorError::invalid(path, why));
+    if value.is_empty() {
+        return bad("empty");
+    }
+    if value.trim() != value {
+        return bad("leading or trailing whitespace");
+    }
+    if value.chars().any(char::is_control) {
+        return bad("control characters");
+    }
+    if value.chars().count() > max {
+        return bad(&format!("longer than {max} characters"));
+    }
+    Ok(())
+}
+
+/// ExternalClearingSystemIdentification1Code of an id scheme, where ISO has one.
+pub fn clearing_code(scheme: IdScheme) -> Option<&'static str> {
+    match scheme {
+        IdScheme::Cnaps => Some("CNAPS"),
+        IdScheme::HkClearingCode => Some("HKNCC"),
+        IdScheme::ThBankCode => Some("THCBC"),
+        IdScheme::Ifsc => Some("INFSC"),
+        IdScheme::AbaRoutingNumber => Some("USABA"),
+        IdScheme::Ispb | IdScheme::Bic => None,
+    }
+}
+
+/// Looks up an agent's network and checks its id in that network's scheme.
+pub fn agent_network(agent: &Agent, path: &str) -> Result<&'static NetworkProfile, ConnectorError> {
+    let network = crate::network(&agent.network).ok_or_else(|| ConnectorError::UnknownAgent {
+        path: path.to_string(),
+        reason: format!("unknown network {:?}", agent.network),
+    })?;
+    network
+        .validate_participant_id(&agent.institution_id)
+        .map_err(|source| ConnectorError::InvalidParticipantId { path: path.to_string(), source })?;
+    Ok(network)
+}
+
+/// Writes `FinInstnId` for an agent. Agents of `own` use the network's native form (BICFI, or
+/// a clearing-system member id with the ISO clearing code); agents of other networks carry
+/// their Interlink network id as a proprietary clearing system, with BICFI too when their
+/// network identifies participants by BIC.
+pub fn write_fin_instn_id(
+    w: &mut XmlWriter,
+    agent: &Agent,
+    own: &NetworkProfile,
+    path: &str,
+) -> Result<(), ConnectorError> {
+    let network = agent_network(agent, path)?;
+    let foreign = network.id != own.id;
+    w.open("FinInstnId");
+    if network.participant_ids == IdScheme::Bic {
+        w.leaf("BICFI", &agent.institution_id);
+    }
+    if network.participant_ids != IdScheme::Bic || foreign {
+        w.open("ClrSysMmbId");
+        let code = if foreign { Some(Code::Prtry(network.id)) } else { clearing_code(network.participant_ids).map(Code::Cd) };
+        if let Some(code) = code {
+            w.open("ClrSysId");
+            write_code(w, code);
+            w.close("ClrSysId");
+        }
+        w.leaf("MmbId", &agent.institution_id);
+        w.close("ClrSysMmbId");
+    }
+    w.close("FinInstnId");
+    Ok(())
+}
+
+pub fn write_agent(
+    w: &mut XmlWriter,
+    tag: &str,
+    agent: &Agent,
+    own: &NetworkProfile,
+    path: &str,
+) -> Result<(), ConnectorError> {
+    w.open(tag);
+    write_fin_instn_id(w, agent, own, path)?;
+    w.close(tag);
+    Ok(())
+}
+
+pub fn write_code(w: &mut XmlWriter, code: Code) {
+    match code {
+        Code::Cd(c) => w.leaf("Cd", c),
+        Code::Prtry(p) => w.leaf("Prtry", p),
+    }
+}
+
+/// Reads an agent (`<DbtrAgt>`, `<CdtrAgt>`, …) back; the inverse of [`write_agent`].
+pub fn read_agent(el: El<'_, '_>, own: &'static NetworkProfile) -> Result<Agent, ConnectorError> {
+    let fi = req(el, "FinInstnId")?;
+    let path = fi.path();
+    let (network, id) = if let Some(m) = fi.child("ClrSysMmbId") {
+        let id = req_text(m, "MmbId", MAX35)?;
+        let network = match m.child("ClrSysId") {
+            None => own,
+            Some(cs) => {
+                if let Some(p) = cs.child("Prtry") {
+                    let p = leaf_text(p, MAX35)?;
+                    crate::network(p).ok_or_else(|| ConnectorError::UnknownAgent {
+                        path: path.clone(),
+                        reason: format!("unknown clearing system {p:?}"),
+                    })?
+                } else {
+                    let cd = req_text(cs, "Cd", 5)?;
+                    registry::connectors()
+                        .map(|c| c.profile())
+                        .find(|n| clearing_code(n.participant_ids) == Some(cd))
+                        .ok_or_else(|| ConnectorError::UnknownAgent {
+                            path: path.clone(),
+                            reason: format!("clearing system {cd:?} is not one Interlink connects"),
+                        })?
+                }
+            }
+        };
+        if let Some(bic) = fi.child("BICFI") {
+            if network.participant_ids == IdScheme::Bic && bic.text() != id {
+                return Err(ConnectorError::invalid(path, "BICFI and clearing-system member id differ"));
+            }
+        }
+        (network, id)
+    } else if let Some(bic) = fi.child("BICFI") {
+        if own.participant_ids != IdScheme::Bic {
+            return Err(ConnectorError::UnknownAgent {
+                path,
+                reason: format!("identified by BIC only, but {} identifies participants by {}", own.id, own.participant_ids.name()),
+            });
+        }
+        (own, leaf_text(bic, 11)?)
+    } else {
+        return Err(ConnectorError::MissingField(format!("{path}/BICFI or ClrSysMmbId")));
+    };
+    network.validate_participant_id(id).map_err(|source| ConnectorError::InvalidParticipantId { path, source })?;
+    Ok(Agent::new(network.id, id))
+}
+
+/// Proxy type code on the wire: the ISO ExternalProxyAccountType1Code where there is one,
+/// Interlink's alias scheme code as proprietary otherwise.
+pub fn proxy_type(scheme: AliasScheme) -> Code {
+    match scheme {
+        AliasScheme::Mobile => Code::Cd("MBNO"),
+        AliasScheme::Email => Code::Cd("EMAL"),
+        other => Code::Prtry(other.code()),
+    }
+}
+
+/// Checks an alias with the connector of the network that resolves it.
+pub fn check_alias(alias: &Alias, network: &str) -> Result<(), ConnectorError> {
+    match registry::connector(network) {
+        Some(c) => c.validate_alias(alias),
+        None => Err(ConnectorError::UnknownAgent { path: "alias".into(), reason: format!("unknown network {network:?}") }),
+    }
+}
+
+/// Writes a cash account: `Id/IBAN` for IBANs, `Id/Othr/Id` otherwise, then `Prxy`.
+pub fn write_account(w: &mut XmlWriter, tag: &str, account: Option<&str>, alias: Option<&Alias>) {
+    w.open(tag);
+    if let Some(account) = account {
+        w.open("Id");
+        if crate::alias::iban(account).is_ok() {
+            w.leaf("IBAN", account);
+        } else {
+            w.open("Othr");
+            w.leaf("Id", account);
+            w.close("Othr");
+        }
+        w.close("Id");
+    }
+    if let Some(alias) = alias {
+        w.open("Prxy");
+        w.open("Tp");
+        write_code(w, proxy_type(alias.scheme));
+        w.close("Tp");
+        w.leaf("Id", &alias.value);
+        w.close("Prxy");
+    }
+    w.close(tag);
+}
+
+/// Reads a cash account: (account id, alias).
+pub fn read_account(el: El<'_, '_>, side: Side) -> Result<(Option<String>, Option<Alias>), ConnectorError> {
+    let account = match el.child("Id") {
+        None => None,
+        Some(id) => Some(if let Some(iban) = id.child("IBAN") {
+            let iban = leaf_text(iban, MAX34)?;
+            crate::alias::iban(iban).map_err(|reason| ConnectorError::InvalidAccount { side, path: id.path() + "/IBAN", reason })?;
+            iban.to_string()
+        } else if let Some(othr) = id.child("Othr") {
+            req_text(othr, "Id", MAX34)?.to_string()
+        } else {
+            return Err(ConnectorError::MissingField(format!("{}/IBAN or Othr", id.path())));
+        }),
+    };
+    let alias = match el.child("Prxy") {
+        None => None,
+        Some(prxy) => {
+            let tp = req(prxy, "Tp")?;
+            let scheme = if let Some(cd) = tp.child("Cd") {
+                match leaf_text(cd, 4)? {
+                    "MBNO" | "TELE" => AliasScheme::Mobile,
+                    "EMAL" => AliasScheme::Email,
+                    other => return Err(ConnectorError::invalid(cd.path(), format!("proxy type {other:?} is not supported"))),
+                }
+            } else {
+                let p = req(tp, "Prtry")?;
+                leaf_text(p, MAX35)?.parse().map_err(|e: String| ConnectorError::invalid(p.path(), e))?
+            };
+            Some(Alias::new(scheme, req_text(prxy, "Id", 2048)?))
+        }
+    };
+    Ok((account, alias))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespaces_name_their_versions() {
+        for v in MsgDef::ALL {
+            assert!(v.namespace().ends_with(v.id()));
+        }
+    }
+
+    #[test]
+    fn every_clearing_code_points_at_one_network() {
+        for scheme in [IdScheme::Cnaps, IdScheme::HkClearingCode, IdScheme::ThBankCode, IdScheme::Ifsc, IdScheme::AbaRoutingNumber] {
+            let code = clearing_code(scheme).unwrap();
+            assert_eq!(registry::connectors().filter(|c| clearing_code(c.profile().participant_ids) == Some(code)).count(), 1);
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! pacs.002 FI-to-FI payment status report (one transaction status per message).
+
+use super::bah::{self, Header, Party};
+use super::{check_text, leaf_text, message, opt_text, read_agent, req, req_text, write_agent, IsoProfile, ENVELOPE, MAX35};
+use crate::canonical::{CanonicalStatus, IsoReason, PaymentStatus};
+use crate::connector::{admit, ConnectorError};
+use crate::xml::{Doc, XmlWriter};
+use crate::{alias, time};
+
+/// `StsRsnInf/AddtlInf` is Max105Text; longer information is split over several.
+const ADDTL_INF_LEN: usize = 105;
+const MAX_ADDTL_INF: usize = 10;
+
+fn check_status(s: &CanonicalStatus) -> Result<(), ConnectorError> {
+    check_text("message_id", &s.message_id, MAX35)?;
+    check_text("original_message_id", &s.original_message_id, MAX35)?;
+    check_text("original_end_to_end_id", &s.original_end_to_end_id, MAX35)?;
+    check_text("original_transaction_id", &s.original_transaction_id, MAX35)?;
+    if let Some(u) = &s.original_uetr {
+        alias::uetr(u).map_err(|e| ConnectorError::invalid("original_uetr", e))?;
+    }
+    if !time::in_range(s.created_at) {
+        return Err(ConnectorError::invalid("created_at", "outside years 0001-9999"));
+    }
+    if let Some(info) = &s.additional_info {
+        check_text("additional_info", info, ADDTL_INF_LEN * MAX_ADDTL_INF)?;
+    }
+    if let Some(IsoReason::Other(code)) = &s.reason {
+        IsoReason::parse(code).map_err(|e| ConnectorError::invalid("reason", e))?;
+    }
+    Ok(())
+}
+
+/// Builds the network's pacs.002 for `s`.
+pub fn encode(profile: &IsoProfile, s: &CanonicalStatus) -> Result<Vec<u8>, ConnectorError> {
+    check_status(s)?;
+    let own = profile.network;
+    let mut w = XmlWriter::new(1536);
+    if let Some(header) = profile.header {
+        fn party<'p>(agent: &'p Option<crate::canonical::Agent>, own: &'static str) -> Party<'p> {
+            match agent {
+                Some(a) => Party::Agent(a),
+                None => Party::Name(own),
+            }
+        }
+        w.open(ENVELOPE);
+        bah::write(
+            &mut w,
+            profile,
+            Header {
+                version: header,
+                from: party(&s.instructing_agent, own.id),
+                to: party(&s.instructed_agent, own.id),
+                business_message_id: &s.message_id,
+                msg_def: profile.pacs002,
+                created_at: s.created_at,
+            },
+        )?;
+    }
+    w.set_prefix(profile.prefix);
+    w.open_ns("Document", profile.pacs002.namespace());
+    w.open("FIToFIPmtStsRpt");
+    w.open("GrpHdr");
+    w.leaf("MsgId", &s.message_id);
+    w.leaf_with("CreDtTm", None, |out| {
+        time::write_datetime(out, s.created_at, profile.utc_offset_minutes);
+        Ok(())
+    })?;
+    w.close("GrpHdr");
+    w.open("TxInfAndSts");
+    w.open("OrgnlGrpInf");
+    w.leaf("OrgnlMsgId", &s.original_message_id);
+    w.leaf("OrgnlMsgNmId", profile.pacs008.id());
+    w.close("OrgnlGrpInf");
+    w.leaf("OrgnlEndToEndId", &s.original_end_to_end_id);
+    w.leaf("OrgnlTxId", &s.original_transaction_id);
+    if let Some(u) = &s.original_uetr {
+        w.leaf("OrgnlUETR", u);
+    }
+    w.leaf("TxSts", s.status.code());
+    if s.reason.is_some() || s.additional_info.is_some() {
+        w.open("StsRsnInf");
+        if let Some(r) = &s.reason {
+            w.open("Rsn");
+            w.leaf("Cd", r.code());
+            w.close("Rsn");
+        }
+        if let Some(info) = &s.additional_info {
+            for line in lines(info) {
+                w.leaf("AddtlInf", line);
+            }
+        }
+        w.close("StsRsnInf");
+    }
+    if let Some(a) = &s.instructing_agent {
+        write_agent(&mut w, "InstgAgt", a, own, "instructing_agent")?;
+    }
+    if let Some(a) = &s.instructed_agent {
+        write_agent(&mut w, "InstdAgt", a, own, "instructed_agent")?;
+    }
+    w.close("TxInfAndSts");
+    w.close("FIToFIPmtStsRpt");
+    w.close("Document");
+    if profile.header.is_some() {
+        w.set_prefix("");
+        w.close(ENVELOPE);
+    }
+    Ok(w.finish())
+}
+
+/// Reads a pacs.002 the network sent.
+pub fn decode(profile: &IsoProfile, bytes: &[u8]) -> Result<CanonicalStatus, ConnectorError> {
+    let text = admit(bytes)?;
+    let doc = Doc::parse(text)?;
+    let opened = super::open(&doc, profile.pacs002_accepted, profile.header_accepted)?;
+    let msg = message(opened.document, "FIToFIPmtStsRpt")?;
+    let grp = req(msg, "GrpHdr")?;
+    let message_id = req_text(grp, "MsgId", MAX35)?.to_string();
+    let created = req(grp, "CreDtTm")?;
+    let created_at = time::parse_datetime(leaf_text(created, 64)?).map_err(|e| ConnectorError::invalid(created.path(), e))?;
+    let tx = match msg.count("TxInfAndSts") {
+        1 => req(msg, "TxInfAndSts")?,
+        0 if msg.child("OrgnlGrpInfAndSts").is_some() => {
+            return Err(ConnectorError::UnsupportedMessage(
+                "group status without a transaction status; Interlink reads TxInfAndSts".into(),
+            ))
+        }
+        0 => return Err(ConnectorError::MissingField(format!("{}/TxInfAndSts", msg.path()))),
+        n => return Err(ConnectorError::UnsupportedMessage(format!("{n} TxInfAndSts; Interlink takes one per message"))),
+    };
+    let original_message_id = req_text(req(tx, "OrgnlGrpInf")?, "OrgnlMsgId", MAX35)?.to_string();
+    let original_end_to_end_id = req_text(tx, "OrgnlEndToEndId", MAX35)?.to_string();
+    let original_transaction_id = match opt_text(tx, "OrgnlTxId", MAX35)? {
+        Some(t) => t.to_string(),
+        None => req_text(tx, "OrgnlInstrId", MAX35)
+            .map_err(|_| ConnectorError::MissingField(format!("{}/OrgnlTxId", tx.path())))?
+            .to_string(),
+    };
+    let original_uetr = opt_text(tx, "OrgnlUETR", 36)?.map(str::to_string);
+    if let Some(u) = &original_uetr {
+        alias::uetr(u).map_err(|e| ConnectorError::invalid(tx.path() + "/OrgnlUETR", e))?;
+    }
+    let sts = req(tx, "TxSts")?;
+    let status: PaymentStatus = leaf_text(sts, 4)?.parse().map_err(|e: String| ConnectorError::invalid(sts.path(), e))?;
+    let (mut reason, mut additional_info) = (None, None);
+    if let Some(inf) = tx.child("StsRsnInf") {
+        if let Some(rsn) = inf.child("Rsn") {
+            if let Some(cd) = rsn.child("Cd") {
+                let code = leaf_text(cd, 4)?;
+                reason = Some(IsoReason::parse(code).map_err(|e| ConnectorError::invalid(cd.path(), e))?);
+            } else {
+                let prtry = req_text(rsn, "Prtry", MAX35)?;
+                match IsoReason::parse(prtry) {
+                    Ok(r) => reason = Some(r),
+                    Err(_) => {
+                        reason = Some(IsoReason::NARR);
+                        additional_info = Some(format!("proprietary reason {prtry}"));
+                    }
+                }
+            }
+        }
+        let mut info = String::new();
+        for el in inf.children().filter(|c| c.name() == "AddtlInf") {
+            let piece = el.text();
+            if piece.chars().count() > ADDTL_INF_LEN {
+                return Err(ConnectorError::invalid(el.path(), format!("longer than {ADDTL_INF_LEN} characters")));
+            }
+            if !piece.is_empty() {
+                if !info.is_empty() {
+                    info.push(' ');
+                }
+                info.push_str(piece);
+            }
+        }
+        if !info.is_empty() {
+            additional_info = Some(match additional_info {
+                Some(prefix) => format!("{prefix}: {info}"),
+                None => info,
+            });
+        }
+    }
+    let own = profile.network;
+    let instructing_agent = tx.child("InstgAgt").map(|a| read_agent(a, own)).transpose()?;
+    let instructed_agent = tx.child("InstdAgt").map(|a| read_agent(a, own)).transpose()?;
+    Ok(CanonicalStatus {
+        message_id,
+        created_at,
+        original_message_id,
+        original_end_to_end_id,
+        original_transaction_id,
+        original_uetr,
+        status,
+        reason,
+        additional_info,
+        instructing_agent,
+        instructed_agent,
+    })
+}
+
+/// Splits additional information into `AddtlInf` lines of at most 105 characters, breaking at
+/// the last space of a line where there is one (the space is the line break).
+fn lines(info: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = info;
+    while !rest.is_empty() {
+        let end = match rest.char_indices().nth(ADDTL_INF_LEN) {
+            None => rest.len(),
+            Some((limit, _)) => match rest[..limit].rfind(' ') {
+                Some(space) if space > 0 => space,
+                _ => limit,
+            },
+        };
+        out.push(&rest[..end]);
+        rest = rest[end..].strip_prefix(' ').unwrap_or(&rest[end..]);
+    }
+    out
+}
+
+/// What survives a pacs.002 round trip: everything the canonical status holds, except that
+/// information longer than one `AddtlInf` comes back with its lines trimmed and joined by one
+/// space.
+pub fn carried(s: &CanonicalStatus) -> CanonicalStatus {
+    let mut out = s.clone();
+    if let Some(info) = &s.additional_info {
+        let joined = lines(info).iter().map(|l| l.trim()).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ");
+        out.additional_info = (!joined.is_empty()).then_some(joined);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_break_at_spaces() {
+        assert_eq!(lines("short"), vec!["short"]);
+        let long = format!("{} {}", "a".repeat(100), "b".repeat(50));
+        assert_eq!(lines(&long), vec!["a".repeat(100).as_str(), "b".repeat(50).as_str()]);
+        let word = "c".repeat(230);
+        assert_eq!(lines(&word).iter().map(|l| l.len()).collect::<Vec<_>>(), vec![105, 105, 20]);
+        assert!(lines(&"x ".repeat(200)).iter().all(|l| l.chars().count() <= ADDTL_INF_LEN));
+    }
+}

@@ -1,0 +1,419 @@
+//! pacs.008 FI-to-FI customer credit transfer (one transaction per message).
+
+use rust_decimal::Decimal;
+
+use super::bah::{self, Header, Party};
+use super::{
+    check_alias, check_text, leaf_text, message, opt_text, read_account, read_agent, req, req_text, write_account,
+    write_agent, write_code, IsoProfile, ENVELOPE, MAX140, MAX34, MAX35,
+};
+use crate::canonical::{Agent, CanonicalPayment, Creditor, Debtor, InterbankSettlement, Money};
+use crate::connector::{admit, Connector, ConnectorError, Side};
+use crate::xml::{Doc, El, XmlWriter};
+use crate::{alias, money, time};
+
+/// Prefix of the FX quote id in `InstrForNxtAgt/InstrInf`.
+pub const QUOTE_MARKER: &str = "/FXQT/";
+const MAX_QUOTE_ID: usize = MAX140 - QUOTE_MARKER.len();
+
+fn is_code(purpose: &str) -> bool {
+    (1..=4).contains(&purpose.len()) && purpose.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+fn check_amount_shape(path: &str, m: &Money) -> Result<(), ConnectorError> {
+    money::exponent(&m.currency)?;
+    if m.minor_units <= 0 {
+        return Err(ConnectorError::InvalidAmount {
+            path: path.to_string(),
+            reason: format!("{} is not greater than zero", m.minor_units),
+        });
+    }
+    Ok(())
+}
+
+fn check_rate(path: &str, rate: &Decimal) -> Result<(), ConnectorError> {
+    // BaseOneRate: at most 11 digits, 10 of them fractional.
+    let digits = rate.mantissa().unsigned_abs().to_string().len() as u32;
+    if rate.is_sign_negative() || rate.is_zero() {
+        return Err(ConnectorError::invalid(path, "must be greater than zero"));
+    }
+    if rate.scale() > 10 || digits.max(rate.scale() + 1) > 11 {
+        return Err(ConnectorError::invalid(path, "more than 11 digits or 10 decimals"));
+    }
+    Ok(())
+}
+
+/// Checks that the agents are known, valid, and that one of them belongs to this network.
+fn check_parties(profile: &IsoProfile, debtor: &Debtor, creditor: &Creditor) -> Result<(), ConnectorError> {
+    let own = profile.network.id;
+    let d = super::agent_network(&debtor.agent, "debtor.agent")?;
+    let c = super::agent_network(&creditor.agent, "creditor.agent")?;
+    if d.id != own && c.id != own {
+        return Err(ConnectorError::UnknownAgent {
+            path: "debtor.agent, creditor.agent".into(),
+            reason: format!("neither agent is a participant of {own}"),
+        });
+    }
+    if let Some(rule) = profile.own_account_rule {
+        if d.id == own {
+            rule(&debtor.account).map_err(|reason| ConnectorError::InvalidAccount {
+                side: Side::Debtor,
+                path: "debtor.account".into(),
+                reason,
+            })?;
+        }
+        if c.id == own {
+            if let Some(acct) = &creditor.account {
+                rule(acct).map_err(|reason| ConnectorError::InvalidAccount {
+                    side: Side::Creditor,
+                    path: "creditor.account".into(),
+                    reason,
+                })?;
+            }
+        }
+    }
+    if let Some(a) = &debtor.alias {
+        check_alias(a, &debtor.agent.network)?;
+    }
+    if let Some(a) = &creditor.alias {
+        check_alias(a, &creditor.agent.network)?;
+    }
+    if creditor.account.is_none() && creditor.alias.is_none() {
+        return Err(ConnectorError::MissingField("creditor.account or creditor.alias".into()));
+    }
+    if profile.names_required {
+        if debtor.name.is_none() {
+            return Err(ConnectorError::MissingField("debtor.name".into()));
+        }
+        if creditor.name.is_none() {
+            return Err(ConnectorError::MissingField("creditor.name".into()));
+        }
+    }
+    Ok(())
+}
+
+fn check_payment(connector: &dyn Connector, profile: &IsoProfile, p: &CanonicalPayment) -> Result<(), ConnectorError> {
+    check_text("message_id", &p.message_id, MAX35)?;
+    check_text("transaction_id", &p.transaction_id, MAX35)?;
+    check_text("end_to_end_id", &p.end_to_end_id, MAX35)?;
+    match &p.uetr {
+        Some(u) => alias::uetr(u).map_err(|e| ConnectorError::invalid("uetr", e))?,
+        None if profile.uetr_required => return Err(ConnectorError::MissingField("uetr".into())),
+        None => {}
+    }
+    if !time::in_range(p.created_at) {
+        return Err(ConnectorError::invalid("created_at", "outside years 0001-9999"));
+    }
+    for (path, v) in [("debtor.name", &p.debtor.name), ("creditor.name", &p.creditor.name)] {
+        if let Some(v) = v {
+            check_text(path, v, MAX140)?;
+        }
+    }
+    check_text("debtor.account", &p.debtor.account, MAX34)?;
+    if let Some(a) = &p.creditor.account {
+        check_text("creditor.account", a, MAX34)?;
+    } else if profile.pacs008.account_id_mandatory() {
+        return Err(ConnectorError::invalid(
+            "creditor.account",
+            format!("{} needs the creditor account: resolve the alias first", profile.pacs008.id()),
+        ));
+    }
+    for (path, a) in [("debtor.alias", &p.debtor.alias), ("creditor.alias", &p.creditor.alias)] {
+        if let Some(a) = a {
+            check_text(path, &a.value, 2048)?;
+        }
+    }
+    check_amount_shape("instructed_amount", &p.instructed_amount)?;
+    if let Some(s) = &p.interbank_settlement {
+        check_amount_shape("interbank_settlement.amount", &s.amount)?;
+        if let Some(r) = &s.fx_rate {
+            check_rate("interbank_settlement.fx_rate", r)?;
+        }
+        if let Some(q) = &s.quote_id {
+            check_text("interbank_settlement.quote_id", q, MAX_QUOTE_ID)?;
+        }
+    }
+    let settled = p.settlement_amount();
+    connector.check_amount(settled.minor_units, &settled.currency)?;
+    if let Some(purpose) = &p.purpose {
+        check_text("purpose", purpose, MAX35)?;
+    }
+    if let Some(r) = &p.remittance_info {
+        check_text("remittance_info", r, MAX140)?;
+    }
+    check_parties(profile, &p.debtor, &p.creditor)
+}
+
+fn write_amount(w: &mut XmlWriter, tag: &str, m: &Money) -> Result<(), ConnectorError> {
+    w.leaf_with(tag, Some(("Ccy", &m.currency)), |out| money::write_decimal(out, m.minor_units, &m.currency))
+}
+
+/// Builds the network's pacs.008 for `p`.
+pub fn encode(connector: &dyn Connector, profile: &IsoProfile, p: &CanonicalPayment) -> Result<Vec<u8>, ConnectorError> {
+    check_payment(connector, profile, p)?;
+    let own = profile.network;
+    let mut w = XmlWriter::new(3072);
+    if let Some(header) = profile.header {
+        w.open(ENVELOPE);
+        bah::write(
+            &mut w,
+            profile,
+            Header {
+                version: header,
+                from: Party::Agent(&p.debtor.agent),
+                to: Party::Agent(&p.creditor.agent),
+                business_message_id: &p.message_id,
+                msg_def: profile.pacs008,
+                created_at: p.created_at,
+            },
+        )?;
+    }
+    w.set_prefix(profile.prefix);
+    w.open_ns("Document", profile.pacs008.namespace());
+    w.open("FIToFICstmrCdtTrf");
+
+    w.open("GrpHdr");
+    w.leaf("MsgId", &p.message_id);
+    w.leaf_with("CreDtTm", None, |out| {
+        time::write_datetime(out, p.created_at, profile.utc_offset_minutes);
+        Ok(())
+    })?;
+    w.leaf("NbOfTxs", "1");
+    w.open("SttlmInf");
+    w.leaf("SttlmMtd", profile.settlement_method);
+    if let Some(cs) = profile.clearing_system {
+        w.open("ClrSys");
+        write_code(&mut w, cs);
+        w.close("ClrSys");
+    }
+    w.close("SttlmInf");
+    w.close("GrpHdr");
+
+    w.open("CdtTrfTxInf");
+    w.open("PmtId");
+    w.leaf("InstrId", &p.transaction_id);
+    w.leaf("EndToEndId", &p.end_to_end_id);
+    w.leaf("TxId", &p.transaction_id);
+    if let Some(u) = &p.uetr {
+        w.leaf("UETR", u);
+    }
+    w.close("PmtId");
+    let local_instrument = (profile.local_instrument)(p);
+    if profile.service_level.is_some() || local_instrument.is_some() {
+        w.open("PmtTpInf");
+        if let Some(sl) = profile.service_level {
+            w.open("SvcLvl");
+            w.leaf("Cd", sl);
+            w.close("SvcLvl");
+        }
+        if let Some(li) = local_instrument {
+            w.open("LclInstrm");
+            write_code(&mut w, li);
+            w.close("LclInstrm");
+        }
+        w.close("PmtTpInf");
+    }
+    write_amount(&mut w, "IntrBkSttlmAmt", p.settlement_amount())?;
+    w.leaf_with("IntrBkSttlmDt", None, |out| {
+        time::write_local_date(out, p.created_at, profile.utc_offset_minutes);
+        Ok(())
+    })?;
+    // A settlement leg equal to the instructed amount, without rate or quote, says nothing.
+    let fx = p.interbank_settlement.as_ref().filter(|s| {
+        s.amount != p.instructed_amount || s.fx_rate.is_some() || s.quote_id.is_some()
+    });
+    if let Some(s) = fx {
+        write_amount(&mut w, "InstdAmt", &p.instructed_amount)?;
+        if let Some(rate) = &s.fx_rate {
+            w.leaf("XchgRate", &rate.to_string());
+        }
+    }
+    w.leaf("ChrgBr", "SLEV");
+    write_agent(&mut w, "InstgAgt", &p.debtor.agent, own, "debtor.agent")?;
+    write_agent(&mut w, "InstdAgt", &p.creditor.agent, own, "creditor.agent")?;
+    w.open("Dbtr");
+    if let Some(n) = &p.debtor.name {
+        w.leaf("Nm", n);
+    }
+    w.close("Dbtr");
+    write_account(&mut w, "DbtrAcct", Some(&p.debtor.account), p.debtor.alias.as_ref());
+    write_agent(&mut w, "DbtrAgt", &p.debtor.agent, own, "debtor.agent")?;
+    write_agent(&mut w, "CdtrAgt", &p.creditor.agent, own, "creditor.agent")?;
+    w.open("Cdtr");
+    if let Some(n) = &p.creditor.name {
+        w.leaf("Nm", n);
+    }
+    w.close("Cdtr");
+    write_account(&mut w, "CdtrAcct", p.creditor.account.as_deref(), p.creditor.alias.as_ref());
+    if let Some(q) = fx.and_then(|s| s.quote_id.as_ref()) {
+        w.open("InstrForNxtAgt");
+        w.leaf("InstrInf", &format!("{QUOTE_MARKER}{q}"));
+        w.close("InstrForNxtAgt");
+    }
+    if let Some(purpose) = &p.purpose {
+        w.open("Purp");
+        if is_code(purpose) {
+            w.leaf("Cd", purpose);
+        } else {
+            w.leaf("Prtry", purpose);
+        }
+        w.close("Purp");
+    }
+    if let Some(r) = &p.remittance_info {
+        w.open("RmtInf");
+        w.leaf("Ustrd", r);
+        w.close("RmtInf");
+    }
+    w.close("CdtTrfTxInf");
+    w.close("FIToFICstmrCdtTrf");
+    w.close("Document");
+    if profile.header.is_some() {
+        w.set_prefix("");
+        w.close(ENVELOPE);
+    }
+    Ok(w.finish())
+}
+
+fn read_amount(el: El<'_, '_>) -> Result<Money, ConnectorError> {
+    let path = el.path();
+    let ccy = el.attr("Ccy").ok_or_else(|| ConnectorError::MissingField(format!("{path}/@Ccy")))?;
+    let text = leaf_text(el, 40)?;
+    let minor_units = money::parse_decimal(text, ccy, &path)?;
+    let m = Money::new(minor_units, ccy);
+    check_amount_shape(&path, &m)?;
+    Ok(m)
+}
+
+fn party_name(parent: El<'_, '_>, tag: &str, required: bool) -> Result<Option<String>, ConnectorError> {
+    let party = req(parent, tag)?;
+    let name = opt_text(party, "Nm", MAX140)?.map(str::to_string);
+    if required && name.is_none() {
+        return Err(ConnectorError::MissingField(format!("{}/Nm", party.path())));
+    }
+    Ok(name)
+}
+
+/// Reads a pacs.008 the network sent.
+pub fn decode(connector: &dyn Connector, profile: &IsoProfile, bytes: &[u8]) -> Result<CanonicalPayment, ConnectorError> {
+    let text = admit(bytes)?;
+    let doc = Doc::parse(text)?;
+    let opened = super::open(&doc, profile.pacs008_accepted, profile.header_accepted)?;
+    let msg = message(opened.document, "FIToFICstmrCdtTrf")?;
+    let grp = req(msg, "GrpHdr")?;
+    let message_id = req_text(grp, "MsgId", MAX35)?.to_string();
+    let created = req(grp, "CreDtTm")?;
+    let created_at = time::parse_datetime(leaf_text(created, 64)?).map_err(|e| ConnectorError::invalid(created.path(), e))?;
+    let nb = req(grp, "NbOfTxs")?;
+    if leaf_text(nb, 15)? != "1" {
+        return Err(ConnectorError::UnsupportedMessage(format!(
+            "{} transactions in one message; Interlink takes one per message",
+            nb.text()
+        )));
+    }
+    match msg.count("CdtTrfTxInf") {
+        1 => {}
+        0 => return Err(ConnectorError::MissingField(format!("{}/CdtTrfTxInf", msg.path()))),
+        n => return Err(ConnectorError::UnsupportedMessage(format!("{n} CdtTrfTxInf; Interlink takes one per message"))),
+    }
+    let tx = req(msg, "CdtTrfTxInf")?;
+    let pmt_id = req(tx, "PmtId")?;
+    let end_to_end_id = req_text(pmt_id, "EndToEndId", MAX35)?.to_string();
+    let transaction_id = match opt_text(pmt_id, "TxId", MAX35)? {
+        Some(t) => t.to_string(),
+        None => opt_text(pmt_id, "InstrId", MAX35)?
+            .ok_or_else(|| ConnectorError::MissingField(format!("{}/TxId", pmt_id.path())))?
+            .to_string(),
+    };
+    let uetr = opt_text(pmt_id, "UETR", 36)?.map(str::to_string);
+    if let Some(u) = &uetr {
+        alias::uetr(u).map_err(|e| ConnectorError::invalid(pmt_id.path() + "/UETR", e))?;
+    } else if profile.uetr_required {
+        return Err(ConnectorError::MissingField(format!("{}/UETR", pmt_id.path())));
+    }
+
+    let settled = read_amount(req(tx, "IntrBkSttlmAmt")?)?;
+    connector.check_amount(settled.minor_units, &settled.currency)?;
+    let instructed = tx.child("InstdAmt").map(read_amount).transpose()?;
+    let fx_rate = match tx.child("XchgRate") {
+        Some(el) => {
+            let r: Decimal = leaf_text(el, 40)?.parse().map_err(|_| ConnectorError::invalid(el.path(), "not a decimal"))?;
+            check_rate(&el.path(), &r)?;
+            Some(r)
+        }
+        None => None,
+    };
+    let quote_id = match tx.child("InstrForNxtAgt") {
+        Some(i) => opt_text(i, "InstrInf", MAX140)?.and_then(|t| t.strip_prefix(QUOTE_MARKER)).map(str::to_string),
+        None => None,
+    };
+    let (instructed_amount, interbank_settlement) = match instructed {
+        Some(instd) if instd != settled || fx_rate.is_some() || quote_id.is_some() => {
+            (instd, Some(InterbankSettlement { amount: settled, fx_rate, quote_id }))
+        }
+        Some(instd) => (instd, None),
+        None if fx_rate.is_some() || quote_id.is_some() => {
+            (settled.clone(), Some(InterbankSettlement { amount: settled, fx_rate, quote_id }))
+        }
+        None => (settled, None),
+    };
+
+    let own = profile.network;
+    let debtor_name = party_name(tx, "Dbtr", profile.names_required)?;
+    let (debtor_account, debtor_alias) = read_account(req(tx, "DbtrAcct")?, Side::Debtor)?;
+    let debtor_account =
+        debtor_account.ok_or_else(|| ConnectorError::MissingField(format!("{}/DbtrAcct/Id", tx.path())))?;
+    let debtor_agent: Agent = read_agent(req(tx, "DbtrAgt")?, own)?;
+    let creditor_agent: Agent = read_agent(req(tx, "CdtrAgt")?, own)?;
+    let creditor_name = party_name(tx, "Cdtr", profile.names_required)?;
+    let (creditor_account, creditor_alias) = match tx.child("CdtrAcct") {
+        Some(acct) => {
+            let (a, p) = read_account(acct, Side::Creditor)?;
+            if a.is_none() && opened.version.account_id_mandatory() {
+                return Err(ConnectorError::MissingField(format!("{}/Id", acct.path())));
+            }
+            (a, p)
+        }
+        None => return Err(ConnectorError::MissingField(format!("{}/CdtrAcct", tx.path()))),
+    };
+    let purpose = match tx.child("Purp") {
+        Some(p) => Some(match p.child("Cd") {
+            Some(cd) => leaf_text(cd, 4)?.to_string(),
+            None => req_text(p, "Prtry", MAX35)?.to_string(),
+        }),
+        None => None,
+    };
+    let remittance_info = match tx.child("RmtInf") {
+        Some(r) => opt_text(r, "Ustrd", MAX140)?.map(str::to_string),
+        None => None,
+    };
+
+    let debtor = Debtor { name: debtor_name, account: debtor_account, alias: debtor_alias, agent: debtor_agent };
+    let creditor =
+        Creditor { name: creditor_name, account: creditor_account, alias: creditor_alias, agent: creditor_agent };
+    check_parties(profile, &debtor, &creditor)?;
+    Ok(CanonicalPayment {
+        message_id,
+        transaction_id,
+        end_to_end_id,
+        uetr,
+        created_at,
+        instructed_amount,
+        interbank_settlement,
+        debtor,
+        creditor,
+        purpose,
+        remittance_info,
+    })
+}
+
+/// What survives a pacs.008 round trip: a settlement leg identical to the instructed amount
+/// with no rate and no quote is not distinguishable from none.
+pub fn carried(p: &CanonicalPayment) -> CanonicalPayment {
+    let mut out = p.clone();
+    if let Some(s) = &p.interbank_settlement {
+        if s.amount == p.instructed_amount && s.fx_rate.is_none() && s.quote_id.is_none() {
+            out.interbank_settlement = None;
+        }
+    }
+    out
+}

@@ -1,0 +1,80 @@
+//! BR_PIX: network profile, ISO 20022 usage, alias rules and limit.
+
+use crate::alias::{self, verdict};
+use crate::canonical::{Alias, AliasScheme, CanonicalPayment};
+use crate::connector::{check_alias_scheme, AmountLimit, ConnectorError};
+use crate::iso20022::{Code, IsoProfile, MsgDef, HEADERS};
+use crate::{IdScheme, NetworkProfile};
+
+pub static PROFILE: NetworkProfile = NetworkProfile {
+    id: "BR_PIX",
+    name: "Brazil Pix (SPI)",
+    country: "BR",
+    currency: "BRL",
+    participant_ids: IdScheme::Ispb,
+    message_standard: "ISO 20022 (SPI catalogue)",
+};
+
+pub static ISO: IsoProfile = IsoProfile {
+    network: &PROFILE,
+    pacs008: MsgDef::Pacs008V08,
+    pacs008_accepted: &[MsgDef::Pacs008V08],
+    pacs002: MsgDef::Pacs002V10,
+    pacs002_accepted: &[MsgDef::Pacs002V10],
+    header: Some(MsgDef::Head001V02),
+    header_accepted: HEADERS,
+    prefix: "",
+    settlement_method: "CLRG",
+    clearing_system: Some(Code::Prtry("SPI")),
+    service_level: None,
+    local_instrument: local_instrument,
+    own_account_rule: None,
+    names_required: true,
+    uetr_required: false,
+    utc_offset_minutes: -180,
+};
+
+/// Alias schemes the network resolves.
+pub const ALIASES: &[AliasScheme] = &[AliasScheme::Cpf, AliasScheme::Cnpj, AliasScheme::Mobile, AliasScheme::Email, AliasScheme::Evp];
+
+/// Pix has no scheme-wide per-transaction cap: limits are set by each PSP (with the Central
+/// Bank's night-time rule for individuals), so none is applied here.
+pub const LIMIT: Option<AmountLimit> = None;
+
+/// Checks an alias against the network's formats.
+pub fn validate_alias(a: &Alias) -> Result<(), ConnectorError> {
+    check_alias_scheme(PROFILE.id, ALIASES, a)?;
+    verdict(
+        a,
+        match a.scheme {
+            AliasScheme::Mobile => alias::mobile(&a.value, "55", 10..=11, b"123456789"),
+            AliasScheme::Email => alias::email(&a.value, 77),
+            other => alias::common(other, &a.value),
+        },
+    )
+}
+
+/// `PmtTpInf/LclInstrm/Prtry`: `DICT` when the payment was addressed by a Pix key, `MANU` when by
+/// account details (SPI catalogue; QR-initiated forms are out of scope).
+pub fn local_instrument(p: &CanonicalPayment) -> Option<Code> {
+    Some(Code::Prtry(if p.creditor.alias.is_some() { "DICT" } else { "MANU" }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases() {
+        assert!(validate_alias(&Alias::new(AliasScheme::Cpf, "52998224725")).is_ok(), "Cpf 52998224725");
+        assert!(validate_alias(&Alias::new(AliasScheme::Cpf, "52998224724")).is_err(), "Cpf 52998224724");
+        assert!(validate_alias(&Alias::new(AliasScheme::Cnpj, "11222333000181")).is_ok(), "Cnpj 11222333000181");
+        assert!(validate_alias(&Alias::new(AliasScheme::Cnpj, "12ABC34501DE35")).is_ok(), "Cnpj 12ABC34501DE35");
+        assert!(validate_alias(&Alias::new(AliasScheme::Mobile, "+5561988887777")).is_ok(), "Mobile +5561988887777");
+        assert!(validate_alias(&Alias::new(AliasScheme::Mobile, "+556198888")).is_err(), "Mobile +556198888");
+        assert!(validate_alias(&Alias::new(AliasScheme::Email, "joao@example.com.br")).is_ok(), "Email joao@example.com.br");
+        assert!(validate_alias(&Alias::new(AliasScheme::Email, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx@example.com")).is_err(), "Email xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx@example.com");
+        assert!(validate_alias(&Alias::new(AliasScheme::Evp, "123e4567-e89b-42d3-a456-426614174000")).is_ok(), "Evp 123e4567-e89b-42d3-a456-426614174000");
+        assert!(validate_alias(&Alias::new(AliasScheme::Evp, "not-a-uuid")).is_err(), "Evp not-a-uuid");
+    }
+}

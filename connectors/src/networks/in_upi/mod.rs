@@ -1,0 +1,441 @@
+//! India UPI.
+//!
+//! UPI is not ISO 20022 at its edge: NPCI's XML API carries a payment as `upi:ReqPay` (Head, Txn,
+//! Payer, Payees with Ac details and Amount) and its outcome as `upi:RespPay` (Resp with
+//! result SUCCESS/FAILURE and an errCode from NPCI's response-code list). The wire types and the
+//! response-code mapping are in `transformers.rs`; docs/connectors.md lists the simplifications.
+
+mod transformers;
+
+pub use transformers::{
+    validate_alias, Ac, Amount, Detail, Head, Party, Payees, ReqPay, Resp, RespPay, Txn, UpiErrorCode, UpiResult,
+    ALIASES, LIMIT, NAMESPACE, NOTE_MAX, ORG_ID, PROFILE, UTC_OFFSET_MINUTES, VERSIONS,
+};
+
+use crate::canonical::{Agent, Alias, AliasScheme, CanonicalPayment, CanonicalStatus, Creditor, Debtor, IsoReason, Money};
+use crate::connector::{admit, AmountLimit, Connector, ConnectorError, MessageVersions};
+use crate::iso20022::{agent_network, check_alias, check_text, MAX140, MAX34, MAX35};
+use crate::xml::Doc;
+use crate::{money, time, NetworkProfile};
+
+/// The UPI connector.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct InUpi;
+
+const PAYMENT: &str = "upi:ReqPay";
+const STATUS: &str = "upi:RespPay";
+const DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
+
+fn serialize<T: serde::Serialize>(root: &str, value: &T) -> Result<Vec<u8>, ConnectorError> {
+    let mut out = String::with_capacity(1024);
+    out.push_str(DECLARATION);
+    quick_xml::se::to_writer_with_root(&mut out, root, value)
+        .map_err(|e| ConnectorError::invalid(root, format!("cannot serialise: {e}")))?;
+    Ok(out.into_bytes())
+}
+
+/// Checks the root element, bounds the document (depth, size), then deserialises it.
+fn deserialize<'a, T: serde::Deserialize<'a>>(text: &'a str, root: &str) -> Result<T, ConnectorError> {
+    let doc = Doc::parse(text)?;
+    let el = doc.root();
+    if el.ns() != NAMESPACE {
+        return Err(ConnectorError::WrongNamespace { found: el.ns().to_string(), expected: NAMESPACE.to_string() });
+    }
+    if el.name() != root {
+        return Err(ConnectorError::UnsupportedMessage(format!("<{}> where upi:{root} was expected", el.name())));
+    }
+    quick_xml::de::from_str(text).map_err(|e| {
+        let msg = e.to_string();
+        match msg.strip_prefix("missing field `") {
+            Some(rest) => ConnectorError::MissingField(format!("{root}/{}", rest.trim_end_matches('`'))),
+            None => ConnectorError::invalid(root, msg),
+        }
+    })
+}
+
+fn ts(micros: i64) -> String {
+    time::format_datetime(micros, UTC_OFFSET_MINUTES)
+}
+
+fn parse_ts(path: &str, text: &str) -> Result<i64, ConnectorError> {
+    time::parse_datetime(text).map_err(|e| ConnectorError::invalid(path, e))
+}
+
+fn check_version(head: &Head) -> Result<(), ConnectorError> {
+    if VERSIONS.contains(&head.ver.as_str()) {
+        Ok(())
+    } else {
+        Err(ConnectorError::UnsupportedMessage(format!("UPI API version {:?} (accepted: {VERSIONS:?})", head.ver)))
+    }
+}
+
+/// The `Ac` details naming an agent: `IFSC` for UPI members, `NETWORK` and `INSTID` for
+/// institutions of other networks.
+fn agent_details(agent: &Agent) -> Vec<Detail> {
+    if agent.network == PROFILE.id {
+        vec![Detail::new("IFSC", agent.institution_id.as_str())]
+    } else {
+        vec![Detail::new("NETWORK", agent.network.as_str()), Detail::new("INSTID", agent.institution_id.as_str())]
+    }
+}
+
+fn read_agent(ac: &Ac, path: &str) -> Result<Agent, ConnectorError> {
+    let agent = match (ac.detail("IFSC"), ac.detail("NETWORK"), ac.detail("INSTID")) {
+        (Some(ifsc), _, _) => Agent::new(PROFILE.id, ifsc),
+        (None, Some(network), Some(id)) => Agent::new(network, id),
+        _ => return Err(ConnectorError::MissingField(format!("{path}/Detail[@name='IFSC']"))),
+    };
+    agent_network(&agent, path)?;
+    Ok(agent)
+}
+
+fn amount(m: &Money) -> Result<Amount, ConnectorError> {
+    Ok(Amount { value: money::format_decimal(m.minor_units, &m.currency)?, curr: m.currency.clone() })
+}
+
+fn read_amount(a: &Amount, path: &str) -> Result<Money, ConnectorError> {
+    Ok(Money::new(money::parse_decimal(&a.value, &a.curr, path)?, a.curr.as_str()))
+}
+
+/// UPI's `note` holds 50 characters; longer remittance information is cut there.
+fn note(info: &str) -> Option<String> {
+    let cut: String = info.chars().take(NOTE_MAX).collect();
+    let cut = cut.trim_end();
+    (!cut.is_empty()).then(|| cut.to_string())
+}
+
+fn check_parties(debtor: &Agent, creditor: &Agent) -> Result<(), ConnectorError> {
+    let d = agent_network(debtor, "debtor.agent")?;
+    let c = agent_network(creditor, "creditor.agent")?;
+    if d.id != PROFILE.id && c.id != PROFILE.id {
+        return Err(ConnectorError::UnknownAgent {
+            path: "debtor.agent, creditor.agent".into(),
+            reason: format!("neither agent is a participant of {}", PROFILE.id),
+        });
+    }
+    Ok(())
+}
+
+/// How a payee is addressed in `Ac/@addrType`, from the creditor's account and alias.
+fn payee_ac(creditor: &Creditor) -> Result<Ac, ConnectorError> {
+    let mut details = agent_details(&creditor.agent);
+    let addr_type = match (&creditor.account, &creditor.alias) {
+        (Some(account), _) => {
+            details.push(Detail::new("ACNUM", account.as_str()));
+            "ACCOUNT"
+        }
+        (None, Some(Alias { scheme: AliasScheme::Mobile, value })) => {
+            details.push(Detail::new("MOBNUM", value.trim_start_matches('+')));
+            "MOBILE"
+        }
+        (None, Some(Alias { scheme: AliasScheme::Aadhaar, value })) => {
+            details.push(Detail::new("AADHAAR", value.as_str()));
+            "AADHAAR"
+        }
+        (None, Some(Alias { scheme: AliasScheme::Vpa, .. })) => "ACCOUNT",
+        (None, Some(other)) => {
+            return Err(ConnectorError::invalid(
+                "creditor.alias",
+                format!("UPI addresses payees by VPA, mobile number or Aadhaar, not {}", other.scheme),
+            ))
+        }
+        (None, None) => return Err(ConnectorError::MissingField("creditor.account or creditor.alias".into())),
+    };
+    Ok(Ac { addr_type: addr_type.to_string(), details })
+}
+
+fn vpa_of(alias: &Option<Alias>) -> Option<String> {
+    alias.as_ref().filter(|a| a.scheme == AliasScheme::Vpa).map(|a| a.value.clone())
+}
+
+fn check_payment(c: &InUpi, p: &CanonicalPayment) -> Result<(), ConnectorError> {
+    check_text("message_id", &p.message_id, MAX35)?;
+    check_text("transaction_id", &p.transaction_id, MAX35)?;
+    check_text("end_to_end_id", &p.end_to_end_id, MAX35)?;
+    if !time::in_range(p.created_at) {
+        return Err(ConnectorError::invalid("created_at", "outside years 0001-9999"));
+    }
+    check_text("debtor.account", &p.debtor.account, MAX34)?;
+    if let Some(a) = &p.creditor.account {
+        check_text("creditor.account", a, MAX34)?;
+    }
+    for (path, n) in [("debtor.name", &p.debtor.name), ("creditor.name", &p.creditor.name)] {
+        if let Some(n) = n {
+            check_text(path, n, MAX140)?;
+        }
+    }
+    if let Some(r) = &p.remittance_info {
+        check_text("remittance_info", r, MAX140)?;
+    }
+    check_parties(&p.debtor.agent, &p.creditor.agent)?;
+    if let Some(a) = &p.debtor.alias {
+        check_alias(a, &p.debtor.agent.network)?;
+    }
+    if let Some(a) = &p.creditor.alias {
+        check_alias(a, &p.creditor.agent.network)?;
+    }
+    let settled = p.settlement_amount();
+    c.check_amount(settled.minor_units, &settled.currency)
+}
+
+fn encode_payment(c: &InUpi, p: &CanonicalPayment) -> Result<Vec<u8>, ConnectorError> {
+    check_payment(c, p)?;
+    let settled = amount(p.settlement_amount())?;
+    let created = ts(p.created_at);
+    let mut payer_details = agent_details(&p.debtor.agent);
+    payer_details.push(Detail::new("ACNUM", p.debtor.account.as_str()));
+    let req = ReqPay {
+        xmlns_upi: NAMESPACE.to_string(),
+        head: Head {
+            ver: VERSIONS[0].to_string(),
+            ts: created.clone(),
+            org_id: ORG_ID.to_string(),
+            msg_id: p.message_id.clone(),
+        },
+        txn: Txn {
+            id: p.transaction_id.clone(),
+            note: p.remittance_info.as_deref().and_then(note),
+            ref_id: Some(p.end_to_end_id.clone()),
+            ts: created,
+            kind: "PAY".to_string(),
+        },
+        payer: Party {
+            addr: vpa_of(&p.debtor.alias),
+            name: p.debtor.name.clone(),
+            seq_num: "1".to_string(),
+            kind: "PERSON".to_string(),
+            code: "0000".to_string(),
+            ac: Some(Ac { addr_type: "ACCOUNT".to_string(), details: payer_details }),
+            amount: settled.clone(),
+        },
+        payees: Payees {
+            payee: vec![Party {
+                addr: vpa_of(&p.creditor.alias),
+                name: p.creditor.name.clone(),
+                seq_num: "1".to_string(),
+                kind: "PERSON".to_string(),
+                code: "0000".to_string(),
+                ac: Some(payee_ac(&p.creditor)?),
+                amount: settled,
+            }],
+        },
+    };
+    serialize(PAYMENT, &req)
+}
+
+fn decode_payment(c: &InUpi, bytes: &[u8]) -> Result<CanonicalPayment, ConnectorError> {
+    let text = admit(bytes)?;
+    let req: ReqPay = deserialize(text, "ReqPay")?;
+    check_version(&req.head)?;
+    if req.txn.kind != "PAY" {
+        return Err(ConnectorError::UnsupportedMessage(format!("ReqPay of type {:?}; Interlink takes PAY", req.txn.kind)));
+    }
+    let payee = match req.payees.payee.as_slice() {
+        [one] => one,
+        [] => return Err(ConnectorError::MissingField("ReqPay/Payees/Payee".into())),
+        many => return Err(ConnectorError::UnsupportedMessage(format!("{} payees; Interlink takes one", many.len()))),
+    };
+    parse_ts("ReqPay/Head/@ts", &req.head.ts)?;
+    let created_at = parse_ts("ReqPay/Txn/@ts", &req.txn.ts)?;
+    let amount = read_amount(&req.payer.amount, "ReqPay/Payer/Amount")?;
+    if read_amount(&payee.amount, "ReqPay/Payees/Payee/Amount")? != amount {
+        return Err(ConnectorError::invalid("ReqPay/Payees/Payee/Amount", "differs from the payer's amount"));
+    }
+    c.check_amount(amount.minor_units, &amount.currency)?;
+
+    let payer_ac = req.payer.ac.as_ref().ok_or_else(|| ConnectorError::MissingField("ReqPay/Payer/Ac".into()))?;
+    let debtor_agent = read_agent(payer_ac, "ReqPay/Payer/Ac")?;
+    let debtor_account = payer_ac
+        .detail("ACNUM")
+        .ok_or_else(|| ConnectorError::MissingField("ReqPay/Payer/Ac/Detail[@name='ACNUM']".into()))?;
+    let payee_ac = payee.ac.as_ref().ok_or_else(|| ConnectorError::MissingField("ReqPay/Payees/Payee/Ac".into()))?;
+    let creditor_agent = read_agent(payee_ac, "ReqPay/Payees/Payee/Ac")?;
+    let creditor_alias = match (&payee.addr, payee_ac.addr_type.as_str()) {
+        (Some(vpa), _) => Some(Alias::new(AliasScheme::Vpa, vpa.as_str())),
+        (None, "MOBILE") => payee_ac.detail("MOBNUM").map(|m| Alias::new(AliasScheme::Mobile, format!("+{m}"))),
+        (None, "AADHAAR") => payee_ac.detail("AADHAAR").map(|a| Alias::new(AliasScheme::Aadhaar, a)),
+        (None, _) => None,
+    };
+    let payment = CanonicalPayment {
+        message_id: req.head.msg_id.clone(),
+        transaction_id: req.txn.id.clone(),
+        end_to_end_id: req.txn.ref_id.clone().unwrap_or_else(|| req.txn.id.clone()),
+        uetr: None,
+        created_at,
+        instructed_amount: amount,
+        interbank_settlement: None,
+        debtor: Debtor {
+            name: req.payer.name.clone(),
+            account: debtor_account.to_string(),
+            alias: req.payer.addr.as_ref().map(|v| Alias::new(AliasScheme::Vpa, v.as_str())),
+            agent: debtor_agent,
+        },
+        creditor: Creditor {
+            name: payee.name.clone(),
+            account: payee_ac.detail("ACNUM").map(str::to_string),
+            alias: creditor_alias,
+            agent: creditor_agent,
+        },
+        purpose: None,
+        remittance_info: req.txn.note.clone(),
+    };
+    if payment.creditor.account.is_none() && payment.creditor.alias.is_none() {
+        return Err(ConnectorError::MissingField("ReqPay/Payees/Payee/@addr or Ac/Detail[@name='ACNUM']".into()));
+    }
+    check_payment(c, &payment)?;
+    Ok(payment)
+}
+
+fn upi_code(status: &CanonicalStatus) -> UpiErrorCode {
+    UpiErrorCode::from(status.reason.as_ref().unwrap_or(&IsoReason::MS03))
+}
+
+fn encode_status(s: &CanonicalStatus) -> Result<Vec<u8>, ConnectorError> {
+    check_text("message_id", &s.message_id, MAX35)?;
+    check_text("original_message_id", &s.original_message_id, MAX35)?;
+    check_text("original_end_to_end_id", &s.original_end_to_end_id, MAX35)?;
+    check_text("original_transaction_id", &s.original_transaction_id, MAX35)?;
+    if !time::in_range(s.created_at) {
+        return Err(ConnectorError::invalid("created_at", "outside years 0001-9999"));
+    }
+    let result = UpiResult::from(s.status);
+    let created = ts(s.created_at);
+    let resp = RespPay {
+        xmlns_upi: NAMESPACE.to_string(),
+        head: Head { ver: VERSIONS[0].to_string(), ts: created.clone(), org_id: ORG_ID.to_string(), msg_id: s.message_id.clone() },
+        txn: Txn {
+            id: s.original_transaction_id.clone(),
+            note: None,
+            ref_id: Some(s.original_end_to_end_id.clone()),
+            ts: created,
+            kind: "PAY".to_string(),
+        },
+        resp: Resp {
+            req_msg_id: s.original_message_id.clone(),
+            result: result.as_str().to_string(),
+            err_code: (result == UpiResult::Failure).then(|| upi_code(s).code().to_string()),
+        },
+    };
+    serialize(STATUS, &resp)
+}
+
+fn failure_info(code: &UpiErrorCode) -> String {
+    format!("UPI {}: {}", code.code(), code.description())
+}
+
+fn decode_status(bytes: &[u8]) -> Result<CanonicalStatus, ConnectorError> {
+    let text = admit(bytes)?;
+    let resp: RespPay = deserialize(text, "RespPay")?;
+    check_version(&resp.head)?;
+    let created_at = parse_ts("RespPay/Head/@ts", &resp.head.ts)?;
+    let result = UpiResult::parse(&resp.resp.result)
+        .ok_or_else(|| ConnectorError::invalid("RespPay/Resp/@result", format!("unknown result {:?}", resp.resp.result)))?;
+    let (reason, additional_info) = if result == UpiResult::Failure {
+        let code = resp.resp.err_code.as_deref().ok_or_else(|| ConnectorError::MissingField("RespPay/Resp/@errCode".into()))?;
+        let code = UpiErrorCode::parse(code).map_err(|e| ConnectorError::invalid("RespPay/Resp/@errCode", e))?;
+        (Some(IsoReason::from(&code)), Some(failure_info(&code)))
+    } else {
+        (None, None)
+    };
+    for (path, v) in [
+        ("RespPay/Head/@msgId", &resp.head.msg_id),
+        ("RespPay/Txn/@id", &resp.txn.id),
+        ("RespPay/Resp/@reqMsgId", &resp.resp.req_msg_id),
+    ] {
+        check_text(path, v, MAX35)?;
+    }
+    Ok(CanonicalStatus {
+        message_id: resp.head.msg_id,
+        created_at,
+        original_message_id: resp.resp.req_msg_id,
+        original_end_to_end_id: resp.txn.ref_id.unwrap_or_else(|| resp.txn.id.clone()),
+        original_transaction_id: resp.txn.id,
+        original_uetr: None,
+        status: result.into(),
+        reason,
+        additional_info,
+        instructing_agent: None,
+        instructed_agent: None,
+    })
+}
+
+impl Connector for InUpi {
+    fn profile(&self) -> &'static NetworkProfile {
+        &PROFILE
+    }
+
+    fn message_versions(&self) -> MessageVersions {
+        MessageVersions {
+            payment: "upi:ReqPay 2.0",
+            payment_accepted: vec!["upi:ReqPay 2.0", "upi:ReqPay 1.0"],
+            status: "upi:RespPay 2.0",
+            status_accepted: vec!["upi:RespPay 2.0", "upi:RespPay 1.0"],
+            header: None,
+            header_accepted: Vec::new(),
+        }
+    }
+
+    fn alias_schemes(&self) -> &'static [AliasScheme] {
+        ALIASES
+    }
+
+    fn validate_alias(&self, alias: &Alias) -> Result<(), ConnectorError> {
+        validate_alias(alias)
+    }
+
+    fn amount_limit(&self) -> Option<AmountLimit> {
+        LIMIT
+    }
+
+    fn encode_payment(&self, payment: &CanonicalPayment) -> Result<Vec<u8>, ConnectorError> {
+        encode_payment(self, payment)
+    }
+
+    fn decode_payment(&self, message: &[u8]) -> Result<CanonicalPayment, ConnectorError> {
+        decode_payment(self, message)
+    }
+
+    fn encode_status(&self, status: &CanonicalStatus) -> Result<Vec<u8>, ConnectorError> {
+        encode_status(status)
+    }
+
+    fn decode_status(&self, message: &[u8]) -> Result<CanonicalStatus, ConnectorError> {
+        decode_status(message)
+    }
+
+    /// UPI carries no UETR, purpose or FX leg (the payer amount is the INR that moves), cuts the
+    /// note at 50 characters, carries the payer's alias only as a VPA, and a payee's mobile or
+    /// Aadhaar alias only when there is no account number.
+    fn carried_payment(&self, p: &CanonicalPayment) -> CanonicalPayment {
+        let mut out = p.clone();
+        out.uetr = None;
+        out.purpose = None;
+        out.instructed_amount = p.settlement_amount().clone();
+        out.interbank_settlement = None;
+        out.remittance_info = p.remittance_info.as_deref().and_then(note);
+        out.debtor.alias = p.debtor.alias.clone().filter(|a| a.scheme == AliasScheme::Vpa);
+        out.creditor.alias = p.creditor.alias.clone().filter(|a| {
+            a.scheme == AliasScheme::Vpa || (p.creditor.account.is_none() && matches!(a.scheme, AliasScheme::Mobile | AliasScheme::Aadhaar))
+        });
+        out
+    }
+
+    /// RespPay carries SUCCESS, FAILURE with a UPI code, or PENDING; no UETR, agents or text.
+    fn carried_status(&self, s: &CanonicalStatus) -> CanonicalStatus {
+        let result = UpiResult::from(s.status);
+        let mut out = s.clone();
+        out.status = result.into();
+        out.original_uetr = None;
+        out.instructing_agent = None;
+        out.instructed_agent = None;
+        if result == UpiResult::Failure {
+            let code = upi_code(s);
+            out.reason = Some(IsoReason::from(&code));
+            out.additional_info = Some(failure_info(&code));
+        } else {
+            out.reason = None;
+            out.additional_info = None;
+        }
+        out
+    }
+}

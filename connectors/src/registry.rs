@@ -1,0 +1,43 @@
+//! The registered connectors: the single source of truth for which networks Interlink speaks
+//! to. Adding a network is one folder under `networks/` and one line here.
+
+use crate::connector::Connector;
+use crate::networks::{br_pix, cn_ibps, eu_sctinst, hk_fps, id_bifast, in_upi, my_duitnow, sg_paynow, th_promptpay, us_fednow};
+
+pub(crate) static CONNECTORS: &[&'static dyn Connector] = &[
+    &cn_ibps::CnIbps,
+    &hk_fps::HkFps,
+    &id_bifast::IdBiFast,
+    &th_promptpay::ThPromptPay,
+    &sg_paynow::SgPayNow,
+    &my_duitnow::MyDuitNow,
+    &in_upi::InUpi,
+    &br_pix::BrPix,
+    &eu_sctinst::EuSctInst,
+    &us_fednow::UsFedNow,
+];
+
+/// The connector of a network, by Interlink network id (`HK_FPS`).
+pub fn connector(network: &str) -> Option<&'static dyn Connector> {
+    CONNECTORS.iter().copied().find(|c| c.profile().id == network)
+}
+
+/// Every registered connector, in registry order.
+pub fn connectors() -> impl ExactSizeIterator<Item = &'static dyn Connector> + Clone {
+    CONNECTORS.iter().copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_found() {
+        for c in connectors() {
+            assert_eq!(connectors().filter(|o| o.profile().id == c.profile().id).count(), 1);
+            assert!(std::ptr::eq(connector(c.profile().id).unwrap().profile(), c.profile()));
+        }
+        assert!(connector("XX_NOPE").is_none());
+        assert_eq!(connectors().len(), 10);
+    }
+}

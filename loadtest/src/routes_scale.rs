@@ -1,0 +1,169 @@
+//! How the routing table scales: hydrating a large table from Kafka as a worker does
+//! at start, compiling a new version (what a live swap costs, off the worker's
+//! thread), and the latency distribution of route resolution on it.
+
+use hdrhistogram::Histogram;
+use interlink_schemas::{Agent, Amount};
+use interlink_switch::config::{KafkaConfig, TopicsConfig};
+use interlink_switch::kafka::admin::{delete_topics, ensure_topics, TopicLayout};
+use interlink_switch::kafka::read_routes_log;
+use interlink_switch::kafka::routes_writer::publish_change_set;
+use interlink_switch::routing::{diff, Corridor, Marker, Participant, ParticipantStatus, RouteRecord, RoutingTable};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ScaleReport {
+    pub rules: usize,
+    pub participants: usize,
+    pub corridors: usize,
+    pub publish_secs: f64,
+    /// Read the routes topic to its end and compile: a worker's start-up.
+    pub hydrate_secs: f64,
+    /// Compile a table of this size once more: the cost of a live swap, paid by the
+    /// routes thread while the worker keeps consuming with the previous snapshot.
+    pub compile_secs: f64,
+    pub lookups: u64,
+    pub lookup_ns_p50: u64,
+    pub lookup_ns_p99: u64,
+    pub lookup_ns_p999: u64,
+    pub lookup_ns_max: u64,
+}
+
+/// `participants` CNAPS participants plus `corridors` corridors across every network
+/// pair and ISO currency.
+pub fn synthetic_rules(participants: usize, corridors: usize) -> Vec<RouteRecord> {
+    let mut rules = Vec::with_capacity(participants + corridors);
+    for i in 0..participants as u64 {
+        rules.push(RouteRecord::Participant(Participant {
+            network: "CN_IBPS".into(),
+            institution_id: format!("{:012}", 100_000_000_000 + i),
+            name: format!("Bank {i}"),
+            bic: None,
+            status: ParticipantStatus::Active,
+            settlement_currency: "CNY".into(),
+        }));
+    }
+    let networks: Vec<&str> = interlink_connectors::NETWORKS.iter().map(|n| n.id).collect();
+    let currencies = iso_currencies();
+    'outer: for currency in &currencies {
+        for from in &networks {
+            for to in &networks {
+                if rules.len() == participants + corridors {
+                    break 'outer;
+                }
+                rules.push(RouteRecord::Corridor(Corridor {
+                    from: from.to_string(),
+                    to: to.to_string(),
+                    enabled: true,
+                    source_currency: currency.to_string(),
+                    destination_currency: if from == to { currency.to_string() } else { "USD".into() },
+                    fx_rate: Some(if from == to { "1".parse().unwrap() } else { "1.2345".parse().unwrap() }),
+                    rate_source: None,
+                    spread_bps: 0,
+                    max_amount_minor: 10_000_000,
+                    windows: vec![],
+                }));
+            }
+        }
+    }
+    rules
+}
+
+fn iso_currencies() -> Vec<&'static str> {
+    let mut all = Vec::new();
+    for a in b'A'..=b'Z' {
+        for b in b'A'..=b'Z' {
+            for c in b'A'..=b'Z' {
+                let code = [a, b, c];
+                let code = std::str::from_utf8(&code).expect("ASCII");
+                if let Some(cur) = iso_currency::Currency::from_code(code) {
+                    // Currencies without minor units as defined would still compile;
+                    // keep ones with an exponent for realistic conversions.
+                    if cur.exponent().is_some() {
+                        all.push(cur.code());
+                    }
+                }
+            }
+        }
+    }
+    all
+}
+
+pub async fn run(brokers: &str, participants: usize, corridors: usize, lookups: u64) -> Result<ScaleReport, String> {
+    let err = |e: &dyn std::fmt::Display| e.to_string();
+    let kafka = KafkaConfig { brokers: brokers.to_string(), ..KafkaConfig::default() };
+    let prefix = format!("scale{}.", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let topics = TopicsConfig::with_prefix(&prefix);
+    ensure_topics(&kafka, &topics, TopicLayout { partitions: 1, replication: 1 }).await.map_err(|e| err(&e))?;
+    let result = tokio::task::spawn_blocking({
+        let (kafka, topics) = (kafka.clone(), topics.clone());
+        move || measure(&kafka, &topics, participants, corridors, lookups)
+    })
+    .await
+    .map_err(|e| err(&e))?;
+    let t = &topics;
+    let all = [&t.requests, &t.clearing, &t.notifications, &t.dead_letters, &t.routes, &t.routes_audit];
+    let _ = delete_topics(&kafka, &all.map(String::as_str)).await;
+    result
+}
+
+fn measure(
+    kafka: &KafkaConfig,
+    topics: &TopicsConfig,
+    participants: usize,
+    corridors: usize,
+    lookups: u64,
+) -> Result<ScaleReport, String> {
+    let rules = synthetic_rules(participants, corridors);
+    let changes = diff(&BTreeMap::new(), &rules);
+    let marker = Marker {
+        version: 1,
+        operator: "routes-scale".into(),
+        reason: "scale test".into(),
+        applied_at: interlink_schemas::now_micros(),
+        changes: changes.len() as u64,
+    };
+    let started = Instant::now();
+    publish_change_set(kafka, topics, &changes, &marker).map_err(|e| e.to_string())?;
+    let publish_secs = started.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    let log = read_routes_log(kafka, &topics.routes, Duration::from_secs(300)).map_err(|e| e.to_string())?;
+    let table = log.table();
+    let hydrate_secs = started.elapsed().as_secs_f64();
+    if table.rule_count() != rules.len() || table.version() != 1 {
+        return Err(format!("hydrated {} rules at version {}", table.rule_count(), table.version()));
+    }
+
+    let started = Instant::now();
+    let again = RoutingTable::compile(2, log.rules().values()).map_err(|e| e.to_string())?;
+    let compile_secs = started.elapsed().as_secs_f64();
+    drop(again);
+
+    let mut histogram = Histogram::<u64>::new_with_bounds(1, 10_000_000, 3).expect("valid bounds");
+    let currencies = iso_currencies();
+    let creditor = Agent::new("CN_IBPS", format!("{:012}", 100_000_000_000u64));
+    for i in 0..lookups {
+        let debtor = Agent::new("CN_IBPS", format!("{:012}", 100_000_000_000 + (i * 7_919) % participants as u64));
+        let amount = Amount::new(1_000, currencies[(i as usize * 13) % 60]);
+        let t = Instant::now();
+        let routed = table.resolve(&debtor, &creditor, &amount, 0).is_ok();
+        let ns = t.elapsed().as_nanos() as u64;
+        std::hint::black_box(routed);
+        let _ = histogram.record(ns.max(1));
+    }
+    Ok(ScaleReport {
+        rules: rules.len(),
+        participants,
+        corridors: rules.len() - participants,
+        publish_secs,
+        hydrate_secs,
+        compile_secs,
+        lookups,
+        lookup_ns_p50: histogram.value_at_quantile(0.5),
+        lookup_ns_p99: histogram.value_at_quantile(0.99),
+        lookup_ns_p999: histogram.value_at_quantile(0.999),
+        lookup_ns_max: histogram.max(),
+    })
+}
