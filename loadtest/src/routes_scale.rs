@@ -12,6 +12,9 @@ use interlink_switch::routing::{diff, Corridor, Marker, Participant, Participant
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+const LOOKUP_PARTICIPANTS: usize = 100_000;
+const LOOKUP_CORRIDORS: usize = 10_000;
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ScaleReport {
     pub rules: usize,
@@ -23,6 +26,9 @@ pub struct ScaleReport {
     /// Compile a table of this size once more: the cost of a live swap, paid by the
     /// routes thread while the worker keeps consuming with the previous snapshot.
     pub compile_secs: f64,
+    /// Resolution is measured on the table size the target names: 100,000
+    /// participants and 10,000 corridors (the hydrated table is larger).
+    pub lookup_table_rules: usize,
     pub lookups: u64,
     pub lookup_ns_p50: u64,
     pub lookup_ns_p99: u64,
@@ -141,11 +147,16 @@ fn measure(
     let compile_secs = started.elapsed().as_secs_f64();
     drop(again);
 
+    drop(log);
+    drop(table);
+    let lookup_rules = synthetic_rules(LOOKUP_PARTICIPANTS, LOOKUP_CORRIDORS);
+    let table = RoutingTable::compile(1, &lookup_rules).map_err(|e| e.to_string())?;
     let mut histogram = Histogram::<u64>::new_with_bounds(1, 10_000_000, 3).expect("valid bounds");
     let currencies = iso_currencies();
     let creditor = Agent::new("CN_IBPS", format!("{:012}", 100_000_000_000u64));
     for i in 0..lookups {
-        let debtor = Agent::new("CN_IBPS", format!("{:012}", 100_000_000_000 + (i * 7_919) % participants as u64));
+        let debtor =
+            Agent::new("CN_IBPS", format!("{:012}", 100_000_000_000 + (i * 7_919) % LOOKUP_PARTICIPANTS as u64));
         let amount = Amount::new(1_000, currencies[(i as usize * 13) % 60]);
         let t = Instant::now();
         let routed = table.resolve(&debtor, &creditor, &amount, 0).is_ok();
@@ -160,6 +171,7 @@ fn measure(
         publish_secs,
         hydrate_secs,
         compile_secs,
+        lookup_table_rules: lookup_rules.len(),
         lookups,
         lookup_ns_p50: histogram.value_at_quantile(0.5),
         lookup_ns_p99: histogram.value_at_quantile(0.99),

@@ -50,13 +50,15 @@ pub const AUDIT_CHANGES_PER_PART: usize = 1_000;
 
 impl AuditEntry {
     /// The entry split into parts of at most [`AUDIT_CHANGES_PER_PART`] changes.
-    pub fn into_parts(self) -> Vec<AuditEntry> {
-        let chunks: Vec<Vec<AuditChange>> = if self.changes.is_empty() {
-            vec![Vec::new()]
-        } else {
-            self.changes.chunks(AUDIT_CHANGES_PER_PART).map(<[AuditChange]>::to_vec).collect()
-        };
-        let parts = chunks.len() as u32;
+    pub fn into_parts(mut self) -> Vec<AuditEntry> {
+        let all = std::mem::take(&mut self.changes);
+        let parts = all.len().div_ceil(AUDIT_CHANGES_PER_PART).max(1) as u32;
+        let mut chunks: Vec<Vec<AuditChange>> = Vec::with_capacity(parts as usize);
+        let mut rest = all.into_iter();
+        for _ in 0..parts {
+            chunks.push(rest.by_ref().take(AUDIT_CHANGES_PER_PART).collect());
+        }
+        // `self` has no changes left, so each clone below is just the header.
         chunks
             .into_iter()
             .enumerate()

@@ -22,9 +22,35 @@ pub fn currency_exponent(code: &str) -> Result<u32, MoneyError> {
 /// Converts `minor` units of `from` into `to` at `rate` (to per from), rounding half
 /// to even, as settlement systems do.
 pub fn convert(minor: i64, from: &str, to: &str, rate: Decimal) -> Result<i64, MoneyError> {
-    let major = Decimal::from_i128_with_scale(minor as i128, currency_exponent(from)?);
+    let (from_exp, to_exp) = (currency_exponent(from)?, currency_exponent(to)?);
+    match convert_exact(minor, from_exp, to_exp, rate) {
+        Some(credit) => Ok(credit),
+        None => convert_decimal(minor, from_exp, to_exp, rate),
+    }
+}
+
+/// The same conversion in integer arithmetic: rate = mantissa / 10^scale, so
+/// credit = minor × mantissa × 10^to_exp / 10^(scale + from_exp), rounded half to even.
+/// `None` when an intermediate would not fit in `i128`.
+fn convert_exact(minor: i64, from_exp: u32, to_exp: u32, rate: Decimal) -> Option<i64> {
+    let mut numerator = i128::from(minor).checked_mul(rate.mantissa())?;
+    let shift = i64::from(rate.scale()) + i64::from(from_exp) - i64::from(to_exp);
+    let denominator = if shift >= 0 {
+        10i128.checked_pow(u32::try_from(shift).ok()?)?
+    } else {
+        numerator = numerator.checked_mul(10i128.checked_pow(u32::try_from(-shift).ok()?)?)?;
+        1
+    };
+    let (quotient, remainder) = (numerator / denominator, numerator % denominator);
+    let twice = remainder.abs().checked_mul(2)?;
+    let round_away = twice > denominator || (twice == denominator && quotient % 2 != 0);
+    let rounded = if round_away { quotient + numerator.signum() } else { quotient };
+    i64::try_from(rounded).ok()
+}
+
+fn convert_decimal(minor: i64, from_exp: u32, to_exp: u32, rate: Decimal) -> Result<i64, MoneyError> {
+    let major = Decimal::from_i128_with_scale(minor as i128, from_exp);
     let converted = major.checked_mul(rate).ok_or(MoneyError::Overflow)?;
-    let to_exp = currency_exponent(to)?;
     let scaled = converted
         .round_dp_with_strategy(to_exp, RoundingStrategy::MidpointNearestEven)
         .checked_mul(Decimal::from(10i64.pow(to_exp)))
@@ -89,6 +115,20 @@ mod tests {
     }
 
     proptest! {
+        /// The integer fast path and the decimal path agree on every amount and rate.
+        #[test]
+        fn exact_and_decimal_conversions_agree(
+            minor in -1_000_000_000_000i64..1_000_000_000_000,
+            mantissa in 1i64..100_000_000,
+            scale in 0u32..10,
+            from_exp in 0u32..4,
+            to_exp in 0u32..4,
+        ) {
+            let rate = Decimal::new(mantissa, scale);
+            // Both refuse a result beyond i64, and agree on everything else.
+            prop_assert_eq!(convert_exact(minor, from_exp, to_exp, rate), convert_decimal(minor, from_exp, to_exp, rate).ok());
+        }
+
         #[test]
         fn rate_one_is_identity(minor in 0i64..1_000_000_000_000) {
             prop_assert_eq!(convert(minor, "CNY", "HKD", Decimal::ONE).unwrap(), minor);

@@ -4,8 +4,10 @@ use super::model::{
     AliasScheme, Corridor, FxRate, Identity, InstitutionRef, Participant, ParticipantStatus, QrScheme, RouteRecord,
 };
 use super::money::{convert, currency_exponent};
+use compact_str::CompactString;
 use interlink_schemas::{Agent, Amount};
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -35,6 +37,8 @@ pub enum Rejection {
     CurrencyNotCarried { from: String, to: String, currency: String },
     #[error("amount {amount} exceeds the corridor maximum {max} (minor units)")]
     AboveMaximum { amount: i64, max: i64 },
+    #[error("credit {amount} exceeds {network}'s per-transaction limit {max} (minor units)")]
+    AboveNetworkLimit { network: String, amount: i64, max: i64 },
     #[error("amount cannot be converted: {0}")]
     Conversion(String),
 }
@@ -47,7 +51,7 @@ impl Rejection {
             Self::ParticipantSuspended(_) | Self::NoCorridor { .. } | Self::CorridorClosed(_) => "AG01",
             Self::OutsideOperatingWindow(_) => "TM01",
             Self::CurrencyNotCarried { .. } => "AM03",
-            Self::AboveMaximum { .. } | Self::Conversion(_) => "AM02",
+            Self::AboveMaximum { .. } | Self::AboveNetworkLimit { .. } | Self::Conversion(_) => "AM02",
         }
     }
 }
@@ -62,6 +66,12 @@ pub struct CompiledCorridor {
     /// Rate after the spread.
     pub effective_rate: Decimal,
     pub fx_rate_text: Arc<str>,
+    /// The debit limit: the lower of the corridor's maximum and the source network's
+    /// per-transaction limit (when the corridor debits in that network's currency).
+    pub max_debit_minor: i64,
+    /// The destination network's per-transaction limit, when the corridor credits in
+    /// that network's currency.
+    pub max_credit_minor: Option<i64>,
 }
 
 /// The decision for one request.
@@ -78,12 +88,17 @@ pub struct Route<'t> {
 #[derive(Debug, Default)]
 pub struct RoutingTable {
     version: i64,
-    /// network -> institution id -> participant
-    participants: HashMap<String, HashMap<String, Participant>>,
+    // Fx hashing: keys are short ids chosen by operators, not by the public, and the
+    // lookups are the switch's hot path.
+    /// network -> institution id -> index into `participant_list`. Ids are kept inline
+    /// (no heap pointer to chase) and the map holds only small entries, so a lookup
+    /// in a table of a million participants touches few cache lines.
+    participants: FxHashMap<String, FxHashMap<CompactString, u32>>,
+    participant_list: Vec<Participant>,
     /// network -> alias institution id -> home participant
-    identity_aliases: HashMap<String, HashMap<String, InstitutionRef>>,
-    /// from -> to -> corridors (one per source currency)
-    corridors: HashMap<String, HashMap<String, Vec<CompiledCorridor>>>,
+    identity_aliases: FxHashMap<String, FxHashMap<String, InstitutionRef>>,
+    /// from -> to -> source currency -> corridor
+    corridors: FxHashMap<String, FxHashMap<String, FxHashMap<String, CompiledCorridor>>>,
     qr_schemes: HashMap<String, QrScheme>,
     /// scheme -> entries, longest prefix first
     alias_schemes: HashMap<String, Vec<AliasScheme>>,
@@ -105,7 +120,8 @@ impl RoutingTable {
     }
 
     pub fn participant(&self, network: &str, institution_id: &str) -> Option<&Participant> {
-        self.participants.get(network)?.get(institution_id)
+        let index = *self.participants.get(network)?.get(institution_id)?;
+        self.participant_list.get(index as usize)
     }
 
     /// A participant by any of its ids: its own, or an alias of a cross-network identity.
@@ -146,11 +162,13 @@ impl RoutingTable {
             }
             match record {
                 RouteRecord::Participant(p) => {
+                    let index = table.participant_list.len() as u32;
                     let previous = table
                         .participants
                         .entry(p.network.clone())
                         .or_default()
-                        .insert(p.institution_id.clone(), p.clone());
+                        .insert(CompactString::from(p.institution_id.as_str()), index);
+                    table.participant_list.push(p.clone());
                     if previous.is_some() {
                         problems.push(format!("participant/{}/{}: defined twice", p.network, p.institution_id));
                     }
@@ -246,17 +264,27 @@ impl RoutingTable {
             Some(name) => format!("{id}@{name}@v{}", self.version),
             None => format!("{id}@v{}", self.version),
         };
-        let list = self.corridors.entry(c.from.clone()).or_default().entry(c.to.clone()).or_default();
-        if list.iter().any(|o| o.rule.source_currency == c.source_currency) {
+        let by_currency = self.corridors.entry(c.from.clone()).or_default().entry(c.to.clone()).or_default();
+        if by_currency.contains_key(&c.source_currency) {
             return problems.push(format!("{key}: overlaps another corridor for the same currency"));
         }
-        list.push(CompiledCorridor {
+        let network_limit = |network: &str, currency: &str| {
+            let connector = interlink_connectors::connector(network)?;
+            (connector.profile().currency == currency).then(|| connector.amount_limit()).flatten()
+        };
+        let max_debit_minor = network_limit(&c.from, &c.source_currency)
+            .map_or(c.max_amount_minor, |l| l.max_minor_units.min(c.max_amount_minor));
+        let max_credit_minor = network_limit(&c.to, &c.destination_currency).map(|l| l.max_minor_units);
+        let compiled = CompiledCorridor {
+            max_debit_minor,
+            max_credit_minor,
             quote_id: quote_id.into(),
             fx_rate_text: effective_rate.normalize().to_string().into(),
             effective_rate,
             id,
             rule: c.clone(),
-        });
+        };
+        by_currency.insert(c.source_currency.clone(), compiled);
     }
 
     /// Resolves a request's route at time `now_micros`. Precedence of checks, first
@@ -290,8 +318,10 @@ impl RoutingTable {
             .and_then(|m| m.get(to))
             .filter(|l| !l.is_empty())
             .ok_or_else(|| Rejection::NoCorridor { from: from.clone(), to: to.clone() })?;
-        let corridor = candidates.iter().find(|c| c.rule.source_currency == amount.currency).ok_or_else(|| {
-            Rejection::CurrencyNotCarried { from: from.clone(), to: to.clone(), currency: amount.currency.clone() }
+        let corridor = candidates.get(&amount.currency).ok_or_else(|| Rejection::CurrencyNotCarried {
+            from: from.clone(),
+            to: to.clone(),
+            currency: amount.currency.clone(),
         })?;
         let rule = &corridor.rule;
         if !rule.enabled {
@@ -300,12 +330,15 @@ impl RoutingTable {
         if !rule.windows.is_empty() && !rule.windows.iter().any(|w| w.contains(now_micros)) {
             return Err(Rejection::OutsideOperatingWindow(corridor.id.to_string()));
         }
-        if amount.minor_units > rule.max_amount_minor {
-            return Err(Rejection::AboveMaximum { amount: amount.minor_units, max: rule.max_amount_minor });
+        if amount.minor_units > corridor.max_debit_minor {
+            return Err(Rejection::AboveMaximum { amount: amount.minor_units, max: corridor.max_debit_minor });
         }
         let credit =
             convert(amount.minor_units, &rule.source_currency, &rule.destination_currency, corridor.effective_rate)
                 .map_err(|e| Rejection::Conversion(e.to_string()))?;
+        if let Some(max) = corridor.max_credit_minor.filter(|max| credit > *max) {
+            return Err(Rejection::AboveNetworkLimit { network: rule.to.clone(), amount: credit, max });
+        }
         Ok(Route { debtor: debtor_p, creditor: creditor_p, corridor, credit_minor_units: credit })
     }
 }
@@ -526,6 +559,28 @@ pub(crate) mod tests {
         assert!(t.resolve(&cn(), &hk(), &Amount::new(1, "CNY"), midnight + 60_000_000).is_ok());
         let r = t.resolve(&cn(), &hk(), &Amount::new(1, "CNY"), midnight + 3_600_000_000).unwrap_err();
         assert_eq!(r.reason_code(), "TM01");
+    }
+
+    #[test]
+    fn the_lower_of_the_corridor_and_network_limits_applies() {
+        let rules = vec![
+            participant("US_FEDNOW", "021000021", "USD"),
+            participant("EU_SCTINST", "DEUTDEFF", "EUR"),
+            // Corridor allows USD 1,000,000; FedNow's limit is USD 500,000.
+            corridor("US_FEDNOW", "EU_SCTINST", "USD", "EUR", "0.9240", 100_000_000),
+        ];
+        let t = RoutingTable::compile(1, &rules).unwrap();
+        let (us, eu) = (Agent::new("US_FEDNOW", "021000021"), Agent::new("EU_SCTINST", "DEUTDEFF"));
+        let r = t.resolve(&us, &eu, &Amount::new(60_000_000, "USD"), NOW).unwrap_err();
+        assert_eq!(r, Rejection::AboveMaximum { amount: 60_000_000, max: 50_000_000 });
+        // USD 200,000 converts to EUR 184,800, above SCT Inst's EUR 100,000.
+        let r = t.resolve(&us, &eu, &Amount::new(20_000_000, "USD"), NOW).unwrap_err();
+        assert_eq!(
+            r,
+            Rejection::AboveNetworkLimit { network: "EU_SCTINST".into(), amount: 18_480_000, max: 10_000_000 }
+        );
+        assert_eq!(r.reason_code(), "AM02");
+        assert!(t.resolve(&us, &eu, &Amount::new(10_000_000, "USD"), NOW).is_ok());
     }
 
     #[test]
