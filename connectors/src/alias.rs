@@ -215,9 +215,11 @@ const VERHOEFF_P: [[u8; 10]; 8] = [
 ];
 
 fn verhoeff_ok(value: &str) -> bool {
-    let c = value.bytes().rev().enumerate().fold(0u8, |c, (i, b)| {
-        VERHOEFF_D[c as usize][VERHOEFF_P[i % 8][(b - b'0') as usize] as usize]
-    });
+    let c = value
+        .bytes()
+        .rev()
+        .enumerate()
+        .fold(0u8, |c, (i, b)| VERHOEFF_D[c as usize][VERHOEFF_P[i % 8][(b - b'0') as usize] as usize]);
     c == 0
 }
 
@@ -481,7 +483,9 @@ mod tests {
 
     #[test]
     fn ibans() {
-        for ok in ["DE89370400440532013000", "GB82WEST12345698765432", "FR1420041010050500013M02606", "NL91ABNA0417164300"] {
+        for ok in
+            ["DE89370400440532013000", "GB82WEST12345698765432", "FR1420041010050500013M02606", "NL91ABNA0417164300"]
+        {
             assert!(sepa_iban(ok).is_ok(), "{ok}");
         }
         assert_eq!(iban("DE89370400440532013001").unwrap_err(), "IBAN check digits do not match (mod 97)");

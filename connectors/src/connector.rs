@@ -153,6 +153,23 @@ pub trait Connector: Send + Sync {
     /// Reads a credit transfer the network sent.
     fn decode_payment(&self, message: &[u8]) -> Result<CanonicalPayment, ConnectorError>;
 
+    /// [`decode_payment`](Self::decode_payment) for a message the network sent *to*
+    /// Interlink: the debtor's agent must be a participant of this network (`RC01` otherwise).
+    fn decode_inbound_payment(&self, message: &[u8]) -> Result<CanonicalPayment, ConnectorError> {
+        let payment = self.decode_payment(message)?;
+        if payment.debtor.agent.network != self.profile().id {
+            return Err(ConnectorError::UnknownAgent {
+                path: "debtor.agent".into(),
+                reason: format!(
+                    "a payment from {} must come from one of its participants, not from {}",
+                    self.profile().id,
+                    payment.debtor.agent.network
+                ),
+            });
+        }
+        Ok(payment)
+    }
+
     /// Builds the network's status report (pacs.002, or the network's own).
     fn encode_status(&self, status: &CanonicalStatus) -> Result<Vec<u8>, ConnectorError>;
 

@@ -9,12 +9,9 @@ pub fn exponent(currency: &str) -> Result<u32, ConnectorError> {
     // no table search on the hot path.
     match currency {
         "CNY" | "HKD" | "IDR" | "THB" | "SGD" | "MYR" | "INR" | "BRL" | "EUR" | "USD" => Ok(2),
-        _ => iso_currency::Currency::from_code(currency)
-            .map(|c| c.exponent().unwrap_or(0) as u32)
-            .ok_or_else(|| ConnectorError::CurrencyNotAllowed {
-                found: currency.to_string(),
-                expected: "an ISO 4217 currency".into(),
-            }),
+        _ => iso_currency::Currency::from_code(currency).map(|c| c.exponent().unwrap_or(0) as u32).ok_or_else(|| {
+            ConnectorError::CurrencyNotAllowed { found: currency.to_string(), expected: "an ISO 4217 currency".into() }
+        }),
     }
 }
 
@@ -63,7 +60,8 @@ pub fn format_decimal(minor_units: i64, currency: &str) -> Result<String, Connec
 /// optional fraction; rejects signs, exponents, more fraction digits than the currency has
 /// (unless they are zeros), and more than 18 digits in all (the ISO 20022 `totalDigits`).
 pub fn parse_decimal(text: &str, currency: &str, path: &str) -> Result<i64, ConnectorError> {
-    let bad = |reason: &str| ConnectorError::InvalidAmount { path: path.to_string(), reason: format!("{text:?}: {reason}") };
+    let bad =
+        |reason: &str| ConnectorError::InvalidAmount { path: path.to_string(), reason: format!("{text:?}: {reason}") };
     let exp = exponent(currency)?;
     let (int, frac) = match text.split_once('.') {
         Some((i, f)) => (i, f),
@@ -87,7 +85,8 @@ pub fn parse_decimal(text: &str, currency: &str, path: &str) -> Result<i64, Conn
     }
     let mut value: i64 = 0;
     for b in int.bytes().chain(kept.bytes()) {
-        value = value.checked_mul(10).and_then(|v| v.checked_add(i64::from(b - b'0'))).ok_or_else(|| bad("too large"))?;
+        value =
+            value.checked_mul(10).and_then(|v| v.checked_add(i64::from(b - b'0'))).ok_or_else(|| bad("too large"))?;
     }
     for _ in kept.len()..exp as usize {
         value = value.checked_mul(10).ok_or_else(|| bad("too large"))?;

@@ -2,7 +2,9 @@
 //! to. Adding a network is one folder under `networks/` and one line here.
 
 use crate::connector::Connector;
-use crate::networks::{br_pix, cn_ibps, eu_sctinst, hk_fps, id_bifast, in_upi, my_duitnow, sg_paynow, th_promptpay, us_fednow};
+use crate::networks::{
+    br_pix, cn_ibps, eu_sctinst, hk_fps, id_bifast, in_upi, my_duitnow, sg_paynow, th_promptpay, us_fednow,
+};
 
 pub(crate) static CONNECTORS: &[&'static dyn Connector] = &[
     &cn_ibps::CnIbps,

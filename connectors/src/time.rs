@@ -158,7 +158,11 @@ pub fn parse_datetime(text: &str) -> Result<i64, String> {
         _ => return Err(bad("expected Z or an offset ±hh:mm")),
     };
     let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - offset_secs;
-    Ok(secs * MICROS_PER_SEC + frac)
+    let micros = secs * MICROS_PER_SEC + frac;
+    if !in_range(micros) {
+        return Err(bad("outside years 0001-9999 in UTC"));
+    }
+    Ok(micros)
 }
 
 #[cfg(test)]
@@ -182,8 +186,19 @@ mod tests {
         let mut d = Vec::new();
         write_local_date(&mut d, t, -180);
         assert_eq!(d, b"2025-06-21");
-        for bad in ["", "2025-02-29T00:00:00Z", "2025-06-22 10:15:30Z", "2025-06-22T24:00:00Z", "2025-06-22T10:15:30+8:00",
-            "2025-06-22T10:15:30.Z", "2025-06-22T10:15:30Zjunk", "0000-01-01T00:00:00Z", "2025-13-01T00:00:00Z"] {
+        for bad in [
+            "",
+            "2025-02-29T00:00:00Z",
+            "2025-06-22 10:15:30Z",
+            "2025-06-22T24:00:00Z",
+            "2025-06-22T10:15:30+8:00",
+            "2025-06-22T10:15:30.Z",
+            "2025-06-22T10:15:30Zjunk",
+            "0000-01-01T00:00:00Z",
+            "2025-13-01T00:00:00Z",
+            "0001-01-01T00:00:00+01:00",
+            "9999-12-31T23:00:00Z",
+        ] {
             assert!(parse_datetime(bad).is_err(), "{bad:?}");
         }
         assert!(parse_datetime("2024-02-29T00:00:00Z").is_ok());

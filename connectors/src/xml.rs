@@ -1,4 +1,4 @@
-//! A small namespace-aware XML tree over quick-xml's `NsReader`, borrowing from the input where
+//! A small namespace-aware XML tree over quick-xml's pull reader, borrowing from the input where
 //! it can, and a fast escaping writer.
 //!
 //! The reader accepts prefixed and default namespaces alike (elements are matched by local
@@ -8,8 +8,7 @@
 use std::borrow::Cow;
 
 use quick_xml::events::Event;
-use quick_xml::name::ResolveResult;
-use quick_xml::reader::NsReader;
+use quick_xml::reader::Reader;
 
 use crate::connector::ConnectorError;
 
@@ -39,66 +38,96 @@ fn malformed(e: impl std::fmt::Display) -> ConnectorError {
     ConnectorError::MalformedXml(e.to_string())
 }
 
-/// `part` as a slice of `input` with `input`'s lifetime, if it lies inside it.
-fn reborrow<'a>(input: &'a [u8], part: &[u8]) -> Option<&'a [u8]> {
+/// `part` as a slice of `input` with `input`'s lifetime, if it lies inside it. quick-xml cuts
+/// names, values and text at ASCII delimiters, so such a slice is on character boundaries
+/// (`str::get` checks it in O(1), where `from_utf8` would rescan it).
+fn reborrow<'a>(input: &'a str, part: &[u8]) -> Option<&'a str> {
     let start = (part.as_ptr() as usize).checked_sub(input.as_ptr() as usize)?;
     let slice = input.get(start..start.checked_add(part.len())?)?;
     (slice.as_ptr() == part.as_ptr()).then_some(slice)
 }
 
-fn as_str<'a>(input: &'a [u8], part: &[u8]) -> Result<Cow<'a, str>, ConnectorError> {
+fn as_str<'a>(input: &'a str, part: &[u8]) -> Result<Cow<'a, str>, ConnectorError> {
     match reborrow(input, part) {
-        Some(s) => std::str::from_utf8(s).map(Cow::Borrowed).map_err(malformed),
+        Some(s) => Ok(Cow::Borrowed(s)),
         None => String::from_utf8(part.to_vec()).map(Cow::Owned).map_err(malformed),
     }
 }
 
-fn cow_str(bytes: Cow<'_, [u8]>) -> Result<Cow<'_, str>, ConnectorError> {
+fn cow_str<'a>(input: &'a str, bytes: Cow<'a, [u8]>) -> Result<Cow<'a, str>, ConnectorError> {
     match bytes {
-        Cow::Borrowed(b) => std::str::from_utf8(b).map(Cow::Borrowed).map_err(malformed),
+        Cow::Borrowed(b) => as_str(input, b),
         Cow::Owned(v) => String::from_utf8(v).map(Cow::Owned).map_err(malformed),
     }
 }
 
-fn append<'a>(node: &mut Node<'a>, piece: Cow<'a, str>) {
+/// Checks a piece of character data: XML 1.0 allows no control characters but tab, line feed
+/// and carriage return, and those three become spaces (payment text is single-line).
+fn clean(piece: Cow<'_, str>) -> Result<Cow<'_, str>, ConnectorError> {
+    if !piece.chars().any(char::is_control) {
+        return Ok(piece);
+    }
+    let mut out = String::with_capacity(piece.len());
+    for c in piece.chars() {
+        match c {
+            '\t' | '\n' | '\r' => out.push(' '),
+            c if c.is_control() => {
+                return Err(malformed(format!("control character U+{:04X} in character data", u32::from(c))))
+            }
+            c => out.push(c),
+        }
+    }
+    Ok(Cow::Owned(out))
+}
+
+fn append<'a>(node: &mut Node<'a>, piece: Cow<'a, str>) -> Result<(), ConnectorError> {
     // Whitespace between child elements, or before any text, carries nothing.
     let blank = piece.bytes().all(|b| b.is_ascii_whitespace());
     if blank && (node.text.is_empty() || node.first_child != NONE) {
-        return;
+        return Ok(());
     }
+    let piece = clean(piece)?;
     if node.text.is_empty() {
         node.text = piece;
     } else {
         node.text.to_mut().push_str(&piece);
     }
+    Ok(())
 }
 
+/// A namespace binding in scope: `prefix` ("" for the default namespace) bound to
+/// `namespaces[ns]` by the element at `depth`.
+struct Binding<'a> {
+    prefix: Cow<'a, str>,
+    ns: u16,
+    depth: usize,
+}
+
+const XML_NAMESPACE: &str = "http://www.w3.org/XML/1998/namespace";
+
 impl<'a> Doc<'a> {
+    fn intern(&mut self, uri: &str) -> Result<u16, ConnectorError> {
+        if let Some(i) = self.namespaces.iter().position(|n| n == uri) {
+            return Ok(i as u16);
+        }
+        if self.namespaces.len() >= 64 {
+            return Err(malformed("more than 64 namespaces"));
+        }
+        self.namespaces.push(uri.to_string());
+        Ok((self.namespaces.len() - 1) as u16)
+    }
+
+    /// Parses a document. Namespaces are resolved here, on quick-xml's plain reader: it is
+    /// about twice as fast as its `NsReader` on ISO 20022 messages.
     pub fn parse(input: &'a str) -> Result<Self, ConnectorError> {
-        let bytes = input.as_bytes();
-        let mut reader = NsReader::from_str(input);
+        let bytes = input;
+        let mut reader = Reader::from_str(input);
         let mut doc =
             Doc { nodes: Vec::with_capacity(64), attrs: Vec::with_capacity(8), namespaces: vec![String::new()] };
         let mut stack: Vec<u32> = Vec::with_capacity(16);
+        let mut bindings: Vec<Binding<'a>> = Vec::with_capacity(4);
         loop {
-            let (resolved, event) = reader.read_resolved_event().map_err(malformed)?;
-            let ns = match resolved {
-                ResolveResult::Unbound => 0,
-                ResolveResult::Bound(uri) => match doc.namespaces.iter().position(|n| n.as_bytes() == uri.as_ref()) {
-                    Some(i) => i as u16,
-                    None => {
-                        let uri = std::str::from_utf8(uri.as_ref()).map_err(malformed)?.to_string();
-                        doc.namespaces.push(uri);
-                        (doc.namespaces.len() - 1) as u16
-                    }
-                },
-                ResolveResult::Unknown(prefix) => {
-                    return Err(malformed(format!(
-                        "undeclared namespace prefix {:?}",
-                        String::from_utf8_lossy(&prefix)
-                    )))
-                }
-            };
+            let event = reader.read_event().map_err(malformed)?;
             match event {
                 Event::Start(ref e) | Event::Empty(ref e) => {
                     if stack.is_empty() && !doc.nodes.is_empty() {
@@ -110,22 +139,51 @@ impl<'a> Doc<'a> {
                     if doc.nodes.len() >= MAX_ELEMENTS {
                         return Err(malformed(format!("more than {MAX_ELEMENTS} elements")));
                     }
-                    let name = as_str(bytes, e.local_name().as_ref())?;
+                    let depth = stack.len();
                     let attr_start = doc.attrs.len() as u32;
-                    for a in e.attributes() {
-                        let a = a.map_err(malformed)?;
-                        let key = a.key.as_ref();
-                        if key == b"xmlns" || key.starts_with(b"xmlns:") {
-                            continue;
+                    if e.attributes_raw().iter().any(|b| !b.is_ascii_whitespace()) {
+                        for a in e.attributes() {
+                            let a = a.map_err(malformed)?;
+                            let raw = as_str(bytes, &a.value)?;
+                            let value = match raw {
+                                Cow::Borrowed(s) => quick_xml::escape::unescape(s).map_err(malformed)?,
+                                Cow::Owned(s) => {
+                                    Cow::Owned(quick_xml::escape::unescape(&s).map_err(malformed)?.into_owned())
+                                }
+                            };
+                            let value = clean(value)?;
+                            let key = a.key.as_ref();
+                            if key == b"xmlns" || key.starts_with(b"xmlns:") {
+                                let prefix = match key.get(6..) {
+                                    Some(p) => as_str(bytes, p)?,
+                                    None => Cow::Borrowed(""),
+                                };
+                                if !prefix.is_empty() && value.is_empty() {
+                                    return Err(malformed(format!("namespace prefix {prefix:?} bound to nothing")));
+                                }
+                                let ns = doc.intern(&value)?;
+                                bindings.push(Binding { prefix, ns, depth });
+                                continue;
+                            }
+                            doc.attrs.push((as_str(bytes, a.key.local_name().as_ref())?, value));
                         }
-                        let key = as_str(bytes, a.key.local_name().as_ref())?;
-                        let raw = as_str(bytes, &a.value)?;
-                        let value = match raw {
-                            Cow::Borrowed(s) => quick_xml::escape::unescape(s).map_err(malformed)?,
-                            Cow::Owned(s) => Cow::Owned(quick_xml::escape::unescape(&s).map_err(malformed)?.into_owned()),
-                        };
-                        doc.attrs.push((key, value));
                     }
+                    let qname = e.name();
+                    let ns = match qname.prefix() {
+                        None => bindings.iter().rev().find(|b| b.prefix.is_empty()).map_or(0, |b| b.ns),
+                        Some(p) if p.as_ref() == b"xml" => doc.intern(XML_NAMESPACE)?,
+                        Some(p) => {
+                            bindings.iter().rev().find(|b| b.prefix.as_bytes() == p.as_ref()).map(|b| b.ns).ok_or_else(
+                                || {
+                                    malformed(format!(
+                                        "undeclared namespace prefix {:?}",
+                                        String::from_utf8_lossy(p.as_ref())
+                                    ))
+                                },
+                            )?
+                        }
+                    };
+                    let name = as_str(bytes, qname.local_name().as_ref())?;
                     let idx = doc.nodes.len() as u32;
                     let parent = stack.last().copied().unwrap_or(NONE);
                     doc.nodes.push(Node {
@@ -150,23 +208,32 @@ impl<'a> Doc<'a> {
                     }
                     if matches!(event, Event::Start(_)) {
                         stack.push(idx);
+                    } else {
+                        // An empty element's declarations go out of scope at once.
+                        while bindings.last().is_some_and(|b| b.depth >= depth) {
+                            bindings.pop();
+                        }
                     }
                 }
                 Event::End(_) => {
                     stack.pop();
+                    let depth = stack.len();
+                    while bindings.last().is_some_and(|b| b.depth >= depth) {
+                        bindings.pop();
+                    }
                 }
                 Event::Text(t) => {
-                    let piece = cow_str(t.into_inner())?;
+                    let piece = cow_str(input, t.into_inner())?;
                     match stack.last() {
-                        Some(&top) => append(&mut doc.nodes[top as usize], piece),
+                        Some(&top) => append(&mut doc.nodes[top as usize], piece)?,
                         None if piece.bytes().all(|b| b.is_ascii_whitespace()) => {}
                         None => return Err(malformed("text outside the root element")),
                     }
                 }
                 Event::CData(c) => {
-                    let piece = cow_str(c.into_inner())?;
+                    let piece = cow_str(input, c.into_inner())?;
                     match stack.last() {
-                        Some(&top) => append(&mut doc.nodes[top as usize], piece),
+                        Some(&top) => append(&mut doc.nodes[top as usize], piece)?,
                         None => return Err(malformed("CDATA outside the root element")),
                     }
                 }
@@ -185,6 +252,7 @@ impl<'a> Doc<'a> {
                     };
                     let node = &mut doc.nodes[top as usize];
                     // A reference is always content, even a whitespace character.
+                    let resolved = clean(resolved)?;
                     if node.text.is_empty() {
                         node.text = resolved;
                     } else {
@@ -438,6 +506,8 @@ mod tests {
         assert_eq!(b.text(), "A & B < C");
         assert_eq!(b.attr("c"), Some("x & y"));
         assert_eq!(doc.root().child("d").unwrap().text(), "<raw>");
+        let doc = Doc::parse("<a>line one\r\nline\ttwo</a>").unwrap();
+        assert_eq!(doc.root().text(), "line one  line two");
     }
 
     #[test]
@@ -452,6 +522,8 @@ mod tests {
             "<!DOCTYPE a [<!ENTITY x \"y\">]><a/>",
             "<p:a/>",
             "<a x='1' x='2'/>",
+            "<a>\u{1}</a>",
+            "<a>&#x7;</a>",
         ] {
             assert!(matches!(Doc::parse(bad), Err(ConnectorError::MalformedXml(_))), "{bad:?}");
         }

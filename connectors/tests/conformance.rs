@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 
 use interlink_connectors::{
-    connectors, Agent, Alias, AliasScheme, CanonicalPayment, CanonicalStatus, Connector, ConnectorError,
-    IdScheme, InterbankSettlement, IsoReason, Money, PaymentStatus, MAX_MESSAGE_BYTES,
+    connectors, Agent, Alias, AliasScheme, CanonicalPayment, CanonicalStatus, Connector, ConnectorError, IdScheme,
+    InterbankSettlement, IsoReason, Money, PaymentStatus, MAX_MESSAGE_BYTES,
 };
 use proptest::prelude::*;
 use serde_json::Value;
@@ -90,6 +90,20 @@ fn golden_payments_decode_field_by_field() {
 }
 
 #[test]
+fn inbound_payments_must_come_from_the_network() {
+    for c in connectors() {
+        let golden = golden(id(c), "payment.xml");
+        assert_eq!(c.decode_inbound_payment(&golden).unwrap(), c.decode_payment(&golden).unwrap());
+        let mut outbound = expected_payment(id(c));
+        outbound.debtor = expected_payment(id(other(c))).debtor;
+        let bytes = c.encode_payment(&outbound).unwrap();
+        assert!(c.decode_payment(&bytes).is_ok(), "{}", id(c));
+        let e = c.decode_inbound_payment(&bytes).unwrap_err();
+        assert_eq!(e.iso_reason(), IsoReason::RC01, "{}", id(c));
+    }
+}
+
+#[test]
 fn golden_statuses_decode_field_by_field() {
     for c in connectors() {
         let got = c.decode_status(&golden(id(c), "status.xml")).unwrap_or_else(|e| panic!("{}: {e}", id(c)));
@@ -145,11 +159,8 @@ fn payment_variants(c: &dyn Connector) -> Vec<(&'static str, CanonicalPayment)> 
     maximal.remittance_info = Some("Ünïcode & <markup> \"quoted\" 'text' — 付款 ".trim().to_string());
     maximal.purpose = Some("Cross-border family support".into());
     maximal.uetr = Some("0f6b1c7e-9a3d-4e51-8c2a-1b7e5d9f0a42".into());
-    maximal.interbank_settlement = Some(InterbankSettlement {
-        amount: golden.instructed_amount.clone(),
-        fx_rate: None,
-        quote_id: None,
-    });
+    maximal.interbank_settlement =
+        Some(InterbankSettlement { amount: golden.instructed_amount.clone(), fx_rate: None, quote_id: None });
     out.push(("maximal", maximal));
     out
 }
@@ -159,15 +170,20 @@ fn payments_round_trip_through_every_connector() {
     for c in connectors() {
         for (label, p) in payment_variants(c) {
             let bytes = c.encode_payment(&p).unwrap_or_else(|e| panic!("{} {label}: encode: {e}", id(c)));
-            let back = c.decode_payment(&bytes).unwrap_or_else(|e| {
-                panic!("{} {label}: decode: {e}\n{}", id(c), String::from_utf8_lossy(&bytes))
-            });
+            let back = c
+                .decode_payment(&bytes)
+                .unwrap_or_else(|e| panic!("{} {label}: decode: {e}\n{}", id(c), String::from_utf8_lossy(&bytes)));
             let want = c.carried_payment(&p);
             assert_fields(id(c), label, &serde_json::to_value(&back).unwrap(), &serde_json::to_value(&want).unwrap());
             assert_eq!(back, want, "{} {label}", id(c));
             // Encoding depends on the carried fields only, and is deterministic.
             let again = c.encode_payment(&back).unwrap();
-            assert_eq!(String::from_utf8_lossy(&again), String::from_utf8_lossy(&bytes), "{} {label}: re-encoding differs", id(c));
+            assert_eq!(
+                String::from_utf8_lossy(&again),
+                String::from_utf8_lossy(&bytes),
+                "{} {label}: re-encoding differs",
+                id(c)
+            );
         }
     }
 }
@@ -196,7 +212,10 @@ fn status_variants(c: &dyn Connector) -> Vec<(&'static str, CanonicalStatus)> {
     let long = "The creditor agent did not answer within the scheme's time-out; the payment was rejected and no funds moved. Retry later.";
     vec![
         ("ACCC", base.clone()),
-        ("ACCC without agents", CanonicalStatus { instructing_agent: None, instructed_agent: None, original_uetr: None, ..base.clone() }),
+        (
+            "ACCC without agents",
+            CanonicalStatus { instructing_agent: None, instructed_agent: None, original_uetr: None, ..base.clone() },
+        ),
         ("RJCT AM04", with(PaymentStatus::RJCT, Some(IsoReason::AM04), Some("insufficient funds"))),
         ("RJCT AC03", with(PaymentStatus::RJCT, Some(IsoReason::AC03), None)),
         ("RJCT other code, long info", with(PaymentStatus::RJCT, Some(IsoReason::parse("ZZ01").unwrap()), Some(long))),
@@ -213,12 +232,17 @@ fn statuses_round_trip_through_every_connector() {
     for c in connectors() {
         for (label, s) in status_variants(c) {
             let bytes = c.encode_status(&s).unwrap_or_else(|e| panic!("{} {label}: encode: {e}", id(c)));
-            let back = c.decode_status(&bytes).unwrap_or_else(|e| {
-                panic!("{} {label}: decode: {e}\n{}", id(c), String::from_utf8_lossy(&bytes))
-            });
+            let back = c
+                .decode_status(&bytes)
+                .unwrap_or_else(|e| panic!("{} {label}: decode: {e}\n{}", id(c), String::from_utf8_lossy(&bytes)));
             assert_eq!(back, c.carried_status(&s), "{} {label}", id(c));
             let again = c.encode_status(&back).unwrap();
-            assert_eq!(String::from_utf8_lossy(&again), String::from_utf8_lossy(&bytes), "{} {label}: re-encoding differs", id(c));
+            assert_eq!(
+                String::from_utf8_lossy(&again),
+                String::from_utf8_lossy(&bytes),
+                "{} {label}: re-encoding differs",
+                id(c)
+            );
         }
     }
 }
@@ -280,7 +304,7 @@ fn remove(xml: &str, name: &str) -> String {
     let open = [format!("<{name}>"), format!("<{name} "), format!(":{name}>"), format!(":{name} ")];
     if let Some(start) = open.iter().filter_map(|o| xml.find(o.as_str())).min() {
         let start = xml[..=start].rfind('<').unwrap();
-        let prefix_end = start + 1 + xml[start + 1..].find(|ch: char| ch == '>' || ch == ' ').unwrap();
+        let prefix_end = start + 1 + xml[start + 1..].find(['>', ' ']).unwrap();
         let qname = &xml[start + 1..prefix_end];
         let close = format!("</{qname}>");
         let end = match xml[start..].find(&close) {
@@ -337,10 +361,21 @@ fn wrong_roots_namespaces_and_message_types_are_rejected() {
             let wrong_status = status.replace("pacs.002.001.", "pacs.002.009.");
             assert!(matches!(c.decode_status(wrong_status.as_bytes()), Err(ConnectorError::WrongNamespace { .. })));
             let root = format!("<Foo xmlns=\"{}\"><Bar/></Foo>", c.message_versions().payment);
-            assert!(matches!(c.decode_payment(root.as_bytes()), Err(ConnectorError::UnsupportedMessage(_))), "{}", id(c));
-            let unprefixed_body = payment.replace("xmlns=\"urn:iso:std:iso:20022:tech:xsd:pacs.008", "xmlns:x=\"urn:iso:std:iso:20022:tech:xsd:pacs.008");
+            assert!(
+                matches!(c.decode_payment(root.as_bytes()), Err(ConnectorError::UnsupportedMessage(_))),
+                "{}",
+                id(c)
+            );
+            let unprefixed_body = payment.replace(
+                "xmlns=\"urn:iso:std:iso:20022:tech:xsd:pacs.008",
+                "xmlns:x=\"urn:iso:std:iso:20022:tech:xsd:pacs.008",
+            );
             if unprefixed_body != payment {
-                assert!(c.decode_payment(unprefixed_body.as_bytes()).is_err(), "{}: document outside its namespace", id(c));
+                assert!(
+                    c.decode_payment(unprefixed_body.as_bytes()).is_err(),
+                    "{}: document outside its namespace",
+                    id(c)
+                );
             }
         } else {
             let wrong_ns = payment.replace("http://npci.org/upi/schema/", "http://example.com/upi/");
@@ -351,7 +386,9 @@ fn wrong_roots_namespaces_and_message_types_are_rejected() {
             let collect = payment.replace("type=\"PAY\"", "type=\"COLLECT\"");
             assert!(matches!(c.decode_payment(collect.as_bytes()), Err(ConnectorError::UnsupportedMessage(_))));
         }
-        for junk in [&b""[..], b"   ", b"not xml at all", b"<", b"<a", b"<?xml version=\"1.0\"?>", b"\xff\xfe<\x00a\x00/>"] {
+        for junk in
+            [&b""[..], b"   ", b"not xml at all", b"<", b"<a", b"<?xml version=\"1.0\"?>", b"\xff\xfe<\x00a\x00/>"]
+        {
             for r in decode_any(c, junk) {
                 assert!(r.is_err(), "{}: {junk:?} decoded", id(c));
             }
@@ -366,7 +403,10 @@ fn missing_mandatory_fields_are_named() {
         let status = golden_text(id(c), "status.xml");
         let iso = c.message_versions().payment.starts_with("pacs.008");
         let (payment_fields, status_fields): (&[&str], &[&str]) = if iso {
-            (&["EndToEndId", "IntrBkSttlmAmt", "DbtrAgt", "CdtrAgt", "MsgId", "CreDtTm", "DbtrAcct"], &["TxSts", "OrgnlEndToEndId", "OrgnlGrpInf", "MsgId"])
+            (
+                &["EndToEndId", "IntrBkSttlmAmt", "DbtrAgt", "CdtrAgt", "MsgId", "CreDtTm", "DbtrAcct"],
+                &["TxSts", "OrgnlEndToEndId", "OrgnlGrpInf", "MsgId"],
+            )
         } else {
             (&["msgId", "Payer", "Amount", "Ac", "ts"], &["Resp", "msgId", "reqMsgId"])
         };
@@ -419,7 +459,11 @@ fn participant_ids_follow_each_scheme() {
         let profile = c.profile();
         for good in [&p.debtor.agent.institution_id, &p.creditor.agent.institution_id] {
             assert!(profile.validate_participant_id(good).is_ok(), "{} {good}", id(c));
-            assert!(profile.validate_participant_id(&broken_id(profile.participant_ids, good)).is_err(), "{} {good}", id(c));
+            assert!(
+                profile.validate_participant_id(&broken_id(profile.participant_ids, good)).is_err(),
+                "{} {good}",
+                id(c)
+            );
         }
         for bad in ["", " ", "0", "ABCDEFGHIJKLMNOP", "12345678901234567890", "ÄÖÜ"] {
             assert!(profile.validate_participant_id(bad).is_err(), "{} accepted {bad:?}", id(c));
@@ -459,7 +503,11 @@ fn business_rules_have_their_reasons() {
             let xml = golden_text(id(c), "payment.xml");
             let text = interlink_connectors::money::format_decimal(p.instructed_amount.minor_units, currency).unwrap();
             let over = interlink_connectors::money::format_decimal(limit.max_minor_units + 1, currency).unwrap();
-            let r = c.decode_payment(xml.replace(&format!(">{text}<"), &format!(">{over}<")).replace(&format!("\"{text}\""), &format!("\"{over}\"")).as_bytes());
+            let r = c.decode_payment(
+                xml.replace(&format!(">{text}<"), &format!(">{over}<"))
+                    .replace(&format!("\"{text}\""), &format!("\"{over}\""))
+                    .as_bytes(),
+            );
             assert_eq!(r.unwrap_err().iso_reason(), IsoReason::AM02, "{}", id(c));
         }
         let mut q = p.clone();
@@ -489,11 +537,14 @@ fn business_rules_have_their_reasons() {
         let c = interlink_connectors::connector(network).unwrap();
         let mut q = expected_payment(network);
         q.creditor.account = None;
-        q.creditor.alias = Some(Alias::new(AliasScheme::Mobile, match network {
-            "HK_FPS" => "+85291234567",
-            "TH_PROMPTPAY" => "+66812345678",
-            _ => "+60123456789",
-        }));
+        q.creditor.alias = Some(Alias::new(
+            AliasScheme::Mobile,
+            match network {
+                "HK_FPS" => "+85291234567",
+                "TH_PROMPTPAY" => "+66812345678",
+                _ => "+60123456789",
+            },
+        ));
         assert_eq!(c.encode_payment(&q).is_ok(), ok, "{network}");
     }
 }
@@ -502,19 +553,18 @@ fn business_rules_have_their_reasons() {
 // Random input: errors, never panics; and whatever is accepted can be re-emitted.
 
 fn all_goldens() -> Vec<(usize, Vec<u8>)> {
-    connectors()
-        .enumerate()
-        .flat_map(|(i, c)| ["payment.xml", "status.xml"].map(|f| (i, golden(id(c), f))))
-        .collect()
+    connectors().enumerate().flat_map(|(i, c)| ["payment.xml", "status.xml"].map(|f| (i, golden(id(c), f)))).collect()
 }
 
 fn check_reencodes(c: &dyn Connector, bytes: &[u8]) {
     if let Ok(p) = c.decode_payment(bytes) {
-        let again = c.encode_payment(&p).unwrap_or_else(|e| panic!("{}: accepted payment cannot be re-encoded: {e}", id(c)));
+        let again =
+            c.encode_payment(&p).unwrap_or_else(|e| panic!("{}: accepted payment cannot be re-encoded: {e}", id(c)));
         assert_eq!(c.decode_payment(&again).unwrap(), c.carried_payment(&p));
     }
     if let Ok(s) = c.decode_status(bytes) {
-        let again = c.encode_status(&s).unwrap_or_else(|e| panic!("{}: accepted status cannot be re-encoded: {e}", id(c)));
+        let again =
+            c.encode_status(&s).unwrap_or_else(|e| panic!("{}: accepted status cannot be re-encoded: {e}", id(c)));
         assert_eq!(c.decode_status(&again).unwrap(), c.carried_status(&s));
     }
 }

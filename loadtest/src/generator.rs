@@ -114,8 +114,9 @@ impl Generator {
     fn valid_request(&mut self, c: &Corridor) -> AuthorizationRequest {
         let debtor = pick(&mut self.rng, &self.participants[&c.from]).clone();
         let creditor = pick(&mut self.rng, &self.participants[&c.to]).clone();
-        // Mostly small retail amounts, capped by the corridor.
-        let cap = c.max_amount_minor.clamp(1, 500_000);
+        // Small retail amounts (at most 200 major units), under every corridor and
+        // network limit in the sample table.
+        let cap = c.max_amount_minor.clamp(1, 20_000);
         let minor = self.rng.random_range(1..=cap);
         let transaction_id = uuid::Uuid::now_v7().to_string();
         AuthorizationRequest {
@@ -167,7 +168,7 @@ fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use interlink_switch::pipeline::{InputRecord, Outcome, Processor};
+    use interlink_switch::pipeline::{InputRecord, InputSource, Outcome, Processor};
     use interlink_switch::routing::{parse_routes_file, RoutingTable};
 
     /// The generator's expectations agree with the switch's own decisions.
@@ -182,7 +183,14 @@ mod tests {
         let mut kinds = HashMap::new();
         for _ in 0..2000 {
             let planned = g.next_request();
-            let input = InputRecord { topic: "t", partition: 0, offset: 0, key: None, payload: Some(&planned.payload) };
+            let input = InputRecord {
+                source: InputSource::Requests,
+                topic: "t",
+                partition: 0,
+                offset: 0,
+                key: None,
+                payload: Some(&planned.payload),
+            };
             let outcome = p.process(&input, &table, 1, &mut Vec::new()).unwrap();
             let agrees = match (&planned.expected, outcome) {
                 (Expected::Accepted, Outcome::Accepted) => true,

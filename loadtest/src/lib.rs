@@ -9,6 +9,7 @@ pub mod generator;
 pub mod kafka;
 pub mod routes_scale;
 pub mod run;
+pub mod simulator;
 pub mod verifier;
 
 pub use generator::{Expected, Generator, Mix, Planned};

@@ -4,10 +4,8 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use interlink_schemas::{Agent, Amount, AuthorizationRequest, Channel, Codec};
-use interlink_switch::pipeline::{InputRecord, Processor};
-use interlink_switch::routing::{
-    parse_routes_file, Corridor, Participant, ParticipantStatus, RouteRecord, RoutingTable,
-};
+use interlink_switch::pipeline::{InputRecord, InputSource, Processor};
+use interlink_switch::routing::{parse_routes_file, RouteRecord, RoutingTable};
 use std::hint::black_box;
 
 fn sample_table() -> RoutingTable {
@@ -15,79 +13,26 @@ fn sample_table() -> RoutingTable {
     RoutingTable::compile(1, &parse_routes_file("sample.toml", &text).unwrap()).unwrap()
 }
 
-/// 100,000 participants over three networks and 10,000 corridors over every
-/// network pair and many currencies.
+/// 100,000 participants and 10,000 corridors (the load tool's synthetic table),
+/// and lookups between random participants in rotating currencies.
 fn large_table() -> (RoutingTable, Vec<(Agent, Agent, Amount)>) {
-    let mut rules = Vec::with_capacity(110_000);
-    let participant = |network: &str, id: String, currency: &str| {
-        RouteRecord::Participant(Participant {
-            network: network.into(),
-            institution_id: id,
-            name: "bank".into(),
-            bic: None,
-            status: ParticipantStatus::Active,
-            settlement_currency: currency.into(),
+    let rules = interlink_loadtest::routes_scale::synthetic_rules(100_000, 10_000);
+    let currencies: Vec<String> = rules
+        .iter()
+        .filter_map(|r| match r {
+            RouteRecord::Corridor(c) if c.from == "CN_IBPS" && c.to == "CN_IBPS" => Some(c.source_currency.clone()),
+            _ => None,
         })
-    };
-    for i in 0..50_000u64 {
-        rules.push(participant("CN_IBPS", format!("{:012}", 100_000_000_000 + i * 7), "CNY"));
-    }
-    for i in 0..30_000u64 {
-        rules.push(participant("BR_PIX", format!("{:08}", 10_000_000 + i * 3), "BRL"));
-    }
-    for i in 0..20_000u64 {
-        rules.push(participant("IN_UPI", format!("BANK0{:06}", i), "INR"));
-    }
-    let networks: Vec<&str> = interlink_connectors::NETWORKS.iter().map(|n| n.id).collect();
-    let currencies: Vec<&str> = iso_currencies();
-    let mut corridors = 0;
-    'outer: for c in &currencies {
-        for from in &networks {
-            for to in &networks {
-                if from == to {
-                    continue;
-                }
-                rules.push(RouteRecord::Corridor(Corridor {
-                    from: from.to_string(),
-                    to: to.to_string(),
-                    enabled: true,
-                    source_currency: c.to_string(),
-                    destination_currency: "USD".into(),
-                    fx_rate: "1.2345".parse().unwrap(),
-                    max_amount_minor: 10_000_000,
-                }));
-                corridors += 1;
-                if corridors == 10_000 {
-                    break 'outer;
-                }
-            }
-        }
-    }
+        .collect();
     let table = RoutingTable::compile(1, &rules).unwrap();
     let lookups = (0..1024u64)
         .map(|i| {
-            let debtor = Agent::new("CN_IBPS", format!("{:012}", 100_000_000_000 + (i * 37 % 50_000) * 7));
-            let creditor = Agent::new("BR_PIX", format!("{:08}", 10_000_000 + (i * 53 % 30_000) * 3));
-            (debtor, creditor, Amount::new(1_000 + i as i64, currencies[(i as usize * 7) % 100]))
+            let debtor = Agent::new("CN_IBPS", format!("{:012}", 100_000_000_000 + (i * 7_919) % 100_000));
+            let creditor = Agent::new("CN_IBPS", format!("{:012}", 100_000_000_000 + (i * 104_729) % 100_000));
+            (debtor, creditor, Amount::new(1_000 + i as i64, &currencies[i as usize % currencies.len()]))
         })
         .collect();
     (table, lookups)
-}
-
-/// Every ISO 4217 code, found by trying each three-letter code.
-fn iso_currencies() -> Vec<&'static str> {
-    let mut all = Vec::new();
-    for a in b'A'..=b'Z' {
-        for b in b'A'..=b'Z' {
-            for c in b'A'..=b'Z' {
-                let code = String::from_utf8(vec![a, b, c]).unwrap();
-                if let Some(cur) = iso_currency::Currency::from_code(&code) {
-                    all.push(cur.code());
-                }
-            }
-        }
-    }
-    all
 }
 
 fn routing(c: &mut Criterion) {
@@ -102,6 +47,7 @@ fn routing(c: &mut Criterion) {
 
     let (large, lookups) = large_table();
     assert_eq!(large.rule_count(), 110_000);
+    assert!(lookups.iter().all(|(d, c, a)| large.resolve(d, c, a, 0).is_ok()), "every lookup routes");
     let mut i = 0;
     c.bench_function("route/100k_participants_10k_corridors", |b| {
         b.iter(|| {
@@ -134,7 +80,14 @@ fn pipeline(c: &mut Criterion) {
     c.bench_function("pipeline/accept_one_request", |b| {
         b.iter(|| {
             out.clear();
-            let input = InputRecord { topic: "in", partition: 0, offset: 1, key: None, payload: Some(&payload) };
+            let input = InputRecord {
+                source: InputSource::Requests,
+                topic: "in",
+                partition: 0,
+                offset: 1,
+                key: None,
+                payload: Some(&payload),
+            };
             processor.process(black_box(&input), &table, 1, &mut out).unwrap()
         })
     });

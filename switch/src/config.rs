@@ -34,7 +34,20 @@ pub struct SwitchConfig {
     pub kafka: KafkaConfig,
     pub topics: TopicsConfig,
     pub pipeline: PipelineConfig,
+    pub networks: NetworksConfig,
     pub http: HttpConfig,
+}
+
+/// Which destination networks take the two-leg flow through their connector.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetworksConfig {
+    /// For these networks a routed payment leaves as the network's own message on
+    /// `interlink.net.<network>.out`, and the network's status report on
+    /// `interlink.net.<network>.in` settles it; their `.in` topic also carries payments
+    /// the network originates. For other destinations the switch's routing decision
+    /// is final (direct settlement).
+    pub connected: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -61,6 +74,10 @@ pub struct TopicsConfig {
     pub routes: String,
     /// Who changed the routing table, when, why and what (never compacted).
     pub routes_audit: String,
+    /// Payments sent to a network and awaiting its status report (compacted).
+    pub payments: String,
+    /// Prefix of the per-network topics: `<prefix><network>.out` and `.in`.
+    pub network_prefix: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -89,6 +106,7 @@ impl Default for SwitchConfig {
             kafka: KafkaConfig::default(),
             topics: TopicsConfig::default(),
             pipeline: PipelineConfig::default(),
+            networks: NetworksConfig::default(),
             http: HttpConfig::default(),
         }
     }
@@ -125,6 +143,8 @@ impl Default for TopicsConfig {
             dead_letters: "interlink.dlq".into(),
             routes: "interlink.routes".into(),
             routes_audit: "interlink.routes.audit".into(),
+            payments: "interlink.payments".into(),
+            network_prefix: "interlink.net.".into(),
         }
     }
 }
@@ -141,7 +161,21 @@ impl TopicsConfig {
             dead_letters: p(d.dead_letters),
             routes: p(d.routes),
             routes_audit: p(d.routes_audit),
+            payments: p(d.payments),
+            network_prefix: p(d.network_prefix),
         }
+    }
+}
+
+impl TopicsConfig {
+    /// Where payments to `network` leave (`interlink.net.hk_fps.out`).
+    pub fn network_out(&self, network: &str) -> String {
+        format!("{}{}.out", self.network_prefix, network.to_ascii_lowercase())
+    }
+
+    /// Where `network`'s status reports and payments arrive.
+    pub fn network_in(&self, network: &str) -> String {
+        format!("{}{}.in", self.network_prefix, network.to_ascii_lowercase())
     }
 }
 
@@ -174,7 +208,7 @@ impl SwitchConfig {
         // Only variables that name a section of this file are configuration; others
         // sharing the prefix (INTERLINK_CONFIG, INTERLINK_BROKERS for the CLI tools)
         // are not. A typo inside a section is still rejected as an unknown key.
-        const SECTIONS: [&str; 5] = ["worker_id", "kafka", "topics", "pipeline", "http"];
+        const SECTIONS: [&str; 6] = ["worker_id", "kafka", "topics", "pipeline", "networks", "http"];
         let env = figment::providers::Env::prefixed("INTERLINK_")
             .filter(|key| {
                 let first = key.as_str().split("__").next().unwrap_or_default().to_ascii_lowercase();
@@ -211,6 +245,11 @@ impl SwitchConfig {
         }
         if self.kafka.brokers.is_empty() {
             return Err(ConfigError("kafka.brokers must not be empty".into()));
+        }
+        for n in &self.networks.connected {
+            if interlink_connectors::connector(n).is_none() {
+                return Err(ConfigError(format!("networks.connected: {n:?} has no registered connector")));
+            }
         }
         Ok(())
     }

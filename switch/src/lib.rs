@@ -14,6 +14,7 @@ pub mod config;
 mod health;
 mod http;
 pub mod kafka;
+pub mod legs;
 pub mod pipeline;
 pub mod qr_gateway;
 pub mod routing;

@@ -1,9 +1,11 @@
 //! The switch's decision for one input record, as pure code: decode, validate, route,
 //! and build the output records. The Kafka edge (`crate::kafka`) only moves bytes.
 
+use crate::legs;
 use crate::qr_gateway::{self, QrRejection};
 use crate::routing::{Route, RoutingTable};
 use crate::validate::{validate, CreditorAddress, ValidationError};
+use interlink_connectors::{CanonicalStatus, PaymentStatus};
 use interlink_schemas::{
     Agent, AuthorizationRequest, ClearingRecord, Codec, CodecError, DeadLetter, ErrorKind, Notification, Party,
     TransactionStatus,
@@ -15,6 +17,12 @@ pub enum OutputTopic {
     Clearing,
     Notifications,
     DeadLetters,
+    /// Payments in flight to a network (compacted; a tombstone settles one).
+    Payments,
+    /// Authorization requests (a payment a network originated, in canonical form).
+    Requests,
+    /// A network's own messages, out to it.
+    NetworkOut(&'static str),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,12 +30,28 @@ pub struct OutputRecord {
     pub topic: OutputTopic,
     /// The request's transaction id where known, so a request's outputs share a key.
     pub key: Option<Vec<u8>>,
-    pub payload: Vec<u8>,
+    /// `None` writes a tombstone.
+    pub payload: Option<Vec<u8>>,
+}
+
+impl OutputRecord {
+    fn new(topic: OutputTopic, key: &str, payload: Vec<u8>) -> Self {
+        Self { topic, key: Some(key.as_bytes().to_vec()), payload: Some(payload) }
+    }
+}
+
+/// Which kind of topic a record was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputSource {
+    Requests,
+    /// A connected network's `.in` topic: its status reports and the payments it originates.
+    Network(&'static str),
 }
 
 /// An input record with where it came from.
 #[derive(Debug, Clone, Copy)]
 pub struct InputRecord<'a> {
+    pub source: InputSource,
     pub topic: &'a str,
     pub partition: i32,
     pub offset: i64,
@@ -35,15 +59,47 @@ pub struct InputRecord<'a> {
     pub payload: Option<&'a [u8]>,
 }
 
-/// What happened to one request.
+/// Payments in flight to networks, by wire transaction id (see [`legs::wire_id`]).
+pub trait InFlight {
+    fn get(&self, wire_id: &str) -> Option<ClearingRecord>;
+    /// The payment is settled by the batch being built (hide it from now on).
+    fn settle(&self, wire_id: &str);
+}
+
+/// No payment is in flight (direct settlement only).
+pub struct NothingInFlight;
+
+impl InFlight for NothingInFlight {
+    fn get(&self, _: &str) -> Option<ClearingRecord> {
+        None
+    }
+    fn settle(&self, _: &str) {}
+}
+
+/// What the pipeline needs besides the input record.
+pub struct Context<'a> {
+    pub table: &'a RoutingTable,
+    pub now_micros: i64,
+    /// Destinations settled through their connector.
+    pub connected: &'a [String],
+    pub in_flight: &'a dyn InFlight,
+}
+
+/// What happened to one input record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    /// Routed: a clearing record and an ACCC notification for each side.
+    /// Settled: a clearing record and an ACCC notification for each side.
     Accepted,
-    /// Not routable: an RJCT notification to the debtor with this reason.
+    /// Refused (by routing or by the destination network): RJCT notifications.
     Rejected { reason_code: &'static str },
     /// Unreadable or invalid: a dead letter (and, when the debtor is known, an RJCT).
     DeadLettered { kind: ErrorKind },
+    /// Routed to a connected network; its status report will settle it.
+    Forwarded,
+    /// A status report that does not end the payment (ACSP, ACTC, PDNG, ...).
+    Pending,
+    /// A payment a network originated, passed on as an authorization request.
+    Originated,
 }
 
 impl Outcome {
@@ -53,6 +109,9 @@ impl Outcome {
             Self::Accepted => "accepted",
             Self::Rejected { .. } => "rejected",
             Self::DeadLettered { .. } => "dead_lettered",
+            Self::Forwarded => "forwarded",
+            Self::Pending => "pending",
+            Self::Originated => "originated",
         }
     }
 }
@@ -80,7 +139,7 @@ impl Processor {
         })
     }
 
-    /// Processes one input record against `table`, appending its outputs to `out`.
+    /// Processes one request with direct settlement (no connected network).
     pub fn process(
         &self,
         input: &InputRecord<'_>,
@@ -88,6 +147,30 @@ impl Processor {
         now_micros: i64,
         out: &mut Vec<OutputRecord>,
     ) -> Result<Outcome, OutputEncodeError> {
+        let ctx = Context { table, now_micros, connected: &[], in_flight: &NothingInFlight };
+        self.process_with(input, &ctx, out)
+    }
+
+    /// Processes one input record, appending its outputs to `out`.
+    pub fn process_with(
+        &self,
+        input: &InputRecord<'_>,
+        ctx: &Context<'_>,
+        out: &mut Vec<OutputRecord>,
+    ) -> Result<Outcome, OutputEncodeError> {
+        match input.source {
+            InputSource::Requests => self.request(input, ctx, out),
+            InputSource::Network(network) => self.network_message(network, input, ctx, out),
+        }
+    }
+
+    fn request(
+        &self,
+        input: &InputRecord<'_>,
+        ctx: &Context<'_>,
+        out: &mut Vec<OutputRecord>,
+    ) -> Result<Outcome, OutputEncodeError> {
+        let (table, now_micros) = (ctx.table, ctx.now_micros);
         let payload = input.payload.unwrap_or_default();
         let request = match self.requests.decode(payload) {
             Ok(r) => r,
@@ -163,7 +246,11 @@ impl Processor {
             });
         match decided {
             Ok(route) => {
-                self.accept(&request, &route, table.version(), now_micros, out)?;
+                let clearing = clearing_record(&request, &route, table.version(), now_micros);
+                if let Some(network) = ctx.connected.iter().find(|n| **n == clearing.creditor_agent.network) {
+                    return self.forward(network, &request, clearing, input, now_micros, out);
+                }
+                self.settle(&clearing, now_micros, out)?;
                 Ok(Outcome::Accepted)
             }
             Err((code, text)) => {
@@ -173,50 +260,163 @@ impl Processor {
         }
     }
 
-    fn accept(
+    /// The final accepted outcome: the clearing record and ACCC to both sides.
+    fn settle(&self, c: &ClearingRecord, now: i64, out: &mut Vec<OutputRecord>) -> Result<(), OutputEncodeError> {
+        let mut cleared = c.clone();
+        cleared.cleared_at = now;
+        out.push(OutputRecord::new(OutputTopic::Clearing, &c.transaction_id, self.clearing.encode(&cleared)?));
+        self.notify_both(c, TransactionStatus::ACCC, None, None, now, out)
+    }
+
+    /// Notifications to both sides of a routed payment.
+    fn notify_both(
         &self,
-        req: &AuthorizationRequest,
-        route: &Route<'_>,
-        version: i64,
+        c: &ClearingRecord,
+        status: TransactionStatus,
+        reason_code: Option<&str>,
+        reason_text: Option<&str>,
         now: i64,
         out: &mut Vec<OutputRecord>,
     ) -> Result<(), OutputEncodeError> {
-        let creditor_agent = Agent::new(&route.creditor.network, &route.creditor.institution_id);
-        let corridor = &route.corridor.rule;
-        let clearing = ClearingRecord {
-            transaction_id: req.transaction_id.clone(),
-            end_to_end_id: req.end_to_end_id.clone(),
-            debtor_agent: req.debtor_agent.clone(),
-            debtor_account: req.debtor_account.clone(),
-            creditor_agent: creditor_agent.clone(),
-            creditor_account: req.creditor_account.clone(),
-            debit_amount: req.amount.clone(),
-            credit_amount: interlink_schemas::Amount::new(route.credit_minor_units, &corridor.destination_currency),
-            fx_rate: route.corridor.fx_rate_text.to_string(),
-            quote_id: route.corridor.quote_id.to_string(),
-            corridor: route.corridor.id.to_string(),
-            routing_version: version,
-            request_created_at: req.created_at,
-            cleared_at: now,
-        };
-        let key = Some(req.transaction_id.as_bytes().to_vec());
-        out.push(OutputRecord {
-            topic: OutputTopic::Clearing,
-            key: key.clone(),
-            payload: self.clearing.encode(&clearing)?,
-        });
-        for (party, agent, amount) in [
-            (Party::Debtor, req.debtor_agent.clone(), req.amount.clone()),
-            (Party::Creditor, creditor_agent, clearing.credit_amount.clone()),
-        ] {
-            let note = notification(req, party, agent, amount, TransactionStatus::ACCC, None, None, version, now);
-            out.push(OutputRecord {
-                topic: OutputTopic::Notifications,
-                key: key.clone(),
-                payload: self.notifications.encode(&note)?,
-            });
+        for (party, agent, amount) in
+            [(Party::Debtor, &c.debtor_agent, &c.debit_amount), (Party::Creditor, &c.creditor_agent, &c.credit_amount)]
+        {
+            let note = Notification {
+                notification_id: format!("{}:{}", c.transaction_id, party_label(party)),
+                transaction_id: c.transaction_id.clone(),
+                end_to_end_id: c.end_to_end_id.clone(),
+                party,
+                agent: agent.clone(),
+                status,
+                reason_code: reason_code.map(str::to_string),
+                reason_text: reason_text.map(str::to_string),
+                amount: amount.clone(),
+                routing_version: c.routing_version,
+                request_created_at: c.request_created_at,
+                emitted_at: now,
+            };
+            out.push(OutputRecord::new(
+                OutputTopic::Notifications,
+                &c.transaction_id,
+                self.notifications.encode(&note)?,
+            ));
         }
         Ok(())
+    }
+
+    /// Sends a routed payment into its destination network and records it in flight.
+    fn forward(
+        &self,
+        network: &str,
+        request: &AuthorizationRequest,
+        clearing: ClearingRecord,
+        input: &InputRecord<'_>,
+        now: i64,
+        out: &mut Vec<OutputRecord>,
+    ) -> Result<Outcome, OutputEncodeError> {
+        let connector = interlink_connectors::connector(network).expect("connected networks are checked at start-up");
+        match legs::outbound_message(connector, request, &clearing) {
+            Ok(message) => {
+                let wire = legs::wire_id(&clearing.transaction_id);
+                out.push(OutputRecord::new(OutputTopic::NetworkOut(connector.profile().id), &wire, message));
+                out.push(OutputRecord::new(OutputTopic::Payments, &wire, self.clearing.encode(&clearing)?));
+                Ok(Outcome::Forwarded)
+            }
+            Err(e) => {
+                // The destination network cannot carry this payment: refuse it, keep it.
+                let reason = e.iso_reason();
+                let code = legs::static_reason(reason.code());
+                let text = format!("{network} cannot carry this payment: {e}");
+                let tx = Some(request.transaction_id.as_str());
+                self.dead_letter(input, ErrorKind::Validation, text.clone(), Some(code), tx, now, out)?;
+                self.reject(request, code, &text, clearing.routing_version, now, out)?;
+                Ok(Outcome::DeadLettered { kind: ErrorKind::Validation })
+            }
+        }
+    }
+
+    /// A record on a connected network's `.in` topic: a status report that settles a
+    /// payment in flight, or a payment the network originates.
+    fn network_message(
+        &self,
+        network: &'static str,
+        input: &InputRecord<'_>,
+        ctx: &Context<'_>,
+        out: &mut Vec<OutputRecord>,
+    ) -> Result<Outcome, OutputEncodeError> {
+        let connector = interlink_connectors::connector(network).expect("input networks are registered");
+        let message = input.payload.unwrap_or_default();
+        let now = ctx.now_micros;
+        let status_error = match connector.decode_status(message) {
+            Ok(status) => return self.status_report(network, &status, input, ctx, out),
+            Err(e) => e,
+        };
+        match connector
+            .decode_inbound_payment(message)
+            .map_err(|e| e.to_string())
+            .and_then(|p| legs::inbound_request(network, p))
+        {
+            Ok(request) => {
+                out.push(OutputRecord::new(
+                    OutputTopic::Requests,
+                    &request.transaction_id,
+                    self.requests.encode(&request)?,
+                ));
+                Ok(Outcome::Originated)
+            }
+            Err(payment_error) => {
+                let kind = ErrorKind::Decode;
+                let text = format!(
+                    "{network} message is neither a status report ({status_error}) nor a payment ({payment_error})"
+                );
+                let reason = status_error.iso_reason();
+                self.dead_letter(input, kind, text, Some(reason.code()), None, now, out)?;
+                Ok(Outcome::DeadLettered { kind })
+            }
+        }
+    }
+
+    fn status_report(
+        &self,
+        network: &str,
+        status: &CanonicalStatus,
+        input: &InputRecord<'_>,
+        ctx: &Context<'_>,
+        out: &mut Vec<OutputRecord>,
+    ) -> Result<Outcome, OutputEncodeError> {
+        let now = ctx.now_micros;
+        let wire = &status.original_transaction_id;
+        let Some(clearing) = ctx.in_flight.get(wire) else {
+            // Unknown, or already settled by an earlier copy of this report: never a
+            // second clearing record. Kept in the DLQ for the operator.
+            let text = format!(
+                "{network} status report {:?} for {wire} matches no payment in flight (unknown or already final)",
+                status.status
+            );
+            self.dead_letter(input, ErrorKind::Validation, text, None, None, now, out)?;
+            return Ok(Outcome::DeadLettered { kind: ErrorKind::Validation });
+        };
+        let settled = match status.status {
+            PaymentStatus::ACCC => {
+                self.settle(&clearing, now, out)?;
+                Outcome::Accepted
+            }
+            PaymentStatus::RJCT | PaymentStatus::BLCK => {
+                let code = status.reason.as_ref().map_or("NARR".to_string(), |r| r.code().to_string());
+                let text = status.additional_info.clone().unwrap_or_else(|| format!("rejected by {network}"));
+                let tx_status = if status.status == PaymentStatus::BLCK {
+                    TransactionStatus::BLCK
+                } else {
+                    TransactionStatus::RJCT
+                };
+                self.notify_both(&clearing, tx_status, Some(&code), Some(&text), now, out)?;
+                Outcome::Rejected { reason_code: legs::static_reason(&code) }
+            }
+            _ => return Ok(Outcome::Pending),
+        };
+        out.push(OutputRecord { topic: OutputTopic::Payments, key: Some(wire.as_bytes().to_vec()), payload: None });
+        ctx.in_flight.settle(wire);
+        Ok(settled)
     }
 
     fn reject(
@@ -242,7 +442,7 @@ impl Processor {
         out.push(OutputRecord {
             topic: OutputTopic::Notifications,
             key: Some(req.transaction_id.as_bytes().to_vec()),
-            payload: self.notifications.encode(&note)?,
+            payload: Some(self.notifications.encode(&note)?),
         });
         Ok(())
     }
@@ -273,9 +473,39 @@ impl Processor {
         out.push(OutputRecord {
             topic: OutputTopic::DeadLetters,
             key: input.key.map(<[u8]>::to_vec),
-            payload: self.dead_letters.encode(&dead)?,
+            payload: Some(self.dead_letters.encode(&dead)?),
         });
         Ok(())
+    }
+}
+
+fn party_label(party: Party) -> &'static str {
+    match party {
+        Party::Debtor => "DEBTOR",
+        Party::Creditor => "CREDITOR",
+    }
+}
+
+/// The clearing record a routed request will settle with.
+fn clearing_record(req: &AuthorizationRequest, route: &Route<'_>, version: i64, now: i64) -> ClearingRecord {
+    ClearingRecord {
+        transaction_id: req.transaction_id.clone(),
+        end_to_end_id: req.end_to_end_id.clone(),
+        debtor_agent: req.debtor_agent.clone(),
+        debtor_account: req.debtor_account.clone(),
+        creditor_agent: Agent::new(&route.creditor.network, &route.creditor.institution_id),
+        creditor_account: req.creditor_account.clone(),
+        debit_amount: req.amount.clone(),
+        credit_amount: interlink_schemas::Amount::new(
+            route.credit_minor_units,
+            &route.corridor.rule.destination_currency,
+        ),
+        fx_rate: route.corridor.fx_rate_text.to_string(),
+        quote_id: route.corridor.quote_id.to_string(),
+        corridor: route.corridor.id.to_string(),
+        routing_version: version,
+        request_created_at: req.created_at,
+        cleared_at: now,
     }
 }
 
@@ -339,7 +569,14 @@ mod tests {
     }
 
     fn run(p: &Processor, payload: &[u8]) -> (Outcome, Vec<OutputRecord>) {
-        let input = InputRecord { topic: "in", partition: 2, offset: 77, key: Some(b"tx-9"), payload: Some(payload) };
+        let input = InputRecord {
+            source: InputSource::Requests,
+            topic: "in",
+            partition: 2,
+            offset: 77,
+            key: Some(b"tx-9"),
+            payload: Some(payload),
+        };
         let mut out = Vec::new();
         let outcome = p.process(&input, &table(), 99, &mut out).unwrap();
         (outcome, out)
@@ -352,11 +589,11 @@ mod tests {
         assert_eq!(outcome, Outcome::Accepted);
         let topics: Vec<_> = out.iter().map(|o| o.topic).collect();
         assert_eq!(topics, [OutputTopic::Clearing, OutputTopic::Notifications, OutputTopic::Notifications]);
-        let c = p.clearing.decode(&out[0].payload).unwrap();
+        let c = p.clearing.decode(out[0].payload.as_deref().unwrap()).unwrap();
         assert_eq!(c.credit_amount, Amount::new(10_845, "HKD"));
         assert_eq!((c.routing_version, c.cleared_at, c.fx_rate.as_str()), (4, 99, "1.0845"));
         assert_eq!(c.quote_id, "CN_IBPS>HK_FPS:CNY-HKD@v4");
-        let creditor = p.notifications.decode(&out[2].payload).unwrap();
+        let creditor = p.notifications.decode(out[2].payload.as_deref().unwrap()).unwrap();
         assert_eq!(creditor.notification_id, "tx-9:CREDITOR");
         assert_eq!((creditor.status, creditor.agent.institution_id.as_str()), (TransactionStatus::ACCC, "004"));
         assert_eq!(creditor.amount, Amount::new(10_845, "HKD"));
@@ -369,7 +606,7 @@ mod tests {
         let (outcome, out) = run(&p, &p.requests.encode(&request("999")).unwrap());
         assert_eq!(outcome, Outcome::Rejected { reason_code: "RC01" });
         assert_eq!(out.len(), 1);
-        let n = p.notifications.decode(&out[0].payload).unwrap();
+        let n = p.notifications.decode(out[0].payload.as_deref().unwrap()).unwrap();
         assert_eq!(
             (n.status, n.reason_code.as_deref(), n.party),
             (TransactionStatus::RJCT, Some("RC01"), Party::Debtor)
@@ -383,7 +620,7 @@ mod tests {
         let (outcome, out) = run(&p, b"\x00\x00\x00\x00\x65garbage");
         assert_eq!(outcome, Outcome::DeadLettered { kind: ErrorKind::Decode });
         assert_eq!(out.len(), 1);
-        let d = p.dead_letters.decode(&out[0].payload).unwrap();
+        let d = p.dead_letters.decode(out[0].payload.as_deref().unwrap()).unwrap();
         assert_eq!(d.original_value.as_deref(), Some(&b"\x00\x00\x00\x00\x65garbage"[..]));
         assert_eq!((d.source_topic.as_str(), d.source_partition, d.source_offset), ("in", 2, 77));
         assert!(d.error_message.starts_with("undecodable AuthorizationRequest"), "{}", d.error_message);
@@ -400,9 +637,9 @@ mod tests {
             out.iter().map(|o| o.topic).collect::<Vec<_>>(),
             [OutputTopic::DeadLetters, OutputTopic::Notifications]
         );
-        let d = p.dead_letters.decode(&out[0].payload).unwrap();
+        let d = p.dead_letters.decode(out[0].payload.as_deref().unwrap()).unwrap();
         assert_eq!((d.reason_code.as_deref(), d.transaction_id.as_deref()), (Some("AM12"), Some("tx-9")));
-        let n = p.notifications.decode(&out[1].payload).unwrap();
+        let n = p.notifications.decode(out[1].payload.as_deref().unwrap()).unwrap();
         assert_eq!((n.status, n.reason_code.as_deref()), (TransactionStatus::RJCT, Some("AM12")));
     }
 }

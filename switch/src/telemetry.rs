@@ -69,7 +69,7 @@ pub fn outcome(outcome: &Outcome) {
                 .increment(1);
             counter!(DEAD_LETTERS, "kind" => format!("{kind:?}").to_lowercase()).increment(1);
         }
-        Outcome::Accepted => counter!(OUTCOMES, "outcome" => "accepted", "reason" => "").increment(1),
+        other => counter!(OUTCOMES, "outcome" => other.label(), "reason" => "").increment(1),
     }
 }
 

@@ -5,13 +5,15 @@
 //! including the id and length of the CRC itself (`"6304"`), and is written as four
 //! uppercase hexadecimal digits.
 
-use ::crc::{Crc, CRC_16_IBM_3740};
+use ::crc::{Crc, Table, CRC_16_IBM_3740};
 
 use super::error::QrError;
+use super::tags;
 use super::tlv::Record;
 
-/// CRC-16/CCITT-FALSE, catalogued as CRC-16/IBM-3740.
-const CCITT_FALSE: Crc<u16> = Crc::<u16>::new(&CRC_16_IBM_3740);
+/// CRC-16/CCITT-FALSE, catalogued as CRC-16/IBM-3740; 16 table lanes (8 KiB) process a
+/// payload several times faster than the one-byte table.
+const CCITT_FALSE: Crc<u16, Table<16>> = Crc::<u16, Table<16>>::new(&CRC_16_IBM_3740);
 
 /// The CRC id and length that precede the checksum.
 pub(crate) const CRC_HEADER: &str = "6304";
@@ -50,7 +52,7 @@ fn push_hex4(out: &mut String, value: u16) {
 
 /// Checks that the top-level `records` of `payload` end with a correct CRC.
 pub(crate) fn verify(payload: &str, records: &[Record<'_>]) -> Result<(), QrError> {
-    let index = records.iter().position(|r| r.tag == 63).ok_or(QrError::MissingCrc)?;
+    let index = records.iter().position(|r| r.tag == tags::CRC).ok_or(QrError::MissingCrc)?;
     if index + 1 != records.len() {
         return Err(QrError::CrcNotLast);
     }

@@ -52,32 +52,42 @@ fn check_envelope(payload: &str) -> Result<(), QrError> {
             return Err(QrError::PayloadTooLong { len, max: MAX_PAYLOAD_CHARS });
         }
     }
-    if let Some((at, _)) = payload.char_indices().find(|(_, c)| c.is_control()) {
+    let control = if payload.is_ascii() {
+        payload.bytes().position(|b| b.is_ascii_control())
+    } else {
+        payload.char_indices().find(|(_, c)| c.is_control()).map(|(at, _)| at)
+    };
+    if let Some(at) = control {
         return Err(QrError::ControlCharacter { at });
     }
     Ok(())
 }
 
 /// Top-level data objects by tag, each present at most once.
-struct Objects<'a> {
-    by_tag: [Option<Record<'a>>; 100],
+struct Objects<'r, 'a> {
+    records: &'r [Record<'a>],
+    /// Index into `records` of each tag's object; `ABSENT` if there is none.
+    index: [u8; 100],
 }
 
-impl<'a> Objects<'a> {
-    fn collect(records: &[Record<'a>]) -> Result<Self, QrError> {
-        let mut by_tag = [None; 100];
-        for record in records {
-            let slot = &mut by_tag[usize::from(record.tag)];
-            if slot.is_some() {
+const ABSENT: u8 = u8::MAX;
+
+impl<'r, 'a> Objects<'r, 'a> {
+    fn collect(records: &'r [Record<'a>]) -> Result<Self, QrError> {
+        let mut index = [ABSENT; 100];
+        for (i, record) in records.iter().enumerate() {
+            let slot = &mut index[usize::from(record.tag)];
+            if *slot != ABSENT {
                 return Err(QrError::DuplicateTag { tag: TagPath::top(record.tag) });
             }
-            *slot = Some(*record);
+            // At most 512 characters in objects of 5 or more: never more than 102 objects.
+            *slot = u8::try_from(i).unwrap_or(ABSENT);
         }
-        Ok(Objects { by_tag })
+        Ok(Objects { records, index })
     }
 
     fn get(&self, tag: u8) -> Option<Record<'a>> {
-        self.by_tag[usize::from(tag)]
+        self.records.get(usize::from(self.index[usize::from(tag)])).copied()
     }
 
     fn value(&self, tag: u8) -> Option<&'a str> {
@@ -172,13 +182,16 @@ fn build(records: &[Record<'_>]) -> Result<MerchantQr, QrError> {
     })
 }
 
-/// The sub-fields of template `record`, each present at most once.
-fn sub_fields<'a>(record: &Record<'a>) -> Result<BTreeMap<u8, &'a str>, QrError> {
-    let mut fields = BTreeMap::new();
-    for sub in tlv::parse(record.value, record.value_at(), Some(record.tag))? {
-        if fields.insert(sub.tag, sub.value).is_some() {
-            return Err(QrError::DuplicateTag { tag: TagPath::nested(record.tag, sub.tag) });
+/// The sub-fields of template `record`, rejecting a sub-tag that appears twice.
+fn sub_fields<'a>(record: &Record<'a>) -> Result<Vec<Record<'a>>, QrError> {
+    let fields = tlv::parse(record.value, record.value_at(), Some(record.tag))?;
+    let mut seen = 0u128;
+    for field in &fields {
+        let bit = 1u128 << field.tag;
+        if seen & bit != 0 {
+            return Err(QrError::DuplicateTag { tag: TagPath::nested(record.tag, field.tag) });
         }
+        seen |= bit;
     }
     Ok(fields)
 }
@@ -186,25 +199,29 @@ fn sub_fields<'a>(record: &Record<'a>) -> Result<BTreeMap<u8, &'a str>, QrError>
 /// A merchant account information template (26–51): GUID in sub-tag 00, then
 /// network-defined sub-fields, which are only checked for their character set.
 fn account_template(record: Record<'_>) -> Result<MerchantAccount, QrError> {
-    let mut fields = sub_fields(&record)?;
-    let guid = fields.remove(&tags::GUID).ok_or(QrError::EmptyTemplateGuid { tag: record.tag })?;
-    let guid = text(TagPath::nested(record.tag, tags::GUID), guid, MAX_GUID_CHARS)?;
-    let fields = fields
-        .into_iter()
-        .map(|(sub, value)| Ok((sub, ans(TagPath::nested(record.tag, sub), value)?.to_string())))
-        .collect::<Result<_, QrError>>()?;
+    let mut guid = None;
+    let mut fields = BTreeMap::new();
+    for sub in sub_fields(&record)? {
+        let path = TagPath::nested(record.tag, sub.tag);
+        if sub.tag == tags::GUID {
+            guid = Some(text(path, sub.value, MAX_GUID_CHARS)?);
+        } else {
+            fields.insert(sub.tag, ans(path, sub.value)?.to_string());
+        }
+    }
+    let guid = guid.ok_or(QrError::EmptyTemplateGuid { tag: record.tag })?;
     Ok(MerchantAccount { tag: record.tag, guid, fields })
 }
 
 fn additional_data(record: Record<'_>) -> Result<AdditionalData, QrError> {
     let mut data = AdditionalData::default();
-    for (sub, value) in sub_fields(&record)? {
-        let path = TagPath::nested(tags::ADDITIONAL_DATA, sub);
-        let value = text(path, value, AdditionalData::max_len(sub))?;
-        match data.named_mut(sub) {
+    for sub in sub_fields(&record)? {
+        let path = TagPath::nested(tags::ADDITIONAL_DATA, sub.tag);
+        let value = text(path, sub.value, AdditionalData::max_len(sub.tag))?;
+        match data.named_mut(sub.tag) {
             Some(slot) => *slot = Some(value),
             None => {
-                data.other.insert(sub, value);
+                data.other.insert(sub.tag, value);
             }
         }
     }
@@ -214,7 +231,7 @@ fn additional_data(record: Record<'_>) -> Result<AdditionalData, QrError> {
 /// Tag 64: language (00) and merchant name (01) are mandatory; names may use any script.
 fn language_template(record: Record<'_>) -> Result<LanguageTemplate, QrError> {
     let t = tags::LANGUAGE_TEMPLATE;
-    let mut fields = sub_fields(&record)?;
+    let mut fields: BTreeMap<u8, &str> = sub_fields(&record)?.into_iter().map(|r| (r.tag, r.value)).collect();
     let language = fields.remove(&0).ok_or(QrError::MissingTag { tag: TagPath::nested(t, 0) })?;
     if !(language.len() == 2 && language.bytes().all(|b| b.is_ascii_alphabetic())) {
         return Err(QrError::InvalidLanguage { found: language.to_string() });
@@ -228,7 +245,7 @@ fn language_template(record: Record<'_>) -> Result<LanguageTemplate, QrError> {
 
 /// Tags 55–57. 56 must accompany 55 = "02" and 57 must accompany 55 = "03"; neither may
 /// appear otherwise.
-fn tip(objects: &Objects<'_>) -> Result<Option<Tip>, QrError> {
+fn tip(objects: &Objects<'_, '_>) -> Result<Option<Tip>, QrError> {
     let fixed = objects.value(tags::FEE_FIXED);
     let percentage = objects.value(tags::FEE_PERCENTAGE);
     let missing = |tag| QrError::MissingTag { tag: TagPath::top(tag) };

@@ -289,12 +289,14 @@ impl AdditionalData {
         })
     }
 
-    /// Every sub-field present, in ascending sub-tag order.
+    /// Every sub-field present, in ascending sub-tag order (for a value whose `other` holds
+    /// no named sub-tag; one that does is listed too, after the named fields, so that nothing
+    /// is silently dropped).
     pub fn iter(&self) -> impl Iterator<Item = (u8, &str)> + '_ {
         let named = (1..=Self::LAST_NAMED).filter_map(|t| self.named(t).and_then(|v| v.as_deref()).map(|v| (t, v)));
         let low = self.other.range(..1).map(|(t, v)| (*t, v.as_str()));
-        let high = self.other.range(Self::LAST_NAMED + 1..).map(|(t, v)| (*t, v.as_str()));
-        low.chain(named).chain(high)
+        let rest = self.other.range(1..).map(|(t, v)| (*t, v.as_str()));
+        low.chain(named).chain(rest)
     }
 }
 
@@ -424,8 +426,9 @@ impl MerchantQr {
 
     /// The payload: every data object in ascending tag order, then the CRC (tag 63).
     ///
-    /// Never fails; a value that [`MerchantQr::validate`] rejects gives a payload that
-    /// [`decode`] rejects.
+    /// Never fails, and writes every field it is given; for a value that
+    /// [`MerchantQr::validate`] rejects, the payload is one that [`decode`] rejects or reads
+    /// differently (a bill number kept in `additional_data.other` comes back as `bill_number`).
     pub fn encode(&self) -> String {
         self.write().0
     }

@@ -704,6 +704,7 @@ fn error_misplaced_tag() {
     let mut bad = qr.clone();
     bad.additional_data.as_mut().unwrap().other.insert(1, "bill".into());
     assert_eq!(bad.validate(), Err(QrError::MisplacedTag { tag: TagPath::nested(62, 1) }));
+    assert!(bad.encode().contains("0104bill"), "encode drops nothing");
     let mut bad = qr.clone();
     bad.language_template.as_mut().unwrap().other.insert(2, "city".into());
     assert_eq!(bad.validate(), Err(QrError::MisplacedTag { tag: TagPath::nested(64, 2) }));

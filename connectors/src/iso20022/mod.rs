@@ -82,6 +82,9 @@ pub enum Code {
     Prtry(&'static str),
 }
 
+/// A check of an account id, giving the reason it fails.
+pub type AccountRule = fn(&str) -> Result<(), String>;
+
 /// How one network uses ISO 20022.
 #[derive(Debug, Clone, Copy)]
 pub struct IsoProfile {
@@ -108,7 +111,7 @@ pub struct IsoProfile {
     pub local_instrument: fn(&CanonicalPayment) -> Option<Code>,
     /// Extra rule for the accounts of this network's own customers (SEPA: an IBAN of a SEPA
     /// country), checked on encode and decode.
-    pub own_account_rule: Option<fn(&str) -> Result<(), String>>,
+    pub own_account_rule: Option<AccountRule>,
     /// Whether debtor and creditor names are mandatory (`Dbtr/Nm`, `Cdtr/Nm`).
     pub names_required: bool,
     /// Whether `PmtId/UETR` is mandatory.
@@ -202,10 +205,9 @@ pub fn message<'d, 'a>(document: El<'d, 'a>, name: &str) -> Result<El<'d, 'a>, C
     match document.child(name) {
         Some(m) => Ok(m),
         None => match document.children().next() {
-            Some(other) => Err(ConnectorError::UnsupportedMessage(format!(
-                "<{}> where <{name}> was expected",
-                other.name()
-            ))),
+            Some(other) => {
+                Err(ConnectorError::UnsupportedMessage(format!("<{}> where <{name}> was expected", other.name())))
+            }
             None => Err(ConnectorError::MissingField(format!("{}/{name}", document.path()))),
         },
     }
@@ -299,7 +301,8 @@ pub fn write_fin_instn_id(
     }
     if network.participant_ids != IdScheme::Bic || foreign {
         w.open("ClrSysMmbId");
-        let code = if foreign { Some(Code::Prtry(network.id)) } else { clearing_code(network.participant_ids).map(Code::Cd) };
+        let code =
+            if foreign { Some(Code::Prtry(network.id)) } else { clearing_code(network.participant_ids).map(Code::Cd) };
         if let Some(code) = code {
             w.open("ClrSysId");
             write_code(w, code);
@@ -335,7 +338,7 @@ pub fn write_code(w: &mut XmlWriter, code: Code) {
 /// Reads an agent (`<DbtrAgt>`, `<CdtrAgt>`, …) back; the inverse of [`write_agent`].
 pub fn read_agent(el: El<'_, '_>, own: &'static NetworkProfile) -> Result<Agent, ConnectorError> {
     let fi = req(el, "FinInstnId")?;
-    let path = fi.path();
+    let unknown = |reason: String| ConnectorError::UnknownAgent { path: fi.path(), reason };
     let (network, id) = if let Some(m) = fi.child("ClrSysMmbId") {
         let id = req_text(m, "MmbId", MAX35)?;
         let network = match m.child("ClrSysId") {
@@ -343,40 +346,37 @@ pub fn read_agent(el: El<'_, '_>, own: &'static NetworkProfile) -> Result<Agent,
             Some(cs) => {
                 if let Some(p) = cs.child("Prtry") {
                     let p = leaf_text(p, MAX35)?;
-                    crate::network(p).ok_or_else(|| ConnectorError::UnknownAgent {
-                        path: path.clone(),
-                        reason: format!("unknown clearing system {p:?}"),
-                    })?
+                    crate::network(p).ok_or_else(|| unknown(format!("unknown clearing system {p:?}")))?
                 } else {
                     let cd = req_text(cs, "Cd", 5)?;
                     registry::connectors()
                         .map(|c| c.profile())
                         .find(|n| clearing_code(n.participant_ids) == Some(cd))
-                        .ok_or_else(|| ConnectorError::UnknownAgent {
-                            path: path.clone(),
-                            reason: format!("clearing system {cd:?} is not one Interlink connects"),
-                        })?
+                        .ok_or_else(|| unknown(format!("clearing system {cd:?} is not one Interlink connects")))?
                 }
             }
         };
         if let Some(bic) = fi.child("BICFI") {
             if network.participant_ids == IdScheme::Bic && bic.text() != id {
-                return Err(ConnectorError::invalid(path, "BICFI and clearing-system member id differ"));
+                return Err(ConnectorError::invalid(fi.path(), "BICFI and clearing-system member id differ"));
             }
         }
         (network, id)
     } else if let Some(bic) = fi.child("BICFI") {
         if own.participant_ids != IdScheme::Bic {
-            return Err(ConnectorError::UnknownAgent {
-                path,
-                reason: format!("identified by BIC only, but {} identifies participants by {}", own.id, own.participant_ids.name()),
-            });
+            return Err(unknown(format!(
+                "identified by BIC only, but {} identifies participants by {}",
+                own.id,
+                own.participant_ids.name()
+            )));
         }
         (own, leaf_text(bic, 11)?)
     } else {
-        return Err(ConnectorError::MissingField(format!("{path}/BICFI or ClrSysMmbId")));
+        return Err(ConnectorError::MissingField(format!("{}/BICFI or ClrSysMmbId", fi.path())));
     };
-    network.validate_participant_id(id).map_err(|source| ConnectorError::InvalidParticipantId { path, source })?;
+    network
+        .validate_participant_id(id)
+        .map_err(|source| ConnectorError::InvalidParticipantId { path: fi.path(), source })?;
     Ok(Agent::new(network.id, id))
 }
 
@@ -394,7 +394,9 @@ pub fn proxy_type(scheme: AliasScheme) -> Code {
 pub fn check_alias(alias: &Alias, network: &str) -> Result<(), ConnectorError> {
     match registry::connector(network) {
         Some(c) => c.validate_alias(alias),
-        None => Err(ConnectorError::UnknownAgent { path: "alias".into(), reason: format!("unknown network {network:?}") }),
+        None => {
+            Err(ConnectorError::UnknownAgent { path: "alias".into(), reason: format!("unknown network {network:?}") })
+        }
     }
 }
 
@@ -429,7 +431,11 @@ pub fn read_account(el: El<'_, '_>, side: Side) -> Result<(Option<String>, Optio
         None => None,
         Some(id) => Some(if let Some(iban) = id.child("IBAN") {
             let iban = leaf_text(iban, MAX34)?;
-            crate::alias::iban(iban).map_err(|reason| ConnectorError::InvalidAccount { side, path: id.path() + "/IBAN", reason })?;
+            crate::alias::iban(iban).map_err(|reason| ConnectorError::InvalidAccount {
+                side,
+                path: id.path() + "/IBAN",
+                reason,
+            })?;
             iban.to_string()
         } else if let Some(othr) = id.child("Othr") {
             req_text(othr, "Id", MAX34)?.to_string()
@@ -445,7 +451,12 @@ pub fn read_account(el: El<'_, '_>, side: Side) -> Result<(Option<String>, Optio
                 match leaf_text(cd, 4)? {
                     "MBNO" | "TELE" => AliasScheme::Mobile,
                     "EMAL" => AliasScheme::Email,
-                    other => return Err(ConnectorError::invalid(cd.path(), format!("proxy type {other:?} is not supported"))),
+                    other => {
+                        return Err(ConnectorError::invalid(
+                            cd.path(),
+                            format!("proxy type {other:?} is not supported"),
+                        ))
+                    }
                 }
             } else {
                 let p = req(tp, "Prtry")?;
@@ -470,9 +481,18 @@ mod tests {
 
     #[test]
     fn every_clearing_code_points_at_one_network() {
-        for scheme in [IdScheme::Cnaps, IdScheme::HkClearingCode, IdScheme::ThBankCode, IdScheme::Ifsc, IdScheme::AbaRoutingNumber] {
+        for scheme in [
+            IdScheme::Cnaps,
+            IdScheme::HkClearingCode,
+            IdScheme::ThBankCode,
+            IdScheme::Ifsc,
+            IdScheme::AbaRoutingNumber,
+        ] {
             let code = clearing_code(scheme).unwrap();
-            assert_eq!(registry::connectors().filter(|c| clearing_code(c.profile().participant_ids) == Some(code)).count(), 1);
+            assert_eq!(
+                registry::connectors().filter(|c| clearing_code(c.profile().participant_ids) == Some(code)).count(),
+                1
+            );
         }
     }
 }

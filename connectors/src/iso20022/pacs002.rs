@@ -1,7 +1,9 @@
 //! pacs.002 FI-to-FI payment status report (one transaction status per message).
 
 use super::bah::{self, Header, Party};
-use super::{check_text, leaf_text, message, opt_text, read_agent, req, req_text, write_agent, IsoProfile, ENVELOPE, MAX35};
+use super::{
+    check_text, leaf_text, message, opt_text, read_agent, req, req_text, write_agent, IsoProfile, ENVELOPE, MAX35,
+};
 use crate::canonical::{CanonicalStatus, IsoReason, PaymentStatus};
 use crate::connector::{admit, ConnectorError};
 use crate::xml::{Doc, XmlWriter};
@@ -117,7 +119,8 @@ pub fn decode(profile: &IsoProfile, bytes: &[u8]) -> Result<CanonicalStatus, Con
     let grp = req(msg, "GrpHdr")?;
     let message_id = req_text(grp, "MsgId", MAX35)?.to_string();
     let created = req(grp, "CreDtTm")?;
-    let created_at = time::parse_datetime(leaf_text(created, 64)?).map_err(|e| ConnectorError::invalid(created.path(), e))?;
+    let created_at =
+        time::parse_datetime(leaf_text(created, 64)?).map_err(|e| ConnectorError::invalid(created.path(), e))?;
     let tx = match msg.count("TxInfAndSts") {
         1 => req(msg, "TxInfAndSts")?,
         0 if msg.child("OrgnlGrpInfAndSts").is_some() => {
@@ -126,7 +129,9 @@ pub fn decode(profile: &IsoProfile, bytes: &[u8]) -> Result<CanonicalStatus, Con
             ))
         }
         0 => return Err(ConnectorError::MissingField(format!("{}/TxInfAndSts", msg.path()))),
-        n => return Err(ConnectorError::UnsupportedMessage(format!("{n} TxInfAndSts; Interlink takes one per message"))),
+        n => {
+            return Err(ConnectorError::UnsupportedMessage(format!("{n} TxInfAndSts; Interlink takes one per message")))
+        }
     };
     let original_message_id = req_text(req(tx, "OrgnlGrpInf")?, "OrgnlMsgId", MAX35)?.to_string();
     let original_end_to_end_id = req_text(tx, "OrgnlEndToEndId", MAX35)?.to_string();
@@ -141,7 +146,8 @@ pub fn decode(profile: &IsoProfile, bytes: &[u8]) -> Result<CanonicalStatus, Con
         alias::uetr(u).map_err(|e| ConnectorError::invalid(tx.path() + "/OrgnlUETR", e))?;
     }
     let sts = req(tx, "TxSts")?;
-    let status: PaymentStatus = leaf_text(sts, 4)?.parse().map_err(|e: String| ConnectorError::invalid(sts.path(), e))?;
+    let status: PaymentStatus =
+        leaf_text(sts, 4)?.parse().map_err(|e: String| ConnectorError::invalid(sts.path(), e))?;
     let (mut reason, mut additional_info) = (None, None);
     if let Some(inf) = tx.child("StsRsnInf") {
         if let Some(rsn) = inf.child("Rsn") {
@@ -177,6 +183,12 @@ pub fn decode(profile: &IsoProfile, bytes: &[u8]) -> Result<CanonicalStatus, Con
                 Some(prefix) => format!("{prefix}: {info}"),
                 None => info,
             });
+        }
+        if additional_info.as_ref().is_some_and(|i| i.chars().count() > ADDTL_INF_LEN * MAX_ADDTL_INF) {
+            return Err(ConnectorError::invalid(
+                inf.path() + "/AddtlInf",
+                format!("more than {} characters in all", ADDTL_INF_LEN * MAX_ADDTL_INF),
+            ));
         }
     }
     let own = profile.network;

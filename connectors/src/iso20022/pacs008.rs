@@ -149,7 +149,11 @@ fn write_amount(w: &mut XmlWriter, tag: &str, m: &Money) -> Result<(), Connector
 }
 
 /// Builds the network's pacs.008 for `p`.
-pub fn encode(connector: &dyn Connector, profile: &IsoProfile, p: &CanonicalPayment) -> Result<Vec<u8>, ConnectorError> {
+pub fn encode(
+    connector: &dyn Connector,
+    profile: &IsoProfile,
+    p: &CanonicalPayment,
+) -> Result<Vec<u8>, ConnectorError> {
     check_payment(connector, profile, p)?;
     let own = profile.network;
     let mut w = XmlWriter::new(3072);
@@ -219,9 +223,10 @@ pub fn encode(connector: &dyn Connector, profile: &IsoProfile, p: &CanonicalPaym
         Ok(())
     })?;
     // A settlement leg equal to the instructed amount, without rate or quote, says nothing.
-    let fx = p.interbank_settlement.as_ref().filter(|s| {
-        s.amount != p.instructed_amount || s.fx_rate.is_some() || s.quote_id.is_some()
-    });
+    let fx = p
+        .interbank_settlement
+        .as_ref()
+        .filter(|s| s.amount != p.instructed_amount || s.fx_rate.is_some() || s.quote_id.is_some());
     if let Some(s) = fx {
         write_amount(&mut w, "InstdAmt", &p.instructed_amount)?;
         if let Some(rate) = &s.fx_rate {
@@ -275,12 +280,15 @@ pub fn encode(connector: &dyn Connector, profile: &IsoProfile, p: &CanonicalPaym
 }
 
 fn read_amount(el: El<'_, '_>) -> Result<Money, ConnectorError> {
-    let path = el.path();
-    let ccy = el.attr("Ccy").ok_or_else(|| ConnectorError::MissingField(format!("{path}/@Ccy")))?;
+    let ccy = el.attr("Ccy").ok_or_else(|| ConnectorError::MissingField(format!("{}/@Ccy", el.path())))?;
     let text = leaf_text(el, 40)?;
-    let minor_units = money::parse_decimal(text, ccy, &path)?;
-    let m = Money::new(minor_units, ccy);
-    check_amount_shape(&path, &m)?;
+    let m = money::parse_decimal(text, ccy, "").map(|minor| Money::new(minor, ccy)).map_err(|e| match e {
+        ConnectorError::InvalidAmount { reason, .. } => ConnectorError::InvalidAmount { path: el.path(), reason },
+        other => other,
+    })?;
+    if m.minor_units <= 0 {
+        return Err(ConnectorError::InvalidAmount { path: el.path(), reason: "not greater than zero".into() });
+    }
     Ok(m)
 }
 
@@ -294,7 +302,11 @@ fn party_name(parent: El<'_, '_>, tag: &str, required: bool) -> Result<Option<St
 }
 
 /// Reads a pacs.008 the network sent.
-pub fn decode(connector: &dyn Connector, profile: &IsoProfile, bytes: &[u8]) -> Result<CanonicalPayment, ConnectorError> {
+pub fn decode(
+    connector: &dyn Connector,
+    profile: &IsoProfile,
+    bytes: &[u8],
+) -> Result<CanonicalPayment, ConnectorError> {
     let text = admit(bytes)?;
     let doc = Doc::parse(text)?;
     let opened = super::open(&doc, profile.pacs008_accepted, profile.header_accepted)?;
@@ -302,7 +314,8 @@ pub fn decode(connector: &dyn Connector, profile: &IsoProfile, bytes: &[u8]) -> 
     let grp = req(msg, "GrpHdr")?;
     let message_id = req_text(grp, "MsgId", MAX35)?.to_string();
     let created = req(grp, "CreDtTm")?;
-    let created_at = time::parse_datetime(leaf_text(created, 64)?).map_err(|e| ConnectorError::invalid(created.path(), e))?;
+    let created_at =
+        time::parse_datetime(leaf_text(created, 64)?).map_err(|e| ConnectorError::invalid(created.path(), e))?;
     let nb = req(grp, "NbOfTxs")?;
     if leaf_text(nb, 15)? != "1" {
         return Err(ConnectorError::UnsupportedMessage(format!(
@@ -313,7 +326,9 @@ pub fn decode(connector: &dyn Connector, profile: &IsoProfile, bytes: &[u8]) -> 
     match msg.count("CdtTrfTxInf") {
         1 => {}
         0 => return Err(ConnectorError::MissingField(format!("{}/CdtTrfTxInf", msg.path()))),
-        n => return Err(ConnectorError::UnsupportedMessage(format!("{n} CdtTrfTxInf; Interlink takes one per message"))),
+        n => {
+            return Err(ConnectorError::UnsupportedMessage(format!("{n} CdtTrfTxInf; Interlink takes one per message")))
+        }
     }
     let tx = req(msg, "CdtTrfTxInf")?;
     let pmt_id = req(tx, "PmtId")?;
@@ -336,14 +351,22 @@ pub fn decode(connector: &dyn Connector, profile: &IsoProfile, bytes: &[u8]) -> 
     let instructed = tx.child("InstdAmt").map(read_amount).transpose()?;
     let fx_rate = match tx.child("XchgRate") {
         Some(el) => {
-            let r: Decimal = leaf_text(el, 40)?.parse().map_err(|_| ConnectorError::invalid(el.path(), "not a decimal"))?;
-            check_rate(&el.path(), &r)?;
+            let r: Decimal =
+                leaf_text(el, 40)?.parse().map_err(|_| ConnectorError::invalid(el.path(), "not a decimal"))?;
+            check_rate("", &r).map_err(|e| match e {
+                ConnectorError::InvalidField { reason, .. } => ConnectorError::invalid(el.path(), reason),
+                other => other,
+            })?;
             Some(r)
         }
         None => None,
     };
     let quote_id = match tx.child("InstrForNxtAgt") {
-        Some(i) => opt_text(i, "InstrInf", MAX140)?.and_then(|t| t.strip_prefix(QUOTE_MARKER)).map(str::to_string),
+        Some(i) => opt_text(i, "InstrInf", MAX140)?
+            .and_then(|t| t.strip_prefix(QUOTE_MARKER))
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(str::to_string),
         None => None,
     };
     let (instructed_amount, interbank_settlement) = match instructed {

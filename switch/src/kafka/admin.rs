@@ -32,6 +32,16 @@ pub async fn ensure_topics(
             .set("min.compaction.lag.ms", "60000"),
     );
     new.push(NewTopic::new(&topics.routes_audit, 1, TopicReplication::Fixed(rf)).set("retention.ms", "-1"));
+    new.push(
+        NewTopic::new(&topics.payments, layout.partitions, TopicReplication::Fixed(rf))
+            .set("cleanup.policy", "compact"),
+    );
+    let network_topics: Vec<String> = interlink_connectors::connectors()
+        .flat_map(|c| [topics.network_out(c.profile().id), topics.network_in(c.profile().id)])
+        .collect();
+    for t in &network_topics {
+        new.push(NewTopic::new(t, layout.partitions, TopicReplication::Fixed(rf)));
+    }
     let opts = AdminOptions::new().operation_timeout(Some(CALL_TIMEOUT));
     let mut created = Vec::new();
     for result in admin.create_topics(new.iter(), &opts).await? {

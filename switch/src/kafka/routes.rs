@@ -77,12 +77,11 @@ fn apply(log: &mut RoutingLog, key: Option<&[u8]>, value: Option<&[u8]>, compile
     }
 }
 
+/// A record's key and value (`None` for a tombstone).
+pub type KeyedRecord = (Vec<u8>, Option<Vec<u8>>);
+
 /// Reads a one-partition control topic (routes, audit) from the start to its end.
-pub fn read_to_end(
-    kafka: &KafkaConfig,
-    topic: &str,
-    timeout: Duration,
-) -> Result<Vec<(Vec<u8>, Option<Vec<u8>>)>, KafkaEdgeError> {
+pub fn read_to_end(kafka: &KafkaConfig, topic: &str, timeout: Duration) -> Result<Vec<KeyedRecord>, KafkaEdgeError> {
     let consumer = routes_consumer(kafka, topic)?;
     let deadline = Instant::now() + timeout;
     let mut records = Vec::new();

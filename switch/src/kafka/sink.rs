@@ -38,11 +38,18 @@ impl ProducerContext for DeliveryTracker {
 
 type OutputProducer = ThreadedProducer<DeliveryTracker>;
 
+/// The topics a worker consumes: requests, then each connected network's `.in` topic.
+pub fn input_topics(config: &SwitchConfig) -> Vec<String> {
+    std::iter::once(config.topics.requests.clone())
+        .chain(config.networks.connected.iter().map(|n| config.topics.network_in(n)))
+        .collect()
+}
+
 /// Offsets of the open batch, per input partition.
 #[derive(Default)]
 struct OpenBatch {
-    /// partition -> (first offset read, next offset to read)
-    offsets: HashMap<i32, (i64, i64)>,
+    /// (input topic index, partition) -> (first offset read, next offset to read)
+    offsets: HashMap<(usize, i32), (i64, i64)>,
     records: usize,
     outputs: usize,
     started: Option<Instant>,
@@ -65,8 +72,11 @@ pub struct BatchSink {
     tracker: DeliveryTracker,
     producer_config: rdkafka::ClientConfig,
     transactional_id: String,
-    input_topic: String,
+    /// Every topic the worker consumes; batches key offsets by index into it.
+    input_topics: Vec<String>,
     topics: TopicsConfig,
+    /// `.out` topic of each connected network.
+    network_out: HashMap<&'static str, String>,
     in_transaction: bool,
     batch: OpenBatch,
 }
@@ -96,8 +106,11 @@ impl BatchSink {
             tracker,
             producer_config: pc,
             transactional_id,
-            input_topic: config.topics.requests.clone(),
+            input_topics: input_topics(config),
             topics: config.topics.clone(),
+            network_out: interlink_connectors::connectors()
+                .map(|c| (c.profile().id, config.topics.network_out(c.profile().id)))
+                .collect(),
             in_transaction: false,
             batch: OpenBatch::default(),
         })
@@ -134,12 +147,18 @@ impl BatchSink {
     pub fn add<C: ConsumerContext>(
         &mut self,
         consumer: &BaseConsumer<C>,
+        topic: &str,
         partition: i32,
         offset: i64,
         outputs: &[OutputRecord],
     ) -> Result<(), KafkaEdgeError> {
+        let index = self
+            .input_topics
+            .iter()
+            .position(|t| t == topic)
+            .ok_or_else(|| KafkaEdgeError::Other(format!("record from unexpected topic {topic}")))?;
         // Offsets first, so that any failure below rewinds to include this record.
-        let entry = self.batch.offsets.entry(partition).or_insert((offset, offset + 1));
+        let entry = self.batch.offsets.entry((index, partition)).or_insert((offset, offset + 1));
         entry.1 = offset + 1;
         self.batch.records += 1;
         self.batch.started.get_or_insert_with(Instant::now);
@@ -155,8 +174,14 @@ impl BatchSink {
                 OutputTopic::Clearing => &self.topics.clearing,
                 OutputTopic::Notifications => &self.topics.notifications,
                 OutputTopic::DeadLetters => &self.topics.dead_letters,
+                OutputTopic::Payments => &self.topics.payments,
+                OutputTopic::Requests => &self.topics.requests,
+                OutputTopic::NetworkOut(network) => &self.network_out[network],
             };
-            let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(topic).payload(&out.payload[..]);
+            let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(topic);
+            if let Some(p) = &out.payload {
+                record = record.payload(&p[..]);
+            }
             if let Some(k) = &out.key {
                 record = record.key(&k[..]);
             }
@@ -186,8 +211,8 @@ impl BatchSink {
         }
         let started = Instant::now();
         let mut offsets = TopicPartitionList::new();
-        for (&p, &(_, next)) in &self.batch.offsets {
-            offsets.add_partition_offset(&self.input_topic, p, Offset::Offset(next))?;
+        for (&(t, p), &(_, next)) in &self.batch.offsets {
+            offsets.add_partition_offset(&self.input_topics[t], p, Offset::Offset(next))?;
         }
         let result = match self.mode {
             ConsistencyMode::ExactlyOnce => {
@@ -265,8 +290,8 @@ impl BatchSink {
         }
         self.in_transaction = false;
         let mut rewind = TopicPartitionList::new();
-        for (&p, &(first, _)) in &self.batch.offsets {
-            rewind.add_partition_offset(&self.input_topic, p, Offset::Offset(first))?;
+        for (&(t, p), &(first, _)) in &self.batch.offsets {
+            rewind.add_partition_offset(&self.input_topics[t], p, Offset::Offset(first))?;
         }
         self.batch = OpenBatch::default();
         if rewind.count() > 0 {

@@ -1,16 +1,18 @@
 //! The worker loop: consume a batch, decide each record with the routing table
 //! snapshot taken at the batch's start, commit outputs and offsets together.
 
-use super::sink::{BatchSink, Committed};
+use super::in_flight::{InFlightStore, Lookup};
+use super::sink::{input_topics, BatchSink, Committed};
 use super::{base_client_config, KafkaEdgeError};
 use crate::config::SwitchConfig;
 use crate::health::Health;
-use crate::pipeline::{InputRecord, OutputRecord, Processor};
+use crate::pipeline::{Context, InFlight, InputRecord, InputSource, NothingInFlight, OutputRecord, Processor};
 use crate::routing::RoutingTable;
 use crate::telemetry;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::message::Message;
 use rdkafka::ClientContext;
+use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -23,25 +25,57 @@ const MAX_POLL_WAIT: Duration = Duration::from_millis(50);
 /// on the worker's own thread, never while the loop holds the lock).
 struct WorkerContext {
     sink: Mutex<BatchSink>,
+    /// Payments in flight to connected networks (none without connected networks).
+    in_flight: Option<Mutex<InFlightStore>>,
     health: Arc<Health>,
+}
+
+impl WorkerContext {
+    fn lock_sink(&self) -> std::sync::MutexGuard<'_, BatchSink> {
+        self.sink.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn lock_in_flight(&self) -> Option<std::sync::MutexGuard<'_, InFlightStore>> {
+        self.in_flight.as_ref().map(|m| m.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Commits the open batch and tells the in-flight store how it ended.
+    fn commit(&self, sink: &mut BatchSink, consumer: &BaseConsumer<Self>) -> Result<Committed, KafkaEdgeError> {
+        let result = sink.commit(consumer);
+        if let Some(mut store) = self.lock_in_flight() {
+            match &result {
+                Ok(Committed::Batch { .. }) => store.batch_committed(),
+                Ok(Committed::Nothing) => {}
+                Ok(Committed::RolledBack) | Err(_) => store.batch_discarded(),
+            }
+        }
+        result
+    }
+
+    fn abandon(&self, sink: &mut BatchSink) {
+        sink.abandon();
+        if let Some(mut store) = self.lock_in_flight() {
+            store.batch_discarded();
+        }
+    }
 }
 
 impl ClientContext for WorkerContext {}
 
 impl ConsumerContext for WorkerContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        let mut sink = self.sink.lock().unwrap_or_else(|p| p.into_inner());
+        let mut sink = self.lock_sink();
         match rebalance {
             Rebalance::Revoke(tpl) => {
                 tracing::info!(partitions = tpl.count(), "partitions revoked; committing the open batch");
-                if let Err(e) = sink.commit(consumer) {
+                if let Err(e) = self.commit(&mut sink, consumer) {
                     tracing::error!(error = %e, "commit on revoke failed; abandoning the batch");
-                    sink.abandon();
+                    self.abandon(&mut sink);
                 }
             }
             Rebalance::Error(e) => {
                 tracing::warn!(error = %e, "rebalance error; abandoning the open batch");
-                sink.abandon();
+                self.abandon(&mut sink);
             }
             Rebalance::Assign(_) => {}
         }
@@ -50,6 +84,11 @@ impl ConsumerContext for WorkerContext {
     fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Assign(tpl) = rebalance {
             tracing::info!(partitions = tpl.count(), "partitions assigned");
+            // New status-report partitions: read every settlement committed so far
+            // before deciding any of their reports.
+            if let Some(mut store) = self.lock_in_flight() {
+                store.require_catch_up();
+            }
         }
         let assigned = consumer.assignment().map(|a| a.count()).unwrap_or(0);
         self.health.set_assigned(assigned);
@@ -79,7 +118,12 @@ pub fn run_worker(
     }
     let processor = Processor::new().map_err(|e| KafkaEdgeError::Other(e.to_string()))?;
     let sink = BatchSink::new(config)?;
-    let context = WorkerContext { sink: Mutex::new(sink), health: health.clone() };
+    let in_flight = if config.networks.connected.is_empty() {
+        None
+    } else {
+        Some(Mutex::new(InFlightStore::open(&config.kafka, &config.topics.payments)?))
+    };
+    let context = WorkerContext { sink: Mutex::new(sink), in_flight, health: health.clone() };
     let consumer: BaseConsumer<WorkerContext> = base_client_config(&config.kafka)
         .set("group.id", &config.kafka.group_id)
         .set("client.id", format!("interlink-switch-{}", config.worker_id))
@@ -91,7 +135,8 @@ pub fn run_worker(
         .set("heartbeat.interval.ms", (config.kafka.session_timeout_ms / 4).max(500).to_string())
         .set("fetch.wait.max.ms", "20")
         .create_with_context(context)?;
-    consumer.subscribe(&[&config.topics.requests])?;
+    let inputs = input_topics(config);
+    consumer.subscribe(&inputs.iter().map(String::as_str).collect::<Vec<_>>())?;
     health.set_worker_running(true);
     tracing::info!(worker = %config.worker_id, group = %config.kafka.group_id, mode = ?config.pipeline.consistency, "worker consuming");
 
@@ -99,12 +144,15 @@ pub fn run_worker(
     health.set_worker_running(false);
 
     // Drain: commit what is open, then leave the group cleanly.
-    let drained = consumer.context().sink.lock().unwrap_or_else(|p| p.into_inner()).commit(&consumer);
+    let drained = {
+        let ctx = consumer.context();
+        ctx.commit(&mut ctx.lock_sink(), &consumer)
+    };
     if let Err(e) = &drained {
         tracing::error!(error = %e, "final commit failed; the batch will be re-read by the next owner");
     }
     consumer.unsubscribe();
-    consumer.context().sink.lock().unwrap_or_else(|p| p.into_inner()).close();
+    consumer.context().lock_sink().close();
     drop(consumer);
     tracing::info!(worker = %config.worker_id, "worker stopped");
     result
@@ -119,21 +167,35 @@ fn consume(
 ) -> Result<(), KafkaEdgeError> {
     let max_records = config.pipeline.batch_max_records;
     let max_age = config.pipeline.batch_max_interval();
+    let ctx = consumer.context();
+    // Which connected network each `.in` topic belongs to.
+    let network_inputs: Vec<(String, &'static str)> = config
+        .networks
+        .connected
+        .iter()
+        .filter_map(|n| interlink_connectors::connector(n))
+        .map(|c| (config.topics.network_in(c.profile().id), c.profile().id))
+        .collect();
     let mut outputs: Vec<OutputRecord> = Vec::with_capacity(8);
     // The table is fixed for a whole batch: every outcome of a transaction is
     // decided by one version.
     let mut table = tables.borrow().clone();
     let mut consumed = 0u64;
     while !shutdown.is_cancelled() {
-        let age = consumer.context().sink.lock().unwrap_or_else(|p| p.into_inner()).batch_age();
+        let age = ctx.lock_sink().batch_age();
         let wait = age.map_or(MAX_POLL_WAIT, |a| max_age.saturating_sub(a).min(MAX_POLL_WAIT));
         match consumer.poll(wait) {
             Some(Ok(msg)) => {
-                let mut sink = consumer.context().sink.lock().unwrap_or_else(|p| p.into_inner());
+                let mut sink = ctx.lock_sink();
                 if sink.records() == 0 {
                     table = tables.borrow().clone();
                 }
+                let source = network_inputs
+                    .iter()
+                    .find(|(topic, _)| topic == msg.topic())
+                    .map_or(InputSource::Requests, |(_, network)| InputSource::Network(network));
                 let input = InputRecord {
+                    source,
                     topic: msg.topic(),
                     partition: msg.partition(),
                     offset: msg.offset(),
@@ -141,12 +203,25 @@ fn consume(
                     payload: msg.payload(),
                 };
                 outputs.clear();
+                let mut store = ctx.lock_in_flight();
+                let lookup = store.as_deref_mut().map(|s| Lookup(RefCell::new(s)));
+                let in_flight: &dyn InFlight = match &lookup {
+                    Some(l) => l,
+                    None => &NothingInFlight,
+                };
+                let decision = Context {
+                    table: &table,
+                    now_micros: interlink_schemas::now_micros(),
+                    connected: &config.networks.connected,
+                    in_flight,
+                };
                 let outcome = processor
-                    .process(&input, &table, interlink_schemas::now_micros(), &mut outputs)
+                    .process_with(&input, &decision, &mut outputs)
                     .map_err(|e| KafkaEdgeError::Other(e.to_string()))?;
+                drop(store);
                 telemetry::outcome(&outcome);
                 consumed += 1;
-                sink.add(consumer, msg.partition(), msg.offset(), &outputs)?;
+                sink.add(consumer, msg.topic(), msg.partition(), msg.offset(), &outputs)?;
             }
             Some(Err(e)) => {
                 telemetry::consume_error();
@@ -154,11 +229,11 @@ fn consume(
             }
             None => {}
         }
-        let mut sink = consumer.context().sink.lock().unwrap_or_else(|p| p.into_inner());
+        let mut sink = ctx.lock_sink();
         let due = sink.records() >= max_records || sink.batch_age().is_some_and(|a| a >= max_age);
         if due {
             telemetry::consumed(std::mem::take(&mut consumed));
-            if sink.commit(consumer)? == Committed::RolledBack {
+            if ctx.commit(&mut sink, consumer)? == Committed::RolledBack {
                 tracing::warn!("batch rolled back; re-reading it");
             }
         }

@@ -79,6 +79,8 @@ impl Fixture {
             ("TOPICS__DEAD_LETTERS", t.dead_letters.clone()),
             ("TOPICS__ROUTES", t.routes.clone()),
             ("TOPICS__ROUTES_AUDIT", t.routes_audit.clone()),
+            ("TOPICS__PAYMENTS", t.payments.clone()),
+            ("TOPICS__NETWORK_PREFIX", t.network_prefix.clone()),
             ("HTTP__LISTEN", "127.0.0.1:0".to_string()),
             ("PIPELINE__BATCH_MAX_INTERVAL_MS", c.pipeline.batch_max_interval_ms.to_string()),
         ]
@@ -141,8 +143,15 @@ impl Fixture {
 
     pub async fn cleanup(self) {
         let t = &self.topics;
-        let all = [&t.requests, &t.clearing, &t.notifications, &t.dead_letters, &t.routes, &t.routes_audit];
-        let _ = delete_topics(&self.kafka, &all.map(String::as_str)).await;
+        let mut all: Vec<String> =
+            [&t.requests, &t.clearing, &t.notifications, &t.dead_letters, &t.routes, &t.routes_audit, &t.payments]
+                .map(String::clone)
+                .to_vec();
+        all.extend(
+            interlink_connectors::connectors()
+                .flat_map(|c| [t.network_in(c.profile().id), t.network_out(c.profile().id)]),
+        );
+        let _ = delete_topics(&self.kafka, &all.iter().map(String::as_str).collect::<Vec<_>>()).await;
     }
 }
 

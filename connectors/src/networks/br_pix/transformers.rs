@@ -27,7 +27,7 @@ pub static ISO: IsoProfile = IsoProfile {
     settlement_method: "CLRG",
     clearing_system: Some(Code::Prtry("SPI")),
     service_level: None,
-    local_instrument: local_instrument,
+    local_instrument,
     own_account_rule: None,
     names_required: true,
     uetr_required: false,
@@ -35,7 +35,8 @@ pub static ISO: IsoProfile = IsoProfile {
 };
 
 /// Alias schemes the network resolves.
-pub const ALIASES: &[AliasScheme] = &[AliasScheme::Cpf, AliasScheme::Cnpj, AliasScheme::Mobile, AliasScheme::Email, AliasScheme::Evp];
+pub const ALIASES: &[AliasScheme] =
+    &[AliasScheme::Cpf, AliasScheme::Cnpj, AliasScheme::Mobile, AliasScheme::Email, AliasScheme::Evp];
 
 /// Pix has no scheme-wide per-transaction cap: limits are set by each PSP (with the Central
 /// Bank's night-time rule for individuals), so none is applied here.
@@ -72,9 +73,22 @@ mod tests {
         assert!(validate_alias(&Alias::new(AliasScheme::Cnpj, "12ABC34501DE35")).is_ok(), "Cnpj 12ABC34501DE35");
         assert!(validate_alias(&Alias::new(AliasScheme::Mobile, "+5561988887777")).is_ok(), "Mobile +5561988887777");
         assert!(validate_alias(&Alias::new(AliasScheme::Mobile, "+556198888")).is_err(), "Mobile +556198888");
-        assert!(validate_alias(&Alias::new(AliasScheme::Email, "joao@example.com.br")).is_ok(), "Email joao@example.com.br");
-        assert!(validate_alias(&Alias::new(AliasScheme::Email, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx@example.com")).is_err(), "Email xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx@example.com");
-        assert!(validate_alias(&Alias::new(AliasScheme::Evp, "123e4567-e89b-42d3-a456-426614174000")).is_ok(), "Evp 123e4567-e89b-42d3-a456-426614174000");
+        assert!(
+            validate_alias(&Alias::new(AliasScheme::Email, "joao@example.com.br")).is_ok(),
+            "Email joao@example.com.br"
+        );
+        assert!(
+            validate_alias(&Alias::new(
+                AliasScheme::Email,
+                "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx@example.com"
+            ))
+            .is_err(),
+            "Email xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx@example.com"
+        );
+        assert!(
+            validate_alias(&Alias::new(AliasScheme::Evp, "123e4567-e89b-42d3-a456-426614174000")).is_ok(),
+            "Evp 123e4567-e89b-42d3-a456-426614174000"
+        );
         assert!(validate_alias(&Alias::new(AliasScheme::Evp, "not-a-uuid")).is_err(), "Evp not-a-uuid");
     }
 }

@@ -63,7 +63,10 @@ mod tests {
         assert!(validate_alias(&Alias::new(AliasScheme::Mobile, "+8613800138000")).is_ok(), "Mobile +8613800138000");
         assert!(validate_alias(&Alias::new(AliasScheme::Mobile, "+862012345678")).is_err(), "Mobile +862012345678");
         assert!(validate_alias(&Alias::new(AliasScheme::Mobile, "13800138000")).is_err(), "Mobile 13800138000");
-        assert!(validate_alias(&Alias::new(AliasScheme::Email, "li.wei@example.cn")).is_ok(), "Email li.wei@example.cn");
+        assert!(
+            validate_alias(&Alias::new(AliasScheme::Email, "li.wei@example.cn")).is_ok(),
+            "Email li.wei@example.cn"
+        );
         assert!(validate_alias(&Alias::new(AliasScheme::Email, "li.wei@")).is_err(), "Email li.wei@");
         assert!(validate_alias(&Alias::new(AliasScheme::Cpf, "52998224725")).is_err(), "Cpf 52998224725");
     }

@@ -3,7 +3,7 @@
 use crate::alias::{self, verdict};
 use crate::canonical::{Alias, AliasScheme, CanonicalPayment};
 use crate::connector::{check_alias_scheme, AmountLimit, ConnectorError};
-use crate::iso20022::{Code, IsoProfile, MsgDef, HEADERS};
+use crate::iso20022::{AccountRule, Code, IsoProfile, MsgDef, HEADERS};
 use crate::{IdScheme, NetworkProfile};
 
 pub static PROFILE: NetworkProfile = NetworkProfile {
@@ -27,8 +27,8 @@ pub static ISO: IsoProfile = IsoProfile {
     settlement_method: "CLRG",
     clearing_system: None,
     service_level: Some("SEPA"),
-    local_instrument: local_instrument,
-    own_account_rule: Some(alias::sepa_iban as fn(&str) -> Result<(), String>),
+    local_instrument,
+    own_account_rule: Some(alias::sepa_iban as AccountRule),
     names_required: true,
     uetr_required: false,
     utc_offset_minutes: 0,
@@ -39,7 +39,10 @@ pub const ALIASES: &[AliasScheme] = &[AliasScheme::Mobile];
 
 /// EUR 100,000: the SCT Inst rulebook maximum until its 2025 edition, which removed the scheme-wide
 /// cap under the Instant Payments Regulation; Interlink keeps it as its default per-transaction limit.
-pub const LIMIT: Option<AmountLimit> = Some(AmountLimit { max_minor_units: 10_000_000, source: "EPC SCT Inst rulebook maximum EUR 100,000 (kept as Interlink default)" });
+pub const LIMIT: Option<AmountLimit> = Some(AmountLimit {
+    max_minor_units: 10_000_000,
+    source: "EPC SCT Inst rulebook maximum EUR 100,000 (kept as Interlink default)",
+});
 
 /// Checks an alias against the network's formats.
 pub fn validate_alias(a: &Alias) -> Result<(), ConnectorError> {

@@ -62,7 +62,10 @@ mod tests {
         assert!(validate_alias(&Alias::new(AliasScheme::Mobile, "+85291234567")).is_ok(), "Mobile +85291234567");
         assert!(validate_alias(&Alias::new(AliasScheme::Mobile, "+85221234567")).is_err(), "Mobile +85221234567");
         assert!(validate_alias(&Alias::new(AliasScheme::Mobile, "+8529123456")).is_err(), "Mobile +8529123456");
-        assert!(validate_alias(&Alias::new(AliasScheme::Email, "chan.tai.man@example.hk")).is_ok(), "Email chan.tai.man@example.hk");
+        assert!(
+            validate_alias(&Alias::new(AliasScheme::Email, "chan.tai.man@example.hk")).is_ok(),
+            "Email chan.tai.man@example.hk"
+        );
         assert!(validate_alias(&Alias::new(AliasScheme::FpsId, "1234567")).is_ok(), "FpsId 1234567");
         assert!(validate_alias(&Alias::new(AliasScheme::FpsId, "123456789")).is_ok(), "FpsId 123456789");
         assert!(validate_alias(&Alias::new(AliasScheme::FpsId, "12345678")).is_err(), "FpsId 12345678");

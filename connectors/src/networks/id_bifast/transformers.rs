@@ -39,7 +39,10 @@ pub const ALIASES: &[AliasScheme] = &[AliasScheme::Mobile, AliasScheme::Email];
 
 /// BI-FAST's per-transaction maximum: IDR 250,000,000 (Bank Indonesia, BI-FAST service
 /// parameters). IDR has ISO 4217 exponent 2, so the limit is 25,000,000,000 minor units.
-pub const LIMIT: Option<AmountLimit> = Some(AmountLimit { max_minor_units: 25_000_000_000, source: "Bank Indonesia BI-FAST: IDR 250,000,000 per transaction" });
+pub const LIMIT: Option<AmountLimit> = Some(AmountLimit {
+    max_minor_units: 25_000_000_000,
+    source: "Bank Indonesia BI-FAST: IDR 250,000,000 per transaction",
+});
 
 /// Checks an alias against the network's formats.
 pub fn validate_alias(a: &Alias) -> Result<(), ConnectorError> {
@@ -61,7 +64,13 @@ mod tests {
     fn aliases() {
         assert!(validate_alias(&Alias::new(AliasScheme::Mobile, "+6281234567890")).is_ok(), "Mobile +6281234567890");
         assert!(validate_alias(&Alias::new(AliasScheme::Mobile, "+6221234567")).is_err(), "Mobile +6221234567");
-        assert!(validate_alias(&Alias::new(AliasScheme::Email, "budi@example.co.id")).is_ok(), "Email budi@example.co.id");
-        assert!(validate_alias(&Alias::new(AliasScheme::NationalId, "3171234567890001")).is_err(), "NationalId 3171234567890001");
+        assert!(
+            validate_alias(&Alias::new(AliasScheme::Email, "budi@example.co.id")).is_ok(),
+            "Email budi@example.co.id"
+        );
+        assert!(
+            validate_alias(&Alias::new(AliasScheme::NationalId, "3171234567890001")).is_err(),
+            "NationalId 3171234567890001"
+        );
     }
 }

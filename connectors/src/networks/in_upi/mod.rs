@@ -12,7 +12,9 @@ pub use transformers::{
     ALIASES, LIMIT, NAMESPACE, NOTE_MAX, ORG_ID, PROFILE, UTC_OFFSET_MINUTES, VERSIONS,
 };
 
-use crate::canonical::{Agent, Alias, AliasScheme, CanonicalPayment, CanonicalStatus, Creditor, Debtor, IsoReason, Money};
+use crate::canonical::{
+    Agent, Alias, AliasScheme, CanonicalPayment, CanonicalStatus, Creditor, Debtor, IsoReason, Money,
+};
 use crate::connector::{admit, AmountLimit, Connector, ConnectorError, MessageVersions};
 use crate::iso20022::{agent_network, check_alias, check_text, MAX140, MAX34, MAX35};
 use crate::xml::Doc;
@@ -228,7 +230,10 @@ fn decode_payment(c: &InUpi, bytes: &[u8]) -> Result<CanonicalPayment, Connector
     let req: ReqPay = deserialize(text, "ReqPay")?;
     check_version(&req.head)?;
     if req.txn.kind != "PAY" {
-        return Err(ConnectorError::UnsupportedMessage(format!("ReqPay of type {:?}; Interlink takes PAY", req.txn.kind)));
+        return Err(ConnectorError::UnsupportedMessage(format!(
+            "ReqPay of type {:?}; Interlink takes PAY",
+            req.txn.kind
+        )));
     }
     let payee = match req.payees.payee.as_slice() {
         [one] => one,
@@ -302,7 +307,12 @@ fn encode_status(s: &CanonicalStatus) -> Result<Vec<u8>, ConnectorError> {
     let created = ts(s.created_at);
     let resp = RespPay {
         xmlns_upi: NAMESPACE.to_string(),
-        head: Head { ver: VERSIONS[0].to_string(), ts: created.clone(), org_id: ORG_ID.to_string(), msg_id: s.message_id.clone() },
+        head: Head {
+            ver: VERSIONS[0].to_string(),
+            ts: created.clone(),
+            org_id: ORG_ID.to_string(),
+            msg_id: s.message_id.clone(),
+        },
         txn: Txn {
             id: s.original_transaction_id.clone(),
             note: None,
@@ -328,10 +338,15 @@ fn decode_status(bytes: &[u8]) -> Result<CanonicalStatus, ConnectorError> {
     let resp: RespPay = deserialize(text, "RespPay")?;
     check_version(&resp.head)?;
     let created_at = parse_ts("RespPay/Head/@ts", &resp.head.ts)?;
-    let result = UpiResult::parse(&resp.resp.result)
-        .ok_or_else(|| ConnectorError::invalid("RespPay/Resp/@result", format!("unknown result {:?}", resp.resp.result)))?;
+    let result = UpiResult::parse(&resp.resp.result).ok_or_else(|| {
+        ConnectorError::invalid("RespPay/Resp/@result", format!("unknown result {:?}", resp.resp.result))
+    })?;
     let (reason, additional_info) = if result == UpiResult::Failure {
-        let code = resp.resp.err_code.as_deref().ok_or_else(|| ConnectorError::MissingField("RespPay/Resp/@errCode".into()))?;
+        let code = resp
+            .resp
+            .err_code
+            .as_deref()
+            .ok_or_else(|| ConnectorError::MissingField("RespPay/Resp/@errCode".into()))?;
         let code = UpiErrorCode::parse(code).map_err(|e| ConnectorError::invalid("RespPay/Resp/@errCode", e))?;
         (Some(IsoReason::from(&code)), Some(failure_info(&code)))
     } else {
@@ -415,7 +430,8 @@ impl Connector for InUpi {
         out.remittance_info = p.remittance_info.as_deref().and_then(note);
         out.debtor.alias = p.debtor.alias.clone().filter(|a| a.scheme == AliasScheme::Vpa);
         out.creditor.alias = p.creditor.alias.clone().filter(|a| {
-            a.scheme == AliasScheme::Vpa || (p.creditor.account.is_none() && matches!(a.scheme, AliasScheme::Mobile | AliasScheme::Aadhaar))
+            a.scheme == AliasScheme::Vpa
+                || (p.creditor.account.is_none() && matches!(a.scheme, AliasScheme::Mobile | AliasScheme::Aadhaar))
         });
         out
     }

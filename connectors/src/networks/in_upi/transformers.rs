@@ -32,10 +32,8 @@ pub const ALIASES: &[AliasScheme] = &[AliasScheme::Vpa, AliasScheme::Mobile, Ali
 
 /// INR 1,00,000 per transaction, NPCI's general person-to-person UPI limit (higher category
 /// limits, e.g. for tax or hospital payments, are out of scope).
-pub const LIMIT: Option<AmountLimit> = Some(AmountLimit {
-    max_minor_units: 10_000_000,
-    source: "NPCI: UPI P2P limit INR 1,00,000 per transaction",
-});
+pub const LIMIT: Option<AmountLimit> =
+    Some(AmountLimit { max_minor_units: 10_000_000, source: "NPCI: UPI P2P limit INR 1,00,000 per transaction" });
 
 /// Checks an alias against UPI's formats.
 pub fn validate_alias(a: &Alias) -> Result<(), ConnectorError> {
@@ -403,8 +401,19 @@ mod tests {
         assert!(UpiErrorCode::parse("q").is_err());
         assert_eq!(IsoReason::from(&UpiErrorCode::Other("QQ".into())), IsoReason::NARR);
         // The reasons Interlink reports most survive ISO -> UPI -> ISO.
-        for r in [IsoReason::AM04, IsoReason::AM02, IsoReason::AC03, IsoReason::AC02, IsoReason::AC06, IsoReason::AB05,
-            IsoReason::AB06, IsoReason::BE23, IsoReason::FRAD, IsoReason::MS03, IsoReason::CUST] {
+        for r in [
+            IsoReason::AM04,
+            IsoReason::AM02,
+            IsoReason::AC03,
+            IsoReason::AC02,
+            IsoReason::AC06,
+            IsoReason::AB05,
+            IsoReason::AB06,
+            IsoReason::BE23,
+            IsoReason::FRAD,
+            IsoReason::MS03,
+            IsoReason::CUST,
+        ] {
             assert_eq!(IsoReason::from(&UpiErrorCode::from(&r)), r, "{r}");
         }
     }

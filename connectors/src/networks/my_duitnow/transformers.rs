@@ -35,7 +35,8 @@ pub static ISO: IsoProfile = IsoProfile {
 };
 
 /// Alias schemes the network resolves.
-pub const ALIASES: &[AliasScheme] = &[AliasScheme::Mobile, AliasScheme::NationalId, AliasScheme::Passport, AliasScheme::BusinessId];
+pub const ALIASES: &[AliasScheme] =
+    &[AliasScheme::Mobile, AliasScheme::NationalId, AliasScheme::Passport, AliasScheme::BusinessId];
 
 /// DuitNow has no published scheme-wide per-transaction cap (banks set their own).
 pub const LIMIT: Option<AmountLimit> = None;
@@ -61,11 +62,23 @@ mod tests {
     fn aliases() {
         assert!(validate_alias(&Alias::new(AliasScheme::Mobile, "+60123456789")).is_ok(), "Mobile +60123456789");
         assert!(validate_alias(&Alias::new(AliasScheme::Mobile, "+60312345678")).is_err(), "Mobile +60312345678");
-        assert!(validate_alias(&Alias::new(AliasScheme::NationalId, "900101145678")).is_ok(), "NationalId 900101145678");
-        assert!(validate_alias(&Alias::new(AliasScheme::NationalId, "901301145678")).is_err(), "NationalId 901301145678");
+        assert!(
+            validate_alias(&Alias::new(AliasScheme::NationalId, "900101145678")).is_ok(),
+            "NationalId 900101145678"
+        );
+        assert!(
+            validate_alias(&Alias::new(AliasScheme::NationalId, "901301145678")).is_err(),
+            "NationalId 901301145678"
+        );
         assert!(validate_alias(&Alias::new(AliasScheme::Passport, "A12345678")).is_ok(), "Passport A12345678");
         assert!(validate_alias(&Alias::new(AliasScheme::Passport, "a1")).is_err(), "Passport a1");
-        assert!(validate_alias(&Alias::new(AliasScheme::BusinessId, "201901012345")).is_ok(), "BusinessId 201901012345");
-        assert!(validate_alias(&Alias::new(AliasScheme::BusinessId, "201909012345")).is_err(), "BusinessId 201909012345");
+        assert!(
+            validate_alias(&Alias::new(AliasScheme::BusinessId, "201901012345")).is_ok(),
+            "BusinessId 201901012345"
+        );
+        assert!(
+            validate_alias(&Alias::new(AliasScheme::BusinessId, "201909012345")).is_err(),
+            "BusinessId 201909012345"
+        );
     }
 }

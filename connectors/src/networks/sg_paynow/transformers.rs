@@ -38,7 +38,10 @@ pub static ISO: IsoProfile = IsoProfile {
 pub const ALIASES: &[AliasScheme] = &[AliasScheme::Mobile, AliasScheme::NationalId, AliasScheme::Uen];
 
 /// FAST's per-transaction limit: SGD 200,000 (ABS, FAST and PayNow).
-pub const LIMIT: Option<AmountLimit> = Some(AmountLimit { max_minor_units: 20_000_000, source: "Association of Banks in Singapore: FAST limit SGD 200,000 per transaction" });
+pub const LIMIT: Option<AmountLimit> = Some(AmountLimit {
+    max_minor_units: 20_000_000,
+    source: "Association of Banks in Singapore: FAST limit SGD 200,000 per transaction",
+});
 
 /// Checks an alias against the network's formats.
 pub fn validate_alias(a: &Alias) -> Result<(), ConnectorError> {

@@ -35,7 +35,8 @@ pub static ISO: IsoProfile = IsoProfile {
 };
 
 /// Alias schemes the network resolves.
-pub const ALIASES: &[AliasScheme] = &[AliasScheme::Mobile, AliasScheme::NationalId, AliasScheme::TaxId, AliasScheme::EWallet];
+pub const ALIASES: &[AliasScheme] =
+    &[AliasScheme::Mobile, AliasScheme::NationalId, AliasScheme::TaxId, AliasScheme::EWallet];
 
 /// PromptPay has no scheme-wide per-transaction cap (banks set their own).
 pub const LIMIT: Option<AmountLimit> = None;
@@ -61,10 +62,19 @@ mod tests {
     fn aliases() {
         assert!(validate_alias(&Alias::new(AliasScheme::Mobile, "+66812345678")).is_ok(), "Mobile +66812345678");
         assert!(validate_alias(&Alias::new(AliasScheme::Mobile, "+66212345678")).is_err(), "Mobile +66212345678");
-        assert!(validate_alias(&Alias::new(AliasScheme::NationalId, "1101700207366")).is_ok(), "NationalId 1101700207366");
-        assert!(validate_alias(&Alias::new(AliasScheme::NationalId, "1101700207367")).is_err(), "NationalId 1101700207367");
+        assert!(
+            validate_alias(&Alias::new(AliasScheme::NationalId, "1101700207366")).is_ok(),
+            "NationalId 1101700207366"
+        );
+        assert!(
+            validate_alias(&Alias::new(AliasScheme::NationalId, "1101700207367")).is_err(),
+            "NationalId 1101700207367"
+        );
         assert!(validate_alias(&Alias::new(AliasScheme::TaxId, "0105555012348")).is_ok(), "TaxId 0105555012348");
-        assert!(validate_alias(&Alias::new(AliasScheme::EWallet, "140000012345678")).is_ok(), "EWallet 140000012345678");
+        assert!(
+            validate_alias(&Alias::new(AliasScheme::EWallet, "140000012345678")).is_ok(),
+            "EWallet 140000012345678"
+        );
         assert!(validate_alias(&Alias::new(AliasScheme::EWallet, "14000001234567")).is_err(), "EWallet 14000001234567");
         assert!(validate_alias(&Alias::new(AliasScheme::Email, "a@b.co")).is_err(), "Email a@b.co");
     }

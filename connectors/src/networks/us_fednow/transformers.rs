@@ -27,7 +27,7 @@ pub static ISO: IsoProfile = IsoProfile {
     settlement_method: "CLRG",
     clearing_system: Some(Code::Cd("FDN")),
     service_level: None,
-    local_instrument: local_instrument,
+    local_instrument,
     own_account_rule: None,
     names_required: true,
     uetr_required: true,
@@ -39,7 +39,10 @@ pub const ALIASES: &[AliasScheme] = &[];
 
 /// FedNow's default per-transaction limit: USD 500,000 (participants may lower it; the network
 /// maximum is higher). Federal Reserve Financial Services, FedNow transaction limits.
-pub const LIMIT: Option<AmountLimit> = Some(AmountLimit { max_minor_units: 50_000_000, source: "Federal Reserve FedNow default limit USD 500,000 per transaction" });
+pub const LIMIT: Option<AmountLimit> = Some(AmountLimit {
+    max_minor_units: 50_000_000,
+    source: "Federal Reserve FedNow default limit USD 500,000 per transaction",
+});
 
 /// Checks an alias against the network's formats.
 pub fn validate_alias(a: &Alias) -> Result<(), ConnectorError> {

@@ -1,0 +1,183 @@
+//! The two-leg flow through a connected network, against the real broker with network
+//! simulators: mainland CN IBPS to Hong Kong FPS and back. Each accepted payment gets
+//! exactly one clearing record, each rejected one none, and a status report that
+//! matches nothing (or arrives twice) never clears again.
+
+mod common;
+
+use common::{encode, request, wait_ready, Fixture};
+use interlink_connectors::canonical::{Agent as NetAgent, Creditor, Debtor, Money};
+use interlink_connectors::{CanonicalPayment, CanonicalStatus, PaymentStatus};
+use interlink_loadtest::simulator::{self, decision, SimulatorOptions};
+use interlink_schemas::{ClearingRecord, Codec, DeadLetter, Notification, Party, TransactionStatus};
+use interlink_switch::legs::wire_id;
+use rdkafka::producer::{DefaultProducerContext, ThreadedProducer};
+use rdkafka::ClientConfig;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+const ACCEPT_PER_MILLE: u32 = 800;
+
+fn reasons() -> Vec<String> {
+    vec!["AC04".into(), "AM04".into(), "AB06".into()]
+}
+
+fn hk_origin_payment(i: usize) -> CanonicalPayment {
+    CanonicalPayment {
+        message_id: format!("HKMSG{i:06}"),
+        transaction_id: format!("HKTX{i:06}"),
+        end_to_end_id: format!("HKE2E{i:06}"),
+        uetr: None,
+        created_at: interlink_schemas::now_micros(),
+        instructed_amount: Money { minor_units: 50_000 + i as i64, currency: "HKD".into() },
+        interbank_settlement: None,
+        debtor: Debtor {
+            name: Some("CHAN TAI MAN".into()),
+            account: "004123456789".into(),
+            alias: None,
+            agent: NetAgent { network: "HK_FPS".into(), institution_id: "004".into() },
+        },
+        creditor: Creditor {
+            name: Some("LI LEI".into()),
+            account: Some("6222020200112233445".into()),
+            alias: None,
+            agent: NetAgent { network: "CN_IBPS".into(), institution_id: "104100000004".into() },
+        },
+        purpose: None,
+        remittance_info: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payments_cross_cn_ibps_and_hk_fps_in_both_directions_with_one_clearing_each() {
+    let fx = Fixture::new(3).await;
+    let mut config = fx.switch_config("w-legs");
+    config.networks.connected = vec!["CN_IBPS".into(), "HK_FPS".into()];
+    let switch = interlink_switch::start(config).await.unwrap();
+    wait_ready(&switch).await;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let sims: Vec<_> = ["HK_FPS", "CN_IBPS"]
+        .into_iter()
+        .map(|network| {
+            let opts = SimulatorOptions {
+                brokers: fx.kafka.brokers.clone(),
+                topics: fx.topics.clone(),
+                network: network.into(),
+                accept_per_mille: ACCEPT_PER_MILLE,
+                reject_reasons: reasons(),
+                latency: Duration::from_millis(5),
+            };
+            let stop = stop.clone();
+            std::thread::spawn(move || simulator::run(&opts, stop))
+        })
+        .collect();
+
+    // Southbound: 120 requests from the mainland to HSBC Hong Kong.
+    let south: Vec<String> = (0..120).map(|i| format!("south-{i:04}")).collect();
+    let records: Vec<(&str, Vec<u8>)> =
+        south.iter().map(|tx| (tx.as_str(), encode(&request(tx, "004", 10_000)))).collect();
+    fx.produce(&records, None);
+    // Northbound: 40 payments Hong Kong FPS sends in its own pacs.008.
+    let hk = interlink_connectors::connector("HK_FPS").unwrap();
+    let producer: ThreadedProducer<DefaultProducerContext> =
+        ClientConfig::new().set("bootstrap.servers", &fx.kafka.brokers).create().unwrap();
+    let hk_in = fx.topics.network_in("HK_FPS");
+    let north: Vec<String> = (0..40)
+        .map(|i| {
+            let p = hk_origin_payment(i);
+            simulator::send(&producer, &hk_in, &p.transaction_id, &hk.encode_payment(&p).unwrap()).unwrap();
+            p.transaction_id
+        })
+        .collect();
+
+    // Every request's fate is known in advance from the simulators' rule.
+    let expected_accepted: Vec<&String> = south
+        .iter()
+        .chain(&north)
+        .filter(|tx| decision(&wire_id(tx), ACCEPT_PER_MILLE, &reasons()).is_none())
+        .collect();
+    assert!(!expected_accepted.is_empty() && expected_accepted.len() < 160, "both outcomes occur");
+
+    let clearing_codec = Codec::<ClearingRecord>::new().unwrap();
+    let clearing: Vec<ClearingRecord> = fx
+        .read(&fx.topics.clearing, expected_accepted.len(), Duration::from_secs(60))
+        .iter()
+        .map(|(_, v)| clearing_codec.decode(v).unwrap())
+        .collect();
+    let mut cleared: Vec<&str> = clearing.iter().map(|c| c.transaction_id.as_str()).collect();
+    cleared.sort();
+    let mut want: Vec<&str> = expected_accepted.iter().map(|s| s.as_str()).collect();
+    want.sort();
+    assert_eq!(cleared, want, "exactly one clearing record per accepted payment, none for rejected ones");
+    let north_clearing = clearing.iter().find(|c| c.transaction_id.starts_with("HKTX")).unwrap();
+    assert_eq!(
+        (north_clearing.debit_amount.currency.as_str(), north_clearing.credit_amount.currency.as_str()),
+        ("HKD", "CNY")
+    );
+    assert_eq!(north_clearing.creditor_agent.institution_id, "104100000004");
+
+    let notes: Vec<Notification> = fx
+        .read(&fx.topics.notifications, 2 * 160, Duration::from_secs(60))
+        .iter()
+        .map(|(_, v)| Codec::<Notification>::new().unwrap().decode(v).unwrap())
+        .collect();
+    assert_eq!(notes.len(), 2 * 160, "final notifications for both sides of every payment, once");
+    for n in &notes {
+        let expected = decision(&wire_id(&n.transaction_id), ACCEPT_PER_MILLE, &reasons());
+        match expected {
+            None => assert_eq!((n.status, n.reason_code.as_deref()), (TransactionStatus::ACCC, None), "{n:?}"),
+            Some(reason) => assert_eq!(
+                (n.status, n.reason_code.as_deref()),
+                (TransactionStatus::RJCT, Some(reason.as_str())),
+                "{n:?}"
+            ),
+        }
+    }
+    assert_eq!(notes.iter().filter(|n| n.party == Party::Creditor).count(), 160);
+
+    // A status report sent twice, one for an unknown payment, and garbage: no clearing.
+    let accepted = expected_accepted.iter().find(|t| t.starts_with("south")).unwrap();
+    let duplicate = CanonicalStatus {
+        message_id: "DUPSTATUS1".into(),
+        created_at: interlink_schemas::now_micros(),
+        original_message_id: wire_id(accepted),
+        original_end_to_end_id: format!("E2E-{accepted}"),
+        original_transaction_id: wire_id(accepted),
+        original_uetr: None,
+        status: PaymentStatus::ACCC,
+        reason: None,
+        additional_info: None,
+        instructing_agent: None,
+        instructed_agent: None,
+    };
+    let unknown = CanonicalStatus {
+        original_transaction_id: "NOSUCHPAYMENT".into(),
+        message_id: "DUPSTATUS2".into(),
+        ..duplicate.clone()
+    };
+    for s in [&duplicate, &unknown] {
+        simulator::send(&producer, &hk_in, &s.original_transaction_id, &hk.encode_status(s).unwrap()).unwrap();
+    }
+    simulator::send(&producer, &hk_in, "garbage", b"<Document><not-iso/>").unwrap();
+    rdkafka::producer::Producer::flush(&producer, Duration::from_secs(10)).unwrap();
+
+    let dead: Vec<DeadLetter> = fx
+        .read(&fx.topics.dead_letters, 3, Duration::from_secs(30))
+        .iter()
+        .map(|(_, v)| Codec::<DeadLetter>::new().unwrap().decode(v).unwrap())
+        .collect();
+    assert_eq!(dead.len(), 3, "{dead:?}");
+    let messages: Vec<&str> = dead.iter().map(|d| d.error_message.as_str()).collect();
+    assert_eq!(messages.iter().filter(|m| m.contains("matches no payment in flight")).count(), 2, "{messages:?}");
+    assert!(messages.iter().any(|m| m.contains("neither a status report")), "{messages:?}");
+    let again = fx.read(&fx.topics.clearing, expected_accepted.len() + 1, Duration::from_secs(3));
+    assert_eq!(again.len(), expected_accepted.len(), "the duplicate report did not clear again");
+
+    stop.store(true, Ordering::Relaxed);
+    let stats: Vec<_> = sims.into_iter().map(|s| s.join().unwrap().unwrap()).collect();
+    assert_eq!(stats.iter().map(|s| s.accepted + s.rejected).sum::<u64>(), 160);
+    switch.stop().await.unwrap();
+    fx.cleanup().await;
+}
