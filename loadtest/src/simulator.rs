@@ -3,7 +3,8 @@
 //! connector, decides as the network would (a configurable acceptance rate and mix of
 //! reject reasons, deterministic per transaction so a verifier can predict it), and
 //! answers with the network's status report on `interlink.net.<network>.in` after a
-//! configurable latency.
+//! configurable latency. It also counts the status reports it receives for payments
+//! it originated.
 
 use interlink_connectors::IsoReason;
 use interlink_connectors::{CanonicalStatus, PaymentStatus};
@@ -32,8 +33,11 @@ pub struct SimulatorOptions {
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SimulatorStats {
+    /// Payments the simulated network accepted and rejected.
     pub accepted: u64,
     pub rejected: u64,
+    /// Final status reports received for payments this network originated.
+    pub origin_statuses: u64,
     pub unreadable: u64,
 }
 
@@ -77,7 +81,13 @@ pub fn run(opts: &SimulatorOptions, stop: Arc<AtomicBool>) -> Result<SimulatorSt
     let mut sequence = 0u64;
     while !stop.load(Ordering::Relaxed) || !due.is_empty() {
         if let Some(Ok(m)) = consumer.poll(Duration::from_millis(10)) {
-            match connector.decode_payment(m.payload().unwrap_or_default()) {
+            let message = m.payload().unwrap_or_default();
+            if connector.decode_status(message).is_ok() {
+                // The final status of a payment this network sent.
+                stats.origin_statuses += 1;
+                continue;
+            }
+            match connector.decode_payment(message) {
                 Ok(payment) => {
                     sequence += 1;
                     let reason = decision(&payment.transaction_id, opts.accept_per_mille, &opts.reject_reasons);

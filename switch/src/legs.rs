@@ -3,8 +3,10 @@
 //! made from a payment a network originates.
 
 use interlink_connectors::canonical::{Agent as NetAgent, Creditor, Debtor, InterbankSettlement, Money};
-use interlink_connectors::{CanonicalPayment, Connector, ConnectorError};
-use interlink_schemas::{Agent, Alias, Amount, AuthorizationRequest, Channel, ClearingRecord};
+use interlink_connectors::{CanonicalPayment, CanonicalStatus, Connector, ConnectorError, IsoReason, PaymentStatus};
+use interlink_schemas::{
+    Agent, Alias, Amount, AuthorizationRequest, Channel, ClearingRecord, Notification, TransactionStatus,
+};
 
 /// The transaction id on the wire: ISO 20022 ids are at most 35 characters, so a UUID
 /// travels without its dashes. Status reports come back with it, and in-flight
@@ -80,6 +82,31 @@ pub fn inbound_request(network: &str, p: CanonicalPayment) -> Result<Authorizati
         amount: Amount::new(p.instructed_amount.minor_units, p.instructed_amount.currency),
         channel: Channel::Api,
         purpose: p.purpose,
+    })
+}
+
+/// The status report for the network a payment came from, from the debtor's final
+/// notification.
+pub fn origin_status(connector: &dyn Connector, note: &Notification) -> Result<Vec<u8>, ConnectorError> {
+    let wire = wire_id(&note.transaction_id);
+    let status = match note.status {
+        TransactionStatus::ACCC => PaymentStatus::ACCC,
+        TransactionStatus::BLCK => PaymentStatus::BLCK,
+        _ => PaymentStatus::RJCT,
+    };
+    let reason = note.reason_code.as_deref().map(|c| IsoReason::parse(c).unwrap_or(IsoReason::NARR));
+    connector.encode_status(&CanonicalStatus {
+        message_id: format!("IL{}", &wire[..wire.len().min(33)]),
+        created_at: note.emitted_at,
+        original_message_id: wire.clone(),
+        original_end_to_end_id: note.end_to_end_id.clone(),
+        original_transaction_id: wire,
+        original_uetr: None,
+        status,
+        reason,
+        additional_info: note.reason_text.as_ref().map(|t| t.chars().take(105).collect()),
+        instructing_agent: None,
+        instructed_agent: None,
     })
 }
 

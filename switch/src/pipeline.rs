@@ -5,7 +5,7 @@ use crate::legs;
 use crate::qr_gateway::{self, QrRejection};
 use crate::routing::{Route, RoutingTable};
 use crate::validate::{validate, CreditorAddress, ValidationError};
-use interlink_connectors::{CanonicalStatus, PaymentStatus};
+use interlink_connectors::{CanonicalStatus, Connector, PaymentStatus};
 use interlink_schemas::{
     Agent, AuthorizationRequest, ClearingRecord, Codec, CodecError, DeadLetter, ErrorKind, Notification, Party,
     TransactionStatus,
@@ -80,8 +80,6 @@ impl InFlight for NothingInFlight {
 pub struct Context<'a> {
     pub table: &'a RoutingTable,
     pub now_micros: i64,
-    /// Destinations settled through their connector.
-    pub connected: &'a [String],
     pub in_flight: &'a dyn InFlight,
 }
 
@@ -127,6 +125,9 @@ pub struct Processor {
     clearing: Codec<ClearingRecord>,
     notifications: Codec<Notification>,
     dead_letters: Codec<DeadLetter>,
+    /// Networks reached through their connector: payments to them leave as their own
+    /// messages, and payments they originate get their final status back.
+    connected: Vec<&'static dyn Connector>,
 }
 
 impl Processor {
@@ -136,7 +137,19 @@ impl Processor {
             clearing: Codec::new()?,
             notifications: Codec::new()?,
             dead_letters: Codec::new()?,
+            connected: Vec::new(),
         })
+    }
+
+    /// Connects these networks (ids without a registered connector are ignored; the
+    /// configuration check refuses them earlier).
+    pub fn with_connected(mut self, networks: &[String]) -> Self {
+        self.connected = networks.iter().filter_map(|n| interlink_connectors::connector(n)).collect();
+        self
+    }
+
+    fn connected(&self, network: &str) -> Option<&'static dyn Connector> {
+        self.connected.iter().copied().find(|c| c.profile().id == network)
     }
 
     /// Processes one request with direct settlement (no connected network).
@@ -147,7 +160,7 @@ impl Processor {
         now_micros: i64,
         out: &mut Vec<OutputRecord>,
     ) -> Result<Outcome, OutputEncodeError> {
-        let ctx = Context { table, now_micros, connected: &[], in_flight: &NothingInFlight };
+        let ctx = Context { table, now_micros, in_flight: &NothingInFlight };
         self.process_with(input, &ctx, out)
     }
 
@@ -247,8 +260,8 @@ impl Processor {
         match decided {
             Ok(route) => {
                 let clearing = clearing_record(&request, &route, table.version(), now_micros);
-                if let Some(network) = ctx.connected.iter().find(|n| **n == clearing.creditor_agent.network) {
-                    return self.forward(network, &request, clearing, input, now_micros, out);
+                if let Some(connector) = self.connected(&clearing.creditor_agent.network) {
+                    return self.forward(connector, &request, clearing, input, now_micros, out);
                 }
                 self.settle(&clearing, now_micros, out)?;
                 Ok(Outcome::Accepted)
@@ -300,21 +313,42 @@ impl Processor {
                 &c.transaction_id,
                 self.notifications.encode(&note)?,
             ));
+            if party == Party::Debtor {
+                self.answer_origin(&note, out);
+            }
         }
         Ok(())
+    }
+
+    /// A payment a connected network originated gets its final status back, in the
+    /// network's own status report.
+    fn answer_origin(&self, debtor_note: &Notification, out: &mut Vec<OutputRecord>) {
+        let Some(connector) = self.connected(&debtor_note.agent.network) else { return };
+        match legs::origin_status(connector, debtor_note) {
+            Ok(message) => {
+                let wire = legs::wire_id(&debtor_note.transaction_id);
+                out.push(OutputRecord::new(OutputTopic::NetworkOut(connector.profile().id), &wire, message));
+            }
+            Err(e) => tracing::error!(
+                network = connector.profile().id,
+                transaction = %debtor_note.transaction_id,
+                error = %e,
+                "the origin's status report cannot be built; the notification stands"
+            ),
+        }
     }
 
     /// Sends a routed payment into its destination network and records it in flight.
     fn forward(
         &self,
-        network: &str,
+        connector: &'static dyn Connector,
         request: &AuthorizationRequest,
         clearing: ClearingRecord,
         input: &InputRecord<'_>,
         now: i64,
         out: &mut Vec<OutputRecord>,
     ) -> Result<Outcome, OutputEncodeError> {
-        let connector = interlink_connectors::connector(network).expect("connected networks are checked at start-up");
+        let network = connector.profile().id;
         match legs::outbound_message(connector, request, &clearing) {
             Ok(message) => {
                 let wire = legs::wire_id(&clearing.transaction_id);
@@ -444,6 +478,7 @@ impl Processor {
             key: Some(req.transaction_id.as_bytes().to_vec()),
             payload: Some(self.notifications.encode(&note)?),
         });
+        self.answer_origin(&note, out);
         Ok(())
     }
 

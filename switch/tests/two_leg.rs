@@ -178,6 +178,10 @@ async fn payments_cross_cn_ibps_and_hk_fps_in_both_directions_with_one_clearing_
     stop.store(true, Ordering::Relaxed);
     let stats: Vec<_> = sims.into_iter().map(|s| s.join().unwrap().unwrap()).collect();
     assert_eq!(stats.iter().map(|s| s.accepted + s.rejected).sum::<u64>(), 160);
+    assert_eq!(stats.iter().map(|s| s.unreadable).sum::<u64>(), 0);
+    // Each origin network got the final status of every payment its side sent.
+    let (hk_stats, cn_stats) = (stats[0], stats[1]);
+    assert_eq!((hk_stats.origin_statuses, cn_stats.origin_statuses), (40, 120), "{stats:?}");
     switch.stop().await.unwrap();
     fx.cleanup().await;
 }

@@ -116,7 +116,8 @@ pub fn run_worker(
         }
         tables.mark_unchanged();
     }
-    let processor = Processor::new().map_err(|e| KafkaEdgeError::Other(e.to_string()))?;
+    let processor =
+        Processor::new().map_err(|e| KafkaEdgeError::Other(e.to_string()))?.with_connected(&config.networks.connected);
     let sink = BatchSink::new(config)?;
     let in_flight = if config.networks.connected.is_empty() {
         None
@@ -209,12 +210,7 @@ fn consume(
                     Some(l) => l,
                     None => &NothingInFlight,
                 };
-                let decision = Context {
-                    table: &table,
-                    now_micros: interlink_schemas::now_micros(),
-                    connected: &config.networks.connected,
-                    in_flight,
-                };
+                let decision = Context { table: &table, now_micros: interlink_schemas::now_micros(), in_flight };
                 let outcome = processor
                     .process_with(&input, &decision, &mut outputs)
                     .map_err(|e| KafkaEdgeError::Other(e.to_string()))?;
