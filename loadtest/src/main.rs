@@ -51,6 +51,26 @@ enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Plays one or more payment networks: answers the switch's payments on
+    /// interlink.net.<network>.out with status reports on .in, until interrupted or
+    /// --seconds have passed.
+    Simulate {
+        /// Networks to simulate (for example CN_IBPS HK_FPS).
+        #[arg(required = true)]
+        networks: Vec<String>,
+        /// Payments accepted per thousand.
+        #[arg(long, default_value_t = 950)]
+        accept_per_mille: u32,
+        /// Reject reasons (ISO 20022), chosen per transaction.
+        #[arg(long, value_delimiter = ',', default_value = "AC04,AM04,AB06")]
+        reject_reasons: Vec<String>,
+        /// Milliseconds between reading a payment and answering.
+        #[arg(long, default_value_t = 5)]
+        latency_ms: u64,
+        /// Stop after this many seconds (default: run until interrupted).
+        #[arg(long)]
+        seconds: Option<u64>,
+    },
     /// Routing-table scale: publish a large table, hydrate it from Kafka as a worker
     /// does, compile it again, and measure route resolution latency on it.
     RoutesScale {
@@ -72,6 +92,44 @@ fn main() -> anyhow::Result<ExitCode> {
     let (count, rate, routes, no_route, above_cap, invalid, poison, seed, timeout, json) = match cli.command {
         Command::Run { count, rate, routes, no_route, above_cap, invalid, poison, seed, timeout, json } => {
             (count, rate, routes, no_route, above_cap, invalid, poison, seed, timeout, json)
+        }
+        Command::Simulate { networks, accept_per_mille, reject_reasons, latency_ms, seconds } => {
+            let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let threads: Vec<_> = networks
+                .iter()
+                .map(|network| {
+                    let opts = interlink_loadtest::simulator::SimulatorOptions {
+                        brokers: cli.cluster.brokers.clone(),
+                        topics: cli.cluster.topics(),
+                        network: network.clone(),
+                        accept_per_mille,
+                        reject_reasons: reject_reasons.clone(),
+                        latency: Duration::from_millis(latency_ms),
+                    };
+                    let stop = stop.clone();
+                    (network.clone(), std::thread::spawn(move || interlink_loadtest::simulator::run(&opts, stop)))
+                })
+                .collect();
+            let deadline = seconds.map(|s| std::time::Instant::now() + Duration::from_secs(s));
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            runtime.block_on(async {
+                let until = async {
+                    match deadline {
+                        Some(d) => tokio::time::sleep_until(d.into()).await,
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! { _ = tokio::signal::ctrl_c() => {}, _ = until => {} }
+            });
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            for (network, t) in threads {
+                let stats = t
+                    .join()
+                    .map_err(|_| anyhow::anyhow!("simulator thread panicked"))?
+                    .map_err(|e| anyhow::anyhow!(e))?;
+                println!("{network}: {stats:?}");
+            }
+            return Ok(ExitCode::SUCCESS);
         }
         Command::RoutesScale { participants, corridors, lookups } => {
             let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;

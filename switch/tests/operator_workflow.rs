@@ -151,3 +151,42 @@ fn usage_and_connection_errors_exit_2() {
         assert!(stdout(&help).contains("Usage:"), "{cmd:?}");
     }
 }
+
+#[test]
+fn connectors_are_listed_and_their_messages_read_or_refused_with_a_reason() {
+    let ctl = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_interlinkctl")).args(args).output().unwrap();
+    let golden = |network: &str, file: &str| {
+        format!("{}/../connectors/tests/golden/{network}/{file}", env!("CARGO_MANIFEST_DIR"))
+    };
+
+    let list = stdout(&ctl(&["connectors", "list"]));
+    assert_eq!(list.lines().count(), 11, "a header and ten networks:\n{list}");
+    assert!(list.lines().any(|l| l.starts_with("IN_UPI") && l.contains("upi:ReqPay")), "{list}");
+
+    let status = ctl(&["connectors", "decode", "--network", "HK_FPS", &golden("HK_FPS", "status.xml")]);
+    assert_eq!(status.status.code(), Some(0), "{}", stderr(&status));
+    let json: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert!(json["status_report"]["original_transaction_id"].is_string(), "{json}");
+
+    // A mainland payment shown to the Hong Kong connector: refused, with the reason.
+    let refused = ctl(&["connectors", "decode", "--network", "HK_FPS", &golden("CN_IBPS", "payment.xml")]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(stderr(&refused).contains("HK_FPS refuses this message"), "{}", stderr(&refused));
+
+    // encode then decode gives the payment back.
+    let encoded = ctl(&["connectors", "encode", "--network", "HK_FPS", &golden("HK_FPS", "payment.json")]);
+    assert_eq!(encoded.status.code(), Some(0), "{}", stderr(&encoded));
+    assert!(stdout(&encoded).contains("pacs.008.001.08"));
+    let dir = tempfile::tempdir().unwrap();
+    let xml = dir.path().join("p.xml");
+    std::fs::write(&xml, &encoded.stdout).unwrap();
+    let back = ctl(&["connectors", "decode", "--network", "HK_FPS", xml.to_str().unwrap()]);
+    let back: serde_json::Value = serde_json::from_slice(&back.stdout).unwrap();
+    let original: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(golden("HK_FPS", "payment.json")).unwrap()).unwrap();
+    assert_eq!(back["payment"]["transaction_id"], original["transaction_id"]);
+    assert_eq!(back["payment"]["instructed_amount"], original["instructed_amount"]);
+
+    let unknown = ctl(&["connectors", "decode", "--network", "MARS", &golden("HK_FPS", "status.xml")]);
+    assert_eq!(unknown.status.code(), Some(1));
+}

@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(version, about = "Operate Interlink: topics, routing tables, QR codes")]
+#[command(version, about = "Operate Interlink: topics, routing tables, QR codes, connectors")]
 struct Cli {
     #[command(flatten)]
     cluster: interlink_switch::cli::ClusterArgs,
@@ -37,6 +37,35 @@ enum Command {
     /// EMVCo merchant-presented QR codes.
     #[command(subcommand)]
     Qr(QrCommand),
+    /// The payment networks' connectors: list them, and read or write their messages.
+    #[command(subcommand)]
+    Connectors(ConnectorsCommand),
+}
+
+#[derive(Subcommand)]
+enum ConnectorsCommand {
+    /// Lists the registered networks with their currency, limits and message standard.
+    List,
+    /// Prints what a connector reads from a network message, as canonical JSON; exits 1
+    /// with the reason when the connector refuses the message.
+    Decode {
+        #[arg(long)]
+        network: String,
+        /// The message file; `-` or nothing reads standard input.
+        #[arg(default_value = "-")]
+        file: PathBuf,
+    },
+    /// Writes the network's message for canonical JSON (a payment, or a status report
+    /// with --status); exits 1 with the reason when the connector refuses it.
+    Encode {
+        #[arg(long)]
+        network: String,
+        /// The input is a status report, not a payment.
+        #[arg(long)]
+        status: bool,
+        #[arg(default_value = "-")]
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -170,6 +199,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             return Ok(());
         }
         Command::Routes(r) => r,
+        Command::Connectors(c) => return connectors(c),
         Command::Qr(QrCommand::Decode { payload }) => {
             let qr = emvco::decode(payload.trim()).map_err(|e| Failure::Rejected(format!("invalid QR code: {e}")))?;
             println!("{}", serde_json::to_string_pretty(&qr)?);
@@ -274,6 +304,86 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+fn connectors(command: ConnectorsCommand) -> Result<(), Failure> {
+    let find = |network: &str| {
+        interlink_connectors::connector(network).ok_or_else(|| {
+            let known: Vec<&str> = interlink_connectors::connectors().map(|c| c.profile().id).collect();
+            Failure::Rejected(format!("no connector for {network:?}; registered: {}", known.join(", ")))
+        })
+    };
+    match command {
+        ConnectorsCommand::List => {
+            println!(
+                "{:<13} {:<4} {:<8} {:<24} {:<34} {}",
+                "NETWORK", "CCY", "COUNTRY", "PARTICIPANT IDS", "MESSAGES", "LIMIT"
+            );
+            for c in interlink_connectors::connectors() {
+                let p = c.profile();
+                let v = c.message_versions();
+                let limit = c.amount_limit().map_or("-".to_string(), |l| {
+                    interlink_switch::routing::format_minor(l.max_minor_units, p.currency)
+                        .unwrap_or_else(|_| l.max_minor_units.to_string())
+                });
+                println!(
+                    "{:<13} {:<4} {:<8} {:<24} {:<34} {}",
+                    p.id,
+                    p.currency,
+                    p.country,
+                    p.participant_ids.name(),
+                    format!("{} / {}", v.payment, v.status),
+                    limit
+                );
+            }
+        }
+        ConnectorsCommand::Decode { network, file } => {
+            let connector = find(&network)?;
+            let message = read_input(&file)?;
+            // A network sends payments and status reports; say which this one is.
+            let json = match connector.decode_status(&message) {
+                Ok(status) => serde_json::json!({ "status_report": status }),
+                Err(status_error) => match connector.decode_payment(&message) {
+                    Ok(payment) => serde_json::json!({ "payment": payment }),
+                    Err(payment_error) => {
+                        return Err(Failure::Rejected(format!(
+                            "{network} refuses this message ({}): as a payment: {payment_error}; as a status report: {status_error}",
+                            payment_error.iso_reason().code()
+                        )))
+                    }
+                },
+            };
+            println!("{}", serde_json::to_string_pretty(&json)?);
+        }
+        ConnectorsCommand::Encode { network, status, file } => {
+            let connector = find(&network)?;
+            let text = String::from_utf8(read_input(&file)?).map_err(|e| Failure::Rejected(e.to_string()))?;
+            let refused = |e: interlink_connectors::ConnectorError| {
+                Failure::Rejected(format!("{network} refuses this ({}): {e}", e.iso_reason().code()))
+            };
+            let message = if status {
+                let s: interlink_connectors::CanonicalStatus =
+                    serde_json::from_str(&text).map_err(|e| Failure::Rejected(format!("not a status report: {e}")))?;
+                connector.encode_status(&s).map_err(refused)?
+            } else {
+                let p: interlink_connectors::CanonicalPayment =
+                    serde_json::from_str(&text).map_err(|e| Failure::Rejected(format!("not a payment: {e}")))?;
+                connector.encode_payment(&p).map_err(refused)?
+            };
+            println!("{}", String::from_utf8_lossy(&message));
+        }
+    }
+    Ok(())
+}
+
+fn read_input(file: &Path) -> Result<Vec<u8>, Failure> {
+    if file.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)?;
+        Ok(buf)
+    } else {
+        Ok(std::fs::read(file).with_context(|| format!("reading {}", file.display()))?)
+    }
 }
 
 fn apply(
