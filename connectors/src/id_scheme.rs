@@ -101,7 +101,7 @@ mod tests {
         assert!(Cnaps.validate("102100099996").is_ok());
         assert!(HkClearingCode.validate("004").is_ok());
         assert!(Bic.validate("BKCHHKHH").is_ok());
-        assert!(Bic.validate("BKCHHKHHXXX").is_ok());
+        assert!(Bic.validate("HSBCHKHHHKH").is_ok());
         assert!(Ifsc.validate("SBIN0001234").is_ok());
         assert!(Ispb.validate("00000000").is_ok());
         // Federal Reserve Bank of New York.

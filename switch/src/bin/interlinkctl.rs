@@ -316,8 +316,8 @@ fn connectors(command: ConnectorsCommand) -> Result<(), Failure> {
     match command {
         ConnectorsCommand::List => {
             println!(
-                "{:<13} {:<4} {:<8} {:<24} {:<34} {}",
-                "NETWORK", "CCY", "COUNTRY", "PARTICIPANT IDS", "MESSAGES", "LIMIT"
+                "{:<13} {:<4} {:<8} {:<24} {:<34} LIMIT",
+                "NETWORK", "CCY", "COUNTRY", "PARTICIPANT IDS", "MESSAGES"
             );
             for c in interlink_connectors::connectors() {
                 let p = c.profile();
