@@ -178,6 +178,19 @@ mod tests {
     }
 
     #[test]
+    fn a_promptpay_code_goes_to_its_acquirer_in_baht() {
+        let t = table();
+        let promptpay =
+            code(vec![MerchantAccount::new(29, "A000000677010111").with_field(1, "0066812345678")], "764", "TH", None);
+        let m = find_merchant(&t, &promptpay).unwrap();
+        assert_eq!((m.creditor.clone(), m.currency.as_str()), (Agent::new("TH_PROMPTPAY", "002"), "THB"));
+        let route =
+            t.resolve(&Agent::new("CN_IBPS", "102100099996"), &m.creditor, &Amount::new(10_000, "CNY"), 0).unwrap();
+        // 100.00 CNY at 4.92 -> 492.00 THB.
+        assert_eq!(credit_amount(&m, &route, 10_000).unwrap(), 49_200);
+    }
+
+    #[test]
     fn static_codes_convert_and_dynamic_codes_pay_their_own_amount() {
         let t = table();
         let debtor = Agent::new("CN_IBPS", "102100099996");
