@@ -6,8 +6,12 @@
 //! consumed offsets. It holds no state that Kafka cannot rebuild, so workers scale
 //! by joining the consumer group.
 //!
-//! Layers: [`routing`], [`validate`] and [`pipeline`] are pure; [`kafka`] is the
-//! only module that talks to brokers.
+//! Payments to a connected network take two legs: out as the network's own message
+//! through its connector ([`legs`]), settled when the network's status report comes
+//! back; the payments in flight live in a compacted topic every worker reads.
+//!
+//! Layers: [`routing`], [`validate`], [`qr_gateway`], [`legs`] and [`pipeline`] are
+//! pure; [`kafka`] is the only module that talks to brokers.
 
 pub mod cli;
 pub mod config;
