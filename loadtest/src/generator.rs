@@ -17,6 +17,17 @@ pub enum Expected {
     Invalid(&'static str),
     /// Dead letter (undecodable) only.
     Poison,
+    /// Routed to a connected network that refuses it: RJCT with the network's reason
+    /// to both sides, no clearing record.
+    NetworkRejected(String),
+}
+
+/// Destinations settled through their connector, and how their simulators answer.
+#[derive(Debug, Clone, Default)]
+pub struct NetworkLegs {
+    pub connected: Vec<String>,
+    pub accept_per_mille: u32,
+    pub reject_reasons: Vec<String>,
 }
 
 /// Shares of each kind of request, in parts per thousand (the rest are valid).
@@ -40,6 +51,8 @@ pub struct Planned {
     pub transaction_id: String,
     pub payload: Vec<u8>,
     pub expected: Expected,
+    /// The debtor and the amount, for the clearing totals (none for poison).
+    pub debit: Option<(Agent, Amount)>,
 }
 
 pub struct Generator {
@@ -49,6 +62,7 @@ pub struct Generator {
     participants: HashMap<String, Vec<Participant>>,
     known_ids: HashSet<(String, String)>,
     mix: Mix,
+    legs: NetworkLegs,
 }
 
 impl Generator {
@@ -77,7 +91,22 @@ impl Generator {
             return Err("the routing table has no enabled corridor between active participants".into());
         }
         let codec = Codec::new().map_err(|e| e.to_string())?;
-        Ok(Self { rng: StdRng::seed_from_u64(seed), codec, corridors, participants, known_ids, mix })
+        Ok(Self {
+            rng: StdRng::seed_from_u64(seed),
+            codec,
+            corridors,
+            participants,
+            known_ids,
+            mix,
+            legs: NetworkLegs::default(),
+        })
+    }
+
+    /// Payments to these networks go through their (simulated) connector, which
+    /// accepts or refuses each as `crate::simulator::decision` says.
+    pub fn with_network_legs(mut self, legs: NetworkLegs) -> Self {
+        self.legs = legs;
+        self
     }
 
     pub fn next_request(&mut self) -> Planned {
@@ -94,7 +123,7 @@ impl Generator {
             } else {
                 payload = format!("{{\"transaction_id\":\"{transaction_id}\"}}").into_bytes();
             }
-            return Planned { transaction_id, payload, expected: Expected::Poison };
+            return Planned { transaction_id, payload, expected: Expected::Poison, debit: None };
         } else if roll < m.poison + m.invalid {
             req.amount.minor_units = -req.amount.minor_units;
             Expected::Invalid("AM12")
@@ -104,29 +133,37 @@ impl Generator {
         } else if roll < m.poison + m.invalid + m.above_cap + m.no_route {
             req.creditor_agent = Some(Agent::new(&corridor.to, self.unknown_id(&corridor.to)));
             Expected::Rejected("RC01")
+        } else if self.legs.connected.contains(&corridor.to) {
+            let wire = interlink_switch::legs::wire_id(&transaction_id);
+            match crate::simulator::decision(&wire, self.legs.accept_per_mille, &self.legs.reject_reasons) {
+                Some(reason) => Expected::NetworkRejected(carried_reason(&corridor.to, &reason)),
+                None => Expected::Accepted,
+            }
         } else {
             Expected::Accepted
         };
         let payload = self.codec.encode(&req).expect("generated request encodes");
-        Planned { transaction_id, payload, expected }
+        Planned { transaction_id, payload, expected, debit: Some((req.debtor_agent.clone(), req.amount.clone())) }
     }
 
     fn valid_request(&mut self, c: &Corridor) -> AuthorizationRequest {
         let debtor = pick(&mut self.rng, &self.participants[&c.from]).clone();
         let creditor = pick(&mut self.rng, &self.participants[&c.to]).clone();
-        // Small retail amounts (at most 200 major units), under every corridor and
-        // network limit in the sample table.
-        let cap = c.max_amount_minor.clamp(1, 20_000);
-        let minor = self.rng.random_range(1..=cap);
+        // Retail amounts of 50 to 200 major units of the payer's currency: under every
+        // corridor and network limit of the sample table, and never converting to
+        // less than one minor unit.
+        let unit = 10i64.pow(interlink_switch::routing::currency_exponent(&c.source_currency).unwrap_or(2));
+        let cap = c.max_amount_minor.clamp(1, 200 * unit);
+        let minor = self.rng.random_range((50 * unit).min(cap)..=cap);
         let transaction_id = uuid::Uuid::now_v7().to_string();
         AuthorizationRequest {
             end_to_end_id: format!("E2E{}", &transaction_id.replace('-', "")[..24]),
             transaction_id,
             created_at: now_micros(),
             debtor_agent: Agent::new(&debtor.network, &debtor.institution_id),
-            debtor_account: format!("{:016}", self.rng.random_range(0..10_000_000_000_000_000u64)),
+            debtor_account: account(&mut self.rng, &c.from, 16),
             creditor_agent: Some(Agent::new(&creditor.network, &creditor.institution_id)),
-            creditor_account: Some(format!("{:012}", self.rng.random_range(0..1_000_000_000_000u64))),
+            creditor_account: Some(account(&mut self.rng, &c.to, 12)),
             qr_payload: None,
             creditor_alias: None,
             amount: Amount::new(minor, &c.source_currency),
@@ -161,6 +198,44 @@ impl Generator {
     }
 }
 
+/// The reason the switch will read from the network's status report: networks with
+/// codes of their own (UPI) map an ISO reason to theirs and back, not always to itself.
+fn carried_reason(network: &str, reason: &str) -> String {
+    use interlink_connectors::{CanonicalStatus, IsoReason, PaymentStatus};
+    let Some(connector) = interlink_connectors::connector(network) else { return reason.to_string() };
+    let status = CanonicalStatus {
+        message_id: "M".into(),
+        created_at: 0,
+        original_message_id: "M".into(),
+        original_end_to_end_id: "E".into(),
+        original_transaction_id: "T".into(),
+        original_uetr: None,
+        status: PaymentStatus::RJCT,
+        reason: IsoReason::parse(reason).ok(),
+        additional_info: None,
+        instructing_agent: None,
+        instructed_agent: None,
+    };
+    connector.carried_status(&status).reason.map_or_else(|| "NARR".to_string(), |r| r.code().to_string())
+}
+
+/// An account number as the network writes them: an IBAN in the euro area (a German
+/// one, with its mod-97 check digits), digits elsewhere.
+fn account(rng: &mut StdRng, network: &str, digits: u32) -> String {
+    if network == "EU_SCTINST" {
+        let bban = format!(
+            "{:08}{:010}",
+            rng.random_range(10_000_000..100_000_000u64),
+            rng.random_range(0..10_000_000_000u64)
+        );
+        // Check digits: 98 − (BBAN ‖ "DE00" with letters as numbers) mod 97; D=13, E=14.
+        let remainder = format!("{bban}131400").bytes().fold(0u64, |r, b| (r * 10 + u64::from(b - b'0')) % 97);
+        format!("DE{:02}{bban}", 98 - remainder)
+    } else {
+        format!("{:0width$}", rng.random_range(0..10u64.pow(digits)), width = digits as usize)
+    }
+}
+
 fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
     &items[rng.random_range(0..items.len())]
 }
@@ -172,6 +247,23 @@ mod tests {
     use interlink_switch::routing::{parse_routes_file, RoutingTable};
 
     /// The generator's expectations agree with the switch's own decisions.
+    #[test]
+    fn euro_accounts_are_valid_ibans() {
+        let mut rng = StdRng::seed_from_u64(3);
+        for _ in 0..100 {
+            let iban = account(&mut rng, "EU_SCTINST", 12);
+            assert_eq!(iban.len(), 22, "{iban}");
+            // Move the first four characters to the end, letters to numbers: mod 97 is 1.
+            let rearranged = format!("{}{}", &iban[4..], &iban[..4]);
+            let digits: String = rearranged
+                .chars()
+                .map(|c| if c.is_ascii_digit() { c.to_string() } else { (c as u32 - 'A' as u32 + 10).to_string() })
+                .collect();
+            assert_eq!(digits.bytes().fold(0u64, |r, b| (r * 10 + u64::from(b - b'0')) % 97), 1, "{iban}");
+        }
+        assert_eq!(account(&mut rng, "HK_FPS", 12).len(), 12);
+    }
+
     #[test]
     fn expectations_match_the_pipeline() {
         let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../routes/sample.toml")).unwrap();

@@ -12,6 +12,6 @@ pub mod run;
 pub mod simulator;
 pub mod verifier;
 
-pub use generator::{Expected, Generator, Mix, Planned};
+pub use generator::{Expected, Generator, Mix, NetworkLegs, Planned};
 pub use run::{run, Progress, RunError, RunOptions};
 pub use verifier::{OutputKind, Summary, Verifier};

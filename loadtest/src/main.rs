@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use interlink_loadtest::{run, Mix, Progress, RunOptions};
+use interlink_loadtest::{run, Mix, NetworkLegs, Progress, RunOptions};
 use interlink_switch::routing::parse_routes_file;
 use std::io::Write;
 use std::path::PathBuf;
@@ -50,6 +50,18 @@ enum Command {
         /// Also write the summary as JSON here.
         #[arg(long)]
         json: Option<PathBuf>,
+        /// Networks the switch settles through their connector (as its networks.connected).
+        #[arg(long, value_delimiter = ',')]
+        connected: Vec<String>,
+        /// Simulate the connected networks in this process.
+        #[arg(long)]
+        simulate: bool,
+        /// Payments the simulated networks accept, per thousand.
+        #[arg(long, default_value_t = 950)]
+        accept_per_mille: u32,
+        /// Reasons the simulated networks reject with.
+        #[arg(long, value_delimiter = ',', default_value = "AC04,AM04,AB06")]
+        reject_reasons: Vec<String>,
     },
     /// Plays one or more payment networks: answers the switch's payments on
     /// interlink.net.<network>.out with status reports on .in, until interrupted or
@@ -89,9 +101,26 @@ fn main() -> anyhow::Result<ExitCode> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .init();
-    let (count, rate, routes, no_route, above_cap, invalid, poison, seed, timeout, json) = match cli.command {
-        Command::Run { count, rate, routes, no_route, above_cap, invalid, poison, seed, timeout, json } => {
-            (count, rate, routes, no_route, above_cap, invalid, poison, seed, timeout, json)
+    let (count, rate, routes, mix, seed, timeout, json, legs, simulate) = match cli.command {
+        Command::Run {
+            count,
+            rate,
+            routes,
+            no_route,
+            above_cap,
+            invalid,
+            poison,
+            seed,
+            timeout,
+            json,
+            connected,
+            simulate,
+            accept_per_mille,
+            reject_reasons,
+        } => {
+            let mix = Mix { no_route, above_cap, invalid, poison };
+            let legs = NetworkLegs { connected, accept_per_mille, reject_reasons };
+            (count, rate, routes, mix, seed, timeout, json, legs, simulate)
         }
         Command::Simulate { networks, accept_per_mille, reject_reasons, latency_ms, seconds } => {
             let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -147,9 +176,11 @@ fn main() -> anyhow::Result<ExitCode> {
         topics: cli.cluster.topics(),
         count,
         rate,
-        mix: Mix { no_route, above_cap, invalid, poison },
+        mix,
         seed,
         timeout: Duration::from_secs(timeout),
+        network_legs: legs,
+        simulate,
     };
     let mut last_second = 0;
     let summary = run(&opts, &rules, |p: &Progress| {

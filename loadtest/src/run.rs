@@ -1,7 +1,8 @@
 //! One load run: produce planned requests, verify every outcome, summarize.
 
-use crate::generator::{Generator, Mix, Planned};
+use crate::generator::{Generator, Mix, NetworkLegs, Planned};
 use crate::kafka::{caught_up, end_offsets, output_reader, RequestProducer};
+use crate::simulator::SimulatorOptions;
 use crate::verifier::{OutputKind, Summary, Verifier};
 use interlink_switch::config::TopicsConfig;
 use interlink_switch::routing::RouteRecord;
@@ -30,6 +31,11 @@ pub struct RunOptions {
     pub seed: u64,
     /// Give up waiting for outcomes after this long.
     pub timeout: Duration,
+    /// Destinations the switch settles through their connector (must match the
+    /// switch's `networks.connected`), and how their simulators answer.
+    pub network_legs: NetworkLegs,
+    /// Run the simulators of the connected networks in this process.
+    pub simulate: bool,
 }
 
 /// Where a run stands, passed to the progress callback about every 100 ms.
@@ -52,7 +58,30 @@ pub fn run(
     let start_offsets = end_offsets(&opts.brokers, &outputs)?;
     let reader = output_reader(&opts.brokers, &start_offsets)?;
 
-    let mut generator = Generator::new(rules, opts.mix, opts.seed).map_err(RunError::Setup)?;
+    let mut generator = Generator::new(rules, opts.mix, opts.seed)
+        .map_err(RunError::Setup)?
+        .with_network_legs(opts.network_legs.clone());
+    let stop_simulators = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let simulators: Vec<_> = if opts.simulate {
+        opts.network_legs
+            .connected
+            .iter()
+            .map(|network| {
+                let sim = SimulatorOptions {
+                    brokers: opts.brokers.clone(),
+                    topics: opts.topics.clone(),
+                    network: network.clone(),
+                    accept_per_mille: opts.network_legs.accept_per_mille,
+                    reject_reasons: opts.network_legs.reject_reasons.clone(),
+                    latency: Duration::from_millis(2),
+                };
+                let stop = stop_simulators.clone();
+                std::thread::spawn(move || crate::simulator::run(&sim, stop))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let planned: Vec<Planned> = (0..opts.count).map(|_| generator.next_request()).collect();
     let mut verifier = Verifier::new();
     planned.iter().for_each(|p| verifier.expect(p));
@@ -100,6 +129,10 @@ pub fn run(
         read_some(&reader, &opts.topics, &mut verifier, Duration::from_millis(100));
     }
     producer_thread.join().map_err(|_| RunError::Setup("producer thread panicked".into()))??;
+    stop_simulators.store(true, Ordering::Relaxed);
+    for s in simulators {
+        s.join().map_err(|_| RunError::Setup("simulator thread panicked".into()))?.map_err(RunError::Setup)?;
+    }
     Ok(verifier.summary(elapsed))
 }
 

@@ -2,7 +2,7 @@
 
 use crate::generator::{Expected, Planned};
 use hdrhistogram::Histogram;
-use interlink_schemas::{ClearingRecord, Codec, DeadLetter, Notification, Party, TransactionStatus};
+use interlink_schemas::{Agent, Amount, ClearingRecord, Codec, DeadLetter, Notification, Party, TransactionStatus};
 use std::collections::HashMap;
 use std::fmt;
 use std::time::Duration;
@@ -31,6 +31,7 @@ impl Observed {
             Expected::Rejected(_) => !self.debtor.is_empty(),
             Expected::Invalid(_) => !self.debtor.is_empty() && self.dead > 0,
             Expected::Poison => self.dead > 0,
+            Expected::NetworkRejected(_) => !self.debtor.is_empty() && self.creditor > 0,
         }
     }
 
@@ -52,6 +53,9 @@ impl Observed {
                 !debtor_is(TransactionStatus::RJCT, Some(code)) || self.creditor + self.clearing > 0
             }
             Expected::Poison => !self.debtor.is_empty() || self.creditor + self.clearing > 0,
+            Expected::NetworkRejected(code) => {
+                !debtor_is(TransactionStatus::RJCT, Some(code)) || self.clearing + self.dead > 0
+            }
         }
     }
 }
@@ -66,17 +70,22 @@ pub struct Summary {
     pub lost: u64,
     pub duplicated: u64,
     pub unexpected: u64,
+    /// (debtor institution, currency) pairs whose cleared debits differ from the
+    /// amounts of the requests that were accepted.
+    pub clearing_total_mismatches: u64,
     pub elapsed_secs: f64,
     pub rate_per_sec: f64,
     pub latency_ms_p50: f64,
     pub latency_ms_p99: f64,
     pub latency_ms_max: f64,
+    /// Up to ten requests that went wrong, with what was expected and what was seen.
+    pub examples: Vec<String>,
 }
 
 impl Summary {
     /// Exactly one correct outcome for every request.
     pub fn is_exact(&self) -> bool {
-        self.lost == 0 && self.duplicated == 0 && self.unexpected == 0
+        self.lost == 0 && self.duplicated == 0 && self.unexpected == 0 && self.clearing_total_mismatches == 0
     }
 }
 
@@ -89,18 +98,28 @@ impl fmt::Display for Summary {
         writeln!(f, "lost           {:>10}", self.lost)?;
         writeln!(f, "duplicated     {:>10}", self.duplicated)?;
         writeln!(f, "unexpected     {:>10}", self.unexpected)?;
+        writeln!(f, "clearing totals{:>10}", if self.clearing_total_mismatches == 0 { "match" } else { "DIFFER" })?;
         writeln!(f, "elapsed        {:>10.2} s", self.elapsed_secs)?;
         writeln!(f, "rate           {:>10.0} req/s", self.rate_per_sec)?;
         write!(
             f,
             "latency        p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (request created to notification read)",
             self.latency_ms_p50, self.latency_ms_p99, self.latency_ms_max
-        )
+        )?;
+        for e in &self.examples {
+            write!(f, "\n  {e}")?;
+        }
+        Ok(())
     }
 }
 
+/// Sums of minor units per (debtor network/institution, currency).
+type Totals = HashMap<(String, String), i64>;
+
 pub struct Verifier {
     expected: HashMap<String, Expected>,
+    debits: HashMap<String, (Agent, Amount)>,
+    cleared: Totals,
     observed: HashMap<String, Observed>,
     satisfied: usize,
     foreign: u64,
@@ -121,6 +140,8 @@ impl Verifier {
     pub fn new() -> Self {
         Self {
             expected: HashMap::new(),
+            debits: HashMap::new(),
+            cleared: Totals::new(),
             observed: HashMap::new(),
             satisfied: 0,
             foreign: 0,
@@ -134,6 +155,9 @@ impl Verifier {
 
     pub fn expect(&mut self, p: &Planned) {
         self.expected.insert(p.transaction_id.clone(), p.expected.clone());
+        if let Some(debit) = &p.debit {
+            self.debits.insert(p.transaction_id.clone(), debit.clone());
+        }
     }
 
     pub fn expected_count(&self) -> usize {
@@ -152,7 +176,11 @@ impl Verifier {
     /// Records one output; `now_micros` is when it was read.
     pub fn observe(&mut self, kind: OutputKind, payload: &[u8], now_micros: i64) {
         let tx = match kind {
-            OutputKind::Clearing => self.clearing.decode(payload).map(|c| (c.transaction_id, None)),
+            OutputKind::Clearing => self.clearing.decode(payload).map(|c| {
+                let key = (c.debtor_agent.to_string(), c.debit_amount.currency.clone());
+                *self.cleared.entry(key).or_default() += c.debit_amount.minor_units;
+                (c.transaction_id, None)
+            }),
             OutputKind::Notification => self.notifications.decode(payload).map(|n| {
                 let debtor = (n.party == Party::Debtor).then_some((n.status, n.reason_code, n.request_created_at));
                 (n.transaction_id, debtor)
@@ -200,11 +228,13 @@ impl Verifier {
             lost: 0,
             duplicated: 0,
             unexpected: 0,
+            clearing_total_mismatches: 0,
             elapsed_secs: elapsed.as_secs_f64(),
             rate_per_sec: 0.0,
             latency_ms_p50: self.latency_us.value_at_quantile(0.50) as f64 / 1000.0,
             latency_ms_p99: self.latency_us.value_at_quantile(0.99) as f64 / 1000.0,
             latency_ms_max: self.latency_us.max() as f64 / 1000.0,
+            examples: Vec::new(),
         };
         let empty = Observed::default();
         for (tx, expected) in &self.expected {
@@ -218,6 +248,10 @@ impl Verifier {
             if obs.unexpected(expected) {
                 s.unexpected += 1;
             }
+            let wrong = !obs.satisfies(expected) || obs.duplicated() || obs.unexpected(expected);
+            if wrong && s.examples.len() < 10 {
+                s.examples.push(format!("{tx}: expected {expected:?}, saw {obs:?}"));
+            }
             if obs.dead > 0 {
                 s.dead_lettered += 1;
             } else if obs.debtor.iter().any(|(st, _)| *st == TransactionStatus::ACCC) {
@@ -226,6 +260,19 @@ impl Verifier {
                 s.rejected += 1;
             }
         }
+        // What was cleared must add up, per debtor institution and currency, to the
+        // amounts of the requests that were accepted.
+        let mut accepted = Totals::new();
+        for (tx, obs) in &self.observed {
+            if obs.debtor.iter().any(|(st, _)| *st == TransactionStatus::ACCC) {
+                if let Some((agent, amount)) = self.debits.get(tx) {
+                    *accepted.entry((agent.to_string(), amount.currency.clone())).or_default() += amount.minor_units;
+                }
+            }
+        }
+        let keys: std::collections::HashSet<_> = accepted.keys().chain(self.cleared.keys()).collect();
+        s.clearing_total_mismatches =
+            keys.into_iter().filter(|k| accepted.get(*k) != self.cleared.get(*k)).count() as u64;
         s.rate_per_sec = s.requests as f64 / s.elapsed_secs.max(1e-9);
         s
     }
@@ -257,7 +304,7 @@ mod tests {
     }
 
     fn planned(tx: &str, expected: Expected) -> Planned {
-        Planned { transaction_id: tx.into(), payload: vec![], expected }
+        Planned { transaction_id: tx.into(), payload: vec![], expected, debit: None }
     }
 
     #[test]

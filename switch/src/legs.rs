@@ -20,6 +20,22 @@ pub fn wire_id(transaction_id: &str) -> String {
 /// ISO 20022 convention for a name the sender does not have.
 const NAME_NOT_PROVIDED: &str = "NOTPROVIDED";
 
+/// The payment's UETR (a version-4 UUID, which some networks require): the
+/// transaction id itself when it is one, else derived from it deterministically, so a
+/// payment re-sent after a crash carries the same UETR.
+pub fn uetr(transaction_id: &str) -> String {
+    if let Ok(u) = uuid::Uuid::parse_str(transaction_id) {
+        if u.get_version_num() == 4 {
+            return u.to_string();
+        }
+    }
+    let fnv = |seed: u64| transaction_id.bytes().fold(seed, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&fnv(0xcbf2_9ce4_8422_2325).to_be_bytes());
+    bytes[8..].copy_from_slice(&fnv(0x8422_2325_cbf2_9ce4).to_be_bytes());
+    uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
+}
+
 /// The destination network's message for a routed payment.
 pub fn outbound_message(
     connector: &dyn Connector,
@@ -33,11 +49,7 @@ pub fn outbound_message(
         message_id: wire.clone(),
         transaction_id: wire,
         end_to_end_id: clearing.end_to_end_id.clone(),
-        // A UETR must be a version-4 UUID; other transaction ids travel as TxId only.
-        uetr: uuid::Uuid::parse_str(&clearing.transaction_id)
-            .ok()
-            .filter(|u| u.get_version_num() == 4)
-            .map(|u| u.to_string()),
+        uetr: Some(uetr(&clearing.transaction_id)),
         created_at: clearing.request_created_at,
         instructed_amount: money(&clearing.debit_amount),
         interbank_settlement: Some(InterbankSettlement {
@@ -70,7 +82,8 @@ pub fn inbound_request(network: &str, p: CanonicalPayment) -> Result<Authorizati
         return Err(format!("a payment from {network} names a debtor agent in {}", p.debtor.agent.network));
     }
     Ok(AuthorizationRequest {
-        transaction_id: p.uetr.clone().unwrap_or_else(|| p.transaction_id.clone()),
+        // The id the origin network knows and will find in its status report.
+        transaction_id: p.transaction_id.clone(),
         end_to_end_id: p.end_to_end_id,
         created_at: p.created_at,
         debtor_agent: Agent::new(p.debtor.agent.network, p.debtor.agent.institution_id),
@@ -127,6 +140,10 @@ mod tests {
     fn wire_ids_fit_iso_max35() {
         assert_eq!(wire_id("0193a1b2-7c4d-7e2f-9a10-3b4c5d6e7f80"), "0193a1b27c4d7e2f9a103b4c5d6e7f80");
         assert_eq!(wire_id(&"x".repeat(50)).len(), 35);
+        let derived = uuid::Uuid::parse_str(&uetr("0193a1b2-7c4d-7e2f-9a10-3b4c5d6e7f80")).unwrap();
+        assert_eq!(derived.get_version_num(), 4);
+        assert_eq!(uetr("0193a1b2-7c4d-7e2f-9a10-3b4c5d6e7f80"), derived.to_string(), "deterministic");
+        assert_eq!(uetr("8a562c67-ca16-48ba-b074-65581be6f001"), "8a562c67-ca16-48ba-b074-65581be6f001");
         assert_eq!(static_reason("AC04"), "AC04");
         assert_eq!(static_reason("ZZ99"), "NARR");
     }

@@ -64,14 +64,26 @@ impl RunningSwitch {
     }
 
     /// Asks the worker to drain and stop, and waits until it has.
-    pub async fn stop(self) -> Result<(), SwitchError> {
+    pub async fn stop(mut self) -> Result<(), SwitchError> {
         self.shutdown.cancel();
-        self.wait().await
+        self.join().await
     }
 
     /// Waits until the worker stops (on its own error, or after `stop`).
-    pub async fn wait(self) -> Result<(), SwitchError> {
-        self.task.await.map_err(|_| SwitchError::Panicked("switch"))?
+    pub async fn wait(mut self) -> Result<(), SwitchError> {
+        self.join().await
+    }
+
+    async fn join(&mut self) -> Result<(), SwitchError> {
+        (&mut self.task).await.map_err(|_| SwitchError::Panicked("switch"))?
+    }
+}
+
+/// A switch dropped without `stop` (a panicking caller, say) still shuts down, so
+/// its threads do not outlive it.
+impl Drop for RunningSwitch {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
     }
 }
 

@@ -41,6 +41,8 @@ pub enum Rejection {
     AboveNetworkLimit { network: String, amount: i64, max: i64 },
     #[error("amount cannot be converted: {0}")]
     Conversion(String),
+    #[error("amount {amount} {currency} converts to nothing in {destination}")]
+    ConvertsToNothing { amount: i64, currency: String, destination: String },
 }
 
 impl Rejection {
@@ -52,6 +54,7 @@ impl Rejection {
             Self::OutsideOperatingWindow(_) => "TM01",
             Self::CurrencyNotCarried { .. } => "AM03",
             Self::AboveMaximum { .. } | Self::AboveNetworkLimit { .. } | Self::Conversion(_) => "AM02",
+            Self::ConvertsToNothing { .. } => "AM12",
         }
     }
 }
@@ -336,6 +339,13 @@ impl RoutingTable {
         let credit =
             convert(amount.minor_units, &rule.source_currency, &rule.destination_currency, corridor.effective_rate)
                 .map_err(|e| Rejection::Conversion(e.to_string()))?;
+        if credit <= 0 {
+            return Err(Rejection::ConvertsToNothing {
+                amount: amount.minor_units,
+                currency: amount.currency.clone(),
+                destination: rule.destination_currency.clone(),
+            });
+        }
         if let Some(max) = corridor.max_credit_minor.filter(|max| credit > *max) {
             return Err(Rejection::AboveNetworkLimit { network: rule.to.clone(), amount: credit, max });
         }
@@ -581,6 +591,21 @@ pub(crate) mod tests {
         );
         assert_eq!(r.reason_code(), "AM02");
         assert!(t.resolve(&us, &eu, &Amount::new(10_000_000, "USD"), NOW).is_ok());
+    }
+
+    #[test]
+    fn an_amount_that_converts_to_nothing_is_refused() {
+        let rules = vec![
+            participant("ID_BIFAST", "CENAIDJA", "IDR"),
+            participant("CN_IBPS", "102100099996", "CNY"),
+            corridor("ID_BIFAST", "CN_IBPS", "IDR", "CNY", "0.000438", 1_000_000_000),
+        ];
+        let t = RoutingTable::compile(1, &rules).unwrap();
+        let (id, cn) = (Agent::new("ID_BIFAST", "CENAIDJA"), cn());
+        // IDR 10.00 is 0.00438 CNY: less than a fen.
+        let r = t.resolve(&id, &cn, &Amount::new(1_000, "IDR"), NOW).unwrap_err();
+        assert_eq!(r.reason_code(), "AM12");
+        assert_eq!(t.resolve(&id, &cn, &Amount::new(100_000, "IDR"), NOW).unwrap().credit_minor_units, 44);
     }
 
     #[test]

@@ -98,6 +98,8 @@ impl Fixture {
             mix: interlink_loadtest::Mix::default(),
             seed: 42,
             timeout: Duration::from_secs(90),
+            network_legs: interlink_loadtest::NetworkLegs::default(),
+            simulate: false,
         }
     }
 
