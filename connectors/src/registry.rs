@@ -7,16 +7,16 @@ use crate::networks::{
 };
 
 pub(crate) static CONNECTORS: &[&'static dyn Connector] = &[
-    &cn_ibps::CnIbps,
-    &hk_fps::HkFps,
-    &id_bifast::IdBiFast,
-    &th_promptpay::ThPromptPay,
-    &sg_paynow::SgPayNow,
-    &my_duitnow::MyDuitNow,
+    &cn_ibps::CN_IBPS,
+    &hk_fps::HK_FPS,
+    &id_bifast::ID_BIFAST,
+    &th_promptpay::TH_PROMPTPAY,
+    &sg_paynow::SG_PAYNOW,
+    &my_duitnow::MY_DUITNOW,
     &in_upi::InUpi,
-    &br_pix::BrPix,
-    &eu_sctinst::EuSctInst,
-    &us_fednow::UsFedNow,
+    &br_pix::BR_PIX,
+    &eu_sctinst::EU_SCTINST,
+    &us_fednow::US_FEDNOW,
 ];
 
 /// The connector of a network, by Interlink network id (`HK_FPS`).

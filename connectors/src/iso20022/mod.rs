@@ -8,8 +8,11 @@
 //! network's prefix style.
 
 pub mod bah;
+mod connector;
 pub mod pacs002;
 pub mod pacs008;
+
+pub use connector::IsoConnector;
 
 use crate::canonical::{Agent, Alias, AliasScheme, CanonicalPayment};
 use crate::connector::{ConnectorError, Side};

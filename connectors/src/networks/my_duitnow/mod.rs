@@ -7,57 +7,8 @@ mod transformers;
 
 pub use transformers::{validate_alias, ALIASES, ISO, LIMIT, PROFILE};
 
-use crate::canonical::{Alias, AliasScheme, CanonicalPayment, CanonicalStatus};
-use crate::connector::{AmountLimit, Connector, ConnectorError, MessageVersions};
-use crate::iso20022::{self, pacs002, pacs008};
-use crate::NetworkProfile;
+use crate::iso20022::IsoConnector;
 
 /// The Malaysia DuitNow connector.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct MyDuitNow;
-
-impl Connector for MyDuitNow {
-    fn profile(&self) -> &'static NetworkProfile {
-        &PROFILE
-    }
-
-    fn message_versions(&self) -> MessageVersions {
-        iso20022::versions(&ISO)
-    }
-
-    fn alias_schemes(&self) -> &'static [AliasScheme] {
-        ALIASES
-    }
-
-    fn validate_alias(&self, alias: &Alias) -> Result<(), ConnectorError> {
-        validate_alias(alias)
-    }
-
-    fn amount_limit(&self) -> Option<AmountLimit> {
-        LIMIT
-    }
-
-    fn encode_payment(&self, payment: &CanonicalPayment) -> Result<Vec<u8>, ConnectorError> {
-        pacs008::encode(self, &ISO, payment)
-    }
-
-    fn decode_payment(&self, message: &[u8]) -> Result<CanonicalPayment, ConnectorError> {
-        pacs008::decode(self, &ISO, message)
-    }
-
-    fn encode_status(&self, status: &CanonicalStatus) -> Result<Vec<u8>, ConnectorError> {
-        pacs002::encode(&ISO, status)
-    }
-
-    fn decode_status(&self, message: &[u8]) -> Result<CanonicalStatus, ConnectorError> {
-        pacs002::decode(&ISO, message)
-    }
-
-    fn carried_payment(&self, payment: &CanonicalPayment) -> CanonicalPayment {
-        pacs008::carried(payment)
-    }
-
-    fn carried_status(&self, status: &CanonicalStatus) -> CanonicalStatus {
-        pacs002::carried(status)
-    }
-}
+pub static MY_DUITNOW: IsoConnector =
+    IsoConnector { profile: &PROFILE, iso: &ISO, aliases: ALIASES, limit: LIMIT, validate_alias };

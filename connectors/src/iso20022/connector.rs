@@ -1,0 +1,62 @@
+//! The connector of a network whose edge is ISO 20022 pacs.008 / pacs.002. Such
+//! networks differ only in data (profile, message versions, aliases, limit, alias
+//! rules), so one implementation serves them all; each network's folder holds its data.
+
+use super::{pacs002, pacs008, versions, IsoProfile};
+use crate::canonical::{Alias, AliasScheme, CanonicalPayment, CanonicalStatus};
+use crate::connector::{AmountLimit, Connector, ConnectorError, MessageVersions};
+use crate::NetworkProfile;
+
+pub struct IsoConnector {
+    pub profile: &'static NetworkProfile,
+    pub iso: &'static IsoProfile,
+    pub aliases: &'static [AliasScheme],
+    pub limit: Option<AmountLimit>,
+    pub validate_alias: fn(&Alias) -> Result<(), ConnectorError>,
+}
+
+impl Connector for IsoConnector {
+    fn profile(&self) -> &'static NetworkProfile {
+        self.profile
+    }
+
+    fn message_versions(&self) -> MessageVersions {
+        versions(self.iso)
+    }
+
+    fn alias_schemes(&self) -> &'static [AliasScheme] {
+        self.aliases
+    }
+
+    fn validate_alias(&self, alias: &Alias) -> Result<(), ConnectorError> {
+        (self.validate_alias)(alias)
+    }
+
+    fn amount_limit(&self) -> Option<AmountLimit> {
+        self.limit
+    }
+
+    fn encode_payment(&self, payment: &CanonicalPayment) -> Result<Vec<u8>, ConnectorError> {
+        pacs008::encode(self, self.iso, payment)
+    }
+
+    fn decode_payment(&self, message: &[u8]) -> Result<CanonicalPayment, ConnectorError> {
+        pacs008::decode(self, self.iso, message)
+    }
+
+    fn encode_status(&self, status: &CanonicalStatus) -> Result<Vec<u8>, ConnectorError> {
+        pacs002::encode(self.iso, status)
+    }
+
+    fn decode_status(&self, message: &[u8]) -> Result<CanonicalStatus, ConnectorError> {
+        pacs002::decode(self.iso, message)
+    }
+
+    fn carried_payment(&self, payment: &CanonicalPayment) -> CanonicalPayment {
+        pacs008::carried(payment)
+    }
+
+    fn carried_status(&self, status: &CanonicalStatus) -> CanonicalStatus {
+        pacs002::carried(status)
+    }
+}
