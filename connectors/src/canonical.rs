@@ -294,6 +294,14 @@ macro_rules! iso_reasons {
                 }
             }
 
+            /// The code of a known reason, as a `'static` string (`None` for `Other`).
+            pub fn known_code(&self) -> Option<&'static str> {
+                match self {
+                    $(Self::$code => Some(stringify!($code)),)*
+                    Self::Other(_) => None,
+                }
+            }
+
             /// The ISO 20022 name of the code ("" for [`IsoReason::Other`]).
             pub fn description(&self) -> &'static str {
                 match self {

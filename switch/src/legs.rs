@@ -123,13 +123,10 @@ pub fn origin_status(connector: &dyn Connector, note: &Notification) -> Result<V
     })
 }
 
-/// ISO 20022 status reason codes as static strings (for metrics labels); others as NARR.
+/// An ISO 20022 status reason code as a static string (for metric labels and
+/// outcomes); codes the connectors do not know become NARR.
 pub fn static_reason(code: &str) -> &'static str {
-    const KNOWN: [&str; 24] = [
-        "AB05", "AB06", "AC01", "AC02", "AC03", "AC04", "AC06", "AG01", "AG03", "AM02", "AM03", "AM04", "AM09", "AM12",
-        "BE01", "DUPL", "FF01", "MS02", "MS03", "NARR", "RC01", "RR04", "TM01", "BE04",
-    ];
-    KNOWN.iter().copied().find(|k| *k == code).unwrap_or("NARR")
+    IsoReason::parse(code).ok().and_then(|r| r.known_code()).unwrap_or("NARR")
 }
 
 #[cfg(test)]

@@ -263,7 +263,7 @@ impl Processor {
                 if let Some(connector) = self.connected(&clearing.creditor_agent.network) {
                     return self.forward(connector, &request, clearing, input, now_micros, out);
                 }
-                self.settle(&clearing, now_micros, out)?;
+                self.settle(clearing, now_micros, out)?;
                 Ok(Outcome::Accepted)
             }
             Err((code, text)) => {
@@ -274,11 +274,10 @@ impl Processor {
     }
 
     /// The final accepted outcome: the clearing record and ACCC to both sides.
-    fn settle(&self, c: &ClearingRecord, now: i64, out: &mut Vec<OutputRecord>) -> Result<(), OutputEncodeError> {
-        let mut cleared = c.clone();
-        cleared.cleared_at = now;
-        out.push(OutputRecord::new(OutputTopic::Clearing, &c.transaction_id, self.clearing.encode(&cleared)?));
-        self.notify_both(c, TransactionStatus::ACCC, None, None, now, out)
+    fn settle(&self, mut c: ClearingRecord, now: i64, out: &mut Vec<OutputRecord>) -> Result<(), OutputEncodeError> {
+        c.cleared_at = now;
+        out.push(OutputRecord::new(OutputTopic::Clearing, &c.transaction_id, self.clearing.encode(&c)?));
+        self.notify_both(&c, TransactionStatus::ACCC, None, None, now, out)
     }
 
     /// Notifications to both sides of a routed payment.
@@ -291,31 +290,56 @@ impl Processor {
         now: i64,
         out: &mut Vec<OutputRecord>,
     ) -> Result<(), OutputEncodeError> {
-        for (party, agent, amount) in
-            [(Party::Debtor, &c.debtor_agent, &c.debit_amount), (Party::Creditor, &c.creditor_agent, &c.credit_amount)]
-        {
-            let note = Notification {
-                notification_id: format!("{}:{}", c.transaction_id, party_label(party)),
-                transaction_id: c.transaction_id.clone(),
-                end_to_end_id: c.end_to_end_id.clone(),
-                party,
-                agent: agent.clone(),
-                status,
-                reason_code: reason_code.map(str::to_string),
-                reason_text: reason_text.map(str::to_string),
-                amount: amount.clone(),
-                routing_version: c.routing_version,
-                request_created_at: c.request_created_at,
-                emitted_at: now,
-            };
-            out.push(OutputRecord::new(
-                OutputTopic::Notifications,
-                &c.transaction_id,
-                self.notifications.encode(&note)?,
-            ));
-            if party == Party::Debtor {
-                self.answer_origin(&note, out);
-            }
+        let about = About {
+            transaction_id: &c.transaction_id,
+            end_to_end_id: &c.end_to_end_id,
+            request_created_at: c.request_created_at,
+            routing_version: c.routing_version,
+            now,
+        };
+        let reason = reason_code.zip(reason_text);
+        self.notify(&about, Party::Debtor, &c.debtor_agent, &c.debit_amount, status, reason, out)?;
+        self.notify(&about, Party::Creditor, &c.creditor_agent, &c.credit_amount, status, reason, out)
+    }
+
+    /// One notification (and, for the debtor of a connected origin network, its
+    /// status report).
+    #[allow(clippy::too_many_arguments)]
+    fn notify(
+        &self,
+        about: &About<'_>,
+        party: Party,
+        agent: &Agent,
+        amount: &interlink_schemas::Amount,
+        status: TransactionStatus,
+        reason: Option<(&str, &str)>,
+        out: &mut Vec<OutputRecord>,
+    ) -> Result<(), OutputEncodeError> {
+        let side = match party {
+            Party::Debtor => "DEBTOR",
+            Party::Creditor => "CREDITOR",
+        };
+        let note = Notification {
+            notification_id: format!("{}:{side}", about.transaction_id),
+            transaction_id: about.transaction_id.to_string(),
+            end_to_end_id: about.end_to_end_id.to_string(),
+            party,
+            agent: agent.clone(),
+            status,
+            reason_code: reason.map(|(code, _)| code.to_string()),
+            reason_text: reason.map(|(_, text)| text.to_string()),
+            amount: amount.clone(),
+            routing_version: about.routing_version,
+            request_created_at: about.request_created_at,
+            emitted_at: about.now,
+        };
+        out.push(OutputRecord::new(
+            OutputTopic::Notifications,
+            about.transaction_id,
+            self.notifications.encode(&note)?,
+        ));
+        if party == Party::Debtor {
+            self.answer_origin(&note, out);
         }
         Ok(())
     }
@@ -432,7 +456,7 @@ impl Processor {
         };
         let settled = match status.status {
             PaymentStatus::ACCC => {
-                self.settle(&clearing, now, out)?;
+                self.settle(clearing, now, out)?;
                 Outcome::Accepted
             }
             PaymentStatus::RJCT | PaymentStatus::BLCK => {
@@ -462,24 +486,22 @@ impl Processor {
         now: i64,
         out: &mut Vec<OutputRecord>,
     ) -> Result<(), OutputEncodeError> {
-        let note = notification(
-            req,
-            Party::Debtor,
-            req.debtor_agent.clone(),
-            req.amount.clone(),
-            TransactionStatus::RJCT,
-            Some(code.to_string()),
-            Some(text.to_string()),
-            version,
+        let about = About {
+            transaction_id: &req.transaction_id,
+            end_to_end_id: &req.end_to_end_id,
+            request_created_at: req.created_at,
+            routing_version: version,
             now,
-        );
-        out.push(OutputRecord {
-            topic: OutputTopic::Notifications,
-            key: Some(req.transaction_id.as_bytes().to_vec()),
-            payload: Some(self.notifications.encode(&note)?),
-        });
-        self.answer_origin(&note, out);
-        Ok(())
+        };
+        self.notify(
+            &about,
+            Party::Debtor,
+            &req.debtor_agent,
+            &req.amount,
+            TransactionStatus::RJCT,
+            Some((code, text)),
+            out,
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -514,11 +536,13 @@ impl Processor {
     }
 }
 
-fn party_label(party: Party) -> &'static str {
-    match party {
-        Party::Debtor => "DEBTOR",
-        Party::Creditor => "CREDITOR",
-    }
+/// What every notification about one payment shares.
+struct About<'a> {
+    transaction_id: &'a str,
+    end_to_end_id: &'a str,
+    request_created_at: i64,
+    routing_version: i64,
+    now: i64,
 }
 
 /// The clearing record a routed request will settle with.
@@ -541,38 +565,6 @@ fn clearing_record(req: &AuthorizationRequest, route: &Route<'_>, version: i64, 
         routing_version: version,
         request_created_at: req.created_at,
         cleared_at: now,
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn notification(
-    req: &AuthorizationRequest,
-    party: Party,
-    agent: Agent,
-    amount: interlink_schemas::Amount,
-    status: TransactionStatus,
-    reason_code: Option<String>,
-    reason_text: Option<String>,
-    version: i64,
-    now: i64,
-) -> Notification {
-    let side = match party {
-        Party::Debtor => "DEBTOR",
-        Party::Creditor => "CREDITOR",
-    };
-    Notification {
-        notification_id: format!("{}:{side}", req.transaction_id),
-        transaction_id: req.transaction_id.clone(),
-        end_to_end_id: req.end_to_end_id.clone(),
-        party,
-        agent,
-        status,
-        reason_code,
-        reason_text,
-        amount,
-        routing_version: version,
-        request_created_at: req.created_at,
-        emitted_at: now,
     }
 }
 

@@ -277,7 +277,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 println!(
                     "v{:<5} {}  {:<12} +{} ~{} -{}  {}",
                     e.version,
-                    format_time(e.applied_at),
+                    interlink_connectors::time::format_datetime(e.applied_at, 0),
                     e.operator,
                     e.count(ChangeOp::Added),
                     e.count(ChangeOp::Modified),
@@ -467,21 +467,4 @@ fn summary(r: &RouteRecord) -> String {
         RouteRecord::QrScheme(q) => format!("-> {} (priority {})", q.network, q.priority),
         RouteRecord::AliasScheme(a) => format!("-> {}", a.network),
     }
-}
-
-/// Microseconds since the epoch as UTC `YYYY-MM-DD hh:mm:ss`.
-fn format_time(micros: i64) -> String {
-    let secs = micros.div_euclid(1_000_000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }

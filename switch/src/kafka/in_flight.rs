@@ -7,29 +7,17 @@
 //! transaction commits, and a worker that is given `.in` partitions first reads the
 //! topic to its end, so it has seen every tombstone committed before it.
 
-use super::{base_client_config, KafkaEdgeError};
+use super::{base_client_config, KafkaEdgeError, QuietEof};
 use crate::config::KafkaConfig;
 use crate::pipeline::InFlight;
 use interlink_schemas::{ClearingRecord, Codec};
-use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
-use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use rdkafka::{Offset, TopicPartitionList};
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
-
-struct QuietEof;
-
-impl ClientContext for QuietEof {
-    fn error(&self, error: KafkaError, reason: &str) {
-        if error.rdkafka_error_code() != Some(rdkafka::types::RDKafkaErrorCode::PartitionEOF) {
-            tracing::error!(%error, reason, "payments reader");
-        }
-    }
-}
-
-impl ConsumerContext for QuietEof {}
 
 const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(10);
 

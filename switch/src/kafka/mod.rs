@@ -37,6 +37,20 @@ impl From<rdkafka::error::KafkaError> for KafkaEdgeError {
     }
 }
 
+/// Context of the readers of whole control topics (routes, audit, payments in flight):
+/// reaching the end of a partition is how their catch-up ends, not an error to log.
+pub(crate) struct QuietEof;
+
+impl rdkafka::ClientContext for QuietEof {
+    fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+        if error.rdkafka_error_code() != Some(rdkafka::types::RDKafkaErrorCode::PartitionEOF) {
+            tracing::error!(%error, reason, "control-topic reader");
+        }
+    }
+}
+
+impl rdkafka::consumer::ConsumerContext for QuietEof {}
+
 /// Settings every client shares: brokers plus the operator's extra properties.
 pub fn base_client_config(kafka: &KafkaConfig) -> ClientConfig {
     let mut c = ClientConfig::new();

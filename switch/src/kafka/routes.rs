@@ -1,14 +1,13 @@
 //! Reads the routes log: to its end before the worker starts, then follows it and
 //! publishes each new table as one `Arc` swap.
 
-use super::{base_client_config, KafkaEdgeError};
+use super::{base_client_config, KafkaEdgeError, QuietEof};
 use crate::config::KafkaConfig;
 use crate::routing::{RoutingLog, RoutingTable};
 use crate::telemetry;
-use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
-use rdkafka::ClientContext;
 use rdkafka::{Offset, TopicPartitionList};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,20 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 const POLL: Duration = Duration::from_millis(100);
 
-/// Reaching the end of the log is how catch-up ends, not an error worth logging.
-struct RoutesContext;
-
-impl ClientContext for RoutesContext {
-    fn error(&self, error: KafkaError, reason: &str) {
-        if error.rdkafka_error_code() != Some(rdkafka::types::RDKafkaErrorCode::PartitionEOF) {
-            tracing::error!(%error, reason, "routes consumer");
-        }
-    }
-}
-
-impl ConsumerContext for RoutesContext {}
-
-type RoutesConsumer = BaseConsumer<RoutesContext>;
+type RoutesConsumer = BaseConsumer<QuietEof>;
 
 fn routes_consumer(kafka: &KafkaConfig, topic: &str) -> Result<RoutesConsumer, KafkaEdgeError> {
     let consumer: RoutesConsumer = base_client_config(kafka)
@@ -40,7 +26,7 @@ fn routes_consumer(kafka: &KafkaConfig, topic: &str) -> Result<RoutesConsumer, K
         .set("isolation.level", "read_committed")
         .set("enable.partition.eof", "true")
         .set("auto.offset.reset", "earliest")
-        .create_with_context(RoutesContext)?;
+        .create_with_context(QuietEof)?;
     // A topic created a moment ago may take a little while to show in metadata.
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
