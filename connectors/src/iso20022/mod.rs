@@ -471,6 +471,51 @@ pub fn read_account(el: El<'_, '_>, side: Side) -> Result<(Option<String>, Optio
     Ok((account, alias))
 }
 
+/// Opens a message for `def`: the envelope and Business Application Header when the
+/// network uses one, the `Document`, its `root` element, and the group header with its
+/// `MsgId` and `CreDtTm`. The caller writes the rest of `GrpHdr`, closes it, and ends
+/// with [`close_message`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn open_message(
+    w: &mut XmlWriter,
+    profile: &IsoProfile,
+    def: MsgDef,
+    root: &str,
+    from: bah::Party<'_>,
+    to: bah::Party<'_>,
+    message_id: &str,
+    created_at: i64,
+) -> Result<(), ConnectorError> {
+    if let Some(header) = profile.header {
+        w.open(ENVELOPE);
+        bah::write(
+            w,
+            profile,
+            bah::Header { version: header, from, to, business_message_id: message_id, msg_def: def, created_at },
+        )?;
+    }
+    w.set_prefix(profile.prefix);
+    w.open_ns("Document", def.namespace());
+    w.open(root);
+    w.open("GrpHdr");
+    w.leaf("MsgId", message_id);
+    w.leaf_with("CreDtTm", None, |out| {
+        crate::time::write_datetime(out, created_at, profile.utc_offset_minutes);
+        Ok(())
+    })
+}
+
+/// Closes what [`open_message`] opened, from its `root` element out.
+pub(crate) fn close_message(mut w: XmlWriter, profile: &IsoProfile, root: &str) -> Vec<u8> {
+    w.close(root);
+    w.close("Document");
+    if profile.header.is_some() {
+        w.set_prefix("");
+        w.close(ENVELOPE);
+    }
+    w.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

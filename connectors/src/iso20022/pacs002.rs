@@ -1,13 +1,17 @@
 //! pacs.002 FI-to-FI payment status report (one transaction status per message).
 
-use super::bah::{self, Header, Party};
+use super::bah::Party;
 use super::{
-    check_text, leaf_text, message, opt_text, read_agent, req, req_text, write_agent, IsoProfile, ENVELOPE, MAX35,
+    check_text, close_message, leaf_text, message, open_message, opt_text, read_agent, req, req_text, write_agent,
+    IsoProfile, MAX35,
 };
 use crate::canonical::{CanonicalStatus, IsoReason, PaymentStatus};
 use crate::connector::{admit, ConnectorError};
 use crate::xml::{Doc, XmlWriter};
 use crate::{alias, time};
+
+/// The message's root element, inside `Document`.
+const ROOT: &str = "FIToFIPmtStsRpt";
 
 /// `StsRsnInf/AddtlInf` is Max105Text; longer information is split over several.
 const ADDTL_INF_LEN: usize = 105;
@@ -38,36 +42,14 @@ pub fn encode(profile: &IsoProfile, s: &CanonicalStatus) -> Result<Vec<u8>, Conn
     check_status(s)?;
     let own = profile.network;
     let mut w = XmlWriter::new(1536);
-    if let Some(header) = profile.header {
-        fn party<'p>(agent: &'p Option<crate::canonical::Agent>, own: &'static str) -> Party<'p> {
-            match agent {
-                Some(a) => Party::Agent(a),
-                None => Party::Name(own),
-            }
+    fn party<'p>(agent: &'p Option<crate::canonical::Agent>, own: &'static str) -> Party<'p> {
+        match agent {
+            Some(a) => Party::Agent(a),
+            None => Party::Name(own),
         }
-        w.open(ENVELOPE);
-        bah::write(
-            &mut w,
-            profile,
-            Header {
-                version: header,
-                from: party(&s.instructing_agent, own.id),
-                to: party(&s.instructed_agent, own.id),
-                business_message_id: &s.message_id,
-                msg_def: profile.pacs002,
-                created_at: s.created_at,
-            },
-        )?;
     }
-    w.set_prefix(profile.prefix);
-    w.open_ns("Document", profile.pacs002.namespace());
-    w.open("FIToFIPmtStsRpt");
-    w.open("GrpHdr");
-    w.leaf("MsgId", &s.message_id);
-    w.leaf_with("CreDtTm", None, |out| {
-        time::write_datetime(out, s.created_at, profile.utc_offset_minutes);
-        Ok(())
-    })?;
+    let (from, to) = (party(&s.instructing_agent, own.id), party(&s.instructed_agent, own.id));
+    open_message(&mut w, profile, profile.pacs002, ROOT, from, to, &s.message_id, s.created_at)?;
     w.close("GrpHdr");
     w.open("TxInfAndSts");
     w.open("OrgnlGrpInf");
@@ -101,13 +83,7 @@ pub fn encode(profile: &IsoProfile, s: &CanonicalStatus) -> Result<Vec<u8>, Conn
         write_agent(&mut w, "InstdAgt", a, own, "instructed_agent")?;
     }
     w.close("TxInfAndSts");
-    w.close("FIToFIPmtStsRpt");
-    w.close("Document");
-    if profile.header.is_some() {
-        w.set_prefix("");
-        w.close(ENVELOPE);
-    }
-    Ok(w.finish())
+    Ok(close_message(w, profile, ROOT))
 }
 
 /// Reads a pacs.002 the network sent.
@@ -115,7 +91,7 @@ pub fn decode(profile: &IsoProfile, bytes: &[u8]) -> Result<CanonicalStatus, Con
     let text = admit(bytes)?;
     let doc = Doc::parse(text)?;
     let opened = super::open(&doc, profile.pacs002_accepted, profile.header_accepted)?;
-    let msg = message(opened.document, "FIToFIPmtStsRpt")?;
+    let msg = message(opened.document, ROOT)?;
     let grp = req(msg, "GrpHdr")?;
     let message_id = req_text(grp, "MsgId", MAX35)?.to_string();
     let created = req(grp, "CreDtTm")?;

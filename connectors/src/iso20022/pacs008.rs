@@ -2,15 +2,18 @@
 
 use rust_decimal::Decimal;
 
-use super::bah::{self, Header, Party};
+use super::bah::Party;
 use super::{
-    check_alias, check_text, leaf_text, message, opt_text, read_account, read_agent, req, req_text, write_account,
-    write_agent, write_code, IsoProfile, ENVELOPE, MAX140, MAX34, MAX35,
+    check_alias, check_text, close_message, leaf_text, message, open_message, opt_text, read_account, read_agent, req,
+    req_text, write_account, write_agent, write_code, IsoProfile, MAX140, MAX34, MAX35,
 };
 use crate::canonical::{Agent, CanonicalPayment, Creditor, Debtor, InterbankSettlement, Money};
 use crate::connector::{admit, Connector, ConnectorError, Side};
 use crate::xml::{Doc, El, XmlWriter};
 use crate::{alias, money, time};
+
+/// The message's root element, inside `Document`.
+const ROOT: &str = "FIToFICstmrCdtTrf";
 
 /// Prefix of the FX quote id in `InstrForNxtAgt/InstrInf`.
 pub const QUOTE_MARKER: &str = "/FXQT/";
@@ -157,31 +160,8 @@ pub fn encode(
     check_payment(connector, profile, p)?;
     let own = profile.network;
     let mut w = XmlWriter::new(3072);
-    if let Some(header) = profile.header {
-        w.open(ENVELOPE);
-        bah::write(
-            &mut w,
-            profile,
-            Header {
-                version: header,
-                from: Party::Agent(&p.debtor.agent),
-                to: Party::Agent(&p.creditor.agent),
-                business_message_id: &p.message_id,
-                msg_def: profile.pacs008,
-                created_at: p.created_at,
-            },
-        )?;
-    }
-    w.set_prefix(profile.prefix);
-    w.open_ns("Document", profile.pacs008.namespace());
-    w.open("FIToFICstmrCdtTrf");
-
-    w.open("GrpHdr");
-    w.leaf("MsgId", &p.message_id);
-    w.leaf_with("CreDtTm", None, |out| {
-        time::write_datetime(out, p.created_at, profile.utc_offset_minutes);
-        Ok(())
-    })?;
+    let (from, to) = (Party::Agent(&p.debtor.agent), Party::Agent(&p.creditor.agent));
+    open_message(&mut w, profile, profile.pacs008, ROOT, from, to, &p.message_id, p.created_at)?;
     w.leaf("NbOfTxs", "1");
     w.open("SttlmInf");
     w.leaf("SttlmMtd", profile.settlement_method);
@@ -270,13 +250,7 @@ pub fn encode(
         w.close("RmtInf");
     }
     w.close("CdtTrfTxInf");
-    w.close("FIToFICstmrCdtTrf");
-    w.close("Document");
-    if profile.header.is_some() {
-        w.set_prefix("");
-        w.close(ENVELOPE);
-    }
-    Ok(w.finish())
+    Ok(close_message(w, profile, ROOT))
 }
 
 fn read_amount(el: El<'_, '_>) -> Result<Money, ConnectorError> {
@@ -310,7 +284,7 @@ pub fn decode(
     let text = admit(bytes)?;
     let doc = Doc::parse(text)?;
     let opened = super::open(&doc, profile.pacs008_accepted, profile.header_accepted)?;
-    let msg = message(opened.document, "FIToFICstmrCdtTrf")?;
+    let msg = message(opened.document, ROOT)?;
     let grp = req(msg, "GrpHdr")?;
     let message_id = req_text(grp, "MsgId", MAX35)?.to_string();
     let created = req(grp, "CreDtTm")?;
