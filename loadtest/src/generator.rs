@@ -49,6 +49,8 @@ impl Default for Mix {
 #[derive(Debug, Clone)]
 pub struct Planned {
     pub transaction_id: String,
+    /// When the request was created (µs since the epoch), as its `created_at` says.
+    pub created_at: i64,
     pub payload: Vec<u8>,
     pub expected: Expected,
     /// The debtor and the amount, for the clearing totals (none for poison).
@@ -123,7 +125,13 @@ impl Generator {
             } else {
                 payload = format!("{{\"transaction_id\":\"{transaction_id}\"}}").into_bytes();
             }
-            return Planned { transaction_id, payload, expected: Expected::Poison, debit: None };
+            return Planned {
+                transaction_id,
+                created_at: req.created_at,
+                payload,
+                expected: Expected::Poison,
+                debit: None,
+            };
         } else if roll < m.poison + m.invalid {
             req.amount.minor_units = -req.amount.minor_units;
             Expected::Invalid("AM12")
@@ -143,7 +151,8 @@ impl Generator {
             Expected::Accepted
         };
         let payload = self.codec.encode(&req).expect("generated request encodes");
-        Planned { transaction_id, payload, expected, debit: Some((req.debtor_agent.clone(), req.amount.clone())) }
+        let debit = Some((req.debtor_agent.clone(), req.amount.clone()));
+        Planned { transaction_id, created_at: req.created_at, payload, expected, debit }
     }
 
     fn valid_request(&mut self, c: &Corridor) -> AuthorizationRequest {

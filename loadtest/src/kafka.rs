@@ -1,6 +1,5 @@
 //! Producing planned requests and reading output topics.
 
-use crate::generator::Planned;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
@@ -10,6 +9,13 @@ use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
+/// A client configuration for `brokers` with the switch's socket settings (Nagle off).
+pub fn client(brokers: &str) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", brokers).set("socket.nagle.disable", "true");
+    c
+}
+
 pub struct RequestProducer {
     producer: ThreadedProducer<DefaultProducerContext>,
     topic: String,
@@ -17,8 +23,7 @@ pub struct RequestProducer {
 
 impl RequestProducer {
     pub fn new(brokers: &str, topic: &str) -> Result<Self, KafkaError> {
-        let producer = ClientConfig::new()
-            .set("bootstrap.servers", brokers)
+        let producer = client(brokers)
             .set("enable.idempotence", "true")
             .set("linger.ms", "5")
             .set("queue.buffering.max.messages", "1000000")
@@ -27,8 +32,8 @@ impl RequestProducer {
     }
 
     /// Queues one request, keyed by its transaction id.
-    pub fn send(&self, p: &Planned) -> Result<(), KafkaError> {
-        let mut record = BaseRecord::to(&self.topic).key(p.transaction_id.as_bytes()).payload(&p.payload[..]);
+    pub fn send(&self, key: &str, payload: &[u8]) -> Result<(), KafkaError> {
+        let mut record = BaseRecord::to(&self.topic).key(key.as_bytes()).payload(payload);
         loop {
             match self.producer.send(record) {
                 Ok(()) => return Ok(()),
@@ -41,6 +46,11 @@ impl RequestProducer {
         }
     }
 
+    /// Waits until the producer is connected to the leaders of its topic.
+    pub fn connect(&self) -> Result<(), KafkaError> {
+        self.producer.client().fetch_metadata(Some(&self.topic), TIMEOUT).map(|_| ())
+    }
+
     pub fn flush(&self) -> Result<(), KafkaError> {
         self.producer.flush(TIMEOUT)
     }
@@ -48,7 +58,7 @@ impl RequestProducer {
 
 /// High watermarks of every partition of `topics`: where a run's outputs begin.
 pub fn end_offsets(brokers: &str, topics: &[&str]) -> Result<TopicPartitionList, KafkaError> {
-    let consumer: BaseConsumer = ClientConfig::new().set("bootstrap.servers", brokers).create()?;
+    let consumer: BaseConsumer = client(brokers).create()?;
     let mut tpl = TopicPartitionList::new();
     for topic in topics {
         let md = consumer.fetch_metadata(Some(topic), TIMEOUT)?;
@@ -64,12 +74,12 @@ pub fn end_offsets(brokers: &str, topics: &[&str]) -> Result<TopicPartitionList,
 
 /// A `read_committed` reader of output topics from given offsets.
 pub fn output_reader(brokers: &str, from: &TopicPartitionList) -> Result<BaseConsumer, KafkaError> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
+    let consumer: BaseConsumer = client(brokers)
         .set("group.id", format!("interlink-verifier-{}", uuid::Uuid::new_v4()))
         .set("enable.auto.commit", "false")
         .set("isolation.level", "read_committed")
-        .set("fetch.wait.max.ms", "50")
+        // Short fetch waits: the wait is part of the latency the verifier measures.
+        .set("fetch.wait.max.ms", "10")
         .create()?;
     consumer.assign(from)?;
     Ok(consumer)

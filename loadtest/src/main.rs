@@ -83,6 +83,13 @@ enum Command {
         #[arg(long)]
         seconds: Option<u64>,
     },
+    /// A load-test scenario: starts its own switch workers (and, for steady, the
+    /// pass-through baseline) on fresh topics, runs the load, checks every outcome,
+    /// and writes report.json, report.md and chart.svg. Exits 1 if a check failed.
+    Scenario(interlink_loadtest::scenario::ScenarioOptions),
+    /// The baseline worker: a raw Kafka pass-through with the switch's batching,
+    /// transaction mode and fan-out, but no switch logic (started by `scenario`).
+    Passthrough(interlink_loadtest::passthrough::PassthroughOptions),
     /// Routing-table scale: publish a large table, hydrate it from Kafka as a worker
     /// does, compile it again, and measure route resolution latency on it.
     RoutesScale {
@@ -160,6 +167,41 @@ fn main() -> anyhow::Result<ExitCode> {
             }
             return Ok(ExitCode::SUCCESS);
         }
+        Command::Scenario(mut opts) => {
+            opts.brokers = cli.cluster.brokers.clone();
+            let mut last = (String::new(), 0);
+            let report = interlink_loadtest::scenario::run(opts, |label, p| {
+                if (label, p.elapsed.as_secs()) != (last.0.as_str(), last.1) {
+                    last = (label.to_string(), p.elapsed.as_secs());
+                    eprint!(
+                        "\r{label:<28} {:>4}s  sent {:>9}  outcomes {:>9}/{:<9}",
+                        last.1, p.sent, p.satisfied, p.expected
+                    );
+                    let _ = std::io::stderr().flush();
+                }
+            })
+            .map_err(|e| anyhow::anyhow!(e))?;
+            eprintln!();
+            println!("{}", report.markdown());
+            return Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) });
+        }
+        Command::Passthrough(mut opts) => {
+            opts.brokers = cli.cluster.brokers.clone();
+            let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let worker = {
+                let stop = stop.clone();
+                std::thread::spawn(move || interlink_loadtest::passthrough::run(&opts, &stop))
+            };
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            runtime.block_on(async {
+                let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+                tokio::select! { _ = tokio::signal::ctrl_c() => {}, _ = term.recv() => {} }
+                Ok::<_, std::io::Error>(())
+            })?;
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            worker.join().map_err(|_| anyhow::anyhow!("pass-through thread panicked"))??;
+            return Ok(ExitCode::SUCCESS);
+        }
         Command::RoutesScale { participants, corridors, lookups } => {
             let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
             let report = runtime
@@ -174,8 +216,10 @@ fn main() -> anyhow::Result<ExitCode> {
     let opts = RunOptions {
         brokers: cli.cluster.brokers.clone(),
         topics: cli.cluster.topics(),
-        count,
-        rate,
+        load: match rate {
+            Some(rate) => interlink_loadtest::Load::Paced(vec![interlink_loadtest::Phase { count, rate }]),
+            None => interlink_loadtest::Load::Burst(count),
+        },
         mix,
         seed,
         timeout: Duration::from_secs(timeout),

@@ -1,14 +1,16 @@
-//! One load run: produce planned requests, verify every outcome, summarize.
+//! One load run: produce generated requests at the planned pace, check every
+//! outcome as it arrives, summarize.
 
 use crate::generator::{Generator, Mix, NetworkLegs, Planned};
 use crate::kafka::{caught_up, end_offsets, output_reader, RequestProducer};
 use crate::simulator::SimulatorOptions;
-use crate::verifier::{OutputKind, Summary, Verifier};
+use crate::verifier::{OutcomeCheck, OutputKind, Summary, Verifier};
 use interlink_switch::config::TopicsConfig;
 use interlink_switch::routing::RouteRecord;
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,16 +22,69 @@ pub enum RunError {
     Setup(String),
 }
 
+/// How many requests a run sends, and how fast.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum Load {
+    /// This many requests, as fast as the producer takes them.
+    Burst(u64),
+    /// Phases of constant rate, one after another.
+    Paced(Vec<Phase>),
+}
+
+/// `count` requests at `rate` per second.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Phase {
+    pub count: u64,
+    pub rate: u64,
+}
+
+impl Phase {
+    /// `rate` per second for `seconds`.
+    pub fn for_seconds(rate: u64, seconds: f64) -> Self {
+        Self { count: (rate as f64 * seconds).round() as u64, rate }
+    }
+
+    pub fn seconds(&self) -> f64 {
+        self.count as f64 / self.rate.max(1) as f64
+    }
+}
+
+impl Load {
+    pub fn total(&self) -> u64 {
+        match self {
+            Load::Burst(n) => *n,
+            Load::Paced(phases) => phases.iter().map(|p| p.count).sum(),
+        }
+    }
+
+    /// When each request is due, from the start of the run; `None` is "now".
+    fn due_times(&self) -> Box<dyn Iterator<Item = Option<Duration>> + Send> {
+        match self {
+            Load::Burst(n) => Box::new((0..*n).map(|_| None)),
+            Load::Paced(phases) => {
+                let mut start = 0.0;
+                let mut times = Vec::new();
+                for p in phases {
+                    let rate = p.rate.max(1) as f64;
+                    times.push((start, rate, p.count));
+                    start += p.count as f64 / rate;
+                }
+                Box::new(times.into_iter().flat_map(|(start, rate, count)| {
+                    (0..count).map(move |i| Some(Duration::from_secs_f64(start + i as f64 / rate)))
+                }))
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub brokers: String,
     pub topics: TopicsConfig,
-    pub count: u64,
-    /// Requests per second; `None` sends as fast as the producer takes them.
-    pub rate: Option<u64>,
+    pub load: Load,
     pub mix: Mix,
     pub seed: u64,
-    /// Give up waiting for outcomes after this long.
+    /// Give up waiting for outcomes this long after the start.
     pub timeout: Duration,
     /// Destinations the switch settles through their connector (must match the
     /// switch's `networks.connected`), and how their simulators answer.
@@ -43,81 +98,67 @@ pub struct RunOptions {
 pub struct Progress {
     pub sent: u64,
     pub satisfied: usize,
+    /// Requests the run will send in all.
     pub expected: usize,
     pub elapsed: Duration,
 }
 
-/// Sends `opts.count` requests drawn from `rules` and verifies every outcome.
-pub fn run(
+/// Sends the planned requests drawn from `rules` and verifies every outcome of the switch.
+pub fn run(opts: &RunOptions, rules: &[RouteRecord], on_progress: impl FnMut(&Progress)) -> Result<Summary, RunError> {
+    run_with(opts, rules, Verifier::new(), on_progress)
+}
+
+/// [`run`] with another check of the outputs (the pass-through baseline's).
+pub fn run_with<C: OutcomeCheck>(
     opts: &RunOptions,
     rules: &[RouteRecord],
+    mut check: C,
     mut on_progress: impl FnMut(&Progress),
 ) -> Result<Summary, RunError> {
     let outputs =
         [opts.topics.clearing.as_str(), opts.topics.notifications.as_str(), opts.topics.dead_letters.as_str()];
     let start_offsets = end_offsets(&opts.brokers, &outputs)?;
     let reader = output_reader(&opts.brokers, &start_offsets)?;
-
-    let mut generator = Generator::new(rules, opts.mix, opts.seed)
+    let generator = Generator::new(rules, opts.mix, opts.seed)
         .map_err(RunError::Setup)?
         .with_network_legs(opts.network_legs.clone());
-    let stop_simulators = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let simulators: Vec<_> = if opts.simulate {
-        opts.network_legs
-            .connected
-            .iter()
-            .map(|network| {
-                let sim = SimulatorOptions {
-                    brokers: opts.brokers.clone(),
-                    topics: opts.topics.clone(),
-                    network: network.clone(),
-                    accept_per_mille: opts.network_legs.accept_per_mille,
-                    reject_reasons: opts.network_legs.reject_reasons.clone(),
-                    latency: Duration::from_millis(2),
-                };
-                let stop = stop_simulators.clone();
-                std::thread::spawn(move || crate::simulator::run(&sim, stop))
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let planned: Vec<Planned> = (0..opts.count).map(|_| generator.next_request()).collect();
-    let mut verifier = Verifier::new();
-    planned.iter().for_each(|p| verifier.expect(p));
+    let (simulators, stop_simulators) = start_simulators(opts);
+    // Connected (and with its producer id) before the first request is due.
+    let producer = RequestProducer::new(&opts.brokers, &opts.topics.requests)?;
+    producer.connect()?;
+    // Let the reader connect and start fetching before the first request exists, so
+    // that its start-up is not counted as the first requests' latency.
+    let warm_up = Instant::now() + Duration::from_secs(1);
+    while Instant::now() < warm_up {
+        if let Some(Ok(m)) = reader.poll(Duration::from_millis(100)) {
+            // An output of an earlier run: not this run's.
+            tracing::debug!(topic = m.topic(), offset = m.offset(), "output of an earlier run");
+        }
+    }
 
+    let total = opts.load.total();
     let sent = Arc::new(AtomicU64::new(0));
+    let (expectations, expected_rx) = mpsc::channel::<Planned>();
     let started = Instant::now();
     let producer_thread = {
-        let (brokers, topic, rate, sent) =
-            (opts.brokers.clone(), opts.topics.requests.clone(), opts.rate, sent.clone());
-        std::thread::spawn(move || -> Result<(), KafkaError> {
-            let producer = RequestProducer::new(&brokers, &topic)?;
-            let begun = Instant::now();
-            for (i, p) in planned.iter().enumerate() {
-                if let Some(rate) = rate {
-                    let due = begun + Duration::from_secs_f64(i as f64 / rate as f64);
-                    if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                        std::thread::sleep(wait);
-                    }
-                }
-                producer.send(p)?;
-                sent.fetch_add(1, Ordering::Relaxed);
-            }
-            producer.flush()
-        })
+        let (sent, due) = (sent.clone(), opts.load.due_times());
+        std::thread::spawn(move || produce(producer, generator, due, &expectations, &sent))
     };
 
     let deadline = started + opts.timeout;
     let mut last_progress = Instant::now();
-    while !verifier.is_complete() && Instant::now() < deadline {
-        read_some(&reader, &opts.topics, &mut verifier, Duration::from_millis(100));
+    let complete = |c: &C| c.satisfied_count() as u64 == total;
+    while !complete(&check) && Instant::now() < deadline {
+        read_some(&reader, &opts.topics, &mut check, &expected_rx, Duration::from_millis(100));
+        if producer_thread.is_finished() && sent.load(Ordering::Relaxed) < total {
+            break; // the producer failed; its error is returned below
+        }
         if last_progress.elapsed() >= Duration::from_millis(100) {
             last_progress = Instant::now();
             on_progress(&Progress {
                 sent: sent.load(Ordering::Relaxed),
-                satisfied: verifier.satisfied_count(),
-                expected: verifier.expected_count(),
+                satisfied: check.satisfied_count(),
+                expected: total as usize,
                 elapsed: started.elapsed(),
             });
         }
@@ -126,19 +167,82 @@ pub fn run(
     // Read on to the end of every output partition so late duplicates are counted.
     let drain_deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < drain_deadline && !caught_up(&reader)? {
-        read_some(&reader, &opts.topics, &mut verifier, Duration::from_millis(100));
+        read_some(&reader, &opts.topics, &mut check, &expected_rx, Duration::from_millis(100));
     }
     producer_thread.join().map_err(|_| RunError::Setup("producer thread panicked".into()))??;
+    expected_rx.try_iter().for_each(|p| check.expect(&p));
     stop_simulators.store(true, Ordering::Relaxed);
     for s in simulators {
         s.join().map_err(|_| RunError::Setup("simulator thread panicked".into()))?.map_err(RunError::Setup)?;
     }
-    Ok(verifier.summary(elapsed))
+    Ok(check.summary(elapsed))
 }
 
-fn read_some(reader: &rdkafka::consumer::BaseConsumer, topics: &TopicsConfig, verifier: &mut Verifier, wait: Duration) {
+type SimulatorThread = std::thread::JoinHandle<Result<crate::simulator::SimulatorStats, String>>;
+
+fn start_simulators(opts: &RunOptions) -> (Vec<SimulatorThread>, Arc<AtomicBool>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    if !opts.simulate {
+        return (Vec::new(), stop);
+    }
+    let threads = opts
+        .network_legs
+        .connected
+        .iter()
+        .map(|network| {
+            let sim = SimulatorOptions {
+                brokers: opts.brokers.clone(),
+                topics: opts.topics.clone(),
+                network: network.clone(),
+                accept_per_mille: opts.network_legs.accept_per_mille,
+                reject_reasons: opts.network_legs.reject_reasons.clone(),
+                latency: Duration::from_millis(2),
+            };
+            let stop = stop.clone();
+            std::thread::spawn(move || crate::simulator::run(&sim, stop))
+        })
+        .collect();
+    (threads, stop)
+}
+
+/// Generates each request when it is due (so its `created_at` is its send time),
+/// hands its expectation to the checker, then produces it.
+fn produce(
+    producer: RequestProducer,
+    mut generator: Generator,
+    due_times: Box<dyn Iterator<Item = Option<Duration>> + Send>,
+    expectations: &mpsc::Sender<Planned>,
+    sent: &AtomicU64,
+) -> Result<(), RunError> {
+    let begun = Instant::now();
+    for due in due_times {
+        if let Some(wait) = due.and_then(|d| (begun + d).checked_duration_since(Instant::now())) {
+            std::thread::sleep(wait);
+        }
+        let mut planned = generator.next_request();
+        let payload = std::mem::take(&mut planned.payload);
+        let key = planned.transaction_id.clone();
+        // The expectation goes first: an output can never be read before it.
+        expectations.send(planned).map_err(|_| RunError::Setup("the checker stopped".into()))?;
+        producer.send(&key, &payload)?;
+        sent.fetch_add(1, Ordering::Relaxed);
+    }
+    Ok(producer.flush()?)
+}
+
+fn read_some<C: OutcomeCheck>(
+    reader: &rdkafka::consumer::BaseConsumer,
+    topics: &TopicsConfig,
+    check: &mut C,
+    expectations: &mpsc::Receiver<Planned>,
+    wait: Duration,
+) {
     let until = Instant::now() + wait;
-    while let Some(msg) = reader.poll(until.saturating_duration_since(Instant::now())) {
+    loop {
+        let msg = reader.poll(until.saturating_duration_since(Instant::now()));
+        // Every expectation of a request whose output may have been read.
+        expectations.try_iter().for_each(|p| check.expect(&p));
+        let Some(msg) = msg else { break };
         let Ok(msg) = msg else { continue };
         let kind = if msg.topic() == topics.clearing {
             OutputKind::Clearing
@@ -147,7 +251,8 @@ fn read_some(reader: &rdkafka::consumer::BaseConsumer, topics: &TopicsConfig, ve
         } else {
             OutputKind::DeadLetter
         };
-        verifier.observe(kind, msg.payload().unwrap_or_default(), interlink_schemas::now_micros());
+        let now = interlink_schemas::now_micros();
+        check.observe(kind, msg.key(), msg.payload().unwrap_or_default(), now);
         if Instant::now() >= until {
             break;
         }

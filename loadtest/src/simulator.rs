@@ -12,7 +12,6 @@ use interlink_switch::config::TopicsConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
-use rdkafka::ClientConfig;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -60,8 +59,7 @@ pub fn run(opts: &SimulatorOptions, stop: Arc<AtomicBool>) -> Result<SimulatorSt
     let err = |e: rdkafka::error::KafkaError| e.to_string();
     let connector =
         interlink_connectors::connector(&opts.network).ok_or_else(|| format!("no connector for {}", opts.network))?;
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &opts.brokers)
+    let consumer: BaseConsumer = crate::kafka::client(&opts.brokers)
         .set("group.id", format!("{}simulator-{}", opts.topics.network_prefix, opts.network))
         .set("isolation.level", "read_committed")
         .set("auto.offset.reset", "earliest")
@@ -69,8 +67,7 @@ pub fn run(opts: &SimulatorOptions, stop: Arc<AtomicBool>) -> Result<SimulatorSt
         .create()
         .map_err(err)?;
     consumer.subscribe(&[&opts.topics.network_out(&opts.network)]).map_err(err)?;
-    let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
-        .set("bootstrap.servers", &opts.brokers)
+    let producer: ThreadedProducer<DefaultProducerContext> = crate::kafka::client(&opts.brokers)
         .set("enable.idempotence", "true")
         .set("linger.ms", "2")
         .create()

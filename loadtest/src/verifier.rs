@@ -76,13 +76,149 @@ pub struct Summary {
     pub elapsed_secs: f64,
     pub rate_per_sec: f64,
     pub latency_ms_p50: f64,
+    pub latency_ms_p90: f64,
     pub latency_ms_p99: f64,
+    pub latency_ms_p999: f64,
     pub latency_ms_max: f64,
     /// Up to ten requests that went wrong, with what was expected and what was seen.
     pub examples: Vec<String>,
+    /// Second by second: requests sent, outcomes completed, latency of the requests sent.
+    pub timeline: Vec<SecondStats>,
+}
+
+/// One second of a run.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SecondStats {
+    /// Seconds since the run started.
+    pub second: u32,
+    /// Requests created (and sent) in this second.
+    pub sent: u64,
+    /// Requests whose every expected output was read in this second.
+    pub completed: u64,
+    /// End-to-end latency of the requests created in this second.
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+/// What a run checks its outputs with: the switch's verifier, or the pass-through
+/// baseline's.
+pub trait OutcomeCheck {
+    /// A request about to be sent.
+    fn expect(&mut self, p: &Planned);
+    /// One output record, read at `read_micros`.
+    fn observe(&mut self, kind: OutputKind, key: Option<&[u8]>, payload: &[u8], read_micros: i64);
+    /// Requests whose every expected output has been seen.
+    fn satisfied_count(&self) -> usize;
+    fn expected_count(&self) -> usize;
+    fn summary(&self, elapsed: Duration) -> Summary;
+}
+
+/// Latency and throughput second by second, from the start of a run.
+pub struct Timeline {
+    /// The first request's creation; second 0 starts there.
+    start_micros: Option<i64>,
+    sent: Vec<u64>,
+    completed: Vec<u64>,
+    latency_us: Vec<Histogram<u64>>,
+    overall_us: Histogram<u64>,
+}
+
+impl Default for Timeline {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Timeline {
+    pub fn new() -> Self {
+        Self {
+            start_micros: None,
+            sent: Vec::new(),
+            completed: Vec::new(),
+            latency_us: Vec::new(),
+            overall_us: latency_histogram(3),
+        }
+    }
+
+    fn slot(&mut self, at_micros: i64) -> usize {
+        let start = *self.start_micros.get_or_insert(at_micros);
+        let second = ((at_micros - start).max(0) / 1_000_000) as usize;
+        if self.sent.len() <= second {
+            self.sent.resize(second + 1, 0);
+            self.completed.resize(second + 1, 0);
+            self.latency_us.resize_with(second + 1, || latency_histogram(2));
+        }
+        second
+    }
+
+    pub fn sent(&mut self, created_micros: i64) {
+        let s = self.slot(created_micros);
+        self.sent[s] += 1;
+    }
+
+    pub fn completed(&mut self, read_micros: i64) {
+        let s = self.slot(read_micros);
+        self.completed[s] += 1;
+    }
+
+    /// A request created at `created_micros` got its final outcome at `read_micros`.
+    pub fn latency(&mut self, created_micros: i64, read_micros: i64) {
+        let micros = (read_micros - created_micros).max(1) as u64;
+        let s = self.slot(created_micros);
+        let _ = self.latency_us[s].record(micros);
+        let _ = self.overall_us.record(micros);
+    }
+
+    /// Fills the latency and timeline fields of a summary.
+    pub fn fill(&self, s: &mut Summary) {
+        let ms = |h: &Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+        s.latency_ms_p50 = ms(&self.overall_us, 0.50);
+        s.latency_ms_p90 = ms(&self.overall_us, 0.90);
+        s.latency_ms_p99 = ms(&self.overall_us, 0.99);
+        s.latency_ms_p999 = ms(&self.overall_us, 0.999);
+        s.latency_ms_max = self.overall_us.max() as f64 / 1000.0;
+        s.timeline = (0..self.sent.len())
+            .map(|i| SecondStats {
+                second: i as u32,
+                sent: self.sent[i],
+                completed: self.completed[i],
+                p50_ms: ms(&self.latency_us[i], 0.50),
+                p99_ms: ms(&self.latency_us[i], 0.99),
+                max_ms: self.latency_us[i].max() as f64 / 1000.0,
+            })
+            .collect();
+    }
+}
+
+fn latency_histogram(significant_figures: u8) -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 3_600_000_000, significant_figures).expect("valid bounds")
 }
 
 impl Summary {
+    /// A summary of nothing yet, `elapsed` long.
+    pub fn empty(elapsed: Duration) -> Self {
+        Self {
+            requests: 0,
+            approved: 0,
+            rejected: 0,
+            dead_lettered: 0,
+            lost: 0,
+            duplicated: 0,
+            unexpected: 0,
+            clearing_total_mismatches: 0,
+            elapsed_secs: elapsed.as_secs_f64(),
+            rate_per_sec: 0.0,
+            latency_ms_p50: 0.0,
+            latency_ms_p90: 0.0,
+            latency_ms_p99: 0.0,
+            latency_ms_p999: 0.0,
+            latency_ms_max: 0.0,
+            examples: Vec::new(),
+            timeline: Vec::new(),
+        }
+    }
+
     /// Exactly one correct outcome for every request.
     pub fn is_exact(&self) -> bool {
         self.lost == 0 && self.duplicated == 0 && self.unexpected == 0 && self.clearing_total_mismatches == 0
@@ -103,8 +239,9 @@ impl fmt::Display for Summary {
         writeln!(f, "rate           {:>10.0} req/s", self.rate_per_sec)?;
         write!(
             f,
-            "latency        p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (request created to notification read)",
-            self.latency_ms_p50, self.latency_ms_p99, self.latency_ms_max
+            "latency        p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms \
+             (request created to final outcome read)",
+            self.latency_ms_p50, self.latency_ms_p90, self.latency_ms_p99, self.latency_ms_p999, self.latency_ms_max
         )?;
         for e in &self.examples {
             write!(f, "\n  {e}")?;
@@ -124,7 +261,7 @@ pub struct Verifier {
     satisfied: usize,
     foreign: u64,
     undecodable: u64,
-    latency_us: Histogram<u64>,
+    timeline: Timeline,
     clearing: Codec<ClearingRecord>,
     notifications: Codec<Notification>,
     dead_letters: Codec<DeadLetter>,
@@ -146,7 +283,7 @@ impl Verifier {
             satisfied: 0,
             foreign: 0,
             undecodable: 0,
-            latency_us: Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds"),
+            timeline: Timeline::new(),
             clearing: Codec::new().expect("schema"),
             notifications: Codec::new().expect("schema"),
             dead_letters: Codec::new().expect("schema"),
@@ -154,6 +291,7 @@ impl Verifier {
     }
 
     pub fn expect(&mut self, p: &Planned) {
+        self.timeline.sent(p.created_at);
         self.expected.insert(p.transaction_id.clone(), p.expected.clone());
         if let Some(debit) = &p.debit {
             self.debits.insert(p.transaction_id.clone(), debit.clone());
@@ -205,12 +343,13 @@ impl Verifier {
             (OutputKind::DeadLetter, _) => obs.dead += 1,
             (OutputKind::Notification, Some((status, reason, created))) => {
                 obs.debtor.push((status, reason));
-                let _ = self.latency_us.record((now_micros - created).max(1) as u64);
+                self.timeline.latency(created, now_micros);
             }
             (OutputKind::Notification, None) => obs.creditor += 1,
         }
         if !was && obs.satisfies(expected) {
             self.satisfied += 1;
+            self.timeline.completed(now_micros);
         }
     }
 
@@ -220,22 +359,8 @@ impl Verifier {
     }
 
     pub fn summary(&self, elapsed: Duration) -> Summary {
-        let mut s = Summary {
-            requests: self.expected.len() as u64,
-            approved: 0,
-            rejected: 0,
-            dead_lettered: 0,
-            lost: 0,
-            duplicated: 0,
-            unexpected: 0,
-            clearing_total_mismatches: 0,
-            elapsed_secs: elapsed.as_secs_f64(),
-            rate_per_sec: 0.0,
-            latency_ms_p50: self.latency_us.value_at_quantile(0.50) as f64 / 1000.0,
-            latency_ms_p99: self.latency_us.value_at_quantile(0.99) as f64 / 1000.0,
-            latency_ms_max: self.latency_us.max() as f64 / 1000.0,
-            examples: Vec::new(),
-        };
+        let mut s = Summary { requests: self.expected.len() as u64, ..Summary::empty(elapsed) };
+        self.timeline.fill(&mut s);
         let empty = Observed::default();
         for (tx, expected) in &self.expected {
             let obs = self.observed.get(tx).unwrap_or(&empty);
@@ -278,6 +403,28 @@ impl Verifier {
     }
 }
 
+impl OutcomeCheck for Verifier {
+    fn expect(&mut self, p: &Planned) {
+        Verifier::expect(self, p)
+    }
+
+    fn observe(&mut self, kind: OutputKind, _key: Option<&[u8]>, payload: &[u8], read_micros: i64) {
+        Verifier::observe(self, kind, payload, read_micros)
+    }
+
+    fn satisfied_count(&self) -> usize {
+        Verifier::satisfied_count(self)
+    }
+
+    fn expected_count(&self) -> usize {
+        Verifier::expected_count(self)
+    }
+
+    fn summary(&self, elapsed: Duration) -> Summary {
+        Verifier::summary(self, elapsed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,7 +451,7 @@ mod tests {
     }
 
     fn planned(tx: &str, expected: Expected) -> Planned {
-        Planned { transaction_id: tx.into(), payload: vec![], expected, debit: None }
+        Planned { transaction_id: tx.into(), created_at: 1_000, payload: vec![], expected, debit: None }
     }
 
     #[test]

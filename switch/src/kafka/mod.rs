@@ -8,6 +8,7 @@ mod sink;
 mod worker;
 
 pub use routes::{follow_routes, read_routes_log, read_to_end};
+pub use sink::wait_for_deliveries;
 pub use worker::run_worker;
 
 use crate::config::KafkaConfig;
@@ -54,7 +55,9 @@ impl rdkafka::consumer::ConsumerContext for QuietEof {}
 /// Settings every client shares: brokers plus the operator's extra properties.
 pub fn base_client_config(kafka: &KafkaConfig) -> ClientConfig {
     let mut c = ClientConfig::new();
-    c.set("bootstrap.servers", &kafka.brokers);
+    // librdkafka leaves Nagle's algorithm on; with small produce and fetch requests
+    // it holds segments for the peer's delayed ACK, about 40 ms a hop.
+    c.set("bootstrap.servers", &kafka.brokers).set("socket.nagle.disable", "true");
     for (k, v) in &kafka.properties {
         c.set(k, v);
     }

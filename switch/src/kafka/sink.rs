@@ -38,6 +38,22 @@ impl ProducerContext for DeliveryTracker {
 
 type OutputProducer = ThreadedProducer<DeliveryTracker>;
 
+/// Waits until every queued message is delivered (or failed) and its delivery
+/// report served by the producer's thread.
+pub fn wait_for_deliveries<C: ProducerContext>(
+    producer: &ThreadedProducer<C>,
+    timeout: Duration,
+) -> Result<(), KafkaError> {
+    let deadline = Instant::now() + timeout;
+    while producer.in_flight_count() > 0 {
+        if Instant::now() >= deadline {
+            return Err(KafkaError::Flush(RDKafkaErrorCode::MessageTimedOut));
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    Ok(())
+}
+
 /// The topics a worker consumes: requests, then each connected network's `.in` topic.
 pub fn input_topics(config: &SwitchConfig) -> Vec<String> {
     std::iter::once(config.topics.requests.clone())
@@ -214,8 +230,11 @@ impl BatchSink {
         for (&(t, p), &(_, next)) in &self.batch.offsets {
             offsets.add_partition_offset(&self.input_topics[t], p, Offset::Offset(next))?;
         }
-        let result = match self.mode {
-            ConsistencyMode::ExactlyOnce => {
+        // Wait for the batch's deliveries here: rdkafka's own flush (which commit and
+        // flush call) naps 100 ms at a time while our delivery thread takes the events.
+        let result = match wait_for_deliveries(&self.producer, CALL_TIMEOUT).and(Ok(self.mode)) {
+            Err(e) => Err(e),
+            Ok(ConsistencyMode::ExactlyOnce) => {
                 let group = consumer
                     .group_metadata()
                     .ok_or_else(|| KafkaEdgeError::Other("consumer has no group metadata".into()))?;
@@ -223,7 +242,7 @@ impl BatchSink {
                     .send_offsets_to_transaction(&offsets, &group, CALL_TIMEOUT)
                     .and_then(|()| self.producer.commit_transaction(CALL_TIMEOUT))
             }
-            ConsistencyMode::AtLeastOnce => {
+            Ok(ConsistencyMode::AtLeastOnce) => {
                 self.producer.flush(CALL_TIMEOUT).and_then(|()| match self.tracker.failed.swap(0, Ordering::Relaxed) {
                     0 => consumer.commit(&offsets, CommitMode::Sync),
                     n => Err(KafkaError::MessageProduction(RDKafkaErrorCode::Fail))

@@ -93,8 +93,7 @@ impl Fixture {
         interlink_loadtest::RunOptions {
             brokers: self.kafka.brokers.clone(),
             topics: self.topics.clone(),
-            count,
-            rate: None,
+            load: interlink_loadtest::Load::Burst(count),
             mix: interlink_loadtest::Mix::default(),
             seed: 42,
             timeout: Duration::from_secs(90),

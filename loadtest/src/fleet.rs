@@ -1,0 +1,188 @@
+//! Worker processes of a load run (switch workers or pass-through baseline workers):
+//! started, killed and stopped by pid, with the CPU time and peak memory each used.
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Member {
+    name: String,
+    child: Child,
+    /// CPU time at the last reading; a dead process keeps its last reading.
+    cpu: Duration,
+    peak_rss_kib: u64,
+    alive: bool,
+}
+
+/// The processes of one consumer group.
+pub struct Fleet {
+    brokers: String,
+    group: String,
+    log_dir: PathBuf,
+    members: Vec<Member>,
+}
+
+impl Fleet {
+    pub fn new(brokers: &str, group: &str, log_dir: PathBuf) -> Self {
+        Self { brokers: brokers.into(), group: group.into(), log_dir, members: Vec::new() }
+    }
+
+    pub fn group(&self) -> &str {
+        &self.group
+    }
+
+    /// Starts `command` as member `name`, its output in `<log_dir>/<name>.log`.
+    pub fn spawn(&mut self, name: &str, mut command: Command) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.log_dir)?;
+        let log = std::fs::File::create(self.log_dir.join(format!("{name}.log")))?;
+        let child = command.stdin(Stdio::null()).stdout(log.try_clone()?).stderr(log).spawn()?;
+        self.members.push(Member { name: name.into(), child, cpu: Duration::ZERO, peak_rss_kib: 0, alive: true });
+        Ok(())
+    }
+
+    pub fn live_members(&self) -> usize {
+        self.members.iter().filter(|m| m.alive).count()
+    }
+
+    /// Waits until the group is stable with `members` members, every one of which
+    /// has partitions, so that a run measures processing and not joining.
+    pub fn wait_stable(&mut self, members: usize, timeout: Duration) -> Result<(), String> {
+        let admin: BaseConsumer = crate::kafka::client(&self.brokers).create().map_err(|e| e.to_string())?;
+        let deadline = Instant::now() + timeout;
+        loop {
+            self.reap()?;
+            let groups =
+                admin.fetch_group_list(Some(&self.group), Duration::from_secs(5)).map_err(|e| e.to_string())?;
+            let stable = groups.groups().iter().any(|g| {
+                g.state() == "Stable"
+                    && g.members().len() == members
+                    && g.members().iter().all(|m| m.assignment().is_some_and(|a| a.len() > 8))
+            });
+            if stable {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(format!("group {} not stable with {members} members within {timeout:?}", self.group));
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Fails if a member exited on its own.
+    fn reap(&mut self) -> Result<(), String> {
+        for m in self.members.iter_mut().filter(|m| m.alive) {
+            if let Ok(Some(status)) = m.child.try_wait() {
+                m.alive = false;
+                return Err(format!("{} exited: {status} (see {}.log)", m.name, m.name));
+            }
+        }
+        Ok(())
+    }
+
+    /// Total CPU time (user + system) the members have used so far.
+    pub fn cpu_time(&mut self) -> Duration {
+        for m in self.members.iter_mut().filter(|m| m.alive) {
+            sample(m);
+        }
+        self.members.iter().map(|m| m.cpu).sum()
+    }
+
+    /// The largest resident set any member reached, in MiB.
+    pub fn peak_rss_mib(&mut self) -> f64 {
+        self.cpu_time();
+        self.members.iter().map(|m| m.peak_rss_kib).max().unwrap_or(0) as f64 / 1024.0
+    }
+
+    /// SIGKILL: the member gets no chance to commit or leave the group.
+    pub fn kill(&mut self, name: &str) -> Result<(), String> {
+        let m = self.members.iter_mut().find(|m| m.alive && m.name == name).ok_or(format!("no live member {name}"))?;
+        sample(m);
+        signal(&m.child, nix::sys::signal::Signal::SIGKILL)?;
+        m.child.wait().map_err(|e| e.to_string())?;
+        m.alive = false;
+        Ok(())
+    }
+
+    /// SIGTERM to every member, then waits for each (SIGKILL after 30 s).
+    pub fn stop_all(&mut self) {
+        self.cpu_time();
+        for m in self.members.iter().filter(|m| m.alive) {
+            let _ = signal(&m.child, nix::sys::signal::Signal::SIGTERM);
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        for m in self.members.iter_mut().filter(|m| m.alive) {
+            while Instant::now() < deadline && matches!(m.child.try_wait(), Ok(None)) {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            if matches!(m.child.try_wait(), Ok(None)) {
+                let _ = m.child.kill();
+                let _ = m.child.wait();
+            }
+            m.alive = false;
+        }
+    }
+}
+
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        if self.live_members() > 0 {
+            self.stop_all();
+        }
+    }
+}
+
+fn signal(child: &Child, signal: nix::sys::signal::Signal) -> Result<(), String> {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), signal).map_err(|e| e.to_string())
+}
+
+fn sample(m: &mut Member) {
+    if let Some(cpu) = process_cpu_time(m.child.id()) {
+        m.cpu = cpu;
+    }
+    if let Some(rss) = process_peak_rss_kib(m.child.id()) {
+        m.peak_rss_kib = m.peak_rss_kib.max(rss);
+    }
+}
+
+/// User plus system CPU time of a process (all its threads), from `/proc/<pid>/stat`.
+pub fn process_cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces:
+    // state is field 3, utime 14 and stime 15 (counting from 1).
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // SAFETY: sysconf only reads a system constant.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    (per_second > 0).then(|| Duration::from_secs_f64(ticks as f64 / per_second as f64))
+}
+
+/// Peak resident set size (`VmHWM`) of a process, in KiB.
+pub fn process_peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_cpu_time_and_memory_of_this_process() {
+        let pid = std::process::id();
+        let before = process_cpu_time(pid).expect("/proc is readable");
+        // Burn a little CPU so the reading moves.
+        let started = Instant::now();
+        let mut x = 0u64;
+        while started.elapsed() < Duration::from_millis(100) {
+            x = x.wrapping_mul(31).wrapping_add(std::hint::black_box(7));
+        }
+        std::hint::black_box(x);
+        let after = process_cpu_time(pid).unwrap();
+        assert!(after > before, "{before:?} -> {after:?}");
+        assert!(process_peak_rss_kib(pid).unwrap() > 0);
+        assert_eq!(process_cpu_time(u32::MAX), None);
+    }
+}

@@ -1,0 +1,582 @@
+//! Load-test scenarios against a real broker: the switch workers (and the
+//! pass-through baseline) run as their own processes, so that their CPU time is
+//! theirs alone; load, simulators and verification run in this process.
+//!
+//! - `steady`: baseline and switch capacity on the same burst, then a constant rate;
+//! - `ramp`: rising rates until p99 passes 100 ms (the knee), then half the knee;
+//! - `spike`: a 5x burst on a constant rate;
+//! - `scale-out`: one worker, two more join mid-run;
+//! - `crash`: a worker is SIGKILLed mid-run and restarted.
+
+use crate::fleet::{process_cpu_time, Fleet};
+use crate::generator::{Expected, Generator, Mix, NetworkLegs};
+use crate::passthrough::{Consistency, PassthroughCheck};
+use crate::report::{Check, CpuUsed, Event, Machine, Report, RunReport};
+use crate::run::{run_with, Load, Phase, Progress, RunOptions};
+use crate::verifier::{OutcomeCheck, Verifier};
+use interlink_switch::config::{KafkaConfig, TopicsConfig};
+use interlink_switch::kafka::admin::{delete_topics, ensure_topics, TopicLayout};
+use interlink_switch::kafka::routes_writer::apply_rules;
+use interlink_switch::pipeline::{InputRecord, InputSource, OutputTopic, Processor};
+use interlink_switch::routing::{parse_routes_file, RouteRecord, RoutingTable};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+/// p99 above this is past the knee.
+const KNEE_P99_MS: f64 = 100.0;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scenario {
+    Steady,
+    Ramp,
+    Spike,
+    ScaleOut,
+    Crash,
+}
+
+#[derive(Debug, Clone, clap::Args, serde::Serialize)]
+pub struct ScenarioOptions {
+    #[arg(value_enum)]
+    pub scenario: Scenario,
+    /// Reports go to <out>/<scenario>-<consistency>/.
+    #[arg(long, default_value = "docs/loadtest")]
+    pub out: PathBuf,
+    /// Worker logs go to <logs>/<scenario>-<consistency>/.
+    #[arg(long, default_value = "target/loadtest-logs")]
+    pub logs: PathBuf,
+    /// The switch binary (default: interlink-switch beside this program).
+    #[arg(long)]
+    pub switch_bin: Option<PathBuf>,
+    /// Routing table the switch runs with; requests are drawn from it.
+    #[arg(long, default_value = "routes/sample.toml")]
+    pub routes: PathBuf,
+    #[arg(long, default_value_t = 6)]
+    pub partitions: i32,
+    /// Workers (switch and baseline alike); scale-out starts with one and adds two.
+    #[arg(long, default_value_t = 2)]
+    pub workers: usize,
+    #[arg(long, value_enum, default_value = "exactly-once")]
+    pub consistency: Consistency,
+    /// Networks settled through their connector, with simulators in this process
+    /// ("all" for every connector). Empty: direct settlement.
+    #[arg(long, value_delimiter = ',')]
+    pub connected: Vec<String>,
+    /// Requests per second (steady, spike base, scale-out, crash).
+    #[arg(long, default_value_t = 4_000)]
+    pub rate: u64,
+    /// Length of the paced part of the run (steady, scale-out, crash; each ramp step).
+    #[arg(long, default_value_t = 20)]
+    pub seconds: u64,
+    /// Requests of the capacity burst, for the baseline and then the switch (steady). 0: no baseline.
+    #[arg(long, default_value_t = 100_000)]
+    pub burst: u64,
+    /// Ramp: first rate, increment and last rate.
+    #[arg(long, default_value_t = 2_000)]
+    pub ramp_start: u64,
+    #[arg(long, default_value_t = 2_000)]
+    pub ramp_step: u64,
+    #[arg(long, default_value_t = 40_000)]
+    pub ramp_max: u64,
+    #[arg(long, default_value_t = 5)]
+    pub spike_factor: u64,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Broker processes whose CPU time the report also measures (`scripts/kafka status`).
+    #[arg(long, value_delimiter = ',')]
+    pub broker_pids: Vec<u32>,
+    #[arg(long, default_value_t = 2_000)]
+    pub batch_max_records: usize,
+    #[arg(long, default_value_t = 100)]
+    pub batch_max_interval_ms: u64,
+    #[arg(skip)]
+    pub brokers: String,
+}
+
+impl ScenarioOptions {
+    fn name(&self) -> String {
+        let scenario = serde_json::to_value(self.scenario).ok().and_then(|v| v.as_str().map(String::from));
+        let mode = match self.consistency {
+            Consistency::ExactlyOnce => "exactly-once",
+            Consistency::AtLeastOnce => "at-least-once",
+        };
+        let legs = if self.connected.is_empty() { "" } else { "-two-leg" };
+        format!("{}-{mode}{legs}", scenario.unwrap_or_default())
+    }
+}
+
+/// Runs one scenario and writes its report; returns it.
+pub fn run(mut opts: ScenarioOptions, mut on_progress: impl FnMut(&str, &Progress)) -> Result<Report, String> {
+    if opts.connected.iter().any(|c| c == "all") {
+        opts.connected = interlink_connectors::connectors().map(|c| c.profile().id.to_string()).collect();
+    }
+    let text = std::fs::read_to_string(&opts.routes).map_err(|e| format!("{}: {e}", opts.routes.display()))?;
+    let rules = parse_routes_file(&opts.routes.display().to_string(), &text).map_err(|e| e.to_string())?;
+    let switch_bin = match &opts.switch_bin {
+        Some(p) => p.clone(),
+        None => std::env::current_exe().map_err(|e| e.to_string())?.with_file_name("interlink-switch"),
+    };
+    let name = opts.name();
+    let mut bench = Bench {
+        opts: &opts,
+        rules,
+        switch_bin,
+        logs: opts.logs.join(&name),
+        prefixes: Vec::new(),
+        runtime: tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?,
+    };
+    let mut report = Report::new(&name, Machine::read(), serde_json::to_value(&opts).map_err(|e| e.to_string())?);
+    let result = match opts.scenario {
+        Scenario::Steady => bench.steady(&mut report, &mut on_progress),
+        Scenario::Ramp => bench.ramp(&mut report, &mut on_progress),
+        Scenario::Spike => bench.spike(&mut report, &mut on_progress),
+        Scenario::ScaleOut => bench.scale_out(&mut report, &mut on_progress),
+        Scenario::Crash => bench.crash(&mut report, &mut on_progress),
+    };
+    bench.cleanup();
+    result?;
+    for run in &report.runs {
+        report.checks.push(Check::new(
+            &format!("{}: every request exactly one correct outcome", run.label),
+            "0 lost, 0 duplicated, 0 unexpected",
+            &format!(
+                "{} lost, {} duplicated, {} unexpected{}",
+                run.summary.lost,
+                run.summary.duplicated,
+                run.summary.unexpected,
+                if run.summary.clearing_total_mismatches > 0 { ", clearing totals differ" } else { "" }
+            ),
+            run.summary.is_exact(),
+        ));
+    }
+    report.write(&opts.out.join(&name))?;
+    Ok(report)
+}
+
+struct Bench<'a> {
+    opts: &'a ScenarioOptions,
+    rules: Vec<RouteRecord>,
+    switch_bin: PathBuf,
+    logs: PathBuf,
+    /// Topic prefixes this scenario created, deleted at the end.
+    prefixes: Vec<String>,
+    runtime: tokio::runtime::Runtime,
+}
+
+/// Topics of their own for one fleet.
+struct Stage {
+    topics: TopicsConfig,
+}
+
+impl Bench<'_> {
+    fn stage(&mut self) -> Result<Stage, String> {
+        let prefix = format!("lt{}.", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let kafka = KafkaConfig { brokers: self.opts.brokers.clone(), ..KafkaConfig::default() };
+        let topics = TopicsConfig::with_prefix(&prefix);
+        let layout = TopicLayout { partitions: self.opts.partitions, replication: 1 };
+        self.runtime.block_on(ensure_topics(&kafka, &topics, layout)).map_err(|e| e.to_string())?;
+        self.prefixes.push(prefix);
+        apply_rules(&kafka, &topics, &self.rules, "loadtest", "scenario", false).map_err(|e| e.to_string())?;
+        Ok(Stage { topics })
+    }
+
+    fn cleanup(&mut self) {
+        for prefix in std::mem::take(&mut self.prefixes) {
+            let t = TopicsConfig::with_prefix(&prefix);
+            let mut names: Vec<String> =
+                vec![t.requests.clone(), t.clearing.clone(), t.notifications.clone(), t.dead_letters.clone()];
+            names.extend([t.routes.clone(), t.routes_audit.clone(), t.payments.clone()]);
+            names.extend(
+                interlink_connectors::connectors()
+                    .flat_map(|c| [t.network_in(c.profile().id), t.network_out(c.profile().id)]),
+            );
+            let kafka = KafkaConfig { brokers: self.opts.brokers.clone(), ..KafkaConfig::default() };
+            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+            if let Err(e) = self.runtime.block_on(delete_topics(&kafka, &refs)) {
+                tracing::warn!(error = %e, prefix, "could not delete the scenario's topics");
+            }
+        }
+    }
+
+    fn switch_command(&self, stage: &Stage, worker: &str) -> Command {
+        let t = &stage.topics;
+        let o = self.opts;
+        let mode = match o.consistency {
+            Consistency::ExactlyOnce => "exactly-once",
+            Consistency::AtLeastOnce => "at-least-once",
+        };
+        let mut c = Command::new(&self.switch_bin);
+        let prefix = t.requests.trim_end_matches("interlink.auth.requests");
+        for (k, v) in [
+            ("WORKER_ID", worker.to_string()),
+            ("KAFKA__BROKERS", o.brokers.clone()),
+            ("KAFKA__GROUP_ID", format!("{prefix}switch")),
+            ("KAFKA__TRANSACTIONAL_ID_PREFIX", format!("{prefix}switch")),
+            ("KAFKA__SESSION_TIMEOUT_MS", "6000".into()),
+            ("TOPICS__REQUESTS", t.requests.clone()),
+            ("TOPICS__CLEARING", t.clearing.clone()),
+            ("TOPICS__NOTIFICATIONS", t.notifications.clone()),
+            ("TOPICS__DEAD_LETTERS", t.dead_letters.clone()),
+            ("TOPICS__ROUTES", t.routes.clone()),
+            ("TOPICS__ROUTES_AUDIT", t.routes_audit.clone()),
+            ("TOPICS__PAYMENTS", t.payments.clone()),
+            ("TOPICS__NETWORK_PREFIX", t.network_prefix.clone()),
+            ("HTTP__LISTEN", "127.0.0.1:0".into()),
+            ("PIPELINE__CONSISTENCY", mode.into()),
+            ("PIPELINE__BATCH_MAX_RECORDS", o.batch_max_records.to_string()),
+            ("PIPELINE__BATCH_MAX_INTERVAL_MS", o.batch_max_interval_ms.to_string()),
+            ("NETWORKS__CONNECTED", format!("[{}]", o.connected.join(","))),
+        ] {
+            c.env(format!("INTERLINK_{k}"), v);
+        }
+        c.env("RUST_LOG", "warn");
+        c
+    }
+
+    fn switch_group(stage: &Stage) -> String {
+        format!("{}switch", stage.topics.requests.trim_end_matches("interlink.auth.requests"))
+    }
+
+    /// `workers` switch workers on the stage's topics, once their group is stable.
+    fn switch_fleet(&self, stage: &Stage, workers: usize) -> Result<Fleet, String> {
+        let mut fleet = Fleet::new(&self.opts.brokers, &Self::switch_group(stage), self.logs.clone());
+        for i in 1..=workers {
+            let name = format!("switch-{i}");
+            fleet.spawn(&name, self.switch_command(stage, &name)).map_err(|e| format!("{}: {e}", name))?;
+        }
+        fleet.wait_stable(workers, Duration::from_secs(60))?;
+        Ok(fleet)
+    }
+
+    fn passthrough_fleet(&self, stage: &Stage, shape: &OutputShape) -> Result<Fleet, String> {
+        let group = format!("{}passthrough", stage.topics.requests.trim_end_matches("interlink.auth.requests"));
+        let mut fleet = Fleet::new(&self.opts.brokers, &group, self.logs.clone());
+        let me = std::env::current_exe().map_err(|e| e.to_string())?;
+        let mode = match self.opts.consistency {
+            Consistency::ExactlyOnce => "exactly-once",
+            Consistency::AtLeastOnce => "at-least-once",
+        };
+        for i in 1..=self.opts.workers {
+            let name = format!("passthrough-{i}");
+            let mut c = Command::new(&me);
+            c.args(["--brokers", &self.opts.brokers, "passthrough"])
+                .args(["--group", &group, "--transactional-id", &format!("{group}-{i}")])
+                .args(["--input", &stage.topics.requests, "--clearing", &stage.topics.clearing])
+                .args(["--notifications", &stage.topics.notifications, "--consistency", mode])
+                .args(["--batch-max-records", &self.opts.batch_max_records.to_string()])
+                .args(["--batch-max-interval-ms", &self.opts.batch_max_interval_ms.to_string()])
+                .args(["--notification-bytes", &shape.notification_bytes.to_string()])
+                .args(["--clearing-bytes", &shape.clearing_bytes.to_string()])
+                .args(["--fan-out-per-mille", &shape.fan_out_per_mille.to_string()])
+                .env("RUST_LOG", "warn");
+            fleet.spawn(&name, c).map_err(|e| format!("{name}: {e}"))?;
+        }
+        fleet.wait_stable(self.opts.workers, Duration::from_secs(60))?;
+        Ok(fleet)
+    }
+
+    fn run_options(&self, stage: &Stage, load: Load) -> RunOptions {
+        let seconds = match &load {
+            Load::Burst(n) => *n as f64 / 1_000.0,
+            Load::Paced(phases) => phases.iter().map(Phase::seconds).sum(),
+        };
+        RunOptions {
+            brokers: self.opts.brokers.clone(),
+            topics: stage.topics.clone(),
+            load,
+            mix: Mix::default(),
+            seed: self.opts.seed,
+            timeout: Duration::from_secs_f64(seconds + 60.0),
+            network_legs: NetworkLegs {
+                connected: self.opts.connected.clone(),
+                accept_per_mille: 950,
+                reject_reasons: vec!["AC04".into(), "AM04".into(), "AB06".into()],
+            },
+            simulate: !self.opts.connected.is_empty(),
+        }
+    }
+
+    /// One measured run: load, outcome check, CPU time of the fleet and the broker.
+    fn measure<C: OutcomeCheck>(
+        &self,
+        label: &str,
+        fleet: &mut Fleet,
+        run: RunOptions,
+        check: C,
+        on_progress: &mut dyn FnMut(&str, &Progress),
+        mut during: impl FnMut(&Progress, &mut Fleet, &mut Vec<Event>),
+    ) -> Result<RunReport, String> {
+        let broker_cpu = || self.opts.broker_pids.iter().filter_map(|p| process_cpu_time(*p)).sum::<Duration>();
+        let own_cpu = || process_cpu_time(std::process::id()).unwrap_or_default();
+        let (worker_before, broker_before, own_before) = (fleet.cpu_time(), broker_cpu(), own_cpu());
+        let mut events = Vec::new();
+        let load = run.load.clone();
+        let summary = run_with(&run, &self.rules, check, |p| {
+            on_progress(label, p);
+            during(p, fleet, &mut events);
+        })
+        .map_err(|e| e.to_string())?;
+        let (worker_after, broker_after, own_after) = (fleet.cpu_time(), broker_cpu(), own_cpu());
+        let cpu = CpuUsed {
+            workers: worker_after - worker_before,
+            broker: (!self.opts.broker_pids.is_empty()).then(|| broker_after - broker_before),
+            load_generator: own_after - own_before,
+        };
+        Ok(RunReport::new(label, fleet.live_members(), load, summary, cpu, fleet.peak_rss_mib(), events))
+    }
+
+    fn steady(&mut self, report: &mut Report, on_progress: &mut dyn FnMut(&str, &Progress)) -> Result<(), String> {
+        let o = self.opts;
+        let paced = || Load::Paced(vec![Phase::for_seconds(o.rate, o.seconds as f64)]);
+        let mut baseline = None;
+        if o.burst > 0 {
+            let shape = OutputShape::of(&self.rules, o.seed)?;
+            report.finding("baseline output shape", serde_json::to_value(&shape).unwrap_or_default());
+            let stage = self.stage()?;
+            let mut fleet = self.passthrough_fleet(&stage, &shape)?;
+            let check = || PassthroughCheck::new(shape.fan_out_per_mille);
+            let run = self.run_options(&stage, Load::Burst(o.burst));
+            let r = self.measure("baseline capacity", &mut fleet, run, check(), on_progress, |_, _, _| {})?;
+            baseline = Some(r.summary.rate_per_sec);
+            report.runs.push(r);
+            let run = self.run_options(&stage, paced());
+            let r = self.measure("baseline steady", &mut fleet, run, check(), on_progress, |_, _, _| {})?;
+            report.runs.push(r);
+            fleet.stop_all();
+        }
+        let stage = self.stage()?;
+        let mut fleet = self.switch_fleet(&stage, o.workers)?;
+        if o.burst > 0 {
+            let run = self.run_options(&stage, Load::Burst(o.burst));
+            let r = self.measure("switch capacity", &mut fleet, run, Verifier::new(), on_progress, |_, _, _| {})?;
+            if let Some(base) = baseline {
+                let ratio = r.summary.rate_per_sec / base;
+                let target = match o.consistency {
+                    Consistency::ExactlyOnce => 0.70,
+                    Consistency::AtLeastOnce => 0.90,
+                };
+                report.checks.push(Check::new(
+                    "switch throughput / baseline",
+                    &format!("≥ {:.0}%", target * 100.0),
+                    &format!("{:.0}% ({:.0} / {:.0} req/s)", ratio * 100.0, r.summary.rate_per_sec, base),
+                    ratio >= target,
+                ));
+            }
+            report.checks.push(cpu_check(&r));
+            report.runs.push(r);
+        }
+        let run = self.run_options(&stage, paced());
+        let r = self.measure("switch steady", &mut fleet, run, Verifier::new(), on_progress, |_, _, _| {})?;
+        report.runs.push(r);
+        fleet.stop_all();
+        Ok(())
+    }
+
+    fn ramp(&mut self, report: &mut Report, on_progress: &mut dyn FnMut(&str, &Progress)) -> Result<(), String> {
+        let o = self.opts;
+        let stage = self.stage()?;
+        let mut fleet = self.switch_fleet(&stage, o.workers)?;
+        let mut knee = None;
+        let mut rate = o.ramp_start;
+        while rate <= o.ramp_max {
+            let run = self.run_options(&stage, Load::Paced(vec![Phase::for_seconds(rate, o.seconds as f64)]));
+            let label = format!("ramp {rate}/s");
+            let r = self.measure(&label, &mut fleet, run, Verifier::new(), on_progress, |_, _, _| {})?;
+            let under = r.summary.latency_ms_p99 < KNEE_P99_MS && r.summary.is_exact();
+            report.runs.push(r);
+            if !under {
+                break;
+            }
+            knee = Some(rate);
+            rate += o.ramp_step;
+        }
+        let knee = knee.ok_or("p99 was above 100 ms already at the first ramp rate")?;
+        report.finding("knee (highest rate with p99 < 100 ms)", serde_json::json!(knee));
+        let half = knee / 2;
+        let run = self.run_options(&stage, Load::Paced(vec![Phase::for_seconds(half, o.seconds as f64)]));
+        let r =
+            self.measure(&format!("half knee {half}/s"), &mut fleet, run, Verifier::new(), on_progress, |_, _, _| {})?;
+        report.checks.push(Check::new(
+            "p99 at half the knee",
+            "≤ 50 ms",
+            &format!("{:.1} ms at {half}/s", r.summary.latency_ms_p99),
+            r.summary.latency_ms_p99 <= 50.0,
+        ));
+        report.checks.push(cpu_check(&r));
+        report.runs.push(r);
+        fleet.stop_all();
+        Ok(())
+    }
+
+    fn spike(&mut self, report: &mut Report, on_progress: &mut dyn FnMut(&str, &Progress)) -> Result<(), String> {
+        let o = self.opts;
+        let stage = self.stage()?;
+        let mut fleet = self.switch_fleet(&stage, o.workers)?;
+        let (before, burst, after) = (10.0, 5.0, 15.0);
+        let peak = o.rate * o.spike_factor;
+        let phases = vec![
+            Phase::for_seconds(o.rate, before),
+            Phase::for_seconds(peak, burst),
+            Phase::for_seconds(o.rate, after),
+        ];
+        let run = self.run_options(&stage, Load::Paced(phases));
+        let r = self.measure(
+            &format!("{}/s, {peak}/s for 5 s", o.rate),
+            &mut fleet,
+            run,
+            Verifier::new(),
+            on_progress,
+            |_, _, _| {},
+        )?;
+        let window = |from: f64, to: f64| {
+            r.summary
+                .timeline
+                .iter()
+                .filter(|s| f64::from(s.second) >= from && f64::from(s.second) < to)
+                .map(|s| s.p99_ms)
+                .fold(0.0, f64::max)
+        };
+        report.finding("worst per-second p99 before the spike (ms)", serde_json::json!(window(0.0, before)));
+        report.finding("worst per-second p99 during the spike (ms)", serde_json::json!(window(before, before + burst)));
+        let recovered = r
+            .summary
+            .timeline
+            .iter()
+            .find(|s| f64::from(s.second) >= before + burst && s.p99_ms < KNEE_P99_MS)
+            .map(|s| f64::from(s.second) - (before + burst));
+        report.finding("seconds after the spike until p99 < 100 ms", serde_json::json!(recovered));
+        report.runs.push(r);
+        fleet.stop_all();
+        Ok(())
+    }
+
+    fn scale_out(&mut self, report: &mut Report, on_progress: &mut dyn FnMut(&str, &Progress)) -> Result<(), String> {
+        let o = self.opts;
+        let stage = self.stage()?;
+        let mut fleet = self.switch_fleet(&stage, 1)?;
+        let join_at = Duration::from_secs(o.seconds / 3);
+        let mut joined = false;
+        let commands = [self.switch_command(&stage, "switch-2"), self.switch_command(&stage, "switch-3")];
+        let mut commands = commands.into_iter();
+        let run = self.run_options(&stage, Load::Paced(vec![Phase::for_seconds(o.rate, o.seconds as f64)]));
+        let r =
+            self.measure("1 → 3 workers", &mut fleet, run, Verifier::new(), on_progress, |p, fleet, events| {
+                if !joined && p.elapsed >= join_at {
+                    joined = true;
+                    for (i, c) in commands.by_ref().enumerate() {
+                        let name = format!("switch-{}", i + 2);
+                        match fleet.spawn(&name, c) {
+                            Ok(()) => events.push(Event::new(p.elapsed, &format!("{name} started"))),
+                            Err(e) => events.push(Event::new(p.elapsed, &format!("{name} failed to start: {e}"))),
+                        }
+                    }
+                }
+            })?;
+        report.runs.push(r);
+        fleet.stop_all();
+        Ok(())
+    }
+
+    fn crash(&mut self, report: &mut Report, on_progress: &mut dyn FnMut(&str, &Progress)) -> Result<(), String> {
+        let o = self.opts;
+        let stage = self.stage()?;
+        let workers = o.workers.max(2);
+        let mut fleet = self.switch_fleet(&stage, workers)?;
+        let kill_at = Duration::from_secs(o.seconds / 2);
+        let restart_after = Duration::from_secs(3);
+        let victim = "switch-2";
+        let mut restart = Some(self.switch_command(&stage, victim));
+        let mut killed: Option<Duration> = None;
+        let run = self.run_options(&stage, Load::Paced(vec![Phase::for_seconds(o.rate, o.seconds as f64)]));
+        let label = format!("SIGKILL 1 of {workers} workers");
+        let r =
+            self.measure(&label, &mut fleet, run, Verifier::new(), on_progress, |p, fleet, events| match killed {
+                None if p.elapsed >= kill_at => {
+                    let what = match fleet.kill(victim) {
+                        Ok(()) => format!("{victim} SIGKILLed"),
+                        Err(e) => format!("{victim} could not be killed: {e}"),
+                    };
+                    events.push(Event::new(p.elapsed, &what));
+                    killed = Some(p.elapsed);
+                }
+                Some(at) if p.elapsed >= at + restart_after => {
+                    if let Some(c) = restart.take() {
+                        let what = match fleet.spawn(&format!("{victim}-restarted"), c) {
+                            Ok(()) => format!("{victim} restarted (same worker id)"),
+                            Err(e) => format!("{victim} failed to restart: {e}"),
+                        };
+                        events.push(Event::new(p.elapsed, &what));
+                    }
+                }
+                _ => {}
+            })?;
+        report.finding(
+            "worst per-second p99 (ms)",
+            serde_json::json!(r.summary.timeline.iter().map(|s| s.p99_ms).fold(0.0, f64::max)),
+        );
+        report.runs.push(r);
+        fleet.stop_all();
+        Ok(())
+    }
+}
+
+fn cpu_check(r: &RunReport) -> Check {
+    Check::new(
+        &format!("switch CPU per authorization ({})", r.label),
+        "≤ 20 µs",
+        &format!("{:.1} µs", r.worker_cpu_us_per_request),
+        r.worker_cpu_us_per_request <= 20.0,
+    )
+}
+
+/// What the switch writes per request on average, which the baseline copies.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OutputShape {
+    pub notification_bytes: usize,
+    pub clearing_bytes: usize,
+    /// Requests the switch accepts (three records), per thousand.
+    pub fan_out_per_mille: u32,
+    /// Output records per request, on average.
+    pub records_per_request: f64,
+}
+
+impl OutputShape {
+    /// Runs the switch's pipeline (no Kafka) over a sample of generated requests.
+    pub fn of(rules: &[RouteRecord], seed: u64) -> Result<Self, String> {
+        let table = RoutingTable::compile(1, rules).map_err(|e| e.to_string())?;
+        let processor = Processor::new().map_err(|e| e.to_string())?;
+        let mut generator = Generator::new(rules, Mix::default(), seed)?;
+        let (mut notes, mut note_bytes, mut clearings, mut clearing_bytes, mut accepted) = (0, 0, 0, 0, 0);
+        let sample = 2_000;
+        let mut outputs = Vec::new();
+        for _ in 0..sample {
+            let planned = generator.next_request();
+            accepted += u32::from(planned.expected == Expected::Accepted);
+            let input = InputRecord {
+                source: InputSource::Requests,
+                topic: "requests",
+                partition: 0,
+                offset: 0,
+                key: Some(planned.transaction_id.as_bytes()),
+                payload: Some(&planned.payload),
+            };
+            outputs.clear();
+            processor.process(&input, &table, 1, &mut outputs).map_err(|e| e.to_string())?;
+            for out in &outputs {
+                let len = out.payload.as_ref().map_or(0, Vec::len);
+                if out.topic == OutputTopic::Clearing {
+                    (clearings, clearing_bytes) = (clearings + 1, clearing_bytes + len);
+                } else {
+                    (notes, note_bytes) = (notes + 1, note_bytes + len);
+                }
+            }
+        }
+        Ok(Self {
+            notification_bytes: note_bytes / notes.max(1),
+            clearing_bytes: clearing_bytes / clearings.max(1),
+            fan_out_per_mille: accepted * 1000 / sample,
+            records_per_request: f64::from((notes + clearings) as u32) / f64::from(sample),
+        })
+    }
+}
