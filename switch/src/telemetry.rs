@@ -1,7 +1,8 @@
 //! Every metric the switch exports, named in one place.
 
 use crate::pipeline::Outcome;
-use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Unit};
+use interlink_schemas::ErrorKind;
+use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Counter, Unit};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -59,17 +60,48 @@ pub fn consumed(n: u64) {
     counter!(EVENTS_IN).increment(n);
 }
 
-pub fn outcome(outcome: &Outcome) {
-    match outcome {
-        Outcome::Rejected { reason_code } => {
-            counter!(OUTCOMES, "outcome" => "rejected", "reason" => *reason_code).increment(1)
+/// Outcome counters of one worker: each (outcome, reason) is registered once and
+/// its handle reused, so the hot path neither allocates labels nor hashes them.
+#[derive(Default)]
+pub struct OutcomeCounters {
+    handles: Vec<(&'static str, &'static str, Counter)>,
+    dead_letters: Vec<(ErrorKind, Counter)>,
+}
+
+impl OutcomeCounters {
+    pub fn record(&mut self, outcome: &Outcome) {
+        let (label, reason) = match outcome {
+            Outcome::Rejected { reason_code } => ("rejected", *reason_code),
+            Outcome::DeadLettered { kind } => {
+                let kind = *kind;
+                match self.dead_letters.iter().find(|(k, _)| *k == kind) {
+                    Some((_, c)) => c.increment(1),
+                    None => {
+                        let c = counter!(DEAD_LETTERS, "kind" => error_kind_label(kind));
+                        c.increment(1);
+                        self.dead_letters.push((kind, c));
+                    }
+                }
+                ("dead_lettered", error_kind_label(kind))
+            }
+            other => (other.label(), ""),
+        };
+        match self.handles.iter().find(|(l, r, _)| *l == label && *r == reason) {
+            Some((_, _, c)) => c.increment(1),
+            None => {
+                let c = counter!(OUTCOMES, "outcome" => label, "reason" => reason);
+                c.increment(1);
+                self.handles.push((label, reason, c));
+            }
         }
-        Outcome::DeadLettered { kind } => {
-            counter!(OUTCOMES, "outcome" => "dead_lettered", "reason" => format!("{kind:?}").to_lowercase())
-                .increment(1);
-            counter!(DEAD_LETTERS, "kind" => format!("{kind:?}").to_lowercase()).increment(1);
-        }
-        other => counter!(OUTCOMES, "outcome" => other.label(), "reason" => "").increment(1),
+    }
+}
+
+fn error_kind_label(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Unknown => "unknown",
+        ErrorKind::Decode => "decode",
+        ErrorKind::Validation => "validation",
     }
 }
 

@@ -13,7 +13,7 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -65,7 +65,7 @@ pub fn input_topics(config: &SwitchConfig) -> Vec<String> {
 #[derive(Default)]
 struct OpenBatch {
     /// (input topic index, partition) -> (first offset read, next offset to read)
-    offsets: HashMap<(usize, i32), (i64, i64)>,
+    offsets: FxHashMap<(usize, i32), (i64, i64)>,
     records: usize,
     outputs: usize,
     started: Option<Instant>,
@@ -92,7 +92,7 @@ pub struct BatchSink {
     input_topics: Vec<String>,
     topics: TopicsConfig,
     /// `.out` topic of each connected network.
-    network_out: HashMap<&'static str, String>,
+    network_out: FxHashMap<&'static str, String>,
     in_transaction: bool,
     batch: OpenBatch,
 }

@@ -182,6 +182,7 @@ fn consume(
     // decided by one version.
     let mut table = tables.borrow().clone();
     let mut consumed = 0u64;
+    let mut outcome_counters = telemetry::OutcomeCounters::default();
     while !shutdown.is_cancelled() {
         let age = ctx.lock_sink().batch_age();
         let wait = age.map_or(MAX_POLL_WAIT, |a| max_age.saturating_sub(a).min(MAX_POLL_WAIT));
@@ -215,7 +216,7 @@ fn consume(
                     .process_with(&input, &decision, &mut outputs)
                     .map_err(|e| KafkaEdgeError::Other(e.to_string()))?;
                 drop(store);
-                telemetry::outcome(&outcome);
+                outcome_counters.record(&outcome);
                 consumed += 1;
                 sink.add(consumer, msg.topic(), msg.partition(), msg.offset(), &outputs)?;
             }
