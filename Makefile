@@ -2,12 +2,13 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help demo test build kafka-up kafka-down bench fmt lint compose-check
+.PHONY: help demo test build kafka-up kafka-down bench loadtest fmt lint compose-check
 
 help:
 	@echo "make demo           local Kafka, sample routes, two workers, a short load, a summary"
 	@echo "make test           start what the tests need (local Kafka) and run every test"
 	@echo "make bench          criterion benchmarks of the hot path"
+	@echo "make loadtest       every load-test scenario and its report (SCENARIOS=\"steady ramp\" for some)"
 	@echo "make kafka-up|kafka-down   the local KRaft broker (scripts/kafka)"
 
 demo:
@@ -27,6 +28,9 @@ kafka-down:
 
 bench:
 	cargo bench --locked -p interlink-schemas -p interlink-switch
+
+loadtest:
+	scripts/loadtest $(SCENARIOS)
 
 compose-check:
 	scripts/check-compose
