@@ -160,17 +160,17 @@ impl Report {
         let _ = writeln!(md, "{} · {} cores · {} · Linux {}\n", self.started_at, m.cores, m.cpu, m.kernel);
         let _ = writeln!(
             md,
-            "| run | workers | requests | approved | rejected | dead-lettered | lost | dup | elapsed s | req/s \
+            "| run | workers | requests | approved | rejected | dead-lettered | lost | dup | elapsed s | req/s | written req/s \
              | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | worker CPU µs/req | broker CPU µs/req \
              | load generator CPU s | worker peak RSS MiB |"
         );
-        let _ = writeln!(md, "|{}", "---|".repeat(19));
+        let _ = writeln!(md, "|{}", "---|".repeat(20));
         for r in &self.runs {
             let s = &r.summary;
             let broker = r.broker_cpu_us_per_request.map_or_else(|| "–".into(), |v| format!("{v:.1}"));
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {:.2} | {:.0} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {:.1} | {:.0} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {:.2} | {:.0} | {:.0} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {:.1} | {:.0} |",
                 r.label,
                 r.workers,
                 s.requests,
@@ -181,6 +181,7 @@ impl Report {
                 s.duplicated,
                 s.elapsed_secs,
                 s.rate_per_sec,
+                s.written_rate_per_sec,
                 s.latency_ms_p50,
                 s.latency_ms_p90,
                 s.latency_ms_p99,

@@ -140,6 +140,8 @@ pub fn run_with<C: OutcomeCheck>(
     let sent = Arc::new(AtomicU64::new(0));
     let (expectations, expected_rx) = mpsc::channel::<Planned>();
     let started = Instant::now();
+    let started_ms = interlink_schemas::now_micros() / 1000;
+    let mut last_written_ms = started_ms;
     let producer_thread = {
         let (sent, due) = (sent.clone(), opts.load.due_times());
         std::thread::spawn(move || produce(producer, generator, due, &expectations, &sent))
@@ -149,7 +151,7 @@ pub fn run_with<C: OutcomeCheck>(
     let mut last_progress = Instant::now();
     let complete = |c: &C| c.satisfied_count() as u64 == total;
     while !complete(&check) && Instant::now() < deadline {
-        read_some(&reader, &opts.topics, &mut check, &expected_rx, Duration::from_millis(100));
+        read_some(&reader, &opts.topics, &mut check, &expected_rx, &mut last_written_ms, Duration::from_millis(100));
         if producer_thread.is_finished() && sent.load(Ordering::Relaxed) < total {
             break; // the producer failed; its error is returned below
         }
@@ -167,7 +169,7 @@ pub fn run_with<C: OutcomeCheck>(
     // Read on to the end of every output partition so late duplicates are counted.
     let drain_deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < drain_deadline && !caught_up(&reader)? {
-        read_some(&reader, &opts.topics, &mut check, &expected_rx, Duration::from_millis(100));
+        read_some(&reader, &opts.topics, &mut check, &expected_rx, &mut last_written_ms, Duration::from_millis(100));
     }
     producer_thread.join().map_err(|_| RunError::Setup("producer thread panicked".into()))??;
     expected_rx.try_iter().for_each(|p| check.expect(&p));
@@ -175,7 +177,10 @@ pub fn run_with<C: OutcomeCheck>(
     for s in simulators {
         s.join().map_err(|_| RunError::Setup("simulator thread panicked".into()))?.map_err(RunError::Setup)?;
     }
-    Ok(check.summary(elapsed))
+    let mut summary = check.summary(elapsed);
+    summary.written_elapsed_secs = (last_written_ms - started_ms) as f64 / 1000.0;
+    summary.written_rate_per_sec = summary.requests as f64 / summary.written_elapsed_secs.max(1e-3);
+    Ok(summary)
 }
 
 type SimulatorThread = std::thread::JoinHandle<Result<crate::simulator::SimulatorStats, String>>;
@@ -235,6 +240,7 @@ fn read_some<C: OutcomeCheck>(
     topics: &TopicsConfig,
     check: &mut C,
     expectations: &mpsc::Receiver<Planned>,
+    last_written_ms: &mut i64,
     wait: Duration,
 ) {
     let until = Instant::now() + wait;
@@ -252,6 +258,7 @@ fn read_some<C: OutcomeCheck>(
             OutputKind::DeadLetter
         };
         let now = interlink_schemas::now_micros();
+        *last_written_ms = (*last_written_ms).max(msg.timestamp().to_millis().unwrap_or(0));
         check.observe(kind, msg.key(), msg.payload().unwrap_or_default(), now);
         if Instant::now() >= until {
             break;

@@ -75,6 +75,10 @@ pub struct Summary {
     pub clearing_total_mismatches: u64,
     pub elapsed_secs: f64,
     pub rate_per_sec: f64,
+    /// From the first request sent to the last output record's Kafka timestamp (when
+    /// the switch produced it): the switch's own pace, whatever the verifier's.
+    pub written_elapsed_secs: f64,
+    pub written_rate_per_sec: f64,
     pub latency_ms_p50: f64,
     pub latency_ms_p90: f64,
     pub latency_ms_p99: f64,
@@ -209,6 +213,8 @@ impl Summary {
             clearing_total_mismatches: 0,
             elapsed_secs: elapsed.as_secs_f64(),
             rate_per_sec: 0.0,
+            written_elapsed_secs: 0.0,
+            written_rate_per_sec: 0.0,
             latency_ms_p50: 0.0,
             latency_ms_p90: 0.0,
             latency_ms_p99: 0.0,
@@ -237,6 +243,7 @@ impl fmt::Display for Summary {
         writeln!(f, "clearing totals{:>10}", if self.clearing_total_mismatches == 0 { "match" } else { "DIFFER" })?;
         writeln!(f, "elapsed        {:>10.2} s", self.elapsed_secs)?;
         writeln!(f, "rate           {:>10.0} req/s", self.rate_per_sec)?;
+        writeln!(f, "written rate   {:>10.0} req/s (by the outputs' Kafka timestamps)", self.written_rate_per_sec)?;
         write!(
             f,
             "latency        p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms \

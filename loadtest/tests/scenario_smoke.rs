@@ -64,6 +64,7 @@ fn steady_smoke_scenario_has_exactly_one_outcome_per_request() {
     assert_eq!(json["runs"].as_array().unwrap().len(), 4);
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(md.contains("| switch steady | 1 | 2000 |"), "{md}");
+    assert!(report.runs.iter().all(|r| r.summary.written_rate_per_sec > 0.0));
     let svg = std::fs::read_to_string(dir.join("chart.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("polyline"), "a chart with lines");
 }

@@ -64,6 +64,8 @@ pub trait InFlight {
     fn get(&self, wire_id: &str) -> Option<ClearingRecord>;
     /// The payment is settled by the batch being built (hide it from now on).
     fn settle(&self, wire_id: &str);
+    /// The payment goes out in the batch being built (in flight once it commits).
+    fn forward(&self, _wire_id: &str, _payment: &ClearingRecord) {}
 }
 
 /// No payment is in flight (direct settlement only).
@@ -261,7 +263,7 @@ impl Processor {
             Ok(route) => {
                 let clearing = clearing_record(&request, &route, table.version(), now_micros);
                 if let Some(connector) = self.connected(&clearing.creditor_agent.network) {
-                    return self.forward(connector, &request, clearing, input, now_micros, out);
+                    return self.forward(connector, &request, clearing, input, ctx, out);
                 }
                 self.settle(clearing, now_micros, out)?;
                 Ok(Outcome::Accepted)
@@ -369,15 +371,16 @@ impl Processor {
         request: &AuthorizationRequest,
         clearing: ClearingRecord,
         input: &InputRecord<'_>,
-        now: i64,
+        ctx: &Context<'_>,
         out: &mut Vec<OutputRecord>,
     ) -> Result<Outcome, OutputEncodeError> {
-        let network = connector.profile().id;
+        let (network, now, in_flight) = (connector.profile().id, ctx.now_micros, ctx.in_flight);
         match legs::outbound_message(connector, request, &clearing) {
             Ok(message) => {
                 let wire = legs::wire_id(&clearing.transaction_id);
                 out.push(OutputRecord::new(OutputTopic::NetworkOut(connector.profile().id), &wire, message));
                 out.push(OutputRecord::new(OutputTopic::Payments, &wire, self.clearing.encode(&clearing)?));
+                in_flight.forward(&wire, &clearing);
                 Ok(Outcome::Forwarded)
             }
             Err(e) => {

@@ -27,6 +27,13 @@ pub struct InFlightStore {
     payments: HashMap<String, ClearingRecord>,
     /// Settled in the open batch: hidden now, forgotten when the batch commits.
     settling: HashSet<String>,
+    /// Forwarded in the open batch: in flight when the batch commits. Known here
+    /// without reading them back, so this worker settles its own payments without
+    /// waiting for the topic.
+    forwarding: HashMap<String, ClearingRecord>,
+    /// Settled by this worker, their tombstones not yet read back: a payment record
+    /// of theirs that the reader meets before the tombstone is not in flight.
+    settled: HashSet<String>,
     codec: Codec<ClearingRecord>,
     needs_catch_up: bool,
     /// Partitions whose last poll reached the end of what is committed.
@@ -47,6 +54,8 @@ impl InFlightStore {
             topic: topic.to_string(),
             payments: HashMap::new(),
             settling: HashSet::new(),
+            forwarding: HashMap::new(),
+            settled: HashSet::new(),
             codec: Codec::new().map_err(|e| KafkaEdgeError::Other(e.to_string()))?,
             needs_catch_up: true,
             at_end: HashSet::new(),
@@ -70,6 +79,8 @@ impl InFlightStore {
         self.consumer.assign(&tpl)?;
         self.payments.clear();
         self.settling.clear();
+        self.forwarding.clear();
+        self.settled.clear();
         self.at_end.clear();
         self.needs_catch_up = true;
         Ok(())
@@ -111,7 +122,9 @@ impl InFlightStore {
         match value {
             None => {
                 self.payments.remove(key);
+                self.settled.remove(key);
             }
+            Some(_) if self.settled.contains(key) => {}
             Some(bytes) => match self.codec.decode(bytes) {
                 Ok(record) => {
                     self.payments.insert(key.to_string(), record);
@@ -158,16 +171,28 @@ impl InFlightStore {
         self.settling.insert(wire_id.to_string());
     }
 
-    /// The open batch committed: its settled payments are gone for good.
+    /// The payment `wire_id` goes out in the open batch.
+    pub fn forwarding(&mut self, wire_id: &str, payment: &ClearingRecord) {
+        self.forwarding.insert(wire_id.to_string(), payment.clone());
+    }
+
+    /// The open batch committed: its settled payments are gone for good, its
+    /// forwarded ones in flight.
     pub fn batch_committed(&mut self) {
         for id in self.settling.drain() {
             self.payments.remove(&id);
+            self.settled.insert(id);
+        }
+        for (id, payment) in self.forwarding.drain() {
+            self.payments.insert(id, payment);
         }
     }
 
-    /// The open batch was rolled back: its payments are in flight again.
+    /// The open batch was rolled back: its settled payments are in flight again, its
+    /// forwarded ones were never sent.
     pub fn batch_discarded(&mut self) {
         self.settling.clear();
+        self.forwarding.clear();
     }
 
     fn lookup(&mut self, wire_id: &str) -> Option<ClearingRecord> {
@@ -201,5 +226,8 @@ impl InFlight for Lookup<'_> {
     }
     fn settle(&self, wire_id: &str) {
         self.0.borrow_mut().settling(wire_id);
+    }
+    fn forward(&self, wire_id: &str, payment: &ClearingRecord) {
+        self.0.borrow_mut().forwarding(wire_id, payment);
     }
 }
