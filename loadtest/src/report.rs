@@ -222,10 +222,12 @@ impl Report {
     }
 
     /// Requests sent and completed per second, and p50/p99 latency of the requests
-    /// sent in each second; the runs one after another.
+    /// sent in each second; the paced runs one after another (capacity bursts, whose
+    /// one-second spikes would flatten everything else, are in the table only).
     fn chart(&self, path: &Path) -> Result<(), String> {
         let mut seconds: Vec<SecondStats> = Vec::new();
-        for r in &self.runs {
+        let paced = self.runs.iter().any(|r| matches!(r.load, Load::Paced(_)));
+        for r in self.runs.iter().filter(|r| !paced || matches!(r.load, Load::Paced(_))) {
             let offset = seconds.len() as u32;
             seconds.extend(r.summary.timeline.iter().cloned().map(|mut s| {
                 s.second += offset;
