@@ -63,6 +63,25 @@ pub enum Consistency {
     AtLeastOnce,
 }
 
+impl Consistency {
+    /// As the command line and reports spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Consistency::ExactlyOnce => "exactly-once",
+            Consistency::AtLeastOnce => "at-least-once",
+        }
+    }
+}
+
+impl From<Consistency> for ConsistencyMode {
+    fn from(c: Consistency) -> Self {
+        match c {
+            Consistency::ExactlyOnce => ConsistencyMode::ExactlyOnce,
+            Consistency::AtLeastOnce => ConsistencyMode::AtLeastOnce,
+        }
+    }
+}
+
 impl From<ConsistencyMode> for Consistency {
     fn from(m: ConsistencyMode) -> Self {
         match m {

@@ -14,7 +14,7 @@ use crate::passthrough::{Consistency, PassthroughCheck};
 use crate::report::{Check, CpuUsed, Event, Machine, Report, RunReport};
 use crate::run::{run_with, Load, Phase, Progress, RunOptions};
 use crate::verifier::{OutcomeCheck, Verifier};
-use interlink_switch::config::{KafkaConfig, TopicsConfig};
+use interlink_switch::config::{KafkaConfig, SwitchConfig, TopicsConfig};
 use interlink_switch::kafka::admin::{delete_topics, ensure_topics, TopicLayout};
 use interlink_switch::kafka::routes_writer::apply_rules;
 use interlink_switch::pipeline::{InputRecord, InputSource, OutputTopic, Processor};
@@ -108,10 +108,7 @@ pub struct ScenarioOptions {
 impl ScenarioOptions {
     fn name(&self) -> String {
         let scenario = serde_json::to_value(self.scenario).ok().and_then(|v| v.as_str().map(String::from));
-        let mode = match self.consistency {
-            Consistency::ExactlyOnce => "exactly-once",
-            Consistency::AtLeastOnce => "at-least-once",
-        };
+        let mode = self.consistency.as_str();
         let legs = if self.connected.is_empty() { "" } else { "-two-leg" };
         format!("{}-{mode}{legs}", scenario.unwrap_or_default())
     }
@@ -214,37 +211,19 @@ impl Bench<'_> {
     }
 
     fn switch_command(&self, stage: &Stage, worker: &str) -> Command {
-        let t = &stage.topics;
         let o = self.opts;
-        let mode = match o.consistency {
-            Consistency::ExactlyOnce => "exactly-once",
-            Consistency::AtLeastOnce => "at-least-once",
-        };
+        let mut config = SwitchConfig { worker_id: worker.into(), topics: stage.topics.clone(), ..Default::default() };
+        config.kafka.brokers = o.brokers.clone();
+        config.kafka.group_id = Self::switch_group(stage);
+        config.kafka.transactional_id_prefix = Self::switch_group(stage);
+        config.kafka.session_timeout_ms = 6_000;
+        config.pipeline.consistency = o.consistency.into();
+        config.pipeline.batch_max_records = o.batch_max_records;
+        config.pipeline.batch_max_interval_ms = o.batch_max_interval_ms;
+        config.networks.connected = o.connected.clone();
+        config.http.listen = ([127, 0, 0, 1], 0).into();
         let mut c = Command::new(&self.switch_bin);
-        let prefix = t.requests.trim_end_matches("interlink.auth.requests");
-        for (k, v) in [
-            ("WORKER_ID", worker.to_string()),
-            ("KAFKA__BROKERS", o.brokers.clone()),
-            ("KAFKA__GROUP_ID", format!("{prefix}switch")),
-            ("KAFKA__TRANSACTIONAL_ID_PREFIX", format!("{prefix}switch")),
-            ("KAFKA__SESSION_TIMEOUT_MS", "6000".into()),
-            ("TOPICS__REQUESTS", t.requests.clone()),
-            ("TOPICS__CLEARING", t.clearing.clone()),
-            ("TOPICS__NOTIFICATIONS", t.notifications.clone()),
-            ("TOPICS__DEAD_LETTERS", t.dead_letters.clone()),
-            ("TOPICS__ROUTES", t.routes.clone()),
-            ("TOPICS__ROUTES_AUDIT", t.routes_audit.clone()),
-            ("TOPICS__PAYMENTS", t.payments.clone()),
-            ("TOPICS__NETWORK_PREFIX", t.network_prefix.clone()),
-            ("HTTP__LISTEN", "127.0.0.1:0".into()),
-            ("PIPELINE__CONSISTENCY", mode.into()),
-            ("PIPELINE__BATCH_MAX_RECORDS", o.batch_max_records.to_string()),
-            ("PIPELINE__BATCH_MAX_INTERVAL_MS", o.batch_max_interval_ms.to_string()),
-            ("NETWORKS__CONNECTED", format!("[{}]", o.connected.join(","))),
-        ] {
-            c.env(format!("INTERLINK_{k}"), v);
-        }
-        c.env("RUST_LOG", "warn");
+        c.envs(config.env_vars()).env("RUST_LOG", "warn");
         c
     }
 
@@ -270,10 +249,7 @@ impl Bench<'_> {
             Some(p) => p.clone(),
             None => std::env::current_exe().map_err(|e| e.to_string())?,
         };
-        let mode = match self.opts.consistency {
-            Consistency::ExactlyOnce => "exactly-once",
-            Consistency::AtLeastOnce => "at-least-once",
-        };
+        let mode = self.opts.consistency.as_str();
         for i in 1..=self.opts.workers {
             let name = format!("passthrough-{i}");
             let mut c = Command::new(&me);

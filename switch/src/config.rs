@@ -257,6 +257,42 @@ impl SwitchConfig {
     pub fn transactional_id(&self) -> String {
         format!("{}-{}", self.kafka.transactional_id_prefix, self.worker_id)
     }
+
+    /// The `INTERLINK_*` environment that gives a worker process this configuration
+    /// (for tools that start workers: tests, the load test). `kafka.properties` is
+    /// not included: its keys contain dots, which environment names cannot nest.
+    pub fn env_vars(&self) -> Vec<(String, String)> {
+        let (k, t, p) = (&self.kafka, &self.topics, &self.pipeline);
+        let consistency = match p.consistency {
+            ConsistencyMode::ExactlyOnce => "exactly-once",
+            ConsistencyMode::AtLeastOnce => "at-least-once",
+        };
+        [
+            ("WORKER_ID", self.worker_id.clone()),
+            ("KAFKA__BROKERS", k.brokers.clone()),
+            ("KAFKA__GROUP_ID", k.group_id.clone()),
+            ("KAFKA__TRANSACTIONAL_ID_PREFIX", k.transactional_id_prefix.clone()),
+            ("KAFKA__SESSION_TIMEOUT_MS", k.session_timeout_ms.to_string()),
+            ("KAFKA__TRANSACTION_TIMEOUT_MS", k.transaction_timeout_ms.to_string()),
+            ("TOPICS__REQUESTS", t.requests.clone()),
+            ("TOPICS__CLEARING", t.clearing.clone()),
+            ("TOPICS__NOTIFICATIONS", t.notifications.clone()),
+            ("TOPICS__DEAD_LETTERS", t.dead_letters.clone()),
+            ("TOPICS__ROUTES", t.routes.clone()),
+            ("TOPICS__ROUTES_AUDIT", t.routes_audit.clone()),
+            ("TOPICS__PAYMENTS", t.payments.clone()),
+            ("TOPICS__NETWORK_PREFIX", t.network_prefix.clone()),
+            ("PIPELINE__CONSISTENCY", consistency.to_string()),
+            ("PIPELINE__BATCH_MAX_RECORDS", p.batch_max_records.to_string()),
+            ("PIPELINE__BATCH_MAX_INTERVAL_MS", p.batch_max_interval_ms.to_string()),
+            ("PIPELINE__LINGER_MS", p.linger_ms.to_string()),
+            ("NETWORKS__CONNECTED", format!("[{}]", self.networks.connected.join(","))),
+            ("HTTP__LISTEN", self.http.listen.to_string()),
+        ]
+        .into_iter()
+        .map(|(key, value)| (format!("INTERLINK_{key}"), value))
+        .collect()
+    }
 }
 
 #[cfg(test)]
@@ -311,6 +347,27 @@ mod tests {
             jail.set_env("INTERLINK_KAFKA__BROKRS", "x");
             let err = SwitchConfig::load(Some(Path::new("switch.toml"))).unwrap_err().to_string();
             assert!(err.contains("brokrs"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's test jail returns its own error type
+    fn env_vars_give_a_worker_the_same_configuration() {
+        let mut c = SwitchConfig { worker_id: "w-7".into(), ..SwitchConfig::default() };
+        c.kafka.brokers = "b1:9092,b2:9092".into();
+        c.kafka.session_timeout_ms = 6_000;
+        c.topics = TopicsConfig::with_prefix("t1.");
+        c.pipeline.consistency = ConsistencyMode::AtLeastOnce;
+        c.pipeline.batch_max_interval_ms = 20;
+        c.networks.connected = vec!["HK_FPS".into(), "ID_BIFAST".into()];
+        c.http.listen = "127.0.0.1:0".parse().unwrap();
+        figment::Jail::expect_with(|jail| {
+            for (key, value) in c.env_vars() {
+                jail.set_env(key, value);
+            }
+            let loaded = SwitchConfig::load(None).unwrap();
+            assert_eq!(serde_json::to_value(&loaded).unwrap(), serde_json::to_value(&c).unwrap());
             Ok(())
         });
     }

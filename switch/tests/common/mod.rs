@@ -65,28 +65,7 @@ impl Fixture {
 
     /// The same configuration as environment variables, for the switch binary.
     pub fn switch_env(&self, worker_id: &str) -> Vec<(String, String)> {
-        let c = self.switch_config(worker_id);
-        let t = &c.topics;
-        [
-            ("WORKER_ID", c.worker_id.clone()),
-            ("KAFKA__BROKERS", c.kafka.brokers.clone()),
-            ("KAFKA__GROUP_ID", c.kafka.group_id.clone()),
-            ("KAFKA__TRANSACTIONAL_ID_PREFIX", c.kafka.transactional_id_prefix.clone()),
-            ("KAFKA__SESSION_TIMEOUT_MS", c.kafka.session_timeout_ms.to_string()),
-            ("TOPICS__REQUESTS", t.requests.clone()),
-            ("TOPICS__CLEARING", t.clearing.clone()),
-            ("TOPICS__NOTIFICATIONS", t.notifications.clone()),
-            ("TOPICS__DEAD_LETTERS", t.dead_letters.clone()),
-            ("TOPICS__ROUTES", t.routes.clone()),
-            ("TOPICS__ROUTES_AUDIT", t.routes_audit.clone()),
-            ("TOPICS__PAYMENTS", t.payments.clone()),
-            ("TOPICS__NETWORK_PREFIX", t.network_prefix.clone()),
-            ("HTTP__LISTEN", "127.0.0.1:0".to_string()),
-            ("PIPELINE__BATCH_MAX_INTERVAL_MS", c.pipeline.batch_max_interval_ms.to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (format!("INTERLINK_{k}"), v))
-        .collect()
+        self.switch_config(worker_id).env_vars()
     }
 
     pub fn load_options(&self, count: u64) -> interlink_loadtest::RunOptions {
