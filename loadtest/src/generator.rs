@@ -1,5 +1,6 @@
 //! Requests with known expected outcomes, drawn from a routing table.
 
+use interlink_connectors::emvco::{MerchantAccount, MerchantQr};
 use interlink_schemas::{now_micros, Agent, Amount, AuthorizationRequest, Channel, Codec};
 use interlink_switch::routing::{Corridor, Participant, ParticipantStatus, RouteRecord};
 use rand::rngs::StdRng;
@@ -63,6 +64,8 @@ pub struct Generator {
     corridors: Vec<Corridor>,
     participants: HashMap<String, Vec<Participant>>,
     known_ids: HashSet<(String, String)>,
+    /// Merchant-account GUID of a QR scheme of each destination network, for QR payments.
+    qr_guids: HashMap<String, String>,
     mix: Mix,
     legs: NetworkLegs,
 }
@@ -74,8 +77,16 @@ impl Generator {
         let mut participants: HashMap<String, Vec<Participant>> = HashMap::new();
         let mut known_ids = HashSet::new();
         let mut corridors = Vec::new();
+        let mut qr_guids: HashMap<String, (u32, String)> = HashMap::new();
         for r in rules {
             match r {
+                RouteRecord::QrScheme(q) => {
+                    // The scheme the switch will pick for a code with only this GUID.
+                    let best = qr_guids.entry(q.network.clone()).or_insert((q.priority, q.guid.clone()));
+                    if q.priority < best.0 {
+                        *best = (q.priority, q.guid.clone());
+                    }
+                }
                 RouteRecord::Participant(p) => {
                     known_ids.insert((p.network.clone(), p.institution_id.clone()));
                     if p.status == ParticipantStatus::Active {
@@ -99,6 +110,7 @@ impl Generator {
             corridors,
             participants,
             known_ids,
+            qr_guids: qr_guids.into_iter().map(|(network, (_, guid))| (network, guid)).collect(),
             mix,
             legs: NetworkLegs::default(),
         })
@@ -141,18 +153,39 @@ impl Generator {
         } else if roll < m.poison + m.invalid + m.above_cap + m.no_route {
             req.creditor_agent = Some(Agent::new(&corridor.to, self.unknown_id(&corridor.to)));
             Expected::Rejected("RC01")
-        } else if self.legs.connected.contains(&corridor.to) {
-            let wire = interlink_switch::legs::wire_id(&transaction_id);
+        } else {
+            self.maybe_by_qr(&mut req, &corridor);
+            self.routable_outcome(&corridor, &transaction_id)
+        };
+        let payload = self.codec.encode(&req).expect("generated request encodes");
+        let debit = Some((req.debtor_agent.clone(), req.amount.clone()));
+        Planned { transaction_id, created_at: req.created_at, payload, expected, debit }
+    }
+
+    /// What a routable payment gets: accepted, or refused by a connected network.
+    fn routable_outcome(&self, corridor: &Corridor, transaction_id: &str) -> Expected {
+        if self.legs.connected.contains(&corridor.to) {
+            let wire = interlink_switch::legs::wire_id(transaction_id);
             match crate::simulator::decision(&wire, self.legs.accept_per_mille, &self.legs.reject_reasons) {
                 Some(reason) => Expected::NetworkRejected(carried_reason(&corridor.to, &reason)),
                 None => Expected::Accepted,
             }
         } else {
             Expected::Accepted
-        };
-        let payload = self.codec.encode(&req).expect("generated request encodes");
-        let debit = Some((req.debtor_agent.clone(), req.amount.clone()));
-        Planned { transaction_id, created_at: req.created_at, payload, expected, debit }
+        }
+    }
+
+    /// One in ten routable payments to a network with a QR scheme pays a merchant's
+    /// static EMVCo code instead of naming the creditor.
+    fn maybe_by_qr(&mut self, req: &mut AuthorizationRequest, c: &Corridor) {
+        let (Some(guid), Some(creditor)) = (self.qr_guids.get(&c.to), req.creditor_agent.as_ref()) else { return };
+        if self.rng.random_range(0..10) == 0 {
+            let merchant_account = account(&mut self.rng, &c.to, 12);
+            req.qr_payload = Some(merchant_code(guid, &creditor.institution_id, &merchant_account, c));
+            req.creditor_agent = None;
+            req.creditor_account = None;
+            req.channel = Channel::Qr;
+        }
     }
 
     fn valid_request(&mut self, c: &Corridor) -> AuthorizationRequest {
@@ -205,6 +238,16 @@ impl Generator {
         }
         panic!("could not invent an unknown id for {network}");
     }
+}
+
+/// A merchant's static EMVCo code in the destination's currency: the merchant account
+/// carries the GUID of the network's QR scheme, the merchant's participant and account.
+fn merchant_code(guid: &str, participant: &str, merchant_account: &str, c: &Corridor) -> String {
+    let numeric = iso_currency::Currency::from_code(&c.destination_currency).map_or(0, |cur| cur.numeric());
+    let country = interlink_connectors::network(&c.to).map_or("XX", |p| p.country);
+    MerchantQr::new("5411", format!("{numeric:03}"), country, "INTERLINK TEST MERCHANT", "CITY")
+        .with_account(MerchantAccount::new(26, guid).with_field(1, participant).with_field(2, merchant_account))
+        .encode()
 }
 
 /// The reason the switch will read from the network's status report: networks with
@@ -304,7 +347,13 @@ mod tests {
             };
             assert!(agrees, "{:?} vs {outcome:?}", planned.expected);
             *kinds.entry(format!("{:?}", planned.expected)).or_insert(0) += 1;
+            let request = Codec::<AuthorizationRequest>::new().unwrap().decode(&planned.payload);
+            if let Some(r) = request.ok().filter(|r| r.qr_payload.is_some()) {
+                assert_eq!(r.channel, Channel::Qr);
+                *kinds.entry(format!("QR {:?}", planned.expected)).or_insert(0) += 1;
+            }
         }
-        assert_eq!(kinds.len(), 5, "every kind generated: {kinds:?}");
+        assert_eq!(kinds.len(), 6, "every kind generated, QR payments among them: {kinds:?}");
+        assert!(kinds["QR Accepted"] > 50, "{kinds:?}");
     }
 }

@@ -261,7 +261,10 @@ impl Processor {
             });
         match decided {
             Ok(route) => {
-                let clearing = clearing_record(&request, &route, table.version(), now_micros);
+                let mut clearing = clearing_record(&request, &route, table.version(), now_micros);
+                if clearing.creditor_account.is_none() {
+                    clearing.creditor_account = qr_merchant.as_ref().and_then(|m| m.account.clone());
+                }
                 if let Some(connector) = self.connected(&clearing.creditor_agent.network) {
                     return self.forward(connector, &request, clearing, input, ctx, out);
                 }

@@ -52,6 +52,10 @@ pub struct QrMerchant {
     pub currency: String,
     /// The amount a dynamic code asks for, in minor units of `currency`.
     pub amount_minor_units: Option<i64>,
+    /// The merchant's account as the code gives it (sub-tag 02 of the scheme's merchant
+    /// account template, the merchant identifier in QRIS and most national profiles):
+    /// the creditor account of a payment that goes out to the merchant's network.
+    pub account: Option<String>,
 }
 
 /// Decodes a code and finds the merchant's network and receiving participant.
@@ -60,10 +64,10 @@ pub fn find_merchant(table: &RoutingTable, payload: &str) -> Result<QrMerchant, 
     let scheme = table.qr_network(qr.guids()).ok_or_else(|| {
         QrRejection::UnknownGuid(qr.guids().map(|(tag, guid)| format!("{tag}:{guid}")).collect::<Vec<_>>().join(", "))
     })?;
-    let from_code = qr
-        .account_by_guid(&scheme.guid)
-        .and_then(|a| a.field(1))
-        .filter(|id| table.find_participant(&scheme.network, id).is_some());
+    let template = qr.account_by_guid(&scheme.guid);
+    let account = template.and_then(|a| a.field(2)).map(str::to_string);
+    let from_code =
+        template.and_then(|a| a.field(1)).filter(|id| table.find_participant(&scheme.network, id).is_some());
     let institution = from_code
         .or(scheme.institution_id.as_deref())
         .ok_or_else(|| QrRejection::NoAcquirer { guid: scheme.guid.clone(), network: scheme.network.clone() })?;
@@ -79,6 +83,7 @@ pub fn find_merchant(table: &RoutingTable, payload: &str) -> Result<QrMerchant, 
         guid: scheme.guid.clone(),
         currency,
         amount_minor_units,
+        account,
         qr,
     })
 }
@@ -160,6 +165,8 @@ mod tests {
         // ID.CO.QRIS.WWW has priority 10, ID.DANA.WWW 20.
         assert_eq!((m.guid.as_str(), m.creditor.clone()), ("ID.CO.QRIS.WWW", Agent::new("ID_BIFAST", "CENAIDJA")));
         assert_eq!((m.currency.as_str(), m.amount_minor_units), ("IDR", None));
+        // The merchant identifier of the chosen scheme's template is the creditor account.
+        assert_eq!(m.account.as_deref(), Some("ID1020000000001"));
     }
 
     #[test]
@@ -172,6 +179,7 @@ mod tests {
         );
         let m = find_merchant(&table(), &fps).unwrap();
         assert_eq!(m.creditor, Agent::new("HK_FPS", "012"));
+        assert_eq!(m.account.as_deref(), Some("1234567"));
         // An FPS code naming a bank that is not a participant, with no acquirer: refused.
         let unknown = code(vec![MerchantAccount::new(26, "hk.com.hkicl").with_field(1, "999")], "344", "HK", None);
         assert_eq!(find_merchant(&table(), &unknown).unwrap_err().reason_code(), "RC01");
