@@ -76,6 +76,11 @@ pub struct ScenarioOptions {
     /// then the switch (steady). 0: no capacity runs.
     #[arg(long, default_value_t = 300_000)]
     pub burst: u64,
+    /// Capacity bursts per side, alternating baseline and switch; the ratio compares
+    /// the best of each, so a broker busy with something else (deleting an earlier
+    /// scenario's topics, a GC) during one burst does not decide it.
+    #[arg(long, default_value_t = 2)]
+    pub capacity_repeats: u32,
     /// Ramp: first rate, increment and last rate.
     #[arg(long, default_value_t = 2_000)]
     pub ramp_start: u64,
@@ -322,45 +327,66 @@ impl Bench<'_> {
     fn steady(&mut self, report: &mut Report, on_progress: &mut dyn FnMut(&str, &Progress)) -> Result<(), String> {
         let o = self.opts;
         let paced = || Load::Paced(vec![Phase::for_seconds(o.rate, o.seconds as f64)]);
-        let mut baseline = None;
         // The pass-through models direct settlement; two legs have no baseline.
-        if o.burst > 0 && o.connected.is_empty() {
+        let mut baseline = if o.burst > 0 && o.connected.is_empty() {
             let shape = OutputShape::of(&self.rules, o.seed)?;
             report.finding("baseline output shape", serde_json::to_value(&shape).unwrap_or_default());
             let stage = self.stage()?;
-            let mut fleet = self.passthrough_fleet(&stage, &shape)?;
-            let check = || PassthroughCheck::new(shape.fan_out_per_mille);
-            let run = self.run_options(&stage, Load::Burst(o.burst));
-            let r = self.measure("baseline capacity", &mut fleet, run, check(), on_progress, |_, _, _| {})?;
-            baseline = Some(r.summary.written_rate_per_sec);
-            report.runs.push(r);
-            let run = self.run_options(&stage, paced());
-            let r = self.measure("baseline steady", &mut fleet, run, check(), on_progress, |_, _, _| {})?;
-            report.runs.push(r);
-            fleet.stop_all();
-        }
+            let fleet = self.passthrough_fleet(&stage, &shape)?;
+            Some((stage, fleet, shape.fan_out_per_mille))
+        } else {
+            None
+        };
         let stage = self.stage()?;
         let mut fleet = self.switch_fleet(&stage, o.workers)?;
         if o.burst > 0 {
-            let run = self.run_options(&stage, Load::Burst(o.burst));
-            let r = self.measure("switch capacity", &mut fleet, run, Verifier::new(), on_progress, |_, _, _| {})?;
-            if let Some(base) = baseline {
+            let (mut best_base, mut best_switch): (Option<RunReport>, Option<RunReport>) = (None, None);
+            let better = |best: &mut Option<RunReport>, r: &RunReport| {
+                if best.as_ref().is_none_or(|b| r.summary.written_rate_per_sec > b.summary.written_rate_per_sec) {
+                    *best = Some(r.clone());
+                }
+            };
+            for i in 1..=o.capacity_repeats.max(1) {
+                if let Some((base_stage, base_fleet, fan_out)) = baseline.as_mut() {
+                    let run = self.run_options(base_stage, Load::Burst(o.burst));
+                    let check = PassthroughCheck::new(*fan_out);
+                    let label = format!("baseline capacity #{i}");
+                    let r = self.measure(&label, base_fleet, run, check, on_progress, |_, _, _| {})?;
+                    better(&mut best_base, &r);
+                    report.runs.push(r);
+                }
+                let run = self.run_options(&stage, Load::Burst(o.burst));
+                let label = format!("switch capacity #{i}");
+                let r = self.measure(&label, &mut fleet, run, Verifier::new(), on_progress, |_, _, _| {})?;
+                better(&mut best_switch, &r);
+                report.runs.push(r);
+            }
+            let best_switch = best_switch.expect("at least one capacity run");
+            if let Some(base) = best_base {
+                let (switch_rate, base_rate) =
+                    (best_switch.summary.written_rate_per_sec, base.summary.written_rate_per_sec);
                 // By the outputs' timestamps: the verifier decodes every switch output
                 // but only counts the pass-through's, so read rates would favour the baseline.
-                let ratio = r.summary.written_rate_per_sec / base;
+                let ratio = switch_rate / base_rate;
                 let target = match o.consistency {
                     Consistency::ExactlyOnce => 0.70,
                     Consistency::AtLeastOnce => 0.90,
                 };
                 report.checks.push(Check::new(
-                    "switch throughput / baseline",
+                    "switch throughput / baseline (best capacity run of each)",
                     &format!("≥ {:.0}%", target * 100.0),
-                    &format!("{:.0}% ({:.0} / {:.0} req/s)", ratio * 100.0, r.summary.written_rate_per_sec, base),
+                    &format!("{:.0}% ({switch_rate:.0} / {base_rate:.0} req/s)", ratio * 100.0),
                     ratio >= target,
                 ));
             }
-            report.checks.push(cpu_check(&r));
+            report.checks.push(cpu_check(&best_switch));
+        }
+        if let Some((base_stage, mut base_fleet, fan_out)) = baseline.take() {
+            let run = self.run_options(&base_stage, paced());
+            let check = PassthroughCheck::new(fan_out);
+            let r = self.measure("baseline steady", &mut base_fleet, run, check, on_progress, |_, _, _| {})?;
             report.runs.push(r);
+            base_fleet.stop_all();
         }
         let run = self.run_options(&stage, paced());
         let r = self.measure("switch steady", &mut fleet, run, Verifier::new(), on_progress, |_, _, _| {})?;
