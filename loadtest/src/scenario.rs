@@ -180,8 +180,9 @@ struct Bench<'a> {
     runtime: tokio::runtime::Runtime,
 }
 
-/// Topics of their own for one fleet.
+/// Topics (and consumer groups) of their own for one fleet, under one prefix.
 struct Stage {
+    prefix: String,
     topics: TopicsConfig,
 }
 
@@ -192,9 +193,9 @@ impl Bench<'_> {
         let topics = TopicsConfig::with_prefix(&prefix);
         let layout = TopicLayout { partitions: self.opts.partitions, replication: 1 };
         self.runtime.block_on(ensure_topics(&kafka, &topics, layout)).map_err(|e| e.to_string())?;
-        self.prefixes.push(prefix);
+        self.prefixes.push(prefix.clone());
         apply_rules(&kafka, &topics, &self.rules, "loadtest", "scenario", false).map_err(|e| e.to_string())?;
-        Ok(Stage { topics })
+        Ok(Stage { prefix, topics })
     }
 
     fn cleanup(&mut self) {
@@ -233,7 +234,7 @@ impl Bench<'_> {
     }
 
     fn switch_group(stage: &Stage) -> String {
-        format!("{}switch", stage.topics.requests.trim_end_matches("interlink.auth.requests"))
+        format!("{}switch", stage.prefix)
     }
 
     /// `workers` switch workers on the stage's topics, once their group is stable.
@@ -248,7 +249,7 @@ impl Bench<'_> {
     }
 
     fn passthrough_fleet(&self, stage: &Stage, shape: &OutputShape) -> Result<Fleet, String> {
-        let group = format!("{}passthrough", stage.topics.requests.trim_end_matches("interlink.auth.requests"));
+        let group = format!("{}passthrough", stage.prefix);
         let mut fleet = Fleet::new(&self.opts.brokers, &group, self.logs.clone());
         let me = match &self.opts.loadtest_bin {
             Some(p) => p.clone(),
