@@ -33,17 +33,7 @@ impl RequestProducer {
 
     /// Queues one request, keyed by its transaction id.
     pub fn send(&self, key: &str, payload: &[u8]) -> Result<(), KafkaError> {
-        let mut record = BaseRecord::to(&self.topic).key(key.as_bytes()).payload(payload);
-        loop {
-            match self.producer.send(record) {
-                Ok(()) => return Ok(()),
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
-                    record = r;
-                    std::thread::sleep(Duration::from_millis(2));
-                }
-                Err((e, _)) => return Err(e),
-            }
-        }
+        send(&self.producer, &self.topic, key.as_bytes(), payload)
     }
 
     /// Waits until the producer is connected to the leaders of its topic.
@@ -53,6 +43,27 @@ impl RequestProducer {
 
     pub fn flush(&self) -> Result<(), KafkaError> {
         self.producer.flush(TIMEOUT)
+    }
+}
+
+/// Queues one record, waiting while the producer's queue is full.
+pub fn send(
+    producer: &ThreadedProducer<DefaultProducerContext>,
+    topic: &str,
+    key: &[u8],
+    payload: &[u8],
+) -> Result<(), KafkaError> {
+    let mut record = BaseRecord::to(topic).key(key).payload(payload);
+    loop {
+        match producer.send(record) {
+            Ok(()) => return Ok(()),
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
+                record = r;
+                // The producer's own thread serves the deliveries that make room.
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            Err((e, _)) => return Err(e),
+        }
     }
 }
 

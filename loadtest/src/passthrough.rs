@@ -6,13 +6,14 @@
 //! as a ratio to it.
 
 use crate::generator::Planned;
+use crate::kafka::send;
 use crate::verifier::{OutcomeCheck, OutputKind, Summary, Timeline};
 use interlink_switch::config::ConsistencyMode;
 use interlink_switch::kafka::wait_for_deliveries;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
-use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use rdkafka::producer::{DefaultProducerContext, Producer, ThreadedProducer};
 use rdkafka::{Offset, TopicPartitionList};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -216,25 +217,6 @@ fn commit(
 fn stamp(record: &mut [u8], created_micros: i64, party: u8) {
     record[..8].copy_from_slice(&created_micros.to_le_bytes());
     record[8] = party;
-}
-
-fn send(
-    producer: &ThreadedProducer<DefaultProducerContext>,
-    topic: &str,
-    key: &[u8],
-    payload: &[u8],
-) -> Result<(), KafkaError> {
-    let mut record = BaseRecord::to(topic).key(key).payload(payload);
-    loop {
-        match producer.send(record) {
-            Ok(()) => return Ok(()),
-            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
-                record = r;
-                producer.poll(Duration::from_millis(5));
-            }
-            Err((e, _)) => return Err(e),
-        }
-    }
 }
 
 /// Checks the pass-through's outputs: per request, exactly the records its fan-out says.

@@ -11,7 +11,7 @@ use interlink_connectors::{CanonicalStatus, PaymentStatus};
 use interlink_switch::config::TopicsConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
-use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use rdkafka::producer::{DefaultProducerContext, Producer, ThreadedProducer};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -119,7 +119,7 @@ pub fn run(opts: &SimulatorOptions, stop: Arc<AtomicBool>) -> Result<SimulatorSt
         }
         while due.front().is_some_and(|(at, _, _)| *at <= Instant::now()) {
             let (_, key, bytes) = due.pop_front().expect("front exists");
-            send(&producer, &reply_topic, &key, &bytes)?;
+            crate::kafka::send(&producer, &reply_topic, key.as_bytes(), &bytes).map_err(|e| e.to_string())?;
         }
         if stop.load(Ordering::Relaxed) && consumer.poll(Duration::ZERO).is_none() && due.is_empty() {
             break;
@@ -127,26 +127,6 @@ pub fn run(opts: &SimulatorOptions, stop: Arc<AtomicBool>) -> Result<SimulatorSt
     }
     producer.flush(Duration::from_secs(10)).map_err(err)?;
     Ok(stats)
-}
-
-/// Produces one message to a network topic, keyed by transaction id.
-pub fn send(
-    producer: &ThreadedProducer<DefaultProducerContext>,
-    topic: &str,
-    key: &str,
-    bytes: &[u8],
-) -> Result<(), String> {
-    let mut record = BaseRecord::to(topic).key(key).payload(bytes);
-    loop {
-        match producer.send(record) {
-            Ok(()) => return Ok(()),
-            Err((rdkafka::error::KafkaError::MessageProduction(rdkafka::types::RDKafkaErrorCode::QueueFull), r)) => {
-                record = r;
-                std::thread::sleep(Duration::from_millis(2));
-            }
-            Err((e, _)) => return Err(e.to_string()),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -87,7 +87,13 @@ async fn payments_cross_cn_ibps_and_hk_fps_in_both_directions_with_one_clearing_
     let north: Vec<String> = (0..40)
         .map(|i| {
             let p = hk_origin_payment(i);
-            simulator::send(&producer, &hk_in, &p.transaction_id, &hk.encode_payment(&p).unwrap()).unwrap();
+            interlink_loadtest::kafka::send(
+                &producer,
+                &hk_in,
+                p.transaction_id.as_bytes(),
+                &hk.encode_payment(&p).unwrap(),
+            )
+            .unwrap();
             p.transaction_id
         })
         .collect();
@@ -158,9 +164,15 @@ async fn payments_cross_cn_ibps_and_hk_fps_in_both_directions_with_one_clearing_
         ..duplicate.clone()
     };
     for s in [&duplicate, &unknown] {
-        simulator::send(&producer, &hk_in, &s.original_transaction_id, &hk.encode_status(s).unwrap()).unwrap();
+        interlink_loadtest::kafka::send(
+            &producer,
+            &hk_in,
+            s.original_transaction_id.as_bytes(),
+            &hk.encode_status(s).unwrap(),
+        )
+        .unwrap();
     }
-    simulator::send(&producer, &hk_in, "garbage", b"<Document><not-iso/>").unwrap();
+    interlink_loadtest::kafka::send(&producer, &hk_in, b"garbage", b"<Document><not-iso/>").unwrap();
     rdkafka::producer::Producer::flush(&producer, Duration::from_secs(10)).unwrap();
 
     let dead: Vec<DeadLetter> = fx
