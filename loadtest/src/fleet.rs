@@ -80,17 +80,22 @@ impl Fleet {
         Ok(())
     }
 
-    /// Total CPU time (user + system) the members have used so far.
-    pub fn cpu_time(&mut self) -> Duration {
+    /// Reads CPU time and peak memory of the live members.
+    fn sample_live(&mut self) {
         for m in self.members.iter_mut().filter(|m| m.alive) {
             sample(m);
         }
+    }
+
+    /// Total CPU time (user + system) the members have used so far.
+    pub fn cpu_time(&mut self) -> Duration {
+        self.sample_live();
         self.members.iter().map(|m| m.cpu).sum()
     }
 
     /// The largest resident set any member reached, in MiB.
     pub fn peak_rss_mib(&mut self) -> f64 {
-        self.cpu_time();
+        self.sample_live();
         self.members.iter().map(|m| m.peak_rss_kib).max().unwrap_or(0) as f64 / 1024.0
     }
 
@@ -106,7 +111,7 @@ impl Fleet {
 
     /// SIGTERM to every member, then waits for each (SIGKILL after 30 s).
     pub fn stop_all(&mut self) {
-        self.cpu_time();
+        self.sample_live();
         for m in self.members.iter().filter(|m| m.alive) {
             let _ = signal(&m.child, nix::sys::signal::Signal::SIGTERM);
         }

@@ -188,18 +188,22 @@ fn main() -> anyhow::Result<ExitCode> {
         Command::Passthrough(mut opts) => {
             opts.brokers = cli.cluster.brokers.clone();
             let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-            let worker = {
-                let stop = stop.clone();
-                std::thread::spawn(move || interlink_loadtest::passthrough::run(&opts, &stop))
-            };
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             runtime.block_on(async {
+                let mut worker = {
+                    let stop = stop.clone();
+                    tokio::task::spawn_blocking(move || interlink_loadtest::passthrough::run(&opts, &stop))
+                };
                 let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-                tokio::select! { _ = tokio::signal::ctrl_c() => {}, _ = term.recv() => {} }
-                Ok::<_, std::io::Error>(())
+                tokio::select! {
+                    // Ending on its own means it failed: say so now, not at the next signal.
+                    ended = &mut worker => return Ok(ended??),
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                Ok::<_, anyhow::Error>(worker.await??)
             })?;
-            stop.store(true, std::sync::atomic::Ordering::Relaxed);
-            worker.join().map_err(|_| anyhow::anyhow!("pass-through thread panicked"))??;
             return Ok(ExitCode::SUCCESS);
         }
         Command::RoutesScale { participants, corridors, lookups } => {

@@ -38,7 +38,7 @@ pub struct PassthroughOptions {
     #[arg(long)]
     pub notifications: String,
     #[arg(long, value_enum)]
-    pub consistency: Consistency,
+    pub consistency: ConsistencyMode,
     #[arg(long, default_value_t = 2_000)]
     pub batch_max_records: usize,
     #[arg(long, default_value_t = 100)]
@@ -56,42 +56,6 @@ pub struct PassthroughOptions {
     pub fan_out_per_mille: u32,
 }
 
-/// The consistency modes, as the command line spells them.
-#[derive(Debug, Clone, Copy, clap::ValueEnum, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Consistency {
-    ExactlyOnce,
-    AtLeastOnce,
-}
-
-impl Consistency {
-    /// As the command line and reports spell it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Consistency::ExactlyOnce => "exactly-once",
-            Consistency::AtLeastOnce => "at-least-once",
-        }
-    }
-}
-
-impl From<Consistency> for ConsistencyMode {
-    fn from(c: Consistency) -> Self {
-        match c {
-            Consistency::ExactlyOnce => ConsistencyMode::ExactlyOnce,
-            Consistency::AtLeastOnce => ConsistencyMode::AtLeastOnce,
-        }
-    }
-}
-
-impl From<ConsistencyMode> for Consistency {
-    fn from(m: ConsistencyMode) -> Self {
-        match m {
-            ConsistencyMode::ExactlyOnce => Consistency::ExactlyOnce,
-            ConsistencyMode::AtLeastOnce => Consistency::AtLeastOnce,
-        }
-    }
-}
-
 /// Whether a request fans out to three records: FNV-1a of its key, stable across
 /// processes so the checker knows in advance.
 pub fn fans_out(key: &[u8], per_mille: u32) -> bool {
@@ -101,7 +65,7 @@ pub fn fans_out(key: &[u8], per_mille: u32) -> bool {
 
 /// Runs until `stop` is set, then commits what is open.
 pub fn run(opts: &PassthroughOptions, stop: &AtomicBool) -> Result<(), KafkaError> {
-    let eo = matches!(opts.consistency, Consistency::ExactlyOnce);
+    let eo = opts.consistency == ConsistencyMode::ExactlyOnce;
     // The switch's consumer and producer settings (kafka/worker.rs, kafka/sink.rs).
     let consumer: BaseConsumer = crate::kafka::client(&opts.brokers)
         .set("group.id", &opts.group)

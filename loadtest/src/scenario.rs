@@ -10,11 +10,11 @@
 
 use crate::fleet::{process_cpu_time, Fleet};
 use crate::generator::{Expected, Generator, Mix, NetworkLegs};
-use crate::passthrough::{Consistency, PassthroughCheck};
+use crate::passthrough::PassthroughCheck;
 use crate::report::{Check, CpuUsed, Event, Machine, Report, RunReport};
 use crate::run::{run_with, Load, Phase, Progress, RunOptions};
 use crate::verifier::{OutcomeCheck, Verifier};
-use interlink_switch::config::{KafkaConfig, SwitchConfig, TopicsConfig};
+use interlink_switch::config::{ConsistencyMode, KafkaConfig, SwitchConfig, TopicsConfig};
 use interlink_switch::kafka::admin::{delete_topics, ensure_topics, TopicLayout};
 use interlink_switch::kafka::routes_writer::apply_rules;
 use interlink_switch::pipeline::{InputRecord, InputSource, OutputTopic, Processor};
@@ -61,7 +61,7 @@ pub struct ScenarioOptions {
     #[arg(long, default_value_t = 1)]
     pub workers: usize,
     #[arg(long, value_enum, default_value = "exactly-once")]
-    pub consistency: Consistency,
+    pub consistency: ConsistencyMode,
     /// Networks settled through their connector, with simulators in this process
     /// ("all" for every connector). Empty: direct settlement.
     #[arg(long, value_delimiter = ',')]
@@ -223,7 +223,7 @@ impl Bench<'_> {
         config.kafka.group_id = Self::switch_group(stage);
         config.kafka.transactional_id_prefix = Self::switch_group(stage);
         config.kafka.session_timeout_ms = 6_000;
-        config.pipeline.consistency = o.consistency.into();
+        config.pipeline.consistency = o.consistency;
         config.pipeline.batch_max_records = o.batch_max_records;
         config.pipeline.batch_max_interval_ms = o.batch_max_interval_ms;
         config.networks.connected = o.connected.clone();
@@ -325,9 +325,21 @@ impl Bench<'_> {
         Ok(RunReport::new(label, fleet.live_members(), load, summary, cpu, fleet.peak_rss_mib(), events))
     }
 
+    /// A run of the switch's fleet, checked by the switch's verifier.
+    fn switch_run(
+        &self,
+        label: &str,
+        fleet: &mut Fleet,
+        stage: &Stage,
+        load: Load,
+        on_progress: &mut dyn FnMut(&str, &Progress),
+        during: impl FnMut(&Progress, &mut Fleet, &mut Vec<Event>),
+    ) -> Result<RunReport, String> {
+        self.measure(label, fleet, self.run_options(stage, load), Verifier::new(), on_progress, during)
+    }
+
     fn steady(&mut self, report: &mut Report, on_progress: &mut dyn FnMut(&str, &Progress)) -> Result<(), String> {
         let o = self.opts;
-        let paced = || Load::Paced(vec![Phase::for_seconds(o.rate, o.seconds as f64)]);
         // The pass-through models direct settlement; two legs have no baseline.
         let mut baseline = if o.burst > 0 && o.connected.is_empty() {
             let shape = OutputShape::of(&self.rules, o.seed)?;
@@ -356,9 +368,8 @@ impl Bench<'_> {
                     better(&mut best_base, &r);
                     report.runs.push(r);
                 }
-                let run = self.run_options(&stage, Load::Burst(o.burst));
                 let label = format!("switch capacity #{i}");
-                let r = self.measure(&label, &mut fleet, run, Verifier::new(), on_progress, |_, _, _| {})?;
+                let r = self.switch_run(&label, &mut fleet, &stage, Load::Burst(o.burst), on_progress, |_, _, _| {})?;
                 better(&mut best_switch, &r);
                 report.runs.push(r);
             }
@@ -370,8 +381,8 @@ impl Bench<'_> {
                 // but only counts the pass-through's, so read rates would favour the baseline.
                 let ratio = switch_rate / base_rate;
                 let target = match o.consistency {
-                    Consistency::ExactlyOnce => 0.70,
-                    Consistency::AtLeastOnce => 0.90,
+                    ConsistencyMode::ExactlyOnce => 0.70,
+                    ConsistencyMode::AtLeastOnce => 0.90,
                 };
                 report.checks.push(Check::new(
                     "switch throughput / baseline (best capacity run of each)",
@@ -383,14 +394,14 @@ impl Bench<'_> {
             report.checks.push(cpu_check(&best_switch));
         }
         if let Some((base_stage, mut base_fleet, fan_out)) = baseline.take() {
-            let run = self.run_options(&base_stage, paced());
+            let run = self.run_options(&base_stage, paced(o.rate, o.seconds));
             let check = PassthroughCheck::new(fan_out);
             let r = self.measure("baseline steady", &mut base_fleet, run, check, on_progress, |_, _, _| {})?;
             report.runs.push(r);
             base_fleet.stop_all();
         }
-        let run = self.run_options(&stage, paced());
-        let r = self.measure("switch steady", &mut fleet, run, Verifier::new(), on_progress, |_, _, _| {})?;
+        let load = paced(o.rate, o.seconds);
+        let r = self.switch_run("switch steady", &mut fleet, &stage, load, on_progress, |_, _, _| {})?;
         report.runs.push(r);
         fleet.stop_all();
         Ok(())
@@ -398,14 +409,16 @@ impl Bench<'_> {
 
     fn ramp(&mut self, report: &mut Report, on_progress: &mut dyn FnMut(&str, &Progress)) -> Result<(), String> {
         let o = self.opts;
+        if o.ramp_step == 0 || o.ramp_start == 0 {
+            return Err("--ramp-start and --ramp-step must be at least 1".into());
+        }
         let stage = self.stage()?;
         let mut fleet = self.switch_fleet(&stage, o.workers)?;
         let mut knee = None;
         let mut rate = o.ramp_start;
         while rate <= o.ramp_max {
-            let run = self.run_options(&stage, Load::Paced(vec![Phase::for_seconds(rate, o.ramp_seconds as f64)]));
-            let label = format!("ramp {rate}/s");
-            let r = self.measure(&label, &mut fleet, run, Verifier::new(), on_progress, |_, _, _| {})?;
+            let load = paced(rate, o.ramp_seconds);
+            let r = self.switch_run(&format!("ramp {rate}/s"), &mut fleet, &stage, load, on_progress, |_, _, _| {})?;
             let under = r.summary.latency_ms_p99 < KNEE_P99_MS && r.summary.is_exact();
             report.runs.push(r);
             if !under {
@@ -421,9 +434,8 @@ impl Bench<'_> {
             return Ok(());
         };
         let half = knee / 2;
-        let run = self.run_options(&stage, Load::Paced(vec![Phase::for_seconds(half, o.ramp_seconds as f64)]));
-        let r =
-            self.measure(&format!("half knee {half}/s"), &mut fleet, run, Verifier::new(), on_progress, |_, _, _| {})?;
+        let load = paced(half, o.ramp_seconds);
+        let r = self.switch_run(&format!("half knee {half}/s"), &mut fleet, &stage, load, on_progress, |_, _, _| {})?;
         report.checks.push(Check::new(
             "p99 at half the knee",
             "≤ 50 ms",
@@ -446,25 +458,11 @@ impl Bench<'_> {
             Phase::for_seconds(peak, burst),
             Phase::for_seconds(o.rate, after),
         ];
-        let run = self.run_options(&stage, Load::Paced(phases));
-        let r = self.measure(
-            &format!("{}/s, {peak}/s for 5 s", o.rate),
-            &mut fleet,
-            run,
-            Verifier::new(),
-            on_progress,
-            |_, _, _| {},
-        )?;
-        let window = |from: f64, to: f64| {
-            r.summary
-                .timeline
-                .iter()
-                .filter(|s| f64::from(s.second) >= from && f64::from(s.second) < to)
-                .map(|s| s.p99_ms)
-                .fold(0.0, f64::max)
-        };
-        report.finding("worst per-second p99 before the spike (ms)", serde_json::json!(window(0.0, before)));
-        report.finding("worst per-second p99 during the spike (ms)", serde_json::json!(window(before, before + burst)));
+        let label = format!("{}/s, {peak}/s for 5 s", o.rate);
+        let r = self.switch_run(&label, &mut fleet, &stage, Load::Paced(phases), on_progress, |_, _, _| {})?;
+        let worst = |from: f64, to: f64| serde_json::json!(r.summary.worst_second_p99(from, to));
+        report.finding("worst per-second p99 before the spike (ms)", worst(0.0, before));
+        report.finding("worst per-second p99 during the spike (ms)", worst(before, before + burst));
         let recovered = r
             .summary
             .timeline
@@ -482,23 +480,20 @@ impl Bench<'_> {
         let stage = self.stage()?;
         let mut fleet = self.switch_fleet(&stage, 1)?;
         let join_at = Duration::from_secs(o.seconds / 3);
-        let mut joined = false;
-        let commands = [self.switch_command(&stage, "switch-2"), self.switch_command(&stage, "switch-3")];
-        let mut commands = commands.into_iter();
-        let run = self.run_options(&stage, Load::Paced(vec![Phase::for_seconds(o.rate, o.seconds as f64)]));
-        let r =
-            self.measure("1 → 3 workers", &mut fleet, run, Verifier::new(), on_progress, |p, fleet, events| {
-                if !joined && p.elapsed >= join_at {
-                    joined = true;
-                    for (i, c) in commands.by_ref().enumerate() {
-                        let name = format!("switch-{}", i + 2);
-                        match fleet.spawn(&name, c) {
-                            Ok(()) => events.push(Event::new(p.elapsed, &format!("{name} started"))),
-                            Err(e) => events.push(Event::new(p.elapsed, &format!("{name} failed to start: {e}"))),
-                        }
-                    }
-                }
-            })?;
+        let mut joining: Vec<_> = ["switch-2", "switch-3"].map(|n| (n, self.switch_command(&stage, n))).into();
+        let load = paced(o.rate, o.seconds);
+        let r = self.switch_run("1 → 3 workers", &mut fleet, &stage, load, on_progress, |p, fleet, events| {
+            if p.elapsed < join_at {
+                return;
+            }
+            for (name, command) in joining.drain(..) {
+                let what = match fleet.spawn(name, command) {
+                    Ok(()) => format!("{name} started"),
+                    Err(e) => format!("{name} failed to start: {e}"),
+                };
+                events.push(Event::new(p.elapsed, &what));
+            }
+        })?;
         report.runs.push(r);
         fleet.stop_all();
         Ok(())
@@ -514,37 +509,38 @@ impl Bench<'_> {
         let victim = "switch-2";
         let mut restart = Some(self.switch_command(&stage, victim));
         let mut killed: Option<Duration> = None;
-        let run = self.run_options(&stage, Load::Paced(vec![Phase::for_seconds(o.rate, o.seconds as f64)]));
         let label = format!("SIGKILL 1 of {workers} workers");
-        let r =
-            self.measure(&label, &mut fleet, run, Verifier::new(), on_progress, |p, fleet, events| match killed {
-                None if p.elapsed >= kill_at => {
-                    let what = match fleet.kill(victim) {
-                        Ok(()) => format!("{victim} SIGKILLed"),
-                        Err(e) => format!("{victim} could not be killed: {e}"),
+        let load = paced(o.rate, o.seconds);
+        let r = self.switch_run(&label, &mut fleet, &stage, load, on_progress, |p, fleet, events| match killed {
+            None if p.elapsed >= kill_at => {
+                let what = match fleet.kill(victim) {
+                    Ok(()) => format!("{victim} SIGKILLed"),
+                    Err(e) => format!("{victim} could not be killed: {e}"),
+                };
+                events.push(Event::new(p.elapsed, &what));
+                killed = Some(p.elapsed);
+            }
+            Some(at) if p.elapsed >= at + restart_after => {
+                if let Some(c) = restart.take() {
+                    let what = match fleet.spawn(&format!("{victim}-restarted"), c) {
+                        Ok(()) => format!("{victim} restarted (same worker id)"),
+                        Err(e) => format!("{victim} failed to restart: {e}"),
                     };
                     events.push(Event::new(p.elapsed, &what));
-                    killed = Some(p.elapsed);
                 }
-                Some(at) if p.elapsed >= at + restart_after => {
-                    if let Some(c) = restart.take() {
-                        let what = match fleet.spawn(&format!("{victim}-restarted"), c) {
-                            Ok(()) => format!("{victim} restarted (same worker id)"),
-                            Err(e) => format!("{victim} failed to restart: {e}"),
-                        };
-                        events.push(Event::new(p.elapsed, &what));
-                    }
-                }
-                _ => {}
-            })?;
-        report.finding(
-            "worst per-second p99 (ms)",
-            serde_json::json!(r.summary.timeline.iter().map(|s| s.p99_ms).fold(0.0, f64::max)),
-        );
+            }
+            _ => {}
+        })?;
+        report.finding("worst per-second p99 (ms)", serde_json::json!(r.summary.worst_second_p99(0.0, f64::MAX)));
         report.runs.push(r);
         fleet.stop_all();
         Ok(())
     }
+}
+
+/// `rate` requests per second for `seconds`.
+fn paced(rate: u64, seconds: u64) -> Load {
+    Load::Paced(vec![Phase::for_seconds(rate, seconds as f64)])
 }
 
 /// On capacity runs only: at a paced rate the per-batch costs (a transaction every

@@ -225,6 +225,11 @@ impl Summary {
         }
     }
 
+    /// The highest per-second p99 among the seconds in [`from`, `to`) of the run.
+    pub fn worst_second_p99(&self, from: f64, to: f64) -> f64 {
+        self.timeline.iter().filter(|s| (from..to).contains(&f64::from(s.second))).map(|s| s.p99_ms).fold(0.0, f64::max)
+    }
+
     /// Exactly one correct outcome for every request.
     pub fn is_exact(&self) -> bool {
         self.lost == 0 && self.duplicated == 0 && self.unexpected == 0 && self.clearing_total_mismatches == 0
@@ -459,6 +464,20 @@ mod tests {
 
     fn planned(tx: &str, expected: Expected) -> Planned {
         Planned { transaction_id: tx.into(), created_at: 1_000, payload: vec![], expected, debit: None }
+    }
+
+    #[test]
+    fn worst_second_p99_looks_only_inside_the_window() {
+        let second =
+            |second, p99_ms| SecondStats { second, sent: 1, completed: 1, p50_ms: 1.0, p99_ms, max_ms: p99_ms };
+        let s = Summary {
+            timeline: vec![second(0, 40.0), second(1, 90.0), second(2, 30.0), second(3, 70.0)],
+            ..Summary::empty(Duration::from_secs(4))
+        };
+        assert_eq!(s.worst_second_p99(0.0, 1.0), 40.0);
+        assert_eq!(s.worst_second_p99(2.0, 4.0), 70.0);
+        assert_eq!(s.worst_second_p99(0.0, f64::MAX), 90.0);
+        assert_eq!(s.worst_second_p99(9.0, 10.0), 0.0);
     }
 
     #[test]

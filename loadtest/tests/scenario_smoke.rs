@@ -2,7 +2,6 @@
 //! then the switch, both as their own processes) against the test broker. Fails on
 //! any lost, duplicated or unexpected outcome, and checks the report files.
 
-use interlink_loadtest::passthrough::Consistency;
 use interlink_loadtest::scenario::{self, Scenario, ScenarioOptions};
 use std::path::{Path, PathBuf};
 
@@ -18,7 +17,7 @@ fn options(out: &Path) -> ScenarioOptions {
         routes: Path::new(env!("CARGO_MANIFEST_DIR")).join("../routes/sample.toml"),
         partitions: 3,
         workers: 1,
-        consistency: Consistency::ExactlyOnce,
+        consistency: interlink_switch::config::ConsistencyMode::ExactlyOnce,
         connected: Vec::new(),
         rate: 500,
         seconds: 4,

@@ -13,7 +13,7 @@ use std::time::Duration;
 pub struct ConfigError(String);
 
 /// How outputs and consumed offsets are committed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum ConsistencyMode {
     /// Outputs and offsets commit in one Kafka transaction: each request yields its
@@ -23,6 +23,16 @@ pub enum ConsistencyMode {
     /// Offsets commit after every output of the batch is acknowledged: nothing is
     /// lost, a crash may repeat outputs (de-duplicate on their deterministic ids).
     AtLeastOnce,
+}
+
+impl ConsistencyMode {
+    /// As configuration files, the command line and reports spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsistencyMode::ExactlyOnce => "exactly-once",
+            ConsistencyMode::AtLeastOnce => "at-least-once",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -263,10 +273,6 @@ impl SwitchConfig {
     /// not included: its keys contain dots, which environment names cannot nest.
     pub fn env_vars(&self) -> Vec<(String, String)> {
         let (k, t, p) = (&self.kafka, &self.topics, &self.pipeline);
-        let consistency = match p.consistency {
-            ConsistencyMode::ExactlyOnce => "exactly-once",
-            ConsistencyMode::AtLeastOnce => "at-least-once",
-        };
         [
             ("WORKER_ID", self.worker_id.clone()),
             ("KAFKA__BROKERS", k.brokers.clone()),
@@ -282,7 +288,7 @@ impl SwitchConfig {
             ("TOPICS__ROUTES_AUDIT", t.routes_audit.clone()),
             ("TOPICS__PAYMENTS", t.payments.clone()),
             ("TOPICS__NETWORK_PREFIX", t.network_prefix.clone()),
-            ("PIPELINE__CONSISTENCY", consistency.to_string()),
+            ("PIPELINE__CONSISTENCY", p.consistency.as_str().to_string()),
             ("PIPELINE__BATCH_MAX_RECORDS", p.batch_max_records.to_string()),
             ("PIPELINE__BATCH_MAX_INTERVAL_MS", p.batch_max_interval_ms.to_string()),
             ("PIPELINE__LINGER_MS", p.linger_ms.to_string()),

@@ -65,7 +65,7 @@ pub trait InFlight {
     /// The payment is settled by the batch being built (hide it from now on).
     fn settle(&self, wire_id: &str);
     /// The payment goes out in the batch being built (in flight once it commits).
-    fn forward(&self, _wire_id: &str, _payment: &ClearingRecord) {}
+    fn forward(&self, _wire_id: String, _payment: ClearingRecord) {}
 }
 
 /// No payment is in flight (direct settlement only).
@@ -261,10 +261,10 @@ impl Processor {
             });
         match decided {
             Ok(route) => {
-                let mut clearing = clearing_record(&request, &route, table.version(), now_micros);
-                if clearing.creditor_account.is_none() {
-                    clearing.creditor_account = qr_merchant.as_ref().and_then(|m| m.account.clone());
-                }
+                // A QR payment names no account; the merchant's code gives it.
+                let creditor_account =
+                    request.creditor_account.clone().or_else(|| qr_merchant.as_ref().and_then(|m| m.account.clone()));
+                let clearing = clearing_record(&request, &route, creditor_account, table.version(), now_micros);
                 if let Some(connector) = self.connected(&clearing.creditor_agent.network) {
                     return self.forward(connector, &request, clearing, input, ctx, out);
                 }
@@ -383,7 +383,7 @@ impl Processor {
                 let wire = legs::wire_id(&clearing.transaction_id);
                 out.push(OutputRecord::new(OutputTopic::NetworkOut(connector.profile().id), &wire, message));
                 out.push(OutputRecord::new(OutputTopic::Payments, &wire, self.clearing.encode(&clearing)?));
-                in_flight.forward(&wire, &clearing);
+                in_flight.forward(wire, clearing);
                 Ok(Outcome::Forwarded)
             }
             Err(e) => {
@@ -552,14 +552,20 @@ struct About<'a> {
 }
 
 /// The clearing record a routed request will settle with.
-fn clearing_record(req: &AuthorizationRequest, route: &Route<'_>, version: i64, now: i64) -> ClearingRecord {
+fn clearing_record(
+    req: &AuthorizationRequest,
+    route: &Route<'_>,
+    creditor_account: Option<String>,
+    version: i64,
+    now: i64,
+) -> ClearingRecord {
     ClearingRecord {
         transaction_id: req.transaction_id.clone(),
         end_to_end_id: req.end_to_end_id.clone(),
         debtor_agent: req.debtor_agent.clone(),
         debtor_account: req.debtor_account.clone(),
         creditor_agent: Agent::new(&route.creditor.network, &route.creditor.institution_id),
-        creditor_account: req.creditor_account.clone(),
+        creditor_account,
         debit_amount: req.amount.clone(),
         credit_amount: interlink_schemas::Amount::new(
             route.credit_minor_units,

@@ -64,7 +64,7 @@ pub fn consumed(n: u64) {
 /// its handle reused, so the hot path neither allocates labels nor hashes them.
 #[derive(Default)]
 pub struct OutcomeCounters {
-    handles: Vec<(&'static str, &'static str, Counter)>,
+    outcomes: Vec<((&'static str, &'static str), Counter)>,
     dead_letters: Vec<(ErrorKind, Counter)>,
 }
 
@@ -73,28 +73,31 @@ impl OutcomeCounters {
         let (label, reason) = match outcome {
             Outcome::Rejected { reason_code } => ("rejected", *reason_code),
             Outcome::DeadLettered { kind } => {
-                let kind = *kind;
-                match self.dead_letters.iter().find(|(k, _)| *k == kind) {
-                    Some((_, c)) => c.increment(1),
-                    None => {
-                        let c = counter!(DEAD_LETTERS, "kind" => error_kind_label(kind));
-                        c.increment(1);
-                        self.dead_letters.push((kind, c));
-                    }
-                }
-                ("dead_lettered", error_kind_label(kind))
+                let kind_label = error_kind_label(*kind);
+                cached(&mut self.dead_letters, *kind, || counter!(DEAD_LETTERS, "kind" => kind_label)).increment(1);
+                ("dead_lettered", kind_label)
             }
             other => (other.label(), ""),
         };
-        match self.handles.iter().find(|(l, r, _)| *l == label && *r == reason) {
-            Some((_, _, c)) => c.increment(1),
-            None => {
-                let c = counter!(OUTCOMES, "outcome" => label, "reason" => reason);
-                c.increment(1);
-                self.handles.push((label, reason, c));
-            }
-        }
+        cached(&mut self.outcomes, (label, reason), || counter!(OUTCOMES, "outcome" => label, "reason" => reason))
+            .increment(1);
     }
+}
+
+/// The handle registered for `key`, registering it the first time.
+fn cached<K: PartialEq + Copy>(
+    handles: &mut Vec<(K, Counter)>,
+    key: K,
+    register: impl FnOnce() -> Counter,
+) -> &Counter {
+    let index = match handles.iter().position(|(k, _)| *k == key) {
+        Some(i) => i,
+        None => {
+            handles.push((key, register()));
+            handles.len() - 1
+        }
+    };
+    &handles[index].1
 }
 
 fn error_kind_label(kind: ErrorKind) -> &'static str {

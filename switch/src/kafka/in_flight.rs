@@ -172,8 +172,8 @@ impl InFlightStore {
     }
 
     /// The payment `wire_id` goes out in the open batch.
-    pub fn forwarding(&mut self, wire_id: &str, payment: &ClearingRecord) {
-        self.forwarding.insert(wire_id.to_string(), payment.clone());
+    pub fn forwarding(&mut self, wire_id: String, payment: ClearingRecord) {
+        self.forwarding.insert(wire_id, payment);
     }
 
     /// The open batch committed: its settled payments are gone for good, its
@@ -227,7 +227,7 @@ impl InFlight for Lookup<'_> {
     fn settle(&self, wire_id: &str) {
         self.0.borrow_mut().settling(wire_id);
     }
-    fn forward(&self, wire_id: &str, payment: &ClearingRecord) {
+    fn forward(&self, wire_id: String, payment: ClearingRecord) {
         self.0.borrow_mut().forwarding(wire_id, payment);
     }
 }

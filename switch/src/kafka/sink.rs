@@ -230,11 +230,13 @@ impl BatchSink {
         for (&(t, p), &(_, next)) in &self.batch.offsets {
             offsets.add_partition_offset(&self.input_topics[t], p, Offset::Offset(next))?;
         }
-        // Wait for the batch's deliveries here: rdkafka's own flush (which commit and
-        // flush call) naps 100 ms at a time while our delivery thread takes the events.
-        let result = match wait_for_deliveries(&self.producer, CALL_TIMEOUT).and(Ok(self.mode)) {
-            Err(e) => Err(e),
-            Ok(ConsistencyMode::ExactlyOnce) => {
+        // Wait for the batch's deliveries here: rdkafka's own flush (which
+        // commit_transaction calls) naps 100 ms at a time while our delivery thread
+        // takes the events; with nothing left in flight it returns at once.
+        let delivered = wait_for_deliveries(&self.producer, CALL_TIMEOUT);
+        let result = match (delivered, self.mode) {
+            (Err(e), _) => Err(e),
+            (Ok(()), ConsistencyMode::ExactlyOnce) => {
                 let group = consumer
                     .group_metadata()
                     .ok_or_else(|| KafkaEdgeError::Other("consumer has no group metadata".into()))?;
@@ -242,13 +244,11 @@ impl BatchSink {
                     .send_offsets_to_transaction(&offsets, &group, CALL_TIMEOUT)
                     .and_then(|()| self.producer.commit_transaction(CALL_TIMEOUT))
             }
-            Ok(ConsistencyMode::AtLeastOnce) => {
-                self.producer.flush(CALL_TIMEOUT).and_then(|()| match self.tracker.failed.swap(0, Ordering::Relaxed) {
-                    0 => consumer.commit(&offsets, CommitMode::Sync),
-                    n => Err(KafkaError::MessageProduction(RDKafkaErrorCode::Fail))
-                        .inspect_err(|_| tracing::warn!(failed = n, "outputs not acknowledged; re-reading the batch")),
-                })
-            }
+            (Ok(()), ConsistencyMode::AtLeastOnce) => match self.tracker.failed.swap(0, Ordering::Relaxed) {
+                0 => consumer.commit(&offsets, CommitMode::Sync),
+                n => Err(KafkaError::MessageProduction(RDKafkaErrorCode::Fail))
+                    .inspect_err(|_| tracing::warn!(failed = n, "outputs not acknowledged; re-reading the batch")),
+            },
         };
         match result {
             Ok(()) => {
