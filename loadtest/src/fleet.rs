@@ -48,7 +48,8 @@ impl Fleet {
     /// Waits until the group is stable with `members` members, every one of which
     /// has partitions, so that a run measures processing and not joining.
     pub fn wait_stable(&mut self, members: usize, timeout: Duration) -> Result<(), String> {
-        let admin: BaseConsumer = crate::kafka::client(&self.brokers).create().map_err(|e| e.to_string())?;
+        let admin: BaseConsumer =
+            interlink_testkit::kafka::client(&self.brokers).create().map_err(|e| e.to_string())?;
         let deadline = Instant::now() + timeout;
         loop {
             self.reap()?;

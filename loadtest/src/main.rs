@@ -3,8 +3,8 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use interlink_loadtest::{run, Mix, NetworkLegs, Progress, RunOptions};
-use interlink_switch::routing::parse_routes_file;
+use interlink_routing::parse_routes_file;
+use interlink_testkit::{run, Mix, NetworkLegs, Progress, RunOptions};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -134,7 +134,7 @@ fn main() -> anyhow::Result<ExitCode> {
             let threads: Vec<_> = networks
                 .iter()
                 .map(|network| {
-                    let opts = interlink_loadtest::simulator::SimulatorOptions {
+                    let opts = interlink_testkit::simulator::SimulatorOptions {
                         brokers: cli.cluster.brokers.clone(),
                         topics: cli.cluster.topics(),
                         network: network.clone(),
@@ -143,7 +143,7 @@ fn main() -> anyhow::Result<ExitCode> {
                         latency: Duration::from_millis(latency_ms),
                     };
                     let stop = stop.clone();
-                    (network.clone(), std::thread::spawn(move || interlink_loadtest::simulator::run(&opts, stop)))
+                    (network.clone(), std::thread::spawn(move || interlink_testkit::simulator::run(&opts, stop)))
                 })
                 .collect();
             let deadline = seconds.map(|s| std::time::Instant::now() + Duration::from_secs(s));
@@ -221,8 +221,8 @@ fn main() -> anyhow::Result<ExitCode> {
         brokers: cli.cluster.brokers.clone(),
         topics: cli.cluster.topics(),
         load: match rate {
-            Some(rate) => interlink_loadtest::Load::Paced(vec![interlink_loadtest::Phase { count, rate }]),
-            None => interlink_loadtest::Load::Burst(count),
+            Some(rate) => interlink_testkit::Load::Paced(vec![interlink_testkit::Phase { count, rate }]),
+            None => interlink_testkit::Load::Burst(count),
         },
         mix,
         seed,

@@ -5,11 +5,11 @@
 //! throughput is the ceiling for this broker and machine; the switch is reported
 //! as a ratio to it.
 
-use crate::generator::Planned;
-use crate::kafka::send;
-use crate::verifier::{OutcomeCheck, OutputKind, Summary, Timeline};
 use interlink_switch::config::ConsistencyMode;
 use interlink_switch::kafka::wait_for_deliveries;
+use interlink_testkit::generator::Planned;
+use interlink_testkit::kafka::send;
+use interlink_testkit::verifier::{OutcomeCheck, OutputKind, Summary, Timeline};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
@@ -67,7 +67,7 @@ pub fn fans_out(key: &[u8], per_mille: u32) -> bool {
 pub fn run(opts: &PassthroughOptions, stop: &AtomicBool) -> Result<(), KafkaError> {
     let eo = opts.consistency == ConsistencyMode::ExactlyOnce;
     // The switch's consumer and producer settings (kafka/worker.rs, kafka/sink.rs).
-    let consumer: BaseConsumer = crate::kafka::client(&opts.brokers)
+    let consumer: BaseConsumer = interlink_testkit::kafka::client(&opts.brokers)
         .set("group.id", &opts.group)
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
@@ -77,7 +77,7 @@ pub fn run(opts: &PassthroughOptions, stop: &AtomicBool) -> Result<(), KafkaErro
         .set("fetch.wait.max.ms", "20")
         .create()?;
     consumer.subscribe(&[&opts.input])?;
-    let mut pc = crate::kafka::client(&opts.brokers);
+    let mut pc = interlink_testkit::kafka::client(&opts.brokers);
     pc.set("linger.ms", opts.linger_ms.to_string())
         .set("enable.idempotence", "true")
         .set("acks", "all")
@@ -265,7 +265,7 @@ impl OutcomeCheck for PassthroughCheck {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::generator::Expected;
+    use interlink_testkit::generator::Expected;
 
     fn planned(tx: &str) -> Planned {
         Planned {

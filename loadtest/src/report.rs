@@ -1,8 +1,8 @@
 //! A scenario's report: `report.json` (everything), `report.md` (tables, the checks
 //! against the targets) and `chart.svg` (rate and latency over time).
 
-use crate::run::Load;
-use crate::verifier::{SecondStats, Summary};
+use interlink_testkit::run::Load;
+use interlink_testkit::verifier::{SecondStats, Summary};
 use plotters::prelude::*;
 use std::fmt::Write as _;
 use std::path::Path;

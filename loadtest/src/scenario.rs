@@ -9,16 +9,16 @@
 //! - `crash`: a worker is SIGKILLed mid-run and restarted.
 
 use crate::fleet::{process_cpu_time, Fleet};
-use crate::generator::{Expected, Generator, Mix, NetworkLegs};
 use crate::passthrough::PassthroughCheck;
 use crate::report::{Check, CpuUsed, Event, Machine, Report, RunReport};
-use crate::run::{run_with, Load, Phase, Progress, RunOptions};
-use crate::verifier::{OutcomeCheck, Verifier};
+use interlink_core::pipeline::{InputRecord, InputSource, OutputTopic, Processor};
+use interlink_routing::{parse_routes_file, RouteRecord, RoutingTable};
 use interlink_switch::config::{ConsistencyMode, KafkaConfig, SwitchConfig, TopicsConfig};
 use interlink_switch::kafka::admin::{delete_topics, ensure_topics, TopicLayout};
 use interlink_switch::kafka::routes_writer::apply_rules;
-use interlink_switch::pipeline::{InputRecord, InputSource, OutputTopic, Processor};
-use interlink_switch::routing::{parse_routes_file, RouteRecord, RoutingTable};
+use interlink_testkit::generator::{Expected, Generator, Mix, NetworkLegs};
+use interlink_testkit::run::{run_with, Load, Phase, Progress, RunOptions};
+use interlink_testkit::verifier::{OutcomeCheck, Verifier};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;

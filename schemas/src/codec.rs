@@ -8,6 +8,12 @@ use serde::{de::DeserializeOwned, Serialize};
 use std::marker::PhantomData;
 
 const MAGIC: u8 = 0;
+
+/// The most one Avro string, bytes or collection in a record may claim. A record is at
+/// most Kafka's `message.max.bytes` (1 MiB by default), so a claim above this is a lie
+/// in a hostile or corrupt record; apache-avro's default (512 MiB) would allocate it
+/// before finding out.
+pub const MAX_AVRO_ALLOCATION_BYTES: usize = 2 * 1024 * 1024;
 const HEADER_LEN: usize = 5;
 
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +89,8 @@ pub struct Codec<T: Event> {
 
 impl<T: Event> Codec<T> {
     pub fn new() -> Result<Self, CodecError> {
+        // Process-wide and set once: the first codec built sets it.
+        apache_avro::util::max_allocation_bytes(MAX_AVRO_ALLOCATION_BYTES);
         let current: &'static apache_avro::Schema = &T::SCHEMA.schema;
         let writer = GenericDatumWriter::builder(current).build()?;
         let reader = GenericDatumReader::builder(current).build()?;

@@ -9,9 +9,11 @@
 
 mod codec;
 pub mod registry;
+mod topics;
 mod types;
 
-pub use codec::{Codec, CodecError, Event, Framed};
+pub use codec::{Codec, CodecError, Event, Framed, MAX_AVRO_ALLOCATION_BYTES};
+pub use topics::TopicsConfig;
 pub use types::*;
 
 /// Microseconds since the Unix epoch, the unit of every `timestamp-micros` field.

@@ -98,31 +98,9 @@ pub enum Party {
     Creditor,
 }
 
-/// ISO 20022 ExternalPaymentTransactionStatus1Code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum TransactionStatus {
-    /// Accepted technical validation.
-    ACTC,
-    /// Accepted, settlement in process.
-    ACSP,
-    /// Accepted, settlement completed.
-    ACCC,
-    /// Accepted without posting.
-    ACWP,
-    /// Rejected.
-    RJCT,
-    /// Blocked.
-    BLCK,
-    /// Pending.
-    PDNG,
-}
-
-impl TransactionStatus {
-    /// Whether this status ends the payment (no further status will follow).
-    pub fn is_final(self) -> bool {
-        matches!(self, Self::ACCC | Self::RJCT | Self::BLCK)
-    }
-}
+/// A notification's status is the workspace's one payment status (the Avro enum
+/// `TransactionStatus` has the same symbols).
+pub use interlink_vocab::PaymentStatus;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notification {
@@ -131,7 +109,7 @@ pub struct Notification {
     pub end_to_end_id: String,
     pub party: Party,
     pub agent: Agent,
-    pub status: TransactionStatus,
+    pub status: PaymentStatus,
     pub reason_code: Option<String>,
     pub reason_text: Option<String>,
     pub amount: Amount,

@@ -68,7 +68,7 @@ fn outputs_round_trip() {
         end_to_end_id: "e2e".into(),
         party: Party::Debtor,
         agent: Agent::new("CN_IBPS", "102100099996"),
-        status: TransactionStatus::RJCT,
+        status: PaymentStatus::RJCT,
         reason_code: Some("RC01".into()),
         reason_text: Some("unknown creditor agent".into()),
         amount: Amount::new(100, "CNY"),
@@ -115,6 +115,22 @@ fn decode_errors_are_specific() {
 
 /// The evolution rule: a new version only adds fields with defaults. Such a version
 /// must read every older record and be readable by older readers.
+#[test]
+fn a_record_claiming_a_huge_string_is_refused_without_allocating_it() {
+    let codec = Codec::<AuthorizationRequest>::new().unwrap();
+    // Header, then transaction_id's length as a zig-zag varint: 1 GiB.
+    let mut bytes = vec![0, 0, 0, 0, 101];
+    let mut n = (1u64 << 30) << 1;
+    while n >= 0x80 {
+        bytes.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    bytes.push(n as u8);
+    let err = codec.decode(&bytes).unwrap_err();
+    assert!(matches!(err, CodecError::Avro(_)), "{err}");
+    assert!(err.to_string().contains(&MAX_AVRO_ALLOCATION_BYTES.to_string()), "{err}");
+}
+
 #[test]
 fn adding_a_field_with_a_default_keeps_both_directions_compatible() {
     for v in registry::ALL {

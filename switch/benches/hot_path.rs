@@ -3,9 +3,9 @@
 //! request (decode, validate, route, encode three outputs).
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use interlink_core::pipeline::{InputRecord, InputSource, Processor};
+use interlink_routing::{parse_routes_file, RouteRecord, RoutingTable};
 use interlink_schemas::{Agent, Amount, AuthorizationRequest, Channel, Codec};
-use interlink_switch::pipeline::{InputRecord, InputSource, Processor};
-use interlink_switch::routing::{parse_routes_file, RouteRecord, RoutingTable};
 use std::hint::black_box;
 
 fn sample_table() -> RoutingTable {
@@ -16,7 +16,7 @@ fn sample_table() -> RoutingTable {
 /// 100,000 participants and 10,000 corridors (the load tool's synthetic table),
 /// and lookups between random participants in rotating currencies.
 fn large_table() -> (RoutingTable, Vec<(Agent, Agent, Amount)>) {
-    let rules = interlink_loadtest::routes_scale::synthetic_rules(100_000, 10_000);
+    let rules = interlink_testkit::routes::synthetic_rules(100_000, 10_000);
     let currencies: Vec<String> = rules
         .iter()
         .filter_map(|r| match r {

@@ -10,25 +10,22 @@
 //! through its connector ([`legs`]), settled when the network's status report comes
 //! back; the payments in flight live in a compacted topic every worker reads.
 //!
-//! Layers: [`routing`], [`validate`], [`qr_gateway`], [`legs`] and [`pipeline`] are
-//! pure; [`kafka`] is the only module that talks to brokers.
+//! The decisions are made by pure crates (`interlink-routing`, `interlink-core`); this
+//! crate is the edge around them: [`kafka`] is the only module that talks to brokers,
+//! with configuration, the operators' CLI, HTTP and telemetry beside it.
 
 pub mod cli;
 pub mod config;
 mod health;
 mod http;
 pub mod kafka;
-pub mod legs;
-pub mod pipeline;
-pub mod qr_gateway;
-pub mod routing;
+pub mod panics;
 pub mod telemetry;
-pub mod validate;
 
 pub use config::{ConsistencyMode, SwitchConfig};
 pub use health::Health;
 
-use routing::RoutingTable;
+use interlink_routing::RoutingTable;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -118,9 +115,9 @@ pub async fn start(config: SwitchConfig) -> Result<RunningSwitch, SwitchError> {
     let worker = {
         let (config, token, health) = (config.clone(), shutdown.clone(), health.clone());
         tokio::task::spawn_blocking(move || {
-            let r = kafka::run_worker(&config, tables_rx, token.clone(), health);
-            token.cancel(); // a worker that stops takes the process down with it
-            r
+            // A worker that stops, even by unwinding, takes the process down with it.
+            let _cancel_on_exit = token.clone().drop_guard();
+            kafka::run_worker(&config, tables_rx, token, health)
         })
     };
     let task = tokio::spawn(async move {

@@ -21,6 +21,7 @@ fn main() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,rdkafka=warn".into()),
         )
         .init();
+    interlink_switch::panics::abort_on_panic_outside_decisions();
     let config = SwitchConfig::load(args.config.as_deref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(interlink_switch::run(config, shutdown_signal())).context("switch stopped with an error")

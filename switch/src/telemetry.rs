@@ -1,6 +1,6 @@
 //! Every metric the switch exports, named in one place.
 
-use crate::pipeline::Outcome;
+use interlink_core::pipeline::Outcome;
 use interlink_schemas::ErrorKind;
 use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Counter, Unit};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
@@ -71,7 +71,7 @@ pub struct OutcomeCounters {
 impl OutcomeCounters {
     pub fn record(&mut self, outcome: &Outcome) {
         let (label, reason) = match outcome {
-            Outcome::Rejected { reason_code } => ("rejected", *reason_code),
+            Outcome::Rejected { reason } => ("rejected", reason.metric_label()),
             Outcome::DeadLettered { kind } => {
                 let kind_label = error_kind_label(*kind);
                 cached(&mut self.dead_letters, *kind, || counter!(DEAD_LETTERS, "kind" => kind_label)).increment(1);

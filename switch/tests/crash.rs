@@ -38,13 +38,13 @@ async fn a_worker_killed_mid_stream_and_restarted_yields_exactly_one_outcome_per
     let worker = Arc::new(Mutex::new(spawn_worker(&fx, "w-crash", "crash-first.log")));
 
     let mut opts = fx.load_options(12_000);
-    opts.load = interlink_loadtest::Load::Paced(vec![interlink_loadtest::Phase { count: 12_000, rate: 3_000 }]);
+    opts.load = interlink_testkit::Load::Paced(vec![interlink_testkit::Phase { count: 12_000, rate: 3_000 }]);
     let rules = common::sample_rules();
     let (w, fx_for_restart) =
         (worker.clone(), Fixture { prefix: fx.prefix.clone(), kafka: fx.kafka.clone(), topics: fx.topics.clone() });
     let (summary, killed_at) = tokio::task::spawn_blocking(move || {
         let mut killed_at = None;
-        let summary = interlink_loadtest::run(&opts, &rules, |p| {
+        let summary = interlink_testkit::run(&opts, &rules, |p| {
             // Kill once a quarter of the outcomes are in: transactions are open and
             // requests are still arriving.
             if killed_at.is_none() && p.satisfied * 4 >= p.expected {

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{encode, request, wait_ready, Fixture};
-use interlink_schemas::{Amount, ClearingRecord, Codec, DeadLetter, ErrorKind, Notification, Party, TransactionStatus};
+use interlink_schemas::{Amount, ClearingRecord, Codec, DeadLetter, ErrorKind, Notification, Party, PaymentStatus};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -44,9 +44,9 @@ async fn routes_a_payment_with_fx_and_rejects_an_unknown_creditor() {
     assert_eq!(
         summary,
         [
-            ("tx-no:DEBTOR", TransactionStatus::RJCT, Some("RC01"), 1),
-            ("tx-ok:CREDITOR", TransactionStatus::ACCC, None, 1),
-            ("tx-ok:DEBTOR", TransactionStatus::ACCC, None, 1),
+            ("tx-no:DEBTOR", PaymentStatus::RJCT, Some("RC01"), 1),
+            ("tx-ok:CREDITOR", PaymentStatus::ACCC, None, 1),
+            ("tx-ok:DEBTOR", PaymentStatus::ACCC, None, 1),
         ]
     );
     assert!(fx.read(&fx.topics.dead_letters, 0, Duration::from_secs(1)).is_empty());
@@ -110,7 +110,7 @@ async fn an_invalid_request_is_dead_lettered_and_its_debtor_told() {
     let notes = fx.read(&fx.topics.notifications, 1, Duration::from_secs(30));
     assert_eq!(notes.len(), 1);
     let n = Codec::<Notification>::new().unwrap().decode(&notes[0].1).unwrap();
-    assert_eq!((n.party, n.status, n.reason_code.as_deref()), (Party::Debtor, TransactionStatus::RJCT, Some("AM12")));
+    assert_eq!((n.party, n.status, n.reason_code.as_deref()), (Party::Debtor, PaymentStatus::RJCT, Some("AM12")));
     switch.stop().await.unwrap();
     fx.cleanup().await;
 }
@@ -132,7 +132,7 @@ async fn two_workers_in_one_group_share_the_partitions_and_the_load() {
     assert!(pa > 0 && pb > 0, "both workers hold partitions: {pa} and {pb}");
 
     let opts = fx.load_options(3_000);
-    let summary = tokio::task::spawn_blocking(move || interlink_loadtest::run(&opts, &common::sample_rules(), |_| {}))
+    let summary = tokio::task::spawn_blocking(move || interlink_testkit::run(&opts, &common::sample_rules(), |_| {}))
         .await
         .unwrap()
         .unwrap();

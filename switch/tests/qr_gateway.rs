@@ -5,7 +5,7 @@ mod common;
 
 use common::{encode, request, wait_ready, Fixture};
 use interlink_connectors::emvco::{Initiation, MerchantAccount, MerchantQr};
-use interlink_schemas::{Amount, ClearingRecord, Codec, DeadLetter, ErrorKind, Notification, Party, TransactionStatus};
+use interlink_schemas::{Amount, ClearingRecord, Codec, DeadLetter, ErrorKind, Notification, Party, PaymentStatus};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -80,11 +80,11 @@ async fn a_mainland_wallet_pays_qris_merchants_with_fx_and_bad_codes_are_refused
         .map(|n| (n.transaction_id.clone(), n))
         .collect();
     let status = |tx: &str| (notes[tx].status, notes[tx].reason_code.clone());
-    assert_eq!(status("qr-static"), (TransactionStatus::ACCC, None));
-    assert_eq!(status("qr-wrong-amount"), (TransactionStatus::RJCT, Some("AM09".into())));
-    assert_eq!(status("qr-bad-crc"), (TransactionStatus::RJCT, Some("FF01".into())));
+    assert_eq!(status("qr-static"), (PaymentStatus::ACCC, None));
+    assert_eq!(status("qr-wrong-amount"), (PaymentStatus::RJCT, Some("AM09".into())));
+    assert_eq!(status("qr-bad-crc"), (PaymentStatus::RJCT, Some("FF01".into())));
     assert!(notes["qr-bad-crc"].reason_text.as_deref().unwrap().contains("CRC"), "{:?}", notes["qr-bad-crc"]);
-    assert_eq!(status("qr-unknown"), (TransactionStatus::RJCT, Some("RC01".into())));
+    assert_eq!(status("qr-unknown"), (PaymentStatus::RJCT, Some("RC01".into())));
     assert!(notes["qr-unknown"].reason_text.as_deref().unwrap().contains("XX.NOBODY.WWW"));
 
     let dead = fx.read(&fx.topics.dead_letters, 1, Duration::from_secs(10));

@@ -4,8 +4,8 @@
 mod common;
 
 use common::{encode, request, wait_ready, Fixture};
-use interlink_schemas::{ClearingRecord, Codec, Notification, Party, TransactionStatus};
-use interlink_switch::routing::{ParticipantStatus, RouteRecord};
+use interlink_routing::{ParticipantStatus, RouteRecord};
+use interlink_schemas::{ClearingRecord, Codec, Notification, Party, PaymentStatus};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -92,8 +92,8 @@ async fn every_outcome_agrees_with_the_version_that_routed_it() {
     for n in &debtor_notes {
         let to_hang_seng = creditors[&n.transaction_id] == "024";
         let expected = match (n.routing_version, to_hang_seng) {
-            (2, true) => (TransactionStatus::RJCT, Some("AG01")),
-            (1 | 2, _) => (TransactionStatus::ACCC, None),
+            (2, true) => (PaymentStatus::RJCT, Some("AG01")),
+            (1 | 2, _) => (PaymentStatus::ACCC, None),
             (v, _) => panic!("unexpected version {v}"),
         };
         assert_eq!((n.status, n.reason_code.as_deref()), expected, "{n:?}");

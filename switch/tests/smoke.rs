@@ -5,7 +5,7 @@
 mod common;
 
 use common::{wait_ready, Fixture};
-use interlink_loadtest::NetworkLegs;
+use interlink_testkit::NetworkLegs;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn smoke_every_network_connected_with_simulators() {
@@ -20,7 +20,7 @@ async fn smoke_every_network_connected_with_simulators() {
     opts.network_legs =
         NetworkLegs { connected, accept_per_mille: 900, reject_reasons: vec!["AC04".into(), "AM04".into()] };
     opts.simulate = true;
-    let summary = tokio::task::spawn_blocking(move || interlink_loadtest::run(&opts, &common::sample_rules(), |_| {}))
+    let summary = tokio::task::spawn_blocking(move || interlink_testkit::run(&opts, &common::sample_rules(), |_| {}))
         .await
         .unwrap()
         .unwrap();

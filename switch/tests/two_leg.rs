@@ -8,9 +8,9 @@ mod common;
 use common::{encode, request, wait_ready, Fixture};
 use interlink_connectors::canonical::{Agent as NetAgent, Creditor, Debtor, Money};
 use interlink_connectors::{CanonicalPayment, CanonicalStatus, PaymentStatus};
-use interlink_loadtest::simulator::{self, decision, SimulatorOptions};
-use interlink_schemas::{ClearingRecord, Codec, DeadLetter, Notification, Party, TransactionStatus};
-use interlink_switch::legs::wire_id;
+use interlink_core::legs::wire_id;
+use interlink_schemas::{ClearingRecord, Codec, DeadLetter, Notification, Party, PaymentStatus};
+use interlink_testkit::simulator::{self, decision, SimulatorOptions};
 use rdkafka::producer::{DefaultProducerContext, ThreadedProducer};
 use rdkafka::ClientConfig;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -87,7 +87,7 @@ async fn payments_cross_cn_ibps_and_hk_fps_in_both_directions_with_one_clearing_
     let north: Vec<String> = (0..40)
         .map(|i| {
             let p = hk_origin_payment(i);
-            interlink_loadtest::kafka::send(
+            interlink_testkit::kafka::send(
                 &producer,
                 &hk_in,
                 p.transaction_id.as_bytes(),
@@ -133,12 +133,10 @@ async fn payments_cross_cn_ibps_and_hk_fps_in_both_directions_with_one_clearing_
     for n in &notes {
         let expected = decision(&wire_id(&n.transaction_id), ACCEPT_PER_MILLE, &reasons());
         match expected {
-            None => assert_eq!((n.status, n.reason_code.as_deref()), (TransactionStatus::ACCC, None), "{n:?}"),
-            Some(reason) => assert_eq!(
-                (n.status, n.reason_code.as_deref()),
-                (TransactionStatus::RJCT, Some(reason.as_str())),
-                "{n:?}"
-            ),
+            None => assert_eq!((n.status, n.reason_code.as_deref()), (PaymentStatus::ACCC, None), "{n:?}"),
+            Some(reason) => {
+                assert_eq!((n.status, n.reason_code.as_deref()), (PaymentStatus::RJCT, Some(reason.as_str())), "{n:?}")
+            }
         }
     }
     assert_eq!(notes.iter().filter(|n| n.party == Party::Creditor).count(), 160);
@@ -164,7 +162,7 @@ async fn payments_cross_cn_ibps_and_hk_fps_in_both_directions_with_one_clearing_
         ..duplicate.clone()
     };
     for s in [&duplicate, &unknown] {
-        interlink_loadtest::kafka::send(
+        interlink_testkit::kafka::send(
             &producer,
             &hk_in,
             s.original_transaction_id.as_bytes(),
@@ -172,7 +170,7 @@ async fn payments_cross_cn_ibps_and_hk_fps_in_both_directions_with_one_clearing_
         )
         .unwrap();
     }
-    interlink_loadtest::kafka::send(&producer, &hk_in, b"garbage", b"<Document><not-iso/>").unwrap();
+    interlink_testkit::kafka::send(&producer, &hk_in, b"garbage", b"<Document><not-iso/>").unwrap();
     rdkafka::producer::Producer::flush(&producer, Duration::from_secs(10)).unwrap();
 
     let dead: Vec<DeadLetter> = fx

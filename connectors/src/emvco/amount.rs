@@ -2,23 +2,16 @@
 //! no sign, no grouping, no exponent.
 
 use super::error::{QrError, TagPath};
+use interlink_vocab::money::{parse_amount, AmountError, AmountSyntax};
 
 /// Whether `s` is a well-formed, non-zero amount (`"50000"`, `"98.73"`, `"98."`, `".5"`).
 ///
-/// The specification allows up to 13 characters of digits and one decimal mark; Interlink also
-/// rejects zero, which no payment can carry.
+/// The specification allows up to 13 characters of digits and one decimal mark (the
+/// length is the TLV's to check); Interlink also rejects zero, which no payment can carry.
 pub(crate) fn is_amount(s: &str) -> bool {
-    let mut dots = 0;
-    let mut nonzero = false;
-    for b in s.bytes() {
-        match b {
-            b'.' => dots += 1,
-            b'1'..=b'9' => nonzero = true,
-            b'0' => {}
-            _ => return false,
-        }
-    }
-    dots <= 1 && nonzero
+    // As many decimals as the text has: only the syntax is checked here.
+    let decimals = s.split_once('.').map_or(0, |(_, f)| f.len());
+    parse_amount(s, u32::try_from(decimals).unwrap_or(u32::MAX), AmountSyntax::EMVCO).is_ok()
 }
 
 /// Whether `s` is a convenience fee percentage between 00.01 and 99.99.
@@ -29,26 +22,11 @@ pub(crate) fn is_percentage(s: &str) -> bool {
 
 /// `amount` in minor units of a currency with `exponent` decimal places.
 pub(crate) fn to_minor_units(tag: TagPath, amount: &str, exponent: u32) -> Result<i64, QrError> {
-    if !is_amount(amount) {
-        return Err(QrError::InvalidAmount { tag, found: amount.to_string() });
-    }
-    let (int, frac) = amount.split_once('.').unwrap_or((amount, ""));
-    let exponent_digits = usize::try_from(exponent).unwrap_or(usize::MAX);
-    if frac.len() > exponent_digits {
-        return Err(QrError::AmountPrecision { decimals: frac.len(), exponent });
-    }
-    let mut minor: i64 = 0;
-    for digit in int.bytes().chain(frac.bytes()) {
-        minor = minor
-            .checked_mul(10)
-            .and_then(|m| m.checked_add(i64::from(digit - b'0')))
-            .ok_or(QrError::AmountOverflow)?;
-    }
-    // The amount is not zero, so scaling overflows within 19 steps whatever the exponent.
-    for _ in frac.len()..exponent_digits {
-        minor = minor.checked_mul(10).ok_or(QrError::AmountOverflow)?;
-    }
-    Ok(minor)
+    parse_amount(amount, exponent, AmountSyntax::EMVCO).map_err(|e| match e {
+        AmountError::TooManyDecimals { decimals, exponent } => QrError::AmountPrecision { decimals, exponent },
+        AmountError::TooLarge => QrError::AmountOverflow,
+        _ => QrError::InvalidAmount { tag, found: amount.to_string() },
+    })
 }
 
 #[cfg(test)]

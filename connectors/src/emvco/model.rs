@@ -399,8 +399,7 @@ impl MerchantQr {
     /// The ISO 4217 exponent of the transaction currency (2 for `"360"` IDR, 0 for `"392"` JPY),
     /// if the currency is known and has minor units defined.
     pub fn currency_exponent(&self) -> Option<u32> {
-        let numeric: u16 = self.currency.parse().ok()?;
-        iso_currency::Currency::from_numeric(numeric)?.exponent().map(u32::from)
+        interlink_vocab::money::currency_exponent_numeric(&self.currency)
     }
 
     /// Checks that [`MerchantQr::encode`] gives a payload that decodes back to `self`: every

@@ -463,7 +463,9 @@ pub fn read_account(el: El<'_, '_>, side: Side) -> Result<(Option<String>, Optio
                 }
             } else {
                 let p = req(tp, "Prtry")?;
-                leaf_text(p, MAX35)?.parse().map_err(|e: String| ConnectorError::invalid(p.path(), e))?
+                leaf_text(p, MAX35)?.parse().map_err(|e: crate::canonical::UnknownAliasScheme| {
+                    ConnectorError::invalid(p.path(), e.to_string())
+                })?
             };
             Some(Alias::new(scheme, req_text(prxy, "Id", 2048)?))
         }

@@ -32,7 +32,7 @@ fn check_status(s: &CanonicalStatus) -> Result<(), ConnectorError> {
         check_text("additional_info", info, ADDTL_INF_LEN * MAX_ADDTL_INF)?;
     }
     if let Some(IsoReason::Other(code)) = &s.reason {
-        IsoReason::parse(code).map_err(|e| ConnectorError::invalid("reason", e))?;
+        IsoReason::parse(code).map_err(|e| ConnectorError::invalid("reason", e.to_string()))?;
     }
     Ok(())
 }
@@ -122,14 +122,15 @@ pub fn decode(profile: &IsoProfile, bytes: &[u8]) -> Result<CanonicalStatus, Con
         alias::uetr(u).map_err(|e| ConnectorError::invalid(tx.path() + "/OrgnlUETR", e))?;
     }
     let sts = req(tx, "TxSts")?;
-    let status: PaymentStatus =
-        leaf_text(sts, 4)?.parse().map_err(|e: String| ConnectorError::invalid(sts.path(), e))?;
+    let status: PaymentStatus = leaf_text(sts, 4)?
+        .parse()
+        .map_err(|e: interlink_vocab::UnknownStatus| ConnectorError::invalid(sts.path(), e.to_string()))?;
     let (mut reason, mut additional_info) = (None, None);
     if let Some(inf) = tx.child("StsRsnInf") {
         if let Some(rsn) = inf.child("Rsn") {
             if let Some(cd) = rsn.child("Cd") {
                 let code = leaf_text(cd, 4)?;
-                reason = Some(IsoReason::parse(code).map_err(|e| ConnectorError::invalid(cd.path(), e))?);
+                reason = Some(IsoReason::parse(code).map_err(|e| ConnectorError::invalid(cd.path(), e.to_string()))?);
             } else {
                 let prtry = req_text(rsn, "Prtry", MAX35)?;
                 match IsoReason::parse(prtry) {

@@ -6,13 +6,13 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use interlink_connectors::emvco;
+use interlink_routing::{
+    export_routes_file, parse_routes_file, rules_at, AuditEntry, Change, ChangeOp, RouteKey, RouteRecord, RoutingLog,
+};
 use interlink_switch::config::{KafkaConfig, TopicsConfig};
 use interlink_switch::kafka::admin::{ensure_topics, TopicLayout};
 use interlink_switch::kafka::routes_writer::{apply_rules, Applied};
 use interlink_switch::kafka::{read_routes_log, read_to_end};
-use interlink_switch::routing::{
-    export_routes_file, parse_routes_file, rules_at, AuditEntry, Change, ChangeOp, RouteKey, RouteRecord, RoutingLog,
-};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -323,7 +323,7 @@ fn connectors(command: ConnectorsCommand) -> Result<(), Failure> {
                 let p = c.profile();
                 let v = c.message_versions();
                 let limit = c.amount_limit().map_or("-".to_string(), |l| {
-                    interlink_switch::routing::format_minor(l.max_minor_units, p.currency)
+                    interlink_routing::format_minor(l.max_minor_units, p.currency)
                         .unwrap_or_else(|_| l.max_minor_units.to_string())
                 });
                 println!(

@@ -48,7 +48,7 @@ pub async fn ensure_topics(
         match result {
             Ok(name) => created.push(name),
             Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-            Err((name, code)) => return Err(KafkaEdgeError::Other(format!("creating topic {name}: {code}"))),
+            Err((name, code)) => return Err(KafkaEdgeError::CreateTopic { topic: name, code }),
         }
     }
     Ok(created)

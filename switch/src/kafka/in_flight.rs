@@ -9,7 +9,7 @@
 
 use super::{base_client_config, KafkaEdgeError, QuietEof};
 use crate::config::KafkaConfig;
-use crate::pipeline::InFlight;
+use interlink_core::pipeline::{InFlight, InFlightLookup};
 use interlink_schemas::{ClearingRecord, Codec};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
@@ -36,6 +36,9 @@ pub struct InFlightStore {
     settled: HashSet<String>,
     codec: Codec<ClearingRecord>,
     needs_catch_up: bool,
+    /// Read to its end after the record being decided was read: a payment it does not
+    /// hold is not in flight (whoever forwarded it committed before the network saw it).
+    current: bool,
     /// Partitions whose last poll reached the end of what is committed.
     at_end: HashSet<i32>,
 }
@@ -56,8 +59,9 @@ impl InFlightStore {
             settling: HashSet::new(),
             forwarding: HashMap::new(),
             settled: HashSet::new(),
-            codec: Codec::new().map_err(|e| KafkaEdgeError::Other(e.to_string()))?,
+            codec: Codec::new()?,
             needs_catch_up: true,
+            current: false,
             at_end: HashSet::new(),
         };
         store.reset()?;
@@ -89,6 +93,20 @@ impl InFlightStore {
     /// Asks for a full catch-up before the next lookup (after new `.in` partitions).
     pub fn require_catch_up(&mut self) {
         self.needs_catch_up = true;
+    }
+
+    /// Brings the view up to date before a network's record is decided: applies what
+    /// has arrived, and reads to the end first when new partitions were assigned. The
+    /// view is not yet known to be current for this record (see [`Self::catch_up`]).
+    pub fn prepare(&mut self) -> Result<(), KafkaEdgeError> {
+        self.current = false;
+        if self.needs_catch_up {
+            self.catch_up()?;
+            self.current = false;
+        } else {
+            self.drain();
+        }
+        Ok(())
     }
 
     /// Applies whatever has arrived, without waiting.
@@ -154,13 +172,11 @@ impl InFlightStore {
             });
             if !behind {
                 self.needs_catch_up = false;
+                self.current = true;
                 return Ok(());
             }
             if Instant::now() > deadline {
-                return Err(KafkaEdgeError::Other(format!(
-                    "{} not read to its end within {CATCH_UP_TIMEOUT:?}",
-                    self.topic
-                )));
+                return Err(KafkaEdgeError::NotReadToEnd { topic: self.topic.clone(), within: CATCH_UP_TIMEOUT });
             }
             self.poll_one(Duration::from_millis(20));
         }
@@ -195,25 +211,19 @@ impl InFlightStore {
         self.forwarding.clear();
     }
 
-    fn lookup(&mut self, wire_id: &str) -> Option<ClearingRecord> {
-        if self.needs_catch_up {
-            if let Err(e) = self.catch_up() {
-                tracing::warn!(error = %e, "payments catch-up failed");
-            }
-        } else {
-            self.drain();
-        }
+    /// What the view holds for `wire_id`, without reading the topic.
+    fn lookup(&self, wire_id: &str) -> InFlightLookup {
         if self.settling.contains(wire_id) {
-            return None;
+            return InFlightLookup::NotInFlight;
         }
         if let Some(found) = self.payments.get(wire_id) {
-            return Some(found.clone());
+            return InFlightLookup::Found(found.clone());
         }
-        // Not seen yet: the payment may have been sent a moment ago by another worker.
-        if let Err(e) = self.catch_up() {
-            tracing::warn!(error = %e, "payments catch-up failed");
+        if self.current {
+            InFlightLookup::NotInFlight
+        } else {
+            InFlightLookup::Unknown
         }
-        self.payments.get(wire_id).cloned()
     }
 }
 
@@ -221,8 +231,8 @@ impl InFlightStore {
 pub struct Lookup<'a>(pub RefCell<&'a mut InFlightStore>);
 
 impl InFlight for Lookup<'_> {
-    fn get(&self, wire_id: &str) -> Option<ClearingRecord> {
-        self.0.borrow_mut().lookup(wire_id)
+    fn get(&self, wire_id: &str) -> InFlightLookup {
+        self.0.borrow().lookup(wire_id)
     }
     fn settle(&self, wire_id: &str) {
         self.0.borrow_mut().settling(wire_id);

@@ -26,10 +26,70 @@ pub enum KafkaEdgeError {
     Kafka(rdkafka::error::KafkaError),
     #[error("topic {0} does not exist; create it with `interlinkctl topics create`")]
     MissingTopic(String),
+    #[error("creating topic {topic}: {code}")]
+    CreateTopic { topic: String, code: rdkafka::types::RDKafkaErrorCode },
     #[error("producer fenced: another live worker uses transactional id {0}")]
     Fenced(String),
-    #[error("{0}")]
-    Other(String),
+    #[error("{topic} not read to its end within {within:?}")]
+    NotReadToEnd { topic: String, within: Duration },
+    #[error("a status report for {0} needs payments in flight, but this worker connects no network")]
+    NoInFlightView(String),
+    #[error("record from unexpected topic {0}")]
+    UnexpectedTopic(String),
+    #[error("the consumer has no group metadata (not a member of its group)")]
+    NoGroupMetadata,
+    #[error(transparent)]
+    Codec(#[from] interlink_schemas::CodecError),
+    #[error(transparent)]
+    Encode(#[from] interlink_core::OutputEncodeError),
+    #[error("encoding a control record: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// What a failed Kafka call means for the batch it was part of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    /// Try the same again (the broker or the network is briefly away).
+    Retriable,
+    /// Abort the open transaction, rewind, and re-read the batch.
+    Abortable,
+    /// The producer cannot go on (fenced, or a fatal transactional error); the worker
+    /// stops, and a successor with the same transactional id takes over.
+    Fatal,
+}
+
+impl KafkaEdgeError {
+    pub fn severity(&self) -> Severity {
+        match self {
+            Self::Kafka(e) => kafka_severity(e),
+            Self::Fenced(_) => Severity::Fatal,
+            Self::NotReadToEnd { .. } | Self::NoGroupMetadata => Severity::Retriable,
+            // A bug or a broken deployment: retrying cannot help.
+            Self::MissingTopic(_)
+            | Self::CreateTopic { .. }
+            | Self::UnexpectedTopic(_)
+            | Self::NoInFlightView(_)
+            | Self::Codec(_)
+            | Self::Encode(_)
+            | Self::Json(_) => Severity::Fatal,
+        }
+    }
+}
+
+/// Classifies librdkafka's errors the way its transactional API documents them.
+pub fn kafka_severity(error: &rdkafka::error::KafkaError) -> Severity {
+    use rdkafka::error::KafkaError;
+    use rdkafka::types::RDKafkaErrorCode;
+    match error.rdkafka_error_code() {
+        Some(RDKafkaErrorCode::Fenced | RDKafkaErrorCode::ProducerFenced) => return Severity::Fatal,
+        _ => {}
+    }
+    match error {
+        KafkaError::Transaction(e) if e.is_fatal() => Severity::Fatal,
+        KafkaError::Transaction(e) if e.txn_requires_abort() => Severity::Abortable,
+        KafkaError::Transaction(e) if e.is_retriable() => Severity::Retriable,
+        _ => Severity::Abortable,
+    }
 }
 
 impl From<rdkafka::error::KafkaError> for KafkaEdgeError {

@@ -3,8 +3,8 @@
 
 use super::{base_client_config, KafkaEdgeError, QuietEof};
 use crate::config::KafkaConfig;
-use crate::routing::{RoutingLog, RoutingTable};
 use crate::telemetry;
+use interlink_routing::{RoutingLog, RoutingTable};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
@@ -77,7 +77,7 @@ pub fn read_to_end(kafka: &KafkaConfig, topic: &str, timeout: Duration) -> Resul
             Some(Err(KafkaError::PartitionEOF(_))) => return Ok(records),
             Some(Err(e)) => return Err(e.into()),
             None if Instant::now() > deadline => {
-                return Err(KafkaEdgeError::Other(format!("{topic} not read to its end within {timeout:?}")))
+                return Err(KafkaEdgeError::NotReadToEnd { topic: topic.to_string(), within: timeout })
             }
             None => {}
         }
@@ -104,7 +104,7 @@ fn catch_up(consumer: &RoutesConsumer, timeout: Duration) -> Result<(RoutingLog,
             Some(Err(KafkaError::PartitionEOF(_))) => break,
             Some(Err(e)) => return Err(e.into()),
             None if Instant::now() > deadline => {
-                return Err(KafkaEdgeError::Other(format!("routes log not read to its end within {timeout:?}")))
+                return Err(KafkaEdgeError::NotReadToEnd { topic: "the routes log".into(), within: timeout })
             }
             None => {}
         }

@@ -4,7 +4,7 @@
 
 use super::{base_client_config, KafkaEdgeError, CALL_TIMEOUT};
 use crate::config::{KafkaConfig, TopicsConfig};
-use crate::routing::{AuditEntry, Change, Marker, MARKER_KEY};
+use interlink_routing::{AuditEntry, Change, Marker, MARKER_KEY};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 
 /// Publishes `changes` closed by `marker`. A fixed transactional id per routes topic
@@ -27,22 +27,18 @@ pub fn publish_change_set(
     let result = (|| {
         for change in changes {
             let key = change.key().to_string();
-            let value = change
-                .new_value()
-                .map(serde_json::to_vec)
-                .transpose()
-                .map_err(|e| KafkaEdgeError::Other(e.to_string()))?;
+            let value = change.new_value().map(serde_json::to_vec).transpose()?;
             let mut record: BaseRecord<'_, str, [u8]> = BaseRecord::to(topic).partition(0).key(&key);
             if let Some(v) = &value {
                 record = record.payload(v);
             }
             send(&producer, record)?;
         }
-        let marker_bytes = serde_json::to_vec(marker).map_err(|e| KafkaEdgeError::Other(e.to_string()))?;
+        let marker_bytes = serde_json::to_vec(marker)?;
         send(&producer, BaseRecord::to(topic).partition(0).key(MARKER_KEY).payload(&marker_bytes))?;
         let version = marker.version.to_string();
         for part in AuditEntry::new(marker, changes).into_parts() {
-            let audit = serde_json::to_vec(&part).map_err(|e| KafkaEdgeError::Other(e.to_string()))?;
+            let audit = serde_json::to_vec(&part)?;
             send(
                 &producer,
                 BaseRecord::to(&topics.routes_audit).partition(0).key(version.as_str()).payload(&audit[..]),
@@ -85,13 +81,13 @@ pub struct Applied {
 pub fn apply_rules(
     kafka: &KafkaConfig,
     topics: &TopicsConfig,
-    desired: &[crate::routing::RouteRecord],
+    desired: &[interlink_routing::RouteRecord],
     operator: &str,
     reason: &str,
     dry_run: bool,
 ) -> Result<Applied, KafkaEdgeError> {
     let log = super::read_routes_log(kafka, &topics.routes, CALL_TIMEOUT)?;
-    let changes = crate::routing::diff(log.rules(), desired);
+    let changes = interlink_routing::diff(log.rules(), desired);
     let previous_version = log.version();
     if dry_run || changes.is_empty() {
         return Ok(Applied { changes, previous_version, version: previous_version });

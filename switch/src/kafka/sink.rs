@@ -5,10 +5,10 @@
 //! consumed offsets commit. Either way a failed batch rewinds the consumer to the
 //! batch's first offsets, so nothing is lost.
 
-use super::{base_client_config, KafkaEdgeError, CALL_TIMEOUT};
+use super::{base_client_config, kafka_severity, KafkaEdgeError, Severity, CALL_TIMEOUT};
 use crate::config::{ConsistencyMode, SwitchConfig, TopicsConfig};
-use crate::pipeline::{OutputRecord, OutputTopic};
 use crate::telemetry;
+use interlink_core::pipeline::{OutputRecord, OutputTopic};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
@@ -172,7 +172,7 @@ impl BatchSink {
             .input_topics
             .iter()
             .position(|t| t == topic)
-            .ok_or_else(|| KafkaEdgeError::Other(format!("record from unexpected topic {topic}")))?;
+            .ok_or_else(|| KafkaEdgeError::UnexpectedTopic(topic.to_string()))?;
         // Offsets first, so that any failure below rewinds to include this record.
         let entry = self.batch.offsets.entry((index, partition)).or_insert((offset, offset + 1));
         entry.1 = offset + 1;
@@ -237,9 +237,7 @@ impl BatchSink {
         let result = match (delivered, self.mode) {
             (Err(e), _) => Err(e),
             (Ok(()), ConsistencyMode::ExactlyOnce) => {
-                let group = consumer
-                    .group_metadata()
-                    .ok_or_else(|| KafkaEdgeError::Other("consumer has no group metadata".into()))?;
+                let group = consumer.group_metadata().ok_or(KafkaEdgeError::NoGroupMetadata)?;
                 self.producer
                     .send_offsets_to_transaction(&offsets, &group, CALL_TIMEOUT)
                     .and_then(|()| self.producer.commit_transaction(CALL_TIMEOUT))
@@ -288,17 +286,36 @@ impl BatchSink {
     ) -> Result<Committed, KafkaEdgeError> {
         tracing::warn!(%error, stage, "batch failed; rolling back and re-reading it");
         telemetry::aborted(stage);
+        let severity = kafka_severity(&error);
         if let Some(RDKafkaErrorCode::Fenced | RDKafkaErrorCode::ProducerFenced) = error.rdkafka_error_code() {
             return Err(KafkaEdgeError::Fenced(self.transactional_id.clone()));
         }
+        self.abort_open(severity == Severity::Abortable && matches!(error, KafkaError::Transaction(_)))?;
+        self.rewind(consumer, None)
+    }
+
+    /// Gives the open batch up and rewinds to re-read it together with the record at
+    /// `pending` (which was read but not yet added): a record that cannot be decided
+    /// now (`why`) is never decided half-way.
+    pub fn roll_back<C: ConsumerContext>(
+        &mut self,
+        consumer: &BaseConsumer<C>,
+        pending: (&str, i32, i64),
+        why: &'static str,
+    ) -> Result<Committed, KafkaEdgeError> {
+        telemetry::aborted(why);
+        self.abort_open(true)?;
+        self.rewind(consumer, Some(pending))
+    }
+
+    /// Ends the open transaction: an abort when `abortable`, else (a fatal, retriable
+    /// or unknown outcome) a fresh producer with the same transactional id, which bumps
+    /// the epoch and fences whatever is in flight (librdkafka lacks KIP-890, so a late
+    /// commit must not reach a new transaction).
+    fn abort_open(&mut self, abortable: bool) -> Result<(), KafkaEdgeError> {
         if self.mode == ConsistencyMode::ExactlyOnce {
-            let abortable = matches!(&error, KafkaError::Transaction(e) if e.txn_requires_abort() && !e.is_fatal());
-            let aborted = abortable && self.producer.abort_transaction(CALL_TIMEOUT).is_ok();
+            let aborted = !self.in_transaction || (abortable && self.producer.abort_transaction(CALL_TIMEOUT).is_ok());
             if !aborted {
-                // Fatal, retriable or unknown outcome: a fresh producer with the same
-                // transactional id bumps the epoch and fences whatever is in flight
-                // (librdkafka lacks KIP-890, so a late commit must not reach a new
-                // transaction).
                 drop(std::mem::replace(
                     &mut self.producer,
                     Self::create_producer(&self.producer_config, &self.tracker, self.mode)?,
@@ -308,9 +325,24 @@ impl BatchSink {
             self.tracker.failed.store(0, Ordering::Relaxed);
         }
         self.in_transaction = false;
+        Ok(())
+    }
+
+    /// Seeks every partition of the open batch back to its first offset (and the
+    /// `pending` record's partition to it), then forgets the batch.
+    fn rewind<C: ConsumerContext>(
+        &mut self,
+        consumer: &BaseConsumer<C>,
+        pending: Option<(&str, i32, i64)>,
+    ) -> Result<Committed, KafkaEdgeError> {
         let mut rewind = TopicPartitionList::new();
         for (&(t, p), &(first, _)) in &self.batch.offsets {
             rewind.add_partition_offset(&self.input_topics[t], p, Offset::Offset(first))?;
+        }
+        if let Some((topic, partition, offset)) = pending {
+            if rewind.find_partition(topic, partition).is_none() {
+                rewind.add_partition_offset(topic, partition, Offset::Offset(offset))?;
+            }
         }
         self.batch = OpenBatch::default();
         if rewind.count() > 0 {

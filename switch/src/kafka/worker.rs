@@ -6,13 +6,16 @@ use super::sink::{input_topics, BatchSink, Committed};
 use super::{base_client_config, KafkaEdgeError};
 use crate::config::SwitchConfig;
 use crate::health::Health;
-use crate::pipeline::{Context, InFlight, InputRecord, InputSource, NothingInFlight, OutputRecord, Processor};
-use crate::routing::RoutingTable;
 use crate::telemetry;
+use interlink_core::pipeline::{
+    Context, InFlight, InputRecord, InputSource, NothingInFlight, OutputRecord, Processor, Undecided,
+};
+use interlink_routing::RoutingTable;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::message::Message;
 use rdkafka::ClientContext;
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -37,6 +40,21 @@ impl WorkerContext {
 
     fn lock_in_flight(&self) -> Option<std::sync::MutexGuard<'_, InFlightStore>> {
         self.in_flight.as_ref().map(|m| m.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Rolls the open batch back (with the pending record) and tells the in-flight store.
+    fn roll_back(
+        &self,
+        sink: &mut BatchSink,
+        consumer: &BaseConsumer<Self>,
+        pending: (&str, i32, i64),
+        why: &'static str,
+    ) -> Result<Committed, KafkaEdgeError> {
+        let result = sink.roll_back(consumer, pending, why);
+        if let Some(mut store) = self.lock_in_flight() {
+            store.batch_discarded();
+        }
+        result
     }
 
     /// Commits the open batch and tells the in-flight store how it ended.
@@ -116,8 +134,7 @@ pub fn run_worker(
         }
         tables.mark_unchanged();
     }
-    let processor =
-        Processor::new().map_err(|e| KafkaEdgeError::Other(e.to_string()))?.with_connected(&config.networks.connected);
+    let processor = Processor::new()?.with_connected(&config.networks.connected);
     let sink = BatchSink::new(config)?;
     let in_flight = if config.networks.connected.is_empty() {
         None
@@ -159,6 +176,14 @@ pub fn run_worker(
     result
 }
 
+/// How long to wait before re-reading a batch that could not be decided, doubling up
+/// to the maximum while it keeps failing.
+const BACKOFF_START: Duration = Duration::from_millis(100);
+const BACKOFF_MAX: Duration = Duration::from_secs(5);
+
+/// A record's place in its input, by which a poison pill is known again.
+type RecordId = (String, i32, i64);
+
 fn consume(
     config: &SwitchConfig,
     consumer: &BaseConsumer<WorkerContext>,
@@ -183,6 +208,9 @@ fn consume(
     let mut table = tables.borrow().clone();
     let mut consumed = 0u64;
     let mut outcome_counters = telemetry::OutcomeCounters::default();
+    let mut backoff = BACKOFF_START;
+    // Records that made the decision code panic, with the panic's message.
+    let mut poisoned: HashMap<RecordId, String> = HashMap::new();
     while !shutdown.is_cancelled() {
         let age = ctx.lock_sink().batch_age();
         let wait = age.map_or(MAX_POLL_WAIT, |a| max_age.saturating_sub(a).min(MAX_POLL_WAIT));
@@ -204,18 +232,43 @@ fn consume(
                     key: msg.key(),
                     payload: msg.payload(),
                 };
-                outputs.clear();
-                let mut store = ctx.lock_in_flight();
-                let lookup = store.as_deref_mut().map(|s| Lookup(RefCell::new(s)));
-                let in_flight: &dyn InFlight = match &lookup {
-                    Some(l) => l,
-                    None => &NothingInFlight,
+                let now_micros = interlink_schemas::now_micros();
+                let record_id = (msg.topic().to_string(), msg.partition(), msg.offset());
+                let decided = match poisoned.remove(&record_id) {
+                    Some(panic_message) => {
+                        outputs.clear();
+                        tracing::error!(topic = msg.topic(), partition = msg.partition(), offset = msg.offset(), %panic_message, "dead-lettering a record that panicked the decision code");
+                        Decided::Outcome(processor.poisoned(&input, &panic_message, now_micros, &mut outputs)?)
+                    }
+                    None => decide(ctx, processor, &input, &table, now_micros, &mut outputs),
                 };
-                let decision = Context { table: &table, now_micros: interlink_schemas::now_micros(), in_flight };
-                let outcome = processor
-                    .process_with(&input, &decision, &mut outputs)
-                    .map_err(|e| KafkaEdgeError::Other(e.to_string()))?;
-                drop(store);
+                let outcome = match decided {
+                    Decided::Outcome(outcome) => outcome,
+                    Decided::Fatal(e) => return Err(e),
+                    Decided::NotNow(why) => {
+                        match &why {
+                            NotNow::Poisoned(message) => {
+                                poisoned.insert(record_id, message.clone());
+                            }
+                            NotNow::ViewUnavailable(e) => {
+                                tracing::warn!(error = %e, "payments in flight cannot be read to their end");
+                            }
+                        }
+                        tracing::warn!(
+                            reason = why.label(),
+                            backoff_ms = backoff.as_millis() as u64,
+                            "record not decided; rolling the batch back to re-read it"
+                        );
+                        ctx.roll_back(&mut sink, consumer, (msg.topic(), msg.partition(), msg.offset()), why.label())?;
+                        drop(sink);
+                        if matches!(why, NotNow::ViewUnavailable(_)) {
+                            std::thread::sleep(backoff);
+                            backoff = (backoff * 2).min(BACKOFF_MAX);
+                        }
+                        continue;
+                    }
+                };
+                backoff = BACKOFF_START;
                 outcome_counters.record(&outcome);
                 consumed += 1;
                 sink.add(consumer, msg.topic(), msg.partition(), msg.offset(), &outputs)?;
@@ -237,4 +290,75 @@ fn consume(
     }
     telemetry::consumed(consumed);
     Ok(())
+}
+
+/// What the edge makes of one record.
+enum Decided {
+    Outcome(interlink_core::Outcome),
+    /// Not decided now: roll the batch back and read the record again.
+    NotNow(NotNow),
+    Fatal(KafkaEdgeError),
+}
+
+enum NotNow {
+    /// The in-flight view could not be brought up to date.
+    ViewUnavailable(KafkaEdgeError),
+    /// The decision code panicked on it, with this message.
+    Poisoned(String),
+}
+
+impl NotNow {
+    fn label(&self) -> &'static str {
+        match self {
+            Self::ViewUnavailable(_) => "in_flight_view",
+            Self::Poisoned(_) => "poison_record",
+        }
+    }
+}
+
+/// Decides one record with pure code. A network's record first gets an up-to-date
+/// in-flight view; if the core finds the view may be behind for this record, the view is
+/// read to its end and the record decided again.
+fn decide(
+    ctx: &WorkerContext,
+    processor: &Processor,
+    input: &InputRecord<'_>,
+    table: &RoutingTable,
+    now_micros: i64,
+    outputs: &mut Vec<OutputRecord>,
+) -> Decided {
+    let mut store = ctx.lock_in_flight();
+    if let (Some(store), InputSource::Network(_)) = (store.as_deref_mut(), input.source) {
+        if let Err(e) = store.prepare() {
+            return Decided::NotNow(NotNow::ViewUnavailable(e));
+        }
+    }
+    loop {
+        outputs.clear();
+        let lookup = store.as_deref_mut().map(|s| Lookup(RefCell::new(s)));
+        let in_flight: &dyn InFlight = match &lookup {
+            Some(l) => l,
+            None => &NothingInFlight,
+        };
+        let context = Context { table, now_micros, in_flight };
+        let result = crate::panics::decide_guarded(|| processor.process_with(input, &context, outputs));
+        drop(lookup);
+        match result {
+            Ok(Ok(outcome)) => return Decided::Outcome(outcome),
+            Ok(Err(Undecided::InFlightViewBehind { wire_id })) => {
+                let Some(store) = store.as_deref_mut() else {
+                    return Decided::Fatal(KafkaEdgeError::NoInFlightView(wire_id));
+                };
+                tracing::debug!(%wire_id, "status report for a payment not yet seen; reading the payments topic to its end");
+                if let Err(e) = store.catch_up() {
+                    return Decided::NotNow(NotNow::ViewUnavailable(e));
+                }
+            }
+            Ok(Err(Undecided::Encode(e))) => return Decided::Fatal(e.into()),
+            Err(panicked) => {
+                tracing::error!(topic = input.topic, partition = input.partition, offset = input.offset, error = %panicked, "the decision code panicked; rolling the batch back");
+                return Decided::NotNow(NotNow::Poisoned(panicked.0));
+            }
+        }
+    }
 }

@@ -3,11 +3,11 @@
 
 #![allow(dead_code)]
 
+use interlink_routing::{parse_routes_file, RouteRecord};
 use interlink_schemas::{Agent, Amount, AuthorizationRequest, Channel, Codec};
 use interlink_switch::config::{KafkaConfig, SwitchConfig, TopicsConfig};
 use interlink_switch::kafka::admin::{delete_topics, ensure_topics, TopicLayout};
 use interlink_switch::kafka::routes_writer::apply_rules;
-use interlink_switch::routing::{parse_routes_file, RouteRecord};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
@@ -68,15 +68,15 @@ impl Fixture {
         self.switch_config(worker_id).env_vars()
     }
 
-    pub fn load_options(&self, count: u64) -> interlink_loadtest::RunOptions {
-        interlink_loadtest::RunOptions {
+    pub fn load_options(&self, count: u64) -> interlink_testkit::RunOptions {
+        interlink_testkit::RunOptions {
             brokers: self.kafka.brokers.clone(),
             topics: self.topics.clone(),
-            load: interlink_loadtest::Load::Burst(count),
-            mix: interlink_loadtest::Mix::default(),
+            load: interlink_testkit::Load::Burst(count),
+            mix: interlink_testkit::Mix::default(),
             seed: 42,
             timeout: Duration::from_secs(90),
-            network_legs: interlink_loadtest::NetworkLegs::default(),
+            network_legs: interlink_testkit::NetworkLegs::default(),
             simulate: false,
         }
     }

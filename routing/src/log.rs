@@ -156,7 +156,7 @@ impl RoutingLog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::routing::table::tests::participant;
+    use crate::table::tests::participant;
 
     fn marker(version: i64) -> Vec<u8> {
         serde_json::to_vec(&Marker { version, operator: "t".into(), reason: "r".into(), applied_at: 0, changes: 0 })

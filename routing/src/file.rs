@@ -5,8 +5,8 @@
 use super::model::{
     AliasScheme, Corridor, FxRate, Identity, OperatingWindow, Participant, QrScheme, RouteKey, RouteRecord,
 };
-use super::money::{format_minor, parse_major};
 use super::table::{check_record, RoutingTable};
+use interlink_vocab::money::{format_minor, parse_major};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -262,12 +262,9 @@ fn format_window(w: &OperatingWindow) -> String {
     format!("{days} {}-{} {sign}{}", hm(w.from_minute), hm(w.to_minute), hm(w.utc_offset_minutes.unsigned_abs()))
 }
 
-#[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-
-    /// A small valid table, shared with other modules' tests.
-    pub(crate) const GOOD: &str = r#"
+/// A small valid routing table file for tests (here and in the crates above).
+#[doc(hidden)]
+pub const TEST_ROUTES_TOML: &str = r#"
 [[participants]]
 network = "CN_IBPS"
 institution_id = "102100099996"
@@ -289,6 +286,12 @@ destination_currency = "HKD"
 fx_rate = "1.0845"
 max_amount = "80000.00"
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use super::TEST_ROUTES_TOML as GOOD;
 
     #[test]
     fn parses_participants_and_corridors() {

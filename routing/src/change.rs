@@ -53,7 +53,7 @@ pub fn diff(current: &BTreeMap<RouteKey, RouteRecord>, desired: &[RouteRecord]) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::routing::{Participant, ParticipantStatus};
+    use crate::{Participant, ParticipantStatus};
 
     fn p(id: &str, name: &str) -> RouteRecord {
         RouteRecord::Participant(Participant {

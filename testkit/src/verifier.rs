@@ -2,7 +2,7 @@
 
 use crate::generator::{Expected, Planned};
 use hdrhistogram::Histogram;
-use interlink_schemas::{Agent, Amount, ClearingRecord, Codec, DeadLetter, Notification, Party, TransactionStatus};
+use interlink_schemas::{Agent, Amount, ClearingRecord, Codec, DeadLetter, Notification, Party, PaymentStatus};
 use std::collections::HashMap;
 use std::fmt;
 use std::time::Duration;
@@ -17,7 +17,7 @@ pub enum OutputKind {
 
 #[derive(Debug, Default, Clone)]
 struct Observed {
-    debtor: Vec<(TransactionStatus, Option<String>)>,
+    debtor: Vec<(PaymentStatus, Option<String>)>,
     creditor: u32,
     clearing: u32,
     dead: u32,
@@ -41,20 +41,18 @@ impl Observed {
 
     /// Outputs that contradict the expectation (wrong status, reason or kind).
     fn unexpected(&self, e: &Expected) -> bool {
-        let debtor_is = |status: TransactionStatus, reason: Option<&str>| {
+        let debtor_is = |status: PaymentStatus, reason: Option<&str>| {
             self.debtor.iter().all(|(s, r)| *s == status && (reason.is_none() || r.as_deref() == reason))
         };
         match e {
-            Expected::Accepted => !debtor_is(TransactionStatus::ACCC, None) || self.dead > 0,
+            Expected::Accepted => !debtor_is(PaymentStatus::ACCC, None) || self.dead > 0,
             Expected::Rejected(code) => {
-                !debtor_is(TransactionStatus::RJCT, Some(code)) || self.creditor + self.clearing + self.dead > 0
+                !debtor_is(PaymentStatus::RJCT, Some(code)) || self.creditor + self.clearing + self.dead > 0
             }
-            Expected::Invalid(code) => {
-                !debtor_is(TransactionStatus::RJCT, Some(code)) || self.creditor + self.clearing > 0
-            }
+            Expected::Invalid(code) => !debtor_is(PaymentStatus::RJCT, Some(code)) || self.creditor + self.clearing > 0,
             Expected::Poison => !self.debtor.is_empty() || self.creditor + self.clearing > 0,
             Expected::NetworkRejected(code) => {
-                !debtor_is(TransactionStatus::RJCT, Some(code)) || self.clearing + self.dead > 0
+                !debtor_is(PaymentStatus::RJCT, Some(code)) || self.clearing + self.dead > 0
             }
         }
     }
@@ -391,9 +389,9 @@ impl Verifier {
             }
             if obs.dead > 0 {
                 s.dead_lettered += 1;
-            } else if obs.debtor.iter().any(|(st, _)| *st == TransactionStatus::ACCC) {
+            } else if obs.debtor.iter().any(|(st, _)| *st == PaymentStatus::ACCC) {
                 s.approved += 1;
-            } else if obs.debtor.iter().any(|(st, _)| *st == TransactionStatus::RJCT) {
+            } else if obs.debtor.iter().any(|(st, _)| *st == PaymentStatus::RJCT) {
                 s.rejected += 1;
             }
         }
@@ -401,7 +399,7 @@ impl Verifier {
         // amounts of the requests that were accepted.
         let mut accepted = Totals::new();
         for (tx, obs) in &self.observed {
-            if obs.debtor.iter().any(|(st, _)| *st == TransactionStatus::ACCC) {
+            if obs.debtor.iter().any(|(st, _)| *st == PaymentStatus::ACCC) {
                 if let Some((agent, amount)) = self.debits.get(tx) {
                     *accepted.entry((agent.to_string(), amount.currency.clone())).or_default() += amount.minor_units;
                 }
@@ -442,7 +440,7 @@ mod tests {
     use super::*;
     use interlink_schemas::{Agent, Amount};
 
-    fn note(tx: &str, party: Party, status: TransactionStatus, reason: Option<&str>) -> Vec<u8> {
+    fn note(tx: &str, party: Party, status: PaymentStatus, reason: Option<&str>) -> Vec<u8> {
         Codec::<Notification>::new()
             .unwrap()
             .encode(&Notification {
@@ -487,18 +485,14 @@ mod tests {
         v.expect(&planned("b", Expected::Rejected("RC01")));
         v.expect(&planned("c", Expected::Rejected("RC01")));
         v.expect(&planned("d", Expected::Accepted));
-        v.observe(OutputKind::Notification, &note("a", Party::Debtor, TransactionStatus::RJCT, Some("RC01")), 3_000);
+        v.observe(OutputKind::Notification, &note("a", Party::Debtor, PaymentStatus::RJCT, Some("RC01")), 3_000);
         assert_eq!(v.satisfied_count(), 1);
         // b twice: duplicated. c with the wrong reason: unexpected. d never: lost.
         for _ in 0..2 {
-            v.observe(
-                OutputKind::Notification,
-                &note("b", Party::Debtor, TransactionStatus::RJCT, Some("RC01")),
-                3_000,
-            );
+            v.observe(OutputKind::Notification, &note("b", Party::Debtor, PaymentStatus::RJCT, Some("RC01")), 3_000);
         }
-        v.observe(OutputKind::Notification, &note("c", Party::Debtor, TransactionStatus::RJCT, Some("AM02")), 3_000);
-        v.observe(OutputKind::Notification, &note("zz", Party::Debtor, TransactionStatus::RJCT, None), 3_000);
+        v.observe(OutputKind::Notification, &note("c", Party::Debtor, PaymentStatus::RJCT, Some("AM02")), 3_000);
+        v.observe(OutputKind::Notification, &note("zz", Party::Debtor, PaymentStatus::RJCT, None), 3_000);
         v.observe(OutputKind::Clearing, b"junk", 3_000);
         let s = v.summary(Duration::from_secs(1));
         assert_eq!((s.requests, s.rejected, s.lost, s.duplicated, s.unexpected), (4, 3, 1, 1, 1));

@@ -1,15 +1,15 @@
 //! The switch's decision for one input record, as pure code: decode, validate, route,
-//! and build the output records. The Kafka edge (`crate::kafka`) only moves bytes.
+//! and build the output records. The Kafka edge (`interlink-switch`) only moves bytes.
 
 use crate::legs;
 use crate::qr_gateway::{self, QrRejection};
-use crate::routing::{Route, RoutingTable};
 use crate::validate::{validate, CreditorAddress, ValidationError};
-use interlink_connectors::{CanonicalStatus, Connector, PaymentStatus};
+use interlink_connectors::{CanonicalStatus, Connector};
+use interlink_routing::{Route, RoutingTable};
 use interlink_schemas::{
     Agent, AuthorizationRequest, ClearingRecord, Codec, CodecError, DeadLetter, ErrorKind, Notification, Party,
-    TransactionStatus,
 };
+use interlink_vocab::{Finality, IsoReason, PaymentStatus};
 
 /// Where an output record goes; the edge maps it to a configured topic name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -59,9 +59,20 @@ pub struct InputRecord<'a> {
     pub payload: Option<&'a [u8]>,
 }
 
+/// What the in-flight view knows of one wire id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InFlightLookup {
+    Found(ClearingRecord),
+    /// Not in flight: unknown, or already final. The view is known to be current.
+    NotInFlight,
+    /// Not in the view, which may be behind: the edge must bring it up to date and
+    /// hand the record in again.
+    Unknown,
+}
+
 /// Payments in flight to networks, by wire transaction id (see [`legs::wire_id`]).
 pub trait InFlight {
-    fn get(&self, wire_id: &str) -> Option<ClearingRecord>;
+    fn get(&self, wire_id: &str) -> InFlightLookup;
     /// The payment is settled by the batch being built (hide it from now on).
     fn settle(&self, wire_id: &str);
     /// The payment goes out in the batch being built (in flight once it commits).
@@ -72,8 +83,8 @@ pub trait InFlight {
 pub struct NothingInFlight;
 
 impl InFlight for NothingInFlight {
-    fn get(&self, _: &str) -> Option<ClearingRecord> {
-        None
+    fn get(&self, _: &str) -> InFlightLookup {
+        InFlightLookup::NotInFlight
     }
     fn settle(&self, _: &str) {}
 }
@@ -86,12 +97,12 @@ pub struct Context<'a> {
 }
 
 /// What happened to one input record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// Settled: a clearing record and an ACCC notification for each side.
     Accepted,
     /// Refused (by routing or by the destination network): RJCT notifications.
-    Rejected { reason_code: &'static str },
+    Rejected { reason: IsoReason },
     /// Unreadable or invalid: a dead letter (and, when the debtor is known, an RJCT).
     DeadLettered { kind: ErrorKind },
     /// Routed to a connected network; its status report will settle it.
@@ -120,6 +131,34 @@ impl Outcome {
 #[derive(Debug, thiserror::Error)]
 #[error("encoding an output record: {0}")]
 pub struct OutputEncodeError(#[from] CodecError);
+
+/// Why a record was not decided. Its outputs so far must be discarded.
+#[derive(Debug, thiserror::Error)]
+pub enum Undecided {
+    /// A status report names a payment the in-flight view does not hold, and the view
+    /// may be behind: the edge brings it up to date, then hands the record in again.
+    #[error("status report for {wire_id}: the in-flight view may be behind")]
+    InFlightViewBehind { wire_id: String },
+    #[error(transparent)]
+    Encode(#[from] OutputEncodeError),
+}
+
+impl From<CodecError> for Undecided {
+    fn from(e: CodecError) -> Self {
+        Self::Encode(OutputEncodeError(e))
+    }
+}
+
+/// The most of an input record a dead letter carries: an input near Kafka's
+/// `message.max.bytes` must not make a dead letter over it (the send would fail and
+/// the batch rewind forever). Longer inputs keep this prefix, with their size and hash
+/// in the error message.
+pub const DEAD_LETTER_MAX_PAYLOAD: usize = 64 * 1024;
+
+/// With the `fault-injection` feature (tests only), a request with this purpose makes
+/// the decision code panic, as a bug would.
+#[cfg(feature = "fault-injection")]
+pub const POISON_PURPOSE: &str = "INTERLINK-TEST-POISON";
 
 /// Decides and encodes. Build once per worker: the codecs hold resolved schemas.
 pub struct Processor {
@@ -161,7 +200,7 @@ impl Processor {
         table: &RoutingTable,
         now_micros: i64,
         out: &mut Vec<OutputRecord>,
-    ) -> Result<Outcome, OutputEncodeError> {
+    ) -> Result<Outcome, Undecided> {
         let ctx = Context { table, now_micros, in_flight: &NothingInFlight };
         self.process_with(input, &ctx, out)
     }
@@ -172,7 +211,7 @@ impl Processor {
         input: &InputRecord<'_>,
         ctx: &Context<'_>,
         out: &mut Vec<OutputRecord>,
-    ) -> Result<Outcome, OutputEncodeError> {
+    ) -> Result<Outcome, Undecided> {
         match input.source {
             InputSource::Requests => self.request(input, ctx, out),
             InputSource::Network(network) => self.network_message(network, input, ctx, out),
@@ -184,7 +223,7 @@ impl Processor {
         input: &InputRecord<'_>,
         ctx: &Context<'_>,
         out: &mut Vec<OutputRecord>,
-    ) -> Result<Outcome, OutputEncodeError> {
+    ) -> Result<Outcome, Undecided> {
         let (table, now_micros) = (ctx.table, ctx.now_micros);
         let payload = input.payload.unwrap_or_default();
         let request = match self.requests.decode(payload) {
@@ -203,21 +242,25 @@ impl Processor {
                 return Ok(Outcome::DeadLettered { kind });
             }
         };
+        #[cfg(feature = "fault-injection")]
+        if request.purpose.as_deref() == Some(POISON_PURPOSE) {
+            panic!("fault injection: request {} is a poison pill", request.transaction_id);
+        }
         let address = match validate(&request) {
             Ok(a) => a,
-            Err(ValidationError { reason_code, message }) => {
+            Err(ValidationError { reason, message }) => {
                 let kind = ErrorKind::Validation;
                 let tx = Some(request.transaction_id.as_str());
                 self.dead_letter(
                     input,
                     kind,
                     format!("invalid AuthorizationRequest: {message}"),
-                    Some(reason_code),
+                    Some(&reason),
                     tx,
                     now_micros,
                     out,
                 )?;
-                self.reject(&request, reason_code, &message, 0, now_micros, out)?;
+                self.reject(&request, &reason, &message, 0, now_micros, out)?;
                 return Ok(Outcome::DeadLettered { kind });
             }
         };
@@ -227,35 +270,35 @@ impl Processor {
                 Ok(m) => (m.creditor.clone(), Some(m)),
                 Err(QrRejection::Malformed(e)) => {
                     // An unreadable code is bad input: kept in the DLQ, and the payer told why.
-                    let (kind, code) = (ErrorKind::Validation, "FF01");
+                    let (kind, reason) = (ErrorKind::Validation, IsoReason::FF01);
                     let message = format!("invalid QR code: {e}");
                     let tx = Some(request.transaction_id.as_str());
-                    self.dead_letter(input, kind, message.clone(), Some(code), tx, now_micros, out)?;
-                    self.reject(&request, code, &message, table.version(), now_micros, out)?;
+                    self.dead_letter(input, kind, message.clone(), Some(&reason), tx, now_micros, out)?;
+                    self.reject(&request, &reason, &message, table.version(), now_micros, out)?;
                     return Ok(Outcome::DeadLettered { kind });
                 }
                 Err(rejection) => {
-                    let code = rejection.reason_code();
-                    self.reject(&request, code, &rejection.to_string(), table.version(), now_micros, out)?;
-                    return Ok(Outcome::Rejected { reason_code: code });
+                    let reason = rejection.reason();
+                    self.reject(&request, &reason, &rejection.to_string(), table.version(), now_micros, out)?;
+                    return Ok(Outcome::Rejected { reason });
                 }
             },
             CreditorAddress::Alias => {
                 // Alias resolution belongs to the destination network's directory
                 // (acmt.023/024); until it is wired, such requests are refused, never dropped.
-                let (code, text) = ("AG03", "creditor addressing by alias is not enabled on this switch");
-                self.reject(&request, code, text, table.version(), now_micros, out)?;
-                return Ok(Outcome::Rejected { reason_code: code });
+                let (reason, text) = (IsoReason::AG03, "creditor addressing by alias is not enabled on this switch");
+                self.reject(&request, &reason, text, table.version(), now_micros, out)?;
+                return Ok(Outcome::Rejected { reason });
             }
         };
         let decided = table
             .resolve(&request.debtor_agent, &creditor, &request.amount, now_micros)
-            .map_err(|r| (r.reason_code(), r.to_string()))
+            .map_err(|r| (r.reason(), r.to_string()))
             .and_then(|mut route| match &qr_merchant {
                 None => Ok(route),
                 Some(m) => {
                     route.credit_minor_units = qr_gateway::credit_amount(m, &route, request.amount.minor_units)
-                        .map_err(|r| (r.reason_code(), r.to_string()))?;
+                        .map_err(|r| (r.reason(), r.to_string()))?;
                     Ok(route)
                 }
             });
@@ -271,9 +314,9 @@ impl Processor {
                 self.settle(clearing, now_micros, out)?;
                 Ok(Outcome::Accepted)
             }
-            Err((code, text)) => {
-                self.reject(&request, code, &text, table.version(), now_micros, out)?;
-                Ok(Outcome::Rejected { reason_code: code })
+            Err((reason, text)) => {
+                self.reject(&request, &reason, &text, table.version(), now_micros, out)?;
+                Ok(Outcome::Rejected { reason })
             }
         }
     }
@@ -282,15 +325,15 @@ impl Processor {
     fn settle(&self, mut c: ClearingRecord, now: i64, out: &mut Vec<OutputRecord>) -> Result<(), OutputEncodeError> {
         c.cleared_at = now;
         out.push(OutputRecord::new(OutputTopic::Clearing, &c.transaction_id, self.clearing.encode(&c)?));
-        self.notify_both(&c, TransactionStatus::ACCC, None, None, now, out)
+        self.notify_both(&c, PaymentStatus::ACCC, None, None, now, out)
     }
 
     /// Notifications to both sides of a routed payment.
     fn notify_both(
         &self,
         c: &ClearingRecord,
-        status: TransactionStatus,
-        reason_code: Option<&str>,
+        status: PaymentStatus,
+        reason_code: Option<&IsoReason>,
         reason_text: Option<&str>,
         now: i64,
         out: &mut Vec<OutputRecord>,
@@ -316,8 +359,8 @@ impl Processor {
         party: Party,
         agent: &Agent,
         amount: &interlink_schemas::Amount,
-        status: TransactionStatus,
-        reason: Option<(&str, &str)>,
+        status: PaymentStatus,
+        reason: Option<(&IsoReason, &str)>,
         out: &mut Vec<OutputRecord>,
     ) -> Result<(), OutputEncodeError> {
         let side = match party {
@@ -331,7 +374,7 @@ impl Processor {
             party,
             agent: agent.clone(),
             status,
-            reason_code: reason.map(|(code, _)| code.to_string()),
+            reason_code: reason.map(|(code, _)| code.code().to_string()),
             reason_text: reason.map(|(_, text)| text.to_string()),
             amount: amount.clone(),
             routing_version: about.routing_version,
@@ -354,9 +397,8 @@ impl Processor {
     fn answer_origin(&self, debtor_note: &Notification, out: &mut Vec<OutputRecord>) {
         let Some(connector) = self.connected(&debtor_note.agent.network) else { return };
         match legs::origin_status(connector, debtor_note) {
-            Ok(message) => {
-                let wire = legs::wire_id(&debtor_note.transaction_id);
-                out.push(OutputRecord::new(OutputTopic::NetworkOut(connector.profile().id), &wire, message));
+            Ok((wire, message)) => {
+                out.push(OutputRecord::new(OutputTopic::NetworkOut(connector.profile().id), wire.as_str(), message));
             }
             Err(e) => tracing::error!(
                 network = connector.profile().id,
@@ -376,27 +418,40 @@ impl Processor {
         input: &InputRecord<'_>,
         ctx: &Context<'_>,
         out: &mut Vec<OutputRecord>,
-    ) -> Result<Outcome, OutputEncodeError> {
+    ) -> Result<Outcome, Undecided> {
         let (network, now, in_flight) = (connector.profile().id, ctx.now_micros, ctx.in_flight);
         match legs::outbound_message(connector, request, &clearing) {
-            Ok(message) => {
-                let wire = legs::wire_id(&clearing.transaction_id);
-                out.push(OutputRecord::new(OutputTopic::NetworkOut(connector.profile().id), &wire, message));
-                out.push(OutputRecord::new(OutputTopic::Payments, &wire, self.clearing.encode(&clearing)?));
-                in_flight.forward(wire, clearing);
+            Ok((wire, message)) => {
+                out.push(OutputRecord::new(OutputTopic::NetworkOut(connector.profile().id), wire.as_str(), message));
+                out.push(OutputRecord::new(OutputTopic::Payments, wire.as_str(), self.clearing.encode(&clearing)?));
+                in_flight.forward(wire.into_string(), clearing);
                 Ok(Outcome::Forwarded)
             }
             Err(e) => {
                 // The destination network cannot carry this payment: refuse it, keep it.
                 let reason = e.iso_reason();
-                let code = legs::static_reason(reason.code());
                 let text = format!("{network} cannot carry this payment: {e}");
                 let tx = Some(request.transaction_id.as_str());
-                self.dead_letter(input, ErrorKind::Validation, text.clone(), Some(code), tx, now, out)?;
-                self.reject(request, code, &text, clearing.routing_version, now, out)?;
+                self.dead_letter(input, ErrorKind::Validation, text.clone(), Some(&reason), tx, now, out)?;
+                self.reject(request, &reason, &text, clearing.routing_version, now, out)?;
                 Ok(Outcome::DeadLettered { kind: ErrorKind::Validation })
             }
         }
+    }
+
+    /// The outcome of a record that made the decision code panic on an earlier
+    /// attempt: it is not decided again, only dead-lettered with what happened.
+    pub fn poisoned(
+        &self,
+        input: &InputRecord<'_>,
+        panic_message: &str,
+        now_micros: i64,
+        out: &mut Vec<OutputRecord>,
+    ) -> Result<Outcome, OutputEncodeError> {
+        let kind = ErrorKind::Unknown;
+        let text = format!("the switch could not decide this record (the decision code panicked: {panic_message})");
+        self.dead_letter(input, kind, text, None, None, now_micros, out)?;
+        Ok(Outcome::DeadLettered { kind })
     }
 
     /// A record on a connected network's `.in` topic: a status report that settles a
@@ -407,19 +462,20 @@ impl Processor {
         input: &InputRecord<'_>,
         ctx: &Context<'_>,
         out: &mut Vec<OutputRecord>,
-    ) -> Result<Outcome, OutputEncodeError> {
-        let connector = interlink_connectors::connector(network).expect("input networks are registered");
+    ) -> Result<Outcome, Undecided> {
+        let Some(connector) = self.connected(network) else {
+            let text = format!("{network} is not a connected network of this switch");
+            self.dead_letter(input, ErrorKind::Validation, text, None, None, ctx.now_micros, out)?;
+            return Ok(Outcome::DeadLettered { kind: ErrorKind::Validation });
+        };
         let message = input.payload.unwrap_or_default();
         let now = ctx.now_micros;
         let status_error = match connector.decode_status(message) {
             Ok(status) => return self.status_report(network, &status, input, ctx, out),
             Err(e) => e,
         };
-        match connector
-            .decode_inbound_payment(message)
-            .map_err(|e| e.to_string())
-            .and_then(|p| legs::inbound_request(network, p))
-        {
+        let inbound = connector.decode_inbound_payment(message).map_err(legs::InboundError::from);
+        match inbound.and_then(|p| legs::inbound_request(network, p)) {
             Ok(request) => {
                 out.push(OutputRecord::new(
                     OutputTopic::Requests,
@@ -434,7 +490,7 @@ impl Processor {
                     "{network} message is neither a status report ({status_error}) nor a payment ({payment_error})"
                 );
                 let reason = status_error.iso_reason();
-                self.dead_letter(input, kind, text, Some(reason.code()), None, now, out)?;
+                self.dead_letter(input, kind, text, Some(&reason), None, now, out)?;
                 Ok(Outcome::DeadLettered { kind })
             }
         }
@@ -447,36 +503,35 @@ impl Processor {
         input: &InputRecord<'_>,
         ctx: &Context<'_>,
         out: &mut Vec<OutputRecord>,
-    ) -> Result<Outcome, OutputEncodeError> {
+    ) -> Result<Outcome, Undecided> {
         let now = ctx.now_micros;
         let wire = &status.original_transaction_id;
-        let Some(clearing) = ctx.in_flight.get(wire) else {
-            // Unknown, or already settled by an earlier copy of this report: never a
-            // second clearing record. Kept in the DLQ for the operator.
-            let text = format!(
-                "{network} status report {:?} for {wire} matches no payment in flight (unknown or already final)",
-                status.status
-            );
-            self.dead_letter(input, ErrorKind::Validation, text, None, None, now, out)?;
-            return Ok(Outcome::DeadLettered { kind: ErrorKind::Validation });
+        let clearing = match ctx.in_flight.get(wire) {
+            InFlightLookup::Found(clearing) => clearing,
+            InFlightLookup::Unknown => return Err(Undecided::InFlightViewBehind { wire_id: wire.clone() }),
+            InFlightLookup::NotInFlight => {
+                // Unknown, or already settled by an earlier copy of this report: never a
+                // second clearing record. Kept in the DLQ for the operator.
+                let text = format!(
+                    "{network} status report {} for {wire} matches no payment in flight (unknown or already final)",
+                    status.status
+                );
+                self.dead_letter(input, ErrorKind::Validation, text, None, None, now, out)?;
+                return Ok(Outcome::DeadLettered { kind: ErrorKind::Validation });
+            }
         };
-        let settled = match status.status {
-            PaymentStatus::ACCC => {
+        let settled = match status.status.finality() {
+            Finality::Settled => {
                 self.settle(clearing, now, out)?;
                 Outcome::Accepted
             }
-            PaymentStatus::RJCT | PaymentStatus::BLCK => {
-                let code = status.reason.as_ref().map_or("NARR".to_string(), |r| r.code().to_string());
+            Finality::Refused => {
+                let reason = status.reason.clone().unwrap_or(IsoReason::NARR);
                 let text = status.additional_info.clone().unwrap_or_else(|| format!("rejected by {network}"));
-                let tx_status = if status.status == PaymentStatus::BLCK {
-                    TransactionStatus::BLCK
-                } else {
-                    TransactionStatus::RJCT
-                };
-                self.notify_both(&clearing, tx_status, Some(&code), Some(&text), now, out)?;
-                Outcome::Rejected { reason_code: legs::static_reason(&code) }
+                self.notify_both(&clearing, status.status, Some(&reason), Some(&text), now, out)?;
+                Outcome::Rejected { reason }
             }
-            _ => return Ok(Outcome::Pending),
+            Finality::NotFinal => return Ok(Outcome::Pending),
         };
         out.push(OutputRecord { topic: OutputTopic::Payments, key: Some(wire.as_bytes().to_vec()), payload: None });
         ctx.in_flight.settle(wire);
@@ -486,7 +541,7 @@ impl Processor {
     fn reject(
         &self,
         req: &AuthorizationRequest,
-        code: &str,
+        reason: &IsoReason,
         text: &str,
         version: i64,
         now: i64,
@@ -504,8 +559,8 @@ impl Processor {
             Party::Debtor,
             &req.debtor_agent,
             &req.amount,
-            TransactionStatus::RJCT,
-            Some((code, text)),
+            PaymentStatus::RJCT,
+            Some((reason, text)),
             out,
         )
     }
@@ -515,27 +570,38 @@ impl Processor {
         &self,
         input: &InputRecord<'_>,
         kind: ErrorKind,
-        message: String,
-        reason_code: Option<&str>,
+        mut message: String,
+        reason: Option<&IsoReason>,
         transaction_id: Option<&str>,
         now: i64,
         out: &mut Vec<OutputRecord>,
     ) -> Result<(), OutputEncodeError> {
+        let original_value = input.payload.map(|p| {
+            if p.len() > DEAD_LETTER_MAX_PAYLOAD {
+                message.push_str(&format!(
+                    " [original value: {} bytes, sha256 {}; the first {DEAD_LETTER_MAX_PAYLOAD} bytes kept]",
+                    p.len(),
+                    legs::sha256_hex(p)
+                ));
+            }
+            p[..p.len().min(DEAD_LETTER_MAX_PAYLOAD)].to_vec()
+        });
+        let original_key = input.key.map(|k| k[..k.len().min(DEAD_LETTER_MAX_PAYLOAD)].to_vec());
         let dead = DeadLetter {
             source_topic: input.topic.to_string(),
             source_partition: input.partition,
             source_offset: input.offset,
-            original_key: input.key.map(<[u8]>::to_vec),
-            original_value: input.payload.map(<[u8]>::to_vec),
+            original_key: original_key.clone(),
+            original_value,
             error_kind: kind,
             error_message: message,
-            reason_code: reason_code.map(str::to_string),
+            reason_code: reason.map(|r| r.code().to_string()),
             transaction_id: transaction_id.map(str::to_string),
             dead_lettered_at: now,
         };
         out.push(OutputRecord {
             topic: OutputTopic::DeadLetters,
-            key: input.key.map(<[u8]>::to_vec),
+            key: original_key,
             payload: Some(self.dead_letters.encode(&dead)?),
         });
         Ok(())
@@ -583,11 +649,11 @@ fn clearing_record(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::routing::parse_routes_file;
+    use interlink_routing::parse_routes_file;
     use interlink_schemas::{Amount, Channel};
 
     fn table() -> RoutingTable {
-        RoutingTable::compile(4, &parse_routes_file("t", crate::routing::TEST_ROUTES_TOML).unwrap()).unwrap()
+        RoutingTable::compile(4, &parse_routes_file("t", interlink_routing::TEST_ROUTES_TOML).unwrap()).unwrap()
     }
 
     fn request(creditor: &str) -> AuthorizationRequest {
@@ -634,7 +700,7 @@ mod tests {
         assert_eq!(c.quote_id, "CN_IBPS>HK_FPS:CNY-HKD@v4");
         let creditor = p.notifications.decode(out[2].payload.as_deref().unwrap()).unwrap();
         assert_eq!(creditor.notification_id, "tx-9:CREDITOR");
-        assert_eq!((creditor.status, creditor.agent.institution_id.as_str()), (TransactionStatus::ACCC, "004"));
+        assert_eq!((creditor.status, creditor.agent.institution_id.as_str()), (PaymentStatus::ACCC, "004"));
         assert_eq!(creditor.amount, Amount::new(10_845, "HKD"));
         assert!(out.iter().all(|o| o.key.as_deref() == Some(&b"tx-9"[..])));
     }
@@ -643,13 +709,10 @@ mod tests {
     fn an_unknown_creditor_is_rejected_with_rc01_and_no_clearing() {
         let p = Processor::new().unwrap();
         let (outcome, out) = run(&p, &p.requests.encode(&request("999")).unwrap());
-        assert_eq!(outcome, Outcome::Rejected { reason_code: "RC01" });
+        assert_eq!(outcome, Outcome::Rejected { reason: IsoReason::RC01 });
         assert_eq!(out.len(), 1);
         let n = p.notifications.decode(out[0].payload.as_deref().unwrap()).unwrap();
-        assert_eq!(
-            (n.status, n.reason_code.as_deref(), n.party),
-            (TransactionStatus::RJCT, Some("RC01"), Party::Debtor)
-        );
+        assert_eq!((n.status, n.reason_code.as_deref(), n.party), (PaymentStatus::RJCT, Some("RC01"), Party::Debtor));
         assert_eq!(n.routing_version, 4);
     }
 
@@ -679,6 +742,6 @@ mod tests {
         let d = p.dead_letters.decode(out[0].payload.as_deref().unwrap()).unwrap();
         assert_eq!((d.reason_code.as_deref(), d.transaction_id.as_deref()), (Some("AM12"), Some("tx-9")));
         let n = p.notifications.decode(out[1].payload.as_deref().unwrap()).unwrap();
-        assert_eq!((n.status, n.reason_code.as_deref()), (TransactionStatus::RJCT, Some("AM12")));
+        assert_eq!((n.status, n.reason_code.as_deref()), (PaymentStatus::RJCT, Some("AM12")));
     }
 }

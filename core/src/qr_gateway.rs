@@ -6,9 +6,11 @@
 //! template's sub-tag 01 when it is a participant id of that network (FPS codes carry
 //! the clearing code there), else the acquirer the QR scheme entry names.
 
-use crate::routing::{currency_exponent, Route, RoutingTable};
 use interlink_connectors::emvco::{self, MerchantQr, QrError};
+use interlink_routing::{Route, RoutingTable};
 use interlink_schemas::Agent;
+use interlink_vocab::money::currency_exponent;
+use interlink_vocab::IsoReason;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 
@@ -31,12 +33,13 @@ pub enum QrRejection {
 }
 
 impl QrRejection {
-    pub fn reason_code(&self) -> &'static str {
+    /// ISO 20022 ExternalStatusReason1Code given to the payer.
+    pub fn reason(&self) -> IsoReason {
         match self {
-            Self::Malformed(_) => "FF01",
-            Self::UnknownGuid(_) | Self::NoAcquirer { .. } => "RC01",
-            Self::UnknownCurrency(_) | Self::CurrencyMismatch { .. } => "AM03",
-            Self::AmountMismatch { .. } => "AM09",
+            Self::Malformed(_) => IsoReason::FF01,
+            Self::UnknownGuid(_) | Self::NoAcquirer { .. } => IsoReason::RC01,
+            Self::UnknownCurrency(_) | Self::CurrencyMismatch { .. } => IsoReason::AM03,
+            Self::AmountMismatch { .. } => IsoReason::AM09,
         }
     }
 }
@@ -126,8 +129,8 @@ pub fn debit_for(credit: i64, from: &str, to: &str, rate: Decimal) -> Option<i64
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::routing::parse_routes_file;
     use interlink_connectors::emvco::{Initiation, MerchantAccount};
+    use interlink_routing::parse_routes_file;
     use interlink_schemas::Amount;
 
     fn table() -> RoutingTable {
@@ -182,7 +185,7 @@ mod tests {
         assert_eq!(m.account.as_deref(), Some("1234567"));
         // An FPS code naming a bank that is not a participant, with no acquirer: refused.
         let unknown = code(vec![MerchantAccount::new(26, "hk.com.hkicl").with_field(1, "999")], "344", "HK", None);
-        assert_eq!(find_merchant(&table(), &unknown).unwrap_err().reason_code(), "RC01");
+        assert_eq!(find_merchant(&table(), &unknown).unwrap_err().reason(), IsoReason::RC01);
     }
 
     #[test]
@@ -214,7 +217,7 @@ mod tests {
         let route = t.resolve(&debtor, &m.creditor, &Amount::new(expected, "CNY"), 0).unwrap();
         assert_eq!(credit_amount(&m, &route, expected).unwrap(), 5_000_000);
         let wrong = credit_amount(&m, &route, expected - 1).unwrap_err();
-        assert_eq!(wrong.reason_code(), "AM09");
+        assert_eq!(wrong.reason(), IsoReason::AM09);
     }
 
     #[test]
@@ -223,7 +226,7 @@ mod tests {
         let mut bad_crc = qris(None);
         bad_crc.replace_range(bad_crc.len() - 4.., "0000");
         let e = find_merchant(&t, &bad_crc).unwrap_err();
-        assert!(matches!(e, QrRejection::Malformed(_)) && e.reason_code() == "FF01", "{e}");
+        assert!(matches!(e, QrRejection::Malformed(_)) && e.reason() == IsoReason::FF01, "{e}");
         let unknown = code(vec![MerchantAccount::new(26, "XX.UNKNOWN.PAY")], "360", "ID", None);
         let e = find_merchant(&t, &unknown).unwrap_err();
         assert_eq!(e, QrRejection::UnknownGuid("26:XX.UNKNOWN.PAY".into()));
@@ -233,6 +236,6 @@ mod tests {
         let m = find_merchant(&t, &promptpay_in_idr).unwrap();
         let route =
             t.resolve(&Agent::new("CN_IBPS", "102100099996"), &m.creditor, &Amount::new(100, "CNY"), 0).unwrap();
-        assert_eq!(credit_amount(&m, &route, 100).unwrap_err().reason_code(), "AM03");
+        assert_eq!(credit_amount(&m, &route, 100).unwrap_err().reason(), IsoReason::AM03);
     }
 }

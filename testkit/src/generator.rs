@@ -1,8 +1,8 @@
 //! Requests with known expected outcomes, drawn from a routing table.
 
 use interlink_connectors::emvco::{MerchantAccount, MerchantQr};
+use interlink_routing::{Corridor, Participant, ParticipantStatus, RouteRecord};
 use interlink_schemas::{now_micros, Agent, Amount, AuthorizationRequest, Channel, Codec};
-use interlink_switch::routing::{Corridor, Participant, ParticipantStatus, RouteRecord};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::{HashMap, HashSet};
@@ -165,7 +165,7 @@ impl Generator {
     /// What a routable payment gets: accepted, or refused by a connected network.
     fn routable_outcome(&self, corridor: &Corridor, transaction_id: &str) -> Expected {
         if self.legs.connected.contains(&corridor.to) {
-            let wire = interlink_switch::legs::wire_id(transaction_id);
+            let wire = interlink_core::legs::wire_id(transaction_id);
             match crate::simulator::decision(&wire, self.legs.accept_per_mille, &self.legs.reject_reasons) {
                 Some(reason) => Expected::NetworkRejected(carried_reason(&corridor.to, &reason)),
                 None => Expected::Accepted,
@@ -194,7 +194,7 @@ impl Generator {
         // Retail amounts of 50 to 200 major units of the payer's currency: under every
         // corridor and network limit of the sample table, and never converting to
         // less than one minor unit.
-        let unit = 10i64.pow(interlink_switch::routing::currency_exponent(&c.source_currency).unwrap_or(2));
+        let unit = 10i64.pow(interlink_routing::currency_exponent(&c.source_currency).unwrap_or(2));
         let cap = c.max_amount_minor.clamp(1, 200 * unit);
         let minor = self.rng.random_range((50 * unit).min(cap)..=cap);
         let transaction_id = uuid::Uuid::now_v7().to_string();
@@ -295,8 +295,8 @@ fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use interlink_switch::pipeline::{InputRecord, InputSource, Outcome, Processor};
-    use interlink_switch::routing::{parse_routes_file, RoutingTable};
+    use interlink_core::pipeline::{InputRecord, InputSource, Outcome, Processor};
+    use interlink_routing::{parse_routes_file, RoutingTable};
 
     /// The generator's expectations agree with the switch's own decisions.
     #[test]

@@ -8,7 +8,7 @@
 
 use interlink_connectors::IsoReason;
 use interlink_connectors::{CanonicalStatus, PaymentStatus};
-use interlink_switch::config::TopicsConfig;
+use interlink_schemas::TopicsConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{DefaultProducerContext, Producer, ThreadedProducer};

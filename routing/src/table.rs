@@ -3,9 +3,10 @@
 use super::model::{
     AliasScheme, Corridor, FxRate, Identity, InstitutionRef, Participant, ParticipantStatus, QrScheme, RouteRecord,
 };
-use super::money::{convert, currency_exponent};
 use compact_str::CompactString;
 use interlink_schemas::{Agent, Amount};
+use interlink_vocab::money::{convert, currency_exponent};
+use interlink_vocab::IsoReason;
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 use std::collections::{HashMap, HashSet};
@@ -47,14 +48,14 @@ pub enum Rejection {
 
 impl Rejection {
     /// ISO 20022 ExternalStatusReason1Code.
-    pub fn reason_code(&self) -> &'static str {
+    pub fn reason(&self) -> IsoReason {
         match self {
-            Self::UnknownDebtorAgent(_) | Self::UnknownCreditorAgent(_) => "RC01",
-            Self::ParticipantSuspended(_) | Self::NoCorridor { .. } | Self::CorridorClosed(_) => "AG01",
-            Self::OutsideOperatingWindow(_) => "TM01",
-            Self::CurrencyNotCarried { .. } => "AM03",
-            Self::AboveMaximum { .. } | Self::AboveNetworkLimit { .. } | Self::Conversion(_) => "AM02",
-            Self::ConvertsToNothing { .. } => "AM12",
+            Self::UnknownDebtorAgent(_) | Self::UnknownCreditorAgent(_) => IsoReason::RC01,
+            Self::ParticipantSuspended(_) | Self::NoCorridor { .. } | Self::CorridorClosed(_) => IsoReason::AG01,
+            Self::OutsideOperatingWindow(_) => IsoReason::TM01,
+            Self::CurrencyNotCarried { .. } => IsoReason::AM03,
+            Self::AboveMaximum { .. } | Self::AboveNetworkLimit { .. } | Self::Conversion(_) => IsoReason::AM02,
+            Self::ConvertsToNothing { .. } => IsoReason::AM12,
         }
     }
 }
@@ -443,7 +444,7 @@ fn check_corridor(c: &Corridor) -> Result<(), String> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::routing::model::OperatingWindow;
+    use crate::model::OperatingWindow;
     use proptest::prelude::*;
 
     const NOW: i64 = 1_764_000_000_000_000;
@@ -534,10 +535,10 @@ pub(crate) mod tests {
             reject(&unknown, &unknown, Amount::new(1, "CNY")),
             Rejection::UnknownDebtorAgent("HK_FPS/999".into())
         );
-        assert_eq!(reject(&cn(), &unknown, Amount::new(1, "CNY")).reason_code(), "RC01");
+        assert_eq!(reject(&cn(), &unknown, Amount::new(1, "CNY")).reason(), IsoReason::RC01);
         // Reverse direction has no corridor.
-        assert_eq!(reject(&hk(), &cn(), Amount::new(1, "HKD")).reason_code(), "AG01");
-        assert_eq!(reject(&cn(), &hk(), Amount::new(1, "USD")).reason_code(), "AM03");
+        assert_eq!(reject(&hk(), &cn(), Amount::new(1, "HKD")).reason(), IsoReason::AG01);
+        assert_eq!(reject(&cn(), &hk(), Amount::new(1, "USD")).reason(), IsoReason::AM03);
         assert_eq!(
             reject(&cn(), &hk(), Amount::new(8_000_001, "CNY")),
             Rejection::AboveMaximum { amount: 8_000_001, max: 8_000_000 }
@@ -558,7 +559,7 @@ pub(crate) mod tests {
         corridor_mut(&mut rules[4]).enabled = false;
         let t = RoutingTable::compile(1, &rules).unwrap();
         let r = t.resolve(&cn(), &Agent::new("HK_FPS", "012"), &Amount::new(1, "CNY"), NOW).unwrap_err();
-        assert!(matches!(r, Rejection::CorridorClosed(_)) && r.reason_code() == "AG01");
+        assert!(matches!(r, Rejection::CorridorClosed(_)) && r.reason() == IsoReason::AG01);
 
         // Open one hour a day in UTC: 00:00-01:00.
         let mut rules = sample();
@@ -568,7 +569,7 @@ pub(crate) mod tests {
         let midnight = NOW - NOW.rem_euclid(86_400_000_000);
         assert!(t.resolve(&cn(), &hk(), &Amount::new(1, "CNY"), midnight + 60_000_000).is_ok());
         let r = t.resolve(&cn(), &hk(), &Amount::new(1, "CNY"), midnight + 3_600_000_000).unwrap_err();
-        assert_eq!(r.reason_code(), "TM01");
+        assert_eq!(r.reason(), IsoReason::TM01);
     }
 
     #[test]
@@ -589,7 +590,7 @@ pub(crate) mod tests {
             r,
             Rejection::AboveNetworkLimit { network: "EU_SCTINST".into(), amount: 18_480_000, max: 10_000_000 }
         );
-        assert_eq!(r.reason_code(), "AM02");
+        assert_eq!(r.reason(), IsoReason::AM02);
         assert!(t.resolve(&us, &eu, &Amount::new(10_000_000, "USD"), NOW).is_ok());
     }
 
@@ -604,7 +605,7 @@ pub(crate) mod tests {
         let (id, cn) = (Agent::new("ID_BIFAST", "CENAIDJA"), cn());
         // IDR 10.00 is 0.00438 CNY: less than a fen.
         let r = t.resolve(&id, &cn, &Amount::new(1_000, "IDR"), NOW).unwrap_err();
-        assert_eq!(r.reason_code(), "AM12");
+        assert_eq!(r.reason(), IsoReason::AM12);
         assert_eq!(t.resolve(&id, &cn, &Amount::new(100_000, "IDR"), NOW).unwrap().credit_minor_units, 44);
     }
 
@@ -737,7 +738,7 @@ pub(crate) mod tests {
             if amount <= 8_000_000 {
                 prop_assert!(r.is_ok());
             } else {
-                prop_assert_eq!(r.unwrap_err().reason_code(), "AM02");
+                prop_assert_eq!(r.unwrap_err().reason(), IsoReason::AM02);
             }
         }
 
@@ -758,7 +759,7 @@ pub(crate) mod tests {
             prop_assume!(currency != "CNY" && currency != "HKD");
             let t = table();
             let r = t.resolve(&cn(), &hk(), &Amount::new(amount, currency), NOW).unwrap_err();
-            prop_assert_eq!(r.reason_code(), "AM03");
+            prop_assert_eq!(r.reason(), IsoReason::AM03);
         }
 
         /// A closed corridor rejects with AG01 whatever the amount or time.

@@ -11,18 +11,18 @@ mod change;
 mod file;
 mod log;
 mod model;
-mod money;
 mod table;
 
 pub use audit::{rules_at, AuditChange, AuditEntry, ChangeOp, ReplayError};
 pub use change::{diff, Change};
-#[cfg(test)]
-pub(crate) use file::tests::GOOD as TEST_ROUTES_TOML;
+/// A small routing table file used by the tests of this crate and the ones above it.
+#[doc(hidden)]
+pub use file::TEST_ROUTES_TOML;
 pub use file::{export_routes_file, parse_routes_file, RoutesFileError};
+pub use interlink_vocab::money::{convert, currency_exponent, format_minor, parse_major, MoneyError};
 pub use log::{RoutingLog, RoutingLogError};
 pub use model::{
     AliasScheme, Corridor, FxRate, Identity, InstitutionRef, Marker, OperatingWindow, Participant, ParticipantStatus,
     QrScheme, RouteKey, RouteRecord, MARKER_KEY,
 };
-pub use money::{convert, currency_exponent, format_minor, parse_major, MoneyError};
 pub use table::{check_record, CompileError, CompiledCorridor, Rejection, Route, RoutingTable};

@@ -2,8 +2,9 @@
 //! is malformed (dead-lettered, and its debtor told why); one that passes may still be
 //! rejected by routing.
 
-use crate::routing::currency_exponent;
 use interlink_schemas::{Agent, AuthorizationRequest};
+use interlink_vocab::money::currency_exponent;
+use interlink_vocab::IsoReason;
 
 /// ISO 20022 Max35Text, the limit on end-to-end ids and account ids.
 const MAX35: usize = 35;
@@ -13,12 +14,12 @@ const MAX_TRANSACTION_ID: usize = 64;
 #[error("{message}")]
 pub struct ValidationError {
     /// ISO 20022 ExternalStatusReason1Code given to the debtor.
-    pub reason_code: &'static str,
+    pub reason: IsoReason,
     pub message: String,
 }
 
-fn invalid(reason_code: &'static str, message: impl Into<String>) -> ValidationError {
-    ValidationError { reason_code, message: message.into() }
+fn invalid(reason: IsoReason, message: impl Into<String>) -> ValidationError {
+    ValidationError { reason, message: message.into() }
 }
 
 /// How the creditor is addressed.
@@ -35,25 +36,30 @@ pub fn validate(req: &AuthorizationRequest) -> Result<CreditorAddress<'_>, Valid
     text("end_to_end_id", &req.end_to_end_id, MAX35)?;
     text("debtor_account", &req.debtor_account, MAX35)?;
     if req.created_at <= 0 {
-        return Err(invalid("FF01", format!("created_at {} is not a time after the epoch", req.created_at)));
+        return Err(invalid(IsoReason::FF01, format!("created_at {} is not a time after the epoch", req.created_at)));
     }
     agent("debtor_agent", &req.debtor_agent)?;
     if let Some(account) = &req.creditor_account {
         text("creditor_account", account, MAX35)?;
     }
     if req.amount.minor_units <= 0 {
-        return Err(invalid("AM12", format!("amount {} must be greater than zero", req.amount.minor_units)));
+        return Err(invalid(IsoReason::AM12, format!("amount {} must be greater than zero", req.amount.minor_units)));
     }
-    currency_exponent(&req.amount.currency).map_err(|e| invalid("AM03", e.to_string()))?;
+    currency_exponent(&req.amount.currency).map_err(|e| invalid(IsoReason::AM03, e.to_string()))?;
 
     let address = match (&req.creditor_agent, &req.qr_payload, &req.creditor_alias) {
         (Some(a), None, None) => CreditorAddress::Agent(a),
         (None, Some(qr), None) => CreditorAddress::QrPayload(qr),
         (None, None, Some(_)) => CreditorAddress::Alias,
         (None, None, None) => {
-            return Err(invalid("FF01", "no creditor: set creditor_agent, qr_payload or creditor_alias"))
+            return Err(invalid(IsoReason::FF01, "no creditor: set creditor_agent, qr_payload or creditor_alias"))
         }
-        _ => return Err(invalid("FF01", "more than one of creditor_agent, qr_payload and creditor_alias is set")),
+        _ => {
+            return Err(invalid(
+                IsoReason::FF01,
+                "more than one of creditor_agent, qr_payload and creditor_alias is set",
+            ))
+        }
     };
     if let CreditorAddress::Agent(a) = address {
         agent("creditor_agent", a)?;
@@ -63,18 +69,20 @@ pub fn validate(req: &AuthorizationRequest) -> Result<CreditorAddress<'_>, Valid
 
 fn text(field: &str, value: &str, max: usize) -> Result<(), ValidationError> {
     if value.trim().is_empty() {
-        return Err(invalid("FF01", format!("{field} is empty")));
+        return Err(invalid(IsoReason::FF01, format!("{field} is empty")));
     }
     if value.chars().count() > max {
-        return Err(invalid("FF01", format!("{field} is longer than {max} characters")));
+        return Err(invalid(IsoReason::FF01, format!("{field} is longer than {max} characters")));
     }
     Ok(())
 }
 
 fn agent(field: &str, agent: &Agent) -> Result<(), ValidationError> {
     let network = interlink_connectors::network(&agent.network)
-        .ok_or_else(|| invalid("RC01", format!("{field}: unknown network {:?}", agent.network)))?;
-    network.validate_participant_id(&agent.institution_id).map_err(|e| invalid("RC01", format!("{field}: {e}")))
+        .ok_or_else(|| invalid(IsoReason::RC01, format!("{field}: unknown network {:?}", agent.network)))?;
+    network
+        .validate_participant_id(&agent.institution_id)
+        .map_err(|e| invalid(IsoReason::RC01, format!("{field}: {e}")))
 }
 
 #[cfg(test)]
@@ -99,11 +107,11 @@ mod tests {
         }
     }
 
-    fn reason(f: impl FnOnce(&mut AuthorizationRequest)) -> (&'static str, String) {
+    fn reason(f: impl FnOnce(&mut AuthorizationRequest)) -> (IsoReason, String) {
         let mut r = req();
         f(&mut r);
         let e = validate(&r).unwrap_err();
-        (e.reason_code, e.message)
+        (e.reason, e.message)
     }
 
     #[test]
@@ -113,19 +121,19 @@ mod tests {
 
     #[test]
     fn each_rule_has_its_reason() {
-        assert_eq!(reason(|r| r.amount.minor_units = 0).0, "AM12");
-        assert_eq!(reason(|r| r.amount.minor_units = -5).0, "AM12");
-        assert_eq!(reason(|r| r.amount.currency = "XXY".into()).0, "AM03");
-        assert_eq!(reason(|r| r.transaction_id = " ".into()), ("FF01", "transaction_id is empty".into()));
-        assert_eq!(reason(|r| r.end_to_end_id = "x".repeat(36)).0, "FF01");
-        assert_eq!(reason(|r| r.created_at = 0).0, "FF01");
+        assert_eq!(reason(|r| r.amount.minor_units = 0).0, IsoReason::AM12);
+        assert_eq!(reason(|r| r.amount.minor_units = -5).0, IsoReason::AM12);
+        assert_eq!(reason(|r| r.amount.currency = "XXY".into()).0, IsoReason::AM03);
+        assert_eq!(reason(|r| r.transaction_id = " ".into()), (IsoReason::FF01, "transaction_id is empty".into()));
+        assert_eq!(reason(|r| r.end_to_end_id = "x".repeat(36)).0, IsoReason::FF01);
+        assert_eq!(reason(|r| r.created_at = 0).0, IsoReason::FF01);
         let (code, msg) = reason(|r| r.debtor_agent.network = "MARS".into());
-        assert_eq!(code, "RC01");
+        assert_eq!(code, IsoReason::RC01);
         assert!(msg.contains("debtor_agent: unknown network"), "{msg}");
         let (code, msg) = reason(|r| r.creditor_agent = Some(Agent::new("HK_FPS", "4")));
-        assert_eq!(code, "RC01");
+        assert_eq!(code, IsoReason::RC01);
         assert!(msg.contains("3 digits"), "{msg}");
-        assert_eq!(reason(|r| r.creditor_agent = None).0, "FF01");
+        assert_eq!(reason(|r| r.creditor_agent = None).0, IsoReason::FF01);
         assert!(reason(|r| r.qr_payload = Some("000201".into())).1.contains("more than one"));
     }
 

@@ -161,8 +161,8 @@ pub fn rules_at(entries: &[AuditEntry], version: i64) -> Result<Vec<RouteRecord>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::routing::change::diff;
-    use crate::routing::table::tests::participant;
+    use crate::change::diff;
+    use crate::table::tests::participant;
 
     fn entry(version: i64, current: &BTreeMap<RouteKey, RouteRecord>, desired: &[RouteRecord]) -> AuditEntry {
         let marker = Marker { version, operator: "op".into(), reason: "r".into(), applied_at: 0, changes: 0 };

@@ -1,0 +1,66 @@
+//! The topics of Interlink's event contract: where each kind of record is written.
+//! Producers, the switch and the verifier all name topics through this one struct.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+/// Topic names (configurable; the defaults are `interlink.*`).
+pub struct TopicsConfig {
+    pub requests: String,
+    pub clearing: String,
+    pub notifications: String,
+    pub dead_letters: String,
+    pub routes: String,
+    /// Who changed the routing table, when, why and what (never compacted).
+    pub routes_audit: String,
+    /// Payments sent to a network and awaiting its status report (compacted).
+    pub payments: String,
+    /// Prefix of the per-network topics: `<prefix><network>.out` and `.in`.
+    pub network_prefix: String,
+}
+
+impl Default for TopicsConfig {
+    fn default() -> Self {
+        Self {
+            requests: "interlink.auth.requests".into(),
+            clearing: "interlink.clearing".into(),
+            notifications: "interlink.notifications".into(),
+            dead_letters: "interlink.dlq".into(),
+            routes: "interlink.routes".into(),
+            routes_audit: "interlink.routes.audit".into(),
+            payments: "interlink.payments".into(),
+            network_prefix: "interlink.net.".into(),
+        }
+    }
+}
+
+impl TopicsConfig {
+    /// Every topic with the same names under `prefix` (tests use random prefixes).
+    pub fn with_prefix(prefix: &str) -> Self {
+        let d = Self::default();
+        let p = |t: String| format!("{prefix}{t}");
+        Self {
+            requests: p(d.requests),
+            clearing: p(d.clearing),
+            notifications: p(d.notifications),
+            dead_letters: p(d.dead_letters),
+            routes: p(d.routes),
+            routes_audit: p(d.routes_audit),
+            payments: p(d.payments),
+            network_prefix: p(d.network_prefix),
+        }
+    }
+}
+
+impl TopicsConfig {
+    /// Where payments to `network` leave (`interlink.net.hk_fps.out`).
+    pub fn network_out(&self, network: &str) -> String {
+        format!("{}{}.out", self.network_prefix, network.to_ascii_lowercase())
+    }
+
+    /// Where `network`'s status reports and payments arrive.
+    pub fn network_in(&self, network: &str) -> String {
+        format!("{}{}.in", self.network_prefix, network.to_ascii_lowercase())
+    }
+}
