@@ -8,7 +8,7 @@ use super::{
 use crate::canonical::{CanonicalStatus, IsoReason, PaymentStatus};
 use crate::connector::{admit, ConnectorError};
 use crate::xml::{Doc, XmlWriter};
-use crate::{alias, time};
+use crate::{time, uuid};
 
 /// The message's root element, inside `Document`.
 const ROOT: &str = "FIToFIPmtStsRpt";
@@ -23,7 +23,7 @@ fn check_status(s: &CanonicalStatus) -> Result<(), ConnectorError> {
     check_text("original_end_to_end_id", &s.original_end_to_end_id, MAX35)?;
     check_text("original_transaction_id", &s.original_transaction_id, MAX35)?;
     if let Some(u) = &s.original_uetr {
-        alias::uetr(u).map_err(|e| ConnectorError::invalid("original_uetr", e))?;
+        uuid::uetr(u).map_err(|e| ConnectorError::invalid("original_uetr", e))?;
     }
     if !time::in_range(s.created_at) {
         return Err(ConnectorError::invalid("created_at", "outside years 0001-9999"));
@@ -119,7 +119,7 @@ pub fn decode(profile: &IsoProfile, bytes: &[u8]) -> Result<CanonicalStatus, Con
     };
     let original_uetr = opt_text(tx, "OrgnlUETR", 36)?.map(str::to_string);
     if let Some(u) = &original_uetr {
-        alias::uetr(u).map_err(|e| ConnectorError::invalid(tx.path() + "/OrgnlUETR", e))?;
+        uuid::uetr(u).map_err(|e| ConnectorError::invalid(tx.path() + "/OrgnlUETR", e))?;
     }
     let sts = req(tx, "TxSts")?;
     let status: PaymentStatus =

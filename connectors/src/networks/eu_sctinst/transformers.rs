@@ -1,5 +1,6 @@
 //! EU_SCTINST: network profile, ISO 20022 usage, alias rules and limit.
 
+use crate::account::{self, AccountForm};
 use crate::alias::{self, verdict};
 use crate::canonical::{Alias, AliasScheme, CanonicalPayment};
 use crate::connector::{check_alias_scheme, AmountLimit, ConnectorError};
@@ -28,7 +29,11 @@ pub static ISO: IsoProfile = IsoProfile {
     clearing_system: None,
     service_level: Some("SEPA"),
     local_instrument,
-    own_account_rule: Some(alias::sepa_iban as AccountRule),
+    // Any SEPA country's IBAN is accepted; a German one is the example callers are given.
+    own_account_rule: Some(AccountRule {
+        check: account::sepa_iban,
+        form: AccountForm::Iban { country: "DE", len: 22 },
+    }),
     names_required: true,
     uetr_required: false,
     utc_offset_minutes: 0,
