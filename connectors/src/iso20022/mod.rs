@@ -527,6 +527,27 @@ pub(crate) fn close_message(mut w: XmlWriter, profile: &IsoProfile, root: &str) 
 mod tests {
     use super::*;
 
+    /// Account and proxy ids in any script: an IBAN that is not ASCII is an invalid account,
+    /// anything else is carried as text.
+    #[test]
+    fn non_ascii_accounts_and_proxies() {
+        for (xml, ok) in [
+            ("<Acct><Id><IBAN>DE8937040044053201300é</IBAN></Id></Acct>", false),
+            ("<Acct><Id><IBAN>ＤＥ89370400440532013000</IBAN></Id></Acct>", false),
+            ("<Acct><Id><Othr><Id>账户😀é</Id></Othr></Id></Acct>", true),
+            ("<Acct><Prxy><Tp><Cd>MBNé</Cd></Tp><Id>+65</Id></Prxy></Acct>", false),
+            ("<Acct><Prxy><Tp><Prtry>ÜEN</Prtry></Tp><Id>x</Id></Prxy></Acct>", false),
+            ("<Acct><Prxy><Tp><Prtry>UEN</Prtry></Tp><Id>Ｔ09LL0001B</Id></Prxy></Acct>", true),
+        ] {
+            let doc = Doc::parse(xml).unwrap();
+            let read = read_account(doc.root(), Side::Creditor);
+            assert_eq!(read.is_ok(), ok, "{xml}: {read:?}");
+            if let Err(e) = read {
+                assert!(matches!(e, ConnectorError::InvalidAccount { .. } | ConnectorError::InvalidField { .. }));
+            }
+        }
+    }
+
     #[test]
     fn namespaces_name_their_versions() {
         for v in MsgDef::ALL {

@@ -229,4 +229,16 @@ mod tests {
         assert_eq!(lines(&word).iter().map(|l| l.len()).collect::<Vec<_>>(), vec![105, 105, 20]);
         assert!(lines(&"x ".repeat(200)).iter().all(|l| l.chars().count() <= ADDTL_INF_LEN));
     }
+
+    /// Lines are cut by characters, so multi-byte text splits between characters.
+    #[test]
+    fn lines_of_non_ascii_text() {
+        let wide = "付".repeat(230);
+        assert_eq!(lines(&wide).iter().map(|l| l.chars().count()).collect::<Vec<_>>(), vec![105, 105, 20]);
+        let mixed = format!("{} {}", "é".repeat(104), "😀".repeat(120));
+        let got = lines(&mixed);
+        assert_eq!(got[0], "é".repeat(104));
+        assert!(got.iter().all(|l| l.chars().count() <= ADDTL_INF_LEN));
+        assert_eq!(got.concat().chars().filter(|c| *c == '😀').count(), 120);
+    }
 }

@@ -70,4 +70,15 @@ mod tests {
         assert!(validate_alias(&Alias::new(AliasScheme::Mobile, "015112345678")).is_err(), "Mobile 015112345678");
         assert!(validate_alias(&Alias::new(AliasScheme::Email, "a@b.de")).is_err(), "Email a@b.de");
     }
+
+    /// The example accounts the connector offers pass its own-account rule.
+    #[test]
+    fn example_accounts_pass_the_own_account_rule() {
+        let rule = ISO.own_account_rule.unwrap();
+        for n in (0..500).chain([u64::MAX]) {
+            let account = rule.form.example(n);
+            assert_eq!((rule.check)(&account), Ok(()), "{account}");
+        }
+        assert!((rule.check)(&AccountForm::LOCAL_DIGITS.example(1)).is_err());
+    }
 }
