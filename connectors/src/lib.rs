@@ -3,7 +3,9 @@
 //! messages translate to and from Interlink's canonical model.
 //!
 //! Each network is a [`Connector`] in its own folder under `networks/`; adding a network is
-//! that folder plus one line in [`registry`]. Translation is pure: no I/O, no Kafka.
+//! that folder (golden files beside it in `tests/golden/`), one line in [`registry`], and
+//! its id in the two documents `tests/registry_docs.rs` checks (see docs/connectors.md).
+//! Translation is pure: no I/O, no Kafka.
 
 pub mod account;
 pub mod alias;

@@ -1,5 +1,6 @@
 //! The registered connectors: the single source of truth for which networks Interlink speaks
-//! to. Adding a network is one folder under `networks/` and one line here.
+//! to. Adding a network is one folder under `networks/` and one line here (plus its goldens
+//! and two doc lines; docs/connectors.md, "Registry: adding a network").
 
 use crate::connector::Connector;
 use crate::networks::{

@@ -1,6 +1,7 @@
 //! Conformance suite: every registered connector must pass every check here. A new network
 //! passes by adding its folder, its registry line, and `tests/golden/<NETWORK>/` with a
-//! realistic `payment.xml`/`status.xml` and the canonical JSON they decode to.
+//! realistic `payment.xml`/`status.xml` and the canonical JSON they decode to. The list of
+//! networks comes from the registry and those folders, never from a count kept here.
 
 use std::path::PathBuf;
 
