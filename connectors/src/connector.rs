@@ -1,5 +1,6 @@
 //! The connector contract: one implementation per network, registered in [`crate::registry`].
 
+use crate::account::AccountForm;
 use crate::canonical::{Alias, AliasScheme, CanonicalPayment, CanonicalStatus, IsoReason};
 use crate::{money, IdSchemeError, NetworkProfile};
 
@@ -71,8 +72,8 @@ impl ConnectorError {
         }
     }
 
-    pub(crate) fn invalid(path: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self::InvalidField { path: path.into(), reason: reason.into() }
+    pub(crate) fn invalid(path: impl Into<String>, reason: impl std::fmt::Display) -> Self {
+        Self::InvalidField { path: path.into(), reason: reason.to_string() }
     }
 }
 
@@ -122,6 +123,13 @@ pub trait Connector: Send + Sync {
 
     /// The scheme's per-transaction maximum, where one is published.
     fn amount_limit(&self) -> Option<AmountLimit>;
+
+    /// The form of account number the network's own customers hold, so that a caller making
+    /// payments up (the load generator, a simulator) can give them one the network accepts:
+    /// `connector.account_form().example(n)`. Local digits unless the network says otherwise.
+    fn account_form(&self) -> AccountForm {
+        AccountForm::LOCAL_DIGITS
+    }
 
     /// Checks an amount moving in this network: the network's currency, positive, within the
     /// per-transaction limit.

@@ -3,25 +3,32 @@
 //! messages translate to and from Interlink's canonical model.
 //!
 //! Each network is a [`Connector`] in its own folder under `networks/`; adding a network is
-//! that folder plus one line in [`registry`]. Translation is pure: no I/O, no Kafka.
+//! that folder (golden files beside it in `tests/golden/`), one line in [`registry`], and
+//! its id in the two documents `tests/registry_docs.rs` checks (see docs/connectors.md).
+//! Translation is pure: no I/O, no Kafka.
 
+pub mod account;
 pub mod alias;
 pub mod canonical;
 pub mod connector;
 pub mod emvco;
+mod id_format;
 mod id_scheme;
 pub mod iso20022;
 pub mod money;
 pub mod networks;
 pub mod registry;
 pub mod time;
+pub mod uuid;
 pub mod xml;
 
+pub use account::AccountForm;
 pub use canonical::{
     Agent, Alias, AliasScheme, CanonicalPayment, CanonicalStatus, Creditor, Debtor, InterbankSettlement, IsoReason,
     Money, PaymentStatus,
 };
 pub use connector::{AmountLimit, Connector, ConnectorError, MessageVersions, Side, MAX_MESSAGE_BYTES};
+pub use id_format::FormatError;
 pub use id_scheme::{IdScheme, IdSchemeError};
 pub use registry::{connector, connectors};
 

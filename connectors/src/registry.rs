@@ -1,5 +1,6 @@
 //! The registered connectors: the single source of truth for which networks Interlink speaks
-//! to. Adding a network is one folder under `networks/` and one line here.
+//! to. Adding a network is one folder under `networks/` and one line here (plus its goldens
+//! and two doc lines; docs/connectors.md, "Registry: adding a network").
 
 use crate::connector::Connector;
 use crate::networks::{
@@ -40,6 +41,30 @@ mod tests {
             assert!(std::ptr::eq(connector(c.profile().id).unwrap().profile(), c.profile()));
         }
         assert!(connector("XX_NOPE").is_none());
-        assert_eq!(connectors().len(), 10);
+    }
+
+    /// Each folder under `src/networks/` is one network: exactly one line of `CONNECTORS`
+    /// names it, and its connector's id is the folder name in upper case. No line names
+    /// anything else.
+    #[test]
+    fn every_network_folder_has_exactly_one_registry_line() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/networks");
+        let folders: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|entry| entry.unwrap())
+            .filter(|entry| entry.file_type().unwrap().is_dir())
+            .map(|entry| entry.file_name().into_string().unwrap())
+            .collect();
+        let source = include_str!("registry.rs");
+        let start = source.find("static CONNECTORS").unwrap();
+        let list = &source[start..start + source[start..].find("];").unwrap()];
+        let lines: Vec<&str> = list.lines().skip(1).map(str::trim).filter(|l| !l.is_empty()).collect();
+        for folder in &folders {
+            let naming: Vec<_> = lines.iter().filter(|l| l.starts_with(&format!("&{folder}::"))).collect();
+            assert_eq!(naming.len(), 1, "registry lines naming networks/{folder}/: {naming:?}");
+            assert!(connector(&folder.to_uppercase()).is_some(), "networks/{folder}/ has no connector with its id");
+        }
+        assert_eq!(lines.len(), folders.len(), "CONNECTORS lines: {lines:?}, folders: {folders:?}");
+        assert_eq!(connectors().len(), folders.len());
     }
 }

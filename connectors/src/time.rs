@@ -103,12 +103,23 @@ pub fn in_range(micros: i64) -> bool {
     (MIN..MAX).contains(&micros)
 }
 
+/// Why a text is not an ISO 8601 date-time [`parse_datetime`] reads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{text:?} is not an ISO 8601 date-time: {problem}")]
+pub struct DateTimeError {
+    pub text: String,
+    pub problem: &'static str,
+}
+
 /// Parses `YYYY-MM-DDThh:mm:ss[.f…][Z|±hh:mm]` into microseconds since the epoch. A time
 /// without an offset is taken as UTC; fraction digits past microseconds are truncated.
-pub fn parse_datetime(text: &str) -> Result<i64, String> {
+///
+/// Reads bytes by position, never slices the `&str`: a non-ASCII character fails the digit
+/// and separator checks instead of splitting a character.
+pub fn parse_datetime(text: &str) -> Result<i64, DateTimeError> {
     let b = text.as_bytes();
-    let bad = |why: &str| format!("{text:?} is not an ISO 8601 date-time: {why}");
-    let num = |range: std::ops::Range<usize>| -> Result<i64, String> {
+    let bad = |problem: &'static str| DateTimeError { text: text.to_string(), problem };
+    let num = |range: std::ops::Range<usize>| -> Result<i64, DateTimeError> {
         let s = b.get(range).ok_or_else(|| bad("too short"))?;
         if !s.iter().all(u8::is_ascii_digit) {
             return Err(bad("expected digits"));
@@ -202,6 +213,28 @@ mod tests {
             assert!(parse_datetime(bad).is_err(), "{bad:?}");
         }
         assert!(parse_datetime("2024-02-29T00:00:00Z").is_ok());
+        assert_eq!(
+            parse_datetime("2025-13-01T00:00:00Z").unwrap_err().to_string(),
+            "\"2025-13-01T00:00:00Z\" is not an ISO 8601 date-time: field out of range"
+        );
+    }
+
+    #[test]
+    fn non_ascii_text_is_refused_cleanly() {
+        for bad in [
+            "é",
+            "ééééééééééééééééééééé",
+            "２０２５-06-22T10:15:30Z",
+            "2025-06-22T10:15:30é",
+            "2025-06-22T10:15:30.12é",
+            "2025-06-22T10:15:30+0é:00",
+            "2025-06-22T10:15:3é",
+            "2025-06-22T10:15:30+08:0😀",
+            "2025-06-22Ｔ10:15:30Z",
+            "😀😀😀😀😀😀😀😀",
+        ] {
+            assert!(parse_datetime(bad).is_err(), "{bad:?}");
+        }
     }
 
     proptest! {
@@ -209,6 +242,13 @@ mod tests {
         fn round_trips(micros in -62_000_000_000_000_000i64..253_000_000_000_000_000, off in -720i32..=840) {
             let off = off - off % 15;
             prop_assert_eq!(parse_datetime(&format_datetime(micros, off)).unwrap(), micros);
+        }
+
+        #[test]
+        fn arbitrary_text_is_an_error_or_a_time(text in "\\PC{0,40}") {
+            if let Ok(micros) = parse_datetime(&text) {
+                prop_assert!(in_range(micros));
+            }
         }
     }
 }

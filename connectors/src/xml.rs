@@ -533,6 +533,26 @@ mod tests {
         assert!(Doc::parse(&wide).is_err());
     }
 
+    /// Names, prefixes, attribute values and text in any script are read whole (the reader
+    /// re-borrows them from the input on character boundaries); broken ones are errors.
+    #[test]
+    fn non_ascii_names_values_and_text() {
+        let src = "<p:Dokümént xmlns:p=\"urn:é\"><p:Nm a=\"Ｓ1234567Ｄ\">付款 😀 é</p:Nm><Ｘ/></p:Dokümént>";
+        let doc = Doc::parse(src).unwrap();
+        let root = doc.root();
+        assert_eq!((root.name(), root.ns()), ("Dokümént", "urn:é"));
+        let nm = root.child("Nm").unwrap();
+        assert_eq!(nm.text(), "付款 😀 é");
+        assert_eq!(nm.attr("a"), Some("Ｓ1234567Ｄ"));
+        assert!(root.child_any_ns("Ｘ").is_some());
+        for bad in ["<é", "<é>", "<a>é</b>", "<a b=\"é/>", "<é:a/>", "<a>&é;</a>", "é<a/>"] {
+            assert!(matches!(Doc::parse(bad), Err(ConnectorError::MalformedXml(_))), "{bad:?}");
+        }
+        let mut out = Vec::new();
+        escape_into(&mut out, "é<😀>&付");
+        assert_eq!(out, "é&lt;😀&gt;&amp;付".as_bytes());
+    }
+
     #[test]
     fn writer_escapes_and_prefixes() {
         let mut w = XmlWriter::new(64);

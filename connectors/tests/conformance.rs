@@ -1,28 +1,36 @@
 //! Conformance suite: every registered connector must pass every check here. A new network
 //! passes by adding its folder, its registry line, and `tests/golden/<NETWORK>/` with a
-//! realistic `payment.xml`/`status.xml` and the canonical JSON they decode to.
+//! realistic `payment.xml`/`status.xml` and the canonical JSON they decode to. The list of
+//! networks comes from the registry and those folders, never from a count kept here.
 
 use std::path::PathBuf;
 
 use interlink_connectors::{
-    connectors, Agent, Alias, AliasScheme, CanonicalPayment, CanonicalStatus, Connector, ConnectorError, IdScheme,
-    InterbankSettlement, IsoReason, Money, PaymentStatus, MAX_MESSAGE_BYTES,
+    connectors, AccountForm, Agent, Alias, AliasScheme, CanonicalPayment, CanonicalStatus, Connector, ConnectorError,
+    IdScheme, InterbankSettlement, IsoReason, Money, PaymentStatus, MAX_MESSAGE_BYTES,
 };
 use proptest::prelude::*;
 use serde_json::Value;
 
-const NETWORKS: [&str; 10] = [
-    "CN_IBPS",
-    "HK_FPS",
-    "ID_BIFAST",
-    "TH_PROMPTPAY",
-    "SG_PAYNOW",
-    "MY_DUITNOW",
-    "IN_UPI",
-    "BR_PIX",
-    "EU_SCTINST",
-    "US_FEDNOW",
-];
+/// The names of the folders under `dir`, sorted.
+fn folders(dir: &str) -> Vec<String> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap())
+        .filter(|entry| entry.file_type().unwrap().is_dir())
+        .map(|entry| entry.file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The registered network ids, sorted.
+fn registered_ids() -> Vec<&'static str> {
+    let mut ids: Vec<_> = connectors().map(id).collect();
+    ids.sort();
+    ids
+}
 
 fn golden_path(network: &str, file: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(network).join(file)
@@ -65,19 +73,46 @@ fn assert_fields(network: &str, path: &str, got: &Value, want: &Value) {
     }
 }
 
+/// The registry, the network folders (`src/networks/<id in lower case>/`) and the goldens
+/// (`tests/golden/<ID>/`) name the same networks: one folder each, no more.
 #[test]
-fn every_network_is_registered_with_its_goldens() {
-    let ids: Vec<_> = connectors().map(id).collect();
-    assert_eq!(ids, NETWORKS);
-    for network in NETWORKS {
+fn every_network_is_registered_with_its_folder_and_goldens() {
+    let ids = registered_ids();
+    let code_folders: Vec<String> = folders("src/networks").iter().map(|f| f.to_uppercase()).collect();
+    assert_eq!(code_folders, ids, "src/networks/ folders and registered networks differ");
+    assert_eq!(folders("tests/golden"), ids, "tests/golden/ folders and registered networks differ");
+    for network in &ids {
         for file in ["payment.xml", "payment.json", "status.xml", "status.json"] {
             assert!(golden_path(network, file).is_file(), "missing golden {network}/{file}");
         }
         let p = interlink_connectors::network(network).unwrap();
         assert_eq!(interlink_connectors::connector(network).unwrap().profile(), p);
     }
-    assert_eq!(interlink_connectors::NETWORKS.len(), 10);
-    assert!(interlink_connectors::NETWORKS.iter().map(|n| n.id).eq(NETWORKS));
+    assert_eq!(interlink_connectors::NETWORKS.len(), connectors().len());
+    assert!(interlink_connectors::NETWORKS.iter().map(|n| n.id).eq(connectors().map(id)));
+}
+
+/// A valid account of the form a network asks for passes its own rules: every connector
+/// encodes (and reads back) its golden payment with example accounts on both sides.
+#[test]
+fn example_accounts_pass_each_networks_own_rules() {
+    for c in connectors() {
+        let form = c.account_form();
+        for n in [0, 1, 42, 370_400_440_532_013_000, u64::MAX] {
+            let account = form.example(n);
+            let mut p = expected_payment(id(c));
+            p.debtor.account = account.clone();
+            p.creditor.account = Some(account.clone());
+            let bytes = c.encode_payment(&p).unwrap_or_else(|e| panic!("{} {account}: {e}", id(c)));
+            assert_eq!(c.decode_payment(&bytes).unwrap(), c.carried_payment(&p), "{} {account}", id(c));
+        }
+    }
+    // SEPA's own accounts are IBANs; a local digit string is refused.
+    let sepa = interlink_connectors::connector("EU_SCTINST").unwrap();
+    assert!(matches!(sepa.account_form(), AccountForm::Iban { country: "DE", .. }));
+    let mut p = expected_payment("EU_SCTINST");
+    p.creditor.account = Some(AccountForm::LOCAL_DIGITS.example(42));
+    assert_eq!(sepa.encode_payment(&p).unwrap_err().iso_reason(), IsoReason::AC03);
 }
 
 #[test]
@@ -658,12 +693,12 @@ proptest! {
 
     #[test]
     fn canonical_payments_with_random_texts_round_trip_or_fail_cleanly(
-        which in 0usize..10,
+        which in any::<prop::sample::Index>(),
         name in "\\PC{0,150}",
         info in "\\PC{0,150}",
         minor in 1i64..5_000_000,
     ) {
-        let c = connectors().nth(which).unwrap();
+        let c = connectors().nth(which.index(connectors().len())).unwrap();
         let mut p = expected_payment(id(c));
         p.debtor.name = Some(name);
         p.remittance_info = Some(info);
@@ -671,6 +706,102 @@ proptest! {
         if let Ok(bytes) = c.encode_payment(&p) {
             let back = c.decode_payment(&bytes).map_err(|e| TestCaseError::fail(format!("{}: {e}", id(c))))?;
             prop_assert_eq!(back, c.carried_payment(&p));
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Arbitrary Unicode where ids, aliases and accounts go: a clean error or a round trip.
+
+/// Escapes text for an XML attribute or element.
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
+}
+
+/// The id-like values of a network's golden payment, as they appear in its XML.
+fn golden_ids(c: &dyn Connector) -> Vec<String> {
+    let p = expected_payment(id(c));
+    let mut ids = vec![
+        p.message_id.clone(),
+        p.transaction_id.clone(),
+        p.end_to_end_id.clone(),
+        p.debtor.account.clone(),
+        p.debtor.agent.institution_id.clone(),
+        p.creditor.agent.institution_id.clone(),
+    ];
+    ids.extend(p.creditor.account.clone());
+    ids.extend(p.uetr.clone());
+    ids.extend(p.debtor.alias.iter().chain(&p.creditor.alias).map(|a| a.value.trim_start_matches('+').to_string()));
+    ids
+}
+
+/// Unicode strategies: printable text of any script, and any `String` at all (control
+/// characters included).
+fn any_text() -> impl Strategy<Value = String> {
+    prop_oneof!["\\PC{0,40}", any::<String>(), "[0-9A-Za-z]{0,8}\\PC{1,3}[0-9A-Za-z]{0,8}"]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Every connector's alias check takes any text in any scheme and answers with BE23.
+    #[test]
+    fn arbitrary_alias_values_are_refused_cleanly_or_accepted(value in any_text()) {
+        for c in connectors() {
+            for scheme in AliasScheme::ALL {
+                if let Err(e) = c.validate_alias(&Alias::new(scheme, value.clone())) {
+                    prop_assert!(
+                        matches!(e, ConnectorError::InvalidAlias { .. } | ConnectorError::AliasNotSupported { .. }),
+                        "{} {scheme} {value:?}: {e:?}", id(c)
+                    );
+                    prop_assert_eq!(e.iso_reason(), IsoReason::BE23);
+                }
+            }
+        }
+    }
+
+    /// Unicode in the canonical ids, accounts, agents and aliases: encoding refuses it with an
+    /// error, or the payment round-trips.
+    #[test]
+    fn canonical_payments_with_unicode_ids_round_trip_or_fail_cleanly(
+        which in any::<prop::sample::Index>(),
+        field in 0usize..9,
+        text in any_text(),
+    ) {
+        let c = connectors().nth(which.index(connectors().len())).unwrap();
+        let mut p = expected_payment(id(c));
+        match field {
+            0 => p.message_id = text,
+            1 => p.end_to_end_id = text,
+            2 => p.transaction_id = text,
+            3 => p.debtor.account = text,
+            4 => p.creditor.account = Some(text),
+            5 => p.uetr = Some(text),
+            6 => p.creditor.agent.institution_id = text,
+            7 => p.creditor.alias = Some(Alias::new(c.alias_schemes().first().copied().unwrap_or(AliasScheme::Mobile), text)),
+            _ => p.debtor.alias = Some(Alias::new(AliasScheme::Mobile, text)),
+        }
+        if let Ok(bytes) = c.encode_payment(&p) {
+            let back = c.decode_payment(&bytes).map_err(|e| TestCaseError::fail(format!("{}: {e}", id(c))))?;
+            prop_assert_eq!(back, c.carried_payment(&p));
+        }
+    }
+
+    /// A golden message with one of its ids replaced by any text: decoding never panics, and
+    /// whatever it accepts re-encodes.
+    #[test]
+    fn goldens_with_unicode_ids_never_panic(
+        which in any::<prop::sample::Index>(),
+        field in any::<prop::sample::Index>(),
+        text in any_text(),
+    ) {
+        let c = connectors().nth(which.index(connectors().len())).unwrap();
+        let ids = golden_ids(c);
+        let target = field.get(&ids);
+        for file in ["payment.xml", "status.xml"] {
+            let xml = golden_text(id(c), file).replacen(target.as_str(), &xml_escape(&text), 1);
+            let _ = decode_any(c, xml.as_bytes());
+            check_reencodes(c, xml.as_bytes());
         }
     }
 }

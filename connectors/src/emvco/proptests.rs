@@ -239,6 +239,44 @@ proptest! {
         check_decoder(&reseal(&s))?;
     }
 
+    /// Values of any Unicode, where the data object's length counts characters, not bytes.
+    #[test]
+    fn tlv_shaped_unicode_strings_never_panic(s in "(([0-9]{2}[0-9]{2})\\PC{0,12}){0,40}") {
+        check_decoder(&s)?;
+        check_decoder(&reseal(&s))?;
+    }
+
+    /// Any Unicode in the fields that hold ids, codes and numbers (MCC, currency, country,
+    /// amount, postal code, scheme account, GUID, bill and mobile number): `validate` refuses
+    /// it with an error, or the code round-trips; and the decoder takes what `encode` writes
+    /// without panicking either way.
+    #[test]
+    fn unicode_in_id_and_code_fields_is_refused_or_round_trips(
+        qr in merchant_qr(),
+        field in 0usize..9,
+        text in "\\PC{0,30}",
+    ) {
+        let mut qr = qr;
+        match field {
+            0 => qr.mcc = text,
+            1 => qr.currency = text,
+            2 => qr.country = text,
+            3 => qr.amount = Some(text),
+            4 => qr.postal_code = Some(text),
+            5 => {
+                qr.scheme_accounts.insert(2, text);
+            }
+            6 => qr.merchant_accounts.insert(0, MerchantAccount::new(26, text)),
+            7 => qr.additional_data.get_or_insert_with(AdditionalData::default).bill_number = Some(text),
+            _ => qr.additional_data.get_or_insert_with(AdditionalData::default).mobile_number = Some(text),
+        }
+        if qr.validate().is_ok() {
+            prop_assert_eq!(decode(&qr.encode()), Ok(qr.clone()));
+        }
+        check_decoder(&qr.encode())?;
+        check_decoder(&reseal(&qr.encode()))?;
+    }
+
     #[test]
     fn mutated_codes_never_panic(
         which in 0..SAMPLES.len(),

@@ -3,6 +3,7 @@
 //! rules), so one implementation serves them all; each network's folder holds its data.
 
 use super::{pacs002, pacs008, versions, IsoProfile};
+use crate::account::AccountForm;
 use crate::canonical::{Alias, AliasScheme, CanonicalPayment, CanonicalStatus};
 use crate::connector::{AmountLimit, Connector, ConnectorError, MessageVersions};
 use crate::NetworkProfile;
@@ -34,6 +35,11 @@ impl Connector for IsoConnector {
 
     fn amount_limit(&self) -> Option<AmountLimit> {
         self.limit
+    }
+
+    /// The form the network's own-account rule names, local digits when it has none.
+    fn account_form(&self) -> AccountForm {
+        self.iso.own_account_rule.map_or(AccountForm::LOCAL_DIGITS, |rule| rule.form)
     }
 
     fn encode_payment(&self, payment: &CanonicalPayment) -> Result<Vec<u8>, ConnectorError> {

@@ -14,10 +14,11 @@ pub mod pacs008;
 
 pub use connector::IsoConnector;
 
+use crate::account::{self, AccountForm};
 use crate::canonical::{Agent, Alias, AliasScheme, CanonicalPayment};
 use crate::connector::{ConnectorError, Side};
 use crate::xml::{Doc, El, XmlWriter};
-use crate::{registry, IdScheme, NetworkProfile};
+use crate::{registry, FormatError, IdScheme, NetworkProfile};
 
 /// ISO 20022 message definitions the connectors know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -85,8 +86,14 @@ pub enum Code {
     Prtry(&'static str),
 }
 
-/// A check of an account id, giving the reason it fails.
-pub type AccountRule = fn(&str) -> Result<(), String>;
+/// A network's rule for the accounts of its own customers (SEPA: an IBAN of a SEPA country).
+#[derive(Debug, Clone, Copy)]
+pub struct AccountRule {
+    /// Checks an account id, giving the reason it fails.
+    pub check: fn(&str) -> Result<(), FormatError>,
+    /// The form a valid account takes, for [`Connector::account_form`](crate::Connector::account_form).
+    pub form: AccountForm,
+}
 
 /// How one network uses ISO 20022.
 #[derive(Debug, Clone, Copy)]
@@ -408,7 +415,7 @@ pub fn write_account(w: &mut XmlWriter, tag: &str, account: Option<&str>, alias:
     w.open(tag);
     if let Some(account) = account {
         w.open("Id");
-        if crate::alias::iban(account).is_ok() {
+        if account::iban(account).is_ok() {
             w.leaf("IBAN", account);
         } else {
             w.open("Othr");
@@ -434,10 +441,10 @@ pub fn read_account(el: El<'_, '_>, side: Side) -> Result<(Option<String>, Optio
         None => None,
         Some(id) => Some(if let Some(iban) = id.child("IBAN") {
             let iban = leaf_text(iban, MAX34)?;
-            crate::alias::iban(iban).map_err(|reason| ConnectorError::InvalidAccount {
+            account::iban(iban).map_err(|reason| ConnectorError::InvalidAccount {
                 side,
                 path: id.path() + "/IBAN",
-                reason,
+                reason: reason.to_string(),
             })?;
             iban.to_string()
         } else if let Some(othr) = id.child("Othr") {
@@ -521,6 +528,27 @@ pub(crate) fn close_message(mut w: XmlWriter, profile: &IsoProfile, root: &str) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Account and proxy ids in any script: an IBAN that is not ASCII is an invalid account,
+    /// anything else is carried as text.
+    #[test]
+    fn non_ascii_accounts_and_proxies() {
+        for (xml, ok) in [
+            ("<Acct><Id><IBAN>DE8937040044053201300é</IBAN></Id></Acct>", false),
+            ("<Acct><Id><IBAN>ＤＥ89370400440532013000</IBAN></Id></Acct>", false),
+            ("<Acct><Id><Othr><Id>账户😀é</Id></Othr></Id></Acct>", true),
+            ("<Acct><Prxy><Tp><Cd>MBNé</Cd></Tp><Id>+65</Id></Prxy></Acct>", false),
+            ("<Acct><Prxy><Tp><Prtry>ÜEN</Prtry></Tp><Id>x</Id></Prxy></Acct>", false),
+            ("<Acct><Prxy><Tp><Prtry>UEN</Prtry></Tp><Id>Ｔ09LL0001B</Id></Prxy></Acct>", true),
+        ] {
+            let doc = Doc::parse(xml).unwrap();
+            let read = read_account(doc.root(), Side::Creditor);
+            assert_eq!(read.is_ok(), ok, "{xml}: {read:?}");
+            if let Err(e) = read {
+                assert!(matches!(e, ConnectorError::InvalidAccount { .. } | ConnectorError::InvalidField { .. }));
+            }
+        }
+    }
 
     #[test]
     fn namespaces_name_their_versions() {

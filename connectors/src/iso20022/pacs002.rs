@@ -8,7 +8,7 @@ use super::{
 use crate::canonical::{CanonicalStatus, IsoReason, PaymentStatus};
 use crate::connector::{admit, ConnectorError};
 use crate::xml::{Doc, XmlWriter};
-use crate::{alias, time};
+use crate::{time, uuid};
 
 /// The message's root element, inside `Document`.
 const ROOT: &str = "FIToFIPmtStsRpt";
@@ -23,7 +23,7 @@ fn check_status(s: &CanonicalStatus) -> Result<(), ConnectorError> {
     check_text("original_end_to_end_id", &s.original_end_to_end_id, MAX35)?;
     check_text("original_transaction_id", &s.original_transaction_id, MAX35)?;
     if let Some(u) = &s.original_uetr {
-        alias::uetr(u).map_err(|e| ConnectorError::invalid("original_uetr", e))?;
+        uuid::uetr(u).map_err(|e| ConnectorError::invalid("original_uetr", e))?;
     }
     if !time::in_range(s.created_at) {
         return Err(ConnectorError::invalid("created_at", "outside years 0001-9999"));
@@ -119,7 +119,7 @@ pub fn decode(profile: &IsoProfile, bytes: &[u8]) -> Result<CanonicalStatus, Con
     };
     let original_uetr = opt_text(tx, "OrgnlUETR", 36)?.map(str::to_string);
     if let Some(u) = &original_uetr {
-        alias::uetr(u).map_err(|e| ConnectorError::invalid(tx.path() + "/OrgnlUETR", e))?;
+        uuid::uetr(u).map_err(|e| ConnectorError::invalid(tx.path() + "/OrgnlUETR", e))?;
     }
     let sts = req(tx, "TxSts")?;
     let status: PaymentStatus = leaf_text(sts, 4)?
@@ -229,5 +229,17 @@ mod tests {
         let word = "c".repeat(230);
         assert_eq!(lines(&word).iter().map(|l| l.len()).collect::<Vec<_>>(), vec![105, 105, 20]);
         assert!(lines(&"x ".repeat(200)).iter().all(|l| l.chars().count() <= ADDTL_INF_LEN));
+    }
+
+    /// Lines are cut by characters, so multi-byte text splits between characters.
+    #[test]
+    fn lines_of_non_ascii_text() {
+        let wide = "付".repeat(230);
+        assert_eq!(lines(&wide).iter().map(|l| l.chars().count()).collect::<Vec<_>>(), vec![105, 105, 20]);
+        let mixed = format!("{} {}", "é".repeat(104), "😀".repeat(120));
+        let got = lines(&mixed);
+        assert_eq!(got[0], "é".repeat(104));
+        assert!(got.iter().all(|l| l.chars().count() <= ADDTL_INF_LEN));
+        assert_eq!(got.concat().chars().filter(|c| *c == '😀').count(), 120);
     }
 }

@@ -10,7 +10,7 @@ use super::{
 use crate::canonical::{Agent, CanonicalPayment, Creditor, Debtor, InterbankSettlement, Money};
 use crate::connector::{admit, Connector, ConnectorError, Side};
 use crate::xml::{Doc, El, XmlWriter};
-use crate::{alias, money, time};
+use crate::{money, time, uuid};
 
 /// The message's root element, inside `Document`.
 const ROOT: &str = "FIToFICstmrCdtTrf";
@@ -59,18 +59,18 @@ fn check_parties(profile: &IsoProfile, debtor: &Debtor, creditor: &Creditor) -> 
     }
     if let Some(rule) = profile.own_account_rule {
         if d.id == own {
-            rule(&debtor.account).map_err(|reason| ConnectorError::InvalidAccount {
+            (rule.check)(&debtor.account).map_err(|reason| ConnectorError::InvalidAccount {
                 side: Side::Debtor,
                 path: "debtor.account".into(),
-                reason,
+                reason: reason.to_string(),
             })?;
         }
         if c.id == own {
             if let Some(acct) = &creditor.account {
-                rule(acct).map_err(|reason| ConnectorError::InvalidAccount {
+                (rule.check)(acct).map_err(|reason| ConnectorError::InvalidAccount {
                     side: Side::Creditor,
                     path: "creditor.account".into(),
-                    reason,
+                    reason: reason.to_string(),
                 })?;
             }
         }
@@ -100,7 +100,7 @@ fn check_payment(connector: &dyn Connector, profile: &IsoProfile, p: &CanonicalP
     check_text("transaction_id", &p.transaction_id, MAX35)?;
     check_text("end_to_end_id", &p.end_to_end_id, MAX35)?;
     match &p.uetr {
-        Some(u) => alias::uetr(u).map_err(|e| ConnectorError::invalid("uetr", e))?,
+        Some(u) => uuid::uetr(u).map_err(|e| ConnectorError::invalid("uetr", e))?,
         None if profile.uetr_required => return Err(ConnectorError::MissingField("uetr".into())),
         None => {}
     }
@@ -315,7 +315,7 @@ pub fn decode(
     };
     let uetr = opt_text(pmt_id, "UETR", 36)?.map(str::to_string);
     if let Some(u) = &uetr {
-        alias::uetr(u).map_err(|e| ConnectorError::invalid(pmt_id.path() + "/UETR", e))?;
+        uuid::uetr(u).map_err(|e| ConnectorError::invalid(pmt_id.path() + "/UETR", e))?;
     } else if profile.uetr_required {
         return Err(ConnectorError::MissingField(format!("{}/UETR", pmt_id.path())));
     }

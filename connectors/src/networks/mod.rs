@@ -1,5 +1,6 @@
-//! One folder per network: `mod.rs` implements [`Connector`](crate::Connector), and
-//! `transformers.rs` holds the network's profile, wire usage, alias rules and code mappings.
+//! One folder per network: `mod.rs` implements [`Connector`](crate::Connector),
+//! `transformers.rs` holds the network's profile, wire usage, alias rules and code mappings,
+//! and `ids.rs` (where the network has them) the validators of its own alias formats.
 
 pub mod br_pix;
 pub mod cn_ibps;

@@ -1,9 +1,11 @@
 //! BR_PIX: network profile, ISO 20022 usage, alias rules and limit.
 
+use super::ids;
 use crate::alias::{self, verdict};
 use crate::canonical::{Alias, AliasScheme, CanonicalPayment};
 use crate::connector::{check_alias_scheme, AmountLimit, ConnectorError};
 use crate::iso20022::{Code, IsoProfile, MsgDef, HEADERS};
+use crate::uuid;
 use crate::{IdScheme, NetworkProfile};
 
 pub static PROFILE: NetworkProfile = NetworkProfile {
@@ -50,6 +52,9 @@ pub fn validate_alias(a: &Alias) -> Result<(), ConnectorError> {
         match a.scheme {
             AliasScheme::Mobile => alias::mobile(&a.value, "55", 10..=11, b"123456789"),
             AliasScheme::Email => alias::email(&a.value, 77),
+            AliasScheme::Cpf => ids::cpf(&a.value),
+            AliasScheme::Cnpj => ids::cnpj(&a.value),
+            AliasScheme::Evp => uuid::lower_case(&a.value),
             other => alias::common(other, &a.value),
         },
     )

@@ -1,5 +1,6 @@
 //! EU_SCTINST: network profile, ISO 20022 usage, alias rules and limit.
 
+use crate::account::{self, AccountForm};
 use crate::alias::{self, verdict};
 use crate::canonical::{Alias, AliasScheme, CanonicalPayment};
 use crate::connector::{check_alias_scheme, AmountLimit, ConnectorError};
@@ -28,7 +29,11 @@ pub static ISO: IsoProfile = IsoProfile {
     clearing_system: None,
     service_level: Some("SEPA"),
     local_instrument,
-    own_account_rule: Some(alias::sepa_iban as AccountRule),
+    // Any SEPA country's IBAN is accepted; a German one is the example callers are given.
+    own_account_rule: Some(AccountRule {
+        check: account::sepa_iban,
+        form: AccountForm::Iban { country: "DE", len: 22 },
+    }),
     names_required: true,
     uetr_required: false,
     utc_offset_minutes: 0,
@@ -64,5 +69,16 @@ mod tests {
         assert!(validate_alias(&Alias::new(AliasScheme::Mobile, "+4915112345678")).is_ok(), "Mobile +4915112345678");
         assert!(validate_alias(&Alias::new(AliasScheme::Mobile, "015112345678")).is_err(), "Mobile 015112345678");
         assert!(validate_alias(&Alias::new(AliasScheme::Email, "a@b.de")).is_err(), "Email a@b.de");
+    }
+
+    /// The example accounts the connector offers pass its own-account rule.
+    #[test]
+    fn example_accounts_pass_the_own_account_rule() {
+        let rule = ISO.own_account_rule.unwrap();
+        for n in (0..500).chain([u64::MAX]) {
+            let account = rule.form.example(n);
+            assert_eq!((rule.check)(&account), Ok(()), "{account}");
+        }
+        assert!((rule.check)(&AccountForm::LOCAL_DIGITS.example(1)).is_err());
     }
 }

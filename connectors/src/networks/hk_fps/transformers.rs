@@ -48,6 +48,7 @@ pub fn validate_alias(a: &Alias) -> Result<(), ConnectorError> {
         a,
         match a.scheme {
             AliasScheme::Mobile => alias::mobile(&a.value, "852", 8..=8, b"456789"),
+            AliasScheme::FpsId => alias::n_digits(&a.value, &[7, 9]),
             other => alias::common(other, &a.value),
         },
     )

@@ -5,11 +5,12 @@
 //! result SUCCESS/FAILURE and an errCode from NPCI's response-code list). The wire types and the
 //! response-code mapping are in `transformers.rs`; docs/connectors.md lists the simplifications.
 
+pub mod ids;
 mod transformers;
 
 pub use transformers::{
-    validate_alias, Ac, Amount, Detail, Head, Party, Payees, ReqPay, Resp, RespPay, Txn, UpiErrorCode, UpiResult,
-    ALIASES, LIMIT, NAMESPACE, NOTE_MAX, ORG_ID, PROFILE, UTC_OFFSET_MINUTES, VERSIONS,
+    validate_alias, Ac, Amount, Detail, Head, NotAUpiCode, Party, Payees, ReqPay, Resp, RespPay, Txn, UpiErrorCode,
+    UpiResult, ALIASES, LIMIT, NAMESPACE, NOTE_MAX, ORG_ID, PROFILE, UTC_OFFSET_MINUTES, VERSIONS,
 };
 
 use crate::canonical::{

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ids;
 use crate::alias::{self, verdict};
 use crate::canonical::{Alias, AliasScheme, IsoReason, PaymentStatus};
 use crate::connector::{check_alias_scheme, AmountLimit, ConnectorError};
@@ -42,6 +43,8 @@ pub fn validate_alias(a: &Alias) -> Result<(), ConnectorError> {
         a,
         match a.scheme {
             AliasScheme::Mobile => alias::mobile(&a.value, "91", 10..=10, b"6789"),
+            AliasScheme::Vpa => ids::vpa(&a.value),
+            AliasScheme::Aadhaar => ids::aadhaar(&a.value),
             other => alias::common(other, &a.value),
         },
     )
@@ -223,6 +226,11 @@ impl From<UpiResult> for PaymentStatus {
     }
 }
 
+/// A `Resp/@errCode` that is not 2–3 upper-case letters or digits.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a UPI response code")]
+pub struct NotAUpiCode(pub String);
+
 macro_rules! upi_codes {
     ($($code:ident => $text:literal,)*) => {
         /// UPI response codes (`Resp/@errCode`) from NPCI's published list that Interlink maps;
@@ -251,7 +259,7 @@ macro_rules! upi_codes {
             }
 
             /// A known code to its variant; any other 2–3 upper-case letters or digits to `Other`.
-            pub fn parse(code: &str) -> Result<Self, String> {
+            pub fn parse(code: &str) -> Result<Self, NotAUpiCode> {
                 match code {
                     $(stringify!($code) => Ok(Self::$code),)*
                     _ if (2..=3).contains(&code.len())
@@ -259,7 +267,7 @@ macro_rules! upi_codes {
                     {
                         Ok(Self::Other(code.to_string()))
                     }
-                    _ => Err(format!("{code:?} is not a UPI response code")),
+                    _ => Err(NotAUpiCode(code.to_string())),
                 }
             }
         }
@@ -398,7 +406,11 @@ mod tests {
             assert_ne!(IsoReason::from(code), IsoReason::NARR, "{}", code.code());
         }
         assert_eq!(UpiErrorCode::parse("QQ").unwrap(), UpiErrorCode::Other("QQ".into()));
-        assert!(UpiErrorCode::parse("q").is_err());
+        assert_eq!(UpiErrorCode::parse("q"), Err(NotAUpiCode("q".into())));
+        assert_eq!(UpiErrorCode::parse("q").unwrap_err().to_string(), "\"q\" is not a UPI response code");
+        for not_ascii in ["é", "Zé", "ＺＡ", "😀"] {
+            assert!(UpiErrorCode::parse(not_ascii).is_err(), "{not_ascii}");
+        }
         assert_eq!(IsoReason::from(&UpiErrorCode::Other("QQ".into())), IsoReason::NARR);
         // The reasons Interlink reports most survive ISO -> UPI -> ISO.
         for r in [

@@ -3,6 +3,7 @@
 //! PayNet's Real-time Retail Payments Platform with DuitNow proxies: ISO 20022 pacs.008.001.10
 //! (pacs.008.001.13 accepted) / pacs.002.001.12, prefixed namespaces, no header.
 
+pub mod ids;
 mod transformers;
 
 pub use transformers::{validate_alias, ALIASES, ISO, LIMIT, PROFILE};

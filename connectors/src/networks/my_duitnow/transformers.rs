@@ -1,5 +1,6 @@
 //! MY_DUITNOW: network profile, ISO 20022 usage, alias rules and limit.
 
+use super::ids;
 use crate::alias::{self, verdict};
 use crate::canonical::{Alias, AliasScheme};
 use crate::connector::{check_alias_scheme, AmountLimit, ConnectorError};
@@ -48,7 +49,8 @@ pub fn validate_alias(a: &Alias) -> Result<(), ConnectorError> {
         a,
         match a.scheme {
             AliasScheme::Mobile => alias::mobile(&a.value, "60", 9..=10, b"1"),
-            AliasScheme::NationalId => alias::mykad(&a.value),
+            AliasScheme::NationalId => ids::mykad(&a.value),
+            AliasScheme::BusinessId => ids::ssm(&a.value),
             other => alias::common(other, &a.value),
         },
     )

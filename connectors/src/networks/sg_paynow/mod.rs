@@ -3,6 +3,7 @@
 //! Singapore's FAST with the PayNow proxy directory: ISO 20022 pacs.008.001.08 / pacs.002.001.10
 //! with a Business Application Header (head.001.001.02).
 
+pub mod ids;
 mod transformers;
 
 pub use transformers::{validate_alias, ALIASES, ISO, LIMIT, PROFILE};

@@ -1,5 +1,6 @@
 //! SG_PAYNOW: network profile, ISO 20022 usage, alias rules and limit.
 
+use super::ids;
 use crate::alias::{self, verdict};
 use crate::canonical::{Alias, AliasScheme};
 use crate::connector::{check_alias_scheme, AmountLimit, ConnectorError};
@@ -50,7 +51,8 @@ pub fn validate_alias(a: &Alias) -> Result<(), ConnectorError> {
         a,
         match a.scheme {
             AliasScheme::Mobile => alias::mobile(&a.value, "65", 8..=8, b"89"),
-            AliasScheme::NationalId => alias::nric(&a.value),
+            AliasScheme::NationalId => ids::nric(&a.value),
+            AliasScheme::Uen => ids::uen(&a.value),
             other => alias::common(other, &a.value),
         },
     )

@@ -1,5 +1,6 @@
 //! TH_PROMPTPAY: network profile, ISO 20022 usage, alias rules and limit.
 
+use super::ids;
 use crate::alias::{self, verdict};
 use crate::canonical::{Alias, AliasScheme};
 use crate::connector::{check_alias_scheme, AmountLimit, ConnectorError};
@@ -48,7 +49,9 @@ pub fn validate_alias(a: &Alias) -> Result<(), ConnectorError> {
         a,
         match a.scheme {
             AliasScheme::Mobile => alias::mobile(&a.value, "66", 9..=9, b"689"),
-            AliasScheme::NationalId => alias::thai_id13(&a.value),
+            // Thai tax ids of individuals are their citizen ids: one format for both.
+            AliasScheme::NationalId | AliasScheme::TaxId => ids::thai_id13(&a.value),
+            AliasScheme::EWallet => alias::n_digits(&a.value, &[15]),
             other => alias::common(other, &a.value),
         },
     )
