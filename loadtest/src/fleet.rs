@@ -47,14 +47,14 @@ impl Fleet {
 
     /// Waits until the group is stable with `members` members, every one of which
     /// has partitions, so that a run measures processing and not joining.
-    pub fn wait_stable(&mut self, members: usize, timeout: Duration) -> Result<(), String> {
+    pub fn wait_stable(&mut self, members: usize, timeout: Duration) -> anyhow::Result<()> {
         let admin: BaseConsumer =
-            interlink_testkit::kafka::client(&self.brokers).create().map_err(|e| e.to_string())?;
+            interlink_testkit::kafka::client(&self.brokers).create()?;
         let deadline = Instant::now() + timeout;
         loop {
             self.reap()?;
             let groups =
-                admin.fetch_group_list(Some(&self.group), Duration::from_secs(5)).map_err(|e| e.to_string())?;
+                admin.fetch_group_list(Some(&self.group), Duration::from_secs(5))?;
             let stable = groups.groups().iter().any(|g| {
                 g.state() == "Stable"
                     && g.members().len() == members
@@ -64,18 +64,18 @@ impl Fleet {
                 return Ok(());
             }
             if Instant::now() > deadline {
-                return Err(format!("group {} not stable with {members} members within {timeout:?}", self.group));
+                anyhow::bail!("group {} not stable with {members} members within {timeout:?}", self.group);
             }
             std::thread::sleep(Duration::from_millis(200));
         }
     }
 
     /// Fails if a member exited on its own.
-    fn reap(&mut self) -> Result<(), String> {
+    fn reap(&mut self) -> anyhow::Result<()> {
         for m in self.members.iter_mut().filter(|m| m.alive) {
             if let Ok(Some(status)) = m.child.try_wait() {
                 m.alive = false;
-                return Err(format!("{} exited: {status} (see {}.log)", m.name, m.name));
+                anyhow::bail!("{} exited: {status} (see {}.log)", m.name, m.name);
             }
         }
         Ok(())
@@ -101,11 +101,11 @@ impl Fleet {
     }
 
     /// SIGKILL: the member gets no chance to commit or leave the group.
-    pub fn kill(&mut self, name: &str) -> Result<(), String> {
-        let m = self.members.iter_mut().find(|m| m.alive && m.name == name).ok_or(format!("no live member {name}"))?;
+    pub fn kill(&mut self, name: &str) -> anyhow::Result<()> {
+        let m = self.members.iter_mut().find(|m| m.alive && m.name == name).ok_or_else(|| anyhow::anyhow!("no live member {name}"))?;
         sample(m);
         signal(&m.child, nix::sys::signal::Signal::SIGKILL)?;
-        m.child.wait().map_err(|e| e.to_string())?;
+        m.child.wait()?;
         m.alive = false;
         Ok(())
     }
@@ -138,8 +138,8 @@ impl Drop for Fleet {
     }
 }
 
-fn signal(child: &Child, signal: nix::sys::signal::Signal) -> Result<(), String> {
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), signal).map_err(|e| e.to_string())
+fn signal(child: &Child, signal: nix::sys::signal::Signal) -> anyhow::Result<()> {
+    Ok(nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), signal)?)
 }
 
 fn sample(m: &mut Member) {

@@ -1,6 +1,7 @@
 //! A scenario's report: `report.json` (everything), `report.md` (tables, the checks
 //! against the targets) and `chart.svg` (rate and latency over time).
 
+use anyhow::Context as _;
 use interlink_testkit::run::Load;
 use interlink_testkit::verifier::{SecondStats, Summary};
 use plotters::prelude::*;
@@ -145,11 +146,11 @@ impl Report {
     }
 
     /// Writes report.json, report.md and chart.svg into `dir`.
-    pub fn write(&self, dir: &Path) -> Result<(), String> {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let json = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
-        std::fs::write(dir.join("report.json"), json).map_err(|e| e.to_string())?;
-        std::fs::write(dir.join("report.md"), self.markdown()).map_err(|e| e.to_string())?;
+    pub fn write(&self, dir: &Path) -> anyhow::Result<()> {
+        std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
+        let json = serde_json::to_string_pretty(self)?;
+        std::fs::write(dir.join("report.json"), json)?;
+        std::fs::write(dir.join("report.md"), self.markdown())?;
         self.chart(&dir.join("chart.svg"))
     }
 
@@ -224,7 +225,7 @@ impl Report {
     /// Requests sent and completed per second, and p50/p99 latency of the requests
     /// sent in each second; the paced runs one after another (capacity bursts, whose
     /// one-second spikes would flatten everything else, are in the table only).
-    fn chart(&self, path: &Path) -> Result<(), String> {
+    fn chart(&self, path: &Path) -> anyhow::Result<()> {
         let mut seconds: Vec<SecondStats> = Vec::new();
         let paced = self.runs.iter().any(|r| matches!(r.load, Load::Paced(_)));
         for r in self.runs.iter().filter(|r| !paced || matches!(r.load, Load::Paced(_))) {
@@ -234,7 +235,7 @@ impl Report {
                 s
             }));
         }
-        let err = |e: DrawingAreaErrorKind<_>| e.to_string();
+        let err = |e: DrawingAreaErrorKind<_>| anyhow::anyhow!("drawing the chart: {e}");
         let n = (seconds.len() as u32).max(1);
         let max_rate = seconds.iter().map(|s| s.sent.max(s.completed)).max().unwrap_or(1).max(1);
         let max_ms = seconds.iter().map(|s| s.p99_ms).fold(1.0, f64::max);

@@ -3,13 +3,13 @@
 //! thread), and the latency distribution of route resolution on it.
 
 use hdrhistogram::Histogram;
-use interlink_routing::{diff, Marker, RouteRecord, RoutingTable};
+use interlink_routing::{diff, Marker, RoutingTable};
 use interlink_schemas::{Agent, Amount};
 use interlink_switch::config::{KafkaConfig, TopicsConfig};
 use interlink_switch::kafka::admin::{delete_topics, ensure_topics, TopicLayout};
 use interlink_switch::kafka::read_routes_log;
 use interlink_switch::kafka::routes_writer::publish_change_set;
-use interlink_testkit::routes::synthetic_rules;
+use interlink_testkit::routes::{iso_currencies, synthetic_rules};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -37,8 +37,8 @@ pub struct ScaleReport {
     pub lookup_ns_max: u64,
 }
 
-pub async fn run(brokers: &str, participants: usize, corridors: usize, lookups: u64) -> Result<ScaleReport, String> {
-    let err = |e: &dyn std::fmt::Display| e.to_string();
+pub async fn run(brokers: &str, participants: usize, corridors: usize, lookups: u64) -> anyhow::Result<ScaleReport> {
+    let err = |e: &dyn std::fmt::Display| anyhow::anyhow!("{e}");
     let kafka = KafkaConfig { brokers: brokers.to_string(), ..KafkaConfig::default() };
     let prefix = format!("scale{}.", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let topics = TopicsConfig::with_prefix(&prefix);
@@ -61,7 +61,7 @@ fn measure(
     participants: usize,
     corridors: usize,
     lookups: u64,
-) -> Result<ScaleReport, String> {
+) -> anyhow::Result<ScaleReport> {
     let rules = synthetic_rules(participants, corridors);
     let changes = diff(&BTreeMap::new(), &rules);
     let marker = Marker {
@@ -72,26 +72,26 @@ fn measure(
         changes: changes.len() as u64,
     };
     let started = Instant::now();
-    publish_change_set(kafka, topics, &changes, &marker).map_err(|e| e.to_string())?;
+    publish_change_set(kafka, topics, &changes, &marker)?;
     let publish_secs = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
-    let log = read_routes_log(kafka, &topics.routes, Duration::from_secs(300)).map_err(|e| e.to_string())?;
+    let log = read_routes_log(kafka, &topics.routes, Duration::from_secs(300))?;
     let table = log.table();
     let hydrate_secs = started.elapsed().as_secs_f64();
     if table.rule_count() != rules.len() || table.version() != 1 {
-        return Err(format!("hydrated {} rules at version {}", table.rule_count(), table.version()));
+        anyhow::bail!("hydrated {} rules at version {}", table.rule_count(), table.version());
     }
 
     let started = Instant::now();
-    let again = RoutingTable::compile(2, log.rules().values()).map_err(|e| e.to_string())?;
+    let again = RoutingTable::compile(2, log.rules().values())?;
     let compile_secs = started.elapsed().as_secs_f64();
     drop(again);
 
     drop(log);
     drop(table);
     let lookup_rules = synthetic_rules(LOOKUP_PARTICIPANTS, LOOKUP_CORRIDORS);
-    let table = RoutingTable::compile(1, &lookup_rules).map_err(|e| e.to_string())?;
+    let table = RoutingTable::compile(1, &lookup_rules)?;
     let mut histogram = Histogram::<u64>::new_with_bounds(1, 10_000_000, 3).expect("valid bounds");
     let currencies = iso_currencies();
     let creditor = Agent::new("CN_IBPS", format!("{:012}", 100_000_000_000u64));

@@ -8,6 +8,7 @@
 //! - `scale-out`: one worker, two more join mid-run;
 //! - `crash`: a worker is SIGKILLed mid-run and restarted.
 
+use anyhow::Context as _;
 use crate::fleet::{process_cpu_time, Fleet};
 use crate::passthrough::PassthroughCheck;
 use crate::report::{Check, CpuUsed, Event, Machine, Report, RunReport};
@@ -120,15 +121,15 @@ impl ScenarioOptions {
 }
 
 /// Runs one scenario and writes its report; returns it.
-pub fn run(mut opts: ScenarioOptions, mut on_progress: impl FnMut(&str, &Progress)) -> Result<Report, String> {
+pub fn run(mut opts: ScenarioOptions, mut on_progress: impl FnMut(&str, &Progress)) -> anyhow::Result<Report> {
     if opts.connected.iter().any(|c| c == "all") {
         opts.connected = interlink_connectors::connectors().map(|c| c.profile().id.to_string()).collect();
     }
-    let text = std::fs::read_to_string(&opts.routes).map_err(|e| format!("{}: {e}", opts.routes.display()))?;
-    let rules = parse_routes_file(&opts.routes.display().to_string(), &text).map_err(|e| e.to_string())?;
+    let text = std::fs::read_to_string(&opts.routes).with_context(|| format!("{}", opts.routes.display()))?;
+    let rules = parse_routes_file(&opts.routes.display().to_string(), &text)?;
     let switch_bin = match &opts.switch_bin {
         Some(p) => p.clone(),
-        None => std::env::current_exe().map_err(|e| e.to_string())?.with_file_name("interlink-switch"),
+        None => std::env::current_exe()?.with_file_name("interlink-switch"),
     };
     let name = opts.name();
     let mut bench = Bench {
@@ -137,9 +138,9 @@ pub fn run(mut opts: ScenarioOptions, mut on_progress: impl FnMut(&str, &Progres
         switch_bin,
         logs: opts.logs.join(&name),
         prefixes: Vec::new(),
-        runtime: tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?,
+        runtime: tokio::runtime::Builder::new_current_thread().enable_all().build()?,
     };
-    let mut report = Report::new(&name, Machine::read(), serde_json::to_value(&opts).map_err(|e| e.to_string())?);
+    let mut report = Report::new(&name, Machine::read(), serde_json::to_value(&opts)?);
     let result = match opts.scenario {
         Scenario::Steady => bench.steady(&mut report, &mut on_progress),
         Scenario::Ramp => bench.ramp(&mut report, &mut on_progress),
@@ -150,7 +151,7 @@ pub fn run(mut opts: ScenarioOptions, mut on_progress: impl FnMut(&str, &Progres
     bench.cleanup();
     if let Err(e) = &result {
         // What ran is still worth keeping, with the reason the rest did not.
-        report.finding("error", serde_json::json!(e));
+        report.finding("error", serde_json::json!(format!("{e:#}")));
     }
     for run in &report.runs {
         report.checks.push(Check::new(
@@ -187,14 +188,14 @@ struct Stage {
 }
 
 impl Bench<'_> {
-    fn stage(&mut self) -> Result<Stage, String> {
+    fn stage(&mut self) -> anyhow::Result<Stage> {
         let prefix = format!("lt{}.", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let kafka = KafkaConfig { brokers: self.opts.brokers.clone(), ..KafkaConfig::default() };
         let topics = TopicsConfig::with_prefix(&prefix);
         let layout = TopicLayout { partitions: self.opts.partitions, replication: 1 };
-        self.runtime.block_on(ensure_topics(&kafka, &topics, layout)).map_err(|e| e.to_string())?;
+        self.runtime.block_on(ensure_topics(&kafka, &topics, layout))?;
         self.prefixes.push(prefix.clone());
-        apply_rules(&kafka, &topics, &self.rules, "loadtest", "scenario", false).map_err(|e| e.to_string())?;
+        apply_rules(&kafka, &topics, &self.rules, "loadtest", "scenario", false)?;
         Ok(Stage { prefix, topics })
     }
 
@@ -238,22 +239,22 @@ impl Bench<'_> {
     }
 
     /// `workers` switch workers on the stage's topics, once their group is stable.
-    fn switch_fleet(&self, stage: &Stage, workers: usize) -> Result<Fleet, String> {
+    fn switch_fleet(&self, stage: &Stage, workers: usize) -> anyhow::Result<Fleet> {
         let mut fleet = Fleet::new(&self.opts.brokers, &Self::switch_group(stage), self.logs.clone());
         for i in 1..=workers {
             let name = format!("switch-{i}");
-            fleet.spawn(&name, self.switch_command(stage, &name)).map_err(|e| format!("{}: {e}", name))?;
+            fleet.spawn(&name, self.switch_command(stage, &name)).with_context(|| format!("{}", name))?;
         }
         fleet.wait_stable(workers, Duration::from_secs(60))?;
         Ok(fleet)
     }
 
-    fn passthrough_fleet(&self, stage: &Stage, shape: &OutputShape) -> Result<Fleet, String> {
+    fn passthrough_fleet(&self, stage: &Stage, shape: &OutputShape) -> anyhow::Result<Fleet> {
         let group = format!("{}passthrough", stage.prefix);
         let mut fleet = Fleet::new(&self.opts.brokers, &group, self.logs.clone());
         let me = match &self.opts.loadtest_bin {
             Some(p) => p.clone(),
-            None => std::env::current_exe().map_err(|e| e.to_string())?,
+            None => std::env::current_exe()?,
         };
         let mode = self.opts.consistency.as_str();
         for i in 1..=self.opts.workers {
@@ -269,7 +270,7 @@ impl Bench<'_> {
                 .args(["--clearing-bytes", &shape.clearing_bytes.to_string()])
                 .args(["--fan-out-per-mille", &shape.fan_out_per_mille.to_string()])
                 .env("RUST_LOG", "warn");
-            fleet.spawn(&name, c).map_err(|e| format!("{name}: {e}"))?;
+            fleet.spawn(&name, c).with_context(|| name.clone())?;
         }
         fleet.wait_stable(self.opts.workers, Duration::from_secs(60))?;
         Ok(fleet)
@@ -305,7 +306,7 @@ impl Bench<'_> {
         check: C,
         on_progress: &mut dyn FnMut(&str, &Progress),
         mut during: impl FnMut(&Progress, &mut Fleet, &mut Vec<Event>),
-    ) -> Result<RunReport, String> {
+    ) -> anyhow::Result<RunReport> {
         let broker_cpu = || self.opts.broker_pids.iter().filter_map(|p| process_cpu_time(*p)).sum::<Duration>();
         let own_cpu = || process_cpu_time(std::process::id()).unwrap_or_default();
         let (worker_before, broker_before, own_before) = (fleet.cpu_time(), broker_cpu(), own_cpu());
@@ -315,7 +316,7 @@ impl Bench<'_> {
             on_progress(label, p);
             during(p, fleet, &mut events);
         })
-        .map_err(|e| e.to_string())?;
+        ?;
         let (worker_after, broker_after, own_after) = (fleet.cpu_time(), broker_cpu(), own_cpu());
         let cpu = CpuUsed {
             workers: worker_after - worker_before,
@@ -334,11 +335,11 @@ impl Bench<'_> {
         load: Load,
         on_progress: &mut dyn FnMut(&str, &Progress),
         during: impl FnMut(&Progress, &mut Fleet, &mut Vec<Event>),
-    ) -> Result<RunReport, String> {
+    ) -> anyhow::Result<RunReport> {
         self.measure(label, fleet, self.run_options(stage, load), Verifier::new(), on_progress, during)
     }
 
-    fn steady(&mut self, report: &mut Report, on_progress: &mut dyn FnMut(&str, &Progress)) -> Result<(), String> {
+    fn steady(&mut self, report: &mut Report, on_progress: &mut dyn FnMut(&str, &Progress)) -> anyhow::Result<()> {
         let o = self.opts;
         // The pass-through models direct settlement; two legs have no baseline.
         let mut baseline = if o.burst > 0 && o.connected.is_empty() {
@@ -407,10 +408,10 @@ impl Bench<'_> {
         Ok(())
     }
 
-    fn ramp(&mut self, report: &mut Report, on_progress: &mut dyn FnMut(&str, &Progress)) -> Result<(), String> {
+    fn ramp(&mut self, report: &mut Report, on_progress: &mut dyn FnMut(&str, &Progress)) -> anyhow::Result<()> {
         let o = self.opts;
         if o.ramp_step == 0 || o.ramp_start == 0 {
-            return Err("--ramp-start and --ramp-step must be at least 1".into());
+            anyhow::bail!("--ramp-start and --ramp-step must be at least 1");
         }
         let stage = self.stage()?;
         let mut fleet = self.switch_fleet(&stage, o.workers)?;
@@ -447,7 +448,7 @@ impl Bench<'_> {
         Ok(())
     }
 
-    fn spike(&mut self, report: &mut Report, on_progress: &mut dyn FnMut(&str, &Progress)) -> Result<(), String> {
+    fn spike(&mut self, report: &mut Report, on_progress: &mut dyn FnMut(&str, &Progress)) -> anyhow::Result<()> {
         let o = self.opts;
         let stage = self.stage()?;
         let mut fleet = self.switch_fleet(&stage, o.workers)?;
@@ -475,7 +476,7 @@ impl Bench<'_> {
         Ok(())
     }
 
-    fn scale_out(&mut self, report: &mut Report, on_progress: &mut dyn FnMut(&str, &Progress)) -> Result<(), String> {
+    fn scale_out(&mut self, report: &mut Report, on_progress: &mut dyn FnMut(&str, &Progress)) -> anyhow::Result<()> {
         let o = self.opts;
         let stage = self.stage()?;
         let mut fleet = self.switch_fleet(&stage, 1)?;
@@ -499,7 +500,7 @@ impl Bench<'_> {
         Ok(())
     }
 
-    fn crash(&mut self, report: &mut Report, on_progress: &mut dyn FnMut(&str, &Progress)) -> Result<(), String> {
+    fn crash(&mut self, report: &mut Report, on_progress: &mut dyn FnMut(&str, &Progress)) -> anyhow::Result<()> {
         let o = self.opts;
         let stage = self.stage()?;
         let workers = o.workers.max(2);
@@ -570,9 +571,9 @@ pub struct OutputShape {
 
 impl OutputShape {
     /// Runs the switch's pipeline (no Kafka) over a sample of generated requests.
-    pub fn of(rules: &[RouteRecord], seed: u64) -> Result<Self, String> {
-        let table = RoutingTable::compile(1, rules).map_err(|e| e.to_string())?;
-        let processor = Processor::new().map_err(|e| e.to_string())?;
+    pub fn of(rules: &[RouteRecord], seed: u64) -> anyhow::Result<Self> {
+        let table = RoutingTable::compile(1, rules)?;
+        let processor = Processor::new()?;
         let mut generator = Generator::new(rules, Mix::default(), seed)?;
         let (mut notes, mut note_bytes, mut clearings, mut clearing_bytes, mut accepted) = (0, 0, 0, 0, 0);
         let mut request_bytes = 0;
@@ -591,7 +592,7 @@ impl OutputShape {
                 payload: Some(&planned.payload),
             };
             outputs.clear();
-            processor.process(&input, &table, 1, &mut outputs).map_err(|e| e.to_string())?;
+            processor.process(&input, &table, 1, &mut outputs)?;
             for out in &outputs {
                 let len = out.payload.as_ref().map_or(0, Vec::len);
                 if out.topic == OutputTopic::Clearing {

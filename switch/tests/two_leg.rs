@@ -9,7 +9,7 @@ use common::{encode, request, wait_ready, Fixture};
 use interlink_connectors::canonical::{Agent as NetAgent, Creditor, Debtor, Money};
 use interlink_connectors::{CanonicalPayment, CanonicalStatus, PaymentStatus};
 use interlink_core::legs::wire_id;
-use interlink_schemas::{ClearingRecord, Codec, DeadLetter, Notification, Party, PaymentStatus};
+use interlink_schemas::{ClearingRecord, Codec, DeadLetter, Notification, Party};
 use interlink_testkit::simulator::{self, decision, SimulatorOptions};
 use rdkafka::producer::{DefaultProducerContext, ThreadedProducer};
 use rdkafka::ClientConfig;
@@ -102,7 +102,7 @@ async fn payments_cross_cn_ibps_and_hk_fps_in_both_directions_with_one_clearing_
     let expected_accepted: Vec<&String> = south
         .iter()
         .chain(&north)
-        .filter(|tx| decision(&wire_id(tx), ACCEPT_PER_MILLE, &reasons()).is_none())
+        .filter(|tx| decision(wire_id(tx).as_str(), ACCEPT_PER_MILLE, &reasons()).is_none())
         .collect();
     assert!(!expected_accepted.is_empty() && expected_accepted.len() < 160, "both outcomes occur");
 
@@ -131,7 +131,7 @@ async fn payments_cross_cn_ibps_and_hk_fps_in_both_directions_with_one_clearing_
         .collect();
     assert_eq!(notes.len(), 2 * 160, "final notifications for both sides of every payment, once");
     for n in &notes {
-        let expected = decision(&wire_id(&n.transaction_id), ACCEPT_PER_MILLE, &reasons());
+        let expected = decision(wire_id(&n.transaction_id).as_str(), ACCEPT_PER_MILLE, &reasons());
         match expected {
             None => assert_eq!((n.status, n.reason_code.as_deref()), (PaymentStatus::ACCC, None), "{n:?}"),
             Some(reason) => {
@@ -146,9 +146,9 @@ async fn payments_cross_cn_ibps_and_hk_fps_in_both_directions_with_one_clearing_
     let duplicate = CanonicalStatus {
         message_id: "DUPSTATUS1".into(),
         created_at: interlink_schemas::now_micros(),
-        original_message_id: wire_id(accepted),
+        original_message_id: wire_id(accepted).into_string(),
         original_end_to_end_id: format!("E2E-{accepted}"),
-        original_transaction_id: wire_id(accepted),
+        original_transaction_id: wire_id(accepted).into_string(),
         original_uetr: None,
         status: PaymentStatus::ACCC,
         reason: None,

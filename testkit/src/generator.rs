@@ -1,6 +1,7 @@
 //! Requests with known expected outcomes, drawn from a routing table.
 
 use interlink_connectors::emvco::{MerchantAccount, MerchantQr};
+use interlink_connectors::AccountForm;
 use interlink_routing::{Corridor, Participant, ParticipantStatus, RouteRecord};
 use interlink_schemas::{now_micros, Agent, Amount, AuthorizationRequest, Channel, Codec};
 use rand::rngs::StdRng;
@@ -70,10 +71,18 @@ pub struct Generator {
     legs: NetworkLegs,
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum GeneratorError {
+    #[error("the routing table has no enabled corridor between active participants")]
+    NoCorridor,
+    #[error(transparent)]
+    Codec(#[from] interlink_schemas::CodecError),
+}
+
 impl Generator {
     /// `rules` is a routing table (for example the parsed routes file the switch
     /// runs with); only enabled corridors between active participants, open at all hours, are used.
-    pub fn new(rules: &[RouteRecord], mix: Mix, seed: u64) -> Result<Self, String> {
+    pub fn new(rules: &[RouteRecord], mix: Mix, seed: u64) -> Result<Self, GeneratorError> {
         let mut participants: HashMap<String, Vec<Participant>> = HashMap::new();
         let mut known_ids = HashSet::new();
         let mut corridors = Vec::new();
@@ -101,9 +110,9 @@ impl Generator {
         corridors.retain(|c| participants.contains_key(&c.from) && participants.contains_key(&c.to));
         corridors.sort_by_key(|c| c.id());
         if corridors.is_empty() {
-            return Err("the routing table has no enabled corridor between active participants".into());
+            return Err(GeneratorError::NoCorridor);
         }
-        let codec = Codec::new().map_err(|e| e.to_string())?;
+        let codec = Codec::new()?;
         Ok(Self {
             rng: StdRng::seed_from_u64(seed),
             codec,
@@ -166,7 +175,7 @@ impl Generator {
     fn routable_outcome(&self, corridor: &Corridor, transaction_id: &str) -> Expected {
         if self.legs.connected.contains(&corridor.to) {
             let wire = interlink_core::legs::wire_id(transaction_id);
-            match crate::simulator::decision(&wire, self.legs.accept_per_mille, &self.legs.reject_reasons) {
+            match crate::simulator::decision(wire.as_str(), self.legs.accept_per_mille, &self.legs.reject_reasons) {
                 Some(reason) => Expected::NetworkRejected(carried_reason(&corridor.to, &reason)),
                 None => Expected::Accepted,
             }
@@ -180,7 +189,7 @@ impl Generator {
     fn maybe_by_qr(&mut self, req: &mut AuthorizationRequest, c: &Corridor) {
         let (Some(guid), Some(creditor)) = (self.qr_guids.get(&c.to), req.creditor_agent.as_ref()) else { return };
         if self.rng.random_range(0..10) == 0 {
-            let merchant_account = account(&mut self.rng, &c.to, 12);
+            let merchant_account = account(&mut self.rng, &c.to);
             req.qr_payload = Some(merchant_code(guid, &creditor.institution_id, &merchant_account, c));
             req.creditor_agent = None;
             req.creditor_account = None;
@@ -203,9 +212,9 @@ impl Generator {
             transaction_id,
             created_at: now_micros(),
             debtor_agent: Agent::new(&debtor.network, &debtor.institution_id),
-            debtor_account: account(&mut self.rng, &c.from, 16),
+            debtor_account: account(&mut self.rng, &c.from),
             creditor_agent: Some(Agent::new(&creditor.network, &creditor.institution_id)),
-            creditor_account: Some(account(&mut self.rng, &c.to, 12)),
+            creditor_account: Some(account(&mut self.rng, &c.to)),
             qr_payload: None,
             creditor_alias: None,
             amount: Amount::new(minor, &c.source_currency),
@@ -271,21 +280,10 @@ fn carried_reason(network: &str, reason: &str) -> String {
     connector.carried_status(&status).reason.map_or_else(|| "NARR".to_string(), |r| r.code().to_string())
 }
 
-/// An account number as the network writes them: an IBAN in the euro area (a German
-/// one, with its mod-97 check digits), digits elsewhere.
-fn account(rng: &mut StdRng, network: &str, digits: u32) -> String {
-    if network == "EU_SCTINST" {
-        let bban = format!(
-            "{:08}{:010}",
-            rng.random_range(10_000_000..100_000_000u64),
-            rng.random_range(0..10_000_000_000u64)
-        );
-        // Check digits: 98 − (BBAN ‖ "DE00" with letters as numbers) mod 97; D=13, E=14.
-        let remainder = format!("{bban}131400").bytes().fold(0u64, |r, b| (r * 10 + u64::from(b - b'0')) % 97);
-        format!("DE{:02}{bban}", 98 - remainder)
-    } else {
-        format!("{:0width$}", rng.random_range(0..10u64.pow(digits)), width = digits as usize)
-    }
+/// An account number in the form the network needs (its connector says which).
+fn account(rng: &mut StdRng, network: &str) -> String {
+    let form = interlink_connectors::connector(network).map_or(AccountForm::LOCAL_DIGITS, |c| c.account_form());
+    form.example(rng.random())
 }
 
 fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
@@ -298,24 +296,25 @@ mod tests {
     use interlink_core::pipeline::{InputRecord, InputSource, Outcome, Processor};
     use interlink_routing::{parse_routes_file, RoutingTable};
 
-    /// The generator's expectations agree with the switch's own decisions.
+    /// Every network's accounts pass its own connector's account rule.
     #[test]
-    fn euro_accounts_are_valid_ibans() {
+    fn accounts_take_each_networks_form() {
         let mut rng = StdRng::seed_from_u64(3);
-        for _ in 0..100 {
-            let iban = account(&mut rng, "EU_SCTINST", 12);
-            assert_eq!(iban.len(), 22, "{iban}");
-            // Move the first four characters to the end, letters to numbers: mod 97 is 1.
-            let rearranged = format!("{}{}", &iban[4..], &iban[..4]);
-            let digits: String = rearranged
-                .chars()
-                .map(|c| if c.is_ascii_digit() { c.to_string() } else { (c as u32 - 'A' as u32 + 10).to_string() })
-                .collect();
-            assert_eq!(digits.bytes().fold(0u64, |r, b| (r * 10 + u64::from(b - b'0')) % 97), 1, "{iban}");
+        for connector in interlink_connectors::connectors() {
+            let network = connector.profile().id;
+            for _ in 0..20 {
+                let account = account(&mut rng, network);
+                let expected_len = match connector.account_form() {
+                    AccountForm::Digits { len } | AccountForm::Iban { len, .. } => len,
+                };
+                assert_eq!(account.len(), expected_len, "{network}: {account}");
+            }
         }
-        assert_eq!(account(&mut rng, "HK_FPS", 12).len(), 12);
+        let iban = account(&mut rng, "EU_SCTINST");
+        assert!(interlink_connectors::account::sepa_iban(&iban).is_ok(), "{iban}");
     }
 
+    /// The generator's expectations agree with the switch's own decisions.
     #[test]
     fn expectations_match_the_pipeline() {
         let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../routes/sample.toml")).unwrap();
@@ -336,13 +335,13 @@ mod tests {
                 payload: Some(&planned.payload),
             };
             let outcome = p.process(&input, &table, 1, &mut Vec::new()).unwrap();
-            let agrees = match (&planned.expected, outcome) {
+            let agrees = match (&planned.expected, &outcome) {
                 (Expected::Accepted, Outcome::Accepted) => true,
-                (Expected::Rejected(c), Outcome::Rejected { reason_code }) => *c == reason_code,
+                (Expected::Rejected(c), Outcome::Rejected { reason }) => *c == reason.code(),
                 (Expected::Invalid(_), Outcome::DeadLettered { kind }) => {
-                    kind == interlink_schemas::ErrorKind::Validation
+                    *kind == interlink_schemas::ErrorKind::Validation
                 }
-                (Expected::Poison, Outcome::DeadLettered { kind }) => kind == interlink_schemas::ErrorKind::Decode,
+                (Expected::Poison, Outcome::DeadLettered { kind }) => *kind == interlink_schemas::ErrorKind::Decode,
                 _ => false,
             };
             assert!(agrees, "{:?} vs {outcome:?}", planned.expected);

@@ -42,7 +42,7 @@ pub fn synthetic_rules(participants: usize, corridors: usize) -> Vec<RouteRecord
     rules
 }
 
-fn iso_currencies() -> Vec<&'static str> {
+pub fn iso_currencies() -> Vec<&'static str> {
     let mut all = Vec::new();
     for a in b'A'..=b'Z' {
         for b in b'A'..=b'Z' {

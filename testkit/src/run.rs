@@ -18,8 +18,14 @@ use std::time::{Duration, Instant};
 pub enum RunError {
     #[error("kafka: {0}")]
     Kafka(#[from] KafkaError),
-    #[error("{0}")]
-    Setup(String),
+    #[error(transparent)]
+    Generator(#[from] crate::generator::GeneratorError),
+    #[error(transparent)]
+    Simulator(#[from] crate::simulator::SimulatorError),
+    #[error("the {0} thread panicked")]
+    Panicked(&'static str),
+    #[error("the checker stopped before the run ended")]
+    CheckerStopped,
 }
 
 /// How many requests a run sends, and how fast.
@@ -120,7 +126,7 @@ pub fn run_with<C: OutcomeCheck>(
     let start_offsets = end_offsets(&opts.brokers, &outputs)?;
     let reader = output_reader(&opts.brokers, &start_offsets)?;
     let generator = Generator::new(rules, opts.mix, opts.seed)
-        .map_err(RunError::Setup)?
+        ?
         .with_network_legs(opts.network_legs.clone());
     let (simulators, stop_simulators) = start_simulators(opts);
     // Connected (and with its producer id) before the first request is due.
@@ -171,11 +177,11 @@ pub fn run_with<C: OutcomeCheck>(
     while Instant::now() < drain_deadline && !caught_up(&reader)? {
         read_some(&reader, &opts.topics, &mut check, &expected_rx, &mut last_written_ms, Duration::from_millis(100));
     }
-    producer_thread.join().map_err(|_| RunError::Setup("producer thread panicked".into()))??;
+    producer_thread.join().map_err(|_| RunError::Panicked("producer"))??;
     expected_rx.try_iter().for_each(|p| check.expect(&p));
     stop_simulators.store(true, Ordering::Relaxed);
     for s in simulators {
-        s.join().map_err(|_| RunError::Setup("simulator thread panicked".into()))?.map_err(RunError::Setup)?;
+        s.join().map_err(|_| RunError::Panicked("simulator"))??;
     }
     let mut summary = check.summary(elapsed);
     summary.written_elapsed_secs = (last_written_ms - started_ms) as f64 / 1000.0;
@@ -183,7 +189,8 @@ pub fn run_with<C: OutcomeCheck>(
     Ok(summary)
 }
 
-type SimulatorThread = std::thread::JoinHandle<Result<crate::simulator::SimulatorStats, String>>;
+type SimulatorThread =
+    std::thread::JoinHandle<Result<crate::simulator::SimulatorStats, crate::simulator::SimulatorError>>;
 
 fn start_simulators(opts: &RunOptions) -> (Vec<SimulatorThread>, Arc<AtomicBool>) {
     let stop = Arc::new(AtomicBool::new(false));
@@ -228,7 +235,7 @@ fn produce(
         let payload = std::mem::take(&mut planned.payload);
         let key = planned.transaction_id.clone();
         // The expectation goes first: an output can never be read before it.
-        expectations.send(planned).map_err(|_| RunError::Setup("the checker stopped".into()))?;
+        expectations.send(planned).map_err(|_| RunError::CheckerStopped)?;
         producer.send(&key, &payload)?;
         sent.fetch_add(1, Ordering::Relaxed);
     }

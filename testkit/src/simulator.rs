@@ -54,24 +54,33 @@ pub fn decision(wire_transaction_id: &str, accept_per_mille: u32, reject_reasons
     }
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum SimulatorError {
+    #[error("no connector for {0}")]
+    UnknownNetwork(String),
+    #[error("simulator kafka: {0}")]
+    Kafka(#[from] rdkafka::error::KafkaError),
+    #[error("simulator reject reason: {0}")]
+    Reason(#[from] interlink_vocab::InvalidReasonCode),
+    #[error("simulator status report: {0}")]
+    Encode(#[from] interlink_connectors::ConnectorError),
+}
+
 /// Runs until `stop` is set.
-pub fn run(opts: &SimulatorOptions, stop: Arc<AtomicBool>) -> Result<SimulatorStats, String> {
-    let err = |e: rdkafka::error::KafkaError| e.to_string();
-    let connector =
-        interlink_connectors::connector(&opts.network).ok_or_else(|| format!("no connector for {}", opts.network))?;
+pub fn run(opts: &SimulatorOptions, stop: Arc<AtomicBool>) -> Result<SimulatorStats, SimulatorError> {
+    let connector = interlink_connectors::connector(&opts.network)
+        .ok_or_else(|| SimulatorError::UnknownNetwork(opts.network.clone()))?;
     let consumer: BaseConsumer = crate::kafka::client(&opts.brokers)
         .set("group.id", format!("{}simulator-{}", opts.topics.network_prefix, opts.network))
         .set("isolation.level", "read_committed")
         .set("auto.offset.reset", "earliest")
         .set("fetch.wait.max.ms", "20")
-        .create()
-        .map_err(err)?;
-    consumer.subscribe(&[&opts.topics.network_out(&opts.network)]).map_err(err)?;
+        .create()?;
+    consumer.subscribe(&[&opts.topics.network_out(&opts.network)])?;
     let producer: ThreadedProducer<DefaultProducerContext> = crate::kafka::client(&opts.brokers)
         .set("enable.idempotence", "true")
         .set("linger.ms", "2")
-        .create()
-        .map_err(err)?;
+        .create()?;
     let reply_topic = opts.topics.network_in(&opts.network);
     let mut due: VecDeque<(Instant, String, Vec<u8>)> = VecDeque::new();
     let mut stats = SimulatorStats::default();
@@ -89,7 +98,7 @@ pub fn run(opts: &SimulatorOptions, stop: Arc<AtomicBool>) -> Result<SimulatorSt
                     sequence += 1;
                     let reason = decision(&payment.transaction_id, opts.accept_per_mille, &opts.reject_reasons);
                     let status = CanonicalStatus {
-                        message_id: format!("SIM{}{sequence:08}", &opts.network[..2]),
+                        message_id: format!("SIM{}{sequence:08}", opts.network.chars().take(2).collect::<String>()),
                         created_at: interlink_schemas::now_micros(),
                         original_message_id: payment.message_id.clone(),
                         original_end_to_end_id: payment.end_to_end_id.clone(),
@@ -108,7 +117,7 @@ pub fn run(opts: &SimulatorOptions, stop: Arc<AtomicBool>) -> Result<SimulatorSt
                     } else {
                         stats.accepted += 1
                     }
-                    let bytes = connector.encode_status(&status).map_err(|e| e.to_string())?;
+                    let bytes = connector.encode_status(&status)?;
                     due.push_back((Instant::now() + opts.latency, payment.transaction_id, bytes));
                 }
                 Err(e) => {
@@ -119,13 +128,13 @@ pub fn run(opts: &SimulatorOptions, stop: Arc<AtomicBool>) -> Result<SimulatorSt
         }
         while due.front().is_some_and(|(at, _, _)| *at <= Instant::now()) {
             let (_, key, bytes) = due.pop_front().expect("front exists");
-            crate::kafka::send(&producer, &reply_topic, key.as_bytes(), &bytes).map_err(|e| e.to_string())?;
+            crate::kafka::send(&producer, &reply_topic, key.as_bytes(), &bytes)?;
         }
         if stop.load(Ordering::Relaxed) && consumer.poll(Duration::ZERO).is_none() && due.is_empty() {
             break;
         }
     }
-    producer.flush(Duration::from_secs(10)).map_err(err)?;
+    producer.flush(Duration::from_secs(10))?;
     Ok(stats)
 }
 
