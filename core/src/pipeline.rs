@@ -716,6 +716,75 @@ mod tests {
         assert_eq!(n.routing_version, 4);
     }
 
+    /// An in-flight view that holds nothing and says whether it is current.
+    struct EmptyView {
+        current: bool,
+    }
+
+    impl InFlight for EmptyView {
+        fn get(&self, _: &str) -> InFlightLookup {
+            if self.current {
+                InFlightLookup::NotInFlight
+            } else {
+                InFlightLookup::Unknown
+            }
+        }
+        fn settle(&self, _: &str) {}
+    }
+
+    #[test]
+    fn a_report_for_an_unseen_payment_is_not_decided_until_the_view_is_current() {
+        let p = Processor::new().unwrap().with_connected(&["HK_FPS".to_string()]);
+        let hk = interlink_connectors::connector("HK_FPS").unwrap();
+        let report = hk
+            .encode_status(&CanonicalStatus {
+                message_id: "S1".into(),
+                created_at: 1_700_000_000_000_000,
+                original_message_id: "tx9".into(),
+                original_end_to_end_id: "E2E-9".into(),
+                original_transaction_id: "tx9".into(),
+                original_uetr: None,
+                status: PaymentStatus::ACCC,
+                reason: None,
+                additional_info: None,
+                instructing_agent: None,
+                instructed_agent: None,
+            })
+            .unwrap();
+        let input = InputRecord {
+            source: InputSource::Network("HK_FPS"),
+            topic: "hk.in",
+            partition: 0,
+            offset: 5,
+            key: Some(b"tx9"),
+            payload: Some(&report),
+        };
+        let table = table();
+        let mut out = Vec::new();
+        let behind = Context { table: &table, now_micros: 99, in_flight: &EmptyView { current: false } };
+        let undecided = p.process_with(&input, &behind, &mut out).unwrap_err();
+        assert!(matches!(&undecided, Undecided::InFlightViewBehind { wire_id } if wire_id == "tx9"), "{undecided}");
+        assert!(out.is_empty(), "nothing is written for an undecided record");
+
+        let current = Context { table: &table, now_micros: 99, in_flight: &EmptyView { current: true } };
+        let outcome = p.process_with(&input, &current, &mut out).unwrap();
+        assert_eq!(outcome, Outcome::DeadLettered { kind: ErrorKind::Validation });
+        let d = p.dead_letters.decode(out[0].payload.as_deref().unwrap()).unwrap();
+        assert!(d.error_message.contains("matches no payment in flight"), "{}", d.error_message);
+    }
+
+    #[test]
+    fn a_dead_letter_keeps_a_prefix_of_a_huge_input_with_its_size_and_hash() {
+        let p = Processor::new().unwrap();
+        let huge = vec![0u8; DEAD_LETTER_MAX_PAYLOAD * 3];
+        let (outcome, out) = run(&p, &huge);
+        assert_eq!(outcome, Outcome::DeadLettered { kind: ErrorKind::Decode });
+        let d = p.dead_letters.decode(out[0].payload.as_deref().unwrap()).unwrap();
+        assert_eq!(d.original_value.map(|v| v.len()), Some(DEAD_LETTER_MAX_PAYLOAD));
+        assert!(d.error_message.contains(&format!("{} bytes, sha256 {}", huge.len(), legs::sha256_hex(&huge))));
+        assert!(out[0].payload.as_ref().unwrap().len() < DEAD_LETTER_MAX_PAYLOAD + 1024);
+    }
+
     #[test]
     fn garbage_is_dead_lettered_with_its_bytes_and_origin() {
         let p = Processor::new().unwrap();

@@ -48,13 +48,11 @@ impl Fleet {
     /// Waits until the group is stable with `members` members, every one of which
     /// has partitions, so that a run measures processing and not joining.
     pub fn wait_stable(&mut self, members: usize, timeout: Duration) -> anyhow::Result<()> {
-        let admin: BaseConsumer =
-            interlink_testkit::kafka::client(&self.brokers).create()?;
+        let admin: BaseConsumer = interlink_testkit::kafka::client(&self.brokers).create()?;
         let deadline = Instant::now() + timeout;
         loop {
             self.reap()?;
-            let groups =
-                admin.fetch_group_list(Some(&self.group), Duration::from_secs(5))?;
+            let groups = admin.fetch_group_list(Some(&self.group), Duration::from_secs(5))?;
             let stable = groups.groups().iter().any(|g| {
                 g.state() == "Stable"
                     && g.members().len() == members
@@ -102,7 +100,11 @@ impl Fleet {
 
     /// SIGKILL: the member gets no chance to commit or leave the group.
     pub fn kill(&mut self, name: &str) -> anyhow::Result<()> {
-        let m = self.members.iter_mut().find(|m| m.alive && m.name == name).ok_or_else(|| anyhow::anyhow!("no live member {name}"))?;
+        let m = self
+            .members
+            .iter_mut()
+            .find(|m| m.alive && m.name == name)
+            .ok_or_else(|| anyhow::anyhow!("no live member {name}"))?;
         sample(m);
         signal(&m.child, nix::sys::signal::Signal::SIGKILL)?;
         m.child.wait()?;

@@ -8,10 +8,10 @@
 //! - `scale-out`: one worker, two more join mid-run;
 //! - `crash`: a worker is SIGKILLed mid-run and restarted.
 
-use anyhow::Context as _;
 use crate::fleet::{process_cpu_time, Fleet};
 use crate::passthrough::PassthroughCheck;
 use crate::report::{Check, CpuUsed, Event, Machine, Report, RunReport};
+use anyhow::Context as _;
 use interlink_core::pipeline::{InputRecord, InputSource, OutputTopic, Processor};
 use interlink_routing::{parse_routes_file, RouteRecord, RoutingTable};
 use interlink_switch::config::{ConsistencyMode, KafkaConfig, SwitchConfig, TopicsConfig};
@@ -315,8 +315,7 @@ impl Bench<'_> {
         let summary = run_with(&run, &self.rules, check, |p| {
             on_progress(label, p);
             during(p, fleet, &mut events);
-        })
-        ?;
+        })?;
         let (worker_after, broker_after, own_after) = (fleet.cpu_time(), broker_cpu(), own_cpu());
         let cpu = CpuUsed {
             workers: worker_after - worker_before,

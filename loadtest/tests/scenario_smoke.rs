@@ -32,13 +32,14 @@ fn options(out: &Path) -> ScenarioOptions {
         broker_pids: Vec::new(),
         batch_max_records: 2_000,
         batch_max_interval_ms: 50,
-        brokers: std::env::var("INTERLINK_TEST_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".into()),
+        brokers: interlink_testkit::broker::test_brokers().expect("the test starts with require_broker!()"),
         loadtest_bin: Some(loadtest_bin),
     }
 }
 
 #[test]
 fn steady_smoke_scenario_has_exactly_one_outcome_per_request() {
+    interlink_testkit::require_broker!();
     let out = tempfile::tempdir().unwrap();
     let report = scenario::run(options(out.path()), |_, _| {}).expect("the scenario runs");
 

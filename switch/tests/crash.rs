@@ -34,6 +34,7 @@ fn wait_exit(child: &mut Child, within: Duration) -> Option<ExitStatus> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_killed_mid_stream_and_restarted_yields_exactly_one_outcome_per_request() {
+    interlink_testkit::require_broker!();
     let fx = Fixture::new(3).await;
     let worker = Arc::new(Mutex::new(spawn_worker(&fx, "w-crash", "crash-first.log")));
 

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn routes_a_payment_with_fx_and_rejects_an_unknown_creditor() {
+    interlink_testkit::require_broker!();
     let fx = Fixture::new(3).await;
     let switch = interlink_switch::start(fx.switch_config("w-e2e")).await.unwrap();
     wait_ready(&switch).await;
@@ -61,6 +62,7 @@ async fn routes_a_payment_with_fx_and_rejects_an_unknown_creditor() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_poison_message_is_dead_lettered_and_later_messages_still_flow() {
+    interlink_testkit::require_broker!();
     let fx = Fixture::new(1).await;
     let switch = interlink_switch::start(fx.switch_config("w-poison")).await.unwrap();
     wait_ready(&switch).await;
@@ -95,6 +97,7 @@ async fn a_poison_message_is_dead_lettered_and_later_messages_still_flow() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invalid_request_is_dead_lettered_and_its_debtor_told() {
+    interlink_testkit::require_broker!();
     let fx = Fixture::new(1).await;
     let switch = interlink_switch::start(fx.switch_config("w-invalid")).await.unwrap();
     wait_ready(&switch).await;
@@ -117,6 +120,7 @@ async fn an_invalid_request_is_dead_lettered_and_its_debtor_told() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_workers_in_one_group_share_the_partitions_and_the_load() {
+    interlink_testkit::require_broker!();
     let fx = Fixture::new(6).await;
     let a = interlink_switch::start(fx.switch_config("w-share-a")).await.unwrap();
     let b = interlink_switch::start(fx.switch_config("w-share-b")).await.unwrap();

@@ -42,6 +42,7 @@ async fn wait_version(switch: &interlink_switch::RunningSwitch, version: i64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_validates_applies_inspects_and_rolls_back() {
+    interlink_testkit::require_broker!();
     // The fixture creates the topics and applies the sample table as version 1.
     let fx = Fixture::new(1).await;
     let dir = tempfile::tempdir().unwrap();

@@ -31,6 +31,7 @@ fn qr_request(tx: &str, payload: String, minor: i64) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mainland_wallet_pays_qris_merchants_with_fx_and_bad_codes_are_refused() {
+    interlink_testkit::require_broker!();
     let fx = Fixture::new(1).await;
     let switch = interlink_switch::start(fx.switch_config("w-qr")).await.unwrap();
     wait_ready(&switch).await;

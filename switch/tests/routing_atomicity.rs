@@ -11,6 +11,7 @@ use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_outcome_agrees_with_the_version_that_routed_it() {
+    interlink_testkit::require_broker!();
     let fx = Fixture::new(3).await;
     let mut config = fx.switch_config("w-atomic");
     // Small batches: many transactions, so the switch lands between two of them.

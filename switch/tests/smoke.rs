@@ -9,6 +9,7 @@ use interlink_testkit::NetworkLegs;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn smoke_every_network_connected_with_simulators() {
+    interlink_testkit::require_broker!();
     let fx = Fixture::new(3).await;
     let connected: Vec<String> = interlink_connectors::connectors().map(|c| c.profile().id.to_string()).collect();
     let mut config = fx.switch_config("w-smoke");

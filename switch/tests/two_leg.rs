@@ -8,7 +8,7 @@ mod common;
 use common::{encode, request, wait_ready, Fixture};
 use interlink_connectors::canonical::{Agent as NetAgent, Creditor, Debtor, Money};
 use interlink_connectors::{CanonicalPayment, CanonicalStatus, PaymentStatus};
-use interlink_core::legs::wire_id;
+use interlink_core::legs::{originated_transaction_id, wire_id};
 use interlink_schemas::{ClearingRecord, Codec, DeadLetter, Notification, Party};
 use interlink_testkit::simulator::{self, decision, SimulatorOptions};
 use rdkafka::producer::{DefaultProducerContext, ThreadedProducer};
@@ -51,6 +51,7 @@ fn hk_origin_payment(i: usize) -> CanonicalPayment {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn payments_cross_cn_ibps_and_hk_fps_in_both_directions_with_one_clearing_each() {
+    interlink_testkit::require_broker!();
     let fx = Fixture::new(3).await;
     let mut config = fx.switch_config("w-legs");
     config.networks.connected = vec!["CN_IBPS".into(), "HK_FPS".into()];
@@ -94,7 +95,8 @@ async fn payments_cross_cn_ibps_and_hk_fps_in_both_directions_with_one_clearing_
                 &hk.encode_payment(&p).unwrap(),
             )
             .unwrap();
-            p.transaction_id
+            // The switch knows a payment a network originated under the network's name.
+            originated_transaction_id("HK_FPS", &p.transaction_id)
         })
         .collect();
 
@@ -117,7 +119,7 @@ async fn payments_cross_cn_ibps_and_hk_fps_in_both_directions_with_one_clearing_
     let mut want: Vec<&str> = expected_accepted.iter().map(|s| s.as_str()).collect();
     want.sort();
     assert_eq!(cleared, want, "exactly one clearing record per accepted payment, none for rejected ones");
-    let north_clearing = clearing.iter().find(|c| c.transaction_id.starts_with("HKTX")).unwrap();
+    let north_clearing = clearing.iter().find(|c| c.transaction_id.starts_with("HK_FPS:HKTX")).unwrap();
     assert_eq!(
         (north_clearing.debit_amount.currency.as_str(), north_clearing.credit_amount.currency.as_str()),
         ("HKD", "CNY")

@@ -4,6 +4,7 @@
 //! got exactly that outcome, once, network [`simulator`]s that answer the switch's
 //! payments as a connected network would, and synthetic routing tables ([`routes`]).
 
+pub mod broker;
 pub mod generator;
 pub mod kafka;
 pub mod routes;

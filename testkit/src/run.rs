@@ -125,9 +125,7 @@ pub fn run_with<C: OutcomeCheck>(
         [opts.topics.clearing.as_str(), opts.topics.notifications.as_str(), opts.topics.dead_letters.as_str()];
     let start_offsets = end_offsets(&opts.brokers, &outputs)?;
     let reader = output_reader(&opts.brokers, &start_offsets)?;
-    let generator = Generator::new(rules, opts.mix, opts.seed)
-        ?
-        .with_network_legs(opts.network_legs.clone());
+    let generator = Generator::new(rules, opts.mix, opts.seed)?.with_network_legs(opts.network_legs.clone());
     let (simulators, stop_simulators) = start_simulators(opts);
     // Connected (and with its producer id) before the first request is due.
     let producer = RequestProducer::new(&opts.brokers, &opts.topics.requests)?;

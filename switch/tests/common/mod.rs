@@ -14,8 +14,10 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::ClientConfig;
 use std::time::{Duration, Instant};
 
+/// The test broker; every test calls `interlink_testkit::require_broker!()` first, so
+/// one is there.
 pub fn brokers() -> String {
-    std::env::var("INTERLINK_TEST_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".into())
+    interlink_testkit::broker::test_brokers().expect("tests start with require_broker!()")
 }
 
 pub fn sample_rules() -> Vec<RouteRecord> {
