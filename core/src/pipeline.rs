@@ -61,6 +61,7 @@ pub struct InputRecord<'a> {
 
 /// What the in-flight view knows of one wire id.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)] // returned by value once per status report; boxing buys nothing
 pub enum InFlightLookup {
     Found(ClearingRecord),
     /// Not in flight: unknown, or already final. The view is known to be current.

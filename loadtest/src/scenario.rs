@@ -243,7 +243,7 @@ impl Bench<'_> {
         let mut fleet = Fleet::new(&self.opts.brokers, &Self::switch_group(stage), self.logs.clone());
         for i in 1..=workers {
             let name = format!("switch-{i}");
-            fleet.spawn(&name, self.switch_command(stage, &name)).with_context(|| format!("{}", name))?;
+            fleet.spawn(&name, self.switch_command(stage, &name)).with_context(|| name.clone())?;
         }
         fleet.wait_stable(workers, Duration::from_secs(60))?;
         Ok(fleet)

@@ -80,9 +80,8 @@ impl KafkaEdgeError {
 pub fn kafka_severity(error: &rdkafka::error::KafkaError) -> Severity {
     use rdkafka::error::KafkaError;
     use rdkafka::types::RDKafkaErrorCode;
-    match error.rdkafka_error_code() {
-        Some(RDKafkaErrorCode::Fenced | RDKafkaErrorCode::ProducerFenced) => return Severity::Fatal,
-        _ => {}
+    if let Some(RDKafkaErrorCode::Fenced | RDKafkaErrorCode::ProducerFenced) = error.rdkafka_error_code() {
+        return Severity::Fatal;
     }
     match error {
         KafkaError::Transaction(e) if e.is_fatal() => Severity::Fatal,

@@ -342,7 +342,6 @@ fn decide(
         };
         let context = Context { table, now_micros, in_flight };
         let result = crate::panics::decide_guarded(|| processor.process_with(input, &context, outputs));
-        drop(lookup);
         match result {
             Ok(Ok(outcome)) => return Decided::Outcome(outcome),
             Ok(Err(Undecided::InFlightViewBehind { wire_id })) => {
