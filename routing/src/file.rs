@@ -5,7 +5,7 @@
 use super::model::{
     AliasScheme, Corridor, FxRate, Identity, OperatingWindow, Participant, QrScheme, RouteKey, RouteRecord,
 };
-use super::table::{check_record, RoutingTable};
+use super::table::{check_record, invalid, RoutingTable, RuleError};
 use interlink_vocab::money::{format_minor, parse_major};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -100,7 +100,7 @@ pub fn parse_routes_file(name: &str, text: &str) -> Result<Vec<RouteRecord>, Rou
     let mut problems = Vec::new();
     let mut records = Vec::new();
     let mut seen: HashMap<RouteKey, usize> = HashMap::new();
-    let mut add = |record: Result<RouteRecord, String>, line: usize| {
+    let mut add = |record: Result<RouteRecord, RuleError>, line: usize| {
         let record = match record.and_then(|r| check_record(&r).map(|()| r)) {
             Ok(r) => r,
             Err(e) => return problems.push(format!("{name}:{line}: {e}")),
@@ -179,13 +179,14 @@ pub fn export_routes_file<'a>(records: impl IntoIterator<Item = &'a RouteRecord>
     toml::to_string(&out).expect("routing rules serialize as TOML")
 }
 
-fn corridor(c: FileCorridor) -> Result<RouteRecord, String> {
+fn corridor(c: FileCorridor) -> Result<RouteRecord, RuleError> {
     let fx_rate = c
         .fx_rate
         .as_deref()
-        .map(|t| t.trim().parse::<Decimal>().map_err(|_| format!("fx_rate {t:?} is not a decimal number")))
+        .map(|t| t.trim().parse::<Decimal>().map_err(|_| invalid("fx_rate", format!("{t:?} is not a decimal number"))))
         .transpose()?;
-    let max_amount_minor = parse_major(&c.max_amount, &c.source_currency).map_err(|e| format!("max_amount: {e}"))?;
+    let max_amount_minor = parse_major(&c.max_amount, &c.source_currency)
+        .map_err(|source| RuleError::Money { field: "max_amount", source })?;
     let windows = c.windows.iter().map(|w| parse_window(w)).collect::<Result<_, _>>()?;
     Ok(RouteRecord::Corridor(Corridor {
         from: c.from,
@@ -204,8 +205,8 @@ fn corridor(c: FileCorridor) -> Result<RouteRecord, String> {
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 /// "mon-fri 08:00-22:00 +08:00", "daily 00:00-24:00 +00:00", "sat,sun 09:00-12:00 -05:00".
-fn parse_window(text: &str) -> Result<OperatingWindow, String> {
-    let bad = |why: &str| format!("window {text:?}: {why} (expected like \"mon-fri 08:00-22:00 +08:00\")");
+fn parse_window(text: &str) -> Result<OperatingWindow, RuleError> {
+    let bad = |problem: &'static str| RuleError::Window { text: text.to_string(), problem };
     let parts: Vec<&str> = text.split_whitespace().collect();
     let [days, times, offset] = parts.as_slice() else { return Err(bad("three parts needed")) };
     let day = |d: &str| DAYS.iter().position(|x| *x == d).ok_or_else(|| bad("unknown day"));
@@ -228,7 +229,7 @@ fn parse_window(text: &str) -> Result<OperatingWindow, String> {
             single => mask |= 1 << day(single)?,
         }
     }
-    let minutes = |t: &str| -> Result<u16, String> {
+    let minutes = |t: &str| -> Result<u16, RuleError> {
         let (h, m) = t.split_once(':').ok_or_else(|| bad("time must be HH:MM"))?;
         let (h, m): (u16, u16) = (h.parse().map_err(|_| bad("bad hour"))?, m.parse().map_err(|_| bad("bad minute"))?);
         if h > 24 || m > 59 || (h == 24 && m > 0) {

@@ -25,4 +25,4 @@ pub use model::{
     AliasScheme, Corridor, FxRate, Identity, InstitutionRef, Marker, OperatingWindow, Participant, ParticipantStatus,
     QrScheme, RouteKey, RouteRecord, MARKER_KEY,
 };
-pub use table::{check_record, CompileError, CompiledCorridor, Rejection, Route, RoutingTable};
+pub use table::{check_record, CompileError, CompiledCorridor, Rejection, Route, RoutingTable, RuleError};

@@ -97,7 +97,7 @@ impl RoutingLog {
                 if record.key() != key {
                     return Err(bad(format!("value is for {}", record.key())));
                 }
-                check_record(&record).map_err(bad)?;
+                check_record(&record).map_err(|e| bad(e.to_string()))?;
                 Some(record)
             }
         };

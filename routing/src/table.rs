@@ -4,8 +4,9 @@ use super::model::{
     AliasScheme, Corridor, FxRate, Identity, InstitutionRef, Participant, ParticipantStatus, QrScheme, RouteRecord,
 };
 use compact_str::CompactString;
+use interlink_connectors::IdSchemeError;
 use interlink_schemas::{Agent, Amount};
-use interlink_vocab::money::{convert, currency_exponent};
+use interlink_vocab::money::{convert, currency_exponent, MoneyError};
 use interlink_vocab::IsoReason;
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
@@ -354,29 +355,52 @@ impl RoutingTable {
     }
 }
 
+/// Why one routing rule is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuleError {
+    #[error("unknown network {0:?}")]
+    UnknownNetwork(String),
+    #[error(transparent)]
+    InstitutionId(#[from] IdSchemeError),
+    #[error("{field}: {source}")]
+    Money { field: &'static str, source: MoneyError },
+    #[error("{field} {problem}")]
+    Invalid { field: &'static str, problem: String },
+    #[error("window {text:?}: {problem} (expected like \"mon-fri 08:00-22:00 +08:00\")")]
+    Window { text: String, problem: &'static str },
+}
+
+pub(crate) fn invalid(field: &'static str, problem: impl Into<String>) -> RuleError {
+    RuleError::Invalid { field, problem: problem.into() }
+}
+
+fn currency(field: &'static str, code: &str) -> Result<u32, RuleError> {
+    currency_exponent(code).map_err(|source| RuleError::Money { field, source })
+}
+
 /// Checks one rule on its own: known networks, ids in their network's scheme, ISO
 /// currencies, positive rates and caps.
-pub fn check_record(record: &RouteRecord) -> Result<(), String> {
+pub fn check_record(record: &RouteRecord) -> Result<(), RuleError> {
     match record {
         RouteRecord::Participant(p) => check_participant(p),
         RouteRecord::Corridor(c) => check_corridor(c),
         RouteRecord::Identity(i) => {
             if i.aliases.is_empty() {
-                return Err("an identity needs at least one alias".into());
+                return Err(invalid("aliases", "must name at least one alias of the identity"));
             }
             std::iter::once(&i.home).chain(&i.aliases).try_for_each(check_institution)
         }
         RouteRecord::Rate(r) => {
-            currency_exponent(&r.source_currency).map_err(|e| e.to_string())?;
-            currency_exponent(&r.destination_currency).map_err(|e| e.to_string())?;
+            currency("source_currency", &r.source_currency)?;
+            currency("destination_currency", &r.destination_currency)?;
             if r.rate <= Decimal::ZERO {
-                return Err(format!("rate must be greater than zero, got {}", r.rate));
+                return Err(invalid("rate", format!("must be greater than zero, got {}", r.rate)));
             }
             Ok(())
         }
         RouteRecord::QrScheme(q) => {
-            if q.guid.trim().is_empty() || q.guid.len() > 32 {
-                return Err("guid must have 1 to 32 characters".into());
+            if q.guid.trim().is_empty() || q.guid.chars().count() > 32 {
+                return Err(invalid("guid", "must have 1 to 32 characters"));
             }
             match &q.institution_id {
                 Some(id) => {
@@ -387,55 +411,55 @@ pub fn check_record(record: &RouteRecord) -> Result<(), String> {
         }
         RouteRecord::AliasScheme(a) => {
             if a.scheme.trim().is_empty() {
-                return Err("scheme must not be empty".into());
+                return Err(invalid("scheme", "must not be empty"));
             }
             known_network(&a.network)
         }
     }
 }
 
-fn known_network(n: &str) -> Result<(), String> {
-    interlink_connectors::network(n).map(|_| ()).ok_or_else(|| format!("unknown network {n:?}"))
+fn known_network(n: &str) -> Result<(), RuleError> {
+    interlink_connectors::network(n).map(|_| ()).ok_or_else(|| RuleError::UnknownNetwork(n.to_string()))
 }
 
-fn check_institution(r: &InstitutionRef) -> Result<(), String> {
+fn check_institution(r: &InstitutionRef) -> Result<(), RuleError> {
     let network =
-        interlink_connectors::network(&r.network).ok_or_else(|| format!("unknown network {:?}", r.network))?;
-    network.validate_participant_id(&r.institution_id).map_err(|e| e.to_string())
+        interlink_connectors::network(&r.network).ok_or_else(|| RuleError::UnknownNetwork(r.network.clone()))?;
+    Ok(network.validate_participant_id(&r.institution_id)?)
 }
 
-fn check_participant(p: &Participant) -> Result<(), String> {
+fn check_participant(p: &Participant) -> Result<(), RuleError> {
     check_institution(&InstitutionRef { network: p.network.clone(), institution_id: p.institution_id.clone() })?;
-    currency_exponent(&p.settlement_currency).map_err(|e| e.to_string())?;
+    currency("settlement_currency", &p.settlement_currency)?;
     if p.name.trim().is_empty() {
-        return Err("name must not be empty".into());
+        return Err(invalid("name", "must not be empty"));
     }
     if let Some(bic) = &p.bic {
-        interlink_connectors::IdScheme::Bic.validate(bic).map_err(|e| e.to_string())?;
+        interlink_connectors::IdScheme::Bic.validate(bic)?;
     }
     Ok(())
 }
 
-fn check_corridor(c: &Corridor) -> Result<(), String> {
+fn check_corridor(c: &Corridor) -> Result<(), RuleError> {
     known_network(&c.from)?;
     known_network(&c.to)?;
-    currency_exponent(&c.source_currency).map_err(|e| e.to_string())?;
-    currency_exponent(&c.destination_currency).map_err(|e| e.to_string())?;
+    currency("source_currency", &c.source_currency)?;
+    currency("destination_currency", &c.destination_currency)?;
     if let Some(rate) = c.fx_rate {
         if rate <= Decimal::ZERO {
-            return Err(format!("fx_rate must be greater than zero, got {rate}"));
+            return Err(invalid("fx_rate", format!("must be greater than zero, got {rate}")));
         }
     }
     if c.spread_bps >= 10_000 {
-        return Err(format!("spread_bps must be below 10000, got {}", c.spread_bps));
+        return Err(invalid("spread_bps", format!("must be below 10000, got {}", c.spread_bps)));
     }
     if c.max_amount_minor <= 0 {
-        return Err("max_amount must be greater than zero".into());
+        return Err(invalid("max_amount", "must be greater than zero"));
     }
     for w in &c.windows {
         if w.days == 0 || w.days > 0x7f || w.from_minute >= 1_440 || w.to_minute > 1_440 || w.from_minute == w.to_minute
         {
-            return Err(format!("operating window {w:?} is empty or out of range"));
+            return Err(invalid("windows", format!("{w:?} is empty or out of range")));
         }
     }
     Ok(())
