@@ -95,14 +95,13 @@ impl InFlightStore {
         self.needs_catch_up = true;
     }
 
-    /// Brings the view up to date before a network's record is decided: applies what
-    /// has arrived, and reads to the end first when new partitions were assigned. The
-    /// view is not yet known to be current for this record (see [`Self::catch_up`]).
+    /// Brings the view up to date before a network's record (already read) is decided:
+    /// reads to the end when new partitions were assigned, which makes the view current
+    /// for this record (see [`Self::catch_up`]); otherwise applies what has arrived.
     pub fn prepare(&mut self) -> Result<(), KafkaEdgeError> {
         self.current = false;
         if self.needs_catch_up {
             self.catch_up()?;
-            self.current = false;
         } else {
             self.drain();
         }

@@ -233,8 +233,10 @@ fn consume(
                     payload: msg.payload(),
                 };
                 let now_micros = interlink_schemas::now_micros();
-                let record_id = (msg.topic().to_string(), msg.partition(), msg.offset());
-                let decided = match poisoned.remove(&record_id) {
+                let record_id = || (msg.topic().to_string(), msg.partition(), msg.offset());
+                // No key is built on the hot path unless some record has panicked.
+                let poison = if poisoned.is_empty() { None } else { poisoned.remove(&record_id()) };
+                let decided = match poison {
                     Some(panic_message) => {
                         outputs.clear();
                         tracing::error!(topic = msg.topic(), partition = msg.partition(), offset = msg.offset(), %panic_message, "dead-lettering a record that panicked the decision code");
@@ -248,7 +250,7 @@ fn consume(
                     Decided::NotNow(why) => {
                         match &why {
                             NotNow::Poisoned(message) => {
-                                poisoned.insert(record_id, message.clone());
+                                poisoned.insert(record_id(), message.clone());
                             }
                             NotNow::ViewUnavailable(e) => {
                                 tracing::warn!(error = %e, "payments in flight cannot be read to their end");
