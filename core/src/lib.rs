@@ -8,6 +8,7 @@
 //! brought up to date by the edge before a record is decided.
 
 pub mod legs;
+pub mod memory;
 pub mod pipeline;
 pub mod qr_gateway;
 pub mod validate;

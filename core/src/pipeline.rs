@@ -2,6 +2,7 @@
 //! and build the output records. The Kafka edge (`interlink-switch`) only moves bytes.
 
 use crate::legs;
+use crate::memory::{self, Decision, Forgetful, Memory, MemoryError, RecordPlace, RequestKey, RequestMemo, StoreKind};
 use crate::qr_gateway::{self, QrRejection};
 use crate::validate::{validate, CreditorAddress, ValidationError};
 use interlink_connectors::{CanonicalStatus, Connector};
@@ -23,6 +24,9 @@ pub enum OutputTopic {
     Requests,
     /// A network's own messages, out to it.
     NetworkOut(&'static str),
+    /// The switch's keyed state (see [`memory`]): the changelog partition of the input
+    /// record being decided. `None` payload deletes the entry.
+    State,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +99,8 @@ pub struct Context<'a> {
     pub table: &'a RoutingTable,
     pub now_micros: i64,
     pub in_flight: &'a dyn InFlight,
+    /// The state of the input record's partition.
+    pub memory: &'a dyn Memory,
 }
 
 /// What happened to one input record.
@@ -112,6 +118,9 @@ pub enum Outcome {
     Pending,
     /// A payment a network originated, passed on as an authorization request.
     Originated,
+    /// A request already decided, sent again: its origin is told the first outcome
+    /// again, and nothing else happens.
+    Repeat,
 }
 
 impl Outcome {
@@ -124,6 +133,7 @@ impl Outcome {
             Self::Forwarded => "forwarded",
             Self::Pending => "pending",
             Self::Originated => "originated",
+            Self::Repeat => "repeat",
         }
     }
 }
@@ -142,6 +152,10 @@ pub enum Undecided {
     InFlightViewBehind { wire_id: String },
     #[error(transparent)]
     Encode(#[from] OutputEncodeError),
+    /// The state cannot be read (or holds what the core cannot read): a broken store,
+    /// never the record's fault.
+    #[error(transparent)]
+    Memory(#[from] MemoryError),
 }
 
 impl From<CodecError> for Undecided {
@@ -170,7 +184,12 @@ pub struct Processor {
     /// Networks reached through their connector: payments to them leave as their own
     /// messages, and payments they originate get their final status back.
     connected: Vec<&'static dyn Connector>,
+    /// How long a request's id stays taken, in µs.
+    duplicate_window_micros: i64,
 }
+
+/// How long a request's transaction id stays taken unless configured otherwise.
+pub const DEFAULT_DUPLICATE_WINDOW: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 impl Processor {
     pub fn new() -> Result<Self, CodecError> {
@@ -180,7 +199,15 @@ impl Processor {
             notifications: Codec::new()?,
             dead_letters: Codec::new()?,
             connected: Vec::new(),
+            duplicate_window_micros: DEFAULT_DUPLICATE_WINDOW.as_micros() as i64,
         })
+    }
+
+    /// Remembers each request for `window`: a copy inside it is a repeat (or, with
+    /// other content, a refused duplicate).
+    pub fn with_duplicate_window(mut self, window: std::time::Duration) -> Self {
+        self.duplicate_window_micros = i64::try_from(window.as_micros()).unwrap_or(i64::MAX);
+        self
     }
 
     /// Connects these networks (ids without a registered connector are ignored; the
@@ -202,7 +229,7 @@ impl Processor {
         now_micros: i64,
         out: &mut Vec<OutputRecord>,
     ) -> Result<Outcome, Undecided> {
-        let ctx = Context { table, now_micros, in_flight: &NothingInFlight };
+        let ctx = Context { table, now_micros, in_flight: &NothingInFlight, memory: &Forgetful };
         self.process_with(input, &ctx, out)
     }
 
@@ -225,7 +252,7 @@ impl Processor {
         ctx: &Context<'_>,
         out: &mut Vec<OutputRecord>,
     ) -> Result<Outcome, Undecided> {
-        let (table, now_micros) = (ctx.table, ctx.now_micros);
+        let now_micros = ctx.now_micros;
         let payload = input.payload.unwrap_or_default();
         let request = match self.requests.decode(payload) {
             Ok(r) => r,
@@ -243,11 +270,138 @@ impl Processor {
                 return Ok(Outcome::DeadLettered { kind });
             }
         };
+        // The key puts every copy of a request on one partition, where its memo is: a
+        // record keyed otherwise would be checked against the wrong partition's state.
+        if input.key != Some(request.transaction_id.as_bytes()) {
+            let kind = ErrorKind::Validation;
+            let key = input.key.map_or_else(|| "no key".to_string(), |k| format!("key {:?}", String::from_utf8_lossy(k)));
+            let text = format!(
+                "request {} arrived with {key}; requests must be keyed by their transaction id, so that every copy of a request meets the same duplicate check",
+                request.transaction_id
+            );
+            let tx = Some(request.transaction_id.as_str());
+            self.dead_letter(input, kind, text, None, tx, now_micros, out)?;
+            return Ok(Outcome::DeadLettered { kind });
+        }
+        let key = RequestKey::of(&request);
+        let hash = memory::request_hash(&request);
+        let place = RecordPlace { partition: input.partition, offset: input.offset };
+        if let Some(value) = ctx.memory.get(key.as_bytes())? {
+            let memo = RequestMemo::decode(&value)?;
+            // A memo past its window is as good as gone (its tombstone is on the way);
+            // a memo of this very record is a replay after a crash: decide it again.
+            if memo.expires_at > now_micros && memo.first != place {
+                return if memo.request_hash == hash {
+                    self.repeat(&request, &memo, input, now_micros, out)
+                } else {
+                    self.modified(&request, &memo, input, now_micros, out)
+                };
+            }
+        }
+        let (outcome, decision) = self.decide_request(&request, input, ctx, out)?;
+        if let Some(decision) = decision {
+            let memo = RequestMemo {
+                request_hash: hash,
+                decision,
+                routing_version: ctx.table.version(),
+                first: place,
+                decided_at: now_micros,
+                expires_at: now_micros.saturating_add(self.duplicate_window_micros),
+            };
+            out.push(OutputRecord { topic: OutputTopic::State, key: Some(key.as_bytes().to_vec()), payload: Some(memo.encode()?) });
+        }
+        Ok(outcome)
+    }
+
+    /// A request sent again with the same content: its origin gets the first outcome
+    /// again, marked as a repeat; nothing is cleared or forwarded again.
+    fn repeat(
+        &self,
+        request: &AuthorizationRequest,
+        memo: &RequestMemo,
+        input: &InputRecord<'_>,
+        now: i64,
+        out: &mut Vec<OutputRecord>,
+    ) -> Result<Outcome, Undecided> {
+        let first = format!("partition {} offset {}", memo.first.partition, memo.first.offset);
+        let (status, reason, text) = match &memo.decision {
+            Decision::Accepted => (PaymentStatus::ACCC, None, format!("repeat of the request at {first}, settled")),
+            Decision::Forwarded => (
+                PaymentStatus::ACSP,
+                None,
+                format!("repeat of the request at {first}, sent on to its destination network; its final status follows"),
+            ),
+            Decision::Rejected { reason } => (
+                PaymentStatus::RJCT,
+                Some(IsoReason::parse(reason).unwrap_or(IsoReason::NARR)),
+                format!("repeat of the request at {first}, rejected with {reason}"),
+            ),
+        };
+        let about = About {
+            transaction_id: &request.transaction_id,
+            end_to_end_id: &request.end_to_end_id,
+            request_created_at: request.created_at,
+            routing_version: memo.routing_version,
+            now,
+        };
+        let id = format!("{}:DEBTOR:REPEAT:{}:{}", request.transaction_id, input.partition, input.offset);
+        let note = Answer { id, status, reason, text, repeat: true };
+        self.notify_debtor(&about, &request.debtor_agent, &request.amount, note, out)?;
+        Ok(Outcome::Repeat)
+    }
+
+    /// A different request under a transaction id already taken: refused with AM05 to
+    /// its debtor and dead-lettered, naming the first. The first's memo stays.
+    fn modified(
+        &self,
+        request: &AuthorizationRequest,
+        memo: &RequestMemo,
+        input: &InputRecord<'_>,
+        now: i64,
+        out: &mut Vec<OutputRecord>,
+    ) -> Result<Outcome, Undecided> {
+        let reason = IsoReason::AM05;
+        let text = format!(
+            "transaction id {} of {} is already used by a different request (first at partition {} offset {}, decided at {} µs as {:?})",
+            request.transaction_id,
+            request.debtor_agent,
+            memo.first.partition,
+            memo.first.offset,
+            memo.decided_at,
+            memo.decision
+        );
+        let kind = ErrorKind::Validation;
+        let tx = Some(request.transaction_id.as_str());
+        self.dead_letter(input, kind, text.clone(), Some(&reason), tx, now, out)?;
+        let about = About {
+            transaction_id: &request.transaction_id,
+            end_to_end_id: &request.end_to_end_id,
+            request_created_at: request.created_at,
+            routing_version: memo.routing_version,
+            now,
+        };
+        let id = format!("{}:DEBTOR:DUPLICATE:{}:{}", request.transaction_id, input.partition, input.offset);
+        let note = Answer { id, status: PaymentStatus::RJCT, reason: Some(reason), text, repeat: false };
+        self.notify_debtor(&about, &request.debtor_agent, &request.amount, note, out)?;
+        Ok(Outcome::DeadLettered { kind })
+    }
+
+    /// Decides a first request; also returns what to remember of it (nothing for a
+    /// request that is not the origin's to repeat).
+    fn decide_request(
+        &self,
+        request: &AuthorizationRequest,
+        input: &InputRecord<'_>,
+        ctx: &Context<'_>,
+        out: &mut Vec<OutputRecord>,
+    ) -> Result<(Outcome, Option<Decision>), Undecided> {
+        let (table, now_micros) = (ctx.table, ctx.now_micros);
+        let rejected = |reason: &IsoReason| Some(Decision::Rejected { reason: reason.code().to_string() });
         #[cfg(feature = "fault-injection")]
         if request.purpose.as_deref() == Some(POISON_PURPOSE) {
             panic!("fault injection: request {} is a poison pill", request.transaction_id);
         }
-        let address = match validate(&request) {
+        let address = match validate(request) {
             Ok(a) => a,
             Err(ValidationError { reason, message }) => {
                 let kind = ErrorKind::Validation;
@@ -261,8 +415,8 @@ impl Processor {
                     now_micros,
                     out,
                 )?;
-                self.reject(&request, &reason, &message, 0, now_micros, out)?;
-                return Ok(Outcome::DeadLettered { kind });
+                self.reject(request, &reason, &message, 0, now_micros, out)?;
+                return Ok((Outcome::DeadLettered { kind }, rejected(&reason)));
             }
         };
         let (creditor, qr_merchant) = match address {
@@ -275,21 +429,21 @@ impl Processor {
                     let message = format!("invalid QR code: {e}");
                     let tx = Some(request.transaction_id.as_str());
                     self.dead_letter(input, kind, message.clone(), Some(&reason), tx, now_micros, out)?;
-                    self.reject(&request, &reason, &message, table.version(), now_micros, out)?;
-                    return Ok(Outcome::DeadLettered { kind });
+                    self.reject(request, &reason, &message, table.version(), now_micros, out)?;
+                    return Ok((Outcome::DeadLettered { kind }, rejected(&reason)));
                 }
                 Err(rejection) => {
                     let reason = rejection.reason();
-                    self.reject(&request, &reason, &rejection.to_string(), table.version(), now_micros, out)?;
-                    return Ok(Outcome::Rejected { reason });
+                    self.reject(request, &reason, &rejection.to_string(), table.version(), now_micros, out)?;
+                    return Ok((Outcome::Rejected { reason: reason.clone() }, rejected(&reason)));
                 }
             },
             CreditorAddress::Alias => {
                 // Alias resolution belongs to the destination network's directory
                 // (acmt.023/024); until it is wired, such requests are refused, never dropped.
                 let (reason, text) = (IsoReason::AG03, "creditor addressing by alias is not enabled on this switch");
-                self.reject(&request, &reason, text, table.version(), now_micros, out)?;
-                return Ok(Outcome::Rejected { reason });
+                self.reject(request, &reason, text, table.version(), now_micros, out)?;
+                return Ok((Outcome::Rejected { reason: reason.clone() }, rejected(&reason)));
             }
         };
         let decided = table
@@ -308,16 +462,16 @@ impl Processor {
                 // A QR payment names no account; the merchant's code gives it.
                 let creditor_account =
                     request.creditor_account.clone().or_else(|| qr_merchant.as_ref().and_then(|m| m.account.clone()));
-                let clearing = clearing_record(&request, &route, creditor_account, table.version(), now_micros);
+                let clearing = clearing_record(request, &route, creditor_account, table.version(), now_micros);
                 if let Some(connector) = self.connected(&clearing.creditor_agent.network) {
-                    return self.forward(connector, &request, clearing, input, ctx, out);
+                    return self.forward(connector, request, clearing, input, ctx, out);
                 }
                 self.settle(clearing, now_micros, out)?;
-                Ok(Outcome::Accepted)
+                Ok((Outcome::Accepted, Some(Decision::Accepted)))
             }
             Err((reason, text)) => {
-                self.reject(&request, &reason, &text, table.version(), now_micros, out)?;
-                Ok(Outcome::Rejected { reason })
+                self.reject(request, &reason, &text, table.version(), now_micros, out)?;
+                Ok((Outcome::Rejected { reason: reason.clone() }, rejected(&reason)))
             }
         }
     }
@@ -368,19 +522,51 @@ impl Processor {
             Party::Debtor => "DEBTOR",
             Party::Creditor => "CREDITOR",
         };
+        let answer = Answer {
+            id: format!("{}:{side}", about.transaction_id),
+            status,
+            reason: reason.map(|(code, _)| code.clone()),
+            text: reason.map_or_else(String::new, |(_, text)| text.to_string()),
+            repeat: false,
+        };
+        self.emit_notification(about, party, agent, amount, answer, out)
+    }
+
+    /// A notification to the debtor only (the answer to a repeated or modified request).
+    fn notify_debtor(
+        &self,
+        about: &About<'_>,
+        agent: &Agent,
+        amount: &interlink_schemas::Amount,
+        answer: Answer,
+        out: &mut Vec<OutputRecord>,
+    ) -> Result<(), OutputEncodeError> {
+        self.emit_notification(about, Party::Debtor, agent, amount, answer, out)
+    }
+
+    fn emit_notification(
+        &self,
+        about: &About<'_>,
+        party: Party,
+        agent: &Agent,
+        amount: &interlink_schemas::Amount,
+        answer: Answer,
+        out: &mut Vec<OutputRecord>,
+    ) -> Result<(), OutputEncodeError> {
         let note = Notification {
-            notification_id: format!("{}:{side}", about.transaction_id),
+            notification_id: answer.id,
             transaction_id: about.transaction_id.to_string(),
             end_to_end_id: about.end_to_end_id.to_string(),
             party,
             agent: agent.clone(),
-            status,
-            reason_code: reason.map(|(code, _)| code.code().to_string()),
-            reason_text: reason.map(|(_, text)| text.to_string()),
+            status: answer.status,
+            reason_code: answer.reason.map(|code| code.code().to_string()),
+            reason_text: (!answer.text.is_empty()).then_some(answer.text),
             amount: amount.clone(),
             routing_version: about.routing_version,
             request_created_at: about.request_created_at,
             emitted_at: about.now,
+            repeat: answer.repeat,
         };
         out.push(OutputRecord::new(
             OutputTopic::Notifications,
@@ -419,14 +605,14 @@ impl Processor {
         input: &InputRecord<'_>,
         ctx: &Context<'_>,
         out: &mut Vec<OutputRecord>,
-    ) -> Result<Outcome, Undecided> {
+    ) -> Result<(Outcome, Option<Decision>), Undecided> {
         let (network, now, in_flight) = (connector.profile().id, ctx.now_micros, ctx.in_flight);
         match legs::outbound_message(connector, request, &clearing) {
             Ok((wire, message)) => {
                 out.push(OutputRecord::new(OutputTopic::NetworkOut(connector.profile().id), wire.as_str(), message));
                 out.push(OutputRecord::new(OutputTopic::Payments, wire.as_str(), self.clearing.encode(&clearing)?));
                 in_flight.forward(wire.into_string(), clearing);
-                Ok(Outcome::Forwarded)
+                Ok((Outcome::Forwarded, Some(Decision::Forwarded)))
             }
             Err(e) => {
                 // The destination network cannot carry this payment: refuse it, keep it.
@@ -435,9 +621,33 @@ impl Processor {
                 let tx = Some(request.transaction_id.as_str());
                 self.dead_letter(input, ErrorKind::Validation, text.clone(), Some(&reason), tx, now, out)?;
                 self.reject(request, &reason, &text, clearing.routing_version, now, out)?;
-                Ok(Outcome::DeadLettered { kind: ErrorKind::Validation })
+                let decision = Decision::Rejected { reason: reason.code().to_string() };
+                Ok((Outcome::DeadLettered { kind: ErrorKind::Validation }, Some(decision)))
             }
         }
+    }
+
+    /// An entry of `partition`'s state whose time has come (its header's expiry is at or
+    /// before now): a request's memo leaves the store and the changelog. Returns false
+    /// when the entry is not expired after all (the edge's index was stale).
+    pub fn expire(
+        &self,
+        key: &[u8],
+        value: &[u8],
+        now_micros: i64,
+        out: &mut Vec<OutputRecord>,
+    ) -> Result<bool, Undecided> {
+        match memory::expires_at(value) {
+            Some(at) if at <= now_micros => {}
+            Some(_) => return Ok(false),
+            None => return Err(MemoryError::UnknownFormat { len: value.len(), first: value.first().copied() }.into()),
+        }
+        match StoreKind::of_key(key) {
+            Some(StoreKind::Requests) | None => {
+                out.push(OutputRecord { topic: OutputTopic::State, key: Some(key.to_vec()), payload: None });
+            }
+        }
+        Ok(true)
     }
 
     /// The outcome of a record that made the decision code panic on an earlier
@@ -609,6 +819,16 @@ impl Processor {
     }
 }
 
+/// What one notification says.
+struct Answer {
+    id: String,
+    status: PaymentStatus,
+    reason: Option<IsoReason>,
+    /// Sent as the reason text unless empty.
+    text: String,
+    repeat: bool,
+}
+
 /// What every notification about one payment shares.
 struct About<'a> {
     transaction_id: &'a str,
@@ -694,7 +914,10 @@ mod tests {
         let (outcome, out) = run(&p, &p.requests.encode(&request("004")).unwrap());
         assert_eq!(outcome, Outcome::Accepted);
         let topics: Vec<_> = out.iter().map(|o| o.topic).collect();
-        assert_eq!(topics, [OutputTopic::Clearing, OutputTopic::Notifications, OutputTopic::Notifications]);
+        assert_eq!(
+            topics,
+            [OutputTopic::Clearing, OutputTopic::Notifications, OutputTopic::Notifications, OutputTopic::State]
+        );
         let c = p.clearing.decode(out[0].payload.as_deref().unwrap()).unwrap();
         assert_eq!(c.credit_amount, Amount::new(10_845, "HKD"));
         assert_eq!((c.routing_version, c.cleared_at, c.fx_rate.as_str()), (4, 99, "1.0845"));
@@ -703,7 +926,8 @@ mod tests {
         assert_eq!(creditor.notification_id, "tx-9:CREDITOR");
         assert_eq!((creditor.status, creditor.agent.institution_id.as_str()), (PaymentStatus::ACCC, "004"));
         assert_eq!(creditor.amount, Amount::new(10_845, "HKD"));
-        assert!(out.iter().all(|o| o.key.as_deref() == Some(&b"tx-9"[..])));
+        let events = out.iter().filter(|o| o.topic != OutputTopic::State);
+        assert!(events.clone().all(|o| o.key.as_deref() == Some(&b"tx-9"[..])));
     }
 
     #[test]
@@ -711,7 +935,7 @@ mod tests {
         let p = Processor::new().unwrap();
         let (outcome, out) = run(&p, &p.requests.encode(&request("999")).unwrap());
         assert_eq!(outcome, Outcome::Rejected { reason: IsoReason::RC01 });
-        assert_eq!(out.len(), 1);
+        assert_eq!(out.iter().map(|o| o.topic).collect::<Vec<_>>(), [OutputTopic::Notifications, OutputTopic::State]);
         let n = p.notifications.decode(out[0].payload.as_deref().unwrap()).unwrap();
         assert_eq!((n.status, n.reason_code.as_deref(), n.party), (PaymentStatus::RJCT, Some("RC01"), Party::Debtor));
         assert_eq!(n.routing_version, 4);
@@ -762,16 +986,166 @@ mod tests {
         };
         let table = table();
         let mut out = Vec::new();
-        let behind = Context { table: &table, now_micros: 99, in_flight: &EmptyView { current: false } };
+        let behind =
+            Context { table: &table, now_micros: 99, in_flight: &EmptyView { current: false }, memory: &Forgetful };
         let undecided = p.process_with(&input, &behind, &mut out).unwrap_err();
         assert!(matches!(&undecided, Undecided::InFlightViewBehind { wire_id } if wire_id == "tx9"), "{undecided}");
         assert!(out.is_empty(), "nothing is written for an undecided record");
 
-        let current = Context { table: &table, now_micros: 99, in_flight: &EmptyView { current: true } };
+        let current =
+            Context { table: &table, now_micros: 99, in_flight: &EmptyView { current: true }, memory: &Forgetful };
         let outcome = p.process_with(&input, &current, &mut out).unwrap();
         assert_eq!(outcome, Outcome::DeadLettered { kind: ErrorKind::Validation });
         let d = p.dead_letters.decode(out[0].payload.as_deref().unwrap()).unwrap();
         assert!(d.error_message.contains("matches no payment in flight"), "{}", d.error_message);
+    }
+
+    /// A state store in a map, written the way the edge writes it: every State output.
+    #[derive(Default)]
+    struct MapMemory(std::cell::RefCell<std::collections::HashMap<Vec<u8>, Vec<u8>>>);
+
+    impl Memory for MapMemory {
+        fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, MemoryError> {
+            Ok(self.0.borrow().get(key).cloned())
+        }
+    }
+
+    impl MapMemory {
+        fn apply(&self, out: &[OutputRecord]) {
+            for o in out.iter().filter(|o| o.topic == OutputTopic::State) {
+                let key = o.key.clone().unwrap();
+                match &o.payload {
+                    Some(v) => self.0.borrow_mut().insert(key, v.clone()),
+                    None => self.0.borrow_mut().remove(&key),
+                };
+            }
+        }
+    }
+
+    /// Decides `request` read at `offset` (keyed by its id) against `memory` at `now`.
+    fn decide_at(
+        p: &Processor,
+        memory: &MapMemory,
+        request: &AuthorizationRequest,
+        offset: i64,
+        now: i64,
+    ) -> (Outcome, Vec<OutputRecord>) {
+        let payload = p.requests.encode(request).unwrap();
+        let input = InputRecord {
+            source: InputSource::Requests,
+            topic: "in",
+            partition: 1,
+            offset,
+            key: Some(request.transaction_id.as_bytes()),
+            payload: Some(&payload),
+        };
+        let table = table();
+        let ctx = Context { table: &table, now_micros: now, in_flight: &NothingInFlight, memory };
+        let mut out = Vec::new();
+        let outcome = p.process_with(&input, &ctx, &mut out).unwrap();
+        memory.apply(&out);
+        (outcome, out)
+    }
+
+    #[test]
+    fn a_repeated_request_gets_its_first_outcome_again_and_nothing_clears_twice() {
+        let p = Processor::new().unwrap();
+        let memory = MapMemory::default();
+        let (first, out) = decide_at(&p, &memory, &request("004"), 10, 1_000);
+        assert_eq!(first, Outcome::Accepted);
+        assert_eq!(out.iter().filter(|o| o.topic == OutputTopic::State).count(), 1);
+
+        let retry = AuthorizationRequest { created_at: 500, ..request("004") };
+        let (again, out) = decide_at(&p, &memory, &retry, 11, 2_000);
+        assert_eq!(again, Outcome::Repeat);
+        assert_eq!(out.iter().map(|o| o.topic).collect::<Vec<_>>(), [OutputTopic::Notifications]);
+        let n = p.notifications.decode(out[0].payload.as_deref().unwrap()).unwrap();
+        assert_eq!((n.status, n.party, n.repeat), (PaymentStatus::ACCC, Party::Debtor, true));
+        assert_eq!(n.notification_id, "tx-9:DEBTOR:REPEAT:1:11");
+        assert!(n.reason_text.unwrap().contains("partition 1 offset 10"));
+    }
+
+    #[test]
+    fn a_repeated_rejection_is_rejected_again_with_its_reason() {
+        let p = Processor::new().unwrap();
+        let memory = MapMemory::default();
+        assert_eq!(decide_at(&p, &memory, &request("999"), 3, 1_000).0, Outcome::Rejected { reason: IsoReason::RC01 });
+        let (again, out) = decide_at(&p, &memory, &request("999"), 4, 1_001);
+        assert_eq!(again, Outcome::Repeat);
+        let n = p.notifications.decode(out[0].payload.as_deref().unwrap()).unwrap();
+        assert_eq!((n.status, n.reason_code.as_deref(), n.repeat), (PaymentStatus::RJCT, Some("RC01"), true));
+    }
+
+    #[test]
+    fn a_modified_request_under_a_used_id_is_refused_with_am05_naming_the_first() {
+        let p = Processor::new().unwrap();
+        let memory = MapMemory::default();
+        decide_at(&p, &memory, &request("004"), 10, 1_000);
+        let mut modified = request("004");
+        modified.amount.minor_units += 1;
+        let (outcome, out) = decide_at(&p, &memory, &modified, 12, 2_000);
+        assert_eq!(outcome, Outcome::DeadLettered { kind: ErrorKind::Validation });
+        assert_eq!(
+            out.iter().map(|o| o.topic).collect::<Vec<_>>(),
+            [OutputTopic::DeadLetters, OutputTopic::Notifications],
+            "no clearing, and the first request's memo is left as it is"
+        );
+        let d = p.dead_letters.decode(out[0].payload.as_deref().unwrap()).unwrap();
+        assert_eq!(d.reason_code.as_deref(), Some("AM05"));
+        assert!(d.error_message.contains("first at partition 1 offset 10"), "{}", d.error_message);
+        let n = p.notifications.decode(out[1].payload.as_deref().unwrap()).unwrap();
+        assert_eq!((n.status, n.reason_code.as_deref()), (PaymentStatus::RJCT, Some("AM05")));
+        assert_eq!(n.notification_id, "tx-9:DEBTOR:DUPLICATE:1:12");
+        // The original is still remembered: its exact copy is a repeat, accepted.
+        let (again, out) = decide_at(&p, &memory, &request("004"), 13, 3_000);
+        assert_eq!(again, Outcome::Repeat);
+        assert_eq!(p.notifications.decode(out[0].payload.as_deref().unwrap()).unwrap().status, PaymentStatus::ACCC);
+    }
+
+    #[test]
+    fn a_replay_of_the_first_record_is_decided_again_and_an_expired_memo_counts_for_nothing() {
+        let p = Processor::new().unwrap().with_duplicate_window(std::time::Duration::from_micros(1_000));
+        let memory = MapMemory::default();
+        decide_at(&p, &memory, &request("004"), 10, 1_000);
+        assert_eq!(decide_at(&p, &memory, &request("004"), 10, 1_500).0, Outcome::Accepted, "same record again");
+        assert_eq!(decide_at(&p, &memory, &request("004"), 11, 1_999).0, Outcome::Repeat);
+        // The replay remembered the request anew, from 1_500.
+        assert_eq!(decide_at(&p, &memory, &request("004"), 12, 2_499).0, Outcome::Repeat);
+        assert_eq!(decide_at(&p, &memory, &request("004"), 13, 2_500).0, Outcome::Accepted, "window over");
+    }
+
+    #[test]
+    fn an_expired_memo_leaves_by_a_tombstone_and_a_live_one_stays() {
+        let p = Processor::new().unwrap().with_duplicate_window(std::time::Duration::from_micros(1_000));
+        let memory = MapMemory::default();
+        let (_, out) = decide_at(&p, &memory, &request("004"), 10, 1_000);
+        let state = out.iter().find(|o| o.topic == OutputTopic::State).unwrap();
+        let (key, value) = (state.key.as_deref().unwrap(), state.payload.as_deref().unwrap());
+        let mut expired = Vec::new();
+        assert!(!p.expire(key, value, 1_999, &mut expired).unwrap());
+        assert!(expired.is_empty());
+        assert!(p.expire(key, value, 2_000, &mut expired).unwrap());
+        assert_eq!(expired, [OutputRecord { topic: OutputTopic::State, key: Some(key.to_vec()), payload: None }]);
+    }
+
+    #[test]
+    fn a_request_keyed_other_than_by_its_id_is_dead_lettered_undecided() {
+        let p = Processor::new().unwrap();
+        let payload = p.requests.encode(&request("004")).unwrap();
+        let input = InputRecord {
+            source: InputSource::Requests,
+            topic: "in",
+            partition: 0,
+            offset: 1,
+            key: Some(b"someone-else"),
+            payload: Some(&payload),
+        };
+        let mut out = Vec::new();
+        let outcome = p.process(&input, &table(), 1, &mut out).unwrap();
+        assert_eq!(outcome, Outcome::DeadLettered { kind: ErrorKind::Validation });
+        assert_eq!(out.iter().map(|o| o.topic).collect::<Vec<_>>(), [OutputTopic::DeadLetters]);
+        let d = p.dead_letters.decode(out[0].payload.as_deref().unwrap()).unwrap();
+        assert!(d.error_message.contains("keyed by their transaction id"), "{}", d.error_message);
     }
 
     #[test]
@@ -807,7 +1181,7 @@ mod tests {
         assert_eq!(outcome, Outcome::DeadLettered { kind: ErrorKind::Validation });
         assert_eq!(
             out.iter().map(|o| o.topic).collect::<Vec<_>>(),
-            [OutputTopic::DeadLetters, OutputTopic::Notifications]
+            [OutputTopic::DeadLetters, OutputTopic::Notifications, OutputTopic::State]
         );
         let d = p.dead_letters.decode(out[0].payload.as_deref().unwrap()).unwrap();
         assert_eq!((d.reason_code.as_deref(), d.transaction_id.as_deref()), (Some("AM12"), Some("tx-9")));

@@ -51,7 +51,7 @@ impl Event for ClearingRecord {
     const SCHEMA: &'static SchemaVersion = &registry::CLEARING_RECORD_V1;
 }
 impl Event for Notification {
-    const SCHEMA: &'static SchemaVersion = &registry::NOTIFICATION_V1;
+    const SCHEMA: &'static SchemaVersion = &registry::NOTIFICATION_V2;
 }
 impl Event for DeadLetter {
     const SCHEMA: &'static SchemaVersion = &registry::DEAD_LETTER_V1;

@@ -31,11 +31,13 @@ pub static AUTHORIZATION_REQUEST_V1: SchemaVersion =
     schema_version!(101, "AuthorizationRequest", "authorization_request.avsc");
 pub static CLEARING_RECORD_V1: SchemaVersion = schema_version!(201, "ClearingRecord", "clearing_record.avsc");
 pub static NOTIFICATION_V1: SchemaVersion = schema_version!(301, "Notification", "notification.avsc");
+/// Adds `repeat` (default false): the answer to a request sent again.
+pub static NOTIFICATION_V2: SchemaVersion = schema_version!(302, "Notification", "notification_v2.avsc");
 pub static DEAD_LETTER_V1: SchemaVersion = schema_version!(401, "DeadLetter", "dead_letter.avsc");
 
 /// All known versions, newest last within each record.
-pub static ALL: [&SchemaVersion; 4] =
-    [&AUTHORIZATION_REQUEST_V1, &CLEARING_RECORD_V1, &NOTIFICATION_V1, &DEAD_LETTER_V1];
+pub static ALL: [&SchemaVersion; 5] =
+    [&AUTHORIZATION_REQUEST_V1, &CLEARING_RECORD_V1, &NOTIFICATION_V1, &NOTIFICATION_V2, &DEAD_LETTER_V1];
 
 pub fn by_id(id: u32) -> Option<&'static SchemaVersion> {
     ALL.iter().copied().find(|v| v.id == id)

@@ -116,6 +116,9 @@ pub struct Notification {
     pub routing_version: i64,
     pub request_created_at: i64,
     pub emitted_at: i64,
+    /// Answers a request sent again: the status is the one first decided.
+    #[serde(default)]
+    pub repeat: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]

@@ -75,6 +75,7 @@ fn outputs_round_trip() {
         routing_version: 3,
         request_created_at: 1,
         emitted_at: 2,
+        repeat: true,
     };
     let c = Codec::<Notification>::new().unwrap();
     assert_eq!(c.decode(&c.encode(&note).unwrap()).unwrap(), note);
@@ -142,6 +143,37 @@ fn adding_a_field_with_a_default_keeps_both_directions_compatible() {
         SchemaCompatibility::mutual_read(&v.schema, &v2)
             .unwrap_or_else(|e| panic!("{} v2 incompatible: {e}", v.record));
     }
+}
+
+/// Notifications written before `repeat` existed (schema 301) still decode, as firsts.
+#[test]
+fn a_version_1_notification_reads_as_not_a_repeat() {
+    use apache_avro::types::Value;
+    let v1 = &registry::NOTIFICATION_V1;
+    let s = |t: &str| Value::String(t.into());
+    let agent = Value::Record(vec![("network".into(), s("CN_IBPS")), ("institution_id".into(), s("102100099996"))]);
+    let amount = Value::Record(vec![("minor_units".into(), Value::Long(100)), ("currency".into(), s("CNY"))]);
+    let record = Value::Record(vec![
+        ("notification_id".into(), s("tx:DEBTOR")),
+        ("transaction_id".into(), s("tx")),
+        ("end_to_end_id".into(), s("e2e")),
+        ("party".into(), Value::Enum(0, "DEBTOR".into())),
+        ("agent".into(), agent),
+        ("status".into(), Value::Enum(2, "ACCC".into())),
+        ("reason_code".into(), Value::Union(0, Box::new(Value::Null))),
+        ("reason_text".into(), Value::Union(0, Box::new(Value::Null))),
+        ("amount".into(), amount),
+        ("routing_version".into(), Value::Long(3)),
+        ("request_created_at".into(), Value::TimestampMicros(1)),
+        ("emitted_at".into(), Value::TimestampMicros(2)),
+    ]);
+    #[allow(deprecated)]
+    let datum = apache_avro::to_avro_datum(&v1.schema, record).unwrap();
+    let mut framed = vec![0u8];
+    framed.extend_from_slice(&v1.id.to_be_bytes());
+    framed.extend_from_slice(&datum);
+    let note = Codec::<Notification>::new().unwrap().decode(&framed).unwrap();
+    assert_eq!((note.notification_id.as_str(), note.status, note.repeat), ("tx:DEBTOR", PaymentStatus::ACCC, false));
 }
 
 #[test]

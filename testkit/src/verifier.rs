@@ -456,6 +456,7 @@ mod tests {
                 routing_version: 1,
                 request_created_at: 1_000,
                 emitted_at: 2_000,
+                repeat: false,
             })
             .unwrap()
     }

@@ -1,0 +1,268 @@
+//! What the switch remembers between records, as the pure core sees it.
+//!
+//! State is keyed and partitioned like the input it belongs to: a request's memo lives
+//! in the state of the partition its record was read from (the requests topic is keyed
+//! by transaction id, so every copy of a request meets the same memo). The core only
+//! reads state through [`Memory`] and writes it as [`OutputTopic::State`] records; the
+//! edge keeps the store, writes the changelog in the same transaction as the other
+//! outputs, and restores it after a crash or a rebalance.
+//!
+//! Every state value starts with a fixed header (a format byte and the entry's expiry),
+//! so the edge can index and expire entries without knowing what they hold.
+//!
+//! [`OutputTopic::State`]: crate::pipeline::OutputTopic::State
+
+use interlink_schemas::AuthorizationRequest;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Format byte of a state value.
+const FORMAT_V1: u8 = 1;
+/// Format byte and the expiry (µs since the epoch, big-endian).
+pub const VALUE_HEADER_LEN: usize = 9;
+
+/// The first byte of a state key names its store.
+const REQUESTS_STORE: u8 = b'r';
+/// Separates the parts of a key (a control character no id contains unescaped).
+const SEPARATOR: u8 = 0x1f;
+
+/// When a state value expires, read from its header without decoding the rest.
+pub fn expires_at(value: &[u8]) -> Option<i64> {
+    match value {
+        [FORMAT_V1, rest @ ..] if rest.len() >= 8 => Some(i64::from_be_bytes(rest[..8].try_into().ok()?)),
+        _ => None,
+    }
+}
+
+/// A state value the core cannot read: a bug or a foreign writer, never input.
+#[derive(Debug, thiserror::Error)]
+pub enum MemoryError {
+    #[error("state value has an unknown format ({len} bytes, first byte {first:?})")]
+    UnknownFormat { len: usize, first: Option<u8> },
+    #[error("state value does not decode: {0}")]
+    Decode(#[from] postcard::Error),
+    #[error("state store: {0}")]
+    Store(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// A request as its origin identifies it: origin network, origin institution and
+/// transaction id. A request with the same key inside the window is a repeat.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RequestKey(Vec<u8>);
+
+impl RequestKey {
+    pub fn of(request: &AuthorizationRequest) -> Self {
+        let agent = &request.debtor_agent;
+        let mut key = Vec::with_capacity(
+            3 + agent.network.len() + agent.institution_id.len() + request.transaction_id.len(),
+        );
+        key.push(REQUESTS_STORE);
+        for (i, part) in [&agent.network, &agent.institution_id, &request.transaction_id].into_iter().enumerate() {
+            if i > 0 {
+                key.push(SEPARATOR);
+            }
+            key.extend_from_slice(part.as_bytes());
+        }
+        Self(key)
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// Which store a state key belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKind {
+    Requests,
+}
+
+impl StoreKind {
+    pub fn of_key(key: &[u8]) -> Option<Self> {
+        match key.first() {
+            Some(&REQUESTS_STORE) => Some(Self::Requests),
+            _ => None,
+        }
+    }
+}
+
+/// SHA-256 of a request's business fields: everything but its creation time (an
+/// origin that retries may stamp its retry anew) and its key, each field
+/// length-prefixed so that no two different requests share an encoding.
+pub fn request_hash(r: &AuthorizationRequest) -> [u8; 32] {
+    let mut h = Sha256::new();
+    let mut field = |bytes: Option<&[u8]>| match bytes {
+        None => h.update([0u8]),
+        Some(b) => {
+            h.update([1u8]);
+            h.update((b.len() as u64).to_be_bytes());
+            h.update(b);
+        }
+    };
+    field(Some(r.end_to_end_id.as_bytes()));
+    field(Some(r.debtor_account.as_bytes()));
+    field(r.creditor_agent.as_ref().map(|a| a.network.as_bytes()));
+    field(r.creditor_agent.as_ref().map(|a| a.institution_id.as_bytes()));
+    field(r.creditor_account.as_ref().map(String::as_bytes));
+    field(r.qr_payload.as_ref().map(String::as_bytes));
+    field(r.creditor_alias.as_ref().map(|a| a.scheme.as_bytes()));
+    field(r.creditor_alias.as_ref().map(|a| a.value.as_bytes()));
+    field(Some(&r.amount.minor_units.to_be_bytes()));
+    field(Some(r.amount.currency.as_bytes()));
+    field(Some(format!("{:?}", r.channel).as_bytes()));
+    field(r.purpose.as_ref().map(String::as_bytes));
+    h.finalize().into()
+}
+
+/// How the first request with a key was decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Decision {
+    /// Settled: cleared and both sides told ACCC.
+    Accepted,
+    /// Refused (by routing, validation, or a destination that cannot carry it), with
+    /// the ISO reason code its debtor was given.
+    Rejected { reason: String },
+    /// Sent on to a connected network; its final status comes from there.
+    Forwarded,
+}
+
+/// Where a record was read: a memo remembers its first request's place, so a
+/// replay of that very record (at-least-once after a crash) is decided again rather
+/// than answered as a repeat of itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordPlace {
+    pub partition: i32,
+    pub offset: i64,
+}
+
+/// What the switch remembers of a request, for its duplicate window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestMemo {
+    pub request_hash: [u8; 32],
+    pub decision: Decision,
+    pub routing_version: i64,
+    pub first: RecordPlace,
+    pub decided_at: i64,
+    /// Not part of the body: carried in the value's header.
+    #[serde(skip)]
+    pub expires_at: i64,
+}
+
+impl RequestMemo {
+    pub fn encode(&self) -> Result<Vec<u8>, MemoryError> {
+        let mut out = Vec::with_capacity(96);
+        out.push(FORMAT_V1);
+        out.extend_from_slice(&self.expires_at.to_be_bytes());
+        Ok(postcard::to_extend(self, out)?)
+    }
+
+    pub fn decode(value: &[u8]) -> Result<Self, MemoryError> {
+        let expires_at =
+            expires_at(value).ok_or(MemoryError::UnknownFormat { len: value.len(), first: value.first().copied() })?;
+        let mut memo: Self = postcard::from_bytes(&value[VALUE_HEADER_LEN..])?;
+        memo.expires_at = expires_at;
+        Ok(memo)
+    }
+}
+
+/// The state the core reads: the edge's store for the partition being decided, with
+/// the writes of the open batch applied.
+pub trait Memory {
+    /// The raw state value under `key`, if any.
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, MemoryError>;
+}
+
+/// Remembers nothing: every request is a first (for tools and tests without state).
+pub struct Forgetful;
+
+impl Memory for Forgetful {
+    fn get(&self, _: &[u8]) -> Result<Option<Vec<u8>>, MemoryError> {
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use interlink_schemas::{Agent, Amount, Channel};
+    use proptest::prelude::*;
+
+    fn request() -> AuthorizationRequest {
+        AuthorizationRequest {
+            transaction_id: "tx-1".into(),
+            end_to_end_id: "E2E-1".into(),
+            created_at: 10,
+            debtor_agent: Agent::new("CN_IBPS", "102100099996"),
+            debtor_account: "6222".into(),
+            creditor_agent: Some(Agent::new("HK_FPS", "004")),
+            creditor_account: Some("HK-1".into()),
+            qr_payload: None,
+            creditor_alias: None,
+            amount: Amount::new(10_000, "CNY"),
+            channel: Channel::Mobile,
+            purpose: None,
+        }
+    }
+
+    #[test]
+    fn a_retry_stamped_anew_hashes_the_same_but_any_business_change_does_not() {
+        let first = request();
+        let retry = AuthorizationRequest { created_at: 99, ..request() };
+        assert_eq!(request_hash(&first), request_hash(&retry));
+        let changes: [fn(&mut AuthorizationRequest); 5] = [
+            |r| r.amount.minor_units += 1,
+            |r| r.creditor_account = None,
+            |r| r.end_to_end_id.push('x'),
+            |r| r.purpose = Some(String::new()),
+            |r| r.channel = Channel::Api,
+        ];
+        for change in changes {
+            let mut modified = request();
+            change(&mut modified);
+            assert_ne!(request_hash(&first), request_hash(&modified), "{modified:?}");
+        }
+    }
+
+    #[test]
+    fn fields_cannot_run_into_each_other() {
+        let mut a = request();
+        let mut b = request();
+        (a.end_to_end_id, a.debtor_account) = ("AB".into(), "C".into());
+        (b.end_to_end_id, b.debtor_account) = ("A".into(), "BC".into());
+        assert_ne!(request_hash(&a), request_hash(&b));
+    }
+
+    #[test]
+    fn keys_name_origin_institution_and_id() {
+        let key = RequestKey::of(&request());
+        assert_eq!(key.as_bytes(), b"rCN_IBPS\x1f102100099996\x1ftx-1");
+        assert_eq!(StoreKind::of_key(key.as_bytes()), Some(StoreKind::Requests));
+        let mut other = request();
+        other.debtor_agent.institution_id = "102100099997".into();
+        assert_ne!(RequestKey::of(&other), key);
+    }
+
+    #[test]
+    fn a_memo_round_trips_with_its_expiry_in_the_header() {
+        let memo = RequestMemo {
+            request_hash: [7; 32],
+            decision: Decision::Rejected { reason: "RC01".into() },
+            routing_version: 4,
+            first: RecordPlace { partition: 2, offset: 77 },
+            decided_at: 1_000,
+            expires_at: 86_400_001_000,
+        };
+        let bytes = memo.encode().unwrap();
+        assert_eq!(expires_at(&bytes), Some(86_400_001_000));
+        assert_eq!(RequestMemo::decode(&bytes).unwrap(), memo);
+        assert!(bytes.len() < 64, "{} bytes", bytes.len());
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_values_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..80)) {
+            let _ = RequestMemo::decode(&bytes);
+            let _ = expires_at(&bytes);
+        }
+    }
+}
