@@ -18,6 +18,8 @@ pub struct TopicsConfig {
     pub payments: String,
     /// Prefix of the per-network topics: `<prefix><network>.out` and `.in`.
     pub network_prefix: String,
+    /// The switch's keyed state (compacted changelog, partitioned like `requests`).
+    pub state: String,
 }
 
 impl Default for TopicsConfig {
@@ -31,6 +33,7 @@ impl Default for TopicsConfig {
             routes_audit: "interlink.routes.audit".into(),
             payments: "interlink.payments".into(),
             network_prefix: "interlink.net.".into(),
+            state: "interlink.switch.state".into(),
         }
     }
 }
@@ -49,6 +52,7 @@ impl TopicsConfig {
             routes_audit: p(d.routes_audit),
             payments: p(d.payments),
             network_prefix: p(d.network_prefix),
+            state: p(d.state),
         }
     }
 }

@@ -47,6 +47,31 @@ pub struct SwitchConfig {
     pub pipeline: PipelineConfig,
     pub networks: NetworksConfig,
     pub http: HttpConfig,
+    pub state: StateConfig,
+}
+
+/// The worker's keyed state: its local cache and the duplicate window.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StateConfig {
+    /// Where the local store lives; each worker uses `<dir>/<worker_id>`. A cache only:
+    /// deleting it costs a restore from the changelog, nothing else.
+    pub dir: std::path::PathBuf,
+    /// How long a request's transaction id stays taken (a copy inside the window is
+    /// answered as a repeat, or refused with AM05 when its content differs).
+    pub duplicate_window_seconds: u64,
+}
+
+impl Default for StateConfig {
+    fn default() -> Self {
+        Self { dir: "state".into(), duplicate_window_seconds: 24 * 3600 }
+    }
+}
+
+impl StateConfig {
+    pub fn duplicate_window(&self) -> Duration {
+        Duration::from_secs(self.duplicate_window_seconds)
+    }
 }
 
 /// Which destination networks take the two-leg flow through their connector.
@@ -103,6 +128,7 @@ impl Default for SwitchConfig {
             pipeline: PipelineConfig::default(),
             networks: NetworksConfig::default(),
             http: HttpConfig::default(),
+            state: StateConfig::default(),
         }
     }
 }
@@ -158,7 +184,7 @@ impl SwitchConfig {
         // Only variables that name a section of this file are configuration; others
         // sharing the prefix (INTERLINK_CONFIG, INTERLINK_BROKERS for the CLI tools)
         // are not. A typo inside a section is still rejected as an unknown key.
-        const SECTIONS: [&str; 6] = ["worker_id", "kafka", "topics", "pipeline", "networks", "http"];
+        const SECTIONS: [&str; 7] = ["worker_id", "kafka", "topics", "pipeline", "networks", "http", "state"];
         let env = figment::providers::Env::prefixed("INTERLINK_")
             .filter(|key| {
                 let first = key.as_str().split("__").next().unwrap_or_default().to_ascii_lowercase();
@@ -190,6 +216,9 @@ impl SwitchConfig {
         if p.batch_max_interval_ms == 0 {
             return Err(ConfigError("pipeline.batch_max_interval_ms must be at least 1".into()));
         }
+        if self.state.duplicate_window_seconds == 0 {
+            return Err(ConfigError("state.duplicate_window_seconds must be at least 1".into()));
+        }
         if self.worker_id.is_empty() {
             return Err(ConfigError("worker_id must not be empty".into()));
         }
@@ -202,6 +231,11 @@ impl SwitchConfig {
             }
         }
         Ok(())
+    }
+
+    /// This worker's own local store.
+    pub fn state_dir(&self) -> std::path::PathBuf {
+        self.state.dir.join(&self.worker_id)
     }
 
     pub fn transactional_id(&self) -> String {
@@ -228,12 +262,15 @@ impl SwitchConfig {
             ("TOPICS__ROUTES_AUDIT", t.routes_audit.clone()),
             ("TOPICS__PAYMENTS", t.payments.clone()),
             ("TOPICS__NETWORK_PREFIX", t.network_prefix.clone()),
+            ("TOPICS__STATE", t.state.clone()),
             ("PIPELINE__CONSISTENCY", p.consistency.as_str().to_string()),
             ("PIPELINE__BATCH_MAX_RECORDS", p.batch_max_records.to_string()),
             ("PIPELINE__BATCH_MAX_INTERVAL_MS", p.batch_max_interval_ms.to_string()),
             ("PIPELINE__LINGER_MS", p.linger_ms.to_string()),
             ("NETWORKS__CONNECTED", format!("[{}]", self.networks.connected.join(","))),
             ("HTTP__LISTEN", self.http.listen.to_string()),
+            ("STATE__DIR", self.state.dir.display().to_string()),
+            ("STATE__DUPLICATE_WINDOW_SECONDS", self.state.duplicate_window_seconds.to_string()),
         ]
         .into_iter()
         .map(|(key, value)| (format!("INTERLINK_{key}"), value))

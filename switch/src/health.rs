@@ -7,6 +7,8 @@ pub struct Health {
     routing_version: AtomicI64,
     worker_running: AtomicBool,
     assigned_partitions: AtomicUsize,
+    /// Assigned state partitions not yet restored from their changelog.
+    restoring: AtomicUsize,
 }
 
 impl Health {
@@ -19,14 +21,21 @@ impl Health {
     pub fn set_assigned(&self, partitions: usize) {
         self.assigned_partitions.store(partitions, Ordering::Relaxed);
     }
+    pub fn set_restoring(&self, partitions: usize) {
+        self.restoring.store(partitions, Ordering::Relaxed);
+    }
+    pub fn restoring(&self) -> usize {
+        self.restoring.load(Ordering::Relaxed)
+    }
     pub fn routing_version(&self) -> i64 {
         self.routing_version.load(Ordering::Relaxed)
     }
     pub fn assigned_partitions(&self) -> usize {
         self.assigned_partitions.load(Ordering::Relaxed)
     }
-    /// Ready: a routing table is loaded and the worker is consuming.
+    /// Ready: a routing table is loaded, the worker is consuming, and the state of
+    /// every partition it owns is restored.
     pub fn ready(&self) -> bool {
-        self.routing_version() > 0 && self.worker_running.load(Ordering::Relaxed)
+        self.routing_version() > 0 && self.worker_running.load(Ordering::Relaxed) && self.restoring() == 0
     }
 }

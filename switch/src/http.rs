@@ -46,9 +46,10 @@ async fn render_metrics(State(s): State<AppState>) -> String {
 
 async fn ready(State(s): State<AppState>) -> (StatusCode, String) {
     let body = format!(
-        "routing_version {}\nassigned_partitions {}\n",
+        "routing_version {}\nassigned_partitions {}\nrestoring_partitions {}\n",
         s.health.routing_version(),
-        s.health.assigned_partitions()
+        s.health.assigned_partitions(),
+        s.health.restoring()
     );
     let code = if s.health.ready() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (code, body)

@@ -20,6 +20,7 @@ mod health;
 mod http;
 pub mod kafka;
 pub mod panics;
+pub mod state;
 pub mod telemetry;
 
 pub use config::{ConsistencyMode, SwitchConfig};

@@ -18,6 +18,9 @@ pub const ROUTING_VERSION: &str = "interlink_routing_table_version";
 pub const ROUTING_RULES: &str = "interlink_routing_table_rules";
 pub const ROUTING_ERRORS: &str = "interlink_routing_log_errors_total";
 pub const CONSUME_ERRORS: &str = "interlink_consume_errors_total";
+pub const STATE_RESTORED_RECORDS: &str = "interlink_state_restored_records_total";
+pub const STATE_RESTORE_SECONDS: &str = "interlink_state_restore_seconds";
+pub const STATE_EXPIRED: &str = "interlink_state_expired_total";
 
 /// Installs the Prometheus recorder once per process and returns its handle.
 pub fn prometheus() -> PrometheusHandle {
@@ -54,6 +57,9 @@ fn describe() {
     describe_gauge!(ROUTING_RULES, "Rules in the routing table in use.");
     describe_counter!(ROUTING_ERRORS, "Routes-log records or change sets refused.");
     describe_counter!(CONSUME_ERRORS, "Errors returned by the consumer.");
+    describe_counter!(STATE_RESTORED_RECORDS, "State changelog records read while restoring partitions.");
+    describe_histogram!(STATE_RESTORE_SECONDS, Unit::Seconds, "Time to restore one state partition.");
+    describe_counter!(STATE_EXPIRED, "State entries found expired (duplicate windows over).");
 }
 
 pub fn consumed(n: u64) {
@@ -115,6 +121,15 @@ pub fn produced(topic: &'static str, n: u64) {
 pub fn committed(records: usize, took: Duration) {
     histogram!(TXN_COMMIT_SECONDS).record(took.as_secs_f64());
     histogram!(BATCH_RECORDS).record(records as f64);
+}
+
+pub fn state_restored(records: u64, took: Duration) {
+    counter!(STATE_RESTORED_RECORDS).increment(records);
+    histogram!(STATE_RESTORE_SECONDS).record(took.as_secs_f64());
+}
+
+pub fn state_expired(entries: usize) {
+    counter!(STATE_EXPIRED).increment(entries as u64);
 }
 
 pub fn aborted(cause: &'static str) {

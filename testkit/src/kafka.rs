@@ -27,6 +27,8 @@ impl RequestProducer {
             .set("enable.idempotence", "true")
             .set("linger.ms", "5")
             .set("queue.buffering.max.messages", "1000000")
+            // Where the Java client puts a key (the requests topic's key contract).
+            .set("partitioner", "murmur2_random")
             .create()?;
         Ok(Self { producer, topic: topic.to_string() })
     }

@@ -36,6 +36,12 @@ pub async fn ensure_topics(
         NewTopic::new(&topics.payments, layout.partitions, TopicReplication::Fixed(rf))
             .set("cleanup.policy", "compact"),
     );
+    // State of requests partition p is changelog partition p: same count, compacted.
+    new.push(
+        NewTopic::new(&topics.state, layout.partitions, TopicReplication::Fixed(rf))
+            .set("cleanup.policy", "compact")
+            .set("min.compaction.lag.ms", "60000"),
+    );
     let network_topics: Vec<String> = interlink_connectors::connectors()
         .flat_map(|c| [topics.network_out(c.profile().id), topics.network_in(c.profile().id)])
         .collect();

@@ -1,6 +1,7 @@
 //! The Kafka edge of the switch: everything that talks to brokers lives here.
 
 pub mod admin;
+mod changelog;
 mod in_flight;
 mod routes;
 pub mod routes_writer;
@@ -44,6 +45,16 @@ pub enum KafkaEdgeError {
     Encode(#[from] interlink_core::OutputEncodeError),
     #[error("encoding a control record: {0}")]
     Json(#[from] serde_json::Error),
+    #[error(
+        "{changelog} has {changelog_partitions} partitions but {input} has {input_partitions}: state must be partitioned like its input (recreate the changelog with {input_partitions} partitions)"
+    )]
+    NotCoPartitioned { input: String, input_partitions: usize, changelog: String, changelog_partitions: usize },
+    #[error(transparent)]
+    Store(#[from] crate::state::StoreError),
+    #[error(transparent)]
+    Memory(#[from] interlink_core::memory::MemoryError),
+    #[error("repositioning the consumer failed ({0}); stopping so that a fresh worker starts from the committed offsets")]
+    Seek(rdkafka::error::KafkaError),
 }
 
 /// What a failed Kafka call means for the batch it was part of.
@@ -71,7 +82,11 @@ impl KafkaEdgeError {
             | Self::NoInFlightView(_)
             | Self::Codec(_)
             | Self::Encode(_)
-            | Self::Json(_) => Severity::Fatal,
+            | Self::Json(_)
+            | Self::NotCoPartitioned { .. }
+            | Self::Store(_)
+            | Self::Memory(_)
+            | Self::Seek(_) => Severity::Fatal,
         }
     }
 }

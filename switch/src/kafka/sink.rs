@@ -1,9 +1,11 @@
 //! Where a batch's outputs go and how a batch commits, per consistency mode.
 //!
-//! Exactly-once: outputs and consumed offsets commit in one Kafka transaction
-//! (KIP-447). At-least-once: outputs are flushed and acknowledged, then the
-//! consumed offsets commit. Either way a failed batch rewinds the consumer to the
-//! batch's first offsets, so nothing is lost.
+//! Exactly-once: outputs, state changes and consumed offsets commit in one Kafka
+//! transaction (KIP-447). At-least-once: outputs are flushed and acknowledged, then
+//! the consumed offsets commit. A batch that certainly did not commit rewinds the
+//! consumer to the batch's first offsets; one whose outcome is unknown (a commit that
+//! timed out) repositions it at the group's committed offsets, read back from the
+//! broker, so nothing is lost and nothing decided twice.
 
 use super::{base_client_config, kafka_severity, KafkaEdgeError, Severity, CALL_TIMEOUT};
 use crate::config::{ConsistencyMode, SwitchConfig, TopicsConfig};
@@ -80,6 +82,20 @@ pub enum Committed {
     },
     /// The batch was abandoned and the consumer rewound to re-read it.
     RolledBack,
+    /// The batch's outcome is unknown (it may have committed): the producer was
+    /// rebuilt, which settles it, and the consumer repositioned at the group's
+    /// committed offsets. Whatever the worker holds of that batch may be wrong and
+    /// must be read again from Kafka.
+    Reset,
+}
+
+/// How adding a record to the open batch ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum Added {
+    Queued,
+    /// The batch failed on the way and was given up (see [`Committed`]).
+    Failed(Committed),
 }
 
 pub struct BatchSink {
@@ -105,7 +121,10 @@ impl BatchSink {
             .set("acks", "all")
             .set("compression.type", "none")
             .set("queue.buffering.max.messages", "1000000")
-            .set("batch.num.messages", "10000");
+            .set("batch.num.messages", "10000")
+            // Keyed records land where the Java client would put them: a request the
+            // switch writes meets the state of requests that banks' producers write.
+            .set("partitioner", "murmur2_random");
         let transactional_id = config.transactional_id();
         if config.pipeline.consistency == ConsistencyMode::ExactlyOnce {
             let txn_timeout = config.kafka.transaction_timeout_ms;
@@ -159,29 +178,32 @@ impl BatchSink {
         self.batch.started.map(|s| s.elapsed())
     }
 
-    /// Adds one consumed record and its outputs to the open batch.
+    /// Adds one consumed record (`None` for state housekeeping, such as expiries) and
+    /// its outputs to the open batch. State outputs go to changelog partition
+    /// `state_partition`: the partition of the input they belong to.
     pub fn add<C: ConsumerContext>(
         &mut self,
         consumer: &BaseConsumer<C>,
-        topic: &str,
-        partition: i32,
-        offset: i64,
+        record: Option<(&str, i32, i64)>,
+        state_partition: i32,
         outputs: &[OutputRecord],
-    ) -> Result<(), KafkaEdgeError> {
-        let index = self
-            .input_topics
-            .iter()
-            .position(|t| t == topic)
-            .ok_or_else(|| KafkaEdgeError::UnexpectedTopic(topic.to_string()))?;
-        // Offsets first, so that any failure below rewinds to include this record.
-        let entry = self.batch.offsets.entry((index, partition)).or_insert((offset, offset + 1));
-        entry.1 = offset + 1;
-        self.batch.records += 1;
+    ) -> Result<Added, KafkaEdgeError> {
+        if let Some((topic, partition, offset)) = record {
+            let index = self
+                .input_topics
+                .iter()
+                .position(|t| t == topic)
+                .ok_or_else(|| KafkaEdgeError::UnexpectedTopic(topic.to_string()))?;
+            // Offsets first, so that any failure below rewinds to include this record.
+            let entry = self.batch.offsets.entry((index, partition)).or_insert((offset, offset + 1));
+            entry.1 = offset + 1;
+            self.batch.records += 1;
+        }
         self.batch.started.get_or_insert_with(Instant::now);
         if self.mode == ConsistencyMode::ExactlyOnce && !self.in_transaction {
             if let Err(e) = self.producer.begin_transaction() {
-                self.recover(consumer, e, "begin")?;
-                return Ok(()); // rewound: the record will be read again
+                // Given up: the record will be read again.
+                return self.recover(consumer, e, "begin").map(Added::Failed);
             }
             self.in_transaction = true;
         }
@@ -193,8 +215,12 @@ impl BatchSink {
                 OutputTopic::Payments => &self.topics.payments,
                 OutputTopic::Requests => &self.topics.requests,
                 OutputTopic::NetworkOut(network) => &self.network_out[network],
+                OutputTopic::State => &self.topics.state,
             };
             let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(topic);
+            if out.topic == OutputTopic::State {
+                record = record.partition(state_partition);
+            }
             if let Some(p) = &out.payload {
                 record = record.payload(&p[..]);
             }
@@ -208,21 +234,18 @@ impl BatchSink {
                         record = r;
                         self.producer.poll(Duration::from_millis(5));
                     }
-                    Err((e, _)) => {
-                        self.recover(consumer, e, "produce")?;
-                        return Ok(());
-                    }
+                    Err((e, _)) => return self.recover(consumer, e, "produce").map(Added::Failed),
                 }
             }
             self.batch.outputs += 1;
         }
-        Ok(())
+        Ok(Added::Queued)
     }
 
     /// Commits the open batch: outputs and offsets together (exactly-once), or
     /// outputs acknowledged then offsets (at-least-once).
     pub fn commit<C: ConsumerContext>(&mut self, consumer: &BaseConsumer<C>) -> Result<Committed, KafkaEdgeError> {
-        if self.batch.records == 0 {
+        if self.batch.records == 0 && self.batch.outputs == 0 {
             return Ok(Committed::Nothing);
         }
         let started = Instant::now();
@@ -238,11 +261,14 @@ impl BatchSink {
             (Err(e), _) => Err(e),
             (Ok(()), ConsistencyMode::ExactlyOnce) => {
                 let group = consumer.group_metadata().ok_or(KafkaEdgeError::NoGroupMetadata)?;
-                self.producer
-                    .send_offsets_to_transaction(&offsets, &group, CALL_TIMEOUT)
-                    .and_then(|()| self.producer.commit_transaction(CALL_TIMEOUT))
+                let sent = match offsets.count() {
+                    0 => Ok(()), // housekeeping only (state expiries): no input consumed
+                    _ => self.producer.send_offsets_to_transaction(&offsets, &group, CALL_TIMEOUT),
+                };
+                sent.and_then(|()| self.producer.commit_transaction(CALL_TIMEOUT))
             }
             (Ok(()), ConsistencyMode::AtLeastOnce) => match self.tracker.failed.swap(0, Ordering::Relaxed) {
+                0 if offsets.count() == 0 => Ok(()),
                 0 => consumer.commit(&offsets, CommitMode::Sync),
                 n => Err(KafkaError::MessageProduction(RDKafkaErrorCode::Fail))
                     .inspect_err(|_| tracing::warn!(failed = n, "outputs not acknowledged; re-reading the batch")),
@@ -275,9 +301,13 @@ impl BatchSink {
         self.batch = OpenBatch::default();
     }
 
-    /// Handles a failed batch: abort (or rebuild the producer when the error leaves
-    /// it unusable or the outcome unknown), then rewind the consumer to the batch's
-    /// first offsets. Only a fenced producer is returned as an error.
+    /// Handles a failed batch. When the transaction can be aborted, it is, and the
+    /// consumer rewinds to the batch's first offsets. Otherwise (a fatal error, or an
+    /// unknown outcome such as a commit that timed out) the producer is rebuilt, which
+    /// settles the old transaction whichever way the coordinator had it, and the
+    /// consumer is repositioned at the group's committed offsets read back from the
+    /// broker: rewinding blindly would decide a batch twice if it had committed.
+    /// A fenced producer or a failed repositioning is returned as an error.
     fn recover<C: ConsumerContext>(
         &mut self,
         consumer: &BaseConsumer<C>,
@@ -290,8 +320,41 @@ impl BatchSink {
         if let Some(RDKafkaErrorCode::Fenced | RDKafkaErrorCode::ProducerFenced) = error.rdkafka_error_code() {
             return Err(KafkaEdgeError::Fenced(self.transactional_id.clone()));
         }
-        self.abort_open(severity == Severity::Abortable && matches!(error, KafkaError::Transaction(_)))?;
-        self.rewind(consumer, None)
+        let abortable = severity == Severity::Abortable && matches!(error, KafkaError::Transaction(_));
+        if self.abort_open(abortable)? {
+            self.rewind(consumer, None)
+        } else {
+            self.reset_to_committed(consumer)
+        }
+    }
+
+    /// Forgets the open batch and seeks every assigned partition to the group's
+    /// committed offset (the broker's answer waits for any transaction still
+    /// settling, KIP-447).
+    fn reset_to_committed<C: ConsumerContext>(&mut self, consumer: &BaseConsumer<C>) -> Result<Committed, KafkaEdgeError> {
+        self.batch = OpenBatch::default();
+        let assignment = consumer.assignment().map_err(KafkaEdgeError::Seek)?;
+        if assignment.count() == 0 {
+            return Ok(Committed::Reset);
+        }
+        let committed =
+            consumer.committed_offsets(assignment, CALL_TIMEOUT).map_err(KafkaEdgeError::Seek)?;
+        let mut seek = TopicPartitionList::new();
+        for el in committed.elements() {
+            // A partition without a committed offset starts where the group's reset
+            // policy puts a new member: the beginning.
+            let offset = match el.offset() {
+                Offset::Offset(o) => Offset::Offset(o),
+                _ => Offset::Beginning,
+            };
+            seek.add_partition_offset(el.topic(), el.partition(), offset).map_err(KafkaEdgeError::Seek)?;
+        }
+        let sought = consumer.seek_partitions(seek, CALL_TIMEOUT).map_err(KafkaEdgeError::Seek)?;
+        if let Some(e) = sought.elements().iter().find_map(|el| el.error().err()) {
+            return Err(KafkaEdgeError::Seek(e));
+        }
+        tracing::warn!("outcome of the batch unknown; resumed from the group's committed offsets");
+        Ok(Committed::Reset)
     }
 
     /// Gives the open batch up and rewinds to re-read it together with the record at
@@ -304,15 +367,20 @@ impl BatchSink {
         why: &'static str,
     ) -> Result<Committed, KafkaEdgeError> {
         telemetry::aborted(why);
-        self.abort_open(true)?;
-        self.rewind(consumer, Some(pending))
+        if self.abort_open(true)? {
+            self.rewind(consumer, Some(pending))
+        } else {
+            self.reset_to_committed(consumer)
+        }
     }
 
     /// Ends the open transaction: an abort when `abortable`, else (a fatal, retriable
     /// or unknown outcome) a fresh producer with the same transactional id, which bumps
     /// the epoch and fences whatever is in flight (librdkafka lacks KIP-890, so a late
-    /// commit must not reach a new transaction).
-    fn abort_open(&mut self, abortable: bool) -> Result<(), KafkaEdgeError> {
+    /// commit must not reach a new transaction). True when the batch certainly did not
+    /// commit.
+    fn abort_open(&mut self, abortable: bool) -> Result<bool, KafkaEdgeError> {
+        let mut certain = true;
         if self.mode == ConsistencyMode::ExactlyOnce {
             let aborted = !self.in_transaction || (abortable && self.producer.abort_transaction(CALL_TIMEOUT).is_ok());
             if !aborted {
@@ -320,12 +388,13 @@ impl BatchSink {
                     &mut self.producer,
                     Self::create_producer(&self.producer_config, &self.tracker, self.mode)?,
                 ));
+                certain = false;
             }
         } else {
             self.tracker.failed.store(0, Ordering::Relaxed);
         }
         self.in_transaction = false;
-        Ok(())
+        Ok(certain)
     }
 
     /// Seeks every partition of the open batch back to its first offset (and the
@@ -346,8 +415,11 @@ impl BatchSink {
         }
         self.batch = OpenBatch::default();
         if rewind.count() > 0 {
-            if let Err(e) = consumer.seek_partitions(rewind, CALL_TIMEOUT) {
-                tracing::warn!(error = %e, "rewind failed; partitions may have been revoked");
+            // A partition that cannot be rewound would skip the batch's records:
+            // stop, and let a fresh worker start from the committed offsets.
+            let sought = consumer.seek_partitions(rewind, CALL_TIMEOUT).map_err(KafkaEdgeError::Seek)?;
+            if let Some(e) = sought.elements().iter().find_map(|el| el.error().err()) {
+                return Err(KafkaEdgeError::Seek(e));
             }
         }
         Ok(Committed::RolledBack)

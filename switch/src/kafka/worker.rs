@@ -1,12 +1,16 @@
 //! The worker loop: consume a batch, decide each record with the routing table
-//! snapshot taken at the batch's start, commit outputs and offsets together.
+//! snapshot taken at the batch's start and the state of the record's partition,
+//! commit outputs, state changes and offsets together.
 
+use super::changelog::ChangelogReader;
 use super::in_flight::{InFlightStore, Lookup};
-use super::sink::{input_topics, BatchSink, Committed};
+use super::sink::{input_topics, Added, BatchSink, Committed};
 use super::{base_client_config, KafkaEdgeError};
 use crate::config::SwitchConfig;
 use crate::health::Health;
+use crate::state::KeyedState;
 use crate::telemetry;
+use interlink_core::memory::{Forgetful, Memory};
 use interlink_core::pipeline::{
     Context, InFlight, InputRecord, InputSource, NothingInFlight, OutputRecord, Processor, Undecided,
 };
@@ -30,19 +34,58 @@ struct WorkerContext {
     sink: Mutex<BatchSink>,
     /// Payments in flight to connected networks (none without connected networks).
     in_flight: Option<Mutex<InFlightStore>>,
+    /// Keyed state of the requests partitions this worker owns.
+    state: Mutex<KeyedState>,
+    requests_topic: String,
     health: Arc<Health>,
+}
+
+/// Locks a mutex, also after a panic elsewhere (the decision boundary catches panics,
+/// and the state behind these locks is consistent between records).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl WorkerContext {
     fn lock_sink(&self) -> std::sync::MutexGuard<'_, BatchSink> {
-        self.sink.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.sink)
     }
 
     fn lock_in_flight(&self) -> Option<std::sync::MutexGuard<'_, InFlightStore>> {
-        self.in_flight.as_ref().map(|m| m.lock().unwrap_or_else(|p| p.into_inner()))
+        self.in_flight.as_ref().map(lock)
     }
 
-    /// Rolls the open batch back (with the pending record) and tells the in-flight store.
+    fn lock_state(&self) -> std::sync::MutexGuard<'_, KeyedState> {
+        lock(&self.state)
+    }
+
+    /// Tells the stores how the open batch ended: what they held for it becomes
+    /// theirs, is dropped, or (outcome unknown) is read again from Kafka.
+    fn batch_ended(&self, ended: Result<Committed, &KafkaEdgeError>) {
+        let mut in_flight = self.lock_in_flight();
+        let mut state = self.lock_state();
+        match ended {
+            Ok(Committed::Batch { .. }) => {
+                in_flight.as_deref_mut().map(InFlightStore::batch_committed);
+                state.batch_committed();
+            }
+            Ok(Committed::Nothing) => {}
+            Ok(Committed::RolledBack) | Err(_) => {
+                in_flight.as_deref_mut().map(InFlightStore::batch_discarded);
+                state.batch_discarded();
+            }
+            Ok(Committed::Reset) => {
+                if let Some(store) = in_flight.as_deref_mut() {
+                    store.batch_discarded();
+                    store.require_catch_up();
+                }
+                state.invalidate();
+            }
+        }
+        self.health.set_restoring(state.unrestored().len());
+    }
+
+    /// Rolls the open batch back (with the pending record) and tells the stores.
     fn roll_back(
         &self,
         sink: &mut BatchSink,
@@ -51,30 +94,48 @@ impl WorkerContext {
         why: &'static str,
     ) -> Result<Committed, KafkaEdgeError> {
         let result = sink.roll_back(consumer, pending, why);
-        if let Some(mut store) = self.lock_in_flight() {
-            store.batch_discarded();
-        }
+        self.batch_ended(result.as_ref().copied());
         result
     }
 
-    /// Commits the open batch and tells the in-flight store how it ended.
+    /// Commits the open batch and tells the stores how it ended.
     fn commit(&self, sink: &mut BatchSink, consumer: &BaseConsumer<Self>) -> Result<Committed, KafkaEdgeError> {
         let result = sink.commit(consumer);
-        if let Some(mut store) = self.lock_in_flight() {
-            match &result {
-                Ok(Committed::Batch { .. }) => store.batch_committed(),
-                Ok(Committed::Nothing) => {}
-                Ok(Committed::RolledBack) | Err(_) => store.batch_discarded(),
+        self.batch_ended(result.as_ref().copied());
+        result
+    }
+
+    /// Adds a record's outputs to the open batch; a batch that fails on the way is
+    /// reported to the stores like a failed commit.
+    fn add(
+        &self,
+        sink: &mut BatchSink,
+        consumer: &BaseConsumer<Self>,
+        record: Option<(&str, i32, i64)>,
+        state_partition: i32,
+        outputs: &[OutputRecord],
+    ) -> Result<(), KafkaEdgeError> {
+        match sink.add(consumer, record, state_partition, outputs) {
+            Ok(Added::Queued) => Ok(()),
+            Ok(Added::Failed(ended)) => {
+                self.batch_ended(Ok(ended));
+                Ok(())
+            }
+            Err(e) => {
+                self.batch_ended(Err(&e));
+                Err(e)
             }
         }
-        result
     }
 
     fn abandon(&self, sink: &mut BatchSink) {
         sink.abandon();
-        if let Some(mut store) = self.lock_in_flight() {
-            store.batch_discarded();
-        }
+        self.batch_ended(Ok(Committed::RolledBack));
+    }
+
+    /// Requests partitions of a rebalance's list (state follows them).
+    fn requests_partitions(&self, tpl: &rdkafka::TopicPartitionList) -> Vec<i32> {
+        tpl.elements().iter().filter(|e| e.topic() == self.requests_topic).map(|e| e.partition()).collect()
     }
 }
 
@@ -90,10 +151,12 @@ impl ConsumerContext for WorkerContext {
                     tracing::error!(error = %e, "commit on revoke failed; abandoning the batch");
                     self.abandon(&mut sink);
                 }
+                self.lock_state().revoke(self.requests_partitions(tpl));
             }
             Rebalance::Error(e) => {
                 tracing::warn!(error = %e, "rebalance error; abandoning the open batch");
                 self.abandon(&mut sink);
+                self.lock_state().invalidate();
             }
             Rebalance::Assign(_) => {}
         }
@@ -107,6 +170,10 @@ impl ConsumerContext for WorkerContext {
             if let Some(mut store) = self.lock_in_flight() {
                 store.require_catch_up();
             }
+            // Their state is restored before any of their records is decided.
+            let mut state = self.lock_state();
+            state.assign(self.requests_partitions(tpl));
+            self.health.set_restoring(state.unrestored().len());
         }
         let assigned = consumer.assignment().map(|a| a.count()).unwrap_or(0);
         self.health.set_assigned(assigned);
@@ -134,14 +201,25 @@ pub fn run_worker(
         }
         tables.mark_unchanged();
     }
-    let processor = Processor::new()?.with_connected(&config.networks.connected);
+    let processor = Processor::new()?
+        .with_connected(&config.networks.connected)
+        .with_duplicate_window(config.state.duplicate_window());
+    let changelog = ChangelogReader::open(&config.kafka, &config.topics.state)?;
+    changelog.check_co_partitioned(&config.topics.requests)?;
+    let state = KeyedState::open(&config.state_dir())?;
     let sink = BatchSink::new(config)?;
     let in_flight = if config.networks.connected.is_empty() {
         None
     } else {
         Some(Mutex::new(InFlightStore::open(&config.kafka, &config.topics.payments)?))
     };
-    let context = WorkerContext { sink: Mutex::new(sink), in_flight, health: health.clone() };
+    let context = WorkerContext {
+        sink: Mutex::new(sink),
+        in_flight,
+        state: Mutex::new(state),
+        requests_topic: config.topics.requests.clone(),
+        health: health.clone(),
+    };
     let consumer: BaseConsumer<WorkerContext> = base_client_config(&config.kafka)
         .set("group.id", &config.kafka.group_id)
         .set("client.id", format!("interlink-switch-{}", config.worker_id))
@@ -158,16 +236,20 @@ pub fn run_worker(
     health.set_worker_running(true);
     tracing::info!(worker = %config.worker_id, group = %config.kafka.group_id, mode = ?config.pipeline.consistency, "worker consuming");
 
-    let result = consume(config, &consumer, &processor, tables, &shutdown);
+    let mut changelog = changelog;
+    let result = consume(config, &consumer, &processor, &mut changelog, tables, &shutdown);
     health.set_worker_running(false);
 
-    // Drain: commit what is open, then leave the group cleanly.
-    let drained = {
-        let ctx = consumer.context();
-        ctx.commit(&mut ctx.lock_sink(), &consumer)
-    };
-    if let Err(e) = &drained {
-        tracing::error!(error = %e, "final commit failed; the batch will be re-read by the next owner");
+    let ctx = consumer.context();
+    if result.is_ok() {
+        // Drain: commit what is open, checkpoint the state, then leave the group.
+        match ctx.commit(&mut ctx.lock_sink(), &consumer) {
+            Ok(_) => checkpoint(ctx, &changelog),
+            Err(e) => tracing::error!(error = %e, "final commit failed; the batch will be re-read by the next owner"),
+        }
+    } else {
+        // Stopping on an error: whatever is open is not known to be whole.
+        ctx.abandon(&mut ctx.lock_sink());
     }
     consumer.unsubscribe();
     consumer.context().lock_sink().close();
@@ -184,10 +266,69 @@ const BACKOFF_MAX: Duration = Duration::from_secs(5);
 /// A record's place in its input, by which a poison pill is known again.
 type RecordId = (String, i32, i64);
 
+/// How often expired state entries are looked for.
+const EXPIRY_SWEEP_INTERVAL: Duration = Duration::from_secs(1);
+/// Expired entries handled per partition and sweep (the rest wait for the next one).
+const EXPIRY_SWEEP_LIMIT: usize = 2_000;
+
+/// Restores every assigned state partition that is not restored yet.
+fn restore_assigned(ctx: &WorkerContext, changelog: &mut ChangelogReader) -> Result<(), KafkaEdgeError> {
+    let mut state = ctx.lock_state();
+    for p in state.unrestored() {
+        let restored = changelog.restore(&mut state, p)?;
+        tracing::info!(partition = p, from = ?restored.from, records = restored.records, end = restored.end, took_ms = restored.took.as_millis() as u64, "state partition restored");
+        telemetry::state_restored(restored.records, restored.took);
+        ctx.health.set_restoring(state.unrestored().len());
+    }
+    Ok(())
+}
+
+/// Makes the state durable and records how far each owned partition has read its
+/// changelog (between batches, where this worker's own commits define the end).
+fn checkpoint(ctx: &WorkerContext, changelog: &ChangelogReader) {
+    let mut state = ctx.lock_state();
+    let ends: Result<Vec<_>, KafkaEdgeError> =
+        state.owned().into_iter().map(|p| changelog.end(p).map(|end| (p, end))).collect();
+    let written = ends.and_then(|ends| state.checkpoint(ends).map_err(KafkaEdgeError::from));
+    if let Err(e) = written {
+        tracing::warn!(error = %e, "state checkpoint not written; a restart re-reads more of the changelog");
+    }
+}
+
+/// Writes tombstones (and whatever else the core decides) for state entries whose
+/// time has come, into the open batch.
+fn expire_due(
+    ctx: &WorkerContext,
+    consumer: &BaseConsumer<WorkerContext>,
+    processor: &Processor,
+    outputs: &mut Vec<OutputRecord>,
+) -> Result<usize, KafkaEdgeError> {
+    let now = interlink_schemas::now_micros();
+    let due = ctx.lock_state().due(now, EXPIRY_SWEEP_LIMIT)?;
+    let mut sink = ctx.lock_sink();
+    for (p, key, value) in &due {
+        outputs.clear();
+        if processor.expire(key, value, now, outputs).map_err(undecided_is_fatal)? {
+            ctx.lock_state().stage(*p, outputs);
+            ctx.add(&mut sink, consumer, None, *p, outputs)?;
+        }
+    }
+    Ok(due.len())
+}
+
+fn undecided_is_fatal(e: Undecided) -> KafkaEdgeError {
+    match e {
+        Undecided::Encode(e) => e.into(),
+        Undecided::Memory(e) => e.into(),
+        Undecided::InFlightViewBehind { wire_id } => KafkaEdgeError::NoInFlightView(wire_id),
+    }
+}
+
 fn consume(
     config: &SwitchConfig,
     consumer: &BaseConsumer<WorkerContext>,
     processor: &Processor,
+    changelog: &mut ChangelogReader,
     tables: watch::Receiver<Arc<RoutingTable>>,
     shutdown: &CancellationToken,
 ) -> Result<(), KafkaEdgeError> {
@@ -211,11 +352,35 @@ fn consume(
     let mut backoff = BACKOFF_START;
     // Records that made the decision code panic, with the panic's message.
     let mut poisoned: HashMap<RecordId, String> = HashMap::new();
+    let mut last_sweep = std::time::Instant::now();
     while !shutdown.is_cancelled() {
+        if !ctx.lock_state().unrestored().is_empty() {
+            if let Err(e) = restore_assigned(ctx, changelog) {
+                if e.severity() == super::Severity::Fatal {
+                    return Err(e);
+                }
+                tracing::warn!(error = %e, backoff_ms = backoff.as_millis() as u64, "state not restored yet; retrying");
+                std::thread::sleep(backoff);
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+                // Keep polling meanwhile so the group does not think us dead.
+            }
+        }
+        if last_sweep.elapsed() >= EXPIRY_SWEEP_INTERVAL {
+            last_sweep = std::time::Instant::now();
+            let expired = expire_due(ctx, consumer, processor, &mut outputs)?;
+            telemetry::state_expired(expired);
+        }
         let age = ctx.lock_sink().batch_age();
         let wait = age.map_or(MAX_POLL_WAIT, |a| max_age.saturating_sub(a).min(MAX_POLL_WAIT));
         match consumer.poll(wait) {
             Some(Ok(msg)) => {
+                let is_request = msg.topic() == ctx.requests_topic;
+                if is_request && !ctx.lock_state().is_restored(msg.partition()) {
+                    // Assigned in this very poll: restore first, then read the record again.
+                    let mut sink = ctx.lock_sink();
+                    ctx.roll_back(&mut sink, consumer, (msg.topic(), msg.partition(), msg.offset()), "state_restore")?;
+                    continue;
+                }
                 let mut sink = ctx.lock_sink();
                 if sink.records() == 0 {
                     table = tables.borrow().clone();
@@ -273,7 +438,10 @@ fn consume(
                 backoff = BACKOFF_START;
                 outcome_counters.record(&outcome);
                 consumed += 1;
-                sink.add(consumer, msg.topic(), msg.partition(), msg.offset(), &outputs)?;
+                if is_request {
+                    ctx.lock_state().stage(msg.partition(), &outputs);
+                }
+                ctx.add(&mut sink, consumer, Some((msg.topic(), msg.partition(), msg.offset())), msg.partition(), &outputs)?;
             }
             Some(Err(e)) => {
                 telemetry::consume_error();
@@ -285,8 +453,13 @@ fn consume(
         let due = sink.records() >= max_records || sink.batch_age().is_some_and(|a| a >= max_age);
         if due {
             telemetry::consumed(std::mem::take(&mut consumed));
-            if ctx.commit(&mut sink, consumer)? == Committed::RolledBack {
-                tracing::warn!("batch rolled back; re-reading it");
+            match ctx.commit(&mut sink, consumer)? {
+                Committed::RolledBack => tracing::warn!("batch rolled back; re-reading it"),
+                Committed::Batch { .. } if ctx.lock_state().checkpoint_due() => {
+                    drop(sink);
+                    checkpoint(ctx, changelog);
+                }
+                _ => {}
             }
         }
     }
@@ -329,6 +502,12 @@ fn decide(
     now_micros: i64,
     outputs: &mut Vec<OutputRecord>,
 ) -> Decided {
+    let state = ctx.lock_state();
+    let partition_memory = state.memory(input.partition);
+    let memory: &dyn Memory = match input.source {
+        InputSource::Requests => &partition_memory,
+        InputSource::Network(_) => &Forgetful,
+    };
     let mut store = ctx.lock_in_flight();
     if let (Some(store), InputSource::Network(_)) = (store.as_deref_mut(), input.source) {
         if let Err(e) = store.prepare() {
@@ -342,7 +521,7 @@ fn decide(
             Some(l) => l,
             None => &NothingInFlight,
         };
-        let context = Context { table, now_micros, in_flight };
+        let context = Context { table, now_micros, in_flight, memory };
         let result = crate::panics::decide_guarded(|| processor.process_with(input, &context, outputs));
         match result {
             Ok(Ok(outcome)) => return Decided::Outcome(outcome),
@@ -355,7 +534,7 @@ fn decide(
                     return Decided::NotNow(NotNow::ViewUnavailable(e));
                 }
             }
-            Ok(Err(Undecided::Encode(e))) => return Decided::Fatal(e.into()),
+            Ok(Err(e @ (Undecided::Encode(_) | Undecided::Memory(_)))) => return Decided::Fatal(undecided_is_fatal(e)),
             Err(panicked) => {
                 tracing::error!(topic = input.topic, partition = input.partition, offset = input.offset, error = %panicked, "the decision code panicked; rolling the batch back");
                 return Decided::NotNow(NotNow::Poisoned(panicked.0));

@@ -86,7 +86,7 @@ impl Fixture {
     /// Produces raw records to the requests topic, optionally to one partition.
     pub fn produce(&self, records: &[(&str, Vec<u8>)], partition: Option<i32>) {
         let producer: BaseProducer =
-            ClientConfig::new().set("bootstrap.servers", &self.kafka.brokers).create().unwrap();
+            ClientConfig::new().set("bootstrap.servers", &self.kafka.brokers).set("partitioner", "murmur2_random").create().unwrap();
         for (key, value) in records {
             let mut r = BaseRecord::to(&self.topics.requests).key(*key).payload(&value[..]);
             if let Some(p) = partition {

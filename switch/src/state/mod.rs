@@ -1,0 +1,305 @@
+//! Keyed state at the edge, the way Kafka Streams keeps it.
+//!
+//! - The truth is a compacted **changelog topic** co-partitioned with the requests
+//!   topic: the state of requests partition `p` is changelog partition `p`, and only the
+//!   worker that owns `p` writes it, in the same transaction as its outputs and offsets.
+//! - The worker caches its partitions in a [`LocalStore`]. Writes of the open batch are
+//!   held here and reach the store only when the batch commits, so the store never
+//!   holds what the changelog does not.
+//! - On assignment a partition is restored from the changelog, starting at the offset
+//!   the store's checkpoint records (or from the start, after wiping it, when there is
+//!   none). The checkpoint is written after the store is made durable, so it never
+//!   claims more than the disk holds; re-reading from an older checkpoint is harmless,
+//!   since the changelog keeps the last value per key.
+//!
+//! The decisions themselves are the core's ([`interlink_core::memory`]); this module
+//! only keeps bytes.
+
+pub mod store;
+
+use interlink_core::memory::{self, Memory, MemoryError};
+use interlink_core::pipeline::{OutputRecord, OutputTopic};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+pub use store::{Checkpoints, LocalStore, StoreError};
+
+/// How often the store is made durable and its checkpoint written.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Where a partition's restore starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestoreFrom {
+    /// The store holds the changelog up to this offset.
+    Checkpoint(i64),
+    /// The store was wiped: read the whole changelog partition.
+    Beginning,
+}
+
+pub struct KeyedState {
+    store: LocalStore,
+    /// Writes of the open batch, by partition (`None` deletes).
+    pending: FxHashMap<i32, FxHashMap<Vec<u8>, Option<Vec<u8>>>>,
+    /// Partitions this worker owns, and whether each is restored.
+    assigned: BTreeMap<i32, bool>,
+    /// How far the store has read each partition's changelog (as last checkpointed
+    /// or restored); a restore starts here.
+    read_to: Checkpoints,
+    last_checkpoint: Instant,
+}
+
+impl KeyedState {
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        let store = LocalStore::open(dir)?;
+        let read_to = store.read_checkpoints();
+        Ok(Self {
+            store,
+            pending: FxHashMap::default(),
+            assigned: BTreeMap::new(),
+            read_to,
+            last_checkpoint: Instant::now(),
+        })
+    }
+
+    /// These partitions are now this worker's; each must be restored before use.
+    pub fn assign(&mut self, partitions: impl IntoIterator<Item = i32>) {
+        for p in partitions {
+            self.assigned.entry(p).or_insert(false);
+        }
+    }
+
+    /// These partitions are gone (their open writes were committed or discarded before).
+    pub fn revoke(&mut self, partitions: impl IntoIterator<Item = i32>) {
+        for p in partitions {
+            self.assigned.remove(&p);
+            self.pending.remove(&p);
+        }
+    }
+
+    /// Assigned partitions not yet restored.
+    pub fn unrestored(&self) -> Vec<i32> {
+        self.assigned.iter().filter(|(_, restored)| !**restored).map(|(p, _)| *p).collect()
+    }
+
+    pub fn is_restored(&self, p: i32) -> bool {
+        self.assigned.get(&p).copied().unwrap_or(false)
+    }
+
+    /// Restored partitions this worker owns.
+    pub fn owned(&self) -> Vec<i32> {
+        self.assigned.iter().filter(|(_, restored)| **restored).map(|(p, _)| *p).collect()
+    }
+
+    /// Where to start restoring `p`; without a checkpoint its store is wiped first.
+    /// A checkpoint past the changelog's end (the topic was recreated) is stale too.
+    pub fn restore_start(&mut self, p: i32, changelog_end: i64) -> Result<RestoreFrom, StoreError> {
+        match self.read_to.get(&p) {
+            Some(&offset) if offset <= changelog_end => {
+                self.store.open_partition(p)?;
+                Ok(RestoreFrom::Checkpoint(offset))
+            }
+            _ => {
+                self.store.wipe(p)?;
+                self.store.open_partition(p)?;
+                self.read_to.remove(&p);
+                Ok(RestoreFrom::Beginning)
+            }
+        }
+    }
+
+    /// Applies changelog records read while restoring `p`.
+    pub fn apply_restored<'a>(&mut self, p: i32, records: impl IntoIterator<Item = store::Write<'a>>) -> Result<(), StoreError> {
+        self.store.apply(p, records)
+    }
+
+    /// `p` is restored: its store holds the changelog up to `offset`.
+    pub fn restored(&mut self, p: i32, offset: i64) {
+        if let Some(restored) = self.assigned.get_mut(&p) {
+            *restored = true;
+        }
+        self.read_to.insert(p, offset);
+    }
+
+    /// The outcome of a commit is unknown: what the store holds may be behind the
+    /// changelog, so every partition is restored again (from its checkpoint).
+    pub fn invalidate(&mut self) {
+        self.pending.clear();
+        for restored in self.assigned.values_mut() {
+            *restored = false;
+        }
+    }
+
+    /// The state of partition `p` as the core reads it: the open batch's writes over
+    /// the store.
+    pub fn memory(&self, p: i32) -> PartitionMemory<'_> {
+        PartitionMemory { state: self, partition: p }
+    }
+
+    /// Holds the state writes among `outputs` (decided for a record of partition `p`)
+    /// until the batch commits.
+    pub fn stage(&mut self, p: i32, outputs: &[OutputRecord]) {
+        for out in outputs.iter().filter(|o| o.topic == OutputTopic::State) {
+            if let Some(key) = &out.key {
+                self.pending.entry(p).or_default().insert(key.clone(), out.payload.clone());
+            }
+        }
+    }
+
+    /// The open batch committed: its writes go to the store. A store that fails to
+    /// take them is behind the changelog, so its partitions are restored again.
+    pub fn batch_committed(&mut self) {
+        for (p, writes) in std::mem::take(&mut self.pending) {
+            let applied = self.store.apply(p, writes.iter().map(|(k, v)| (k.as_slice(), v.as_deref())));
+            if let Err(e) = applied {
+                tracing::error!(partition = p, error = %e, "state store write failed; restoring the partition from its changelog");
+                if let Some(restored) = self.assigned.get_mut(&p) {
+                    *restored = false;
+                }
+            }
+        }
+    }
+
+    /// The open batch was rolled back: its writes never happened.
+    pub fn batch_discarded(&mut self) {
+        self.pending.clear();
+    }
+
+    /// Whether a checkpoint is due (nothing pending, and the interval has passed).
+    pub fn checkpoint_due(&self) -> bool {
+        self.pending.is_empty() && self.last_checkpoint.elapsed() >= CHECKPOINT_INTERVAL
+    }
+
+    /// Makes the store durable and records how far it has read, given each owned
+    /// partition's changelog end (which, between batches, this worker's own commits
+    /// define).
+    pub fn checkpoint(&mut self, ends: impl IntoIterator<Item = (i32, i64)>) -> Result<(), StoreError> {
+        for (p, end) in ends {
+            if self.is_restored(p) {
+                self.read_to.insert(p, end);
+            }
+        }
+        self.last_checkpoint = Instant::now();
+        self.store.checkpoint(&self.read_to)
+    }
+
+    /// Entries of the owned partitions due to expire at `now` (at most `limit` per
+    /// partition), with their values: stale index entries are dropped on the way.
+    pub fn due(&mut self, now: i64, limit: usize) -> Result<Vec<(i32, Vec<u8>, Vec<u8>)>, MemoryError> {
+        let mut due = Vec::new();
+        for p in self.owned() {
+            let candidates = self.store.due(p, now, limit).map_err(boxed)?;
+            for (key, index_key) in candidates {
+                let current = self.memory(p).get(&key)?;
+                let indexed_at = i64::from_be_bytes(index_key[..8].try_into().expect("index keys start with 8 bytes"));
+                match current {
+                    Some(value) if memory::expires_at(&value) == Some(indexed_at) => due.push((p, key, value)),
+                    // Deleted or rewritten in the open batch: its commit settles the index.
+                    _ if self.pending.get(&p).is_some_and(|w| w.contains_key(&key)) => {}
+                    _ => self.store.drop_index(p, &index_key).map_err(boxed)?,
+                }
+            }
+        }
+        Ok(due)
+    }
+
+    /// Entries the store holds for partition `p` (approximate).
+    pub fn approximate_len(&self, p: i32) -> u64 {
+        self.store.approximate_len(p).unwrap_or(0)
+    }
+}
+
+fn boxed(e: StoreError) -> MemoryError {
+    MemoryError::Store(Box::new(e))
+}
+
+/// One partition's state, as [`Memory`] for the core.
+pub struct PartitionMemory<'a> {
+    state: &'a KeyedState,
+    partition: i32,
+}
+
+impl Memory for PartitionMemory<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, MemoryError> {
+        if let Some(written) = self.state.pending.get(&self.partition).and_then(|w| w.get(key)) {
+            return Ok(written.clone());
+        }
+        self.state.store.get(self.partition, key).map_err(boxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(expires_at: i64, body: &[u8]) -> Vec<u8> {
+        let mut v = vec![1u8];
+        v.extend_from_slice(&expires_at.to_be_bytes());
+        v.extend_from_slice(body);
+        v
+    }
+
+    fn put(key: &[u8], value: Vec<u8>) -> OutputRecord {
+        OutputRecord { topic: OutputTopic::State, key: Some(key.to_vec()), payload: Some(value) }
+    }
+
+    fn restored_state(dir: &Path) -> KeyedState {
+        let mut state = KeyedState::open(dir).unwrap();
+        state.assign([0]);
+        assert_eq!(state.restore_start(0, 0).unwrap(), RestoreFrom::Beginning);
+        state.restored(0, 0);
+        state
+    }
+
+    #[test]
+    fn open_writes_are_seen_at_once_and_reach_the_store_only_on_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = restored_state(dir.path());
+        state.stage(0, &[put(b"k", value(10, b"a"))]);
+        assert_eq!(state.memory(0).get(b"k").unwrap(), Some(value(10, b"a")));
+        state.batch_discarded();
+        assert_eq!(state.memory(0).get(b"k").unwrap(), None, "a rolled-back batch wrote nothing");
+        state.stage(0, &[put(b"k", value(10, b"b"))]);
+        state.batch_committed();
+        assert_eq!(state.memory(0).get(b"k").unwrap(), Some(value(10, b"b")));
+    }
+
+    #[test]
+    fn due_entries_come_with_their_values_and_stale_index_entries_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = restored_state(dir.path());
+        state.stage(0, &[put(b"old", value(10, b"x")), put(b"new", value(50, b"y"))]);
+        state.batch_committed();
+        // Rewritten with a later expiry: its first index entry is stale.
+        state.stage(0, &[put(b"old", value(90, b"z"))]);
+        state.batch_committed();
+        assert!(state.due(20, 10).unwrap().is_empty());
+        let due = state.due(60, 10).unwrap();
+        assert_eq!(due, [(0, b"new".to_vec(), value(50, b"y"))]);
+        // A tombstone staged in the open batch hides it from the next sweep.
+        state.stage(0, &[OutputRecord { topic: OutputTopic::State, key: Some(b"new".to_vec()), payload: None }]);
+        assert!(state.due(60, 10).unwrap().is_empty());
+        state.batch_committed();
+        assert_eq!(state.due(100, 10).unwrap(), [(0, b"old".to_vec(), value(90, b"z"))]);
+    }
+
+    #[test]
+    fn a_restart_resumes_from_the_checkpoint_and_a_stale_one_rebuilds() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut state = restored_state(dir.path());
+            state.stage(0, &[put(b"k", value(10, b"a"))]);
+            state.batch_committed();
+            state.checkpoint([(0, 42)]).unwrap();
+        }
+        let mut state = KeyedState::open(dir.path()).unwrap();
+        state.assign([0, 1]);
+        assert_eq!(state.unrestored(), [0, 1]);
+        assert_eq!(state.restore_start(0, 50).unwrap(), RestoreFrom::Checkpoint(42));
+        assert_eq!(state.memory(0).get(b"k").unwrap(), Some(value(10, b"a")));
+        assert_eq!(state.restore_start(1, 50).unwrap(), RestoreFrom::Beginning, "never checkpointed");
+        // The changelog now ends before the checkpoint: another topic of the same name.
+        assert_eq!(state.restore_start(0, 10).unwrap(), RestoreFrom::Beginning);
+        assert_eq!(state.memory(0).get(b"k").unwrap(), None, "wiped");
+    }
+}
