@@ -53,9 +53,8 @@ pub struct RequestKey(Vec<u8>);
 impl RequestKey {
     pub fn of(request: &AuthorizationRequest) -> Self {
         let agent = &request.debtor_agent;
-        let mut key = Vec::with_capacity(
-            3 + agent.network.len() + agent.institution_id.len() + request.transaction_id.len(),
-        );
+        let mut key =
+            Vec::with_capacity(3 + agent.network.len() + agent.institution_id.len() + request.transaction_id.len());
         key.push(REQUESTS_STORE);
         for (i, part) in [&agent.network, &agent.institution_id, &request.transaction_id].into_iter().enumerate() {
             if i > 0 {

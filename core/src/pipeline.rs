@@ -274,7 +274,8 @@ impl Processor {
         // record keyed otherwise would be checked against the wrong partition's state.
         if input.key != Some(request.transaction_id.as_bytes()) {
             let kind = ErrorKind::Validation;
-            let key = input.key.map_or_else(|| "no key".to_string(), |k| format!("key {:?}", String::from_utf8_lossy(k)));
+            let key =
+                input.key.map_or_else(|| "no key".to_string(), |k| format!("key {:?}", String::from_utf8_lossy(k)));
             let text = format!(
                 "request {} arrived with {key}; requests must be keyed by their transaction id, so that every copy of a request meets the same duplicate check",
                 request.transaction_id
@@ -308,7 +309,11 @@ impl Processor {
                 decided_at: now_micros,
                 expires_at: now_micros.saturating_add(self.duplicate_window_micros),
             };
-            out.push(OutputRecord { topic: OutputTopic::State, key: Some(key.as_bytes().to_vec()), payload: Some(memo.encode()?) });
+            out.push(OutputRecord {
+                topic: OutputTopic::State,
+                key: Some(key.as_bytes().to_vec()),
+                payload: Some(memo.encode()?),
+            });
         }
         Ok(outcome)
     }
@@ -329,7 +334,9 @@ impl Processor {
             Decision::Forwarded => (
                 PaymentStatus::ACSP,
                 None,
-                format!("repeat of the request at {first}, sent on to its destination network; its final status follows"),
+                format!(
+                    "repeat of the request at {first}, sent on to its destination network; its final status follows"
+                ),
             ),
             Decision::Rejected { reason } => (
                 PaymentStatus::RJCT,

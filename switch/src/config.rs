@@ -64,7 +64,9 @@ pub struct StateConfig {
 
 impl Default for StateConfig {
     fn default() -> Self {
-        Self { dir: "state".into(), duplicate_window_seconds: 24 * 3600 }
+        // Like Kafka Streams' `state.dir`: a cache, under the temporary directory
+        // unless the operator gives it a disk of its own.
+        Self { dir: std::env::temp_dir().join("interlink-state"), duplicate_window_seconds: 24 * 3600 }
     }
 }
 

@@ -53,7 +53,9 @@ pub enum KafkaEdgeError {
     Store(#[from] crate::state::StoreError),
     #[error(transparent)]
     Memory(#[from] interlink_core::memory::MemoryError),
-    #[error("repositioning the consumer failed ({0}); stopping so that a fresh worker starts from the committed offsets")]
+    #[error(
+        "repositioning the consumer failed ({0}); stopping so that a fresh worker starts from the committed offsets"
+    )]
     Seek(rdkafka::error::KafkaError),
 }
 

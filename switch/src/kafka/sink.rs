@@ -331,14 +331,16 @@ impl BatchSink {
     /// Forgets the open batch and seeks every assigned partition to the group's
     /// committed offset (the broker's answer waits for any transaction still
     /// settling, KIP-447).
-    fn reset_to_committed<C: ConsumerContext>(&mut self, consumer: &BaseConsumer<C>) -> Result<Committed, KafkaEdgeError> {
+    fn reset_to_committed<C: ConsumerContext>(
+        &mut self,
+        consumer: &BaseConsumer<C>,
+    ) -> Result<Committed, KafkaEdgeError> {
         self.batch = OpenBatch::default();
         let assignment = consumer.assignment().map_err(KafkaEdgeError::Seek)?;
         if assignment.count() == 0 {
             return Ok(Committed::Reset);
         }
-        let committed =
-            consumer.committed_offsets(assignment, CALL_TIMEOUT).map_err(KafkaEdgeError::Seek)?;
+        let committed = consumer.committed_offsets(assignment, CALL_TIMEOUT).map_err(KafkaEdgeError::Seek)?;
         let mut seek = TopicPartitionList::new();
         for el in committed.elements() {
             // A partition without a committed offset starts where the group's reset

@@ -441,7 +441,13 @@ fn consume(
                 if is_request {
                     ctx.lock_state().stage(msg.partition(), &outputs);
                 }
-                ctx.add(&mut sink, consumer, Some((msg.topic(), msg.partition(), msg.offset())), msg.partition(), &outputs)?;
+                ctx.add(
+                    &mut sink,
+                    consumer,
+                    Some((msg.topic(), msg.partition(), msg.offset())),
+                    msg.partition(),
+                    &outputs,
+                )?;
             }
             Some(Err(e)) => {
                 telemetry::consume_error();

@@ -109,7 +109,11 @@ impl KeyedState {
     }
 
     /// Applies changelog records read while restoring `p`.
-    pub fn apply_restored<'a>(&mut self, p: i32, records: impl IntoIterator<Item = store::Write<'a>>) -> Result<(), StoreError> {
+    pub fn apply_restored<'a>(
+        &mut self,
+        p: i32,
+        records: impl IntoIterator<Item = store::Write<'a>>,
+    ) -> Result<(), StoreError> {
         self.store.apply(p, records)
     }
 

@@ -62,7 +62,14 @@ impl Fixture {
         c.kafka.session_timeout_ms = 6_000;
         c.http.listen = "127.0.0.1:0".parse().unwrap();
         c.pipeline.batch_max_interval_ms = 50;
+        // Each worker's local store under this test's own directory.
+        c.state.dir = self.state_dir();
         c
+    }
+
+    /// Where this test's workers keep their local state stores.
+    pub fn state_dir(&self) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("interlink-{}state", self.prefix))
     }
 
     /// The same configuration as environment variables, for the switch binary.
@@ -85,8 +92,11 @@ impl Fixture {
 
     /// Produces raw records to the requests topic, optionally to one partition.
     pub fn produce(&self, records: &[(&str, Vec<u8>)], partition: Option<i32>) {
-        let producer: BaseProducer =
-            ClientConfig::new().set("bootstrap.servers", &self.kafka.brokers).set("partitioner", "murmur2_random").create().unwrap();
+        let producer: BaseProducer = ClientConfig::new()
+            .set("bootstrap.servers", &self.kafka.brokers)
+            .set("partitioner", "murmur2_random")
+            .create()
+            .unwrap();
         for (key, value) in records {
             let mut r = BaseRecord::to(&self.topics.requests).key(*key).payload(&value[..]);
             if let Some(p) = partition {
@@ -125,15 +135,24 @@ impl Fixture {
 
     pub async fn cleanup(self) {
         let t = &self.topics;
-        let mut all: Vec<String> =
-            [&t.requests, &t.clearing, &t.notifications, &t.dead_letters, &t.routes, &t.routes_audit, &t.payments]
-                .map(String::clone)
-                .to_vec();
+        let mut all: Vec<String> = [
+            &t.requests,
+            &t.clearing,
+            &t.notifications,
+            &t.dead_letters,
+            &t.routes,
+            &t.routes_audit,
+            &t.payments,
+            &t.state,
+        ]
+        .map(String::clone)
+        .to_vec();
         all.extend(
             interlink_connectors::connectors()
                 .flat_map(|c| [t.network_in(c.profile().id), t.network_out(c.profile().id)]),
         );
         let _ = delete_topics(&self.kafka, &all.iter().map(String::as_str).collect::<Vec<_>>()).await;
+        let _ = std::fs::remove_dir_all(self.state_dir());
     }
 }
 
