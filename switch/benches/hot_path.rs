@@ -1,9 +1,13 @@
 //! The per-request hot path: route resolution on the sample table and on a large
-//! table (100,000 participants, 10,000 corridors), and the whole decision for one
-//! request (decode, validate, route, encode three outputs).
+//! table (100,000 participants, 10,000 corridors), the whole decision for one
+//! request (decode, validate, route, encode three outputs and the request's memo),
+//! and what the keyed state adds: the memo itself, and the same decision against the
+//! worker's store (lookup of a new id, the open batch's write, the store write at commit).
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use interlink_core::pipeline::{InputRecord, InputSource, Processor};
+use interlink_core::memory::{self, Decision, RecordPlace, RequestKey, RequestMemo};
+use interlink_core::pipeline::{Context, InputRecord, InputSource, NothingInFlight, Processor};
+use interlink_switch::state::KeyedState;
 use interlink_routing::{parse_routes_file, RouteRecord, RoutingTable};
 use interlink_schemas::{Agent, Amount, AuthorizationRequest, Channel, Codec};
 use std::hint::black_box;
@@ -58,10 +62,8 @@ fn routing(c: &mut Criterion) {
     });
 }
 
-fn pipeline(c: &mut Criterion) {
-    let table = sample_table();
-    let processor = Processor::new().unwrap();
-    let request = AuthorizationRequest {
+fn sample_request() -> AuthorizationRequest {
+    AuthorizationRequest {
         transaction_id: "0193a1b2-7c4d-7e2f-9a10-3b4c5d6e7f80".into(),
         end_to_end_id: "E2E20261128CN0000000001".into(),
         created_at: 1_764_000_000_000_000,
@@ -74,7 +76,13 @@ fn pipeline(c: &mut Criterion) {
         amount: Amount::new(12_345, "CNY"),
         channel: Channel::Mobile,
         purpose: None,
-    };
+    }
+}
+
+fn pipeline(c: &mut Criterion) {
+    let table = sample_table();
+    let processor = Processor::new().unwrap();
+    let request = sample_request();
     let payload = Codec::<AuthorizationRequest>::new().unwrap().encode(&request).unwrap();
     let mut out = Vec::with_capacity(4);
     c.bench_function("pipeline/accept_one_request", |b| {
@@ -85,7 +93,7 @@ fn pipeline(c: &mut Criterion) {
                 topic: "in",
                 partition: 0,
                 offset: 1,
-                key: None,
+                key: Some(request.transaction_id.as_bytes()),
                 payload: Some(&payload),
             };
             processor.process(black_box(&input), &table, 1, &mut out).unwrap()
@@ -93,5 +101,70 @@ fn pipeline(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, routing, pipeline);
+/// The state's share: the memo (key, SHA-256 of the business fields, encoding), and a
+/// first request decided against a real store, its memo staged and committed to the
+/// store every 500 requests as a batch would.
+fn state(c: &mut Criterion) {
+    let request = sample_request();
+    c.bench_function("state/request_memo", |b| {
+        b.iter(|| {
+            let memo = RequestMemo {
+                request_hash: memory::request_hash(black_box(&request)),
+                decision: Decision::Accepted,
+                routing_version: 1,
+                first: RecordPlace { partition: 0, offset: 1 },
+                decided_at: 1,
+                expires_at: 86_400_000_001,
+            };
+            (RequestKey::of(&request), memo.encode().unwrap())
+        })
+    });
+
+    let table = sample_table();
+    let processor = Processor::new().unwrap();
+    let codec = Codec::<AuthorizationRequest>::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = KeyedState::open(dir.path()).unwrap();
+    state.assign([0]);
+    state.restore_start(0, 0).unwrap();
+    state.restored(0, 0);
+    let mut next_id = 0u64;
+    let mut out = Vec::with_capacity(5);
+    c.bench_function("state/accept_first_request_with_store", |b| {
+        b.iter_custom(|iters| {
+            // Every request is new, as nearly all are: encoded outside the timing.
+            let payloads: Vec<(String, Vec<u8>)> = (0..iters)
+                .map(|_| {
+                    next_id += 1;
+                    let r = AuthorizationRequest { transaction_id: format!("tx-{next_id:012}"), ..request.clone() };
+                    let bytes = codec.encode(&r).unwrap();
+                    (r.transaction_id, bytes)
+                })
+                .collect();
+            let started = std::time::Instant::now();
+            for (i, (id, payload)) in payloads.iter().enumerate() {
+                out.clear();
+                let input = InputRecord {
+                    source: InputSource::Requests,
+                    topic: "in",
+                    partition: 0,
+                    offset: i as i64,
+                    key: Some(id.as_bytes()),
+                    payload: Some(payload),
+                };
+                let memory = state.memory(0);
+                let ctx = Context { table: &table, now_micros: 1, in_flight: &NothingInFlight, memory: &memory };
+                black_box(processor.process_with(&input, &ctx, &mut out).unwrap());
+                state.stage(0, &out);
+                if i % 500 == 499 {
+                    state.batch_committed();
+                }
+            }
+            state.batch_committed();
+            started.elapsed()
+        })
+    });
+}
+
+criterion_group!(benches, routing, pipeline, state);
 criterion_main!(benches);

@@ -54,7 +54,7 @@ pub struct SwitchConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StateConfig {
-    /// Where the local store lives; each worker uses `<dir>/<worker_id>`. A cache only:
+    /// Where the local store lives; each worker uses `<dir>/<changelog topic>/<worker_id>`. A cache only:
     /// deleting it costs a restore from the changelog, nothing else.
     pub dir: std::path::PathBuf,
     /// How long a request's transaction id stays taken (a copy inside the window is
@@ -235,9 +235,10 @@ impl SwitchConfig {
         Ok(())
     }
 
-    /// This worker's own local store.
+    /// This worker's own local store, for this changelog (a store never meets the
+    /// checkpoints of another changelog).
     pub fn state_dir(&self) -> std::path::PathBuf {
-        self.state.dir.join(&self.worker_id)
+        self.state.dir.join(&self.topics.state).join(&self.worker_id)
     }
 
     pub fn transactional_id(&self) -> String {

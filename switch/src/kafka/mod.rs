@@ -1,7 +1,7 @@
 //! The Kafka edge of the switch: everything that talks to brokers lives here.
 
 pub mod admin;
-mod changelog;
+pub mod changelog;
 mod in_flight;
 mod routes;
 pub mod routes_writer;
