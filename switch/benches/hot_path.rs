@@ -7,9 +7,9 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use interlink_core::memory::{self, Decision, RecordPlace, RequestKey, RequestMemo};
 use interlink_core::pipeline::{Context, InputRecord, InputSource, NothingInFlight, Processor};
-use interlink_switch::state::KeyedState;
 use interlink_routing::{parse_routes_file, RouteRecord, RoutingTable};
 use interlink_schemas::{Agent, Amount, AuthorizationRequest, Channel, Codec};
+use interlink_switch::state::KeyedState;
 use std::hint::black_box;
 
 fn sample_table() -> RoutingTable {

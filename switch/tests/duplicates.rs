@@ -189,3 +189,30 @@ async fn a_changelog_partitioned_unlike_the_requests_topic_is_refused_at_start()
     fx.cleanup().await;
     other.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_memo_leaves_by_a_tombstone_when_its_window_ends_and_the_id_is_free_again() {
+    interlink_testkit::require_broker!();
+    let fx = Fixture::new(1).await;
+    let mut config = fx.switch_config("w-expiry");
+    config.state.duplicate_window_seconds = 2;
+    let switch = interlink_switch::start(config).await.unwrap();
+    wait_ready(&switch).await;
+    let first = request("tx-exp", "004", 100);
+    fx.produce(&[("tx-exp", encode(&first))], None);
+    assert_eq!(fx.read(&fx.topics.clearing, 1, Duration::from_secs(30)).len(), 1);
+
+    // The sweep (every second) finds the memo expired and writes its tombstone, in a
+    // transaction of its own (no input consumed).
+    let state = fx.read(&fx.topics.state, 2, Duration::from_secs(20));
+    assert_eq!(state.len(), 2, "the memo, then its tombstone");
+    assert_eq!(state[0].0, state[1].0, "same key");
+    assert!(!state[0].1.is_empty() && state[1].1.is_empty(), "a value, then a tombstone");
+
+    // Past its window the id is free: the same request is a first again.
+    let again = AuthorizationRequest { created_at: first.created_at + 1, ..first };
+    fx.produce(&[("tx-exp", encode(&again))], None);
+    assert_eq!(fx.read(&fx.topics.clearing, 2, Duration::from_secs(30)).len(), 2);
+    switch.stop().await.unwrap();
+    fx.cleanup().await;
+}

@@ -306,11 +306,11 @@ fn expire_due(
     let now = interlink_schemas::now_micros();
     let due = ctx.lock_state().due(now, EXPIRY_SWEEP_LIMIT)?;
     let mut sink = ctx.lock_sink();
-    for (p, key, value) in &due {
+    for entry in &due {
         outputs.clear();
-        if processor.expire(key, value, now, outputs).map_err(undecided_is_fatal)? {
-            ctx.lock_state().stage(*p, outputs);
-            ctx.add(&mut sink, consumer, None, *p, outputs)?;
+        if processor.expire(&entry.key, &entry.value, now, outputs).map_err(undecided_is_fatal)? {
+            ctx.lock_state().stage(entry.partition, outputs);
+            ctx.add(&mut sink, consumer, None, entry.partition, outputs)?;
         }
     }
     Ok(due.len())

@@ -189,18 +189,18 @@ impl KeyedState {
 
     /// Entries of the owned partitions due to expire at `now` (at most `limit` per
     /// partition), with their values: stale index entries are dropped on the way.
-    pub fn due(&mut self, now: i64, limit: usize) -> Result<Vec<(i32, Vec<u8>, Vec<u8>)>, MemoryError> {
+    pub fn due(&mut self, now: i64, limit: usize) -> Result<Vec<Due>, MemoryError> {
         let mut due = Vec::new();
-        for p in self.owned() {
-            let candidates = self.store.due(p, now, limit).map_err(boxed)?;
-            for (key, index_key) in candidates {
-                let current = self.memory(p).get(&key)?;
-                let indexed_at = i64::from_be_bytes(index_key[..8].try_into().expect("index keys start with 8 bytes"));
+        for partition in self.owned() {
+            for indexed in self.store.due(partition, now, limit).map_err(boxed)? {
+                let current = self.memory(partition).get(&indexed.key)?;
                 match current {
-                    Some(value) if memory::expires_at(&value) == Some(indexed_at) => due.push((p, key, value)),
+                    Some(value) if memory::expires_at(&value) == Some(indexed.expires_at) => {
+                        due.push(Due { partition, key: indexed.key, value });
+                    }
                     // Deleted or rewritten in the open batch: its commit settles the index.
-                    _ if self.pending.get(&p).is_some_and(|w| w.contains_key(&key)) => {}
-                    _ => self.store.drop_index(p, &index_key).map_err(boxed)?,
+                    _ if self.pending.get(&partition).is_some_and(|w| w.contains_key(&indexed.key)) => {}
+                    _ => self.store.drop_index(partition, &indexed.index_key).map_err(boxed)?,
                 }
             }
         }
@@ -211,6 +211,14 @@ impl KeyedState {
     pub fn approximate_len(&self, p: i32) -> u64 {
         self.store.approximate_len(p).unwrap_or(0)
     }
+}
+
+/// A state entry whose time has come.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Due {
+    pub partition: i32,
+    pub key: Vec<u8>,
+    pub value: Vec<u8>,
 }
 
 fn boxed(e: StoreError) -> MemoryError {
@@ -279,12 +287,12 @@ mod tests {
         state.batch_committed();
         assert!(state.due(20, 10).unwrap().is_empty());
         let due = state.due(60, 10).unwrap();
-        assert_eq!(due, [(0, b"new".to_vec(), value(50, b"y"))]);
+        assert_eq!(due, [Due { partition: 0, key: b"new".to_vec(), value: value(50, b"y") }]);
         // A tombstone staged in the open batch hides it from the next sweep.
         state.stage(0, &[OutputRecord { topic: OutputTopic::State, key: Some(b"new".to_vec()), payload: None }]);
         assert!(state.due(60, 10).unwrap().is_empty());
         state.batch_committed();
-        assert_eq!(state.due(100, 10).unwrap(), [(0, b"old".to_vec(), value(90, b"z"))]);
+        assert_eq!(state.due(100, 10).unwrap(), [Due { partition: 0, key: b"old".to_vec(), value: value(90, b"z") }]);
     }
 
     #[test]

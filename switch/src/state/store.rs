@@ -41,6 +41,14 @@ pub struct LocalStore {
     partitions: BTreeMap<i32, Partition>,
 }
 
+/// An entry as the expiry index lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Indexed {
+    pub expires_at: i64,
+    pub key: Vec<u8>,
+    pub index_key: Vec<u8>,
+}
+
 /// A write to apply: a value, or `None` to delete.
 pub type Write<'a> = (&'a [u8], Option<&'a [u8]>);
 
@@ -111,13 +119,14 @@ impl LocalStore {
     /// Up to `limit` entries of partition `p` indexed as expiring at or before `now`,
     /// oldest first, as (key, index key). An index entry may be stale (its entry since
     /// rewritten or deleted); the caller checks the entry and drops stale ones.
-    pub fn due(&self, p: i32, now: i64, limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    pub fn due(&self, p: i32, now: i64, limit: usize) -> Result<Vec<Indexed>, StoreError> {
         let part = self.partition(p)?;
         let end = expiry_key(now.saturating_add(1), &[]);
         let mut due = Vec::new();
         for item in part.by_expiry.range(..end.as_slice()).take(limit) {
             let index_key = item.key().map_err(|e| Self::fjall_error(&self.dir, e))?;
-            due.push((index_key[8..].to_vec(), index_key.to_vec()));
+            let at = i64::from_be_bytes(index_key[..8].try_into().expect("index keys start with 8 bytes"));
+            due.push(Indexed { expires_at: at, key: index_key[8..].to_vec(), index_key: index_key.to_vec() });
         }
         Ok(due)
     }
@@ -200,11 +209,11 @@ mod tests {
         assert_eq!(store.get(0, b"a").unwrap(), Some(a.clone()));
         store.open_partition(2).unwrap();
         assert_eq!(store.get(2, b"a").unwrap(), None, "partitions are separate");
-        let due: Vec<_> = store.due(0, 250, 10).unwrap().into_iter().map(|(k, _)| k).collect();
-        assert_eq!(due, [b"b".to_vec(), b"c".to_vec()], "oldest first, only what is due");
+        let due: Vec<_> = store.due(0, 250, 10).unwrap().into_iter().map(|i| (i.expires_at, i.key)).collect();
+        assert_eq!(due, [(100, b"b".to_vec()), (200, b"c".to_vec())], "oldest first, only what is due");
         store.apply(0, [(&b"b"[..], None)]).unwrap();
         assert_eq!(store.get(0, b"b").unwrap(), None);
-        let due: Vec<_> = store.due(0, 250, 10).unwrap().into_iter().map(|(k, _)| k).collect();
+        let due: Vec<_> = store.due(0, 250, 10).unwrap().into_iter().map(|i| i.key).collect();
         assert_eq!(due, [b"c".to_vec()], "a delete drops its index entry");
     }
 
