@@ -331,7 +331,7 @@ mod tests {
                 topic: "t",
                 partition: 0,
                 offset: 0,
-                key: None,
+                key: Some(planned.transaction_id.as_bytes()),
                 payload: Some(&planned.payload),
             };
             let outcome = p.process(&input, &table, 1, &mut Vec::new()).unwrap();
