@@ -344,13 +344,7 @@ impl Processor {
                 format!("repeat of the request at {first}, rejected with {reason}"),
             ),
         };
-        let about = About {
-            transaction_id: &request.transaction_id,
-            end_to_end_id: &request.end_to_end_id,
-            request_created_at: request.created_at,
-            routing_version: memo.routing_version,
-            now,
-        };
+        let about = About::of_request(request, memo.routing_version, now);
         let id = format!("{}:DEBTOR:REPEAT:{}:{}", request.transaction_id, input.partition, input.offset);
         let note = Answer { id, status, reason, text, repeat: true };
         self.notify_debtor(&about, &request.debtor_agent, &request.amount, note, out)?;
@@ -380,13 +374,7 @@ impl Processor {
         let kind = ErrorKind::Validation;
         let tx = Some(request.transaction_id.as_str());
         self.dead_letter(input, kind, text.clone(), Some(&reason), tx, now, out)?;
-        let about = About {
-            transaction_id: &request.transaction_id,
-            end_to_end_id: &request.end_to_end_id,
-            request_created_at: request.created_at,
-            routing_version: memo.routing_version,
-            now,
-        };
+        let about = About::of_request(request, memo.routing_version, now);
         let id = format!("{}:DEBTOR:DUPLICATE:{}:{}", request.transaction_id, input.partition, input.offset);
         let note = Answer { id, status: PaymentStatus::RJCT, reason: Some(reason), text, repeat: false };
         self.notify_debtor(&about, &request.debtor_agent, &request.amount, note, out)?;
@@ -765,13 +753,7 @@ impl Processor {
         now: i64,
         out: &mut Vec<OutputRecord>,
     ) -> Result<(), OutputEncodeError> {
-        let about = About {
-            transaction_id: &req.transaction_id,
-            end_to_end_id: &req.end_to_end_id,
-            request_created_at: req.created_at,
-            routing_version: version,
-            now,
-        };
+        let about = About::of_request(req, version, now);
         self.notify(
             &about,
             Party::Debtor,
@@ -843,6 +825,18 @@ struct About<'a> {
     request_created_at: i64,
     routing_version: i64,
     now: i64,
+}
+
+impl<'a> About<'a> {
+    fn of_request(request: &'a AuthorizationRequest, routing_version: i64, now: i64) -> Self {
+        Self {
+            transaction_id: &request.transaction_id,
+            end_to_end_id: &request.end_to_end_id,
+            request_created_at: request.created_at,
+            routing_version,
+            now,
+        }
+    }
 }
 
 /// The clearing record a routed request will settle with.

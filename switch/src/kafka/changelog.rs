@@ -1,7 +1,7 @@
 //! Reading the state changelog: restoring a partition's store on assignment, and the
 //! changelog ends a checkpoint records.
 
-use super::{base_client_config, KafkaEdgeError, QuietEof, CALL_TIMEOUT};
+use super::{KafkaEdgeError, QuietEof, CALL_TIMEOUT};
 use crate::config::KafkaConfig;
 use crate::state::{KeyedState, RestoreFrom};
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -32,14 +32,7 @@ pub struct Restored {
 
 impl ChangelogReader {
     pub fn open(kafka: &KafkaConfig, topic: &str) -> Result<Self, KafkaEdgeError> {
-        let consumer: BaseConsumer<QuietEof> = base_client_config(kafka)
-            .set("group.id", "interlink-state-restore") // required; never committed
-            .set("enable.auto.commit", "false")
-            .set("isolation.level", "read_committed")
-            .set("enable.partition.eof", "true")
-            .set("auto.offset.reset", "earliest")
-            .set("fetch.max.bytes", "52428800")
-            .create_with_context(QuietEof)?;
+        let consumer = super::control_reader(kafka, "interlink-state-restore")?;
         let restore_timeout = Duration::from_millis(u64::from(kafka.transaction_timeout_ms)) + Duration::from_secs(30);
         Ok(Self { consumer, topic: topic.to_string(), restore_timeout })
     }

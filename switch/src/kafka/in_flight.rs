@@ -7,7 +7,7 @@
 //! transaction commits, and a worker that is given `.in` partitions first reads the
 //! topic to its end, so it has seen every tombstone committed before it.
 
-use super::{base_client_config, KafkaEdgeError, QuietEof};
+use super::{KafkaEdgeError, QuietEof};
 use crate::config::KafkaConfig;
 use interlink_core::pipeline::{InFlight, InFlightLookup};
 use interlink_schemas::{ClearingRecord, Codec};
@@ -45,13 +45,7 @@ pub struct InFlightStore {
 
 impl InFlightStore {
     pub fn open(kafka: &KafkaConfig, topic: &str) -> Result<Self, KafkaEdgeError> {
-        let consumer: BaseConsumer<QuietEof> = base_client_config(kafka)
-            .set("group.id", "interlink-payments-reader") // required; never committed
-            .set("enable.auto.commit", "false")
-            .set("isolation.level", "read_committed")
-            .set("enable.partition.eof", "true")
-            .set("auto.offset.reset", "earliest")
-            .create_with_context(QuietEof)?;
+        let consumer = super::control_reader(kafka, "interlink-payments-reader")?;
         let mut store = Self {
             consumer,
             topic: topic.to_string(),

@@ -128,6 +128,21 @@ impl rdkafka::ClientContext for QuietEof {
 
 impl rdkafka::consumer::ConsumerContext for QuietEof {}
 
+/// A reader of a whole topic that assigns its partitions itself: `read_committed`,
+/// never commits, reports the end of each partition.
+pub(crate) fn control_reader(
+    kafka: &KafkaConfig,
+    group: &str,
+) -> Result<rdkafka::consumer::BaseConsumer<QuietEof>, KafkaEdgeError> {
+    Ok(base_client_config(kafka)
+        .set("group.id", group) // required by librdkafka; never committed
+        .set("enable.auto.commit", "false")
+        .set("isolation.level", "read_committed")
+        .set("enable.partition.eof", "true")
+        .set("auto.offset.reset", "earliest")
+        .create_with_context(QuietEof)?)
+}
+
 /// Settings every client shares: brokers plus the operator's extra properties.
 pub fn base_client_config(kafka: &KafkaConfig) -> ClientConfig {
     let mut c = ClientConfig::new();
