@@ -2,13 +2,14 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help demo test build kafka-up kafka-down bench loadtest fmt lint compose-check
+.PHONY: help demo test build kafka-up kafka-down bench loadtest state-restore fmt lint compose-check
 
 help:
 	@echo "make demo           local Kafka, sample routes, two workers, a short load, a summary"
 	@echo "make test           start what the tests need (local Kafka) and run every test"
 	@echo "make bench          criterion benchmarks of the hot path"
 	@echo "make loadtest       every load-test scenario and its report (SCENARIOS=\"steady ramp\" for some)"
+	@echo "make state-restore  restore 10 million keys of keyed state from a fresh changelog (local broker)"
 	@echo "make kafka-up|kafka-down   the local KRaft broker (scripts/kafka)"
 
 demo:
@@ -31,6 +32,13 @@ bench:
 
 loadtest:
 	scripts/loadtest $(SCENARIOS)
+
+# Keyed-state restore against a running broker (`make kafka-up`, or INTERLINK_BROKERS;
+# default 127.0.0.1:9092): writes 10 million request memos to a fresh changelog topic,
+# restores them into an empty store, restarts over its checkpoint, and prints times,
+# RSS and disk per million keys, then a JSON line. The topic and store are deleted.
+state-restore:
+	cargo run --release --locked -p interlink-loadtest -- state-restore
 
 compose-check:
 	scripts/check-compose
