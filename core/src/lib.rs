@@ -4,8 +4,9 @@
 //! the messages of the two legs through a connected network ([`legs`]).
 //!
 //! No Kafka, no async, no I/O: the edge (`interlink-switch`) hands records in and
-//! writes the outputs; anything the core needs from outside (payments in flight) is
-//! brought up to date by the edge before a record is decided.
+//! writes the outputs; what the core needs to remember (requests, payments in flight) it
+//! reads through [`memory::Memory`], the state of the input record's partition, which
+//! the edge keeps and restores.
 
 pub mod legs;
 pub mod memory;
@@ -14,6 +15,5 @@ pub mod qr_gateway;
 pub mod validate;
 
 pub use pipeline::{
-    Context, InFlight, InFlightLookup, InputRecord, InputSource, NothingInFlight, Outcome, OutputEncodeError,
-    OutputRecord, OutputTopic, Processor, Undecided,
+    Context, InputRecord, InputSource, Outcome, OutputEncodeError, OutputRecord, OutputTopic, Processor, Undecided,
 };

@@ -23,6 +23,7 @@ pub const VALUE_HEADER_LEN: usize = 9;
 
 /// The first byte of a state key names its store.
 const REQUESTS_STORE: u8 = b'r';
+const IN_FLIGHT_STORE: u8 = b'f';
 /// Separates the parts of a key (a control character no id contains unescaped).
 const SEPARATOR: u8 = 0x1f;
 
@@ -70,16 +71,46 @@ impl RequestKey {
     }
 }
 
+/// A key: the store's byte, then the parts separated by [`SEPARATOR`].
+fn store_key(store: u8, parts: &[&str]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(parts.len() + parts.iter().map(|p| p.len()).sum::<usize>());
+    key.push(store);
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            key.push(SEPARATOR);
+        }
+        key.extend_from_slice(part.as_bytes());
+    }
+    key
+}
+
+/// A payment in flight to a network, by the network and the wire id its messages
+/// carry (which its status report names).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct InFlightKey(Vec<u8>);
+
+impl InFlightKey {
+    pub fn new(network: &str, wire_id: &str) -> Self {
+        Self(store_key(IN_FLIGHT_STORE, &[network, wire_id]))
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 /// Which store a state key belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreKind {
     Requests,
+    InFlight,
 }
 
 impl StoreKind {
     pub fn of_key(key: &[u8]) -> Option<Self> {
         match key.first() {
             Some(&REQUESTS_STORE) => Some(Self::Requests),
+            Some(&IN_FLIGHT_STORE) => Some(Self::InFlight),
             _ => None,
         }
     }
@@ -147,20 +178,77 @@ pub struct RequestMemo {
     pub expires_at: i64,
 }
 
-impl RequestMemo {
+/// Where a payment in flight stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InFlightPhase {
+    /// Sent; the network's final status is due by the entry's expiry (its deadline).
+    AwaitingAnswer,
+    /// No final status came by the deadline: both sides were told RJCT at `at` (µs).
+    /// Kept for the duplicate window, so a late answer is recognised.
+    TimedOut { at: i64 },
+}
+
+/// A payment in flight to a connected network: the clearing record it will settle
+/// with, kept in the state of its wire id's partition (where the network's status
+/// report arrives), with the deadline in the value's header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InFlightEntry {
+    pub network: String,
+    pub clearing: interlink_schemas::ClearingRecord,
+    /// The UETR the outbound message carried, to check the report against.
+    pub uetr: Option<String>,
+    pub phase: InFlightPhase,
+    #[serde(skip)]
+    pub expires_at: i64,
+}
+
+/// What a request's partition sends to the partition of the payment's wire id: the
+/// network's message and the payment to keep in flight there (Kafka Streams'
+/// repartitioning: the state of a payment lives where its status report arrives).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForwardCommand {
+    pub network: String,
+    pub wire_id: String,
+    pub uetr: Option<String>,
+    pub clearing: interlink_schemas::ClearingRecord,
+    /// The network's own message, built by its connector at the request's partition.
+    pub message: Vec<u8>,
+}
+
+macro_rules! framed_value {
+    ($t:ty) => {
+        impl $t {
+            pub fn encode(&self) -> Result<Vec<u8>, MemoryError> {
+                let mut out = Vec::with_capacity(128);
+                out.push(FORMAT_V1);
+                out.extend_from_slice(&self.expires_at.to_be_bytes());
+                Ok(postcard::to_extend(self, out)?)
+            }
+
+            pub fn decode(value: &[u8]) -> Result<Self, MemoryError> {
+                let expires_at = expires_at(value)
+                    .ok_or(MemoryError::UnknownFormat { len: value.len(), first: value.first().copied() })?;
+                let mut decoded: Self = postcard::from_bytes(&value[VALUE_HEADER_LEN..])?;
+                decoded.expires_at = expires_at;
+                Ok(decoded)
+            }
+        }
+    };
+}
+
+framed_value!(RequestMemo);
+framed_value!(InFlightEntry);
+
+impl ForwardCommand {
     pub fn encode(&self) -> Result<Vec<u8>, MemoryError> {
-        let mut out = Vec::with_capacity(96);
-        out.push(FORMAT_V1);
-        out.extend_from_slice(&self.expires_at.to_be_bytes());
-        Ok(postcard::to_extend(self, out)?)
+        Ok(postcard::to_extend(self, vec![FORMAT_V1])?)
     }
 
-    pub fn decode(value: &[u8]) -> Result<Self, MemoryError> {
-        let expires_at =
-            expires_at(value).ok_or(MemoryError::UnknownFormat { len: value.len(), first: value.first().copied() })?;
-        let mut memo: Self = postcard::from_bytes(&value[VALUE_HEADER_LEN..])?;
-        memo.expires_at = expires_at;
-        Ok(memo)
+    pub fn decode(bytes: &[u8]) -> Result<Self, MemoryError> {
+        match bytes {
+            [FORMAT_V1, rest @ ..] => Ok(postcard::from_bytes(rest)?),
+            _ => Err(MemoryError::UnknownFormat { len: bytes.len(), first: bytes.first().copied() }),
+        }
     }
 }
 

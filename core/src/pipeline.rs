@@ -2,7 +2,10 @@
 //! and build the output records. The Kafka edge (`interlink-switch`) only moves bytes.
 
 use crate::legs;
-use crate::memory::{self, Decision, Forgetful, Memory, MemoryError, RecordPlace, RequestKey, RequestMemo, StoreKind};
+use crate::memory::{
+    self, Decision, Forgetful, ForwardCommand, InFlightEntry, InFlightKey, InFlightPhase, Memory, MemoryError,
+    RecordPlace, RequestKey, RequestMemo, StoreKind,
+};
 use crate::qr_gateway::{self, QrRejection};
 use crate::validate::{validate, CreditorAddress, ValidationError};
 use interlink_connectors::{CanonicalStatus, Connector};
@@ -18,8 +21,10 @@ pub enum OutputTopic {
     Clearing,
     Notifications,
     DeadLetters,
-    /// Payments in flight to a network (compacted; a tombstone settles one).
-    Payments,
+    /// Payments on their way to a network, keyed by wire id: the switch's internal
+    /// repartition topic, so a payment is kept in flight in the state of the partition
+    /// where the network's status report arrives.
+    Forwards,
     /// Authorization requests (a payment a network originated, in canonical form).
     Requests,
     /// A network's own messages, out to it.
@@ -48,6 +53,8 @@ impl OutputRecord {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputSource {
     Requests,
+    /// The switch's own forwards topic (see [`OutputTopic::Forwards`]).
+    Forwards,
     /// A connected network's `.in` topic: its status reports and the payments it originates.
     Network(&'static str),
 }
@@ -63,42 +70,10 @@ pub struct InputRecord<'a> {
     pub payload: Option<&'a [u8]>,
 }
 
-/// What the in-flight view knows of one wire id.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(clippy::large_enum_variant)] // returned by value once per status report; boxing buys nothing
-pub enum InFlightLookup {
-    Found(ClearingRecord),
-    /// Not in flight: unknown, or already final. The view is known to be current.
-    NotInFlight,
-    /// Not in the view, which may be behind: the edge must bring it up to date and
-    /// hand the record in again.
-    Unknown,
-}
-
-/// Payments in flight to networks, by wire transaction id (see [`legs::wire_id`]).
-pub trait InFlight {
-    fn get(&self, wire_id: &str) -> InFlightLookup;
-    /// The payment is settled by the batch being built (hide it from now on).
-    fn settle(&self, wire_id: &str);
-    /// The payment goes out in the batch being built (in flight once it commits).
-    fn forward(&self, _wire_id: String, _payment: ClearingRecord) {}
-}
-
-/// No payment is in flight (direct settlement only).
-pub struct NothingInFlight;
-
-impl InFlight for NothingInFlight {
-    fn get(&self, _: &str) -> InFlightLookup {
-        InFlightLookup::NotInFlight
-    }
-    fn settle(&self, _: &str) {}
-}
-
 /// What the pipeline needs besides the input record.
 pub struct Context<'a> {
     pub table: &'a RoutingTable,
     pub now_micros: i64,
-    pub in_flight: &'a dyn InFlight,
     /// The state of the input record's partition.
     pub memory: &'a dyn Memory,
 }
@@ -114,6 +89,10 @@ pub enum Outcome {
     DeadLettered { kind: ErrorKind },
     /// Routed to a connected network; its status report will settle it.
     Forwarded,
+    /// A forwarded payment sent into its network and kept in flight.
+    Sent,
+    /// No final status from the network by its deadline: RJCT to both sides.
+    TimedOut,
     /// A status report that does not end the payment (ACSP, ACTC, PDNG, ...).
     Pending,
     /// A payment a network originated, passed on as an authorization request.
@@ -131,6 +110,8 @@ impl Outcome {
             Self::Rejected { .. } => "rejected",
             Self::DeadLettered { .. } => "dead_lettered",
             Self::Forwarded => "forwarded",
+            Self::Sent => "sent",
+            Self::TimedOut => "timed_out",
             Self::Pending => "pending",
             Self::Originated => "originated",
             Self::Repeat => "repeat",
@@ -146,10 +127,6 @@ pub struct OutputEncodeError(#[from] CodecError);
 /// Why a record was not decided. Its outputs so far must be discarded.
 #[derive(Debug, thiserror::Error)]
 pub enum Undecided {
-    /// A status report names a payment the in-flight view does not hold, and the view
-    /// may be behind: the edge brings it up to date, then hands the record in again.
-    #[error("status report for {wire_id}: the in-flight view may be behind")]
-    InFlightViewBehind { wire_id: String },
     #[error(transparent)]
     Encode(#[from] OutputEncodeError),
     /// The state cannot be read (or holds what the core cannot read): a broken store,
@@ -186,7 +163,12 @@ pub struct Processor {
     connected: Vec<&'static dyn Connector>,
     /// How long a request's id stays taken, in µs.
     duplicate_window_micros: i64,
+    /// How long a connected network has to send a payment's final status, in µs.
+    response_deadline_micros: i64,
 }
+
+/// How long a connected network has for a final status unless configured otherwise.
+pub const DEFAULT_RESPONSE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// How long a request's transaction id stays taken unless configured otherwise.
 pub const DEFAULT_DUPLICATE_WINDOW: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
@@ -200,7 +182,15 @@ impl Processor {
             dead_letters: Codec::new()?,
             connected: Vec::new(),
             duplicate_window_micros: DEFAULT_DUPLICATE_WINDOW.as_micros() as i64,
+            response_deadline_micros: DEFAULT_RESPONSE_DEADLINE.as_micros() as i64,
         })
+    }
+
+    /// Gives connected networks `deadline` to send a payment's final status; past it
+    /// the payment is refused to both sides (AB05).
+    pub fn with_response_deadline(mut self, deadline: std::time::Duration) -> Self {
+        self.response_deadline_micros = i64::try_from(deadline.as_micros()).unwrap_or(i64::MAX);
+        self
     }
 
     /// Remembers each request for `window`: a copy inside it is a repeat (or, with
@@ -229,7 +219,7 @@ impl Processor {
         now_micros: i64,
         out: &mut Vec<OutputRecord>,
     ) -> Result<Outcome, Undecided> {
-        let ctx = Context { table, now_micros, in_flight: &NothingInFlight, memory: &Forgetful };
+        let ctx = Context { table, now_micros, memory: &Forgetful };
         self.process_with(input, &ctx, out)
     }
 
@@ -242,6 +232,7 @@ impl Processor {
     ) -> Result<Outcome, Undecided> {
         match input.source {
             InputSource::Requests => self.request(input, ctx, out),
+            InputSource::Forwards => self.send(input, ctx, out),
             InputSource::Network(network) => self.network_message(network, input, ctx, out),
         }
     }
@@ -591,7 +582,8 @@ impl Processor {
         }
     }
 
-    /// Sends a routed payment into its destination network and records it in flight.
+    /// Hands a routed payment for a connected network to the partition of its wire id
+    /// (where the network's report will arrive), with the network's message built now.
     fn forward(
         &self,
         connector: &'static dyn Connector,
@@ -601,12 +593,17 @@ impl Processor {
         ctx: &Context<'_>,
         out: &mut Vec<OutputRecord>,
     ) -> Result<(Outcome, Option<Decision>), Undecided> {
-        let (network, now, in_flight) = (connector.profile().id, ctx.now_micros, ctx.in_flight);
+        let (network, now) = (connector.profile().id, ctx.now_micros);
         match legs::outbound_message(connector, request, &clearing) {
             Ok((wire, message)) => {
-                out.push(OutputRecord::new(OutputTopic::NetworkOut(connector.profile().id), wire.as_str(), message));
-                out.push(OutputRecord::new(OutputTopic::Payments, wire.as_str(), self.clearing.encode(&clearing)?));
-                in_flight.forward(wire.into_string(), clearing);
+                let command = ForwardCommand {
+                    network: network.to_string(),
+                    wire_id: wire.as_str().to_string(),
+                    uetr: Some(legs::uetr(&clearing.transaction_id)),
+                    clearing,
+                    message,
+                };
+                out.push(OutputRecord::new(OutputTopic::Forwards, wire.as_str(), command.encode()?));
                 Ok((Outcome::Forwarded, Some(Decision::Forwarded)))
             }
             Err(e) => {
@@ -620,6 +617,47 @@ impl Processor {
                 Ok((Outcome::DeadLettered { kind: ErrorKind::Validation }, Some(decision)))
             }
         }
+    }
+
+    /// A forward, at the partition of its wire id: the network's message goes out and
+    /// the payment is kept in flight here, with its deadline, in one transaction, so the
+    /// network can only answer a payment this partition holds.
+    fn send(
+        &self,
+        input: &InputRecord<'_>,
+        ctx: &Context<'_>,
+        out: &mut Vec<OutputRecord>,
+    ) -> Result<Outcome, Undecided> {
+        let now = ctx.now_micros;
+        let command = match ForwardCommand::decode(input.payload.unwrap_or_default()) {
+            Ok(c) => c,
+            Err(e) => {
+                let kind = ErrorKind::Decode;
+                self.dead_letter(input, kind, format!("unreadable forward: {e}"), None, None, now, out)?;
+                return Ok(Outcome::DeadLettered { kind });
+            }
+        };
+        let Some(connector) = self.connected(&command.network) else {
+            let text = format!("forward to {}, which is not a connected network of this switch", command.network);
+            let tx = Some(command.clearing.transaction_id.as_str());
+            self.dead_letter(input, ErrorKind::Validation, text, None, tx, now, out)?;
+            return Ok(Outcome::DeadLettered { kind: ErrorKind::Validation });
+        };
+        let key = InFlightKey::new(&command.network, &command.wire_id);
+        let entry = InFlightEntry {
+            network: command.network,
+            clearing: command.clearing,
+            uetr: command.uetr,
+            phase: InFlightPhase::AwaitingAnswer,
+            expires_at: now.saturating_add(self.response_deadline_micros),
+        };
+        out.push(OutputRecord::new(OutputTopic::NetworkOut(connector.profile().id), &command.wire_id, command.message));
+        out.push(OutputRecord {
+            topic: OutputTopic::State,
+            key: Some(key.as_bytes().to_vec()),
+            payload: Some(entry.encode()?),
+        });
+        Ok(Outcome::Sent)
     }
 
     /// An entry of `partition`'s state whose time has come (its header's expiry is at or
@@ -637,11 +675,35 @@ impl Processor {
             Some(_) => return Ok(false),
             None => return Err(MemoryError::UnknownFormat { len: value.len(), first: value.first().copied() }.into()),
         }
+        let forget = OutputRecord { topic: OutputTopic::State, key: Some(key.to_vec()), payload: None };
         match StoreKind::of_key(key) {
-            Some(StoreKind::Requests) | None => {
-                out.push(OutputRecord { topic: OutputTopic::State, key: Some(key.to_vec()), payload: None });
+            Some(StoreKind::InFlight) => {
+                let entry = InFlightEntry::decode(value)?;
+                match entry.phase {
+                    InFlightPhase::AwaitingAnswer => return self.time_out(key, entry, now_micros, out),
+                    InFlightPhase::TimedOut { .. } => out.push(forget),
+                }
             }
+            Some(StoreKind::Requests) | None => out.push(forget),
         }
+        Ok(true)
+    }
+
+    /// A payment whose network sent no final status by its deadline: final now, as
+    /// RJCT AB05 to both sides, with no clearing record. The entry stays, marked, for
+    /// the duplicate window, so a late answer is recognised rather than settled.
+    fn time_out(
+        &self,
+        key: &[u8],
+        mut entry: InFlightEntry,
+        now: i64,
+        out: &mut Vec<OutputRecord>,
+    ) -> Result<bool, Undecided> {
+        let text = format!("no final status from {} within its response deadline", entry.network);
+        self.notify_both(&entry.clearing, PaymentStatus::RJCT, Some(&IsoReason::AB05), Some(&text), now, out)?;
+        entry.phase = InFlightPhase::TimedOut { at: now };
+        entry.expires_at = now.saturating_add(self.duplicate_window_micros);
+        out.push(OutputRecord { topic: OutputTopic::State, key: Some(key.to_vec()), payload: Some(entry.encode()?) });
         Ok(true)
     }
 
@@ -712,35 +774,74 @@ impl Processor {
     ) -> Result<Outcome, Undecided> {
         let now = ctx.now_micros;
         let wire = &status.original_transaction_id;
-        let clearing = match ctx.in_flight.get(wire) {
-            InFlightLookup::Found(clearing) => clearing,
-            InFlightLookup::Unknown => return Err(Undecided::InFlightViewBehind { wire_id: wire.clone() }),
-            InFlightLookup::NotInFlight => {
-                // Unknown, or already settled by an earlier copy of this report: never a
-                // second clearing record. Kept in the DLQ for the operator.
-                let text = format!(
+        let refuse = |text: String, out: &mut Vec<OutputRecord>| -> Result<Outcome, Undecided> {
+            let kind = ErrorKind::Validation;
+            self.dead_letter(input, kind, text, None, None, now, out)?;
+            Ok(Outcome::DeadLettered { kind })
+        };
+        // Keyed by the payment's wire id, a report reaches the partition that holds it.
+        if input.key != Some(wire.as_bytes()) {
+            let key =
+                input.key.map_or_else(|| "no key".to_string(), |k| format!("key {:?}", String::from_utf8_lossy(k)));
+            return refuse(
+                format!("{network} status report for {wire} arrived with {key}; status reports must be keyed by the original transaction id"),
+                out,
+            );
+        }
+        let key = InFlightKey::new(network, wire);
+        let Some(value) = ctx.memory.get(key.as_bytes())? else {
+            // Unknown, or already settled by an earlier copy of this report: never a
+            // second clearing record. Kept in the DLQ for the operator.
+            return refuse(
+                format!(
                     "{network} status report {} for {wire} matches no payment in flight (unknown or already final)",
                     status.status
-                );
-                self.dead_letter(input, ErrorKind::Validation, text, None, None, now, out)?;
-                return Ok(Outcome::DeadLettered { kind: ErrorKind::Validation });
-            }
+                ),
+                out,
+            );
         };
+        let entry = InFlightEntry::decode(&value)?;
+        let clearing = &entry.clearing;
+        // The report must be about this very payment, not only carry its id.
+        let uetr_differs =
+            matches!((&status.original_uetr, &entry.uetr), (Some(a), Some(b)) if !a.eq_ignore_ascii_case(b));
+        if status.original_end_to_end_id != clearing.end_to_end_id || uetr_differs {
+            return refuse(
+                format!(
+                    "{network} status report for {wire} does not match the payment in flight (end-to-end id {:?} vs {:?}, UETR {:?} vs {:?}); not settled",
+                    status.original_end_to_end_id, clearing.end_to_end_id, status.original_uetr, entry.uetr
+                ),
+                out,
+            );
+        }
+        if let InFlightPhase::TimedOut { at } = entry.phase {
+            // Final already (refused to both sides at the deadline): a late answer
+            // changes nothing here; a late acceptance needs a return, which is the
+            // operator's to see.
+            let what = match status.status.finality() {
+                Finality::Settled => format!(
+                    "late {}: {network} settled {wire} after it timed out at {at} µs and was refused to both sides; the funds must be returned (pacs.004)",
+                    status.status
+                ),
+                _ => format!("late {} from {network} for {wire}, which timed out at {at} µs; nothing changes", status.status),
+            };
+            return refuse(what, out);
+        }
         let settled = match status.status.finality() {
             Finality::Settled => {
-                self.settle(clearing, now, out)?;
+                self.settle(clearing.clone(), now, out)?;
                 Outcome::Accepted
             }
             Finality::Refused => {
                 let reason = status.reason.clone().unwrap_or(IsoReason::NARR);
                 let text = status.additional_info.clone().unwrap_or_else(|| format!("rejected by {network}"));
-                self.notify_both(&clearing, status.status, Some(&reason), Some(&text), now, out)?;
+                self.notify_both(clearing, status.status, Some(&reason), Some(&text), now, out)?;
                 Outcome::Rejected { reason }
             }
+            // Not final: the deadline still holds.
             Finality::NotFinal => return Ok(Outcome::Pending),
         };
-        out.push(OutputRecord { topic: OutputTopic::Payments, key: Some(wire.as_bytes().to_vec()), payload: None });
-        ctx.in_flight.settle(wire);
+        out.push(OutputRecord { topic: OutputTopic::State, key: Some(key.as_bytes().to_vec()), payload: None });
         Ok(settled)
     }
 
@@ -942,63 +1043,142 @@ mod tests {
         assert_eq!(n.routing_version, 4);
     }
 
-    /// An in-flight view that holds nothing and says whether it is current.
-    struct EmptyView {
-        current: bool,
+    /// The two legs through a connected HK FPS, as the edge would run them against
+    /// one partition's state: the request, its forward, the network's report.
+    struct TwoLegs {
+        p: Processor,
+        memory: MapMemory,
+        table: RoutingTable,
     }
 
-    impl InFlight for EmptyView {
-        fn get(&self, _: &str) -> InFlightLookup {
-            if self.current {
-                InFlightLookup::NotInFlight
-            } else {
-                InFlightLookup::Unknown
-            }
+    impl TwoLegs {
+        fn new() -> Self {
+            let p = Processor::new()
+                .unwrap()
+                .with_connected(&["HK_FPS".to_string()])
+                .with_response_deadline(std::time::Duration::from_micros(1_000));
+            Self { p, memory: MapMemory::default(), table: table() }
         }
-        fn settle(&self, _: &str) {}
-    }
 
-    #[test]
-    fn a_report_for_an_unseen_payment_is_not_decided_until_the_view_is_current() {
-        let p = Processor::new().unwrap().with_connected(&["HK_FPS".to_string()]);
-        let hk = interlink_connectors::connector("HK_FPS").unwrap();
-        let report = hk
-            .encode_status(&CanonicalStatus {
+        fn run(&self, source: InputSource, key: &[u8], payload: &[u8], now: i64) -> (Outcome, Vec<OutputRecord>) {
+            let input =
+                InputRecord { source, topic: "t", partition: 0, offset: now, key: Some(key), payload: Some(payload) };
+            let ctx = Context { table: &self.table, now_micros: now, memory: &self.memory };
+            let mut out = Vec::new();
+            let outcome = self.p.process_with(&input, &ctx, &mut out).unwrap();
+            self.memory.apply(&out);
+            (outcome, out)
+        }
+
+        /// Routes `tx-9` to HK FPS and sends it: returns the network's message.
+        fn send(&self) -> Vec<u8> {
+            let (outcome, out) =
+                self.run(InputSource::Requests, b"tx-9", &self.p.requests.encode(&request("004")).unwrap(), 10);
+            assert_eq!(outcome, Outcome::Forwarded);
+            let forward = out.iter().find(|o| o.topic == OutputTopic::Forwards).expect("a forward");
+            assert_eq!(forward.key.as_deref(), Some(&b"tx-9"[..]), "keyed by the wire id");
+            let (outcome, out) = self.run(InputSource::Forwards, b"tx-9", forward.payload.as_deref().unwrap(), 20);
+            assert_eq!(outcome, Outcome::Sent);
+            assert_eq!(
+                out.iter().map(|o| o.topic).collect::<Vec<_>>(),
+                [OutputTopic::NetworkOut("HK_FPS"), OutputTopic::State]
+            );
+            out[0].payload.clone().unwrap()
+        }
+
+        fn report(&self, status: PaymentStatus, e2e: &str, now: i64) -> (Outcome, Vec<OutputRecord>) {
+            self.run(InputSource::Network("HK_FPS"), b"tx-9", &self.report_bytes(status, e2e), now)
+        }
+
+        fn report_bytes(&self, status: PaymentStatus, e2e: &str) -> Vec<u8> {
+            let hk = interlink_connectors::connector("HK_FPS").unwrap();
+            hk.encode_status(&CanonicalStatus {
                 message_id: "S1".into(),
                 created_at: 1_700_000_000_000_000,
-                original_message_id: "tx9".into(),
-                original_end_to_end_id: "E2E-9".into(),
-                original_transaction_id: "tx9".into(),
+                original_message_id: "tx-9".into(),
+                original_end_to_end_id: e2e.into(),
+                original_transaction_id: "tx-9".into(),
                 original_uetr: None,
-                status: PaymentStatus::ACCC,
+                status,
                 reason: None,
                 additional_info: None,
                 instructing_agent: None,
                 instructed_agent: None,
             })
-            .unwrap();
-        let input = InputRecord {
-            source: InputSource::Network("HK_FPS"),
-            topic: "hk.in",
-            partition: 0,
-            offset: 5,
-            key: Some(b"tx9"),
-            payload: Some(&report),
-        };
-        let table = table();
-        let mut out = Vec::new();
-        let behind =
-            Context { table: &table, now_micros: 99, in_flight: &EmptyView { current: false }, memory: &Forgetful };
-        let undecided = p.process_with(&input, &behind, &mut out).unwrap_err();
-        assert!(matches!(&undecided, Undecided::InFlightViewBehind { wire_id } if wire_id == "tx9"), "{undecided}");
-        assert!(out.is_empty(), "nothing is written for an undecided record");
+            .unwrap()
+        }
 
-        let current =
-            Context { table: &table, now_micros: 99, in_flight: &EmptyView { current: true }, memory: &Forgetful };
-        let outcome = p.process_with(&input, &current, &mut out).unwrap();
+        fn dead_letter(&self, out: &[OutputRecord]) -> String {
+            let d = out.iter().find(|o| o.topic == OutputTopic::DeadLetters).expect("a dead letter");
+            self.p.dead_letters.decode(d.payload.as_deref().unwrap()).unwrap().error_message
+        }
+    }
+
+    #[test]
+    fn a_payment_goes_out_through_its_forward_and_its_report_settles_it_once() {
+        let legs = TwoLegs::new();
+        let message = legs.send();
+        let hk = interlink_connectors::connector("HK_FPS").unwrap();
+        assert_eq!(hk.decode_payment(&message).unwrap().end_to_end_id, "E2E-9");
+        let (outcome, out) = legs.report(PaymentStatus::ACCC, "E2E-9", 30);
+        assert_eq!(outcome, Outcome::Accepted);
+        let topics: Vec<_> = out.iter().map(|o| o.topic).collect();
+        assert_eq!(
+            topics,
+            [OutputTopic::Clearing, OutputTopic::Notifications, OutputTopic::Notifications, OutputTopic::State]
+        );
+        assert_eq!(out[3].payload, None, "settled: no longer in flight");
+        let (again, out) = legs.report(PaymentStatus::ACCC, "E2E-9", 31);
+        assert_eq!(again, Outcome::DeadLettered { kind: ErrorKind::Validation });
+        assert!(legs.dead_letter(&out).contains("matches no payment in flight"));
+    }
+
+    #[test]
+    fn a_report_that_names_the_id_but_not_the_payment_is_dead_lettered_unsettled() {
+        let legs = TwoLegs::new();
+        legs.send();
+        let (outcome, out) = legs.report(PaymentStatus::ACCC, "E2E-OTHER", 30);
         assert_eq!(outcome, Outcome::DeadLettered { kind: ErrorKind::Validation });
-        let d = p.dead_letters.decode(out[0].payload.as_deref().unwrap()).unwrap();
-        assert!(d.error_message.contains("matches no payment in flight"), "{}", d.error_message);
+        assert!(legs.dead_letter(&out).contains("does not match the payment in flight"));
+        assert!(out.iter().all(|o| o.topic == OutputTopic::DeadLetters));
+        assert_eq!(legs.report(PaymentStatus::ACCC, "E2E-9", 31).0, Outcome::Accepted, "still in flight");
+    }
+
+    #[test]
+    fn no_answer_by_the_deadline_refuses_it_to_both_sides_and_a_late_acceptance_is_not_settled() {
+        let legs = TwoLegs::new();
+        legs.send();
+        // Non-final statuses extend nothing.
+        assert_eq!(legs.report(PaymentStatus::ACSP, "E2E-9", 500).0, Outcome::Pending);
+        let key = InFlightKey::new("HK_FPS", "tx-9");
+        let value = legs.memory.get(key.as_bytes()).unwrap().unwrap();
+        let mut out = Vec::new();
+        assert!(!legs.p.expire(key.as_bytes(), &value, 1_019, &mut out).unwrap(), "not yet: sent at 20, 1 ms deadline");
+        assert!(legs.p.expire(key.as_bytes(), &value, 1_020, &mut out).unwrap());
+        legs.memory.apply(&out);
+        let notes: Vec<_> = out
+            .iter()
+            .filter(|o| o.topic == OutputTopic::Notifications)
+            .map(|o| legs.p.notifications.decode(o.payload.as_deref().unwrap()).unwrap())
+            .collect();
+        assert_eq!(notes.len(), 2, "both sides told");
+        assert!(notes.iter().all(|n| n.status == PaymentStatus::RJCT && n.reason_code.as_deref() == Some("AB05")));
+        assert!(out.iter().all(|o| o.topic != OutputTopic::Clearing));
+        let (late, out) = legs.report(PaymentStatus::ACCC, "E2E-9", 2_000);
+        assert_eq!(late, Outcome::DeadLettered { kind: ErrorKind::Validation });
+        assert!(legs.dead_letter(&out).contains("after it timed out"), "{}", legs.dead_letter(&out));
+        assert!(out.iter().all(|o| o.topic != OutputTopic::Clearing), "never settled twice");
+    }
+
+    #[test]
+    fn a_report_keyed_other_than_by_its_payment_is_dead_lettered() {
+        let legs = TwoLegs::new();
+        legs.send();
+        let (outcome, out) =
+            legs.run(InputSource::Network("HK_FPS"), b"other", &legs.report_bytes(PaymentStatus::ACCC, "E2E-9"), 30);
+        assert_eq!(outcome, Outcome::DeadLettered { kind: ErrorKind::Validation });
+        assert!(legs.dead_letter(&out).contains("must be keyed by the original transaction id"));
+        assert_eq!(legs.report(PaymentStatus::ACCC, "E2E-9", 31).0, Outcome::Accepted, "the payment is untouched");
     }
 
     /// A state store in a map, written the way the edge writes it: every State output.
@@ -1041,7 +1221,7 @@ mod tests {
             payload: Some(&payload),
         };
         let table = table();
-        let ctx = Context { table: &table, now_micros: now, in_flight: &NothingInFlight, memory };
+        let ctx = Context { table: &table, now_micros: now, memory };
         let mut out = Vec::new();
         let outcome = p.process_with(&input, &ctx, &mut out).unwrap();
         memory.apply(&out);
