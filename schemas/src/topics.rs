@@ -14,8 +14,9 @@ pub struct TopicsConfig {
     pub routes: String,
     /// Who changed the routing table, when, why and what (never compacted).
     pub routes_audit: String,
-    /// Payments sent to a network and awaiting its status report (compacted).
-    pub payments: String,
+    /// The switch's repartition topic: payments on their way to a connected network,
+    /// keyed by wire id (partitioned like `requests`).
+    pub forwards: String,
     /// Prefix of the per-network topics: `<prefix><network>.out` and `.in`.
     pub network_prefix: String,
     /// The switch's keyed state (compacted changelog, partitioned like `requests`).
@@ -31,7 +32,7 @@ impl Default for TopicsConfig {
             dead_letters: "interlink.dlq".into(),
             routes: "interlink.routes".into(),
             routes_audit: "interlink.routes.audit".into(),
-            payments: "interlink.payments".into(),
+            forwards: "interlink.switch.forwards".into(),
             network_prefix: "interlink.net.".into(),
             state: "interlink.switch.state".into(),
         }
@@ -50,7 +51,7 @@ impl TopicsConfig {
             dead_letters: p(d.dead_letters),
             routes: p(d.routes),
             routes_audit: p(d.routes_audit),
-            payments: p(d.payments),
+            forwards: p(d.forwards),
             network_prefix: p(d.network_prefix),
             state: p(d.state),
         }

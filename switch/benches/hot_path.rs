@@ -6,7 +6,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use interlink_core::memory::{self, Decision, RecordPlace, RequestKey, RequestMemo};
-use interlink_core::pipeline::{Context, InputRecord, InputSource, NothingInFlight, Processor};
+use interlink_core::pipeline::{Context, InputRecord, InputSource, Processor};
 use interlink_routing::{parse_routes_file, RouteRecord, RoutingTable};
 use interlink_schemas::{Agent, Amount, AuthorizationRequest, Channel, Codec};
 use interlink_switch::state::KeyedState;
@@ -153,7 +153,7 @@ fn state(c: &mut Criterion) {
                     payload: Some(payload),
                 };
                 let memory = state.memory(0);
-                let ctx = Context { table: &table, now_micros: 1, in_flight: &NothingInFlight, memory: &memory };
+                let ctx = Context { table: &table, now_micros: 1, memory: &memory };
                 black_box(processor.process_with(&input, &ctx, &mut out).unwrap());
                 state.stage(0, &out);
                 if i % 500 == 499 {

@@ -77,7 +77,7 @@ impl StateConfig {
 }
 
 /// Which destination networks take the two-leg flow through their connector.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NetworksConfig {
     /// For these networks a routed payment leaves as the network's own message on
@@ -86,6 +86,21 @@ pub struct NetworksConfig {
     /// the network originates. For other destinations the switch's routing decision
     /// is final (direct settlement).
     pub connected: Vec<String>,
+    /// How long a connected network has to send a payment's final status. Past it
+    /// the payment is refused to both sides (RJCT AB05) and never settled.
+    pub response_deadline_seconds: u64,
+}
+
+impl Default for NetworksConfig {
+    fn default() -> Self {
+        Self { connected: Vec::new(), response_deadline_seconds: 60 }
+    }
+}
+
+impl NetworksConfig {
+    pub fn response_deadline(&self) -> Duration {
+        Duration::from_secs(self.response_deadline_seconds)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -218,6 +233,9 @@ impl SwitchConfig {
         if p.batch_max_interval_ms == 0 {
             return Err(ConfigError("pipeline.batch_max_interval_ms must be at least 1".into()));
         }
+        if self.networks.response_deadline_seconds == 0 {
+            return Err(ConfigError("networks.response_deadline_seconds must be at least 1".into()));
+        }
         if self.state.duplicate_window_seconds == 0 {
             return Err(ConfigError("state.duplicate_window_seconds must be at least 1".into()));
         }
@@ -263,7 +281,7 @@ impl SwitchConfig {
             ("TOPICS__DEAD_LETTERS", t.dead_letters.clone()),
             ("TOPICS__ROUTES", t.routes.clone()),
             ("TOPICS__ROUTES_AUDIT", t.routes_audit.clone()),
-            ("TOPICS__PAYMENTS", t.payments.clone()),
+            ("TOPICS__FORWARDS", t.forwards.clone()),
             ("TOPICS__NETWORK_PREFIX", t.network_prefix.clone()),
             ("TOPICS__STATE", t.state.clone()),
             ("PIPELINE__CONSISTENCY", p.consistency.as_str().to_string()),
@@ -271,6 +289,7 @@ impl SwitchConfig {
             ("PIPELINE__BATCH_MAX_INTERVAL_MS", p.batch_max_interval_ms.to_string()),
             ("PIPELINE__LINGER_MS", p.linger_ms.to_string()),
             ("NETWORKS__CONNECTED", format!("[{}]", self.networks.connected.join(","))),
+            ("NETWORKS__RESPONSE_DEADLINE_SECONDS", self.networks.response_deadline_seconds.to_string()),
             ("HTTP__LISTEN", self.http.listen.to_string()),
             ("STATE__DIR", self.state.dir.display().to_string()),
             ("STATE__DUPLICATE_WINDOW_SECONDS", self.state.duplicate_window_seconds.to_string()),

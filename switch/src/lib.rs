@@ -1,14 +1,16 @@
 //! Interlink's stateless switch worker.
 //!
 //! A worker reads the routing table from Kafka, consumes authorization requests,
-//! decides each with [`pipeline::Processor`] against an immutable table snapshot,
-//! and commits clearing records, notifications and dead letters together with the
-//! consumed offsets. It holds no state that Kafka cannot rebuild, so workers scale
-//! by joining the consumer group.
+//! decides each with the core's `Processor` against an immutable table snapshot and
+//! the keyed state of the record's partition ([`state`]), and commits clearing records,
+//! notifications, dead letters and state changes together with the consumed offsets.
+//! Its local store is a cache of a changelog topic, so workers scale by joining the
+//! consumer group.
 //!
 //! Payments to a connected network take two legs: out as the network's own message
 //! through its connector ([`legs`]), settled when the network's status report comes
-//! back; the payments in flight live in a compacted topic every worker reads.
+//! back; a payment in flight is keyed state at the partition of its wire id, where
+//! the network's report arrives.
 //!
 //! The decisions are made by pure crates (`interlink-routing`, `interlink-core`); this
 //! crate is the edge around them: [`kafka`] is the only module that talks to brokers,

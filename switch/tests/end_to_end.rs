@@ -126,9 +126,10 @@ async fn two_workers_in_one_group_share_the_partitions_and_the_load() {
     let b = interlink_switch::start(fx.switch_config("w-share-b")).await.unwrap();
     wait_ready(&a).await;
     wait_ready(&b).await;
-    // Let the group settle so both hold partitions before the load starts.
+    // Let the group settle so both hold partitions before the load starts: six of
+    // the requests topic and six of the forwards topic, split alike.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while a.health().assigned_partitions() + b.health().assigned_partitions() != 6 {
+    while a.health().assigned_partitions() + b.health().assigned_partitions() != 12 {
         assert!(std::time::Instant::now() < deadline, "partitions never split between the workers");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -49,6 +49,15 @@ fn hk_origin_payment(i: usize) -> CanonicalPayment {
     }
 }
 
+/// A network gateway's producer: keys land where the Java client would put them.
+fn network_producer(fx: &Fixture) -> ThreadedProducer<DefaultProducerContext> {
+    ClientConfig::new()
+        .set("bootstrap.servers", &fx.kafka.brokers)
+        .set("partitioner", "murmur2_random")
+        .create()
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn payments_cross_cn_ibps_and_hk_fps_in_both_directions_with_one_clearing_each() {
     interlink_testkit::require_broker!();
@@ -82,8 +91,7 @@ async fn payments_cross_cn_ibps_and_hk_fps_in_both_directions_with_one_clearing_
     fx.produce(&records, None);
     // Northbound: 40 payments Hong Kong FPS sends in its own pacs.008.
     let hk = interlink_connectors::connector("HK_FPS").unwrap();
-    let producer: ThreadedProducer<DefaultProducerContext> =
-        ClientConfig::new().set("bootstrap.servers", &fx.kafka.brokers).create().unwrap();
+    let producer = network_producer(&fx);
     let hk_in = fx.topics.network_in("HK_FPS");
     let north: Vec<String> = (0..40)
         .map(|i| {
@@ -194,6 +202,73 @@ async fn payments_cross_cn_ibps_and_hk_fps_in_both_directions_with_one_clearing_
     // Each origin network got the final status of every payment its side sent.
     let (hk_stats, cn_stats) = (stats[0], stats[1]);
     assert_eq!((hk_stats.origin_statuses, cn_stats.origin_statuses), (40, 120), "{stats:?}");
+    switch.stop().await.unwrap();
+    fx.cleanup().await;
+}
+
+/// A network that never answers: by the deadline both sides are told RJCT AB05 and
+/// nothing clears; an acceptance that arrives later is dead-lettered, not settled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_the_network_never_answers_is_refused_to_both_sides_at_its_deadline() {
+    interlink_testkit::require_broker!();
+    let fx = Fixture::new(3).await;
+    let mut config = fx.switch_config("w-deadline");
+    config.networks.connected = vec!["HK_FPS".into()];
+    config.networks.response_deadline_seconds = 2;
+    let switch = interlink_switch::start(config).await.unwrap();
+    wait_ready(&switch).await;
+    let sent_at = std::time::Instant::now();
+    fx.produce(&[("silent-1", encode(&request("silent-1", "004", 10_000)))], None);
+
+    // The payment goes out to HK FPS, which says nothing.
+    let out = fx.read(&fx.topics.network_out("HK_FPS"), 1, Duration::from_secs(30));
+    assert_eq!(out.len(), 1);
+    let notes: Vec<Notification> = fx
+        .read(&fx.topics.notifications, 2, Duration::from_secs(30))
+        .iter()
+        .map(|(_, v)| Codec::<Notification>::new().unwrap().decode(v).unwrap())
+        .collect();
+    let waited = sent_at.elapsed();
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert!(
+        notes.iter().all(|n| n.status == PaymentStatus::RJCT && n.reason_code.as_deref() == Some("AB05")),
+        "{notes:?}"
+    );
+    assert_eq!(notes.iter().filter(|n| n.party == Party::Creditor).count(), 1, "both sides told");
+    assert!(waited >= Duration::from_secs(2), "not before the deadline: {waited:?}");
+
+    // Late acceptance: recognised, dead-lettered, never cleared.
+    let hk = interlink_connectors::connector("HK_FPS").unwrap();
+    let late = CanonicalStatus {
+        message_id: "LATE1".into(),
+        created_at: interlink_schemas::now_micros(),
+        original_message_id: "silent-1".into(),
+        original_end_to_end_id: "E2E-silent-1".into(),
+        original_transaction_id: "silent-1".into(),
+        original_uetr: None,
+        status: PaymentStatus::ACCC,
+        reason: None,
+        additional_info: None,
+        instructing_agent: None,
+        instructed_agent: None,
+    };
+    let producer = network_producer(&fx);
+    interlink_testkit::kafka::send(
+        &producer,
+        &fx.topics.network_in("HK_FPS"),
+        b"silent-1",
+        &hk.encode_status(&late).unwrap(),
+    )
+    .unwrap();
+    rdkafka::producer::Producer::flush(&producer, Duration::from_secs(10)).unwrap();
+    let dead: Vec<DeadLetter> = fx
+        .read(&fx.topics.dead_letters, 1, Duration::from_secs(30))
+        .iter()
+        .map(|(_, v)| Codec::<DeadLetter>::new().unwrap().decode(v).unwrap())
+        .collect();
+    assert_eq!(dead.len(), 1);
+    assert!(dead[0].error_message.contains("after it timed out"), "{}", dead[0].error_message);
+    assert!(fx.read(&fx.topics.clearing, 1, Duration::from_secs(3)).is_empty(), "no clearing, ever");
     switch.stop().await.unwrap();
     fx.cleanup().await;
 }

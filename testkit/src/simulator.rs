@@ -77,8 +77,13 @@ pub fn run(opts: &SimulatorOptions, stop: Arc<AtomicBool>) -> Result<SimulatorSt
         .set("fetch.wait.max.ms", "20")
         .create()?;
     consumer.subscribe(&[&opts.topics.network_out(&opts.network)])?;
-    let producer: ThreadedProducer<DefaultProducerContext> =
-        crate::kafka::client(&opts.brokers).set("enable.idempotence", "true").set("linger.ms", "2").create()?;
+    let producer: ThreadedProducer<DefaultProducerContext> = crate::kafka::client(&opts.brokers)
+        .set("enable.idempotence", "true")
+        .set("linger.ms", "2")
+        // Reports keyed by the payment's wire id land, as the Java client would put
+        // them, on the partition that holds the payment in flight.
+        .set("partitioner", "murmur2_random")
+        .create()?;
     let reply_topic = opts.topics.network_in(&opts.network);
     let mut due: VecDeque<(Instant, String, Vec<u8>)> = VecDeque::new();
     let mut stats = SimulatorStats::default();

@@ -32,10 +32,8 @@ pub async fn ensure_topics(
             .set("min.compaction.lag.ms", "60000"),
     );
     new.push(NewTopic::new(&topics.routes_audit, 1, TopicReplication::Fixed(rf)).set("retention.ms", "-1"));
-    new.push(
-        NewTopic::new(&topics.payments, layout.partitions, TopicReplication::Fixed(rf))
-            .set("cleanup.policy", "compact"),
-    );
+    // Repartition topic: payments on their way to a connected network, by wire id.
+    new.push(NewTopic::new(&topics.forwards, layout.partitions, TopicReplication::Fixed(rf)));
     // State of requests partition p is changelog partition p: same count, compacted.
     new.push(
         NewTopic::new(&topics.state, layout.partitions, TopicReplication::Fixed(rf))

@@ -2,7 +2,6 @@
 
 pub mod admin;
 pub mod changelog;
-mod in_flight;
 mod routes;
 pub mod routes_writer;
 mod sink;
@@ -33,8 +32,6 @@ pub enum KafkaEdgeError {
     Fenced(String),
     #[error("{topic} not read to its end within {within:?}")]
     NotReadToEnd { topic: String, within: Duration },
-    #[error("a status report for {0} needs payments in flight, but this worker connects no network")]
-    NoInFlightView(String),
     #[error("record from unexpected topic {0}")]
     UnexpectedTopic(String),
     #[error("the consumer has no group metadata (not a member of its group)")]
@@ -53,6 +50,10 @@ pub enum KafkaEdgeError {
     Store(#[from] crate::state::StoreError),
     #[error(transparent)]
     Memory(#[from] interlink_core::memory::MemoryError),
+    #[error(
+        "the group gave this worker partition numbers of some inputs and not of others; state partition p must go with partition p of every input (partition.assignment.strategy=range)"
+    )]
+    SplitAssignment,
     #[error(
         "repositioning the consumer failed ({0}); stopping so that a fresh worker starts from the committed offsets"
     )]
@@ -81,14 +82,14 @@ impl KafkaEdgeError {
             Self::MissingTopic(_)
             | Self::CreateTopic { .. }
             | Self::UnexpectedTopic(_)
-            | Self::NoInFlightView(_)
             | Self::Codec(_)
             | Self::Encode(_)
             | Self::Json(_)
             | Self::NotCoPartitioned { .. }
             | Self::Store(_)
             | Self::Memory(_)
-            | Self::Seek(_) => Severity::Fatal,
+            | Self::Seek(_)
+            | Self::SplitAssignment => Severity::Fatal,
         }
     }
 }
@@ -114,7 +115,7 @@ impl From<rdkafka::error::KafkaError> for KafkaEdgeError {
     }
 }
 
-/// Context of the readers of whole control topics (routes, audit, payments in flight):
+/// Context of the readers of whole control topics (routes, audit, state changelog):
 /// reaching the end of a partition is how their catch-up ends, not an error to log.
 pub(crate) struct QuietEof;
 

@@ -56,9 +56,12 @@ pub fn wait_for_deliveries<C: ProducerContext>(
     Ok(())
 }
 
-/// The topics a worker consumes: requests, then each connected network's `.in` topic.
+/// The topics a worker consumes: requests, forwards, then each connected network's
+/// `.in` topic. All are partitioned alike, and partition `p` of each goes to the worker
+/// that holds state partition `p`.
 pub fn input_topics(config: &SwitchConfig) -> Vec<String> {
-    std::iter::once(config.topics.requests.clone())
+    [config.topics.requests.clone(), config.topics.forwards.clone()]
+        .into_iter()
         .chain(config.networks.connected.iter().map(|n| config.topics.network_in(n)))
         .collect()
 }
@@ -212,7 +215,7 @@ impl BatchSink {
                 OutputTopic::Clearing => &self.topics.clearing,
                 OutputTopic::Notifications => &self.topics.notifications,
                 OutputTopic::DeadLetters => &self.topics.dead_letters,
-                OutputTopic::Payments => &self.topics.payments,
+                OutputTopic::Forwards => &self.topics.forwards,
                 OutputTopic::Requests => &self.topics.requests,
                 OutputTopic::NetworkOut(network) => &self.network_out[network],
                 OutputTopic::State => &self.topics.state,

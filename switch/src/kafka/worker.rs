@@ -3,23 +3,19 @@
 //! commit outputs, state changes and offsets together.
 
 use super::changelog::ChangelogReader;
-use super::in_flight::{InFlightStore, Lookup};
 use super::sink::{input_topics, Added, BatchSink, Committed};
 use super::{base_client_config, KafkaEdgeError};
 use crate::config::SwitchConfig;
 use crate::health::Health;
 use crate::state::KeyedState;
 use crate::telemetry;
-use interlink_core::memory::{Forgetful, Memory};
-use interlink_core::pipeline::{
-    Context, InFlight, InputRecord, InputSource, NothingInFlight, OutputRecord, Processor, Undecided,
-};
+use interlink_core::pipeline::{Context, InputRecord, InputSource, OutputRecord, Processor, Undecided};
 use interlink_routing::RoutingTable;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::message::Message;
 use rdkafka::ClientContext;
-use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -32,11 +28,13 @@ const MAX_POLL_WAIT: Duration = Duration::from_millis(50);
 /// on the worker's own thread, never while the loop holds the lock).
 struct WorkerContext {
     sink: Mutex<BatchSink>,
-    /// Payments in flight to connected networks (none without connected networks).
-    in_flight: Option<Mutex<InFlightStore>>,
-    /// Keyed state of the requests partitions this worker owns.
+    /// Keyed state of the partitions this worker owns (the same numbers in every input).
     state: Mutex<KeyedState>,
-    requests_topic: String,
+    /// Every input topic; all are partitioned alike.
+    inputs: Vec<String>,
+    /// Set when an assignment gave this worker partition `p` of one input but not of
+    /// another: state partition `p` would have two writers, so the worker stops.
+    split_assignment: AtomicBool,
     health: Arc<Health>,
 }
 
@@ -51,36 +49,19 @@ impl WorkerContext {
         lock(&self.sink)
     }
 
-    fn lock_in_flight(&self) -> Option<std::sync::MutexGuard<'_, InFlightStore>> {
-        self.in_flight.as_ref().map(lock)
-    }
-
     fn lock_state(&self) -> std::sync::MutexGuard<'_, KeyedState> {
         lock(&self.state)
     }
 
-    /// Tells the stores how the open batch ended: what they held for it becomes
-    /// theirs, is dropped, or (outcome unknown) is read again from Kafka.
+    /// Tells the state how the open batch ended: what it held for the batch goes to
+    /// the store, is dropped, or (outcome unknown) is read again from the changelog.
     fn batch_ended(&self, ended: Result<Committed, &KafkaEdgeError>) {
-        let mut in_flight = self.lock_in_flight();
         let mut state = self.lock_state();
         match ended {
-            Ok(Committed::Batch { .. }) => {
-                in_flight.as_deref_mut().map(InFlightStore::batch_committed);
-                state.batch_committed();
-            }
+            Ok(Committed::Batch { .. }) => state.batch_committed(),
             Ok(Committed::Nothing) => {}
-            Ok(Committed::RolledBack) | Err(_) => {
-                in_flight.as_deref_mut().map(InFlightStore::batch_discarded);
-                state.batch_discarded();
-            }
-            Ok(Committed::Reset) => {
-                if let Some(store) = in_flight.as_deref_mut() {
-                    store.batch_discarded();
-                    store.require_catch_up();
-                }
-                state.invalidate();
-            }
+            Ok(Committed::RolledBack) | Err(_) => state.batch_discarded(),
+            Ok(Committed::Reset) => state.invalidate(),
         }
         self.health.set_restoring(state.unrestored().len());
     }
@@ -133,9 +114,18 @@ impl WorkerContext {
         self.batch_ended(Ok(Committed::RolledBack));
     }
 
-    /// Requests partitions of a rebalance's list (state follows them).
-    fn requests_partitions(&self, tpl: &rdkafka::TopicPartitionList) -> Vec<i32> {
-        tpl.elements().iter().filter(|e| e.topic() == self.requests_topic).map(|e| e.partition()).collect()
+    /// The partition numbers of a rebalance's list: state partition `p` goes with
+    /// partition `p` of the inputs. Flags a list that splits a number between workers.
+    fn state_partitions(&self, tpl: &rdkafka::TopicPartitionList) -> BTreeSet<i32> {
+        let per_topic = |topic: &str| -> BTreeSet<i32> {
+            tpl.elements().iter().filter(|e| e.topic() == topic).map(|e| e.partition()).collect()
+        };
+        let all: BTreeSet<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
+        if self.inputs.iter().any(|topic| per_topic(topic) != all) {
+            tracing::error!(assignment = ?tpl, "an assignment split partition numbers between workers");
+            self.split_assignment.store(true, Ordering::Relaxed);
+        }
+        all
     }
 }
 
@@ -151,7 +141,7 @@ impl ConsumerContext for WorkerContext {
                     tracing::error!(error = %e, "commit on revoke failed; abandoning the batch");
                     self.abandon(&mut sink);
                 }
-                self.lock_state().revoke(self.requests_partitions(tpl));
+                self.lock_state().revoke(self.state_partitions(tpl));
             }
             Rebalance::Error(e) => {
                 tracing::warn!(error = %e, "rebalance error; abandoning the open batch");
@@ -165,14 +155,9 @@ impl ConsumerContext for WorkerContext {
     fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Assign(tpl) = rebalance {
             tracing::info!(partitions = tpl.count(), "partitions assigned");
-            // New status-report partitions: read every settlement committed so far
-            // before deciding any of their reports.
-            if let Some(mut store) = self.lock_in_flight() {
-                store.require_catch_up();
-            }
             // Their state is restored before any of their records is decided.
             let mut state = self.lock_state();
-            state.assign(self.requests_partitions(tpl));
+            state.assign(self.state_partitions(tpl));
             self.health.set_restoring(state.unrestored().len());
         }
         let assigned = consumer.assignment().map(|a| a.count()).unwrap_or(0);
@@ -203,21 +188,20 @@ pub fn run_worker(
     }
     let processor = Processor::new()?
         .with_connected(&config.networks.connected)
-        .with_duplicate_window(config.state.duplicate_window());
+        .with_duplicate_window(config.state.duplicate_window())
+        .with_response_deadline(config.networks.response_deadline());
+    let inputs = input_topics(config);
     let changelog = ChangelogReader::open(&config.kafka, &config.topics.state)?;
-    changelog.check_co_partitioned(&config.topics.requests)?;
+    for input in &inputs {
+        changelog.check_co_partitioned(input)?;
+    }
     let state = KeyedState::open(&config.state_dir())?;
     let sink = BatchSink::new(config)?;
-    let in_flight = if config.networks.connected.is_empty() {
-        None
-    } else {
-        Some(Mutex::new(InFlightStore::open(&config.kafka, &config.topics.payments)?))
-    };
     let context = WorkerContext {
         sink: Mutex::new(sink),
-        in_flight,
         state: Mutex::new(state),
-        requests_topic: config.topics.requests.clone(),
+        inputs: inputs.clone(),
+        split_assignment: AtomicBool::new(false),
         health: health.clone(),
     };
     let consumer: BaseConsumer<WorkerContext> = base_client_config(&config.kafka)
@@ -230,8 +214,10 @@ pub fn run_worker(
         .set("session.timeout.ms", config.kafka.session_timeout_ms.to_string())
         .set("heartbeat.interval.ms", (config.kafka.session_timeout_ms / 4).max(500).to_string())
         .set("fetch.wait.max.ms", "20")
+        // Range gives partition p of every input (all partitioned alike) to one member:
+        // the one that holds state partition p.
+        .set("partition.assignment.strategy", "range")
         .create_with_context(context)?;
-    let inputs = input_topics(config);
     consumer.subscribe(&inputs.iter().map(String::as_str).collect::<Vec<_>>())?;
     health.set_worker_running(true);
     tracing::info!(worker = %config.worker_id, group = %config.kafka.group_id, mode = ?config.pipeline.consistency, "worker consuming");
@@ -320,7 +306,6 @@ fn undecided_is_fatal(e: Undecided) -> KafkaEdgeError {
     match e {
         Undecided::Encode(e) => e.into(),
         Undecided::Memory(e) => e.into(),
-        Undecided::InFlightViewBehind { wire_id } => KafkaEdgeError::NoInFlightView(wire_id),
     }
 }
 
@@ -354,6 +339,9 @@ fn consume(
     let mut poisoned: HashMap<RecordId, String> = HashMap::new();
     let mut last_sweep = std::time::Instant::now();
     while !shutdown.is_cancelled() {
+        if ctx.split_assignment.load(Ordering::Relaxed) {
+            return Err(KafkaEdgeError::SplitAssignment);
+        }
         if !ctx.lock_state().unrestored().is_empty() {
             if let Err(e) = restore_assigned(ctx, changelog) {
                 if e.severity() == super::Severity::Fatal {
@@ -374,8 +362,7 @@ fn consume(
         let wait = age.map_or(MAX_POLL_WAIT, |a| max_age.saturating_sub(a).min(MAX_POLL_WAIT));
         match consumer.poll(wait) {
             Some(Ok(msg)) => {
-                let is_request = msg.topic() == ctx.requests_topic;
-                if is_request && !ctx.lock_state().is_restored(msg.partition()) {
+                if !ctx.lock_state().is_restored(msg.partition()) {
                     // Assigned in this very poll: restore first, then read the record again.
                     let mut sink = ctx.lock_sink();
                     ctx.roll_back(&mut sink, consumer, (msg.topic(), msg.partition(), msg.offset()), "state_restore")?;
@@ -385,10 +372,14 @@ fn consume(
                 if sink.records() == 0 {
                     table = tables.borrow().clone();
                 }
-                let source = network_inputs
-                    .iter()
-                    .find(|(topic, _)| topic == msg.topic())
-                    .map_or(InputSource::Requests, |(_, network)| InputSource::Network(network));
+                let source = if msg.topic() == config.topics.forwards {
+                    InputSource::Forwards
+                } else {
+                    network_inputs
+                        .iter()
+                        .find(|(topic, _)| topic == msg.topic())
+                        .map_or(InputSource::Requests, |(_, network)| InputSource::Network(network))
+                };
                 let input = InputRecord {
                     source,
                     topic: msg.topic(),
@@ -412,35 +403,22 @@ fn consume(
                 let outcome = match decided {
                     Decided::Outcome(outcome) => outcome,
                     Decided::Fatal(e) => return Err(e),
-                    Decided::NotNow(why) => {
-                        match &why {
-                            NotNow::Poisoned(message) => {
-                                poisoned.insert(record_id(), message.clone());
-                            }
-                            NotNow::ViewUnavailable(e) => {
-                                tracing::warn!(error = %e, "payments in flight cannot be read to their end");
-                            }
-                        }
-                        tracing::warn!(
-                            reason = why.label(),
-                            backoff_ms = backoff.as_millis() as u64,
-                            "record not decided; rolling the batch back to re-read it"
-                        );
-                        ctx.roll_back(&mut sink, consumer, (msg.topic(), msg.partition(), msg.offset()), why.label())?;
-                        drop(sink);
-                        if matches!(why, NotNow::ViewUnavailable(_)) {
-                            std::thread::sleep(backoff);
-                            backoff = (backoff * 2).min(BACKOFF_MAX);
-                        }
+                    Decided::Poisoned(message) => {
+                        poisoned.insert(record_id(), message);
+                        tracing::warn!("the decision code panicked; rolling the batch back to dead-letter the record");
+                        ctx.roll_back(
+                            &mut sink,
+                            consumer,
+                            (msg.topic(), msg.partition(), msg.offset()),
+                            "poison_record",
+                        )?;
                         continue;
                     }
                 };
                 backoff = BACKOFF_START;
                 outcome_counters.record(&outcome);
                 consumed += 1;
-                if is_request {
-                    ctx.lock_state().stage(msg.partition(), &outputs);
-                }
+                ctx.lock_state().stage(msg.partition(), &outputs);
                 ctx.add(
                     &mut sink,
                     consumer,
@@ -476,30 +454,13 @@ fn consume(
 /// What the edge makes of one record.
 enum Decided {
     Outcome(interlink_core::Outcome),
-    /// Not decided now: roll the batch back and read the record again.
-    NotNow(NotNow),
+    /// The decision code panicked on it, with this message: roll the batch back and
+    /// dead-letter the record when it is read again.
+    Poisoned(String),
     Fatal(KafkaEdgeError),
 }
 
-enum NotNow {
-    /// The in-flight view could not be brought up to date.
-    ViewUnavailable(KafkaEdgeError),
-    /// The decision code panicked on it, with this message.
-    Poisoned(String),
-}
-
-impl NotNow {
-    fn label(&self) -> &'static str {
-        match self {
-            Self::ViewUnavailable(_) => "in_flight_view",
-            Self::Poisoned(_) => "poison_record",
-        }
-    }
-}
-
-/// Decides one record with pure code. A network's record first gets an up-to-date
-/// in-flight view; if the core finds the view may be behind for this record, the view is
-/// read to its end and the record decided again.
+/// Decides one record with pure code, against the state of its partition.
 fn decide(
     ctx: &WorkerContext,
     processor: &Processor,
@@ -509,42 +470,15 @@ fn decide(
     outputs: &mut Vec<OutputRecord>,
 ) -> Decided {
     let state = ctx.lock_state();
-    let partition_memory = state.memory(input.partition);
-    let memory: &dyn Memory = match input.source {
-        InputSource::Requests => &partition_memory,
-        InputSource::Network(_) => &Forgetful,
-    };
-    let mut store = ctx.lock_in_flight();
-    if let (Some(store), InputSource::Network(_)) = (store.as_deref_mut(), input.source) {
-        if let Err(e) = store.prepare() {
-            return Decided::NotNow(NotNow::ViewUnavailable(e));
-        }
-    }
-    loop {
-        outputs.clear();
-        let lookup = store.as_deref_mut().map(|s| Lookup(RefCell::new(s)));
-        let in_flight: &dyn InFlight = match &lookup {
-            Some(l) => l,
-            None => &NothingInFlight,
-        };
-        let context = Context { table, now_micros, in_flight, memory };
-        let result = crate::panics::decide_guarded(|| processor.process_with(input, &context, outputs));
-        match result {
-            Ok(Ok(outcome)) => return Decided::Outcome(outcome),
-            Ok(Err(Undecided::InFlightViewBehind { wire_id })) => {
-                let Some(store) = store.as_deref_mut() else {
-                    return Decided::Fatal(KafkaEdgeError::NoInFlightView(wire_id));
-                };
-                tracing::debug!(%wire_id, "status report for a payment not yet seen; reading the payments topic to its end");
-                if let Err(e) = store.catch_up() {
-                    return Decided::NotNow(NotNow::ViewUnavailable(e));
-                }
-            }
-            Ok(Err(e @ (Undecided::Encode(_) | Undecided::Memory(_)))) => return Decided::Fatal(undecided_is_fatal(e)),
-            Err(panicked) => {
-                tracing::error!(topic = input.topic, partition = input.partition, offset = input.offset, error = %panicked, "the decision code panicked; rolling the batch back");
-                return Decided::NotNow(NotNow::Poisoned(panicked.0));
-            }
+    let memory = state.memory(input.partition);
+    outputs.clear();
+    let context = Context { table, now_micros, memory: &memory };
+    match crate::panics::decide_guarded(|| processor.process_with(input, &context, outputs)) {
+        Ok(Ok(outcome)) => Decided::Outcome(outcome),
+        Ok(Err(e)) => Decided::Fatal(undecided_is_fatal(e)),
+        Err(panicked) => {
+            tracing::error!(topic = input.topic, partition = input.partition, offset = input.offset, error = %panicked, "the decision code panicked; rolling the batch back");
+            Decided::Poisoned(panicked.0)
         }
     }
 }

@@ -142,7 +142,7 @@ impl Fixture {
             &t.dead_letters,
             &t.routes,
             &t.routes_audit,
-            &t.payments,
+            &t.forwards,
             &t.state,
         ]
         .map(String::clone)
