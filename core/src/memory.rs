@@ -27,6 +27,14 @@ const IN_FLIGHT_STORE: u8 = b'f';
 /// Separates the parts of a key (a control character no id contains unescaped).
 const SEPARATOR: u8 = 0x1f;
 
+/// The partition a keyed record belongs on, as the Java client's default partitioner
+/// puts it (murmur2 of the key, sign bit cleared, modulo the partition count): the
+/// contract that brings every record about one key to the partition holding its state.
+pub fn home_partition(key: &[u8], partitions: u32) -> i32 {
+    let hash = murmur2::murmur2(key, murmur2::KAFKA_SEED) & 0x7fff_ffff;
+    (hash % partitions.max(1)) as i32
+}
+
 /// When a state value expires, read from its header without decoding the rest.
 pub fn expires_at(value: &[u8]) -> Option<i64> {
     match value {
@@ -289,6 +297,18 @@ mod tests {
             channel: Channel::Mobile,
             purpose: None,
         }
+    }
+
+    /// The Java client's `Utils.murmur2` vectors that librdkafka checks its
+    /// Java-compatible partitioner against (`rdmurmur2.c`).
+    #[test]
+    fn keys_hash_as_the_java_client_hashes_them() {
+        let java = |key: &str| murmur2::murmur2(key.as_bytes(), murmur2::KAFKA_SEED);
+        assert_eq!(java("kafka"), 0xd067_cf64);
+        assert_eq!(java("giberish123456789"), 0x8f55_2b0c);
+        assert_eq!(java(""), 0x106e_08d9);
+        assert_eq!(home_partition(b"kafka", 7), ((0xd067_cf64u32 & 0x7fff_ffff) % 7) as i32);
+        assert_eq!(home_partition(b"anything", 1), 0);
     }
 
     #[test]

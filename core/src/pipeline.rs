@@ -165,6 +165,9 @@ pub struct Processor {
     duplicate_window_micros: i64,
     /// How long a connected network has to send a payment's final status, in µs.
     response_deadline_micros: i64,
+    /// Partition count of the inputs, when the edge has them checked: a keyed record
+    /// must arrive on its key's partition (see [`memory::home_partition`]).
+    partitions: Option<u32>,
 }
 
 /// How long a connected network has for a final status unless configured otherwise.
@@ -183,7 +186,15 @@ impl Processor {
             connected: Vec::new(),
             duplicate_window_micros: DEFAULT_DUPLICATE_WINDOW.as_micros() as i64,
             response_deadline_micros: DEFAULT_RESPONSE_DEADLINE.as_micros() as i64,
+            partitions: None,
         })
+    }
+
+    /// Checks that every keyed record arrives on the partition its key belongs on, of
+    /// `partitions` (the inputs' count): one elsewhere would miss its state.
+    pub fn with_partitions(mut self, partitions: u32) -> Self {
+        self.partitions = Some(partitions);
+        self
     }
 
     /// Gives connected networks `deadline` to send a payment's final status; past it
@@ -230,6 +241,19 @@ impl Processor {
         ctx: &Context<'_>,
         out: &mut Vec<OutputRecord>,
     ) -> Result<Outcome, Undecided> {
+        if let (Some(partitions), Some(key)) = (self.partitions, input.key) {
+            let home = memory::home_partition(key, partitions);
+            if home != input.partition {
+                let kind = ErrorKind::Validation;
+                let text = format!(
+                    "record keyed {:?} belongs on partition {home} of {partitions} (murmur2, as the Java client partitions) but arrived on {}: decided here it would miss its state; producers must partition by murmur2 (librdkafka: partitioner=murmur2_random)",
+                    String::from_utf8_lossy(key),
+                    input.partition
+                );
+                self.dead_letter(input, kind, text, None, None, ctx.now_micros, out)?;
+                return Ok(Outcome::DeadLettered { kind });
+            }
+        }
         match input.source {
             InputSource::Requests => self.request(input, ctx, out),
             InputSource::Forwards => self.send(input, ctx, out),
@@ -1307,6 +1331,29 @@ mod tests {
         assert!(expired.is_empty());
         assert!(p.expire(key, value, 2_000, &mut expired).unwrap());
         assert_eq!(expired, [OutputRecord { topic: OutputTopic::State, key: Some(key.to_vec()), payload: None }]);
+    }
+
+    #[test]
+    fn a_record_on_another_partition_than_its_keys_is_dead_lettered_undecided() {
+        let p = Processor::new().unwrap().with_partitions(8);
+        let payload = p.requests.encode(&request("004")).unwrap();
+        let home = memory::home_partition(b"tx-9", 8);
+        let input = |partition| InputRecord {
+            source: InputSource::Requests,
+            topic: "in",
+            partition,
+            offset: 1,
+            key: Some(b"tx-9"),
+            payload: Some(&payload),
+        };
+        let mut out = Vec::new();
+        let elsewhere = p.process(&input((home + 1) % 8), &table(), 1, &mut out).unwrap();
+        assert_eq!(elsewhere, Outcome::DeadLettered { kind: ErrorKind::Validation });
+        assert_eq!(out.iter().map(|o| o.topic).collect::<Vec<_>>(), [OutputTopic::DeadLetters]);
+        let d = p.dead_letters.decode(out[0].payload.as_deref().unwrap()).unwrap();
+        assert!(d.error_message.contains(&format!("belongs on partition {home} of 8")), "{}", d.error_message);
+        out.clear();
+        assert_eq!(p.process(&input(home), &table(), 1, &mut out).unwrap(), Outcome::Accepted);
     }
 
     #[test]

@@ -186,15 +186,17 @@ pub fn run_worker(
         }
         tables.mark_unchanged();
     }
-    let processor = Processor::new()?
-        .with_connected(&config.networks.connected)
-        .with_duplicate_window(config.state.duplicate_window())
-        .with_response_deadline(config.networks.response_deadline());
     let inputs = input_topics(config);
     let changelog = ChangelogReader::open(&config.kafka, &config.topics.state)?;
     for input in &inputs {
         changelog.check_co_partitioned(input)?;
     }
+    let partitions = changelog.partition_count(&config.topics.state)?;
+    let processor = Processor::new()?
+        .with_connected(&config.networks.connected)
+        .with_duplicate_window(config.state.duplicate_window())
+        .with_response_deadline(config.networks.response_deadline())
+        .with_partitions(u32::try_from(partitions).unwrap_or(u32::MAX));
     let state = KeyedState::open(&config.state_dir())?;
     let sink = BatchSink::new(config)?;
     let context = WorkerContext {
