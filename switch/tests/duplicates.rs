@@ -216,3 +216,26 @@ async fn a_memo_leaves_by_a_tombstone_when_its_window_ends_and_the_id_is_free_ag
     switch.stop().await.unwrap();
     fx.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_on_another_partition_than_its_keys_is_dead_lettered() {
+    interlink_testkit::require_broker!();
+    let fx = Fixture::new(3).await;
+    let switch = interlink_switch::start(fx.switch_config("w-misplaced")).await.unwrap();
+    wait_ready(&switch).await;
+    // As a producer with librdkafka's default partitioner (not murmur2) might put it.
+    let home = interlink_core::memory::home_partition(b"tx-m1", 3);
+    fx.produce(&[("tx-m1", encode(&request("tx-m1", "004", 100)))], Some((home + 1) % 3));
+    fx.produce(&[("tx-m1", encode(&request("tx-m1", "004", 100)))], Some(home));
+    let dead: Vec<DeadLetter> = fx
+        .read(&fx.topics.dead_letters, 1, Duration::from_secs(30))
+        .iter()
+        .map(|(_, v)| Codec::<DeadLetter>::new().unwrap().decode(v).unwrap())
+        .collect();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].source_partition, (home + 1) % 3);
+    assert!(dead[0].error_message.contains(&format!("belongs on partition {home} of 3")), "{}", dead[0].error_message);
+    assert_eq!(fx.read(&fx.topics.clearing, 1, Duration::from_secs(30)).len(), 1, "the well-placed copy clears");
+    switch.stop().await.unwrap();
+    fx.cleanup().await;
+}
