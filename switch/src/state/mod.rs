@@ -41,6 +41,8 @@ pub struct KeyedState {
     store: LocalStore,
     /// Writes of the open batch, by partition (`None` deletes).
     pending: FxHashMap<i32, FxHashMap<Vec<u8>, Option<Vec<u8>>>>,
+    /// Index records whose due keys the open batch expires: dropped when it commits.
+    index_done: FxHashMap<i32, Vec<Vec<u8>>>,
     /// Partitions this worker owns, and whether each is restored.
     assigned: BTreeMap<i32, bool>,
     /// How far the store has read each partition's changelog (as last checkpointed
@@ -56,6 +58,7 @@ impl KeyedState {
         Ok(Self {
             store,
             pending: FxHashMap::default(),
+            index_done: FxHashMap::default(),
             assigned: BTreeMap::new(),
             read_to,
             last_checkpoint: Instant::now(),
@@ -74,6 +77,7 @@ impl KeyedState {
         for p in partitions {
             self.assigned.remove(&p);
             self.pending.remove(&p);
+            self.index_done.remove(&p);
         }
     }
 
@@ -129,6 +133,7 @@ impl KeyedState {
     /// changelog, so every partition is restored again (from its checkpoint).
     pub fn invalidate(&mut self) {
         self.pending.clear();
+        self.index_done.clear();
         for restored in self.assigned.values_mut() {
             *restored = false;
         }
@@ -162,16 +167,23 @@ impl KeyedState {
                 }
             }
         }
+        for (p, index_keys) in std::mem::take(&mut self.index_done) {
+            // Harmless if it fails: the next sweep reads them again and skips their keys.
+            if let Err(e) = self.store.drop_index(p, index_keys.iter().map(Vec::as_slice)) {
+                tracing::warn!(partition = p, error = %e, "expired index records not dropped");
+            }
+        }
     }
 
     /// The open batch was rolled back: its writes never happened.
     pub fn batch_discarded(&mut self) {
         self.pending.clear();
+        self.index_done.clear();
     }
 
     /// Whether a checkpoint is due (nothing pending, and the interval has passed).
     pub fn checkpoint_due(&self) -> bool {
-        self.pending.is_empty() && self.last_checkpoint.elapsed() >= CHECKPOINT_INTERVAL
+        self.pending.is_empty() && self.index_done.is_empty() && self.last_checkpoint.elapsed() >= CHECKPOINT_INTERVAL
     }
 
     /// Makes the store durable and records how far it has read, given each owned
@@ -187,20 +199,26 @@ impl KeyedState {
         self.store.checkpoint(&self.read_to)
     }
 
-    /// Entries of the owned partitions due to expire at `now` (at most `limit` per
-    /// partition), with their values: stale index entries are dropped on the way.
+    /// Entries of the owned partitions due to expire at `now` (index records listing
+    /// about `limit` keys per partition), with their values. A listed key that is gone
+    /// or no longer due is skipped; the index records read go when the batch that
+    /// handles their keys commits (or at once when none of their keys is due).
     pub fn due(&mut self, now: i64, limit: usize) -> Result<Vec<Due>, MemoryError> {
         let mut due = Vec::new();
         for partition in self.owned() {
-            for indexed in self.store.due(partition, now, limit).map_err(boxed)? {
-                let current = self.memory(partition).get(&indexed.key)?;
-                match current {
-                    Some(value) if memory::expires_at(&value) == Some(indexed.expires_at) => {
-                        due.push(Due { partition, key: indexed.key, value });
+            for bucket in self.store.due(partition, now, limit).map_err(boxed)? {
+                let before = due.len();
+                for key in bucket.keys {
+                    if let Some(value) = self.memory(partition).get(&key)? {
+                        if memory::expires_at(&value).is_some_and(|at| at <= now) {
+                            due.push(Due { partition, key, value });
+                        }
                     }
-                    // Deleted or rewritten in the open batch: its commit settles the index.
-                    _ if self.pending.get(&partition).is_some_and(|w| w.contains_key(&indexed.key)) => {}
-                    _ => self.store.drop_index(partition, &indexed.index_key).map_err(boxed)?,
+                }
+                if due.len() == before {
+                    self.store.drop_index(partition, [bucket.index_key.as_slice()]).map_err(boxed)?;
+                } else {
+                    self.index_done.entry(partition).or_default().push(bucket.index_key);
                 }
             }
         }
@@ -276,23 +294,43 @@ mod tests {
         assert_eq!(state.memory(0).get(b"k").unwrap(), Some(value(10, b"b")));
     }
 
+    const S: i64 = 1_000_000;
+
     #[test]
-    fn due_entries_come_with_their_values_and_stale_index_entries_go() {
+    fn due_entries_come_with_their_values_and_skipped_ones_do_not() {
         let dir = tempfile::tempdir().unwrap();
         let mut state = restored_state(dir.path());
-        state.stage(0, &[put(b"old", value(10, b"x")), put(b"new", value(50, b"y"))]);
+        state.stage(0, &[put(b"old", value(10 * S, b"x")), put(b"new", value(50 * S, b"y"))]);
         state.batch_committed();
-        // Rewritten with a later expiry: its first index entry is stale.
-        state.stage(0, &[put(b"old", value(90, b"z"))]);
+        // Rewritten with a later expiry: its first listing is stale.
+        state.stage(0, &[put(b"old", value(90 * S, b"z"))]);
         state.batch_committed();
-        assert!(state.due(20, 10).unwrap().is_empty());
-        let due = state.due(60, 10).unwrap();
-        assert_eq!(due, [Due { partition: 0, key: b"new".to_vec(), value: value(50, b"y") }]);
-        // A tombstone staged in the open batch hides it from the next sweep.
+        assert!(state.due(20 * S, 10).unwrap().is_empty(), "old is listed at 10 s but due at 90 s");
+        let due = state.due(60 * S, 10).unwrap();
+        assert_eq!(due, [Due { partition: 0, key: b"new".to_vec(), value: value(50 * S, b"y") }]);
+        // Its tombstone staged in the open batch hides it from the next sweep.
         state.stage(0, &[OutputRecord { topic: OutputTopic::State, key: Some(b"new".to_vec()), payload: None }]);
-        assert!(state.due(60, 10).unwrap().is_empty());
+        assert!(state.due(60 * S, 10).unwrap().is_empty());
         state.batch_committed();
-        assert_eq!(state.due(100, 10).unwrap(), [Due { partition: 0, key: b"old".to_vec(), value: value(90, b"z") }]);
+        assert_eq!(
+            state.due(100 * S, 10).unwrap(),
+            [Due { partition: 0, key: b"old".to_vec(), value: value(90 * S, b"z") }]
+        );
+    }
+
+    #[test]
+    fn a_rolled_back_expiry_is_found_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = restored_state(dir.path());
+        state.stage(0, &[put(b"k", value(10 * S, b"x"))]);
+        state.batch_committed();
+        assert_eq!(state.due(20 * S, 10).unwrap().len(), 1);
+        state.stage(0, &[OutputRecord { topic: OutputTopic::State, key: Some(b"k".to_vec()), payload: None }]);
+        state.batch_discarded();
+        assert_eq!(state.due(20 * S, 10).unwrap().len(), 1, "the index record stays until the tombstone commits");
+        state.stage(0, &[OutputRecord { topic: OutputTopic::State, key: Some(b"k".to_vec()), payload: None }]);
+        state.batch_committed();
+        assert!(state.due(20 * S, 10).unwrap().is_empty());
     }
 
     #[test]
