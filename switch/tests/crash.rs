@@ -77,3 +77,162 @@ async fn a_worker_killed_mid_stream_and_restarted_yields_exactly_one_outcome_per
     }
     fx.cleanup().await;
 }
+
+/// Deadlines live in the state, not in a sleeping task: payments a network never
+/// answers, whose timers are pending when the worker is killed, are refused exactly
+/// once after a worker that never held them restores the state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timers_pending_at_a_crash_fire_exactly_once_after_a_restore() {
+    use interlink_schemas::{Codec, Notification, PaymentStatus};
+    interlink_testkit::require_broker!();
+    let fx = Fixture::new(3).await;
+    let env = |worker: &str| {
+        let mut config = fx.switch_config(worker);
+        config.networks.connected = vec!["HK_FPS".into()];
+        config.networks.response_deadline_seconds = 5;
+        config.env_vars()
+    };
+    let spawn = |worker: &str, log: &str| {
+        let log = std::fs::File::create(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(log)).unwrap();
+        Command::new(env!("CARGO_BIN_EXE_interlink-switch"))
+            .envs(env(worker))
+            .env("RUST_LOG", "info,rdkafka=warn")
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("switch binary starts")
+    };
+    let mut first = spawn("w-timers-a", "timers-first.log");
+    let sent_at = Instant::now();
+    let ids: Vec<String> = (0..60).map(|i| format!("silent-{i:03}")).collect();
+    let records: Vec<(&str, Vec<u8>)> =
+        ids.iter().map(|tx| (tx.as_str(), common::encode(&common::request(tx, "004", 1_000)))).collect();
+    fx.produce(&records, None);
+    // Every payment is out (so its timer is committed) and HK FPS says nothing.
+    let out = fx.read(&fx.topics.network_out("HK_FPS"), ids.len(), Duration::from_secs(60));
+    assert_eq!(out.len(), ids.len());
+    assert!(sent_at.elapsed() < Duration::from_secs(5), "killed before any deadline");
+    kill(Pid::from_raw(first.id() as i32), Signal::SIGKILL).unwrap();
+    first.wait().unwrap();
+    // Another worker, with a store of its own (empty): it restores the timers.
+    let mut second = spawn("w-timers-b", "timers-second.log");
+
+    let notes: Vec<Notification> = fx
+        .read(&fx.topics.notifications, 2 * ids.len(), Duration::from_secs(60))
+        .iter()
+        .map(|(_, v)| Codec::<Notification>::new().unwrap().decode(v).unwrap())
+        .collect();
+    assert_eq!(notes.len(), 2 * ids.len(), "each side of each payment told once, no timer fired twice");
+    let mut seen = std::collections::HashSet::new();
+    for n in &notes {
+        assert!(seen.insert(n.notification_id.clone()), "{} twice", n.notification_id);
+        assert_eq!((n.status, n.reason_code.as_deref()), (PaymentStatus::RJCT, Some("AB05")), "{n:?}");
+    }
+    assert!(sent_at.elapsed() >= Duration::from_secs(5), "none before its deadline");
+    assert!(fx.read(&fx.topics.clearing, 1, Duration::from_secs(2)).is_empty(), "nothing cleared");
+
+    kill(Pid::from_raw(second.id() as i32), Signal::SIGTERM).unwrap();
+    let status = wait_exit(&mut second, Duration::from_secs(30)).expect("worker exits after SIGTERM");
+    assert!(status.success(), "clean exit after SIGTERM: {status}");
+    fx.cleanup().await;
+}
+
+/// A worker killed while it restores its state leaves nothing half-done: its
+/// successor restores the whole changelog and knows every request it holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_killed_during_its_restore_is_replaced_by_one_that_restores_everything() {
+    use interlink_core::memory::{home_partition, request_hash, Decision, RecordPlace, RequestKey, RequestMemo};
+    use interlink_schemas::{Codec, Notification, PaymentStatus};
+    use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
+    interlink_testkit::require_broker!();
+    let fx = Fixture::new(3).await;
+
+    // A changelog that takes a while to read: 300,000 remembered requests.
+    let producer: ThreadedProducer<rdkafka::producer::DefaultProducerContext> = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &fx.kafka.brokers)
+        .set("linger.ms", "20")
+        .set("queue.buffering.max.messages", "1000000")
+        .create()
+        .unwrap();
+    let remembered = |i: usize| common::request(&format!("old-{i:06}"), "004", 1_000);
+    for i in 0..300_000 {
+        let request = remembered(i);
+        let memo = RequestMemo {
+            request_hash: request_hash(&request),
+            decision: Decision::Accepted,
+            routing_version: 1,
+            first: RecordPlace { partition: 0, offset: -1 },
+            decided_at: interlink_schemas::now_micros(),
+            expires_at: interlink_schemas::now_micros() + 3_600_000_000,
+        };
+        let (key, value) = (RequestKey::of(&request), memo.encode().unwrap());
+        let partition = home_partition(request.transaction_id.as_bytes(), 3);
+        let mut record = BaseRecord::to(&fx.topics.state).partition(partition).key(key.as_bytes()).payload(&value[..]);
+        while let Err((_, r)) = producer.send(record) {
+            record = r;
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+    producer.flush(Duration::from_secs(60)).unwrap();
+
+    let spawn = |worker: &str, port: u16, log: &str| {
+        let mut config = fx.switch_config(worker);
+        config.http.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let log = std::fs::File::create(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(log)).unwrap();
+        Command::new(env!("CARGO_BIN_EXE_interlink-switch"))
+            .envs(config.env_vars())
+            .env("RUST_LOG", "info,rdkafka=warn")
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("switch binary starts")
+    };
+    let port = common::free_port();
+    let mut first = spawn("w-restore-a", port, "restore-first.log");
+    // Kill it once /readyz says it is restoring.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        assert!(Instant::now() < deadline, "the first worker never reported a restore");
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        if let Ok(Ok(mut s)) = tokio::time::timeout(Duration::from_secs(1), tokio::net::TcpStream::connect(addr)).await
+        {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let _ = s.write_all(b"GET /readyz HTTP/1.0\r\nHost: x\r\n\r\n").await;
+            let mut body = String::new();
+            let _ = s.read_to_string(&mut body).await;
+            if body.contains("503")
+                && body.lines().any(|l| l.starts_with("restoring_partitions ") && !l.ends_with(" 0"))
+            {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    kill(Pid::from_raw(first.id() as i32), Signal::SIGKILL).unwrap();
+    first.wait().unwrap();
+
+    // Same worker id, same store (half restored, no checkpoint for it): it starts over.
+    let mut second = spawn("w-restore-a", common::free_port(), "restore-second.log");
+    let copies: Vec<(String, Vec<u8>)> = (0..300_000)
+        .step_by(10_000)
+        .map(|i| {
+            let r = remembered(i);
+            (r.transaction_id.clone(), common::encode(&r))
+        })
+        .collect();
+    let records: Vec<(&str, Vec<u8>)> = copies.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    fx.produce(&records, None);
+    let notes: Vec<Notification> = fx
+        .read(&fx.topics.notifications, copies.len(), Duration::from_secs(120))
+        .iter()
+        .map(|(_, v)| Codec::<Notification>::new().unwrap().decode(v).unwrap())
+        .collect();
+    assert_eq!(notes.len(), copies.len(), "every copy answered once");
+    assert!(notes.iter().all(|n| n.repeat && n.status == PaymentStatus::ACCC), "each known as a repeat: {notes:?}");
+    assert!(fx.read(&fx.topics.clearing, 1, Duration::from_secs(2)).is_empty(), "nothing cleared again");
+
+    kill(Pid::from_raw(second.id() as i32), Signal::SIGTERM).unwrap();
+    let status = wait_exit(&mut second, Duration::from_secs(60)).expect("worker exits after SIGTERM");
+    assert!(status.success(), "clean exit after SIGTERM: {status}");
+    fx.cleanup().await;
+}

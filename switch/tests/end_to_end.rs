@@ -53,7 +53,7 @@ async fn routes_a_payment_with_fx_and_rejects_an_unknown_creditor() {
     assert!(fx.read(&fx.topics.dead_letters, 0, Duration::from_secs(1)).is_empty());
 
     // The metrics endpoint reports what happened.
-    let body = reqwest_lite(switch.http_addr(), "/metrics").await;
+    let body = common::http_get(switch.http_addr(), "/metrics").await;
     assert!(body.contains("interlink_outcomes_total{outcome=\"accepted\""), "{body}");
     assert!(body.contains("interlink_routing_table_version 1"), "{body}");
     switch.stop().await.unwrap();
@@ -147,14 +147,4 @@ async fn two_workers_in_one_group_share_the_partitions_and_the_load() {
     a.stop().await.unwrap();
     b.stop().await.unwrap();
     fx.cleanup().await;
-}
-
-/// A minimal HTTP GET, enough for the metrics endpoint.
-async fn reqwest_lite(addr: std::net::SocketAddr, path: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(format!("GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").as_bytes()).await.unwrap();
-    let mut body = String::new();
-    s.read_to_string(&mut body).await.unwrap();
-    body
 }

@@ -185,3 +185,18 @@ pub async fn wait_ready(switch: &interlink_switch::RunningSwitch) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// A minimal HTTP GET, enough for the worker's own endpoints.
+pub async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").as_bytes()).await.unwrap();
+    let mut body = String::new();
+    s.read_to_string(&mut body).await.unwrap();
+    body
+}
+
+/// A port nothing listens on now, for a worker process's HTTP endpoints.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
