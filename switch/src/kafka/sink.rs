@@ -20,6 +20,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// How long a worker keeps trying to rebuild its producer before it gives up and stops.
+const REBUILD_PATIENCE: Duration = Duration::from_secs(300);
+
 /// Counts failed deliveries, which at-least-once checks before committing offsets.
 #[derive(Default, Clone)]
 pub struct DeliveryTracker {
@@ -389,10 +392,8 @@ impl BatchSink {
         if self.mode == ConsistencyMode::ExactlyOnce {
             let aborted = !self.in_transaction || (abortable && self.producer.abort_transaction(CALL_TIMEOUT).is_ok());
             if !aborted {
-                drop(std::mem::replace(
-                    &mut self.producer,
-                    Self::create_producer(&self.producer_config, &self.tracker, self.mode)?,
-                ));
+                let fresh = self.rebuild_producer()?;
+                drop(std::mem::replace(&mut self.producer, fresh));
                 certain = false;
             }
         } else {
@@ -428,6 +429,27 @@ impl BatchSink {
             }
         }
         Ok(Committed::RolledBack)
+    }
+
+    /// A fresh producer with the same transactional id, retried while the brokers are
+    /// away (a broker paused past the commit timeout is exactly when this is needed);
+    /// only a fenced producer, or brokers away for longer than [`REBUILD_PATIENCE`],
+    /// stop the worker.
+    fn rebuild_producer(&self) -> Result<OutputProducer, KafkaEdgeError> {
+        let started = Instant::now();
+        let mut wait = Duration::from_millis(200);
+        loop {
+            match Self::create_producer(&self.producer_config, &self.tracker, self.mode) {
+                Ok(p) => return Ok(p),
+                Err(e @ KafkaEdgeError::Fenced(_)) => return Err(e),
+                Err(e) if started.elapsed() >= REBUILD_PATIENCE => return Err(e),
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_ms = wait.as_millis() as u64, "producer not rebuilt yet; retrying");
+                    std::thread::sleep(wait);
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
     }
 
     fn rebuild_quietly(&mut self) {
