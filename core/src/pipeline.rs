@@ -673,7 +673,7 @@ impl Processor {
             clearing: command.clearing,
             uetr: command.uetr,
             phase: InFlightPhase::AwaitingAnswer,
-            expires_at: now.saturating_add(self.response_deadline_micros),
+            expires_at: now.saturating_add(self.response_deadline(ctx.table, connector.profile().id)),
         };
         out.push(OutputRecord::new(OutputTopic::NetworkOut(connector.profile().id), &command.wire_id, command.message));
         out.push(OutputRecord {
@@ -711,6 +711,14 @@ impl Processor {
             Some(StoreKind::Requests) | None => out.push(forget),
         }
         Ok(true)
+    }
+
+    /// How long `network` has for a final status (µs): the routing table's setting,
+    /// else the switch's.
+    fn response_deadline(&self, table: &RoutingTable, network: &str) -> i64 {
+        table
+            .response_deadline(network)
+            .map_or(self.response_deadline_micros, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
     }
 
     /// A payment whose network sent no final status by its deadline: final now, as
@@ -1155,6 +1163,19 @@ mod tests {
         let (again, out) = legs.report(PaymentStatus::ACCC, "E2E-9", 31);
         assert_eq!(again, Outcome::DeadLettered { kind: ErrorKind::Validation });
         assert!(legs.dead_letter(&out).contains("matches no payment in flight"));
+    }
+
+    #[test]
+    fn the_routing_table_sets_a_networks_deadline() {
+        let mut legs = TwoLegs::new();
+        let text = format!(
+            "{}\n[[networks]]\nnetwork = \"HK_FPS\"\nresponse_deadline_seconds = 7\n",
+            interlink_routing::TEST_ROUTES_TOML
+        );
+        legs.table = RoutingTable::compile(4, &parse_routes_file("t", &text).unwrap()).unwrap();
+        legs.send();
+        let value = legs.memory.get(InFlightKey::new("HK_FPS", "tx-9").as_bytes()).unwrap().unwrap();
+        assert_eq!(memory::expires_at(&value), Some(20 + 7_000_000), "sent at 20 µs, due 7 s later");
     }
 
     #[test]

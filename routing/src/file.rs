@@ -3,7 +3,8 @@
 //! and an exported table parses back to exactly the same rules.
 
 use super::model::{
-    AliasScheme, Corridor, FxRate, Identity, OperatingWindow, Participant, QrScheme, RouteKey, RouteRecord,
+    AliasScheme, Corridor, FxRate, Identity, NetworkSettings, OperatingWindow, Participant, QrScheme, RouteKey,
+    RouteRecord,
 };
 use super::table::{check_record, invalid, RoutingTable, RuleError};
 use interlink_vocab::money::{format_minor, parse_major};
@@ -34,6 +35,8 @@ struct RoutesFileIn {
     qr_schemes: Vec<Spanned<QrScheme>>,
     #[serde(default)]
     alias_schemes: Vec<Spanned<AliasScheme>>,
+    #[serde(default)]
+    networks: Vec<Spanned<NetworkSettings>>,
 }
 
 /// The same sections, for export.
@@ -51,6 +54,8 @@ struct RoutesFileOut {
     qr_schemes: Vec<QrScheme>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     alias_schemes: Vec<AliasScheme>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    networks: Vec<NetworkSettings>,
 }
 
 /// A corridor as operators write it: decimal text for rates and amounts, windows as
@@ -131,6 +136,9 @@ pub fn parse_routes_file(name: &str, text: &str) -> Result<Vec<RouteRecord>, Rou
     for a in file.alias_schemes {
         add(Ok(RouteRecord::AliasScheme(a.get_ref().clone())), at(a.span().start));
     }
+    for n in file.networks {
+        add(Ok(RouteRecord::Network(n.get_ref().clone())), at(n.span().start));
+    }
     if problems.is_empty() {
         // Rules that are fine alone may still not fit together.
         if let Err(e) = RoutingTable::compile(1, &records) {
@@ -174,6 +182,7 @@ pub fn export_routes_file<'a>(records: impl IntoIterator<Item = &'a RouteRecord>
             }),
             RouteRecord::QrScheme(q) => out.qr_schemes.push(q.clone()),
             RouteRecord::AliasScheme(a) => out.alias_schemes.push(a.clone()),
+            RouteRecord::Network(n) => out.networks.push(n.clone()),
         }
     }
     toml::to_string(&out).expect("routing rules serialize as TOML")
@@ -344,6 +353,18 @@ mod tests {
         let exported = export_routes_file(&rules);
         let again = parse_routes_file("exported.toml", &exported).unwrap();
         assert_eq!(again, rules);
+    }
+
+    #[test]
+    fn a_network_gives_its_response_deadline_and_an_absurd_one_is_refused() {
+        let text = format!("{GOOD}\n[[networks]]\nnetwork = \"HK_FPS\"\nresponse_deadline_seconds = 15\n");
+        let records = parse_routes_file("t.toml", &text).unwrap();
+        let table = RoutingTable::compile(1, &records).unwrap();
+        assert_eq!(table.response_deadline("HK_FPS"), Some(std::time::Duration::from_secs(15)));
+        assert_eq!(table.response_deadline("CN_IBPS"), None, "the switch's default applies");
+        let bad = format!("{GOOD}\n[[networks]]\nnetwork = \"HK_FPS\"\nresponse_deadline_seconds = 0\n");
+        let err = parse_routes_file("t.toml", &bad).unwrap_err();
+        assert!(err.problems.iter().any(|p| p.contains("response_deadline_seconds must be 1 to 86400")), "{err}");
     }
 
     #[test]

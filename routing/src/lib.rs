@@ -22,7 +22,7 @@ pub use file::{export_routes_file, parse_routes_file, RoutesFileError};
 pub use interlink_vocab::money::{convert, currency_exponent, format_minor, parse_major, MoneyError};
 pub use log::{RoutingLog, RoutingLogError};
 pub use model::{
-    AliasScheme, Corridor, FxRate, Identity, InstitutionRef, Marker, OperatingWindow, Participant, ParticipantStatus,
-    QrScheme, RouteKey, RouteRecord, MARKER_KEY,
+    AliasScheme, Corridor, FxRate, Identity, InstitutionRef, Marker, NetworkSettings, OperatingWindow, Participant,
+    ParticipantStatus, QrScheme, RouteKey, RouteRecord, MARKER_KEY,
 };
 pub use table::{check_record, CompileError, CompiledCorridor, Rejection, Route, RoutingTable, RuleError};

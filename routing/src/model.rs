@@ -17,6 +17,7 @@ pub enum RouteKey {
     Rate { name: String },
     QrScheme { guid: String },
     AliasScheme { scheme: String, prefix: String },
+    Network { network: String },
 }
 
 impl fmt::Display for RouteKey {
@@ -28,6 +29,7 @@ impl fmt::Display for RouteKey {
             Self::Rate { name } => write!(f, "rate/{name}"),
             Self::QrScheme { guid } => write!(f, "qr/{guid}"),
             Self::AliasScheme { scheme, prefix } => write!(f, "alias/{scheme}/{prefix}"),
+            Self::Network { network } => write!(f, "network/{network}"),
         }
     }
 }
@@ -46,12 +48,13 @@ impl std::str::FromStr for RouteKey {
             ["identity", id] if ok(&[id]) => Ok(Self::Identity { id: owned(id) }),
             ["rate", name] if ok(&[name]) => Ok(Self::Rate { name: owned(name) }),
             ["qr", guid] if ok(&[guid]) => Ok(Self::QrScheme { guid: owned(guid) }),
+            ["network", network] if ok(&[network]) => Ok(Self::Network { network: owned(network) }),
             // A prefix may be empty (the scheme's default network).
             ["alias", scheme, prefix] if !scheme.is_empty() => {
                 Ok(Self::AliasScheme { scheme: owned(scheme), prefix: owned(prefix) })
             }
             _ => Err(format!(
-                "{s:?} is not a route key (participant/NETWORK/ID, corridor/FROM/TO/CURRENCY, identity/ID, rate/NAME, qr/GUID or alias/SCHEME/PREFIX)"
+                "{s:?} is not a route key (participant/NETWORK/ID, corridor/FROM/TO/CURRENCY, identity/ID, rate/NAME, qr/GUID, alias/SCHEME/PREFIX or network/NETWORK)"
             )),
         }
     }
@@ -205,6 +208,18 @@ pub struct AliasScheme {
     pub network: String,
 }
 
+/// What the switch holds of one connected network as a whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSettings {
+    pub network: String,
+    /// How long the network has to send a payment's final status before the switch
+    /// refuses it to both sides (AB05): its scheme's timeout, or the operator's choice.
+    /// Without it the switch's `networks.response_deadline_seconds` applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_deadline_seconds: Option<u32>,
+}
+
 /// Closes a change set: every rule since the previous marker becomes visible at once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -229,6 +244,7 @@ pub enum RouteRecord {
     Rate(FxRate),
     QrScheme(QrScheme),
     AliasScheme(AliasScheme),
+    Network(NetworkSettings),
 }
 
 impl RouteRecord {
@@ -246,6 +262,7 @@ impl RouteRecord {
             Self::Rate(r) => RouteKey::Rate { name: r.name.clone() },
             Self::QrScheme(q) => RouteKey::QrScheme { guid: q.guid.clone() },
             Self::AliasScheme(a) => RouteKey::AliasScheme { scheme: a.scheme.clone(), prefix: a.prefix.clone() },
+            Self::Network(n) => RouteKey::Network { network: n.network.clone() },
         }
     }
 
@@ -258,6 +275,7 @@ impl RouteRecord {
             Self::Rate(_) => vec![],
             Self::QrScheme(q) => vec![&q.network],
             Self::AliasScheme(a) => vec![&a.network],
+            Self::Network(n) => vec![&n.network],
         }
     }
 }

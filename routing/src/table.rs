@@ -107,6 +107,8 @@ pub struct RoutingTable {
     qr_schemes: HashMap<String, QrScheme>,
     /// scheme -> entries, longest prefix first
     alias_schemes: HashMap<String, Vec<AliasScheme>>,
+    /// network -> its response deadline, where the table sets one
+    response_deadlines: HashMap<String, std::time::Duration>,
     rule_count: usize,
 }
 
@@ -152,6 +154,11 @@ impl RoutingTable {
         self.alias_schemes.get(scheme)?.iter().find(|a| value.starts_with(&a.prefix))
     }
 
+    /// How long `network` has to send a payment's final status, where the table says.
+    pub fn response_deadline(&self, network: &str) -> Option<std::time::Duration> {
+        self.response_deadlines.get(network).copied()
+    }
+
     /// Validates every rule and builds the table; reports every problem at once.
     pub fn compile<'a>(version: i64, records: impl IntoIterator<Item = &'a RouteRecord>) -> Result<Self, CompileError> {
         let mut table = RoutingTable { version, ..Default::default() };
@@ -187,6 +194,12 @@ impl RoutingTable {
                     table.qr_schemes.insert(q.guid.clone(), q.clone());
                 }
                 RouteRecord::AliasScheme(a) => table.alias_schemes.entry(a.scheme.clone()).or_default().push(a.clone()),
+                RouteRecord::Network(n) => {
+                    if let Some(seconds) = n.response_deadline_seconds {
+                        let deadline = std::time::Duration::from_secs(u64::from(seconds));
+                        table.response_deadlines.insert(n.network.clone(), deadline);
+                    }
+                }
             }
         }
         for list in table.alias_schemes.values_mut() {
@@ -414,6 +427,16 @@ pub fn check_record(record: &RouteRecord) -> Result<(), RuleError> {
                 return Err(invalid("scheme", "must not be empty"));
             }
             known_network(&a.network)
+        }
+        RouteRecord::Network(n) => {
+            // A deadline past a day would keep payments in doubt for longer than
+            // anyone waits for an instant payment.
+            if let Some(s) = n.response_deadline_seconds {
+                if !(1..=86_400).contains(&s) {
+                    return Err(invalid("response_deadline_seconds", format!("must be 1 to 86400, got {s}")));
+                }
+            }
+            known_network(&n.network)
         }
     }
 }

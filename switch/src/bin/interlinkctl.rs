@@ -466,5 +466,9 @@ fn summary(r: &RouteRecord) -> String {
         RouteRecord::Rate(x) => format!("{}-{} {}", x.source_currency, x.destination_currency, x.rate),
         RouteRecord::QrScheme(q) => format!("-> {} (priority {})", q.network, q.priority),
         RouteRecord::AliasScheme(a) => format!("-> {}", a.network),
+        RouteRecord::Network(n) => match n.response_deadline_seconds {
+            Some(s) => format!("response deadline {s} s"),
+            None => "switch default response deadline".to_string(),
+        },
     }
 }
