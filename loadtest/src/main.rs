@@ -129,8 +129,8 @@ fn main() -> anyhow::Result<ExitCode> {
             accept_per_mille,
             reject_reasons,
         } => {
-            let mix = Mix { no_route, above_cap, invalid, poison };
-            let legs = NetworkLegs { connected, accept_per_mille, reject_reasons };
+            let mix = Mix { no_route, above_cap, invalid, poison, ..Mix::default() };
+            let legs = NetworkLegs { connected, accept_per_mille, reject_reasons, ..NetworkLegs::default() };
             (count, rate, routes, mix, seed, timeout, json, legs, simulate)
         }
         Command::Simulate { networks, accept_per_mille, reject_reasons, latency_ms, seconds } => {
@@ -145,6 +145,7 @@ fn main() -> anyhow::Result<ExitCode> {
                         accept_per_mille,
                         reject_reasons: reject_reasons.clone(),
                         latency: Duration::from_millis(latency_ms),
+                        late_answers: interlink_testkit::simulator::LateAnswers::default(),
                     };
                     let stop = stop.clone();
                     (network.clone(), std::thread::spawn(move || interlink_testkit::simulator::run(&opts, stop)))

@@ -274,6 +274,7 @@ mod tests {
             payload: vec![],
             expected: Expected::Poison,
             debit: None,
+            resent: None,
         }
     }
 

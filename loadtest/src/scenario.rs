@@ -6,7 +6,9 @@
 //! - `ramp`: rising rates until p99 passes 100 ms (the knee), then half the knee;
 //! - `spike`: a 5x burst on a constant rate;
 //! - `scale-out`: one worker, two more join mid-run;
-//! - `crash`: a worker is SIGKILLed mid-run and restarted.
+//! - `crash`: a worker is SIGKILLed mid-run and restarted;
+//! - `duplicates`: requests sent again, some with other content, settled directly;
+//! - `timeouts`: two legs, with networks that answer some payments late or never.
 
 use crate::fleet::{process_cpu_time, Fleet};
 use crate::passthrough::PassthroughCheck;
@@ -19,6 +21,7 @@ use interlink_switch::kafka::admin::{delete_topics, ensure_topics, TopicLayout};
 use interlink_switch::kafka::routes_writer::apply_rules;
 use interlink_testkit::generator::{Expected, Generator, Mix, NetworkLegs};
 use interlink_testkit::run::{run_with, Load, Phase, Progress, RunOptions};
+use interlink_testkit::simulator::LateAnswers;
 use interlink_testkit::verifier::{OutcomeCheck, Verifier};
 use std::path::PathBuf;
 use std::process::Command;
@@ -26,6 +29,22 @@ use std::time::Duration;
 
 /// p99 above this is past the knee.
 const KNEE_P99_MS: f64 = 100.0;
+
+/// The response deadline of the `timeouts` scenario, unless given: short, so that a
+/// bounded run sees many payments time out.
+const TIMEOUTS_DEADLINE_SECONDS: u64 = 3;
+
+/// How much later than its deadline, counted from the request's creation, a timed-out
+/// payment may be refused: its deadline starts only when its forward commits (the first
+/// hop, whose p99 reached 1.2 s in the measured run), the expiry sweep runs every second,
+/// and the refusal still has to commit and be read, on a machine the broker, the worker
+/// and the load share. A first run with 2 s missed by 34 ms.
+const TIMEOUT_SLACK: Duration = Duration::from_secs(3);
+
+/// How much later than the deadline a late answer is sent (after the simulator reads the
+/// payment, which is after its deadline started): more than the sweep's second and the
+/// commit, so that the answer finds the payment timed out, never still in flight.
+const LATE_ANSWER_AFTER_DEADLINE: Duration = Duration::from_secs(3);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -35,6 +54,8 @@ pub enum Scenario {
     Spike,
     ScaleOut,
     Crash,
+    Duplicates,
+    Timeouts,
 }
 
 #[derive(Debug, Clone, clap::Args, serde::Serialize)]
@@ -67,10 +88,11 @@ pub struct ScenarioOptions {
     /// ("all" for every connector). Empty: direct settlement.
     #[arg(long, value_delimiter = ',')]
     pub connected: Vec<String>,
-    /// Requests per second (steady, spike base, scale-out, crash).
+    /// Requests per second (steady, spike base, scale-out, crash, duplicates, timeouts;
+    /// copies included).
     #[arg(long, default_value_t = 4_000)]
     pub rate: u64,
-    /// Length of the paced part of the run (steady, scale-out, crash).
+    /// Length of the paced part of the run (steady, scale-out, crash, duplicates, timeouts).
     #[arg(long, default_value_t = 30)]
     pub seconds: u64,
     /// Requests of the capacity burst, for the baseline (direct settlement only) and
@@ -94,6 +116,23 @@ pub struct ScenarioOptions {
     pub ramp_seconds: u64,
     #[arg(long, default_value_t = 5)]
     pub spike_factor: u64,
+    /// Duplicates: requests sent again (two or three times in all) with the same
+    /// content, and requests whose id a later request with other content reuses, per
+    /// thousand.
+    #[arg(long, default_value_t = 100)]
+    pub repeated_per_mille: u32,
+    #[arg(long, default_value_t = 10)]
+    pub reused_per_mille: u32,
+    /// Timeouts: payments the simulated networks never answer, and those they accept
+    /// only after the deadline, per thousand.
+    #[arg(long, default_value_t = 50)]
+    pub silent_per_mille: u32,
+    #[arg(long, default_value_t = 20)]
+    pub late_per_mille: u32,
+    /// The connected networks' response deadline (default: the switch's, 60 s; 3 s
+    /// for timeouts).
+    #[arg(long)]
+    pub response_deadline_seconds: Option<u64>,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Broker processes whose CPU time the report also measures (`scripts/kafka status`).
@@ -122,6 +161,10 @@ impl ScenarioOptions {
 
 /// Runs one scenario and writes its report; returns it.
 pub fn run(mut opts: ScenarioOptions, mut on_progress: impl FnMut(&str, &Progress)) -> anyhow::Result<Report> {
+    // Timeouts are a two-leg matter: every network, unless some are named.
+    if opts.scenario == Scenario::Timeouts && opts.connected.is_empty() {
+        opts.connected = vec!["all".into()];
+    }
     if opts.connected.iter().any(|c| c == "all") {
         opts.connected = interlink_connectors::connectors().map(|c| c.profile().id.to_string()).collect();
     }
@@ -147,6 +190,8 @@ pub fn run(mut opts: ScenarioOptions, mut on_progress: impl FnMut(&str, &Progres
         Scenario::Spike => bench.spike(&mut report, &mut on_progress),
         Scenario::ScaleOut => bench.scale_out(&mut report, &mut on_progress),
         Scenario::Crash => bench.crash(&mut report, &mut on_progress),
+        Scenario::Duplicates => bench.duplicates(&mut report, &mut on_progress),
+        Scenario::Timeouts => bench.timeouts(&mut report, &mut on_progress),
     };
     bench.cleanup();
     if let Err(e) = &result {
@@ -228,10 +273,19 @@ impl Bench<'_> {
         config.pipeline.batch_max_records = o.batch_max_records;
         config.pipeline.batch_max_interval_ms = o.batch_max_interval_ms;
         config.networks.connected = o.connected.clone();
+        if let Some(deadline) = self.response_deadline() {
+            config.networks.response_deadline_seconds = deadline;
+        }
         config.http.listen = ([127, 0, 0, 1], 0).into();
         let mut c = Command::new(&self.switch_bin);
         c.envs(config.env_vars()).env("RUST_LOG", "warn");
         c
+    }
+
+    /// The deadline the workers get, when not the switch's default.
+    fn response_deadline(&self) -> Option<u64> {
+        let o = self.opts;
+        o.response_deadline_seconds.or((o.scenario == Scenario::Timeouts).then_some(TIMEOUTS_DEADLINE_SECONDS))
     }
 
     fn switch_group(stage: &Stage) -> String {
@@ -277,23 +331,38 @@ impl Bench<'_> {
     }
 
     fn run_options(&self, stage: &Stage, load: Load) -> RunOptions {
+        let o = self.opts;
         let seconds = match &load {
             Load::Burst(n) => *n as f64 / 1_000.0,
             Load::Paced(phases) => phases.iter().map(Phase::seconds).sum(),
         };
+        let mut mix = Mix::default();
+        if o.scenario == Scenario::Duplicates {
+            (mix.repeated, mix.reused) = (o.repeated_per_mille, o.reused_per_mille);
+        }
+        let late_answers = match (o.scenario, self.response_deadline()) {
+            (Scenario::Timeouts, Some(deadline)) => LateAnswers {
+                silent_per_mille: o.silent_per_mille,
+                late_per_mille: o.late_per_mille,
+                late_by: Duration::from_secs(deadline) + LATE_ANSWER_AFTER_DEADLINE,
+            },
+            _ => LateAnswers::default(),
+        };
         RunOptions {
-            brokers: self.opts.brokers.clone(),
+            brokers: o.brokers.clone(),
             topics: stage.topics.clone(),
             load,
-            mix: Mix::default(),
-            seed: self.opts.seed,
-            timeout: Duration::from_secs_f64(seconds + 60.0),
+            mix,
+            seed: o.seed,
+            // Late answers come well after the last request; their dead letters too.
+            timeout: Duration::from_secs_f64(seconds + 60.0) + late_answers.late_by,
             network_legs: NetworkLegs {
-                connected: self.opts.connected.clone(),
+                connected: o.connected.clone(),
                 accept_per_mille: 950,
                 reject_reasons: vec!["AC04".into(), "AM04".into(), "AB06".into()],
+                late_answers,
             },
-            simulate: !self.opts.connected.is_empty(),
+            simulate: !o.connected.is_empty(),
         }
     }
 
@@ -536,6 +605,106 @@ impl Bench<'_> {
         fleet.stop_all();
         Ok(())
     }
+
+    /// Requests sent again, as origins retry, and ids reused with other content, at a
+    /// paced rate, settled directly: each distinct payment clears once, each copy gets
+    /// its own answer (a repeat of the first outcome, or AM05 and a dead letter).
+    fn duplicates(&mut self, report: &mut Report, on_progress: &mut dyn FnMut(&str, &Progress)) -> anyhow::Result<()> {
+        let o = self.opts;
+        if !o.connected.is_empty() {
+            anyhow::bail!("duplicates settles directly: a copy of a payment in flight is answered by when it comes");
+        }
+        let stage = self.stage()?;
+        let mut fleet = self.switch_fleet(&stage, o.workers)?;
+        let label = format!("{}/s, copies included", o.rate);
+        let r = self.switch_run(&label, &mut fleet, &stage, paced(o.rate, o.seconds), on_progress, |_, _, _| {})?;
+        fleet.stop_all();
+        let (s, c) = (&r.summary, &r.summary.copies);
+        report.finding("distinct requests", serde_json::json!(c.distinct));
+        report.finding("copies with the same content", serde_json::json!(c.repeats_sent));
+        report.finding("copies with other content", serde_json::json!(c.modified_sent));
+        report.finding("switch CPU per record (µs)", serde_json::json!(tenths(r.worker_cpu_us_per_request)));
+        report.checks.push(Check::new(
+            "one clearing record per distinct accepted payment, none for a copy",
+            &format!("{} (distinct payments accepted)", s.approved),
+            &format!("{}", s.clearing_records),
+            s.clearing_records == s.approved && s.is_exact(),
+        ));
+        report.checks.push(Check::new(
+            "one repeat notification per copy with the same content, with the first status",
+            &format!("{} repeats", c.repeats_sent),
+            &format!("{} repeats ({} unexpected outcomes in the run)", c.repeats_answered, s.unexpected),
+            c.repeats_answered == c.repeats_sent && s.unexpected == 0,
+        ));
+        report.checks.push(Check::new(
+            "one AM05 refusal and one dead letter per copy with other content",
+            &format!("{} and {}", c.modified_sent, c.modified_sent),
+            &format!("{} and {}", c.modified_refused, c.modified_dead_lettered),
+            c.modified_refused == c.modified_sent && c.modified_dead_lettered == c.modified_sent,
+        ));
+        report.runs.push(r);
+        Ok(())
+    }
+
+    /// Two legs with networks that answer some payments never and some only after the
+    /// deadline: each is refused with AB05 to both sides once its deadline passes, none
+    /// clears, and each late acceptance is dead-lettered.
+    fn timeouts(&mut self, report: &mut Report, on_progress: &mut dyn FnMut(&str, &Progress)) -> anyhow::Result<()> {
+        let o = self.opts;
+        let deadline = Duration::from_secs(self.response_deadline().expect("timeouts always sets a deadline"));
+        let stage = self.stage()?;
+        let mut fleet = self.switch_fleet(&stage, o.workers)?;
+        let label = format!("{}/s, deadline {} s", o.rate, deadline.as_secs());
+        let r = self.switch_run(&label, &mut fleet, &stage, paced(o.rate, o.seconds), on_progress, |_, _, _| {})?;
+        fleet.stop_all();
+        let (s, t) = (&r.summary, &r.summary.timeouts);
+        report.finding("response deadline (s)", serde_json::json!(deadline.as_secs()));
+        report.finding("payments never answered", serde_json::json!(t.silent));
+        report.finding("payments accepted after the deadline", serde_json::json!(t.late));
+        report.finding(
+            "request created to AB05 read, timed-out payments (ms): min, p50, max",
+            serde_json::json!([t.ms_min, t.ms_p50, t.ms_max].map(tenths)),
+        );
+        let cpu = tenths(r.worker_cpu_us_per_request);
+        report.finding("switch CPU per authorization, both legs (µs)", serde_json::json!(cpu));
+        let timed_out = t.silent + t.late;
+        report.checks.push(Check::new(
+            "every timed-out payment refused to both sides with AB05, nothing cleared",
+            &format!("{timed_out} refused, 0 unexpected outcomes"),
+            &format!("{} refused, {} unexpected outcomes", t.refused, s.unexpected),
+            t.refused == timed_out && s.unexpected == 0,
+        ));
+        let (earliest, latest) = (deadline.as_secs_f64() * 1000.0, (deadline + TIMEOUT_SLACK).as_secs_f64() * 1000.0);
+        report.checks.push(Check::new(
+            "timed-out payments refused after their deadline, within the slack",
+            &format!("{earliest:.0} ms ≤ request to AB05 ≤ {latest:.0} ms"),
+            &format!("{:.0} to {:.0} ms", t.ms_min, t.ms_max),
+            timed_out > 0 && t.ms_min >= earliest && t.ms_max <= latest,
+        ));
+        report.checks.push(Check::new(
+            "one dead letter per late acceptance, saying it came after the timeout",
+            &format!("{}", t.late),
+            &format!("{}", t.late_dead_lettered),
+            t.late_dead_lettered == t.late,
+        ));
+        report.checks.push(Check::new(
+            "clearing: one record per accepted payment, totals equal the accepted amounts",
+            &format!("{} records, totals match", s.approved),
+            &format!(
+                "{} records, totals {}",
+                s.clearing_records,
+                if s.clearing_total_mismatches == 0 { "match" } else { "differ" }
+            ),
+            s.clearing_records == s.approved && s.clearing_total_mismatches == 0,
+        ));
+        report.runs.push(r);
+        Ok(())
+    }
+}
+
+/// A figure rounded to a tenth, for the report's findings.
+fn tenths(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
 }
 
 /// `rate` requests per second for `seconds`.

@@ -1,6 +1,7 @@
-//! The smoke scenario of `make test`: a short `steady` run (pass-through baseline,
-//! then the switch, both as their own processes) against the test broker. Fails on
-//! any lost, duplicated or unexpected outcome, and checks the report files.
+//! The smoke scenarios of `make test`: a short `steady` run (pass-through baseline,
+//! then the switch, both as their own processes) and a short `timeouts` run against
+//! the test broker. Fail on any lost, duplicated or unexpected outcome, and check the
+//! report files.
 
 use interlink_loadtest::scenario::{self, Scenario, ScenarioOptions};
 use std::path::{Path, PathBuf};
@@ -28,6 +29,11 @@ fn options(out: &Path) -> ScenarioOptions {
         ramp_max: 0,
         ramp_seconds: 0,
         spike_factor: 5,
+        repeated_per_mille: 100,
+        reused_per_mille: 10,
+        silent_per_mille: 50,
+        late_per_mille: 20,
+        response_deadline_seconds: None,
         seed: 11,
         broker_pids: Vec::new(),
         batch_max_records: 2_000,
@@ -68,4 +74,37 @@ fn steady_smoke_scenario_has_exactly_one_outcome_per_request() {
     assert!(report.runs.iter().all(|r| r.summary.written_rate_per_sec > 0.0));
     let svg = std::fs::read_to_string(dir.join("chart.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("polyline"), "a chart with lines");
+}
+
+/// Two legs through every network, whose simulators leave some payments unanswered and
+/// accept some after the (2 s) deadline: each is refused with AB05, none clears, each
+/// late acceptance is dead-lettered.
+#[test]
+fn timeouts_smoke_scenario_refuses_every_unanswered_payment_once() {
+    interlink_testkit::require_broker!();
+    let out = tempfile::tempdir().unwrap();
+    let opts = ScenarioOptions {
+        scenario: Scenario::Timeouts,
+        rate: 200,
+        seconds: 3,
+        response_deadline_seconds: Some(2),
+        // Enough of 600 payments to time out that both kinds occur.
+        silent_per_mille: 100,
+        late_per_mille: 50,
+        ..options(out.path())
+    };
+    let report = scenario::run(opts, |_, _| {}).expect("the scenario runs");
+    let [run] = report.runs.as_slice() else { panic!("one run: {:?}", report.runs.len()) };
+    let (s, t) = (&run.summary, &run.summary.timeouts);
+    assert!(s.is_exact(), "{s}");
+    assert_eq!(s.requests, 600);
+    assert!(t.silent > 0 && t.late > 0, "{s}");
+    assert_eq!((t.refused, t.late_dead_lettered), (t.silent + t.late, t.late), "{s}");
+    assert!(t.ms_min >= 2_000.0, "never before the deadline: {s}");
+    // The upper bound (deadline + slack) is the report's to judge: on a test machine
+    // busy with other tests it says more about the machine than about the switch.
+    let failed: Vec<_> = report.checks.iter().filter(|c| !c.pass && !c.name.contains("within the slack")).collect();
+    assert!(failed.is_empty(), "{failed:?}");
+    let md = std::fs::read_to_string(out.path().join("timeouts-exactly-once-two-leg").join("report.md")).unwrap();
+    assert!(md.contains("payments accepted after the deadline"), "{md}");
 }

@@ -18,8 +18,12 @@ async fn smoke_every_network_connected_with_simulators() {
     wait_ready(&switch).await;
 
     let mut opts = fx.load_options(2_000);
-    opts.network_legs =
-        NetworkLegs { connected, accept_per_mille: 900, reject_reasons: vec!["AC04".into(), "AM04".into()] };
+    opts.network_legs = NetworkLegs {
+        connected,
+        accept_per_mille: 900,
+        reject_reasons: vec!["AC04".into(), "AM04".into()],
+        ..NetworkLegs::default()
+    };
     opts.simulate = true;
     let summary = tokio::task::spawn_blocking(move || interlink_testkit::run(&opts, &common::sample_rules(), |_| {}))
         .await

@@ -78,6 +78,7 @@ async fn payments_cross_cn_ibps_and_hk_fps_in_both_directions_with_one_clearing_
                 accept_per_mille: ACCEPT_PER_MILLE,
                 reject_reasons: reasons(),
                 latency: Duration::from_millis(5),
+                late_answers: simulator::LateAnswers::default(),
             };
             let stop = stop.clone();
             std::thread::spawn(move || simulator::run(&opts, stop))

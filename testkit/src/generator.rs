@@ -1,12 +1,13 @@
 //! Requests with known expected outcomes, drawn from a routing table.
 
+use crate::simulator::{LateAnswers, Punctuality};
 use interlink_connectors::emvco::{MerchantAccount, MerchantQr};
 use interlink_connectors::AccountForm;
 use interlink_routing::{Corridor, Participant, ParticipantStatus, RouteRecord};
 use interlink_schemas::{now_micros, Agent, Amount, AuthorizationRequest, Channel, Codec};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 /// What the switch must answer for a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +23,21 @@ pub enum Expected {
     /// Routed to a connected network that refuses it: RJCT with the network's reason
     /// to both sides, no clearing record.
     NetworkRejected(String),
+    /// Routed to a connected network that does not answer by the switch's deadline:
+    /// RJCT AB05 to both sides, no clearing record; when the network accepts it later
+    /// (`answered_late`), that acceptance is dead-lettered, once.
+    TimedOut { answered_late: bool },
+}
+
+/// A copy of a request sent earlier under the same transaction id, and what the switch
+/// must answer it with (see docs/architecture.md, "Duplicate requests").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resent {
+    /// The same content with a new creation time, as a retry: one repeat notification
+    /// to the debtor with the first request's outcome; nothing cleared again.
+    Same,
+    /// Other content: RJCT AM05 to the debtor and one dead letter; the first stands.
+    Modified,
 }
 
 /// Destinations settled through their connector, and how their simulators answer.
@@ -30,6 +46,8 @@ pub struct NetworkLegs {
     pub connected: Vec<String>,
     pub accept_per_mille: u32,
     pub reject_reasons: Vec<String>,
+    /// Payments the simulators leave unanswered or answer after the deadline.
+    pub late_answers: LateAnswers,
 }
 
 /// Shares of each kind of request, in parts per thousand (the rest are valid).
@@ -39,12 +57,30 @@ pub struct Mix {
     pub above_cap: u32,
     pub invalid: u32,
     pub poison: u32,
+    /// Of the decodable requests settled directly, those sent again (two or three times
+    /// in all) with the same content, as an origin retries.
+    pub repeated: u32,
+    /// Of the same, those whose transaction id a later request with other content uses
+    /// again.
+    pub reused: u32,
 }
 
 impl Default for Mix {
     fn default() -> Self {
-        Self { no_route: 40, above_cap: 20, invalid: 20, poison: 20 }
+        Self { no_route: 40, above_cap: 20, invalid: 20, poison: 20, repeated: 0, reused: 0 }
     }
+}
+
+/// The most records between a request and a copy of it: with up to 2,000, some copies
+/// meet their first in the same batch (decided against the batch's overlay) and most in
+/// a later one (against the store), as retries after a short and a long timeout would.
+const MAX_COPY_GAP: u64 = 2_000;
+
+/// A copy waiting for its turn.
+struct PendingCopy {
+    request: AuthorizationRequest,
+    resent: Resent,
+    expected: Expected,
 }
 
 /// One request to send: its Kafka key and value, and what must come back.
@@ -55,8 +91,11 @@ pub struct Planned {
     pub created_at: i64,
     pub payload: Vec<u8>,
     pub expected: Expected,
-    /// The debtor and the amount, for the clearing totals (none for poison).
+    /// The debtor and the amount, for the clearing totals (none for poison and copies).
     pub debit: Option<(Agent, Amount)>,
+    /// A copy of an earlier request with this transaction id (`expected` is then the
+    /// first request's outcome, which a repeat gets again).
+    pub resent: Option<Resent>,
 }
 
 pub struct Generator {
@@ -69,6 +108,11 @@ pub struct Generator {
     qr_guids: HashMap<String, String>,
     mix: Mix,
     legs: NetworkLegs,
+    /// Records handed out so far, and how many the run sends in all.
+    sequence: u64,
+    total: u64,
+    /// Copies by the sequence number at which they fall due.
+    copies: BTreeMap<u64, VecDeque<PendingCopy>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -122,7 +166,17 @@ impl Generator {
             qr_guids: qr_guids.into_iter().map(|(network, (_, guid))| (network, guid)).collect(),
             mix,
             legs: NetworkLegs::default(),
+            sequence: 0,
+            total: u64::MAX,
+            copies: BTreeMap::new(),
         })
+    }
+
+    /// The run sends `total` records in all, copies included: copies are planned to fall
+    /// within them, and every copy planned is sent before the last record.
+    pub fn with_total(mut self, total: u64) -> Self {
+        self.total = total;
+        self
     }
 
     /// Payments to these networks go through their (simulated) connector, which
@@ -132,7 +186,74 @@ impl Generator {
         self
     }
 
+    /// The next record to send: a copy whose turn has come, else a new request.
     pub fn next_request(&mut self) -> Planned {
+        self.sequence += 1;
+        let pending: u64 = self.copies.values().map(|q| q.len() as u64).sum();
+        let remaining = self.total.saturating_sub(self.sequence) + 1;
+        // A copy whose turn has come, or any, when only copies fit in what is left.
+        let due = self.copies.first_key_value().is_some_and(|(at, _)| *at <= self.sequence || pending >= remaining);
+        if due {
+            let mut entry = self.copies.first_entry().expect("a copy is pending");
+            let copy = entry.get_mut().pop_front().expect("queues are never left empty");
+            if entry.get().is_empty() {
+                entry.remove();
+            }
+            return self.copy(copy);
+        }
+        let (planned, copyable) = self.first_request();
+        if let Some(request) = copyable {
+            self.plan_copies(request, &planned.expected, pending, remaining);
+        }
+        planned
+    }
+
+    /// A copy stamped now, as the origin's retry (or its reuse of the id) would be.
+    fn copy(&mut self, pending: PendingCopy) -> Planned {
+        let PendingCopy { mut request, resent, expected } = pending;
+        request.created_at = now_micros();
+        if resent == Resent::Modified {
+            request.amount.minor_units += 1;
+        }
+        let payload = self.codec.encode(&request).expect("a copy of a generated request encodes");
+        Planned {
+            transaction_id: request.transaction_id,
+            created_at: request.created_at,
+            payload,
+            expected,
+            debit: None,
+            resent: Some(resent),
+        }
+    }
+
+    /// Schedules copies of a request just made, as [`Mix::repeated`] and [`Mix::reused`]
+    /// say, where they fit before the end of the run.
+    fn plan_copies(&mut self, request: AuthorizationRequest, expected: &Expected, pending: u64, remaining: u64) {
+        let roll = self.rng.random_range(0..1000);
+        let resent = if roll < self.mix.repeated {
+            // Two or three times in all.
+            vec![Resent::Same; self.rng.random_range(1..=2)]
+        } else if roll < self.mix.repeated + self.mix.reused {
+            vec![Resent::Modified]
+        } else {
+            return;
+        };
+        let room = remaining.saturating_sub(1 + pending + resent.len() as u64).min(MAX_COPY_GAP);
+        if room == 0 {
+            return;
+        }
+        for r in resent {
+            let at = self.sequence + self.rng.random_range(1..=room);
+            let copy = PendingCopy { request: request.clone(), resent: r, expected: expected.clone() };
+            self.copies.entry(at).or_default().push_back(copy);
+        }
+    }
+
+    /// A new request, and the request itself when copies of it may be sent: only of
+    /// requests the switch remembers (it cannot read a poison one) and settles directly
+    /// (a copy of a payment in flight gets ACSP or its final status, depending on when
+    /// it comes). No copies, no draws: runs without copies see the same requests as before.
+    fn first_request(&mut self) -> (Planned, Option<AuthorizationRequest>) {
         let roll = self.rng.random_range(0..1000);
         let m = self.mix;
         let corridor = self.corridors[self.rng.random_range(0..self.corridors.len())].clone();
@@ -146,13 +267,15 @@ impl Generator {
             } else {
                 payload = format!("{{\"transaction_id\":\"{transaction_id}\"}}").into_bytes();
             }
-            return Planned {
+            let planned = Planned {
                 transaction_id,
                 created_at: req.created_at,
                 payload,
                 expected: Expected::Poison,
                 debit: None,
+                resent: None,
             };
+            return (planned, None);
         } else if roll < m.poison + m.invalid {
             req.amount.minor_units = -req.amount.minor_units;
             Expected::Invalid("AM12")
@@ -168,19 +291,27 @@ impl Generator {
         };
         let payload = self.codec.encode(&req).expect("generated request encodes");
         let debit = Some((req.debtor_agent.clone(), req.amount.clone()));
-        Planned { transaction_id, created_at: req.created_at, payload, expected, debit }
+        let planned = Planned { transaction_id, created_at: req.created_at, payload, expected, debit, resent: None };
+        let copies = self.mix.repeated + self.mix.reused > 0 && !self.legs.connected.contains(&corridor.to);
+        (planned, copies.then_some(req))
     }
 
-    /// What a routable payment gets: accepted, or refused by a connected network.
+    /// What a routable payment gets: accepted, refused by a connected network, or
+    /// refused by the switch when that network does not answer in time.
     fn routable_outcome(&self, corridor: &Corridor, transaction_id: &str) -> Expected {
-        if self.legs.connected.contains(&corridor.to) {
-            let wire = interlink_core::legs::wire_id(transaction_id);
-            match crate::simulator::decision(wire.as_str(), self.legs.accept_per_mille, &self.legs.reject_reasons) {
-                Some(reason) => Expected::NetworkRejected(carried_reason(&corridor.to, &reason)),
-                None => Expected::Accepted,
+        if !self.legs.connected.contains(&corridor.to) {
+            return Expected::Accepted;
+        }
+        let wire = interlink_core::legs::wire_id(transaction_id);
+        match crate::simulator::punctuality(wire.as_str(), &self.legs.late_answers) {
+            Punctuality::Silent => Expected::TimedOut { answered_late: false },
+            Punctuality::Late => Expected::TimedOut { answered_late: true },
+            Punctuality::OnTime => {
+                match crate::simulator::decision(wire.as_str(), self.legs.accept_per_mille, &self.legs.reject_reasons) {
+                    Some(reason) => Expected::NetworkRejected(carried_reason(&corridor.to, &reason)),
+                    None => Expected::Accepted,
+                }
             }
-        } else {
-            Expected::Accepted
         }
     }
 
@@ -320,8 +451,12 @@ mod tests {
         let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../routes/sample.toml")).unwrap();
         let rules = parse_routes_file("sample.toml", &text).unwrap();
         let table = RoutingTable::compile(1, &rules).unwrap();
-        let mut g =
-            Generator::new(&rules, Mix { no_route: 100, above_cap: 100, invalid: 100, poison: 100 }, 7).unwrap();
+        let mut g = Generator::new(
+            &rules,
+            Mix { no_route: 100, above_cap: 100, invalid: 100, poison: 100, ..Mix::default() },
+            7,
+        )
+        .unwrap();
         let p = Processor::new().unwrap();
         let mut kinds = HashMap::new();
         for _ in 0..2000 {
@@ -354,5 +489,53 @@ mod tests {
         }
         assert_eq!(kinds.len(), 6, "every kind generated, QR payments among them: {kinds:?}");
         assert!(kinds["QR Accepted"] > 50, "{kinds:?}");
+    }
+
+    /// Copies follow their first request, all of them within the run's total, with the
+    /// same content (a new creation time aside) or, when reused, another amount; never
+    /// of poison.
+    #[test]
+    fn copies_follow_their_first_request_and_fit_in_the_run() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../routes/sample.toml")).unwrap();
+        let rules = parse_routes_file("sample.toml", &text).unwrap();
+        let codec = Codec::<AuthorizationRequest>::new().unwrap();
+        let mix = Mix { repeated: 100, reused: 10, ..Mix::default() };
+        let total = 6_000;
+        let mut g = Generator::new(&rules, mix, 5).unwrap().with_total(total);
+        let mut firsts: HashMap<String, Planned> = HashMap::new();
+        let (mut same, mut modified) = (0, 0);
+        let (mut repeated, mut copied) = (HashSet::new(), HashMap::<String, u32>::new());
+        for _ in 0..total {
+            let p = g.next_request();
+            let Some(resent) = p.resent else {
+                firsts.insert(p.transaction_id.clone(), p);
+                continue;
+            };
+            let first = firsts.get(&p.transaction_id).expect("a copy comes after its first request");
+            assert_ne!(first.expected, Expected::Poison);
+            assert_eq!((&p.expected, p.debit.as_ref()), (&first.expected, None));
+            let (a, b) = (codec.decode(&first.payload).unwrap(), codec.decode(&p.payload).unwrap());
+            assert!(b.created_at >= a.created_at);
+            let b = AuthorizationRequest { created_at: a.created_at, ..b };
+            match resent {
+                Resent::Same => {
+                    same += 1;
+                    repeated.insert(p.transaction_id.clone());
+                    assert_eq!(a, b);
+                }
+                Resent::Modified => {
+                    modified += 1;
+                    assert_eq!(b.amount.minor_units, a.amount.minor_units + 1);
+                }
+            }
+            *copied.entry(p.transaction_id.clone()).or_default() += 1;
+        }
+        assert!(g.copies.is_empty(), "every copy planned was sent");
+        let distinct = firsts.len() as f64;
+        assert_eq!(firsts.len() + same + modified, total as usize);
+        let repeated = repeated.len() as f64;
+        assert!((0.07..0.13).contains(&(repeated / distinct)), "{repeated} of {distinct}");
+        assert!((0.005..0.02).contains(&(modified as f64 / distinct)), "{modified} of {distinct}");
+        assert!(copied.values().all(|n| *n <= 2), "sent two or three times in all");
     }
 }

@@ -125,7 +125,9 @@ pub fn run_with<C: OutcomeCheck>(
         [opts.topics.clearing.as_str(), opts.topics.notifications.as_str(), opts.topics.dead_letters.as_str()];
     let start_offsets = end_offsets(&opts.brokers, &outputs)?;
     let reader = output_reader(&opts.brokers, &start_offsets)?;
-    let generator = Generator::new(rules, opts.mix, opts.seed)?.with_network_legs(opts.network_legs.clone());
+    let generator = Generator::new(rules, opts.mix, opts.seed)?
+        .with_network_legs(opts.network_legs.clone())
+        .with_total(opts.load.total());
     let (simulators, stop_simulators) = start_simulators(opts);
     // Connected (and with its producer id) before the first request is due.
     let producer = RequestProducer::new(&opts.brokers, &opts.topics.requests)?;
@@ -207,6 +209,7 @@ fn start_simulators(opts: &RunOptions) -> (Vec<SimulatorThread>, Arc<AtomicBool>
                 accept_per_mille: opts.network_legs.accept_per_mille,
                 reject_reasons: opts.network_legs.reject_reasons.clone(),
                 latency: Duration::from_millis(2),
+                late_answers: opts.network_legs.late_answers,
             };
             let stop = stop.clone();
             std::thread::spawn(move || crate::simulator::run(&sim, stop))

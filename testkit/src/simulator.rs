@@ -3,8 +3,10 @@
 //! connector, decides as the network would (a configurable acceptance rate and mix of
 //! reject reasons, deterministic per transaction so a verifier can predict it), and
 //! answers with the network's status report on `interlink.net.<network>.in` after a
-//! configurable latency. It also counts the status reports it receives for payments
-//! it originated.
+//! configurable latency. A share of payments can be left unanswered or answered only
+//! after the switch's response deadline ([`LateAnswers`]), again deterministic per
+//! transaction. It also counts the status reports it receives for payments it
+//! originated.
 
 use interlink_connectors::IsoReason;
 use interlink_connectors::{CanonicalStatus, PaymentStatus};
@@ -28,13 +30,43 @@ pub struct SimulatorOptions {
     pub reject_reasons: Vec<String>,
     /// Time between reading a payment and answering.
     pub latency: Duration,
+    /// Payments never answered, or answered too late.
+    pub late_answers: LateAnswers,
+}
+
+/// Payments a network leaves unanswered or answers late, so that a run can prove the
+/// switch's response deadline: chosen per transaction by [`punctuality`], so the
+/// generator knows in advance which payments must time out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LateAnswers {
+    /// Payments never answered, per thousand.
+    pub silent_per_mille: u32,
+    /// Payments accepted (ACCC) only `late_by` after they were read, per thousand.
+    pub late_per_mille: u32,
+    /// How long a late answer waits; past the switch's deadline (plus its sweep) for
+    /// the answer to be late.
+    pub late_by: Duration,
+}
+
+/// When the network answers a payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Punctuality {
+    /// After the simulator's usual latency, as [`decision`] says.
+    OnTime,
+    /// ACCC after [`LateAnswers::late_by`].
+    Late,
+    /// Never.
+    Silent,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SimulatorStats {
-    /// Payments the simulated network accepted and rejected.
+    /// Payments the simulated network accepted and rejected in time.
     pub accepted: u64,
     pub rejected: u64,
+    /// Payments left unanswered, and accepted late.
+    pub silent: u64,
+    pub late: u64,
     /// Final status reports received for payments this network originated.
     pub origin_statuses: u64,
     pub unreadable: u64,
@@ -43,15 +75,31 @@ pub struct SimulatorStats {
 /// The network's answer for a transaction: `None` accepts, `Some(reason)` rejects.
 /// Deterministic, so tests and load runs know each outcome in advance.
 pub fn decision(wire_transaction_id: &str, accept_per_mille: u32, reject_reasons: &[String]) -> Option<String> {
-    // FNV-1a: stable across runs and platforms.
-    let hash = wire_transaction_id
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let hash = fnv1a(wire_transaction_id);
     if hash % 1000 < u64::from(accept_per_mille) || reject_reasons.is_empty() {
         None
     } else {
         Some(reject_reasons[(hash / 1000) as usize % reject_reasons.len()].clone())
     }
+}
+
+/// Whether the network answers a transaction in time, late or never. Deterministic like
+/// [`decision`], from other bits of the same hash, so that the payments that time out
+/// are spread over accepted and rejected ones alike.
+pub fn punctuality(wire_transaction_id: &str, late: &LateAnswers) -> Punctuality {
+    let roll = (fnv1a(wire_transaction_id) >> 40) % 1000;
+    if roll < u64::from(late.silent_per_mille) {
+        Punctuality::Silent
+    } else if roll < u64::from(late.silent_per_mille + late.late_per_mille) {
+        Punctuality::Late
+    } else {
+        Punctuality::OnTime
+    }
+}
+
+/// FNV-1a: stable across runs and platforms.
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -85,10 +133,12 @@ pub fn run(opts: &SimulatorOptions, stop: Arc<AtomicBool>) -> Result<SimulatorSt
         .set("partitioner", "murmur2_random")
         .create()?;
     let reply_topic = opts.topics.network_in(&opts.network);
+    // Two queues, each in the order its answers fall due (one delay per queue).
     let mut due: VecDeque<(Instant, String, Vec<u8>)> = VecDeque::new();
+    let mut late: VecDeque<(Instant, String, Vec<u8>)> = VecDeque::new();
     let mut stats = SimulatorStats::default();
     let mut sequence = 0u64;
-    while !stop.load(Ordering::Relaxed) || !due.is_empty() {
+    while !stop.load(Ordering::Relaxed) || !due.is_empty() || !late.is_empty() {
         if let Some(Ok(m)) = consumer.poll(Duration::from_millis(10)) {
             let message = m.payload().unwrap_or_default();
             if connector.decode_status(message).is_ok() {
@@ -98,8 +148,26 @@ pub fn run(opts: &SimulatorOptions, stop: Arc<AtomicBool>) -> Result<SimulatorSt
             }
             match connector.decode_payment(message) {
                 Ok(payment) => {
+                    let (reason, queue, at) = match punctuality(&payment.transaction_id, &opts.late_answers) {
+                        Punctuality::Silent => {
+                            stats.silent += 1;
+                            continue;
+                        }
+                        Punctuality::Late => {
+                            stats.late += 1;
+                            (None, &mut late, Instant::now() + opts.late_answers.late_by)
+                        }
+                        Punctuality::OnTime => {
+                            let reason = decision(&payment.transaction_id, opts.accept_per_mille, &opts.reject_reasons);
+                            if reason.is_some() {
+                                stats.rejected += 1
+                            } else {
+                                stats.accepted += 1
+                            }
+                            (reason, &mut due, Instant::now() + opts.latency)
+                        }
+                    };
                     sequence += 1;
-                    let reason = decision(&payment.transaction_id, opts.accept_per_mille, &opts.reject_reasons);
                     let status = CanonicalStatus {
                         message_id: format!("SIM{}{sequence:08}", opts.network.chars().take(2).collect::<String>()),
                         created_at: interlink_schemas::now_micros(),
@@ -115,13 +183,8 @@ pub fn run(opts: &SimulatorOptions, stop: Arc<AtomicBool>) -> Result<SimulatorSt
                         instructing_agent: None,
                         instructed_agent: None,
                     };
-                    if reason.is_some() {
-                        stats.rejected += 1
-                    } else {
-                        stats.accepted += 1
-                    }
                     let bytes = connector.encode_status(&status)?;
-                    due.push_back((Instant::now() + opts.latency, payment.transaction_id, bytes));
+                    queue.push_back((at, payment.transaction_id, bytes));
                 }
                 Err(e) => {
                     stats.unreadable += 1;
@@ -129,11 +192,14 @@ pub fn run(opts: &SimulatorOptions, stop: Arc<AtomicBool>) -> Result<SimulatorSt
                 }
             }
         }
-        while due.front().is_some_and(|(at, _, _)| *at <= Instant::now()) {
-            let (_, key, bytes) = due.pop_front().expect("front exists");
-            crate::kafka::send(&producer, &reply_topic, key.as_bytes(), &bytes)?;
+        for queue in [&mut due, &mut late] {
+            while queue.front().is_some_and(|(at, _, _)| *at <= Instant::now()) {
+                let (_, key, bytes) = queue.pop_front().expect("front exists");
+                crate::kafka::send(&producer, &reply_topic, key.as_bytes(), &bytes)?;
+            }
         }
-        if stop.load(Ordering::Relaxed) && consumer.poll(Duration::ZERO).is_none() && due.is_empty() {
+        if stop.load(Ordering::Relaxed) && consumer.poll(Duration::ZERO).is_none() && due.is_empty() && late.is_empty()
+        {
             break;
         }
     }
@@ -154,5 +220,24 @@ mod tests {
         assert!(rejected.iter().any(|r| r == "AC04") && rejected.iter().any(|r| r == "AM04"));
         assert_eq!(decision("tx1", 900, &reasons), decision("tx1", 900, &reasons));
         assert!(ids.iter().all(|id| decision(id, 1000, &reasons).is_none()));
+    }
+
+    #[test]
+    fn punctuality_is_deterministic_follows_the_rates_and_spares_no_decision() {
+        let late = LateAnswers { silent_per_mille: 50, late_per_mille: 20, late_by: Duration::from_secs(5) };
+        let ids: Vec<String> = (0..20_000).map(|i| format!("tx{i}")).collect();
+        let count = |p: Punctuality| ids.iter().filter(|id| punctuality(id, &late) == p).count();
+        let (silent, late_ones) = (count(Punctuality::Silent), count(Punctuality::Late));
+        assert!((800..1200).contains(&silent), "{silent}");
+        assert!((300..500).contains(&late_ones), "{late_ones}");
+        assert_eq!(punctuality("tx7", &late), punctuality("tx7", &late));
+        assert!(ids.iter().all(|id| punctuality(id, &LateAnswers::default()) == Punctuality::OnTime));
+        // Timed-out payments fall on accepted and rejected decisions alike.
+        let reasons = vec!["AC04".to_string()];
+        let silent_rejected = ids
+            .iter()
+            .filter(|id| punctuality(id, &late) == Punctuality::Silent && decision(id, 900, &reasons).is_some())
+            .count();
+        assert!((50..150).contains(&silent_rejected), "{silent_rejected}");
     }
 }

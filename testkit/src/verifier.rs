@@ -1,6 +1,6 @@
 //! Proves that every request got exactly its expected outcome, once.
 
-use crate::generator::{Expected, Planned};
+use crate::generator::{Expected, Planned, Resent};
 use hdrhistogram::Histogram;
 use interlink_schemas::{Agent, Amount, ClearingRecord, Codec, DeadLetter, Notification, Party, PaymentStatus};
 use std::collections::HashMap;
@@ -15,16 +15,43 @@ pub enum OutputKind {
     DeadLetter,
 }
 
+/// What the records sent under one transaction id must produce: the first request's
+/// outcome, and an answer to each copy sent after it.
+#[derive(Debug, Clone)]
+struct Wanted {
+    first: Expected,
+    /// Copies with the same content, and with other content.
+    repeats: u32,
+    modified: u32,
+}
+
+impl Wanted {
+    /// Records sent under this id.
+    fn records(&self) -> u32 {
+        1 + self.repeats + self.modified
+    }
+}
+
+/// What the outputs under one transaction id were, sorted by the record they answer.
 #[derive(Debug, Default, Clone)]
 struct Observed {
+    /// Debtor notifications of the first request (not a repeat, not a copy's refusal).
     debtor: Vec<(PaymentStatus, Option<String>)>,
     creditor: u32,
     clearing: u32,
+    /// Dead letters of the first request.
     dead: u32,
+    /// Dead letters of a network's answer that came after the payment had timed out.
+    late: u32,
+    /// Repeat notifications, one per copy with the same content.
+    repeats: Vec<(PaymentStatus, Option<String>)>,
+    /// Refusals of copies with other content: notifications, and dead letters.
+    refusals: Vec<(PaymentStatus, Option<String>)>,
+    refusal_dead: u32,
 }
 
 impl Observed {
-    /// Every expected output is there (possibly with extras).
+    /// Every expected output of the first request is there (possibly with extras).
     fn satisfies(&self, e: &Expected) -> bool {
         match e {
             Expected::Accepted => !self.debtor.is_empty() && self.creditor > 0 && self.clearing > 0,
@@ -32,19 +59,46 @@ impl Observed {
             Expected::Invalid(_) => !self.debtor.is_empty() && self.dead > 0,
             Expected::Poison => self.dead > 0,
             Expected::NetworkRejected(_) => !self.debtor.is_empty() && self.creditor > 0,
+            Expected::TimedOut { answered_late } => {
+                !self.debtor.is_empty() && self.creditor > 0 && (!answered_late || self.late > 0)
+            }
         }
     }
 
-    fn duplicated(&self) -> bool {
-        self.debtor.len() > 1 || self.creditor > 1 || self.clearing > 1 || self.dead > 1
+    /// Records sent under the id whose expected outputs are all there: the first, each
+    /// repeat answered, each modified copy refused and dead-lettered.
+    fn answered(&self, w: &Wanted) -> u32 {
+        let refused = (self.refusals.len() as u32).min(self.refusal_dead);
+        u32::from(self.satisfies(&w.first)) + (self.repeats.len() as u32).min(w.repeats) + refused.min(w.modified)
+    }
+
+    fn duplicated(&self, w: &Wanted) -> bool {
+        self.debtor.len() > 1
+            || self.creditor > 1
+            || self.clearing > 1
+            || self.dead > 1
+            || self.late > 1
+            || self.repeats.len() as u32 > w.repeats
+            || self.refusals.len() as u32 > w.modified
+            || self.refusal_dead > w.modified
     }
 
     /// Outputs that contradict the expectation (wrong status, reason or kind).
-    fn unexpected(&self, e: &Expected) -> bool {
+    fn unexpected(&self, w: &Wanted) -> bool {
+        let repeat = repeat_answer(&w.first);
+        let am05 = (PaymentStatus::RJCT, Some("AM05".to_string()));
+        self.first_unexpected(&w.first)
+            || self.repeats.iter().any(|a| Some(a) != repeat.as_ref())
+            || self.refusals.iter().any(|a| *a != am05)
+    }
+
+    fn first_unexpected(&self, e: &Expected) -> bool {
         let debtor_is = |status: PaymentStatus, reason: Option<&str>| {
             self.debtor.iter().all(|(s, r)| *s == status && (reason.is_none() || r.as_deref() == reason))
         };
-        match e {
+        // Only a payment accepted after its deadline has a late answer to dead-letter.
+        let late_ok = matches!(e, Expected::TimedOut { answered_late: true }) || self.late == 0;
+        let contradicted = match e {
             Expected::Accepted => !debtor_is(PaymentStatus::ACCC, None) || self.dead > 0,
             Expected::Rejected(code) => {
                 !debtor_is(PaymentStatus::RJCT, Some(code)) || self.creditor + self.clearing + self.dead > 0
@@ -54,14 +108,29 @@ impl Observed {
             Expected::NetworkRejected(code) => {
                 !debtor_is(PaymentStatus::RJCT, Some(code)) || self.clearing + self.dead > 0
             }
-        }
+            Expected::TimedOut { .. } => !debtor_is(PaymentStatus::RJCT, Some("AB05")) || self.clearing + self.dead > 0,
+        };
+        contradicted || !late_ok
+    }
+}
+
+/// The status (and reason) a repeat of a request gets: its first outcome's. `None` for
+/// requests the generator never copies (poison is not remembered; a copy of a payment
+/// in flight is answered by when it comes), so a repeat of one counts as unexpected.
+fn repeat_answer(first: &Expected) -> Option<(PaymentStatus, Option<String>)> {
+    match first {
+        Expected::Accepted => Some((PaymentStatus::ACCC, None)),
+        Expected::Rejected(code) | Expected::Invalid(code) => Some((PaymentStatus::RJCT, Some(code.to_string()))),
+        Expected::Poison | Expected::NetworkRejected(_) | Expected::TimedOut { .. } => None,
     }
 }
 
 /// The verdict of a run.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Summary {
+    /// Records sent, copies included.
     pub requests: u64,
+    /// Distinct requests by their first outcome (copies are in `copies`).
     pub approved: u64,
     pub rejected: u64,
     pub dead_lettered: u64,
@@ -71,6 +140,8 @@ pub struct Summary {
     /// (debtor institution, currency) pairs whose cleared debits differ from the
     /// amounts of the requests that were accepted.
     pub clearing_total_mismatches: u64,
+    /// Clearing records read for this run's requests.
+    pub clearing_records: u64,
     pub elapsed_secs: f64,
     pub rate_per_sec: f64,
     /// From the first request sent to the last output record's Kafka timestamp (when
@@ -86,6 +157,42 @@ pub struct Summary {
     pub examples: Vec<String>,
     /// Second by second: requests sent, outcomes completed, latency of the requests sent.
     pub timeline: Vec<SecondStats>,
+    /// Copies of earlier requests and their answers (zero unless the run sends copies).
+    pub copies: CopyCounts,
+    /// Payments no network answered in time (zero unless the simulators leave some).
+    pub timeouts: TimeoutCounts,
+}
+
+/// Copies of earlier requests: what was sent and what answered them.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct CopyCounts {
+    /// Distinct transaction ids: `requests` less the copies.
+    pub distinct: u64,
+    /// Copies with the same content, and the repeat notifications read for them.
+    pub repeats_sent: u64,
+    pub repeats_answered: u64,
+    /// Copies with other content, their AM05 refusals and their dead letters.
+    pub modified_sent: u64,
+    pub modified_refused: u64,
+    pub modified_dead_lettered: u64,
+}
+
+/// Payments refused at the deadline because their network did not answer in time.
+/// Their latency (the deadline, more or less) is kept out of the run's latency figures,
+/// which are those of the answers the switch gave on its own or from a network.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct TimeoutCounts {
+    /// Payments never answered, and those accepted only after the deadline.
+    pub silent: u64,
+    pub late: u64,
+    /// Of both, those refused to their debtor (with whatever reason).
+    pub refused: u64,
+    /// Dead letters of the late acceptances.
+    pub late_dead_lettered: u64,
+    /// From a timed-out request's creation to its refusal being read.
+    pub ms_min: f64,
+    pub ms_p50: f64,
+    pub ms_max: f64,
 }
 
 /// One second of a run.
@@ -209,6 +316,7 @@ impl Summary {
             duplicated: 0,
             unexpected: 0,
             clearing_total_mismatches: 0,
+            clearing_records: 0,
             elapsed_secs: elapsed.as_secs_f64(),
             rate_per_sec: 0.0,
             written_elapsed_secs: 0.0,
@@ -220,6 +328,8 @@ impl Summary {
             latency_ms_max: 0.0,
             examples: Vec::new(),
             timeline: Vec::new(),
+            copies: CopyCounts::default(),
+            timeouts: TimeoutCounts::default(),
         }
     }
 
@@ -253,6 +363,28 @@ impl fmt::Display for Summary {
              (request created to final outcome read)",
             self.latency_ms_p50, self.latency_ms_p90, self.latency_ms_p99, self.latency_ms_p999, self.latency_ms_max
         )?;
+        let c = &self.copies;
+        if c.repeats_sent + c.modified_sent > 0 {
+            write!(
+                f,
+                "\ncopies         {} distinct; {} repeats, {} answered; {} modified, {} refused, {} dead-lettered",
+                c.distinct,
+                c.repeats_sent,
+                c.repeats_answered,
+                c.modified_sent,
+                c.modified_refused,
+                c.modified_dead_lettered
+            )?;
+        }
+        let t = &self.timeouts;
+        if t.silent + t.late > 0 {
+            write!(
+                f,
+                "\ntimed out      {} silent, {} late; {} refused, {} late answers dead-lettered; \
+                 created to refusal min {:.0} ms, p50 {:.0} ms, max {:.0} ms",
+                t.silent, t.late, t.refused, t.late_dead_lettered, t.ms_min, t.ms_p50, t.ms_max
+            )?;
+        }
         for e in &self.examples {
             write!(f, "\n  {e}")?;
         }
@@ -264,14 +396,21 @@ impl fmt::Display for Summary {
 type Totals = HashMap<(String, String), i64>;
 
 pub struct Verifier {
-    expected: HashMap<String, Expected>,
+    expected: HashMap<String, Wanted>,
+    /// Records expected, copies included.
+    records: usize,
+    /// Transaction ids of payments that time out, by wire id: the key a network's
+    /// late answer, and so its dead letter, carries.
+    wires: HashMap<String, String>,
     debits: HashMap<String, (Agent, Amount)>,
     cleared: Totals,
     observed: HashMap<String, Observed>,
+    /// Records whose every expected output has been seen.
     satisfied: usize,
     foreign: u64,
     undecodable: u64,
     timeline: Timeline,
+    timeout_us: Histogram<u64>,
     clearing: Codec<ClearingRecord>,
     notifications: Codec<Notification>,
     dead_letters: Codec<DeadLetter>,
@@ -283,10 +422,19 @@ impl Default for Verifier {
     }
 }
 
+/// Which record of a transaction id an output answers.
+enum Answering {
+    First,
+    Repeat,
+    Refusal,
+}
+
 impl Verifier {
     pub fn new() -> Self {
         Self {
             expected: HashMap::new(),
+            records: 0,
+            wires: HashMap::new(),
             debits: HashMap::new(),
             cleared: Totals::new(),
             observed: HashMap::new(),
@@ -294,6 +442,7 @@ impl Verifier {
             foreign: 0,
             undecodable: 0,
             timeline: Timeline::new(),
+            timeout_us: latency_histogram(3),
             clearing: Codec::new().expect("schema"),
             notifications: Codec::new().expect("schema"),
             dead_letters: Codec::new().expect("schema"),
@@ -302,23 +451,38 @@ impl Verifier {
 
     pub fn expect(&mut self, p: &Planned) {
         self.timeline.sent(p.created_at);
-        self.expected.insert(p.transaction_id.clone(), p.expected.clone());
-        if let Some(debit) = &p.debit {
-            self.debits.insert(p.transaction_id.clone(), debit.clone());
+        self.records += 1;
+        let tx = &p.transaction_id;
+        let wanted = self.expected.entry(tx.clone()).or_insert_with(|| Wanted {
+            first: p.expected.clone(),
+            repeats: 0,
+            modified: 0,
+        });
+        match p.resent {
+            Some(Resent::Same) => wanted.repeats += 1,
+            Some(Resent::Modified) => wanted.modified += 1,
+            None => {}
+        }
+        if matches!(p.expected, Expected::TimedOut { .. }) {
+            self.wires.insert(interlink_core::legs::wire_id(tx).as_str().to_string(), tx.clone());
+        }
+        if let (Some(debit), None) = (&p.debit, p.resent) {
+            self.debits.insert(tx.clone(), debit.clone());
         }
     }
 
+    /// Records expected, copies included.
     pub fn expected_count(&self) -> usize {
-        self.expected.len()
+        self.records
     }
 
-    /// Requests whose every expected output has been seen.
+    /// Records whose every expected output has been seen.
     pub fn satisfied_count(&self) -> usize {
         self.satisfied
     }
 
     pub fn is_complete(&self) -> bool {
-        self.satisfied == self.expected.len()
+        self.satisfied == self.records
     }
 
     /// Records one output; `now_micros` is when it was read.
@@ -327,37 +491,62 @@ impl Verifier {
             OutputKind::Clearing => self.clearing.decode(payload).map(|c| {
                 let key = (c.debtor_agent.to_string(), c.debit_amount.currency.clone());
                 *self.cleared.entry(key).or_default() += c.debit_amount.minor_units;
-                (c.transaction_id, None)
+                (c.transaction_id, None, Answering::First, false)
             }),
             OutputKind::Notification => self.notifications.decode(payload).map(|n| {
+                // Copies are told apart by the notification's id and repeat mark.
+                let answering = if n.repeat {
+                    Answering::Repeat
+                } else if n.notification_id.contains(":DUPLICATE:") {
+                    Answering::Refusal
+                } else {
+                    Answering::First
+                };
                 let debtor = (n.party == Party::Debtor).then_some((n.status, n.reason_code, n.request_created_at));
-                (n.transaction_id, debtor)
+                (n.transaction_id, debtor, answering, false)
             }),
             OutputKind::DeadLetter => self.dead_letters.decode(payload).map(|d| {
-                let tx = d.original_key.map(|k| String::from_utf8_lossy(&k).into_owned()).unwrap_or_default();
-                (tx, None)
+                let key = d.original_key.map(|k| String::from_utf8_lossy(&k).into_owned()).unwrap_or_default();
+                let answering =
+                    if d.reason_code.as_deref() == Some("AM05") { Answering::Refusal } else { Answering::First };
+                // A network's answer is keyed by the payment's wire id.
+                let tx =
+                    if self.expected.contains_key(&key) { key } else { self.wires.get(&key).cloned().unwrap_or(key) };
+                (tx, None, answering, d.error_message.contains("after it timed out"))
             }),
         };
-        let Ok((tx, debtor)) = tx else {
+        let Ok((tx, debtor, answering, late)) = tx else {
             self.undecodable += 1;
             return;
         };
-        let Some(expected) = self.expected.get(&tx) else {
+        let Some(wanted) = self.expected.get(&tx) else {
             self.foreign += 1;
             return;
         };
         let obs = self.observed.entry(tx).or_default();
-        let was = obs.satisfies(expected);
-        match (kind, debtor) {
-            (OutputKind::Clearing, _) => obs.clearing += 1,
-            (OutputKind::DeadLetter, _) => obs.dead += 1,
-            (OutputKind::Notification, Some((status, reason, created))) => {
-                obs.debtor.push((status, reason));
-                self.timeline.latency(created, now_micros);
+        let was = obs.answered(wanted);
+        match (kind, debtor, answering) {
+            (OutputKind::Clearing, _, _) => obs.clearing += 1,
+            (OutputKind::DeadLetter, _, Answering::Refusal) => obs.refusal_dead += 1,
+            (OutputKind::DeadLetter, _, _) if late => obs.late += 1,
+            (OutputKind::DeadLetter, _, _) => obs.dead += 1,
+            (OutputKind::Notification, Some((status, reason, created)), answering) => {
+                let refused_at_deadline =
+                    matches!(answering, Answering::First) && matches!(wanted.first, Expected::TimedOut { .. });
+                match answering {
+                    Answering::First => obs.debtor.push((status, reason)),
+                    Answering::Repeat => obs.repeats.push((status, reason)),
+                    Answering::Refusal => obs.refusals.push((status, reason)),
+                }
+                if refused_at_deadline {
+                    let _ = self.timeout_us.record((now_micros - created).max(1) as u64);
+                } else {
+                    self.timeline.latency(created, now_micros);
+                }
             }
-            (OutputKind::Notification, None) => obs.creditor += 1,
+            (OutputKind::Notification, None, _) => obs.creditor += 1,
         }
-        if !was && obs.satisfies(expected) {
+        for _ in was..obs.answered(wanted) {
             self.satisfied += 1;
             self.timeline.completed(now_micros);
         }
@@ -369,23 +558,19 @@ impl Verifier {
     }
 
     pub fn summary(&self, elapsed: Duration) -> Summary {
-        let mut s = Summary { requests: self.expected.len() as u64, ..Summary::empty(elapsed) };
+        let mut s = Summary { requests: self.records as u64, ..Summary::empty(elapsed) };
         self.timeline.fill(&mut s);
         let empty = Observed::default();
-        for (tx, expected) in &self.expected {
+        for (tx, wanted) in &self.expected {
             let obs = self.observed.get(tx).unwrap_or(&empty);
-            if !obs.satisfies(expected) {
-                s.lost += 1;
-            }
-            if obs.duplicated() {
-                s.duplicated += 1;
-            }
-            if obs.unexpected(expected) {
-                s.unexpected += 1;
-            }
-            let wrong = !obs.satisfies(expected) || obs.duplicated() || obs.unexpected(expected);
+            let lost = wanted.records() - obs.answered(wanted);
+            s.lost += u64::from(lost);
+            s.duplicated += u64::from(obs.duplicated(wanted));
+            s.unexpected += u64::from(obs.unexpected(wanted));
+            s.clearing_records += u64::from(obs.clearing);
+            let wrong = lost > 0 || obs.duplicated(wanted) || obs.unexpected(wanted);
             if wrong && s.examples.len() < 10 {
-                s.examples.push(format!("{tx}: expected {expected:?}, saw {obs:?}"));
+                s.examples.push(format!("{tx}: expected {wanted:?}, saw {obs:?}"));
             }
             if obs.dead > 0 {
                 s.dead_lettered += 1;
@@ -394,6 +579,29 @@ impl Verifier {
             } else if obs.debtor.iter().any(|(st, _)| *st == PaymentStatus::RJCT) {
                 s.rejected += 1;
             }
+            let c = &mut s.copies;
+            c.repeats_sent += u64::from(wanted.repeats);
+            c.repeats_answered += obs.repeats.len() as u64;
+            c.modified_sent += u64::from(wanted.modified);
+            c.modified_refused += obs.refusals.len() as u64;
+            c.modified_dead_lettered += u64::from(obs.refusal_dead);
+            if let Expected::TimedOut { answered_late } = wanted.first {
+                let t = &mut s.timeouts;
+                if answered_late {
+                    t.late += 1;
+                } else {
+                    t.silent += 1;
+                }
+                t.refused += u64::from(!obs.debtor.is_empty());
+                t.late_dead_lettered += u64::from(obs.late);
+            }
+        }
+        s.copies.distinct = self.expected.len() as u64;
+        if !self.timeout_us.is_empty() {
+            let ms = |us: u64| us as f64 / 1000.0;
+            s.timeouts.ms_min = ms(self.timeout_us.min());
+            s.timeouts.ms_p50 = ms(self.timeout_us.value_at_quantile(0.5));
+            s.timeouts.ms_max = ms(self.timeout_us.max());
         }
         // What was cleared must add up, per debtor institution and currency, to the
         // amounts of the requests that were accepted.
@@ -461,8 +669,57 @@ mod tests {
             .unwrap()
     }
 
+    /// A debtor notification with a given id, marked as a repeat or not.
+    fn debtor_note(tx: &str, id: &str, repeat: bool, status: PaymentStatus, reason: Option<&str>) -> Vec<u8> {
+        let codec = Codec::<Notification>::new().unwrap();
+        let mut n = codec.decode(&note(tx, Party::Debtor, status, reason)).unwrap();
+        (n.notification_id, n.repeat) = (id.into(), repeat);
+        codec.encode(&n).unwrap()
+    }
+
+    fn dead_letter(key: &str, reason: Option<&str>, message: &str) -> Vec<u8> {
+        Codec::<DeadLetter>::new()
+            .unwrap()
+            .encode(&DeadLetter {
+                source_topic: "t".into(),
+                source_partition: 0,
+                source_offset: 0,
+                original_key: Some(key.as_bytes().to_vec()),
+                original_value: None,
+                error_kind: interlink_schemas::ErrorKind::Validation,
+                error_message: message.into(),
+                reason_code: reason.map(Into::into),
+                transaction_id: None,
+                dead_lettered_at: 0,
+            })
+            .unwrap()
+    }
+
+    fn clearing(tx: &str) -> Vec<u8> {
+        let amount = Amount::new(1, "HKD");
+        Codec::<ClearingRecord>::new()
+            .unwrap()
+            .encode(&ClearingRecord {
+                transaction_id: tx.into(),
+                end_to_end_id: "e".into(),
+                debtor_agent: Agent::new("CN_IBPS", "102100099996"),
+                debtor_account: "1".into(),
+                creditor_agent: Agent::new("HK_FPS", "004"),
+                creditor_account: None,
+                debit_amount: amount.clone(),
+                credit_amount: amount,
+                fx_rate: "1".into(),
+                quote_id: "q".into(),
+                corridor: "c".into(),
+                routing_version: 1,
+                request_created_at: 1_000,
+                cleared_at: 2_000,
+            })
+            .unwrap()
+    }
+
     fn planned(tx: &str, expected: Expected) -> Planned {
-        Planned { transaction_id: tx.into(), created_at: 1_000, payload: vec![], expected, debit: None }
+        Planned { transaction_id: tx.into(), created_at: 1_000, payload: vec![], expected, debit: None, resent: None }
     }
 
     #[test]
@@ -500,5 +757,74 @@ mod tests {
         assert!(!s.is_exact());
         assert_eq!(v.strays(), (1, 1));
         assert!((s.latency_ms_p50 - 2.0).abs() < 0.01, "{}", s.latency_ms_p50);
+    }
+
+    /// A first request, two copies of it and a copy with other content: each record is
+    /// answered on its own, and a second repeat or a repeat with another status is caught.
+    #[test]
+    fn copies_are_answered_one_by_one() {
+        let mut v = Verifier::new();
+        let debit = (Agent::new("CN_IBPS", "102100099996"), Amount::new(1, "HKD"));
+        v.expect(&Planned { debit: Some(debit), ..planned("a", Expected::Accepted) });
+        let copy = |resent| Planned { resent: Some(resent), ..planned("a", Expected::Accepted) };
+        v.expect(&copy(Resent::Same));
+        v.expect(&copy(Resent::Same));
+        v.expect(&copy(Resent::Modified));
+        assert_eq!(v.expected_count(), 4);
+        v.observe(OutputKind::Notification, &note("a", Party::Debtor, PaymentStatus::ACCC, None), 3_000);
+        v.observe(OutputKind::Notification, &note("a", Party::Creditor, PaymentStatus::ACCC, None), 3_000);
+        v.observe(OutputKind::Clearing, &clearing("a"), 3_000);
+        assert_eq!(v.satisfied_count(), 1);
+        for id in ["a:DEBTOR:REPEAT:0:1", "a:DEBTOR:REPEAT:0:2"] {
+            v.observe(OutputKind::Notification, &debtor_note("a", id, true, PaymentStatus::ACCC, None), 3_000);
+        }
+        let refusal = debtor_note("a", "a:DEBTOR:DUPLICATE:0:3", false, PaymentStatus::RJCT, Some("AM05"));
+        v.observe(OutputKind::Notification, &refusal, 3_000);
+        assert_eq!(v.satisfied_count(), 3, "a refusal waits for its dead letter");
+        v.observe(OutputKind::DeadLetter, &dead_letter("a", Some("AM05"), "already used"), 3_000);
+        assert!(v.is_complete());
+        let s = v.summary(Duration::from_secs(1));
+        assert!(s.is_exact(), "{s}");
+        assert_eq!((s.requests, s.approved, s.dead_lettered, s.clearing_records), (4, 1, 0, 1));
+        let c = &s.copies;
+        assert_eq!((c.distinct, c.repeats_sent, c.repeats_answered), (1, 2, 2));
+        assert_eq!((c.modified_sent, c.modified_refused, c.modified_dead_lettered), (1, 1, 1));
+
+        // One repeat too many, with another status than the first outcome.
+        let wrong = debtor_note("a", "a:DEBTOR:REPEAT:0:4", true, PaymentStatus::RJCT, Some("AM05"));
+        v.observe(OutputKind::Notification, &wrong, 3_000);
+        let s = v.summary(Duration::from_secs(1));
+        assert_eq!((s.lost, s.duplicated, s.unexpected), (0, 1, 1));
+    }
+
+    /// Timed-out payments: AB05 to both sides, a late answer's dead letter found by the
+    /// wire id it is keyed by, and their latency kept apart.
+    #[test]
+    fn timed_out_payments_are_refused_and_late_answers_dead_lettered() {
+        let tx = "0190a0f2-7c3e-7b6a-9d2e-3f4a5b6c7d8e";
+        let wire = interlink_core::legs::wire_id(tx).as_str().to_string();
+        assert_ne!(wire, tx, "a UUID travels as its hex digits");
+        let mut v = Verifier::new();
+        v.expect(&planned(tx, Expected::TimedOut { answered_late: true }));
+        v.expect(&planned("silent", Expected::TimedOut { answered_late: false }));
+        for t in [tx, "silent"] {
+            for party in [Party::Debtor, Party::Creditor] {
+                v.observe(OutputKind::Notification, &note(t, party, PaymentStatus::RJCT, Some("AB05")), 3_001_000);
+            }
+        }
+        assert_eq!(v.satisfied_count(), 1, "the late one waits for its dead letter");
+        let late = dead_letter(&wire, None, "late ACCC: HK_FPS settled it after it timed out at 1 µs");
+        v.observe(OutputKind::DeadLetter, &late, 5_000_000);
+        let s = v.summary(Duration::from_secs(1));
+        assert!(s.is_exact(), "{s}");
+        let t = &s.timeouts;
+        assert_eq!((t.silent, t.late, t.refused, t.late_dead_lettered), (1, 1, 2, 1));
+        assert!((t.ms_max - 3_000.0).abs() < 5.0, "{}", t.ms_max);
+        assert_eq!(s.latency_ms_max, 0.0, "kept out of the answered requests' latency");
+
+        // A clearing record for a timed-out payment, or a late answer for a silent one.
+        v.observe(OutputKind::Clearing, &clearing("silent"), 5_000_000);
+        let s = v.summary(Duration::from_secs(1));
+        assert_eq!((s.unexpected, s.clearing_total_mismatches), (1, 1));
     }
 }
