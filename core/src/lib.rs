@@ -15,5 +15,6 @@ pub mod qr_gateway;
 pub mod validate;
 
 pub use pipeline::{
-    Context, InputRecord, InputSource, Outcome, OutputEncodeError, OutputRecord, OutputTopic, Processor, Undecided,
+    Context, Expiry, InputRecord, InputSource, Outcome, OutputEncodeError, OutputRecord, OutputTopic, Processor,
+    Undecided,
 };

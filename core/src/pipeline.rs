@@ -91,8 +91,9 @@ pub enum Outcome {
     Forwarded,
     /// A forwarded payment sent into its network and kept in flight.
     Sent,
-    /// No final status from the network by its deadline: RJCT to both sides.
-    TimedOut,
+    /// A network's answer to a payment that had already timed out: dead-lettered,
+    /// never settled; an acceptance (`settled`) means the funds must come back.
+    LateAnswer { settled: bool },
     /// A status report that does not end the payment (ACSP, ACTC, PDNG, ...).
     Pending,
     /// A payment a network originated, passed on as an authorization request.
@@ -111,12 +112,23 @@ impl Outcome {
             Self::DeadLettered { .. } => "dead_lettered",
             Self::Forwarded => "forwarded",
             Self::Sent => "sent",
-            Self::TimedOut => "timed_out",
+            Self::LateAnswer { .. } => "late_answer",
             Self::Pending => "pending",
             Self::Originated => "originated",
             Self::Repeat => "repeat",
         }
     }
+}
+
+/// What became of a state entry handed to [`Processor::expire`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    /// Not due after all (the edge's index was stale): nothing written.
+    NotDue,
+    /// Its window is over: it leaves the store and the changelog.
+    Forgotten,
+    /// A payment its network did not answer in time: refused to both sides (AB05).
+    TimedOut,
 }
 
 /// Encoding one of our own records failed: a bug, never caused by input.
@@ -684,19 +696,19 @@ impl Processor {
         Ok(Outcome::Sent)
     }
 
-    /// An entry of `partition`'s state whose time has come (its header's expiry is at or
-    /// before now): a request's memo leaves the store and the changelog. Returns false
-    /// when the entry is not expired after all (the edge's index was stale).
+    /// A state entry whose time has come (its header's expiry is at or before now): a
+    /// request's memo, or a timed-out payment's marker, leaves the store and the
+    /// changelog; a payment still awaiting its network's answer times out.
     pub fn expire(
         &self,
         key: &[u8],
         value: &[u8],
         now_micros: i64,
         out: &mut Vec<OutputRecord>,
-    ) -> Result<bool, Undecided> {
+    ) -> Result<Expiry, Undecided> {
         match memory::expires_at(value) {
             Some(at) if at <= now_micros => {}
-            Some(_) => return Ok(false),
+            Some(_) => return Ok(Expiry::NotDue),
             None => return Err(MemoryError::UnknownFormat { len: value.len(), first: value.first().copied() }.into()),
         }
         let forget = OutputRecord { topic: OutputTopic::State, key: Some(key.to_vec()), payload: None };
@@ -704,13 +716,16 @@ impl Processor {
             Some(StoreKind::InFlight) => {
                 let entry = InFlightEntry::decode(value)?;
                 match entry.phase {
-                    InFlightPhase::AwaitingAnswer => return self.time_out(key, entry, now_micros, out),
+                    InFlightPhase::AwaitingAnswer => {
+                        self.time_out(key, entry, now_micros, out)?;
+                        return Ok(Expiry::TimedOut);
+                    }
                     InFlightPhase::TimedOut { .. } => out.push(forget),
                 }
             }
             Some(StoreKind::Requests) | None => out.push(forget),
         }
-        Ok(true)
+        Ok(Expiry::Forgotten)
     }
 
     /// How long `network` has for a final status (µs): the routing table's setting,
@@ -730,13 +745,13 @@ impl Processor {
         mut entry: InFlightEntry,
         now: i64,
         out: &mut Vec<OutputRecord>,
-    ) -> Result<bool, Undecided> {
+    ) -> Result<(), Undecided> {
         let text = format!("no final status from {} within its response deadline", entry.network);
         self.notify_both(&entry.clearing, PaymentStatus::RJCT, Some(&IsoReason::AB05), Some(&text), now, out)?;
         entry.phase = InFlightPhase::TimedOut { at: now };
         entry.expires_at = now.saturating_add(self.duplicate_window_micros);
         out.push(OutputRecord { topic: OutputTopic::State, key: Some(key.to_vec()), payload: Some(entry.encode()?) });
-        Ok(true)
+        Ok(())
     }
 
     /// The outcome of a record that made the decision code panic on an earlier
@@ -849,15 +864,18 @@ impl Processor {
         if let InFlightPhase::TimedOut { at } = entry.phase {
             // Final already (refused to both sides at the deadline): a late answer
             // changes nothing here; a late acceptance needs a return, which is the
-            // operator's to see.
-            let what = match status.status.finality() {
-                Finality::Settled => format!(
+            // operator's to see (and to be alerted to).
+            let settled = status.status.finality() == Finality::Settled;
+            let what = if settled {
+                format!(
                     "late {}: {network} settled {wire} after it timed out at {at} µs and was refused to both sides; the funds must be returned (pacs.004)",
                     status.status
-                ),
-                _ => format!("late {} from {network} for {wire}, which timed out at {at} µs; nothing changes", status.status),
+                )
+            } else {
+                format!("late {} from {network} for {wire}, which timed out at {at} µs; nothing changes", status.status)
             };
-            return refuse(what, out);
+            refuse(what, out)?;
+            return Ok(Outcome::LateAnswer { settled });
         }
         let settled = match status.status.finality() {
             Finality::Settled => {
@@ -1198,8 +1216,12 @@ mod tests {
         let key = InFlightKey::new("HK_FPS", "tx-9");
         let value = legs.memory.get(key.as_bytes()).unwrap().unwrap();
         let mut out = Vec::new();
-        assert!(!legs.p.expire(key.as_bytes(), &value, 1_019, &mut out).unwrap(), "not yet: sent at 20, 1 ms deadline");
-        assert!(legs.p.expire(key.as_bytes(), &value, 1_020, &mut out).unwrap());
+        assert_eq!(
+            legs.p.expire(key.as_bytes(), &value, 1_019, &mut out).unwrap(),
+            Expiry::NotDue,
+            "sent at 20, 1 ms deadline"
+        );
+        assert_eq!(legs.p.expire(key.as_bytes(), &value, 1_020, &mut out).unwrap(), Expiry::TimedOut);
         legs.memory.apply(&out);
         let notes: Vec<_> = out
             .iter()
@@ -1210,7 +1232,7 @@ mod tests {
         assert!(notes.iter().all(|n| n.status == PaymentStatus::RJCT && n.reason_code.as_deref() == Some("AB05")));
         assert!(out.iter().all(|o| o.topic != OutputTopic::Clearing));
         let (late, out) = legs.report(PaymentStatus::ACCC, "E2E-9", 2_000);
-        assert_eq!(late, Outcome::DeadLettered { kind: ErrorKind::Validation });
+        assert_eq!(late, Outcome::LateAnswer { settled: true });
         assert!(legs.dead_letter(&out).contains("after it timed out"), "{}", legs.dead_letter(&out));
         assert!(out.iter().all(|o| o.topic != OutputTopic::Clearing), "never settled twice");
     }
@@ -1348,9 +1370,9 @@ mod tests {
         let state = out.iter().find(|o| o.topic == OutputTopic::State).unwrap();
         let (key, value) = (state.key.as_deref().unwrap(), state.payload.as_deref().unwrap());
         let mut expired = Vec::new();
-        assert!(!p.expire(key, value, 1_999, &mut expired).unwrap());
+        assert_eq!(p.expire(key, value, 1_999, &mut expired).unwrap(), Expiry::NotDue);
         assert!(expired.is_empty());
-        assert!(p.expire(key, value, 2_000, &mut expired).unwrap());
+        assert_eq!(p.expire(key, value, 2_000, &mut expired).unwrap(), Expiry::Forgotten);
         assert_eq!(expired, [OutputRecord { topic: OutputTopic::State, key: Some(key.to_vec()), payload: None }]);
     }
 

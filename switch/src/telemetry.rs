@@ -21,6 +21,7 @@ pub const CONSUME_ERRORS: &str = "interlink_consume_errors_total";
 pub const STATE_RESTORED_RECORDS: &str = "interlink_state_restored_records_total";
 pub const STATE_RESTORE_SECONDS: &str = "interlink_state_restore_seconds";
 pub const STATE_EXPIRED: &str = "interlink_state_expired_total";
+pub const PAYMENTS_TIMED_OUT: &str = "interlink_payments_timed_out_total";
 
 /// Installs the Prometheus recorder once per process and returns its handle.
 pub fn prometheus() -> PrometheusHandle {
@@ -59,7 +60,11 @@ fn describe() {
     describe_counter!(CONSUME_ERRORS, "Errors returned by the consumer.");
     describe_counter!(STATE_RESTORED_RECORDS, "State changelog records read while restoring partitions.");
     describe_histogram!(STATE_RESTORE_SECONDS, Unit::Seconds, "Time to restore one state partition.");
-    describe_counter!(STATE_EXPIRED, "State entries found expired (duplicate windows over).");
+    describe_counter!(STATE_EXPIRED, "State entries found expired (duplicate windows over, deadlines passed).");
+    describe_counter!(
+        PAYMENTS_TIMED_OUT,
+        "Payments refused to both sides (AB05) because their network sent no final status by its deadline."
+    );
 }
 
 pub fn consumed(n: u64) {
@@ -83,6 +88,8 @@ impl OutcomeCounters {
                 cached(&mut self.dead_letters, *kind, || counter!(DEAD_LETTERS, "kind" => kind_label)).increment(1);
                 ("dead_lettered", kind_label)
             }
+            // A late acceptance means funds to return: its own series, for an alert.
+            Outcome::LateAnswer { settled } => ("late_answer", if *settled { "settled" } else { "refused" }),
             other => (other.label(), ""),
         };
         cached(&mut self.outcomes, (label, reason), || counter!(OUTCOMES, "outcome" => label, "reason" => reason))
@@ -130,6 +137,10 @@ pub fn state_restored(records: u64, took: Duration) {
 
 pub fn state_expired(entries: usize) {
     counter!(STATE_EXPIRED).increment(entries as u64);
+}
+
+pub fn payment_timed_out() {
+    counter!(PAYMENTS_TIMED_OUT).increment(1);
 }
 
 pub fn aborted(cause: &'static str) {

@@ -270,6 +270,13 @@ async fn a_payment_the_network_never_answers_is_refused_to_both_sides_at_its_dea
     assert_eq!(dead.len(), 1);
     assert!(dead[0].error_message.contains("after it timed out"), "{}", dead[0].error_message);
     assert!(fx.read(&fx.topics.clearing, 1, Duration::from_secs(3)).is_empty(), "no clearing, ever");
+    // What an operator's alerts watch (deploy/prometheus/alerts.yml).
+    let metrics = common::http_get(switch.http_addr(), "/metrics").await;
+    assert!(metrics.lines().any(|l| l.starts_with("interlink_payments_timed_out_total ")), "{metrics}");
+    assert!(
+        metrics.contains(r#"interlink_outcomes_total{outcome="late_answer",reason="settled"}"#),
+        "the late acceptance is counted for its alert: {metrics}"
+    );
     switch.stop().await.unwrap();
     fx.cleanup().await;
 }

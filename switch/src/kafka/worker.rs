@@ -9,7 +9,7 @@ use crate::config::SwitchConfig;
 use crate::health::Health;
 use crate::state::KeyedState;
 use crate::telemetry;
-use interlink_core::pipeline::{Context, InputRecord, InputSource, OutputRecord, Processor, Undecided};
+use interlink_core::pipeline::{Context, Expiry, InputRecord, InputSource, OutputRecord, Processor, Undecided};
 use interlink_routing::RoutingTable;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::message::Message;
@@ -232,7 +232,7 @@ pub fn run_worker(
     if result.is_ok() {
         // Drain: commit what is open, checkpoint the state, then leave the group.
         match ctx.commit(&mut ctx.lock_sink(), &consumer) {
-            Ok(_) => checkpoint(ctx, &changelog),
+            Ok(_) => checkpoint(ctx, &changelog, true),
             Err(e) => tracing::error!(error = %e, "final commit failed; the batch will be re-read by the next owner"),
         }
     } else {
@@ -272,12 +272,20 @@ fn restore_assigned(ctx: &WorkerContext, changelog: &mut ChangelogReader) -> Res
 }
 
 /// Makes the state durable and records how far each owned partition has read its
-/// changelog (between batches, where this worker's own commits define the end).
-fn checkpoint(ctx: &WorkerContext, changelog: &ChangelogReader) {
+/// changelog (between batches, where this worker's own commits define the end), in
+/// the background unless `wait`.
+fn checkpoint(ctx: &WorkerContext, changelog: &ChangelogReader, wait: bool) {
     let mut state = ctx.lock_state();
     let ends: Result<Vec<_>, KafkaEdgeError> =
         state.owned().into_iter().map(|p| changelog.end(p).map(|end| (p, end))).collect();
-    let written = ends.and_then(|ends| state.checkpoint(ends).map_err(KafkaEdgeError::from));
+    let written = match ends {
+        Ok(ends) if wait => state.checkpoint(ends).map_err(KafkaEdgeError::from),
+        Ok(ends) => {
+            state.checkpoint_in_background(ends);
+            Ok(())
+        }
+        Err(e) => Err(e),
+    };
     if let Err(e) = written {
         tracing::warn!(error = %e, "state checkpoint not written; a restart re-reads more of the changelog");
     }
@@ -296,10 +304,13 @@ fn expire_due(
     let mut sink = ctx.lock_sink();
     for entry in &due {
         outputs.clear();
-        if processor.expire(&entry.key, &entry.value, now, outputs).map_err(undecided_is_fatal)? {
-            ctx.lock_state().stage(entry.partition, outputs);
-            ctx.add(&mut sink, consumer, None, entry.partition, outputs)?;
+        match processor.expire(&entry.key, &entry.value, now, outputs).map_err(undecided_is_fatal)? {
+            Expiry::NotDue => continue,
+            Expiry::Forgotten => {}
+            Expiry::TimedOut => telemetry::payment_timed_out(),
         }
+        ctx.lock_state().stage(entry.partition, outputs);
+        ctx.add(&mut sink, consumer, None, entry.partition, outputs)?;
     }
     Ok(due.len())
 }
@@ -443,7 +454,7 @@ fn consume(
                 Committed::RolledBack => tracing::warn!("batch rolled back; re-reading it"),
                 Committed::Batch { .. } if ctx.lock_state().checkpoint_due() => {
                     drop(sink);
-                    checkpoint(ctx, changelog);
+                    checkpoint(ctx, changelog, false);
                 }
                 _ => {}
             }

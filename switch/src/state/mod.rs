@@ -49,6 +49,8 @@ pub struct KeyedState {
     /// or restored); a restore starts here.
     read_to: Checkpoints,
     last_checkpoint: Instant,
+    /// A checkpoint being written in the background, if any.
+    checkpointing: Option<std::thread::JoinHandle<Result<(), StoreError>>>,
 }
 
 impl KeyedState {
@@ -62,6 +64,7 @@ impl KeyedState {
             assigned: BTreeMap::new(),
             read_to,
             last_checkpoint: Instant::now(),
+            checkpointing: None,
         })
     }
 
@@ -181,22 +184,54 @@ impl KeyedState {
         self.index_done.clear();
     }
 
-    /// Whether a checkpoint is due (nothing pending, and the interval has passed).
-    pub fn checkpoint_due(&self) -> bool {
-        self.pending.is_empty() && self.index_done.is_empty() && self.last_checkpoint.elapsed() >= CHECKPOINT_INTERVAL
+    /// Whether a checkpoint is due (nothing pending, none being written, and the
+    /// interval has passed).
+    pub fn checkpoint_due(&mut self) -> bool {
+        if self.checkpointing.as_ref().is_some_and(|h| h.is_finished()) {
+            self.finish_checkpoint();
+        }
+        self.checkpointing.is_none()
+            && self.pending.is_empty()
+            && self.index_done.is_empty()
+            && self.last_checkpoint.elapsed() >= CHECKPOINT_INTERVAL
     }
 
     /// Makes the store durable and records how far it has read, given each owned
     /// partition's changelog end (which, between batches, this worker's own commits
     /// define).
     pub fn checkpoint(&mut self, ends: impl IntoIterator<Item = (i32, i64)>) -> Result<(), StoreError> {
+        self.finish_checkpoint();
+        self.advance(ends);
+        self.store.checkpoint(&self.read_to)
+    }
+
+    /// The same, written by a thread of its own (see
+    /// [`LocalStore::checkpoint_in_background`]); call when [`Self::checkpoint_due`].
+    pub fn checkpoint_in_background(&mut self, ends: impl IntoIterator<Item = (i32, i64)>) {
+        self.finish_checkpoint();
+        self.advance(ends);
+        self.checkpointing = Some(self.store.checkpoint_in_background(self.read_to.clone()));
+    }
+
+    fn advance(&mut self, ends: impl IntoIterator<Item = (i32, i64)>) {
         for (p, end) in ends {
             if self.is_restored(p) {
                 self.read_to.insert(p, end);
             }
         }
         self.last_checkpoint = Instant::now();
-        self.store.checkpoint(&self.read_to)
+    }
+
+    /// Waits for a background checkpoint; a failed one only costs a longer restore.
+    fn finish_checkpoint(&mut self) {
+        let written = self.checkpointing.take().map(|h| h.join());
+        match written {
+            Some(Ok(Err(e))) => {
+                tracing::warn!(error = %e, "state checkpoint not written; a restart re-reads more of the changelog")
+            }
+            Some(Err(_)) => tracing::error!("the state checkpoint thread panicked"),
+            Some(Ok(Ok(()))) | None => {}
+        }
     }
 
     /// Entries of the owned partitions due to expire at `now` (index records listing

@@ -175,13 +175,21 @@ impl LocalStore {
     /// Makes everything written so far durable, then records `checkpoints`: a
     /// checkpoint never claims more than the disk holds.
     pub fn checkpoint(&self, checkpoints: &Checkpoints) -> Result<(), StoreError> {
-        self.db.persist(fjall::PersistMode::SyncAll).map_err(|e| self.err(e))?;
-        let path = self.checkpoint_path();
-        let tmp = path.with_extension("tmp");
-        let text = serde_json::to_vec(checkpoints).expect("a map of integers serializes");
-        let io = |source| StoreError::Checkpoint { path: path.clone(), source };
-        std::fs::write(&tmp, text).map_err(io)?;
-        std::fs::rename(&tmp, &path).map_err(io)
+        write_checkpoint(&self.db, &self.dir, checkpoints)
+    }
+
+    /// The same on a thread of its own: making the store durable waits for the disk,
+    /// which must not hold up the worker's records. The store keeps taking writes
+    /// meanwhile; the checkpoint claims only what was written before it was asked for.
+    pub fn checkpoint_in_background(
+        &self,
+        checkpoints: Checkpoints,
+    ) -> std::thread::JoinHandle<Result<(), StoreError>> {
+        let (db, dir) = (self.db.clone(), self.dir.clone());
+        std::thread::Builder::new()
+            .name("state-checkpoint".into())
+            .spawn(move || write_checkpoint(&db, &dir, &checkpoints))
+            .expect("the system starts a thread")
     }
 
     /// The checkpoints last recorded (none for a new or unreadable file: rebuild).
@@ -197,8 +205,22 @@ impl LocalStore {
     }
 
     fn checkpoint_path(&self) -> PathBuf {
-        self.dir.join("checkpoint.json")
+        checkpoint_path(&self.dir)
     }
+}
+
+fn checkpoint_path(dir: &Path) -> PathBuf {
+    dir.join("checkpoint.json")
+}
+
+fn write_checkpoint(db: &fjall::Database, dir: &Path, checkpoints: &Checkpoints) -> Result<(), StoreError> {
+    db.persist(fjall::PersistMode::SyncAll).map_err(|source| StoreError::Fjall { dir: dir.to_path_buf(), source })?;
+    let path = checkpoint_path(dir);
+    let tmp = path.with_extension("tmp");
+    let text = serde_json::to_vec(checkpoints).expect("a map of integers serializes");
+    let io = |source| StoreError::Checkpoint { path: path.clone(), source };
+    std::fs::write(&tmp, text).map_err(io)?;
+    std::fs::rename(&tmp, &path).map_err(io)
 }
 
 /// Index key: the expiry second first, so a range scan finds what is due in order
