@@ -252,6 +252,40 @@ pub struct CanonicalStatus {
     pub instructed_agent: Option<Agent>,
 }
 
+/// A settled payment sent back (pacs.004 with one `TxInf`): it refers to the original by
+/// its ids and carries the amount returned and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CanonicalReturn {
+    /// `GrpHdr/MsgId` of the return message.
+    pub message_id: String,
+    /// `GrpHdr/CreDtTm`, microseconds since the Unix epoch (UTC).
+    pub created_at: i64,
+    /// `TxInf/RtrId`: the return's own id.
+    pub return_id: String,
+    /// `TxInf/OrgnlGrpInf/OrgnlMsgId`.
+    pub original_message_id: String,
+    /// `TxInf/OrgnlEndToEndId`.
+    pub original_end_to_end_id: String,
+    /// `TxInf/OrgnlTxId`.
+    pub original_transaction_id: String,
+    /// `TxInf/OrgnlUETR`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_uetr: Option<String>,
+    /// `TxInf/RtrdIntrBkSttlmAmt`.
+    pub returned_amount: Money,
+    /// `TxInf/RtrRsnInf/Rsn/Cd`, an ExternalReturnReason1Code (for example FOCR, DUPL, AC04).
+    pub reason: IsoReason,
+    /// `TxInf/RtrRsnInf/AddtlInf` (one line of at most 105 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_info: Option<String>,
+    /// `TxInf/InstgAgt`: who returns the payment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructing_agent: Option<Agent>,
+    /// `TxInf/InstdAgt`: who receives the return.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructed_agent: Option<Agent>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 //! The connector contract: one implementation per network, registered in [`crate::registry`].
 
 use crate::account::AccountForm;
-use crate::canonical::{Alias, AliasScheme, CanonicalPayment, CanonicalStatus, IsoReason};
+use crate::canonical::{Alias, AliasScheme, CanonicalPayment, CanonicalReturn, CanonicalStatus, IsoReason};
 use crate::{money, IdSchemeError, NetworkProfile};
 
 /// Messages larger than this are rejected before any parsing.
@@ -190,6 +190,17 @@ pub trait Connector: Send + Sync {
 
     /// What of `status` survives `encode_status` then `decode_status`.
     fn carried_status(&self, status: &CanonicalStatus) -> CanonicalStatus;
+
+    /// Builds the network's return of a settled payment (pacs.004). Networks that
+    /// reverse by a message of their own (UPI) do not have one yet.
+    fn encode_return(&self, _return: &CanonicalReturn) -> Result<Vec<u8>, ConnectorError> {
+        Err(ConnectorError::UnsupportedMessage(format!("{} has no payment return message here yet", self.profile().id)))
+    }
+
+    /// Reads a return the network sent.
+    fn decode_return(&self, _message: &[u8]) -> Result<CanonicalReturn, ConnectorError> {
+        Err(ConnectorError::UnsupportedMessage(format!("{} has no payment return message here yet", self.profile().id)))
+    }
 }
 
 /// Rejects messages over [`MAX_MESSAGE_BYTES`] and non-UTF-8 input, before parsing.

@@ -24,8 +24,8 @@ pub mod xml;
 
 pub use account::AccountForm;
 pub use canonical::{
-    Agent, Alias, AliasScheme, CanonicalPayment, CanonicalStatus, Creditor, Debtor, InterbankSettlement, IsoReason,
-    Money, PaymentStatus,
+    Agent, Alias, AliasScheme, CanonicalPayment, CanonicalReturn, CanonicalStatus, Creditor, Debtor,
+    InterbankSettlement, IsoReason, Money, PaymentStatus,
 };
 pub use connector::{AmountLimit, Connector, ConnectorError, MessageVersions, Side, MAX_MESSAGE_BYTES};
 pub use id_format::FormatError;

@@ -2,9 +2,9 @@
 //! networks differ only in data (profile, message versions, aliases, limit, alias
 //! rules), so one implementation serves them all; each network's folder holds its data.
 
-use super::{pacs002, pacs008, versions, IsoProfile};
+use super::{pacs002, pacs004, pacs008, versions, IsoProfile};
 use crate::account::AccountForm;
-use crate::canonical::{Alias, AliasScheme, CanonicalPayment, CanonicalStatus};
+use crate::canonical::{Alias, AliasScheme, CanonicalPayment, CanonicalReturn, CanonicalStatus};
 use crate::connector::{AmountLimit, Connector, ConnectorError, MessageVersions};
 use crate::NetworkProfile;
 
@@ -64,5 +64,13 @@ impl Connector for IsoConnector {
 
     fn carried_status(&self, status: &CanonicalStatus) -> CanonicalStatus {
         pacs002::carried(status)
+    }
+
+    fn encode_return(&self, r: &CanonicalReturn) -> Result<Vec<u8>, ConnectorError> {
+        pacs004::encode(self.iso, r)
+    }
+
+    fn decode_return(&self, message: &[u8]) -> Result<CanonicalReturn, ConnectorError> {
+        pacs004::decode(self.iso, message)
     }
 }

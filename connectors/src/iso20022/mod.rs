@@ -10,12 +10,13 @@
 pub mod bah;
 mod connector;
 pub mod pacs002;
+pub mod pacs004;
 pub mod pacs008;
 
 pub use connector::IsoConnector;
 
 use crate::account::{self, AccountForm};
-use crate::canonical::{Agent, Alias, AliasScheme, CanonicalPayment};
+use crate::canonical::{Agent, Alias, AliasScheme, CanonicalPayment, Money};
 use crate::connector::{ConnectorError, Side};
 use crate::xml::{Doc, El, XmlWriter};
 use crate::{registry, FormatError, IdScheme, NetworkProfile};
@@ -28,18 +29,22 @@ pub enum MsgDef {
     Pacs008V13,
     Pacs002V10,
     Pacs002V12,
+    Pacs004V09,
+    Pacs004V11,
     Head001V01,
     Head001V02,
     Head001V03,
 }
 
 impl MsgDef {
-    pub const ALL: [MsgDef; 8] = [
+    pub const ALL: [MsgDef; 10] = [
         Self::Pacs008V08,
         Self::Pacs008V10,
         Self::Pacs008V13,
         Self::Pacs002V10,
         Self::Pacs002V12,
+        Self::Pacs004V09,
+        Self::Pacs004V11,
         Self::Head001V01,
         Self::Head001V02,
         Self::Head001V03,
@@ -53,6 +58,8 @@ impl MsgDef {
             Self::Pacs008V13 => "pacs.008.001.13",
             Self::Pacs002V10 => "pacs.002.001.10",
             Self::Pacs002V12 => "pacs.002.001.12",
+            Self::Pacs004V09 => "pacs.004.001.09",
+            Self::Pacs004V11 => "pacs.004.001.11",
             Self::Head001V01 => "head.001.001.01",
             Self::Head001V02 => "head.001.001.02",
             Self::Head001V03 => "head.001.001.03",
@@ -66,6 +73,8 @@ impl MsgDef {
             Self::Pacs008V13 => "urn:iso:std:iso:20022:tech:xsd:pacs.008.001.13",
             Self::Pacs002V10 => "urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10",
             Self::Pacs002V12 => "urn:iso:std:iso:20022:tech:xsd:pacs.002.001.12",
+            Self::Pacs004V09 => "urn:iso:std:iso:20022:tech:xsd:pacs.004.001.09",
+            Self::Pacs004V11 => "urn:iso:std:iso:20022:tech:xsd:pacs.004.001.11",
             Self::Head001V01 => "urn:iso:std:iso:20022:tech:xsd:head.001.001.01",
             Self::Head001V02 => "urn:iso:std:iso:20022:tech:xsd:head.001.001.02",
             Self::Head001V03 => "urn:iso:std:iso:20022:tech:xsd:head.001.001.03",
@@ -105,6 +114,9 @@ pub struct IsoProfile {
     /// Emitted pacs.002 version, and those accepted on input.
     pub pacs002: MsgDef,
     pub pacs002_accepted: &'static [MsgDef],
+    /// Emitted pacs.004 (payment return) version, and those accepted on input.
+    pub pacs004: MsgDef,
+    pub pacs004_accepted: &'static [MsgDef],
     /// Business Application Header emitted (inside a `BizMsgEnvlp`), if any.
     pub header: Option<MsgDef>,
     /// Header versions accepted on input; messages without a header are accepted too.
@@ -478,6 +490,25 @@ pub fn read_account(el: El<'_, '_>, side: Side) -> Result<(Option<String>, Optio
         }
     };
     Ok((account, alias))
+}
+
+/// Writes an amount element with its currency, in the currency's decimals.
+pub(crate) fn write_amount(w: &mut XmlWriter, tag: &str, m: &Money) -> Result<(), ConnectorError> {
+    w.leaf_with(tag, Some(("Ccy", &m.currency)), |out| crate::money::write_decimal(out, m.minor_units, &m.currency))
+}
+
+/// Reads an amount element: a positive decimal in its `Ccy`'s decimals.
+pub(crate) fn read_amount(el: El<'_, '_>) -> Result<Money, ConnectorError> {
+    let ccy = el.attr("Ccy").ok_or_else(|| ConnectorError::MissingField(format!("{}/@Ccy", el.path())))?;
+    let text = leaf_text(el, 40)?;
+    let m = crate::money::parse_decimal(text, ccy, "").map(|minor| Money::new(minor, ccy)).map_err(|e| match e {
+        ConnectorError::InvalidAmount { reason, .. } => ConnectorError::InvalidAmount { path: el.path(), reason },
+        other => other,
+    })?;
+    if m.minor_units <= 0 {
+        return Err(ConnectorError::InvalidAmount { path: el.path(), reason: "not greater than zero".into() });
+    }
+    Ok(m)
 }
 
 /// Opens a message for `def`: the envelope and Business Application Header when the

@@ -4,8 +4,8 @@ use rust_decimal::Decimal;
 
 use super::bah::Party;
 use super::{
-    check_alias, check_text, close_message, leaf_text, message, open_message, opt_text, read_account, read_agent, req,
-    req_text, write_account, write_agent, write_code, IsoProfile, MAX140, MAX34, MAX35,
+    check_alias, check_text, close_message, leaf_text, message, open_message, opt_text, read_account, read_agent,
+    read_amount, req, req_text, write_account, write_agent, write_amount, write_code, IsoProfile, MAX140, MAX34, MAX35,
 };
 use crate::canonical::{Agent, CanonicalPayment, Creditor, Debtor, InterbankSettlement, Money};
 use crate::connector::{admit, Connector, ConnectorError, Side};
@@ -147,10 +147,6 @@ fn check_payment(connector: &dyn Connector, profile: &IsoProfile, p: &CanonicalP
     check_parties(profile, &p.debtor, &p.creditor)
 }
 
-fn write_amount(w: &mut XmlWriter, tag: &str, m: &Money) -> Result<(), ConnectorError> {
-    w.leaf_with(tag, Some(("Ccy", &m.currency)), |out| money::write_decimal(out, m.minor_units, &m.currency))
-}
-
 /// Builds the network's pacs.008 for `p`.
 pub fn encode(
     connector: &dyn Connector,
@@ -251,19 +247,6 @@ pub fn encode(
     }
     w.close("CdtTrfTxInf");
     Ok(close_message(w, profile, ROOT))
-}
-
-fn read_amount(el: El<'_, '_>) -> Result<Money, ConnectorError> {
-    let ccy = el.attr("Ccy").ok_or_else(|| ConnectorError::MissingField(format!("{}/@Ccy", el.path())))?;
-    let text = leaf_text(el, 40)?;
-    let m = money::parse_decimal(text, ccy, "").map(|minor| Money::new(minor, ccy)).map_err(|e| match e {
-        ConnectorError::InvalidAmount { reason, .. } => ConnectorError::InvalidAmount { path: el.path(), reason },
-        other => other,
-    })?;
-    if m.minor_units <= 0 {
-        return Err(ConnectorError::InvalidAmount { path: el.path(), reason: "not greater than zero".into() });
-    }
-    Ok(m)
 }
 
 fn party_name(parent: El<'_, '_>, tag: &str, required: bool) -> Result<Option<String>, ConnectorError> {

@@ -21,6 +21,8 @@ pub static ISO: IsoProfile = IsoProfile {
     pacs008_accepted: &[MsgDef::Pacs008V08],
     pacs002: MsgDef::Pacs002V10,
     pacs002_accepted: &[MsgDef::Pacs002V10],
+    pacs004: MsgDef::Pacs004V09,
+    pacs004_accepted: &[MsgDef::Pacs004V09],
     header: Some(MsgDef::Head001V03),
     header_accepted: HEADERS,
     prefix: "ns2",

@@ -22,6 +22,8 @@ pub static ISO: IsoProfile = IsoProfile {
     pacs008_accepted: &[MsgDef::Pacs008V08, MsgDef::Pacs008V10],
     pacs002: MsgDef::Pacs002V12,
     pacs002_accepted: &[MsgDef::Pacs002V10, MsgDef::Pacs002V12],
+    pacs004: MsgDef::Pacs004V11,
+    pacs004_accepted: &[MsgDef::Pacs004V09, MsgDef::Pacs004V11],
     header: None,
     header_accepted: HEADERS,
     prefix: "",
