@@ -3,7 +3,7 @@
 //! made from a payment a network originates.
 
 use interlink_connectors::canonical::{Agent as NetAgent, Creditor, Debtor, InterbankSettlement, Money};
-use interlink_connectors::{CanonicalPayment, CanonicalStatus, Connector, ConnectorError};
+use interlink_connectors::{CanonicalPayment, CanonicalReturn, CanonicalStatus, Connector, ConnectorError};
 use interlink_schemas::{Agent, Alias, Amount, AuthorizationRequest, Channel, ClearingRecord, Notification};
 use interlink_vocab::IsoReason;
 use sha2::{Digest, Sha256};
@@ -91,6 +91,34 @@ pub fn originated_transaction_id(network: &str, network_transaction_id: &str) ->
 /// The id `network` gave a payment it originated, back from its transaction id.
 pub fn network_transaction_id<'a>(network: &str, transaction_id: &'a str) -> Option<&'a str> {
     transaction_id.strip_prefix(network)?.strip_prefix(':')
+}
+
+/// The network's return (pacs.004) of a payment it settled after the switch had
+/// refused it at its deadline: the amount the network credited goes back, with the
+/// reason TM01 (received after the cut-off time).
+pub fn late_acceptance_return(
+    connector: &dyn Connector,
+    clearing: &ClearingRecord,
+    wire: &str,
+    uetr: Option<&str>,
+    now: i64,
+) -> Result<Vec<u8>, ConnectorError> {
+    let return_id: String = format!("RT{wire}").chars().take(MAX_WIRE_ID).collect();
+    let amount = &clearing.credit_amount;
+    connector.encode_return(&CanonicalReturn {
+        message_id: return_id.clone(),
+        created_at: now,
+        return_id,
+        original_message_id: wire.to_string(),
+        original_end_to_end_id: clearing.end_to_end_id.clone(),
+        original_transaction_id: wire.to_string(),
+        original_uetr: uetr.map(str::to_string),
+        returned_amount: Money { minor_units: amount.minor_units, currency: amount.currency.clone() },
+        reason: IsoReason::TM01,
+        additional_info: Some("settled after the switch's response deadline; refused to both sides".into()),
+        instructing_agent: None,
+        instructed_agent: None,
+    })
 }
 
 /// Why a payment a network sent cannot become an authorization request.

@@ -194,6 +194,9 @@ pub enum InFlightPhase {
     /// No final status came by the deadline: both sides were told RJCT at `at` (µs).
     /// Kept for the duplicate window, so a late answer is recognised.
     TimedOut { at: i64 },
+    /// Timed out, then settled by the network all the same: the switch sent the
+    /// network a return (pacs.004) at `at`. A further copy of the acceptance sends none.
+    Returned { at: i64 },
 }
 
 /// A payment in flight to a connected network: the clearing record it will settle

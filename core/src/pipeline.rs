@@ -720,7 +720,7 @@ impl Processor {
                         self.time_out(key, entry, now_micros, out)?;
                         return Ok(Expiry::TimedOut);
                     }
-                    InFlightPhase::TimedOut { .. } => out.push(forget),
+                    InFlightPhase::TimedOut { .. } | InFlightPhase::Returned { .. } => out.push(forget),
                 }
             }
             Some(StoreKind::Requests) | None => out.push(forget),
@@ -861,21 +861,8 @@ impl Processor {
                 out,
             );
         }
-        if let InFlightPhase::TimedOut { at } = entry.phase {
-            // Final already (refused to both sides at the deadline): a late answer
-            // changes nothing here; a late acceptance needs a return, which is the
-            // operator's to see (and to be alerted to).
-            let settled = status.status.finality() == Finality::Settled;
-            let what = if settled {
-                format!(
-                    "late {}: {network} settled {wire} after it timed out at {at} µs and was refused to both sides; the funds must be returned (pacs.004)",
-                    status.status
-                )
-            } else {
-                format!("late {} from {network} for {wire}, which timed out at {at} µs; nothing changes", status.status)
-            };
-            refuse(what, out)?;
-            return Ok(Outcome::LateAnswer { settled });
+        if let InFlightPhase::TimedOut { at } | InFlightPhase::Returned { at } = entry.phase {
+            return self.late_answer(network, wire, status, entry, at, &key, input, now, out);
         }
         let settled = match status.status.finality() {
             Finality::Settled => {
@@ -893,6 +880,51 @@ impl Processor {
         };
         out.push(OutputRecord { topic: OutputTopic::State, key: Some(key.as_bytes().to_vec()), payload: None });
         Ok(settled)
+    }
+
+    /// A network's answer to a payment that had already timed out (refused to both
+    /// sides at `timed_out_at`): it changes nothing for the parties. A late acceptance
+    /// means the network moved the money: the switch sends it the payment's return
+    /// (pacs.004), once, and the operator sees it in the DLQ and the
+    /// `late_answer`/`settled` outcome (an alert).
+    #[allow(clippy::too_many_arguments)]
+    fn late_answer(
+        &self,
+        network: &str,
+        wire: &str,
+        status: &CanonicalStatus,
+        mut entry: InFlightEntry,
+        timed_out_at: i64,
+        key: &InFlightKey,
+        input: &InputRecord<'_>,
+        now: i64,
+        out: &mut Vec<OutputRecord>,
+    ) -> Result<Outcome, Undecided> {
+        let settled = status.status.finality() == Finality::Settled;
+        let late = format!("late {} from {network} for {wire}, after it timed out at {timed_out_at} µs", status.status);
+        let text = match (&entry.phase, settled, self.connected(network)) {
+            (_, false, _) => format!("{late}; nothing changes"),
+            (InFlightPhase::Returned { at }, true, _) => format!("{late}; its return was sent at {at} µs, none again"),
+            (_, true, Some(connector)) => {
+                match legs::late_acceptance_return(connector, &entry.clearing, wire, entry.uetr.as_deref(), now) {
+                    Ok(message) => {
+                        out.push(OutputRecord::new(OutputTopic::NetworkOut(connector.profile().id), wire, message));
+                        entry.phase = InFlightPhase::Returned { at: now };
+                        let state = Some(entry.encode()?);
+                        out.push(OutputRecord { topic: OutputTopic::State, key: Some(key.as_bytes().to_vec()), payload: state });
+                        format!("{late}: {network} settled it after it was refused to both sides; a return (pacs.004, TM01) went back to {network}")
+                    }
+                    Err(e) => format!(
+                        "{late}: {network} settled it after it was refused to both sides, and its return cannot be sent ({e}): return the funds by hand"
+                    ),
+                }
+            }
+            (_, true, None) => {
+                format!("{late}: settled after the refusal; {network} is not connected, return the funds by hand")
+            }
+        };
+        self.dead_letter(input, ErrorKind::Validation, text, None, None, now, out)?;
+        Ok(Outcome::LateAnswer { settled })
     }
 
     fn reject(
@@ -1235,6 +1267,21 @@ mod tests {
         assert_eq!(late, Outcome::LateAnswer { settled: true });
         assert!(legs.dead_letter(&out).contains("after it timed out"), "{}", legs.dead_letter(&out));
         assert!(out.iter().all(|o| o.topic != OutputTopic::Clearing), "never settled twice");
+        // The network moved the money: it gets the payment's return, once.
+        let sent: Vec<_> = out.iter().filter(|o| o.topic == OutputTopic::NetworkOut("HK_FPS")).collect();
+        assert_eq!(sent.len(), 1);
+        let hk = interlink_connectors::connector("HK_FPS").unwrap();
+        let back = hk.decode_return(sent[0].payload.as_deref().unwrap()).unwrap();
+        assert_eq!((back.original_transaction_id.as_str(), back.original_end_to_end_id.as_str()), ("tx-9", "E2E-9"));
+        assert_eq!((back.returned_amount.minor_units, back.returned_amount.currency.as_str()), (10_845, "HKD"));
+        assert_eq!(back.reason.code(), "TM01");
+        let (again, out) = legs.report(PaymentStatus::ACCC, "E2E-9", 2_100);
+        assert_eq!(again, Outcome::LateAnswer { settled: true });
+        assert!(out.iter().all(|o| o.topic == OutputTopic::DeadLetters), "no second return: {out:?}");
+        assert!(legs.dead_letter(&out).contains("none again"));
+        let (refused, out) = legs.report(PaymentStatus::RJCT, "E2E-9", 2_200);
+        assert_eq!(refused, Outcome::LateAnswer { settled: false });
+        assert!(out.iter().all(|o| o.topic == OutputTopic::DeadLetters), "a late refusal changes nothing");
     }
 
     #[test]

@@ -270,6 +270,12 @@ async fn a_payment_the_network_never_answers_is_refused_to_both_sides_at_its_dea
     assert_eq!(dead.len(), 1);
     assert!(dead[0].error_message.contains("after it timed out"), "{}", dead[0].error_message);
     assert!(fx.read(&fx.topics.clearing, 1, Duration::from_secs(3)).is_empty(), "no clearing, ever");
+    // HK FPS moved the money after all: it gets the payment's return.
+    let out = fx.read(&fx.topics.network_out("HK_FPS"), 2, Duration::from_secs(30));
+    assert_eq!(out.len(), 2, "the payment, then its return");
+    let back = hk.decode_return(&out[1].1).unwrap();
+    assert_eq!((back.original_transaction_id.as_str(), back.reason.code()), ("silent-1", "TM01"));
+    assert_eq!((back.returned_amount.minor_units, back.returned_amount.currency.as_str()), (10_845, "HKD"));
     // What an operator's alerts watch (deploy/prometheus/alerts.yml).
     let metrics = common::http_get(switch.http_addr(), "/metrics").await;
     assert!(metrics.lines().any(|l| l.starts_with("interlink_payments_timed_out_total ")), "{metrics}");

@@ -69,6 +69,8 @@ pub struct SimulatorStats {
     pub late: u64,
     /// Final status reports received for payments this network originated.
     pub origin_statuses: u64,
+    /// Returns (pacs.004) received: payments it accepted after the switch's deadline.
+    pub returns: u64,
     pub unreadable: u64,
 }
 
@@ -144,6 +146,11 @@ pub fn run(opts: &SimulatorOptions, stop: Arc<AtomicBool>) -> Result<SimulatorSt
             if connector.decode_status(message).is_ok() {
                 // The final status of a payment this network sent.
                 stats.origin_statuses += 1;
+                continue;
+            }
+            if connector.decode_return(message).is_ok() {
+                // The switch sends back what this network accepted too late.
+                stats.returns += 1;
                 continue;
             }
             match connector.decode_payment(message) {
