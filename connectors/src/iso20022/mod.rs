@@ -511,6 +511,38 @@ pub(crate) fn read_amount(el: El<'_, '_>) -> Result<Money, ConnectorError> {
     Ok(m)
 }
 
+/// The header party for a message's optional agent: the agent, or the network itself.
+pub(crate) fn header_party<'p>(agent: &'p Option<Agent>, own: &'static NetworkProfile) -> bah::Party<'p> {
+    match agent {
+        Some(a) => bah::Party::Agent(a),
+        None => bah::Party::Name(own.id),
+    }
+}
+
+/// `GrpHdr/NbOfTxs` (one: Interlink sends one transaction per message) and the
+/// network's `SttlmInf`.
+pub(crate) fn write_one_transaction_settlement(w: &mut XmlWriter, profile: &IsoProfile) {
+    w.leaf("NbOfTxs", "1");
+    w.open("SttlmInf");
+    w.leaf("SttlmMtd", profile.settlement_method);
+    if let Some(cs) = profile.clearing_system {
+        w.open("ClrSys");
+        write_code(w, cs);
+        w.close("ClrSys");
+    }
+    w.close("SttlmInf");
+}
+
+/// `GrpHdr/MsgId` and `GrpHdr/CreDtTm` (µs since the epoch) of a message.
+pub(crate) fn read_group_header(msg: El<'_, '_>) -> Result<(String, i64), ConnectorError> {
+    let grp = req(msg, "GrpHdr")?;
+    let message_id = req_text(grp, "MsgId", MAX35)?.to_string();
+    let created = req(grp, "CreDtTm")?;
+    let created_at =
+        crate::time::parse_datetime(leaf_text(created, 64)?).map_err(|e| ConnectorError::invalid(created.path(), e))?;
+    Ok((message_id, created_at))
+}
+
 /// Opens a message for `def`: the envelope and Business Application Header when the
 /// network uses one, the `Document`, its `root` element, and the group header with its
 /// `MsgId` and `CreDtTm`. The caller writes the rest of `GrpHdr`, closes it, and ends

@@ -1,9 +1,8 @@
 //! pacs.002 FI-to-FI payment status report (one transaction status per message).
 
-use super::bah::Party;
 use super::{
-    check_text, close_message, leaf_text, message, open_message, opt_text, read_agent, req, req_text, write_agent,
-    IsoProfile, MAX35,
+    check_text, close_message, header_party, leaf_text, message, open_message, opt_text, read_agent, read_group_header,
+    req, req_text, write_agent, IsoProfile, MAX35,
 };
 use crate::canonical::{CanonicalStatus, IsoReason, PaymentStatus};
 use crate::connector::{admit, ConnectorError};
@@ -42,13 +41,7 @@ pub fn encode(profile: &IsoProfile, s: &CanonicalStatus) -> Result<Vec<u8>, Conn
     check_status(s)?;
     let own = profile.network;
     let mut w = XmlWriter::new(1536);
-    fn party<'p>(agent: &'p Option<crate::canonical::Agent>, own: &'static str) -> Party<'p> {
-        match agent {
-            Some(a) => Party::Agent(a),
-            None => Party::Name(own),
-        }
-    }
-    let (from, to) = (party(&s.instructing_agent, own.id), party(&s.instructed_agent, own.id));
+    let (from, to) = (header_party(&s.instructing_agent, own), header_party(&s.instructed_agent, own));
     open_message(&mut w, profile, profile.pacs002, ROOT, from, to, &s.message_id, s.created_at)?;
     w.close("GrpHdr");
     w.open("TxInfAndSts");
@@ -92,11 +85,7 @@ pub fn decode(profile: &IsoProfile, bytes: &[u8]) -> Result<CanonicalStatus, Con
     let doc = Doc::parse(text)?;
     let opened = super::open(&doc, profile.pacs002_accepted, profile.header_accepted)?;
     let msg = message(opened.document, ROOT)?;
-    let grp = req(msg, "GrpHdr")?;
-    let message_id = req_text(grp, "MsgId", MAX35)?.to_string();
-    let created = req(grp, "CreDtTm")?;
-    let created_at =
-        time::parse_datetime(leaf_text(created, 64)?).map_err(|e| ConnectorError::invalid(created.path(), e))?;
+    let (message_id, created_at) = read_group_header(msg)?;
     let tx = match msg.count("TxInfAndSts") {
         1 => req(msg, "TxInfAndSts")?,
         0 if msg.child("OrgnlGrpInfAndSts").is_some() => {

@@ -2,10 +2,9 @@
 //! sent back, referring to the original by its ids, with the amount returned and the
 //! return reason.
 
-use super::bah::Party;
 use super::{
-    check_text, close_message, leaf_text, message, open_message, opt_text, read_agent, read_amount, req, req_text,
-    write_agent, write_amount, write_code, IsoProfile, MAX35,
+    check_text, close_message, header_party, leaf_text, message, open_message, opt_text, read_agent, read_amount,
+    read_group_header, req, req_text, write_agent, write_amount, write_one_transaction_settlement, IsoProfile, MAX35,
 };
 use crate::canonical::{CanonicalReturn, IsoReason};
 use crate::connector::{admit, ConnectorError};
@@ -50,23 +49,9 @@ pub fn encode(profile: &IsoProfile, r: &CanonicalReturn) -> Result<Vec<u8>, Conn
     check_return(r)?;
     let own = profile.network;
     let mut w = XmlWriter::new(1536);
-    fn party<'p>(agent: &'p Option<crate::canonical::Agent>, own: &'static str) -> Party<'p> {
-        match agent {
-            Some(a) => Party::Agent(a),
-            None => Party::Name(own),
-        }
-    }
-    let (from, to) = (party(&r.instructing_agent, own.id), party(&r.instructed_agent, own.id));
+    let (from, to) = (header_party(&r.instructing_agent, own), header_party(&r.instructed_agent, own));
     open_message(&mut w, profile, profile.pacs004, ROOT, from, to, &r.message_id, r.created_at)?;
-    w.leaf("NbOfTxs", "1");
-    w.open("SttlmInf");
-    w.leaf("SttlmMtd", profile.settlement_method);
-    if let Some(cs) = profile.clearing_system {
-        w.open("ClrSys");
-        write_code(&mut w, cs);
-        w.close("ClrSys");
-    }
-    w.close("SttlmInf");
+    write_one_transaction_settlement(&mut w, profile);
     w.close("GrpHdr");
     w.open("TxInf");
     w.leaf("RtrId", &r.return_id);
@@ -108,11 +93,7 @@ pub fn decode(profile: &IsoProfile, bytes: &[u8]) -> Result<CanonicalReturn, Con
     let doc = Doc::parse(text)?;
     let opened = super::open(&doc, profile.pacs004_accepted, profile.header_accepted)?;
     let msg = message(opened.document, ROOT)?;
-    let grp = req(msg, "GrpHdr")?;
-    let message_id = req_text(grp, "MsgId", MAX35)?.to_string();
-    let created = req(grp, "CreDtTm")?;
-    let created_at =
-        time::parse_datetime(leaf_text(created, 64)?).map_err(|e| ConnectorError::invalid(created.path(), e))?;
+    let (message_id, created_at) = read_group_header(msg)?;
     let tx = match msg.count("TxInf") {
         1 => req(msg, "TxInf")?,
         0 => return Err(ConnectorError::MissingField(format!("{}/TxInf", msg.path()))),

@@ -5,7 +5,8 @@ use rust_decimal::Decimal;
 use super::bah::Party;
 use super::{
     check_alias, check_text, close_message, leaf_text, message, open_message, opt_text, read_account, read_agent,
-    read_amount, req, req_text, write_account, write_agent, write_amount, write_code, IsoProfile, MAX140, MAX34, MAX35,
+    read_amount, req, req_text, write_account, write_agent, write_amount, write_code, write_one_transaction_settlement,
+    IsoProfile, MAX140, MAX34, MAX35,
 };
 use crate::canonical::{Agent, CanonicalPayment, Creditor, Debtor, InterbankSettlement, Money};
 use crate::connector::{admit, Connector, ConnectorError, Side};
@@ -158,15 +159,7 @@ pub fn encode(
     let mut w = XmlWriter::new(3072);
     let (from, to) = (Party::Agent(&p.debtor.agent), Party::Agent(&p.creditor.agent));
     open_message(&mut w, profile, profile.pacs008, ROOT, from, to, &p.message_id, p.created_at)?;
-    w.leaf("NbOfTxs", "1");
-    w.open("SttlmInf");
-    w.leaf("SttlmMtd", profile.settlement_method);
-    if let Some(cs) = profile.clearing_system {
-        w.open("ClrSys");
-        write_code(&mut w, cs);
-        w.close("ClrSys");
-    }
-    w.close("SttlmInf");
+    write_one_transaction_settlement(&mut w, profile);
     w.close("GrpHdr");
 
     w.open("CdtTrfTxInf");
