@@ -83,7 +83,7 @@ async fn a_worker_killed_mid_stream_and_restarted_yields_exactly_one_outcome_per
 /// once after a worker that never held them restores the state.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timers_pending_at_a_crash_fire_exactly_once_after_a_restore() {
-    use interlink_schemas::{Codec, Notification, PaymentStatus};
+    use interlink_schemas::{Notification, PaymentStatus};
     interlink_testkit::require_broker!();
     let fx = Fixture::new(3).await;
     let env = |worker: &str| {
@@ -117,11 +117,8 @@ async fn timers_pending_at_a_crash_fire_exactly_once_after_a_restore() {
     // Another worker, with a store of its own (empty): it restores the timers.
     let mut second = spawn("w-timers-b", "timers-second.log");
 
-    let notes: Vec<Notification> = fx
-        .read(&fx.topics.notifications, 2 * ids.len(), Duration::from_secs(60))
-        .iter()
-        .map(|(_, v)| Codec::<Notification>::new().unwrap().decode(v).unwrap())
-        .collect();
+    let notes: Vec<Notification> =
+        fx.read_events::<Notification>(&fx.topics.notifications, 2 * ids.len(), Duration::from_secs(60));
     assert_eq!(notes.len(), 2 * ids.len(), "each side of each payment told once, no timer fired twice");
     let mut seen = std::collections::HashSet::new();
     for n in &notes {
@@ -142,7 +139,7 @@ async fn timers_pending_at_a_crash_fire_exactly_once_after_a_restore() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_killed_during_its_restore_is_replaced_by_one_that_restores_everything() {
     use interlink_core::memory::{home_partition, request_hash, Decision, RecordPlace, RequestKey, RequestMemo};
-    use interlink_schemas::{Codec, Notification, PaymentStatus};
+    use interlink_schemas::{Notification, PaymentStatus};
     use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
     interlink_testkit::require_broker!();
     let fx = Fixture::new(3).await;
@@ -222,11 +219,8 @@ async fn a_worker_killed_during_its_restore_is_replaced_by_one_that_restores_eve
         .collect();
     let records: Vec<(&str, Vec<u8>)> = copies.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
     fx.produce(&records, None);
-    let notes: Vec<Notification> = fx
-        .read(&fx.topics.notifications, copies.len(), Duration::from_secs(120))
-        .iter()
-        .map(|(_, v)| Codec::<Notification>::new().unwrap().decode(v).unwrap())
-        .collect();
+    let notes: Vec<Notification> =
+        fx.read_events::<Notification>(&fx.topics.notifications, copies.len(), Duration::from_secs(120));
     assert_eq!(notes.len(), copies.len(), "every copy answered once");
     assert!(notes.iter().all(|n| n.repeat && n.status == PaymentStatus::ACCC), "each known as a repeat: {notes:?}");
     assert!(fx.read(&fx.topics.clearing, 1, Duration::from_secs(2)).is_empty(), "nothing cleared again");

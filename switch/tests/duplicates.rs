@@ -5,7 +5,7 @@
 mod common;
 
 use common::{encode, request, wait_ready, Fixture};
-use interlink_schemas::{AuthorizationRequest, ClearingRecord, Codec, DeadLetter, Notification, PaymentStatus};
+use interlink_schemas::{AuthorizationRequest, ClearingRecord, DeadLetter, Notification, PaymentStatus};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
@@ -91,11 +91,8 @@ async fn every_copy_of_a_request_is_answered_once_and_nothing_clears_twice() {
     assert_eq!(sent, all.len());
 
     // Exactly one clearing record per accepted distinct payment.
-    let clearing: Vec<ClearingRecord> = fx
-        .read(&fx.topics.clearing, accepted, Duration::from_secs(30))
-        .iter()
-        .map(|(_, v)| Codec::<ClearingRecord>::new().unwrap().decode(v).unwrap())
-        .collect();
+    let clearing: Vec<ClearingRecord> =
+        fx.read_events::<ClearingRecord>(&fx.topics.clearing, accepted, Duration::from_secs(30));
     let mut per_tx: HashMap<&str, usize> = HashMap::new();
     for c in &clearing {
         *per_tx.entry(c.transaction_id.as_str()).or_default() += 1;
@@ -105,11 +102,8 @@ async fn every_copy_of_a_request_is_answered_once_and_nothing_clears_twice() {
 
     // Notifications: the first outcome once per side, each repeat answered with the
     // first status, each modified copy refused with AM05.
-    let notes: Vec<Notification> = fx
-        .read(&fx.topics.notifications, all.len() + accepted, Duration::from_secs(30))
-        .iter()
-        .map(|(_, v)| Codec::<Notification>::new().unwrap().decode(v).unwrap())
-        .collect();
+    let notes: Vec<Notification> =
+        fx.read_events::<Notification>(&fx.topics.notifications, all.len() + accepted, Duration::from_secs(30));
     let mut ids: BTreeMap<&str, usize> = BTreeMap::new();
     for n in &notes {
         *ids.entry(n.notification_id.as_str()).or_default() += 1;
@@ -133,11 +127,8 @@ async fn every_copy_of_a_request_is_answered_once_and_nothing_clears_twice() {
     assert!(refused.iter().all(|n| n.status == PaymentStatus::RJCT && n.reason_code.as_deref() == Some("AM05")));
 
     // A dead letter per modified copy, naming the first request.
-    let dead: Vec<DeadLetter> = fx
-        .read(&fx.topics.dead_letters, modified, Duration::from_secs(10))
-        .iter()
-        .map(|(_, v)| Codec::<DeadLetter>::new().unwrap().decode(v).unwrap())
-        .collect();
+    let dead: Vec<DeadLetter> =
+        fx.read_events::<DeadLetter>(&fx.topics.dead_letters, modified, Duration::from_secs(10));
     assert_eq!(dead.len(), modified);
     for d in &dead {
         assert_eq!(d.reason_code.as_deref(), Some("AM05"));
@@ -160,11 +151,7 @@ async fn a_request_keyed_other_than_by_its_transaction_id_is_dead_lettered() {
         &[("not-its-id", encode(&request("tx-k1", "004", 100))), ("tx-k2", encode(&request("tx-k2", "004", 100)))],
         None,
     );
-    let dead: Vec<DeadLetter> = fx
-        .read(&fx.topics.dead_letters, 1, Duration::from_secs(30))
-        .iter()
-        .map(|(_, v)| Codec::<DeadLetter>::new().unwrap().decode(v).unwrap())
-        .collect();
+    let dead: Vec<DeadLetter> = fx.read_events::<DeadLetter>(&fx.topics.dead_letters, 1, Duration::from_secs(30));
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].transaction_id.as_deref(), Some("tx-k1"));
     assert!(dead[0].error_message.contains("keyed by their transaction id"), "{}", dead[0].error_message);
@@ -227,11 +214,7 @@ async fn a_request_on_another_partition_than_its_keys_is_dead_lettered() {
     let home = interlink_core::memory::home_partition(b"tx-m1", 3);
     fx.produce(&[("tx-m1", encode(&request("tx-m1", "004", 100)))], Some((home + 1) % 3));
     fx.produce(&[("tx-m1", encode(&request("tx-m1", "004", 100)))], Some(home));
-    let dead: Vec<DeadLetter> = fx
-        .read(&fx.topics.dead_letters, 1, Duration::from_secs(30))
-        .iter()
-        .map(|(_, v)| Codec::<DeadLetter>::new().unwrap().decode(v).unwrap())
-        .collect();
+    let dead: Vec<DeadLetter> = fx.read_events::<DeadLetter>(&fx.topics.dead_letters, 1, Duration::from_secs(30));
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].source_partition, (home + 1) % 3);
     assert!(dead[0].error_message.contains(&format!("belongs on partition {home} of 3")), "{}", dead[0].error_message);

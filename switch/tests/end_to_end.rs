@@ -19,11 +19,8 @@ async fn routes_a_payment_with_fx_and_rejects_an_unknown_creditor() {
         None,
     );
 
-    let clearing: Vec<ClearingRecord> = fx
-        .read(&fx.topics.clearing, 1, Duration::from_secs(30))
-        .iter()
-        .map(|(_, v)| Codec::<ClearingRecord>::new().unwrap().decode(v).unwrap())
-        .collect();
+    let clearing: Vec<ClearingRecord> =
+        fx.read_events::<ClearingRecord>(&fx.topics.clearing, 1, Duration::from_secs(30));
     assert_eq!(clearing.len(), 1, "one clearing record, none for the rejected payment");
     let c = &clearing[0];
     assert_eq!(c.transaction_id, "tx-ok");
@@ -32,11 +29,8 @@ async fn routes_a_payment_with_fx_and_rejects_an_unknown_creditor() {
     assert_eq!((c.fx_rate.as_str(), c.routing_version), ("1.0845", 1));
     assert_eq!(c.creditor_agent.institution_id, "004");
 
-    let mut notes: Vec<Notification> = fx
-        .read(&fx.topics.notifications, 3, Duration::from_secs(30))
-        .iter()
-        .map(|(_, v)| Codec::<Notification>::new().unwrap().decode(v).unwrap())
-        .collect();
+    let mut notes: Vec<Notification> =
+        fx.read_events::<Notification>(&fx.topics.notifications, 3, Duration::from_secs(30));
     notes.sort_by(|a, b| a.notification_id.cmp(&b.notification_id));
     let summary: Vec<_> = notes
         .iter()

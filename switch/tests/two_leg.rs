@@ -135,11 +135,8 @@ async fn payments_cross_cn_ibps_and_hk_fps_in_both_directions_with_one_clearing_
     );
     assert_eq!(north_clearing.creditor_agent.institution_id, "104100000004");
 
-    let notes: Vec<Notification> = fx
-        .read(&fx.topics.notifications, 2 * 160, Duration::from_secs(60))
-        .iter()
-        .map(|(_, v)| Codec::<Notification>::new().unwrap().decode(v).unwrap())
-        .collect();
+    let notes: Vec<Notification> =
+        fx.read_events::<Notification>(&fx.topics.notifications, 2 * 160, Duration::from_secs(60));
     assert_eq!(notes.len(), 2 * 160, "final notifications for both sides of every payment, once");
     for n in &notes {
         let expected = decision(wire_id(&n.transaction_id).as_str(), ACCEPT_PER_MILLE, &reasons());
@@ -184,11 +181,7 @@ async fn payments_cross_cn_ibps_and_hk_fps_in_both_directions_with_one_clearing_
     interlink_testkit::kafka::send(&producer, &hk_in, b"garbage", b"<Document><not-iso/>").unwrap();
     rdkafka::producer::Producer::flush(&producer, Duration::from_secs(10)).unwrap();
 
-    let dead: Vec<DeadLetter> = fx
-        .read(&fx.topics.dead_letters, 3, Duration::from_secs(30))
-        .iter()
-        .map(|(_, v)| Codec::<DeadLetter>::new().unwrap().decode(v).unwrap())
-        .collect();
+    let dead: Vec<DeadLetter> = fx.read_events::<DeadLetter>(&fx.topics.dead_letters, 3, Duration::from_secs(30));
     assert_eq!(dead.len(), 3, "{dead:?}");
     let messages: Vec<&str> = dead.iter().map(|d| d.error_message.as_str()).collect();
     assert_eq!(messages.iter().filter(|m| m.contains("matches no payment in flight")).count(), 2, "{messages:?}");
@@ -224,11 +217,7 @@ async fn a_payment_the_network_never_answers_is_refused_to_both_sides_at_its_dea
     // The payment goes out to HK FPS, which says nothing.
     let out = fx.read(&fx.topics.network_out("HK_FPS"), 1, Duration::from_secs(30));
     assert_eq!(out.len(), 1);
-    let notes: Vec<Notification> = fx
-        .read(&fx.topics.notifications, 2, Duration::from_secs(30))
-        .iter()
-        .map(|(_, v)| Codec::<Notification>::new().unwrap().decode(v).unwrap())
-        .collect();
+    let notes: Vec<Notification> = fx.read_events::<Notification>(&fx.topics.notifications, 2, Duration::from_secs(30));
     let waited = sent_at.elapsed();
     assert_eq!(notes.len(), 2, "{notes:?}");
     assert!(
@@ -262,11 +251,7 @@ async fn a_payment_the_network_never_answers_is_refused_to_both_sides_at_its_dea
     )
     .unwrap();
     rdkafka::producer::Producer::flush(&producer, Duration::from_secs(10)).unwrap();
-    let dead: Vec<DeadLetter> = fx
-        .read(&fx.topics.dead_letters, 1, Duration::from_secs(30))
-        .iter()
-        .map(|(_, v)| Codec::<DeadLetter>::new().unwrap().decode(v).unwrap())
-        .collect();
+    let dead: Vec<DeadLetter> = fx.read_events::<DeadLetter>(&fx.topics.dead_letters, 1, Duration::from_secs(30));
     assert_eq!(dead.len(), 1);
     assert!(dead[0].error_message.contains("after it timed out"), "{}", dead[0].error_message);
     assert!(fx.read(&fx.topics.clearing, 1, Duration::from_secs(3)).is_empty(), "no clearing, ever");

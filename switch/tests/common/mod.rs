@@ -133,6 +133,12 @@ impl Fixture {
         out
     }
 
+    /// [`Self::read`], decoded as the event the topic carries.
+    pub fn read_events<T: interlink_schemas::Event>(&self, topic: &str, count: usize, timeout: Duration) -> Vec<T> {
+        let codec = Codec::<T>::new().unwrap();
+        self.read(topic, count, timeout).iter().map(|(_, v)| codec.decode(v).unwrap()).collect()
+    }
+
     pub async fn cleanup(self) {
         let t = &self.topics;
         let mut all: Vec<String> = [
