@@ -93,32 +93,36 @@ pub fn network_transaction_id<'a>(network: &str, transaction_id: &'a str) -> Opt
     transaction_id.strip_prefix(network)?.strip_prefix(':')
 }
 
+/// Why a late acceptance is returned: TM01, received after the cut-off time.
+pub const LATE_ACCEPTANCE_RETURN_REASON: IsoReason = IsoReason::TM01;
+
 /// The network's return (pacs.004) of a payment it settled after the switch had
-/// refused it at its deadline: the amount the network credited goes back, with the
-/// reason TM01 (received after the cut-off time).
+/// refused it at its deadline: the amount the network credited goes back, with
+/// [`LATE_ACCEPTANCE_RETURN_REASON`]. Returns the return's id and the message.
 pub fn late_acceptance_return(
     connector: &dyn Connector,
     clearing: &ClearingRecord,
     wire: &str,
     uetr: Option<&str>,
     now: i64,
-) -> Result<Vec<u8>, ConnectorError> {
+) -> Result<(String, Vec<u8>), ConnectorError> {
     let return_id: String = format!("RT{wire}").chars().take(MAX_WIRE_ID).collect();
     let amount = &clearing.credit_amount;
-    connector.encode_return(&CanonicalReturn {
+    let message = connector.encode_return(&CanonicalReturn {
         message_id: return_id.clone(),
         created_at: now,
-        return_id,
+        return_id: return_id.clone(),
         original_message_id: wire.to_string(),
         original_end_to_end_id: clearing.end_to_end_id.clone(),
         original_transaction_id: wire.to_string(),
         original_uetr: uetr.map(str::to_string),
         returned_amount: Money { minor_units: amount.minor_units, currency: amount.currency.clone() },
-        reason: IsoReason::TM01,
+        reason: LATE_ACCEPTANCE_RETURN_REASON,
         additional_info: Some("settled after the switch's response deadline; refused to both sides".into()),
         instructing_agent: None,
         instructed_agent: None,
-    })
+    })?;
+    Ok((return_id, message))
 }
 
 /// Why a payment a network sent cannot become an authorization request.

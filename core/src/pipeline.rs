@@ -12,6 +12,7 @@ use interlink_connectors::{CanonicalStatus, Connector};
 use interlink_routing::{Route, RoutingTable};
 use interlink_schemas::{
     Agent, AuthorizationRequest, ClearingRecord, Codec, CodecError, DeadLetter, ErrorKind, Notification, Party,
+    PaymentReturn,
 };
 use interlink_vocab::{Finality, IsoReason, PaymentStatus};
 
@@ -32,6 +33,8 @@ pub enum OutputTopic {
     /// The switch's keyed state (see [`memory`]): the changelog partition of the input
     /// record being decided. `None` payload deletes the entry.
     State,
+    /// Returns the switch sent networks (`PaymentReturn`).
+    Returns,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,6 +173,7 @@ pub struct Processor {
     clearing: Codec<ClearingRecord>,
     notifications: Codec<Notification>,
     dead_letters: Codec<DeadLetter>,
+    returns: Codec<PaymentReturn>,
     /// Networks reached through their connector: payments to them leave as their own
     /// messages, and payments they originate get their final status back.
     connected: Vec<&'static dyn Connector>,
@@ -195,6 +199,7 @@ impl Processor {
             clearing: Codec::new()?,
             notifications: Codec::new()?,
             dead_letters: Codec::new()?,
+            returns: Codec::new()?,
             connected: Vec::new(),
             duplicate_window_micros: DEFAULT_DUPLICATE_WINDOW.as_micros() as i64,
             response_deadline_micros: DEFAULT_RESPONSE_DEADLINE.as_micros() as i64,
@@ -907,8 +912,22 @@ impl Processor {
             (InFlightPhase::Returned { at }, true, _) => format!("{late}; its return was sent at {at} µs, none again"),
             (_, true, Some(connector)) => {
                 match legs::late_acceptance_return(connector, &entry.clearing, wire, entry.uetr.as_deref(), now) {
-                    Ok(message) => {
+                    Ok((return_id, message)) => {
                         out.push(OutputRecord::new(OutputTopic::NetworkOut(connector.profile().id), wire, message));
+                        let c = &entry.clearing;
+                        let record = PaymentReturn {
+                            return_id,
+                            transaction_id: c.transaction_id.clone(),
+                            end_to_end_id: c.end_to_end_id.clone(),
+                            network: network.to_string(),
+                            wire_transaction_id: wire.to_string(),
+                            creditor_agent: c.creditor_agent.clone(),
+                            returned_amount: c.credit_amount.clone(),
+                            reason_code: legs::LATE_ACCEPTANCE_RETURN_REASON.code().to_string(),
+                            timed_out_at,
+                            returned_at: now,
+                        };
+                        out.push(OutputRecord::new(OutputTopic::Returns, &c.transaction_id, self.returns.encode(&record)?));
                         entry.phase = InFlightPhase::Returned { at: now };
                         let state = Some(entry.encode()?);
                         out.push(OutputRecord { topic: OutputTopic::State, key: Some(key.as_bytes().to_vec()), payload: state });
@@ -1270,6 +1289,10 @@ mod tests {
         // The network moved the money: it gets the payment's return, once.
         let sent: Vec<_> = out.iter().filter(|o| o.topic == OutputTopic::NetworkOut("HK_FPS")).collect();
         assert_eq!(sent.len(), 1);
+        let recorded: Vec<_> = out.iter().filter(|o| o.topic == OutputTopic::Returns).collect();
+        assert_eq!(recorded.len(), 1, "the return is recorded");
+        let record = legs.p.returns.decode(recorded[0].payload.as_deref().unwrap()).unwrap();
+        assert_eq!((record.transaction_id.as_str(), record.timed_out_at, record.returned_at), ("tx-9", 1_020, 2_000));
         let hk = interlink_connectors::connector("HK_FPS").unwrap();
         let back = hk.decode_return(sent[0].payload.as_deref().unwrap()).unwrap();
         assert_eq!((back.original_transaction_id.as_str(), back.original_end_to_end_id.as_str()), ("tx-9", "E2E-9"));

@@ -249,7 +249,13 @@ impl Bench<'_> {
             let t = TopicsConfig::with_prefix(&prefix);
             let mut names: Vec<String> =
                 vec![t.requests.clone(), t.clearing.clone(), t.notifications.clone(), t.dead_letters.clone()];
-            names.extend([t.routes.clone(), t.routes_audit.clone(), t.forwards.clone(), t.state.clone()]);
+            names.extend([
+                t.routes.clone(),
+                t.routes_audit.clone(),
+                t.forwards.clone(),
+                t.state.clone(),
+                t.returns.clone(),
+            ]);
             names.extend(
                 interlink_connectors::connectors()
                     .flat_map(|c| [t.network_in(c.profile().id), t.network_out(c.profile().id)]),

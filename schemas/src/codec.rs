@@ -1,7 +1,7 @@
 //! Confluent-framed Avro encoding with writers and readers built once per type.
 
 use crate::registry::{self, SchemaVersion};
-use crate::types::{AuthorizationRequest, ClearingRecord, DeadLetter, Notification};
+use crate::types::{AuthorizationRequest, ClearingRecord, DeadLetter, Notification, PaymentReturn};
 use apache_avro::reader::datum::GenericDatumReader;
 use apache_avro::writer::datum::GenericDatumWriter;
 use serde::{de::DeserializeOwned, Serialize};
@@ -55,6 +55,9 @@ impl Event for Notification {
 }
 impl Event for DeadLetter {
     const SCHEMA: &'static SchemaVersion = &registry::DEAD_LETTER_V1;
+}
+impl Event for PaymentReturn {
+    const SCHEMA: &'static SchemaVersion = &registry::PAYMENT_RETURN_V1;
 }
 
 /// The Confluent header of a framed record.

@@ -34,10 +34,17 @@ pub static NOTIFICATION_V1: SchemaVersion = schema_version!(301, "Notification",
 /// Adds `repeat` (default false): the answer to a request sent again.
 pub static NOTIFICATION_V2: SchemaVersion = schema_version!(302, "Notification", "notification_v2.avsc");
 pub static DEAD_LETTER_V1: SchemaVersion = schema_version!(401, "DeadLetter", "dead_letter.avsc");
+pub static PAYMENT_RETURN_V1: SchemaVersion = schema_version!(501, "PaymentReturn", "payment_return.avsc");
 
 /// All known versions, newest last within each record.
-pub static ALL: [&SchemaVersion; 5] =
-    [&AUTHORIZATION_REQUEST_V1, &CLEARING_RECORD_V1, &NOTIFICATION_V1, &NOTIFICATION_V2, &DEAD_LETTER_V1];
+pub static ALL: [&SchemaVersion; 6] = [
+    &AUTHORIZATION_REQUEST_V1,
+    &CLEARING_RECORD_V1,
+    &NOTIFICATION_V1,
+    &NOTIFICATION_V2,
+    &DEAD_LETTER_V1,
+    &PAYMENT_RETURN_V1,
+];
 
 pub fn by_id(id: u32) -> Option<&'static SchemaVersion> {
     ALL.iter().copied().find(|v| v.id == id)

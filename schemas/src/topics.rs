@@ -21,6 +21,8 @@ pub struct TopicsConfig {
     pub network_prefix: String,
     /// The switch's keyed state (compacted changelog, partitioned like `requests`).
     pub state: String,
+    /// Returns (pacs.004) the switch sent networks for payments settled after their deadline.
+    pub returns: String,
 }
 
 impl Default for TopicsConfig {
@@ -35,6 +37,7 @@ impl Default for TopicsConfig {
             forwards: "interlink.switch.forwards".into(),
             network_prefix: "interlink.net.".into(),
             state: "interlink.switch.state".into(),
+            returns: "interlink.returns".into(),
         }
     }
 }
@@ -54,6 +57,7 @@ impl TopicsConfig {
             forwards: p(d.forwards),
             network_prefix: p(d.network_prefix),
             state: p(d.state),
+            returns: p(d.returns),
         }
     }
 }

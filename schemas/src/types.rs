@@ -147,3 +147,19 @@ pub struct DeadLetter {
     pub transaction_id: Option<String>,
     pub dead_lettered_at: i64,
 }
+
+/// A return (pacs.004) the switch sent a network for a payment the network settled after
+/// the switch had refused it at its response deadline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentReturn {
+    pub return_id: String,
+    pub transaction_id: String,
+    pub end_to_end_id: String,
+    pub network: String,
+    pub wire_transaction_id: String,
+    pub creditor_agent: Agent,
+    pub returned_amount: Amount,
+    pub reason_code: String,
+    pub timed_out_at: i64,
+    pub returned_at: i64,
+}

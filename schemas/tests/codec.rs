@@ -80,6 +80,21 @@ fn outputs_round_trip() {
     let c = Codec::<Notification>::new().unwrap();
     assert_eq!(c.decode(&c.encode(&note).unwrap()).unwrap(), note);
 
+    let returned = PaymentReturn {
+        return_id: "RTtx".into(),
+        transaction_id: "tx".into(),
+        end_to_end_id: "e2e".into(),
+        network: "HK_FPS".into(),
+        wire_transaction_id: "tx".into(),
+        creditor_agent: Agent::new("HK_FPS", "004"),
+        returned_amount: Amount::new(108, "HKD"),
+        reason_code: "TM01".into(),
+        timed_out_at: 1,
+        returned_at: 2,
+    };
+    let c = Codec::<PaymentReturn>::new().unwrap();
+    assert_eq!(c.decode(&c.encode(&returned).unwrap()).unwrap(), returned);
+
     let dead = DeadLetter {
         source_topic: "interlink.auth.requests".into(),
         source_partition: 3,

@@ -261,6 +261,13 @@ async fn a_payment_the_network_never_answers_is_refused_to_both_sides_at_its_dea
     let back = hk.decode_return(&out[1].1).unwrap();
     assert_eq!((back.original_transaction_id.as_str(), back.reason.code()), ("silent-1", "TM01"));
     assert_eq!((back.returned_amount.minor_units, back.returned_amount.currency.as_str()), (10_845, "HKD"));
+    // ...and the switch records the return it sent.
+    let returns = fx.read_events::<interlink_schemas::PaymentReturn>(&fx.topics.returns, 1, Duration::from_secs(30));
+    assert_eq!(returns.len(), 1);
+    let r = &returns[0];
+    assert_eq!((r.transaction_id.as_str(), r.network.as_str(), r.reason_code.as_str()), ("silent-1", "HK_FPS", "TM01"));
+    assert_eq!((r.return_id.as_str(), r.returned_amount.minor_units), (back.return_id.as_str(), 10_845));
+    assert!(r.returned_at > r.timed_out_at, "{r:?}");
     // What an operator's alerts watch (deploy/prometheus/alerts.yml).
     let metrics = common::http_get(switch.http_addr(), "/metrics").await;
     assert!(metrics.lines().any(|l| l.starts_with("interlink_payments_timed_out_total ")), "{metrics}");

@@ -23,7 +23,7 @@ pub async fn ensure_topics(
 ) -> Result<Vec<String>, KafkaEdgeError> {
     let admin: AdminClient<DefaultClientContext> = base_client_config(kafka).create()?;
     let rf = layout.replication;
-    let data = [&topics.requests, &topics.clearing, &topics.notifications, &topics.dead_letters];
+    let data = [&topics.requests, &topics.clearing, &topics.notifications, &topics.dead_letters, &topics.returns];
     let mut new: Vec<NewTopic<'_>> =
         data.iter().map(|t| NewTopic::new(t, layout.partitions, TopicReplication::Fixed(rf))).collect();
     new.push(

@@ -222,6 +222,7 @@ impl BatchSink {
                 OutputTopic::Requests => &self.topics.requests,
                 OutputTopic::NetworkOut(network) => &self.network_out[network],
                 OutputTopic::State => &self.topics.state,
+                OutputTopic::Returns => &self.topics.returns,
             };
             let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(topic);
             if out.topic == OutputTopic::State {

@@ -150,6 +150,7 @@ impl Fixture {
             &t.routes_audit,
             &t.forwards,
             &t.state,
+            &t.returns,
         ]
         .map(String::clone)
         .to_vec();
