@@ -60,19 +60,33 @@ pub struct StateConfig {
     /// How long a request's transaction id stays taken (a copy inside the window is
     /// answered as a repeat, or refused with AM05 when its content differs).
     pub duplicate_window_seconds: u64,
+    /// The local store's memtable per keyspace (two per partition), in MiB.
+    pub memtable_mib: u32,
+    /// The local store's block cache, in MiB.
+    pub cache_mib: u32,
 }
 
 impl Default for StateConfig {
     fn default() -> Self {
         // Like Kafka Streams' `state.dir`: a cache, under the temporary directory
         // unless the operator gives it a disk of its own.
-        Self { dir: std::env::temp_dir().join("interlink-state"), duplicate_window_seconds: 24 * 3600 }
+        Self {
+            dir: std::env::temp_dir().join("interlink-state"),
+            duplicate_window_seconds: 24 * 3600,
+            memtable_mib: 8,
+            cache_mib: 32,
+        }
     }
 }
 
 impl StateConfig {
     pub fn duplicate_window(&self) -> Duration {
         Duration::from_secs(self.duplicate_window_seconds)
+    }
+
+    pub fn store_sizing(&self) -> crate::state::StoreSizing {
+        let mib = |m: u32| u64::from(m) << 20;
+        crate::state::StoreSizing { memtable_bytes: mib(self.memtable_mib.max(1)), cache_bytes: mib(self.cache_mib) }
     }
 }
 
@@ -294,6 +308,8 @@ impl SwitchConfig {
             ("HTTP__LISTEN", self.http.listen.to_string()),
             ("STATE__DIR", self.state.dir.display().to_string()),
             ("STATE__DUPLICATE_WINDOW_SECONDS", self.state.duplicate_window_seconds.to_string()),
+            ("STATE__MEMTABLE_MIB", self.state.memtable_mib.to_string()),
+            ("STATE__CACHE_MIB", self.state.cache_mib.to_string()),
         ]
         .into_iter()
         .map(|(key, value)| (format!("INTERLINK_{key}"), value))

@@ -197,7 +197,7 @@ pub fn run_worker(
         .with_duplicate_window(config.state.duplicate_window())
         .with_response_deadline(config.networks.response_deadline())
         .with_partitions(u32::try_from(partitions).unwrap_or(u32::MAX));
-    let state = KeyedState::open(&config.state_dir())?;
+    let state = KeyedState::open_sized(&config.state_dir(), config.state.store_sizing())?;
     let sink = BatchSink::new(config)?;
     let context = WorkerContext {
         sink: Mutex::new(sink),

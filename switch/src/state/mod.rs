@@ -23,7 +23,7 @@ use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
-pub use store::{Checkpoints, LocalStore, StoreError};
+pub use store::{Checkpoints, LocalStore, StoreError, StoreSizing};
 
 /// How often the store is made durable and its checkpoint written.
 const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(10);
@@ -55,7 +55,11 @@ pub struct KeyedState {
 
 impl KeyedState {
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        let store = LocalStore::open(dir)?;
+        Self::open_sized(dir, StoreSizing::default())
+    }
+
+    pub fn open_sized(dir: &Path, sizing: StoreSizing) -> Result<Self, StoreError> {
+        let store = LocalStore::open_sized(dir, sizing)?;
         let read_to = store.read_checkpoints();
         Ok(Self {
             store,
