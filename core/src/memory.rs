@@ -197,6 +197,11 @@ pub enum InFlightPhase {
     /// Timed out, then settled by the network all the same: the switch sent the
     /// network a return (pacs.004) at `at`. A further copy of the acceptance sends none.
     Returned { at: i64 },
+    /// Settled (ACCC) at `at`: kept for the duplicate window, so a network's return of
+    /// it (pacs.004) finds what to reverse, and a repeated report settles nothing.
+    Settled { at: i64 },
+    /// Settled, then returned by the network at `at`: a second return reverses nothing.
+    ReturnedByNetwork { at: i64 },
 }
 
 /// A payment in flight to a connected network: the clearing record it will settle

@@ -8,7 +8,7 @@ use crate::memory::{
 };
 use crate::qr_gateway::{self, QrRejection};
 use crate::validate::{validate, CreditorAddress, ValidationError};
-use interlink_connectors::{CanonicalStatus, Connector};
+use interlink_connectors::{CanonicalReturn, CanonicalStatus, Connector};
 use interlink_routing::{Route, RoutingTable};
 use interlink_schemas::{
     Agent, AuthorizationRequest, ClearingRecord, Codec, CodecError, DeadLetter, ErrorKind, Notification, Party,
@@ -101,6 +101,8 @@ pub enum Outcome {
     Pending,
     /// A payment a network originated, passed on as an authorization request.
     Originated,
+    /// A settled payment its destination network sent back (pacs.004): reversed.
+    Returned,
     /// A request already decided, sent again: its origin is told the first outcome
     /// again, and nothing else happens.
     Repeat,
@@ -118,6 +120,7 @@ impl Outcome {
             Self::LateAnswer { .. } => "late_answer",
             Self::Pending => "pending",
             Self::Originated => "originated",
+            Self::Returned => "returned",
             Self::Repeat => "repeat",
         }
     }
@@ -725,7 +728,10 @@ impl Processor {
                         self.time_out(key, entry, now_micros, out)?;
                         return Ok(Expiry::TimedOut);
                     }
-                    InFlightPhase::TimedOut { .. } | InFlightPhase::Returned { .. } => out.push(forget),
+                    InFlightPhase::TimedOut { .. }
+                    | InFlightPhase::Returned { .. }
+                    | InFlightPhase::Settled { .. }
+                    | InFlightPhase::ReturnedByNetwork { .. } => out.push(forget),
                 }
             }
             Some(StoreKind::Requests) | None => out.push(forget),
@@ -794,6 +800,9 @@ impl Processor {
             Ok(status) => return self.status_report(network, &status, input, ctx, out),
             Err(e) => e,
         };
+        if let Ok(returned) = connector.decode_return(message) {
+            return self.inbound_return(network, &returned, input, ctx, out);
+        }
         let inbound = connector.decode_inbound_payment(message).map_err(legs::InboundError::from);
         match inbound.and_then(|p| legs::inbound_request(network, p)) {
             Ok(request) => {
@@ -866,13 +875,36 @@ impl Processor {
                 out,
             );
         }
-        if let InFlightPhase::TimedOut { at } | InFlightPhase::Returned { at } = entry.phase {
-            return self.late_answer(network, wire, status, entry, at, &key, input, now, out);
+        match entry.phase {
+            InFlightPhase::TimedOut { at } | InFlightPhase::Returned { at } => {
+                return self.late_answer(network, wire, status, entry, at, &key, input, now, out);
+            }
+            InFlightPhase::Settled { at } | InFlightPhase::ReturnedByNetwork { at } => {
+                // A copy of the report that settled it: never a second clearing record.
+                return refuse(
+                    format!(
+                        "{network} status report {} for {wire} matches no payment in flight (already final: settled at {at} µs)",
+                        status.status
+                    ),
+                    out,
+                );
+            }
+            InFlightPhase::AwaitingAnswer => {}
         }
         let settled = match status.status.finality() {
             Finality::Settled => {
                 self.settle(clearing.clone(), now, out)?;
-                Outcome::Accepted
+                // Kept, marked settled, for the window: the network may return it.
+                let mut settled = entry.clone();
+                settled.phase = InFlightPhase::Settled { at: now };
+                settled.expires_at = now.saturating_add(self.duplicate_window_micros);
+                let state = Some(settled.encode()?);
+                out.push(OutputRecord {
+                    topic: OutputTopic::State,
+                    key: Some(key.as_bytes().to_vec()),
+                    payload: state,
+                });
+                return Ok(Outcome::Accepted);
             }
             Finality::Refused => {
                 let reason = status.reason.clone().unwrap_or(IsoReason::NARR);
@@ -885,6 +917,108 @@ impl Processor {
         };
         out.push(OutputRecord { topic: OutputTopic::State, key: Some(key.as_bytes().to_vec()), payload: None });
         Ok(settled)
+    }
+
+    /// A network returns a payment it settled (pacs.004): a reversal clearing record
+    /// (the original's parties swapped, `reverses` naming it) and a notification to
+    /// each side. A return of a payment not settled here, of one already returned, or
+    /// of more than was credited, is dead-lettered.
+    fn inbound_return(
+        &self,
+        network: &str,
+        r: &CanonicalReturn,
+        input: &InputRecord<'_>,
+        ctx: &Context<'_>,
+        out: &mut Vec<OutputRecord>,
+    ) -> Result<Outcome, Undecided> {
+        let (now, wire) = (ctx.now_micros, &r.original_transaction_id);
+        let refuse = |text: String, out: &mut Vec<OutputRecord>| -> Result<Outcome, Undecided> {
+            let kind = ErrorKind::Validation;
+            self.dead_letter(input, kind, text, Some(&r.reason), None, now, out)?;
+            Ok(Outcome::DeadLettered { kind })
+        };
+        if input.key != Some(wire.as_bytes()) {
+            return refuse(format!("{network} return of {wire} must be keyed by the original transaction id"), out);
+        }
+        let key = InFlightKey::new(network, wire);
+        let entry = match ctx.memory.get(key.as_bytes())? {
+            Some(value) => InFlightEntry::decode(&value)?,
+            None => {
+                return refuse(format!("{network} returns {wire}, which was not settled here (or too long ago)"), out)
+            }
+        };
+        let c = &entry.clearing;
+        match entry.phase {
+            InFlightPhase::Settled { .. } => {}
+            InFlightPhase::ReturnedByNetwork { at } => {
+                return refuse(format!("{network} returns {wire} again; it was returned at {at} µs"), out)
+            }
+            _ => return refuse(format!("{network} returns {wire}, which never settled"), out),
+        }
+        let uetr_differs = matches!((&r.original_uetr, &entry.uetr), (Some(a), Some(b)) if !a.eq_ignore_ascii_case(b));
+        if r.original_end_to_end_id != c.end_to_end_id || uetr_differs {
+            return refuse(
+                format!("{network} return of {wire} does not match the payment (end-to-end id or UETR)"),
+                out,
+            );
+        }
+        let amount = &r.returned_amount;
+        if amount.currency != c.credit_amount.currency || amount.minor_units > c.credit_amount.minor_units {
+            return refuse(
+                format!(
+                    "{network} returns {} {} of {wire}, which credited {} {}",
+                    amount.minor_units, amount.currency, c.credit_amount.minor_units, c.credit_amount.currency
+                ),
+                out,
+            );
+        }
+        // The debtor gets back its share of what it paid: all of it for a full return.
+        let back = i64::try_from(
+            i128::from(c.debit_amount.minor_units) * i128::from(amount.minor_units)
+                / i128::from(c.credit_amount.minor_units.max(1)),
+        )
+        .unwrap_or(c.debit_amount.minor_units);
+        let reversal = ClearingRecord {
+            transaction_id: format!("{}:RETURN:{}", c.transaction_id, r.return_id),
+            end_to_end_id: c.end_to_end_id.clone(),
+            debtor_agent: c.creditor_agent.clone(),
+            debtor_account: c.creditor_account.clone().unwrap_or_default(),
+            creditor_agent: c.debtor_agent.clone(),
+            creditor_account: Some(c.debtor_account.clone()),
+            debit_amount: interlink_schemas::Amount::new(amount.minor_units, &amount.currency),
+            credit_amount: interlink_schemas::Amount::new(back, &c.debit_amount.currency),
+            fx_rate: c.fx_rate.clone(),
+            quote_id: c.quote_id.clone(),
+            corridor: c.corridor.clone(),
+            routing_version: c.routing_version,
+            request_created_at: c.request_created_at,
+            cleared_at: now,
+            reverses: Some(c.transaction_id.clone()),
+        };
+        out.push(OutputRecord::new(OutputTopic::Clearing, &c.transaction_id, self.clearing.encode(&reversal)?));
+        let text = format!("returned by {network} ({})", r.reason.code());
+        let about = About {
+            transaction_id: &c.transaction_id,
+            end_to_end_id: &c.end_to_end_id,
+            request_created_at: c.request_created_at,
+            routing_version: c.routing_version,
+            now,
+        };
+        for (party, agent, money) in [
+            (Party::Debtor, &c.debtor_agent, &reversal.credit_amount),
+            (Party::Creditor, &c.creditor_agent, &reversal.debit_amount),
+        ] {
+            let side = if party == Party::Debtor { "DEBTOR" } else { "CREDITOR" };
+            let id = format!("{}:{side}:RETURN:{}", c.transaction_id, r.return_id);
+            let reason = Some(r.reason.clone());
+            let answer = Answer { id, status: PaymentStatus::ACCC, reason, text: text.clone(), repeat: false };
+            self.emit_notification(&about, party, agent, money, answer, out)?;
+        }
+        let mut returned = entry.clone();
+        returned.phase = InFlightPhase::ReturnedByNetwork { at: now };
+        let state = Some(returned.encode()?);
+        out.push(OutputRecord { topic: OutputTopic::State, key: Some(key.as_bytes().to_vec()), payload: state });
+        Ok(Outcome::Returned)
     }
 
     /// A network's answer to a payment that had already timed out (refused to both
@@ -1067,6 +1201,7 @@ fn clearing_record(
         routing_version: version,
         request_created_at: req.created_at,
         cleared_at: now,
+        reverses: None,
     }
 }
 
@@ -1228,7 +1363,8 @@ mod tests {
             topics,
             [OutputTopic::Clearing, OutputTopic::Notifications, OutputTopic::Notifications, OutputTopic::State]
         );
-        assert_eq!(out[3].payload, None, "settled: no longer in flight");
+        let marker = InFlightEntry::decode(out[3].payload.as_deref().unwrap()).unwrap();
+        assert!(matches!(marker.phase, InFlightPhase::Settled { at: 30 }), "kept, settled, for a return: {marker:?}");
         let (again, out) = legs.report(PaymentStatus::ACCC, "E2E-9", 31);
         assert_eq!(again, Outcome::DeadLettered { kind: ErrorKind::Validation });
         assert!(legs.dead_letter(&out).contains("matches no payment in flight"));
@@ -1245,6 +1381,68 @@ mod tests {
         legs.send();
         let value = legs.memory.get(InFlightKey::new("HK_FPS", "tx-9").as_bytes()).unwrap().unwrap();
         assert_eq!(memory::expires_at(&value), Some(20 + 7_000_000), "sent at 20 µs, due 7 s later");
+    }
+
+    fn return_bytes(amount: i64, return_id: &str) -> Vec<u8> {
+        let hk = interlink_connectors::connector("HK_FPS").unwrap();
+        hk.encode_return(&CanonicalReturn {
+            message_id: return_id.into(),
+            created_at: 1_700_000_000_000_000,
+            return_id: return_id.into(),
+            original_message_id: "tx-9".into(),
+            original_end_to_end_id: "E2E-9".into(),
+            original_transaction_id: "tx-9".into(),
+            original_uetr: None,
+            returned_amount: interlink_connectors::canonical::Money { minor_units: amount, currency: "HKD".into() },
+            reason: IsoReason::parse("AC04").unwrap(),
+            additional_info: None,
+            instructing_agent: None,
+            instructed_agent: None,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_network_returns_a_settled_payment_once_and_the_reversal_swaps_the_parties() {
+        let legs = TwoLegs::new();
+        // Not settled yet: nothing to reverse.
+        legs.send();
+        let (early, out) = legs.run(InputSource::Network("HK_FPS"), b"tx-9", &return_bytes(10_845, "R0"), 25);
+        assert_eq!(early, Outcome::DeadLettered { kind: ErrorKind::Validation });
+        assert!(legs.dead_letter(&out).contains("never settled"), "{}", legs.dead_letter(&out));
+        assert_eq!(legs.report(PaymentStatus::ACCC, "E2E-9", 30).0, Outcome::Accepted);
+        // More than was credited: refused.
+        let (too_much, _) = legs.run(InputSource::Network("HK_FPS"), b"tx-9", &return_bytes(10_846, "R1"), 40);
+        assert_eq!(too_much, Outcome::DeadLettered { kind: ErrorKind::Validation });
+        // Half of it back.
+        let (outcome, out) = legs.run(InputSource::Network("HK_FPS"), b"tx-9", &return_bytes(5_000, "R2"), 50);
+        assert_eq!(outcome, Outcome::Returned);
+        let topics: Vec<_> = out.iter().map(|o| o.topic).collect();
+        assert_eq!(
+            topics,
+            [OutputTopic::Clearing, OutputTopic::Notifications, OutputTopic::Notifications, OutputTopic::State]
+        );
+        let reversal = legs.p.clearing.decode(out[0].payload.as_deref().unwrap()).unwrap();
+        assert_eq!(reversal.reverses.as_deref(), Some("tx-9"));
+        assert_eq!(reversal.transaction_id, "tx-9:RETURN:R2");
+        assert_eq!(
+            (reversal.debtor_agent.network.as_str(), reversal.creditor_agent.network.as_str()),
+            ("HK_FPS", "CN_IBPS")
+        );
+        assert_eq!(reversal.debit_amount, Amount::new(5_000, "HKD"));
+        assert_eq!(reversal.credit_amount, Amount::new(4_610, "CNY"), "10,000 × 5,000 / 10,845, rounded down");
+        let debtor = legs.p.notifications.decode(out[1].payload.as_deref().unwrap()).unwrap();
+        assert_eq!(debtor.notification_id, "tx-9:DEBTOR:RETURN:R2");
+        assert_eq!((debtor.reason_code.as_deref(), debtor.amount.minor_units), (Some("AC04"), 4_610));
+        // A second return of it reverses nothing.
+        let (again, out) = legs.run(InputSource::Network("HK_FPS"), b"tx-9", &return_bytes(5_000, "R3"), 60);
+        assert_eq!(again, Outcome::DeadLettered { kind: ErrorKind::Validation });
+        assert!(legs.dead_letter(&out).contains("again"), "{}", legs.dead_letter(&out));
+        // And a copy of the settling report still settles nothing.
+        assert_eq!(
+            legs.report(PaymentStatus::ACCC, "E2E-9", 70).0,
+            Outcome::DeadLettered { kind: ErrorKind::Validation }
+        );
     }
 
     #[test]

@@ -48,7 +48,7 @@ impl Event for AuthorizationRequest {
     const SCHEMA: &'static SchemaVersion = &registry::AUTHORIZATION_REQUEST_V1;
 }
 impl Event for ClearingRecord {
-    const SCHEMA: &'static SchemaVersion = &registry::CLEARING_RECORD_V1;
+    const SCHEMA: &'static SchemaVersion = &registry::CLEARING_RECORD_V2;
 }
 impl Event for Notification {
     const SCHEMA: &'static SchemaVersion = &registry::NOTIFICATION_V2;

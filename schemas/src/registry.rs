@@ -30,6 +30,8 @@ macro_rules! schema_version {
 pub static AUTHORIZATION_REQUEST_V1: SchemaVersion =
     schema_version!(101, "AuthorizationRequest", "authorization_request.avsc");
 pub static CLEARING_RECORD_V1: SchemaVersion = schema_version!(201, "ClearingRecord", "clearing_record.avsc");
+/// Adds `reverses` (default null): a return of an earlier payment.
+pub static CLEARING_RECORD_V2: SchemaVersion = schema_version!(202, "ClearingRecord", "clearing_record_v2.avsc");
 pub static NOTIFICATION_V1: SchemaVersion = schema_version!(301, "Notification", "notification.avsc");
 /// Adds `repeat` (default false): the answer to a request sent again.
 pub static NOTIFICATION_V2: SchemaVersion = schema_version!(302, "Notification", "notification_v2.avsc");
@@ -37,9 +39,10 @@ pub static DEAD_LETTER_V1: SchemaVersion = schema_version!(401, "DeadLetter", "d
 pub static PAYMENT_RETURN_V1: SchemaVersion = schema_version!(501, "PaymentReturn", "payment_return.avsc");
 
 /// All known versions, newest last within each record.
-pub static ALL: [&SchemaVersion; 6] = [
+pub static ALL: [&SchemaVersion; 7] = [
     &AUTHORIZATION_REQUEST_V1,
     &CLEARING_RECORD_V1,
+    &CLEARING_RECORD_V2,
     &NOTIFICATION_V1,
     &NOTIFICATION_V2,
     &DEAD_LETTER_V1,

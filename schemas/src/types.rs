@@ -89,6 +89,9 @@ pub struct ClearingRecord {
     pub routing_version: i64,
     pub request_created_at: i64,
     pub cleared_at: i64,
+    /// Set on a return: the transaction id of the payment this record reverses.
+    #[serde(default)]
+    pub reverses: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -58,6 +58,7 @@ fn outputs_round_trip() {
         routing_version: 3,
         request_created_at: 1,
         cleared_at: 2,
+        reverses: None,
     };
     let c = Codec::<ClearingRecord>::new().unwrap();
     assert_eq!(c.decode(&c.encode(&clearing).unwrap()).unwrap(), clearing);

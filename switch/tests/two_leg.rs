@@ -278,3 +278,72 @@ async fn a_payment_the_network_never_answers_is_refused_to_both_sides_at_its_dea
     switch.stop().await.unwrap();
     fx.cleanup().await;
 }
+
+/// A network returns a payment it settled (pacs.004): one reversal, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_settled_payment_the_network_returns_is_reversed_once() {
+    use interlink_connectors::canonical::Money;
+    use interlink_connectors::{CanonicalReturn, IsoReason};
+    interlink_testkit::require_broker!();
+    let fx = Fixture::new(3).await;
+    let mut config = fx.switch_config("w-return");
+    config.networks.connected = vec!["HK_FPS".into()];
+    let switch = interlink_switch::start(config).await.unwrap();
+    wait_ready(&switch).await;
+    fx.produce(&[("back-1", encode(&request("back-1", "004", 10_000)))], None);
+    assert_eq!(fx.read(&fx.topics.network_out("HK_FPS"), 1, Duration::from_secs(30)).len(), 1);
+
+    let hk = interlink_connectors::connector("HK_FPS").unwrap();
+    let hk_in = fx.topics.network_in("HK_FPS");
+    let producer = network_producer(&fx);
+    let accepted = CanonicalStatus {
+        message_id: "ST1".into(),
+        created_at: interlink_schemas::now_micros(),
+        original_message_id: "back-1".into(),
+        original_end_to_end_id: "E2E-back-1".into(),
+        original_transaction_id: "back-1".into(),
+        original_uetr: None,
+        status: PaymentStatus::ACCC,
+        reason: None,
+        additional_info: None,
+        instructing_agent: None,
+        instructed_agent: None,
+    };
+    interlink_testkit::kafka::send(&producer, &hk_in, b"back-1", &hk.encode_status(&accepted).unwrap()).unwrap();
+    let returned = |id: &str| CanonicalReturn {
+        message_id: id.into(),
+        created_at: interlink_schemas::now_micros(),
+        return_id: id.into(),
+        original_message_id: "back-1".into(),
+        original_end_to_end_id: "E2E-back-1".into(),
+        original_transaction_id: "back-1".into(),
+        original_uetr: None,
+        returned_amount: Money { minor_units: 10_845, currency: "HKD".into() },
+        reason: IsoReason::parse("AC04").unwrap(),
+        additional_info: Some("account closed".into()),
+        instructing_agent: None,
+        instructed_agent: None,
+    };
+    // The return, then the same payment returned again.
+    for id in ["RET1", "RET2"] {
+        interlink_testkit::kafka::send(&producer, &hk_in, b"back-1", &hk.encode_return(&returned(id)).unwrap())
+            .unwrap();
+    }
+    rdkafka::producer::Producer::flush(&producer, Duration::from_secs(10)).unwrap();
+
+    let clearing = fx.read_events::<ClearingRecord>(&fx.topics.clearing, 2, Duration::from_secs(30));
+    assert_eq!(clearing.len(), 2, "the payment and one reversal: {clearing:?}");
+    let reversal = clearing.iter().find(|c| c.reverses.is_some()).expect("a reversal");
+    assert_eq!(
+        (reversal.reverses.as_deref(), reversal.transaction_id.as_str()),
+        (Some("back-1"), "back-1:RETURN:RET1")
+    );
+    assert_eq!((reversal.debit_amount.minor_units, reversal.credit_amount.minor_units), (10_845, 10_000));
+    let notes = fx.read_events::<Notification>(&fx.topics.notifications, 4, Duration::from_secs(30));
+    assert_eq!(notes.iter().filter(|n| n.notification_id.contains(":RETURN:RET1")).count(), 2, "both sides told");
+    let dead = fx.read_events::<DeadLetter>(&fx.topics.dead_letters, 1, Duration::from_secs(30));
+    assert_eq!(dead.len(), 1);
+    assert!(dead[0].error_message.contains("again"), "{}", dead[0].error_message);
+    switch.stop().await.unwrap();
+    fx.cleanup().await;
+}

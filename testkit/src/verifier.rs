@@ -714,6 +714,7 @@ mod tests {
                 routing_version: 1,
                 request_created_at: 1_000,
                 cleared_at: 2_000,
+                reverses: None,
             })
             .unwrap()
     }
