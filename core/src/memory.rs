@@ -252,6 +252,18 @@ macro_rules! framed_value {
     };
 }
 
+impl InFlightEntry {
+    /// Whether a network's message about this payment names it, not only its id: the
+    /// same end-to-end id, and the same UETR where both have one.
+    pub fn is_named_by(&self, end_to_end_id: &str, uetr: Option<&str>) -> bool {
+        let uetr_agrees = match (uetr, self.uetr.as_deref()) {
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+            _ => true,
+        };
+        end_to_end_id == self.clearing.end_to_end_id && uetr_agrees
+    }
+}
+
 framed_value!(RequestMemo);
 framed_value!(InFlightEntry);
 

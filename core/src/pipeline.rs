@@ -864,9 +864,7 @@ impl Processor {
         let entry = InFlightEntry::decode(&value)?;
         let clearing = &entry.clearing;
         // The report must be about this very payment, not only carry its id.
-        let uetr_differs =
-            matches!((&status.original_uetr, &entry.uetr), (Some(a), Some(b)) if !a.eq_ignore_ascii_case(b));
-        if status.original_end_to_end_id != clearing.end_to_end_id || uetr_differs {
+        if !entry.is_named_by(&status.original_end_to_end_id, status.original_uetr.as_deref()) {
             return refuse(
                 format!(
                     "{network} status report for {wire} does not match the payment in flight (end-to-end id {:?} vs {:?}, UETR {:?} vs {:?}); not settled",
@@ -955,8 +953,7 @@ impl Processor {
             }
             _ => return refuse(format!("{network} returns {wire}, which never settled"), out),
         }
-        let uetr_differs = matches!((&r.original_uetr, &entry.uetr), (Some(a), Some(b)) if !a.eq_ignore_ascii_case(b));
-        if r.original_end_to_end_id != c.end_to_end_id || uetr_differs {
+        if !entry.is_named_by(&r.original_end_to_end_id, r.original_uetr.as_deref()) {
             return refuse(
                 format!("{network} return of {wire} does not match the payment (end-to-end id or UETR)"),
                 out,
