@@ -805,3 +805,16 @@ proptest! {
         }
     }
 }
+
+/// Found by `goldens_with_unicode_ids_never_panic`: UPI's status report read an
+/// end-to-end id (`Txn/@refId`) longer than the 35 characters it can send back.
+#[test]
+fn a_upi_status_with_an_overlong_end_to_end_id_is_refused() {
+    let c = interlink_connectors::connector("IN_UPI").unwrap();
+    let golden = golden_text("IN_UPI", "status.xml");
+    assert!(c.decode_status(golden.as_bytes()).is_ok());
+    let long = golden.replacen(r#"refId="527512345678""#, &format!(r#"refId="{}""#, "é".repeat(36)), 1);
+    assert_ne!(long, golden);
+    let err = c.decode_status(long.as_bytes()).unwrap_err();
+    assert!(err.to_string().contains("refId"), "{err}");
+}

@@ -360,6 +360,10 @@ fn decode_status(bytes: &[u8]) -> Result<CanonicalStatus, ConnectorError> {
     ] {
         check_text(path, v, MAX35)?;
     }
+    // The end-to-end id the report names must fit where it came from, as the others.
+    if let Some(ref_id) = &resp.txn.ref_id {
+        check_text("RespPay/Txn/@refId", ref_id, MAX35)?;
+    }
     Ok(CanonicalStatus {
         message_id: resp.head.msg_id,
         created_at,
