@@ -309,8 +309,7 @@ impl Processor {
         // record keyed otherwise would be checked against the wrong partition's state.
         if input.key != Some(request.transaction_id.as_bytes()) {
             let kind = ErrorKind::Validation;
-            let key =
-                input.key.map_or_else(|| "no key".to_string(), |k| format!("key {:?}", String::from_utf8_lossy(k)));
+            let key = describe_key(input.key);
             let text = format!(
                 "request {} arrived with {key}; requests must be keyed by their transaction id, so that every copy of a request meets the same duplicate check",
                 request.transaction_id
@@ -835,19 +834,10 @@ impl Processor {
     ) -> Result<Outcome, Undecided> {
         let now = ctx.now_micros;
         let wire = &status.original_transaction_id;
-        let refuse = |text: String, out: &mut Vec<OutputRecord>| -> Result<Outcome, Undecided> {
-            let kind = ErrorKind::Validation;
-            self.dead_letter(input, kind, text, None, None, now, out)?;
-            Ok(Outcome::DeadLettered { kind })
-        };
+        let refuse = |text: String, out: &mut Vec<OutputRecord>| self.refuse(input, text, None, now, out);
         // Keyed by the payment's wire id, a report reaches the partition that holds it.
         if input.key != Some(wire.as_bytes()) {
-            let key =
-                input.key.map_or_else(|| "no key".to_string(), |k| format!("key {:?}", String::from_utf8_lossy(k)));
-            return refuse(
-                format!("{network} status report for {wire} arrived with {key}; status reports must be keyed by the original transaction id"),
-                out,
-            );
+            return refuse(not_keyed_by_wire(network, "status report", wire, input.key), out);
         }
         let key = InFlightKey::new(network, wire);
         let Some(value) = ctx.memory.get(key.as_bytes())? else {
@@ -930,13 +920,9 @@ impl Processor {
         out: &mut Vec<OutputRecord>,
     ) -> Result<Outcome, Undecided> {
         let (now, wire) = (ctx.now_micros, &r.original_transaction_id);
-        let refuse = |text: String, out: &mut Vec<OutputRecord>| -> Result<Outcome, Undecided> {
-            let kind = ErrorKind::Validation;
-            self.dead_letter(input, kind, text, Some(&r.reason), None, now, out)?;
-            Ok(Outcome::DeadLettered { kind })
-        };
+        let refuse = |text: String, out: &mut Vec<OutputRecord>| self.refuse(input, text, Some(&r.reason), now, out);
         if input.key != Some(wire.as_bytes()) {
-            return refuse(format!("{network} return of {wire} must be keyed by the original transaction id"), out);
+            return refuse(not_keyed_by_wire(network, "return", wire, input.key), out);
         }
         let key = InFlightKey::new(network, wire);
         let entry = match ctx.memory.get(key.as_bytes())? {
@@ -1098,6 +1084,20 @@ impl Processor {
         )
     }
 
+    /// Dead-letters a well-formed record the switch refuses to act on.
+    fn refuse(
+        &self,
+        input: &InputRecord<'_>,
+        text: String,
+        reason: Option<&IsoReason>,
+        now: i64,
+        out: &mut Vec<OutputRecord>,
+    ) -> Result<Outcome, Undecided> {
+        let kind = ErrorKind::Validation;
+        self.dead_letter(input, kind, text, reason, None, now, out)?;
+        Ok(Outcome::DeadLettered { kind })
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn dead_letter(
         &self,
@@ -1149,6 +1149,20 @@ struct Answer {
     /// Sent as the reason text unless empty.
     text: String,
     repeat: bool,
+}
+
+/// A record's key, as a dead letter's message names it.
+fn describe_key(key: Option<&[u8]>) -> String {
+    key.map_or_else(|| "no key".to_string(), |k| format!("key {:?}", String::from_utf8_lossy(k)))
+}
+
+/// Why a network's message about a payment is not decided: it is not keyed by the
+/// payment's wire id, which is what brings it to the partition that holds the payment.
+fn not_keyed_by_wire(network: &str, what: &str, wire: &str, key: Option<&[u8]>) -> String {
+    format!(
+        "{network} {what} for {wire} arrived with {}; it must be keyed by the original transaction id",
+        describe_key(key)
+    )
 }
 
 /// What every notification about one payment shares.

@@ -11,9 +11,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 fn spawn_worker(fx: &Fixture, worker_id: &str, log_name: &str) -> Child {
+    spawn_configured(&fx.switch_config(worker_id), log_name)
+}
+
+/// The switch binary with `config`, logging to `log_name` in the test's directory.
+fn spawn_configured(config: &interlink_switch::SwitchConfig, log_name: &str) -> Child {
     let log = std::fs::File::create(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(log_name)).unwrap();
     Command::new(env!("CARGO_BIN_EXE_interlink-switch"))
-        .envs(fx.switch_env(worker_id))
+        .envs(config.env_vars())
         .env("RUST_LOG", "info,rdkafka=warn")
         .stdout(log.try_clone().unwrap())
         .stderr(log)
@@ -86,21 +91,11 @@ async fn timers_pending_at_a_crash_fire_exactly_once_after_a_restore() {
     use interlink_schemas::{Notification, PaymentStatus};
     interlink_testkit::require_broker!();
     let fx = Fixture::new(3).await;
-    let env = |worker: &str| {
+    let spawn = |worker: &str, log: &str| {
         let mut config = fx.switch_config(worker);
         config.networks.connected = vec!["HK_FPS".into()];
         config.networks.response_deadline_seconds = 5;
-        config.env_vars()
-    };
-    let spawn = |worker: &str, log: &str| {
-        let log = std::fs::File::create(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(log)).unwrap();
-        Command::new(env!("CARGO_BIN_EXE_interlink-switch"))
-            .envs(env(worker))
-            .env("RUST_LOG", "info,rdkafka=warn")
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("switch binary starts")
+        spawn_configured(&config, log)
     };
     let mut first = spawn("w-timers-a", "timers-first.log");
     let sent_at = Instant::now();
@@ -175,14 +170,7 @@ async fn a_worker_killed_during_its_restore_is_replaced_by_one_that_restores_eve
     let spawn = |worker: &str, port: u16, log: &str| {
         let mut config = fx.switch_config(worker);
         config.http.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-        let log = std::fs::File::create(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(log)).unwrap();
-        Command::new(env!("CARGO_BIN_EXE_interlink-switch"))
-            .envs(config.env_vars())
-            .env("RUST_LOG", "info,rdkafka=warn")
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("switch binary starts")
+        spawn_configured(&config, log)
     };
     let port = common::free_port();
     let mut first = spawn("w-restore-a", port, "restore-first.log");

@@ -49,6 +49,23 @@ fn hk_origin_payment(i: usize) -> CanonicalPayment {
     }
 }
 
+/// A network's ACCC for the payment it knows as `wire` (its message id too).
+fn accc(message_id: &str, wire: &str, end_to_end_id: &str) -> CanonicalStatus {
+    CanonicalStatus {
+        message_id: message_id.into(),
+        created_at: interlink_schemas::now_micros(),
+        original_message_id: wire.into(),
+        original_end_to_end_id: end_to_end_id.into(),
+        original_transaction_id: wire.into(),
+        original_uetr: None,
+        status: PaymentStatus::ACCC,
+        reason: None,
+        additional_info: None,
+        instructing_agent: None,
+        instructed_agent: None,
+    }
+}
+
 /// A network gateway's producer: keys land where the Java client would put them.
 fn network_producer(fx: &Fixture) -> ThreadedProducer<DefaultProducerContext> {
     ClientConfig::new()
@@ -151,19 +168,7 @@ async fn payments_cross_cn_ibps_and_hk_fps_in_both_directions_with_one_clearing_
 
     // A status report sent twice, one for an unknown payment, and garbage: no clearing.
     let accepted = expected_accepted.iter().find(|t| t.starts_with("south")).unwrap();
-    let duplicate = CanonicalStatus {
-        message_id: "DUPSTATUS1".into(),
-        created_at: interlink_schemas::now_micros(),
-        original_message_id: wire_id(accepted).into_string(),
-        original_end_to_end_id: format!("E2E-{accepted}"),
-        original_transaction_id: wire_id(accepted).into_string(),
-        original_uetr: None,
-        status: PaymentStatus::ACCC,
-        reason: None,
-        additional_info: None,
-        instructing_agent: None,
-        instructed_agent: None,
-    };
+    let duplicate = accc("DUPSTATUS1", wire_id(accepted).as_str(), &format!("E2E-{accepted}"));
     let unknown = CanonicalStatus {
         original_transaction_id: "NOSUCHPAYMENT".into(),
         message_id: "DUPSTATUS2".into(),
@@ -229,19 +234,7 @@ async fn a_payment_the_network_never_answers_is_refused_to_both_sides_at_its_dea
 
     // Late acceptance: recognised, dead-lettered, never cleared.
     let hk = interlink_connectors::connector("HK_FPS").unwrap();
-    let late = CanonicalStatus {
-        message_id: "LATE1".into(),
-        created_at: interlink_schemas::now_micros(),
-        original_message_id: "silent-1".into(),
-        original_end_to_end_id: "E2E-silent-1".into(),
-        original_transaction_id: "silent-1".into(),
-        original_uetr: None,
-        status: PaymentStatus::ACCC,
-        reason: None,
-        additional_info: None,
-        instructing_agent: None,
-        instructed_agent: None,
-    };
+    let late = accc("LATE1", "silent-1", "E2E-silent-1");
     let producer = network_producer(&fx);
     interlink_testkit::kafka::send(
         &producer,
@@ -296,19 +289,7 @@ async fn a_settled_payment_the_network_returns_is_reversed_once() {
     let hk = interlink_connectors::connector("HK_FPS").unwrap();
     let hk_in = fx.topics.network_in("HK_FPS");
     let producer = network_producer(&fx);
-    let accepted = CanonicalStatus {
-        message_id: "ST1".into(),
-        created_at: interlink_schemas::now_micros(),
-        original_message_id: "back-1".into(),
-        original_end_to_end_id: "E2E-back-1".into(),
-        original_transaction_id: "back-1".into(),
-        original_uetr: None,
-        status: PaymentStatus::ACCC,
-        reason: None,
-        additional_info: None,
-        instructing_agent: None,
-        instructed_agent: None,
-    };
+    let accepted = accc("ST1", "back-1", "E2E-back-1");
     interlink_testkit::kafka::send(&producer, &hk_in, b"back-1", &hk.encode_status(&accepted).unwrap()).unwrap();
     let returned = |id: &str| CanonicalReturn {
         message_id: id.into(),

@@ -23,6 +23,16 @@ use std::time::{Duration, Instant};
 /// How long a worker keeps trying to rebuild its producer before it gives up and stops.
 const REBUILD_PATIENCE: Duration = Duration::from_secs(300);
 
+/// Seeks every listed partition, failing if any one of them cannot be: a partition left
+/// where it was would skip or repeat records.
+fn seek_all<C: ConsumerContext>(consumer: &BaseConsumer<C>, to: TopicPartitionList) -> Result<(), KafkaEdgeError> {
+    let sought = consumer.seek_partitions(to, CALL_TIMEOUT).map_err(KafkaEdgeError::Seek)?;
+    match sought.elements().iter().find_map(|el| el.error().err()) {
+        Some(e) => Err(KafkaEdgeError::Seek(e)),
+        None => Ok(()),
+    }
+}
+
 /// Counts failed deliveries, which at-least-once checks before committing offsets.
 #[derive(Default, Clone)]
 pub struct DeliveryTracker {
@@ -358,10 +368,7 @@ impl BatchSink {
             };
             seek.add_partition_offset(el.topic(), el.partition(), offset).map_err(KafkaEdgeError::Seek)?;
         }
-        let sought = consumer.seek_partitions(seek, CALL_TIMEOUT).map_err(KafkaEdgeError::Seek)?;
-        if let Some(e) = sought.elements().iter().find_map(|el| el.error().err()) {
-            return Err(KafkaEdgeError::Seek(e));
-        }
+        seek_all(consumer, seek)?;
         tracing::warn!("outcome of the batch unknown; resumed from the group's committed offsets");
         Ok(Committed::Reset)
     }
@@ -424,10 +431,7 @@ impl BatchSink {
         if rewind.count() > 0 {
             // A partition that cannot be rewound would skip the batch's records:
             // stop, and let a fresh worker start from the committed offsets.
-            let sought = consumer.seek_partitions(rewind, CALL_TIMEOUT).map_err(KafkaEdgeError::Seek)?;
-            if let Some(e) = sought.elements().iter().find_map(|el| el.error().err()) {
-                return Err(KafkaEdgeError::Seek(e));
-            }
+            seek_all(consumer, rewind)?;
         }
         Ok(Committed::RolledBack)
     }

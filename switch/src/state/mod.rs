@@ -263,11 +263,6 @@ impl KeyedState {
         }
         Ok(due)
     }
-
-    /// Entries the store holds for partition `p` (approximate).
-    pub fn approximate_len(&self, p: i32) -> u64 {
-        self.store.approximate_len(p).unwrap_or(0)
-    }
 }
 
 /// A state entry whose time has come.

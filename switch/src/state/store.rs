@@ -40,8 +40,9 @@ struct Partition {
 }
 
 /// Memory the store may use: fjall keeps a memtable per keyspace (two per partition)
-/// and a block cache for the whole store. Its defaults (64 MiB memtables) put a worker
-/// at about 400 MiB in load tests; these keep it near 100 MiB.
+/// and a block cache for the whole store. Its defaults (64 MiB memtables) took a
+/// worker to about 410 MiB in `steady`; with these the restore tool peaked at 125 MiB
+/// for a million keys (docs/performance.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoreSizing {
     pub memtable_bytes: u64,
@@ -190,11 +191,6 @@ impl LocalStore {
         let part = self.partitions.remove(&p).expect("opened above");
         self.db.delete_keyspace(part.entries).map_err(|e| self.err(e))?;
         self.db.delete_keyspace(part.by_expiry).map_err(|e| self.err(e))
-    }
-
-    /// Entries held for partition `p` (approximate; for metrics and tests).
-    pub fn approximate_len(&self, p: i32) -> Result<u64, StoreError> {
-        Ok(self.partition(p)?.entries.approximate_len() as u64)
     }
 
     /// Makes everything written so far durable, then records `checkpoints`: a

@@ -72,11 +72,6 @@ impl Fixture {
         std::env::temp_dir().join(format!("interlink-{}state", self.prefix))
     }
 
-    /// The same configuration as environment variables, for the switch binary.
-    pub fn switch_env(&self, worker_id: &str) -> Vec<(String, String)> {
-        self.switch_config(worker_id).env_vars()
-    }
-
     pub fn load_options(&self, count: u64) -> interlink_testkit::RunOptions {
         interlink_testkit::RunOptions {
             brokers: self.kafka.brokers.clone(),
