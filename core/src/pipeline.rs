@@ -71,6 +71,9 @@ pub struct InputRecord<'a> {
     pub offset: i64,
     pub key: Option<&'a [u8]>,
     pub payload: Option<&'a [u8]>,
+    /// When the record was written (µs; its Kafka timestamp), if known. A network's
+    /// answer counts as on time by this, not by when a worker gets to read it.
+    pub written_at: Option<i64>,
 }
 
 /// What the pipeline needs besides the input record.
@@ -96,7 +99,12 @@ pub enum Outcome {
     Sent,
     /// A network's answer to a payment that had already timed out: dead-lettered,
     /// never settled; an acceptance (`settled`) means the funds must come back.
-    LateAnswer { settled: bool },
+    LateAnswer {
+        settled: bool,
+        /// The answer was written after the deadline of a payment still awaiting it:
+        /// reading it timed the payment out (AB05 to both sides) before it was handled.
+        timed_out: bool,
+    },
     /// A status report that does not end the payment (ACSP, ACTC, PDNG, ...).
     Pending,
     /// A payment a network originated, passed on as an authorization request.
@@ -755,13 +763,13 @@ impl Processor {
         mut entry: InFlightEntry,
         now: i64,
         out: &mut Vec<OutputRecord>,
-    ) -> Result<(), Undecided> {
+    ) -> Result<InFlightEntry, Undecided> {
         let text = format!("no final status from {} within its response deadline", entry.network);
         self.notify_both(&entry.clearing, PaymentStatus::RJCT, Some(&IsoReason::AB05), Some(&text), now, out)?;
         entry.phase = InFlightPhase::TimedOut { at: now };
         entry.expires_at = now.saturating_add(self.duplicate_window_micros);
         out.push(OutputRecord { topic: OutputTopic::State, key: Some(key.to_vec()), payload: Some(entry.encode()?) });
-        Ok(())
+        Ok(entry)
     }
 
     /// The outcome of a record that made the decision code panic on an earlier
@@ -866,6 +874,16 @@ impl Processor {
         match entry.phase {
             InFlightPhase::TimedOut { at } | InFlightPhase::Returned { at } => {
                 return self.late_answer(network, wire, status, entry, at, &key, input, now, out);
+            }
+            // Written after its deadline: late, however soon this worker reads it (a
+            // worker behind on its inputs decides as one that kept up would).
+            InFlightPhase::AwaitingAnswer if input.written_at.is_some_and(|at| at > entry.expires_at) => {
+                let timed_out = self.time_out(key.as_bytes(), entry, now, out)?;
+                let late = self.late_answer(network, wire, status, timed_out, now, &key, input, now, out)?;
+                return Ok(match late {
+                    Outcome::LateAnswer { settled, .. } => Outcome::LateAnswer { settled, timed_out: true },
+                    other => other,
+                });
             }
             InFlightPhase::Settled { at } | InFlightPhase::ReturnedByNetwork { at } => {
                 // A copy of the report that settled it: never a second clearing record.
@@ -1060,7 +1078,7 @@ impl Processor {
             }
         };
         self.dead_letter(input, ErrorKind::Validation, text, None, None, now, out)?;
-        Ok(Outcome::LateAnswer { settled })
+        Ok(Outcome::LateAnswer { settled, timed_out: false })
     }
 
     fn reject(
@@ -1251,6 +1269,7 @@ mod tests {
             offset: 77,
             key: Some(b"tx-9"),
             payload: Some(payload),
+            written_at: None,
         };
         let mut out = Vec::new();
         let outcome = p.process(&input, &table(), 99, &mut out).unwrap();
@@ -1307,9 +1326,29 @@ mod tests {
             Self { p, memory: MapMemory::default(), table: table() }
         }
 
+        /// Decides a record written just now.
         fn run(&self, source: InputSource, key: &[u8], payload: &[u8], now: i64) -> (Outcome, Vec<OutputRecord>) {
-            let input =
-                InputRecord { source, topic: "t", partition: 0, offset: now, key: Some(key), payload: Some(payload) };
+            self.run_written(source, key, payload, now, now)
+        }
+
+        /// Decides at `now` a record written at `written_at`.
+        fn run_written(
+            &self,
+            source: InputSource,
+            key: &[u8],
+            payload: &[u8],
+            written_at: i64,
+            now: i64,
+        ) -> (Outcome, Vec<OutputRecord>) {
+            let input = InputRecord {
+                source,
+                topic: "t",
+                partition: 0,
+                offset: now,
+                key: Some(key),
+                payload: Some(payload),
+                written_at: Some(written_at),
+            };
             let ctx = Context { table: &self.table, now_micros: now, memory: &self.memory };
             let mut out = Vec::new();
             let outcome = self.p.process_with(&input, &ctx, &mut out).unwrap();
@@ -1492,7 +1531,7 @@ mod tests {
         assert!(notes.iter().all(|n| n.status == PaymentStatus::RJCT && n.reason_code.as_deref() == Some("AB05")));
         assert!(out.iter().all(|o| o.topic != OutputTopic::Clearing));
         let (late, out) = legs.report(PaymentStatus::ACCC, "E2E-9", 2_000);
-        assert_eq!(late, Outcome::LateAnswer { settled: true });
+        assert_eq!(late, Outcome::LateAnswer { settled: true, timed_out: false });
         assert!(legs.dead_letter(&out).contains("after it timed out"), "{}", legs.dead_letter(&out));
         assert!(out.iter().all(|o| o.topic != OutputTopic::Clearing), "never settled twice");
         // The network moved the money: it gets the payment's return, once.
@@ -1508,12 +1547,51 @@ mod tests {
         assert_eq!((back.returned_amount.minor_units, back.returned_amount.currency.as_str()), (10_845, "HKD"));
         assert_eq!(back.reason.code(), "TM01");
         let (again, out) = legs.report(PaymentStatus::ACCC, "E2E-9", 2_100);
-        assert_eq!(again, Outcome::LateAnswer { settled: true });
+        assert_eq!(again, Outcome::LateAnswer { settled: true, timed_out: false });
         assert!(out.iter().all(|o| o.topic == OutputTopic::DeadLetters), "no second return: {out:?}");
         assert!(legs.dead_letter(&out).contains("none again"));
         let (refused, out) = legs.report(PaymentStatus::RJCT, "E2E-9", 2_200);
-        assert_eq!(refused, Outcome::LateAnswer { settled: false });
+        assert_eq!(refused, Outcome::LateAnswer { settled: false, timed_out: false });
         assert!(out.iter().all(|o| o.topic == OutputTopic::DeadLetters), "a late refusal changes nothing");
+    }
+
+    /// A worker behind on its inputs reads answers after the deadline has passed: when
+    /// each was written decides, not when it is read.
+    #[test]
+    fn an_answer_is_on_time_or_late_by_when_it_was_written_not_when_it_is_read() {
+        let legs = TwoLegs::new();
+        legs.send();
+        // Sent at 20 with a 1 ms deadline; written at 1 000, read at 5 000: on time.
+        let accc = legs.report_bytes(PaymentStatus::ACCC, "E2E-9");
+        let (outcome, out) = legs.run_written(InputSource::Network("HK_FPS"), b"tx-9", &accc, 1_000, 5_000);
+        assert_eq!(outcome, Outcome::Accepted);
+        assert_eq!(out.iter().filter(|o| o.topic == OutputTopic::Clearing).count(), 1);
+
+        // Written at 1 021, after the deadline, though read before any timer fired: the
+        // payment times out then (AB05 to both sides) and the acceptance is returned.
+        let legs = TwoLegs::new();
+        legs.send();
+        let (outcome, out) = legs.run_written(InputSource::Network("HK_FPS"), b"tx-9", &accc, 1_021, 1_030);
+        assert_eq!(outcome, Outcome::LateAnswer { settled: true, timed_out: true });
+        assert!(out.iter().all(|o| o.topic != OutputTopic::Clearing), "never settled");
+        let refusals: Vec<_> = out
+            .iter()
+            .filter(|o| o.topic == OutputTopic::Notifications)
+            .map(|o| legs.p.notifications.decode(o.payload.as_deref().unwrap()).unwrap())
+            .collect();
+        assert_eq!(refusals.len(), 2, "both sides told");
+        assert!(refusals.iter().all(|n| n.reason_code.as_deref() == Some("AB05")));
+        assert_eq!(out.iter().filter(|o| o.topic == OutputTopic::NetworkOut("HK_FPS")).count(), 1, "one return");
+        assert_eq!(out.iter().filter(|o| o.topic == OutputTopic::Returns).count(), 1);
+        assert!(legs.dead_letter(&out).contains("after it timed out"));
+        let key = InFlightKey::new("HK_FPS", "tx-9");
+        let marker = InFlightEntry::decode(&legs.memory.get(key.as_bytes()).unwrap().unwrap()).unwrap();
+        assert!(matches!(marker.phase, InFlightPhase::Returned { at: 1_030 }), "{marker:?}");
+        // Its timer, when the sweep gets to it, finds nothing left to time out.
+        let mut timers = Vec::new();
+        let value = legs.memory.get(key.as_bytes()).unwrap().unwrap();
+        assert_eq!(legs.p.expire(key.as_bytes(), &value, 1_040, &mut timers).unwrap(), Expiry::NotDue);
+        assert!(timers.is_empty());
     }
 
     #[test]
@@ -1565,6 +1643,7 @@ mod tests {
             offset,
             key: Some(request.transaction_id.as_bytes()),
             payload: Some(&payload),
+            written_at: None,
         };
         let table = table();
         let ctx = Context { table: &table, now_micros: now, memory };
@@ -1667,6 +1746,7 @@ mod tests {
             offset: 1,
             key: Some(b"tx-9"),
             payload: Some(&payload),
+            written_at: None,
         };
         let mut out = Vec::new();
         let elsewhere = p.process(&input((home + 1) % 8), &table(), 1, &mut out).unwrap();
@@ -1689,6 +1769,7 @@ mod tests {
             offset: 1,
             key: Some(b"someone-else"),
             payload: Some(&payload),
+            written_at: None,
         };
         let mut out = Vec::new();
         let outcome = p.process(&input, &table(), 1, &mut out).unwrap();

@@ -766,6 +766,7 @@ impl OutputShape {
                 offset: 0,
                 key: Some(planned.transaction_id.as_bytes()),
                 payload: Some(&planned.payload),
+                written_at: None,
             };
             outputs.clear();
             processor.process(&input, &table, 1, &mut outputs)?;

@@ -95,6 +95,7 @@ fn pipeline(c: &mut Criterion) {
                 offset: 1,
                 key: Some(request.transaction_id.as_bytes()),
                 payload: Some(&payload),
+                written_at: None,
             };
             processor.process(black_box(&input), &table, 1, &mut out).unwrap()
         })
@@ -151,6 +152,7 @@ fn state(c: &mut Criterion) {
                     offset: i as i64,
                     key: Some(id.as_bytes()),
                     payload: Some(payload),
+                    written_at: None,
                 };
                 let memory = state.memory(0);
                 let ctx = Context { table: &table, now_micros: 1, memory: &memory };

@@ -103,17 +103,26 @@ pub struct NetworksConfig {
     /// How long a connected network has to send a payment's final status. Past it
     /// the payment is refused to both sides (RJCT AB05) and never settled.
     pub response_deadline_seconds: u64,
+    /// An answer is on time if written by the deadline, however late a worker reads
+    /// it; a payment times out once its network's answers are read this long past its
+    /// deadline. Covers answers that become readable a little after they were written
+    /// (transaction commits, the writer's clock ahead of the worker's).
+    pub answer_grace_ms: u64,
 }
 
 impl Default for NetworksConfig {
     fn default() -> Self {
-        Self { connected: Vec::new(), response_deadline_seconds: 60 }
+        Self { connected: Vec::new(), response_deadline_seconds: 60, answer_grace_ms: 500 }
     }
 }
 
 impl NetworksConfig {
     pub fn response_deadline(&self) -> Duration {
         Duration::from_secs(self.response_deadline_seconds)
+    }
+
+    pub fn answer_grace(&self) -> Duration {
+        Duration::from_millis(self.answer_grace_ms)
     }
 }
 
@@ -305,6 +314,7 @@ impl SwitchConfig {
             ("PIPELINE__LINGER_MS", p.linger_ms.to_string()),
             ("NETWORKS__CONNECTED", format!("[{}]", self.networks.connected.join(","))),
             ("NETWORKS__RESPONSE_DEADLINE_SECONDS", self.networks.response_deadline_seconds.to_string()),
+            ("NETWORKS__ANSWER_GRACE_MS", self.networks.answer_grace_ms.to_string()),
             ("HTTP__LISTEN", self.http.listen.to_string()),
             ("STATE__DIR", self.state.dir.display().to_string()),
             ("STATE__DUPLICATE_WINDOW_SECONDS", self.state.duplicate_window_seconds.to_string()),

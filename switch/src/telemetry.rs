@@ -89,7 +89,12 @@ impl OutcomeCounters {
                 ("dead_lettered", kind_label)
             }
             // A late acceptance means funds to return: its own series, for an alert.
-            Outcome::LateAnswer { settled } => ("late_answer", if *settled { "settled" } else { "refused" }),
+            Outcome::LateAnswer { settled, timed_out } => {
+                if *timed_out {
+                    payment_timed_out();
+                }
+                ("late_answer", if *settled { "settled" } else { "refused" })
+            }
             other => (other.label(), ""),
         };
         cached(&mut self.outcomes, (label, reason), || counter!(OUTCOMES, "outcome" => label, "reason" => reason))

@@ -129,6 +129,94 @@ async fn timers_pending_at_a_crash_fire_exactly_once_after_a_restore() {
     fx.cleanup().await;
 }
 
+/// Answers a network wrote before their deadlines while no worker ran are honoured by
+/// the worker that takes over after the deadlines: those payments settle, none times
+/// out; the payments nobody answered still do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_written_in_time_while_no_worker_ran_settle_after_their_deadline() {
+    use interlink_connectors::{CanonicalStatus, PaymentStatus as WireStatus};
+    use interlink_schemas::{ClearingRecord, Notification, PaymentStatus};
+    use std::collections::BTreeSet;
+    interlink_testkit::require_broker!();
+    let fx = Fixture::new(3).await;
+    const DEADLINE: Duration = Duration::from_secs(4);
+    let spawn = |worker: &str, log: &str| {
+        let mut config = fx.switch_config(worker);
+        config.networks.connected = vec!["HK_FPS".into()];
+        config.networks.response_deadline_seconds = DEADLINE.as_secs();
+        spawn_configured(&config, log)
+    };
+    let mut first = spawn("w-behind-a", "behind-first.log");
+    let sent_at = Instant::now();
+    let ids: Vec<String> = (0..40).map(|i| format!("behind-{i:03}")).collect();
+    let records: Vec<(&str, Vec<u8>)> =
+        ids.iter().map(|tx| (tx.as_str(), common::encode(&common::request(tx, "004", 1_000)))).collect();
+    fx.produce(&records, None);
+    let out = fx.read(&fx.topics.network_out("HK_FPS"), ids.len(), Duration::from_secs(60));
+    assert_eq!(out.len(), ids.len());
+    let all_out_at = Instant::now();
+    kill(Pid::from_raw(first.id() as i32), Signal::SIGKILL).unwrap();
+    first.wait().unwrap();
+
+    // With no worker running, HK FPS accepts half of them, each before its deadline
+    // (which started after `sent_at`).
+    let hk = interlink_connectors::connector("HK_FPS").unwrap();
+    let producer: rdkafka::producer::ThreadedProducer<rdkafka::producer::DefaultProducerContext> =
+        rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", &fx.kafka.brokers)
+            .set("partitioner", "murmur2_random")
+            .create()
+            .unwrap();
+    let mut answered = BTreeSet::new();
+    for (_, message) in out.iter().step_by(2) {
+        let payment = hk.decode_payment(message).unwrap();
+        let status = CanonicalStatus {
+            message_id: format!("ANS-{}", payment.transaction_id),
+            created_at: interlink_schemas::now_micros(),
+            original_message_id: payment.message_id.clone(),
+            original_end_to_end_id: payment.end_to_end_id.clone(),
+            original_transaction_id: payment.transaction_id.clone(),
+            original_uetr: payment.uetr.clone(),
+            status: WireStatus::ACCC,
+            reason: None,
+            additional_info: None,
+            instructing_agent: None,
+            instructed_agent: None,
+        };
+        let topic = fx.topics.network_in("HK_FPS");
+        let key = payment.transaction_id.as_bytes();
+        interlink_testkit::kafka::send(&producer, &topic, key, &hk.encode_status(&status).unwrap()).unwrap();
+        answered.insert(payment.end_to_end_id);
+    }
+    rdkafka::producer::Producer::flush(&producer, Duration::from_secs(10)).unwrap();
+    assert!(sent_at.elapsed() < DEADLINE, "answered in time, or the test proves nothing");
+    // Every deadline passes before a worker runs again.
+    tokio::time::sleep((all_out_at + DEADLINE + Duration::from_secs(1)).saturating_duration_since(Instant::now()))
+        .await;
+    let mut second = spawn("w-behind-b", "behind-second.log");
+
+    let clearing = fx.read_events::<ClearingRecord>(&fx.topics.clearing, answered.len(), Duration::from_secs(60));
+    let cleared: BTreeSet<String> = clearing.iter().map(|c| c.end_to_end_id.clone()).collect();
+    assert_eq!((clearing.len(), &cleared), (answered.len(), &answered), "each answered payment cleared once");
+    let notes = fx.read_events::<Notification>(&fx.topics.notifications, 2 * ids.len(), Duration::from_secs(60));
+    assert_eq!(notes.len(), 2 * ids.len(), "each side of each payment told once");
+    for n in &notes {
+        let expected = if answered.contains(&n.end_to_end_id) {
+            (PaymentStatus::ACCC, None)
+        } else {
+            (PaymentStatus::RJCT, Some("AB05"))
+        };
+        assert_eq!((n.status, n.reason_code.as_deref()), expected, "{n:?}");
+    }
+    let dead = fx.read(&fx.topics.dead_letters, 1, Duration::from_secs(3));
+    assert!(dead.is_empty(), "no answer taken for late, no return sent");
+
+    kill(Pid::from_raw(second.id() as i32), Signal::SIGTERM).unwrap();
+    let status = wait_exit(&mut second, Duration::from_secs(30)).expect("worker exits after SIGTERM");
+    assert!(status.success(), "clean exit after SIGTERM: {status}");
+    fx.cleanup().await;
+}
+
 /// A worker killed while it restores its state leaves nothing half-done: its
 /// successor restores the whole changelog and knows every request it holds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

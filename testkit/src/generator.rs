@@ -468,6 +468,7 @@ mod tests {
                 offset: 0,
                 key: Some(planned.transaction_id.as_bytes()),
                 payload: Some(&planned.payload),
+                written_at: None,
             };
             let outcome = p.process(&input, &table, 1, &mut Vec::new()).unwrap();
             let agrees = match (&planned.expected, &outcome) {

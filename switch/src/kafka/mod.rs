@@ -1,6 +1,7 @@
 //! The Kafka edge of the switch: everything that talks to brokers lives here.
 
 pub mod admin;
+mod answer_clock;
 pub mod changelog;
 mod routes;
 pub mod routes_writer;

@@ -2,6 +2,7 @@
 //! snapshot taken at the batch's start and the state of the record's partition,
 //! commit outputs, state changes and offsets together.
 
+use super::answer_clock::AnswerClocks;
 use super::changelog::ChangelogReader;
 use super::sink::{input_topics, Added, BatchSink, Committed};
 use super::{base_client_config, KafkaEdgeError};
@@ -35,6 +36,8 @@ struct WorkerContext {
     /// Set when an assignment gave this worker partition `p` of one input but not of
     /// another: state partition `p` would have two writers, so the worker stops.
     split_assignment: AtomicBool,
+    /// How far each network's answers have been read: timers wait for it.
+    answer_clocks: Mutex<AnswerClocks>,
     health: Arc<Health>,
 }
 
@@ -53,6 +56,10 @@ impl WorkerContext {
         lock(&self.state)
     }
 
+    fn lock_answer_clocks(&self) -> std::sync::MutexGuard<'_, AnswerClocks> {
+        lock(&self.answer_clocks)
+    }
+
     /// Tells the state how the open batch ended: what it held for the batch goes to
     /// the store, is dropped, or (outcome unknown) is read again from the changelog.
     fn batch_ended(&self, ended: Result<Committed, &KafkaEdgeError>) {
@@ -62,6 +69,11 @@ impl WorkerContext {
             Ok(Committed::Nothing) => {}
             Ok(Committed::RolledBack) | Err(_) => state.batch_discarded(),
             Ok(Committed::Reset) => state.invalidate(),
+        }
+        if !matches!(ended, Ok(Committed::Batch { .. } | Committed::Nothing)) {
+            // Its records are read again: what they showed of the networks' answers
+            // must be seen again before a timer trusts it.
+            self.lock_answer_clocks().forget_all();
         }
         self.health.set_restoring(state.unrestored().len());
     }
@@ -129,7 +141,14 @@ impl WorkerContext {
     }
 }
 
-impl ClientContext for WorkerContext {}
+impl ClientContext for WorkerContext {
+    /// librdkafka's statistics (served by `poll`, on the worker's thread, after every
+    /// record delivered before them was decided): which answer partitions are read to
+    /// their end.
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        self.lock_answer_clocks().observe(&statistics);
+    }
+}
 
 impl ConsumerContext for WorkerContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
@@ -141,12 +160,15 @@ impl ConsumerContext for WorkerContext {
                     tracing::error!(error = %e, "commit on revoke failed; abandoning the batch");
                     self.abandon(&mut sink);
                 }
-                self.lock_state().revoke(self.state_partitions(tpl));
+                let partitions = self.state_partitions(tpl);
+                self.lock_answer_clocks().forget(partitions.iter().copied());
+                self.lock_state().revoke(partitions);
             }
             Rebalance::Error(e) => {
                 tracing::warn!(error = %e, "rebalance error; abandoning the open batch");
                 self.abandon(&mut sink);
                 self.lock_state().invalidate();
+                self.lock_answer_clocks().forget_all();
             }
             Rebalance::Assign(_) => {}
         }
@@ -204,6 +226,10 @@ pub fn run_worker(
         state: Mutex::new(state),
         inputs: inputs.clone(),
         split_assignment: AtomicBool::new(false),
+        answer_clocks: Mutex::new(AnswerClocks::new(
+            config.networks.connected.iter().map(|n| config.topics.network_in(n)).collect(),
+            config.networks.answer_grace(),
+        )),
         health: health.clone(),
     };
     let consumer: BaseConsumer<WorkerContext> = base_client_config(&config.kafka)
@@ -216,6 +242,8 @@ pub fn run_worker(
         .set("session.timeout.ms", config.kafka.session_timeout_ms.to_string())
         .set("heartbeat.interval.ms", (config.kafka.session_timeout_ms / 4).max(500).to_string())
         .set("fetch.wait.max.ms", "20")
+        // Tells how far each network's answers are read (see `AnswerClocks`).
+        .set("statistics.interval.ms", STATISTICS_INTERVAL_MS)
         // Range gives partition p of every input (all partitioned alike) to one member:
         // the one that holds state partition p.
         .set("partition.assignment.strategy", "range")
@@ -254,6 +282,8 @@ const BACKOFF_MAX: Duration = Duration::from_secs(5);
 /// A record's place in its input, by which a poison pill is known again.
 type RecordId = (String, i32, i64);
 
+/// How often librdkafka reports the consumer's positions and offsets.
+const STATISTICS_INTERVAL_MS: &str = "500";
 /// How often expired state entries are looked for.
 const EXPIRY_SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 /// Expired entries handled per partition and sweep (the rest wait for the next one).
@@ -292,7 +322,8 @@ fn checkpoint(ctx: &WorkerContext, changelog: &ChangelogReader, wait: bool) {
 }
 
 /// Writes tombstones (and whatever else the core decides) for state entries whose
-/// time has come, into the open batch.
+/// time has come, into the open batch. A partition's time is how far its networks'
+/// answers have been read, so no payment times out with its answer unread.
 fn expire_due(
     ctx: &WorkerContext,
     consumer: &BaseConsumer<WorkerContext>,
@@ -300,7 +331,10 @@ fn expire_due(
     outputs: &mut Vec<OutputRecord>,
 ) -> Result<usize, KafkaEdgeError> {
     let now = interlink_schemas::now_micros();
-    let due = ctx.lock_state().due(now, EXPIRY_SWEEP_LIMIT)?;
+    let due = {
+        let clocks = ctx.lock_answer_clocks();
+        ctx.lock_state().due(|p| clocks.cutoff(p, now), EXPIRY_SWEEP_LIMIT)?
+    };
     let mut sink = ctx.lock_sink();
     for entry in &due {
         outputs.clear();
@@ -400,6 +434,7 @@ fn consume(
                     offset: msg.offset(),
                     key: msg.key(),
                     payload: msg.payload(),
+                    written_at: msg.timestamp().to_millis().map(|ms| ms.saturating_mul(1_000)),
                 };
                 let now_micros = interlink_schemas::now_micros();
                 let record_id = || (msg.topic().to_string(), msg.partition(), msg.offset());
@@ -429,6 +464,7 @@ fn consume(
                     }
                 };
                 backoff = BACKOFF_START;
+                ctx.lock_answer_clocks().record_read(msg.topic(), msg.partition(), input.written_at);
                 outcome_counters.record(&outcome);
                 consumed += 1;
                 ctx.lock_state().stage(msg.partition(), &outputs);

@@ -238,13 +238,15 @@ impl KeyedState {
         }
     }
 
-    /// Entries of the owned partitions due to expire at `now` (index records listing
-    /// about `limit` keys per partition), with their values. A listed key that is gone
-    /// or no longer due is skipped; the index records read go when the batch that
-    /// handles their keys commits (or at once when none of their keys is due).
-    pub fn due(&mut self, now: i64, limit: usize) -> Result<Vec<Due>, MemoryError> {
+    /// Entries of the owned partitions due to expire by their partition's time
+    /// (`time_of(partition)`; index records listing about `limit` keys per partition),
+    /// with their values. A listed key that is gone or no longer due is skipped; the
+    /// index records read go when the batch that handles their keys commits (or at
+    /// once when none of their keys is due).
+    pub fn due(&mut self, time_of: impl Fn(i32) -> i64, limit: usize) -> Result<Vec<Due>, MemoryError> {
         let mut due = Vec::new();
         for partition in self.owned() {
+            let now = time_of(partition);
             for bucket in self.store.due(partition, now, limit).map_err(boxed)? {
                 let before = due.len();
                 for key in bucket.keys {
@@ -339,17 +341,35 @@ mod tests {
         // Rewritten with a later expiry: its first listing is stale.
         state.stage(0, &[put(b"old", value(90 * S, b"z"))]);
         state.batch_committed();
-        assert!(state.due(20 * S, 10).unwrap().is_empty(), "old is listed at 10 s but due at 90 s");
-        let due = state.due(60 * S, 10).unwrap();
+        assert!(state.due(|_| 20 * S, 10).unwrap().is_empty(), "old is listed at 10 s but due at 90 s");
+        let due = state.due(|_| 60 * S, 10).unwrap();
         assert_eq!(due, [Due { partition: 0, key: b"new".to_vec(), value: value(50 * S, b"y") }]);
         // Its tombstone staged in the open batch hides it from the next sweep.
         state.stage(0, &[OutputRecord { topic: OutputTopic::State, key: Some(b"new".to_vec()), payload: None }]);
-        assert!(state.due(60 * S, 10).unwrap().is_empty());
+        assert!(state.due(|_| 60 * S, 10).unwrap().is_empty());
         state.batch_committed();
         assert_eq!(
-            state.due(100 * S, 10).unwrap(),
+            state.due(|_| 100 * S, 10).unwrap(),
             [Due { partition: 0, key: b"old".to_vec(), value: value(90 * S, b"z") }]
         );
+    }
+
+    #[test]
+    fn each_partition_expires_by_its_own_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = KeyedState::open(dir.path()).unwrap();
+        state.assign([0, 1]);
+        for p in [0, 1] {
+            assert_eq!(state.restore_start(p, 0).unwrap(), RestoreFrom::Beginning);
+            state.restored(p, 0);
+            state.stage(p, &[put(b"k", value(10 * S, b"x"))]);
+        }
+        state.batch_committed();
+        // Partition 1 has not read its inputs past 10 s yet.
+        let due = state.due(|p| if p == 0 { 20 * S } else { 5 * S }, 10).unwrap();
+        assert_eq!(due.iter().map(|d| d.partition).collect::<Vec<_>>(), [0]);
+        let due = state.due(|_| 20 * S, 10).unwrap();
+        assert_eq!(due.iter().map(|d| d.partition).collect::<Vec<_>>(), [0, 1], "listed again until handled");
     }
 
     #[test]
@@ -358,13 +378,13 @@ mod tests {
         let mut state = restored_state(dir.path());
         state.stage(0, &[put(b"k", value(10 * S, b"x"))]);
         state.batch_committed();
-        assert_eq!(state.due(20 * S, 10).unwrap().len(), 1);
+        assert_eq!(state.due(|_| 20 * S, 10).unwrap().len(), 1);
         state.stage(0, &[OutputRecord { topic: OutputTopic::State, key: Some(b"k".to_vec()), payload: None }]);
         state.batch_discarded();
-        assert_eq!(state.due(20 * S, 10).unwrap().len(), 1, "the index record stays until the tombstone commits");
+        assert_eq!(state.due(|_| 20 * S, 10).unwrap().len(), 1, "the index record stays until the tombstone commits");
         state.stage(0, &[OutputRecord { topic: OutputTopic::State, key: Some(b"k".to_vec()), payload: None }]);
         state.batch_committed();
-        assert!(state.due(20 * S, 10).unwrap().is_empty());
+        assert!(state.due(|_| 20 * S, 10).unwrap().is_empty());
     }
 
     #[test]
