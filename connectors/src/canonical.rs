@@ -250,6 +250,10 @@ pub struct CanonicalStatus {
     /// `TxInfAndSts/InstdAgt`: who receives it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instructed_agent: Option<Agent>,
+    /// `TxInfAndSts/OrgnlTxRef/IntrBkSttlmAmt`: the amount of the payment reported on,
+    /// when the report repeats it (the switch checks it against the payment in flight).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_amount: Option<Money>,
 }
 
 /// A settled payment sent back (pacs.004 with one `TxInf`): it refers to the original by

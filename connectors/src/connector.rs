@@ -191,8 +191,9 @@ pub trait Connector: Send + Sync {
     /// What of `status` survives `encode_status` then `decode_status`.
     fn carried_status(&self, status: &CanonicalStatus) -> CanonicalStatus;
 
-    /// Builds the network's return of a settled payment (pacs.004). Networks that
-    /// reverse by a message of their own (UPI) do not have one yet.
+    /// Builds the network's return of a settled payment: a pacs.004, or the network's
+    /// own reversal message (UPI's `ReqPay` of type REVERSAL). A network without one
+    /// refuses, and the operator returns the funds by hand.
     fn encode_return(&self, _return: &CanonicalReturn) -> Result<Vec<u8>, ConnectorError> {
         Err(ConnectorError::UnsupportedMessage(format!("{} has no payment return message here yet", self.profile().id)))
     }

@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 
 use interlink_connectors::{
-    connectors, AccountForm, Agent, Alias, AliasScheme, CanonicalPayment, CanonicalStatus, Connector, ConnectorError,
-    IdScheme, InterbankSettlement, IsoReason, Money, PaymentStatus, MAX_MESSAGE_BYTES,
+    connectors, AccountForm, Agent, Alias, AliasScheme, CanonicalPayment, CanonicalReturn, CanonicalStatus, Connector,
+    ConnectorError, IdScheme, InterbankSettlement, IsoReason, Money, PaymentStatus, MAX_MESSAGE_BYTES,
 };
 use proptest::prelude::*;
 use serde_json::Value;
@@ -237,6 +237,7 @@ fn status_variants(c: &dyn Connector) -> Vec<(&'static str, CanonicalStatus)> {
         additional_info: None,
         instructing_agent: Some(p.creditor.agent.clone()),
         instructed_agent: Some(p.debtor.agent.clone()),
+        original_amount: None,
     };
     let with = |status, reason: Option<IsoReason>, info: Option<&str>| CanonicalStatus {
         status,
@@ -301,6 +302,7 @@ fn iso_networks_carry_every_status_and_reason_exactly_and_upi_the_main_ones() {
                     additional_info: None,
                     instructing_agent: None,
                     instructed_agent: None,
+                    original_amount: None,
                 };
                 let back = c.decode_status(&c.encode_status(&s).unwrap()).unwrap();
                 if iso {
@@ -329,8 +331,46 @@ fn iso_networks_carry_every_status_and_reason_exactly_and_upi_the_main_ones() {
 // ------------------------------------------------------------------------------------------
 // Malformed input.
 
-fn decode_any(c: &dyn Connector, bytes: &[u8]) -> [Result<(), ConnectorError>; 2] {
-    [c.decode_payment(bytes).map(|_| ()), c.decode_status(bytes).map(|_| ())]
+fn decode_any(c: &dyn Connector, bytes: &[u8]) -> [Result<(), ConnectorError>; 3] {
+    [c.decode_payment(bytes).map(|_| ()), c.decode_status(bytes).map(|_| ()), c.decode_return(bytes).map(|_| ())]
+}
+
+/// The return the switch sends for the network's golden payment, accepted too late.
+fn late_return(c: &dyn Connector) -> CanonicalReturn {
+    let p = expected_payment(id(c));
+    CanonicalReturn {
+        message_id: format!("RT{}", p.transaction_id).chars().take(35).collect(),
+        created_at: p.created_at + 90_000_000,
+        return_id: format!("RT{}", p.transaction_id).chars().take(35).collect(),
+        original_message_id: p.transaction_id.clone(),
+        original_end_to_end_id: p.end_to_end_id.clone(),
+        original_transaction_id: p.transaction_id.clone(),
+        original_uetr: p.uetr.clone(),
+        returned_amount: p.settlement_amount().clone(),
+        reason: IsoReason::parse("TM01").unwrap(),
+        additional_info: Some("settled after the switch's response deadline".into()),
+        instructing_agent: None,
+        instructed_agent: None,
+    }
+}
+
+/// Every network can send back a payment it settled, in its own message, and read such
+/// a message back naming the same payment and amount.
+#[test]
+fn every_connector_builds_and_reads_back_a_return() {
+    for c in connectors() {
+        let r = late_return(c);
+        let bytes = c.encode_return(&r).unwrap_or_else(|e| panic!("{}: {e}", id(c)));
+        let back = c.decode_return(&bytes).unwrap_or_else(|e| panic!("{}: {e}", id(c)));
+        let named = |r: &CanonicalReturn| {
+            (r.return_id.clone(), r.original_transaction_id.clone(), r.original_end_to_end_id.clone())
+        };
+        assert_eq!(named(&back), named(&r), "{}", id(c));
+        assert_eq!(back.returned_amount, r.returned_amount, "{}", id(c));
+        assert!(c.decode_payment(&bytes).is_err() && c.decode_status(&bytes).is_err(), "{}: a return only", id(c));
+        let payment = golden(id(c), "payment.xml");
+        assert!(c.decode_return(&payment).is_err(), "{}: a payment is not a return", id(c));
+    }
 }
 
 /// Removes the first element whose local name is `name` (with or without a prefix), or the
@@ -689,6 +729,20 @@ proptest! {
         let mutated = mutations.iter().fold(bytes, apply);
         let _ = decode_any(c, &mutated);
         check_reencodes(c, &mutated);
+    }
+
+    #[test]
+    fn mutated_returns_never_panic(
+        which in any::<prop::sample::Index>(),
+        mutations in prop::collection::vec(mutation(), 1..4),
+    ) {
+        let c = connectors().nth(which.index(connectors().len())).unwrap();
+        let bytes = c.encode_return(&late_return(c)).unwrap();
+        let mutated = mutations.iter().fold(bytes, apply);
+        if let Ok(r) = c.decode_return(&mutated) {
+            // What was read is a return this network could send.
+            c.encode_return(&r).map_err(|e| TestCaseError::fail(format!("{}: {e}", id(c))))?;
+        }
     }
 
     #[test]

@@ -243,6 +243,7 @@ pub fn origin_status(connector: &dyn Connector, note: &Notification) -> Result<(
         additional_info: note.reason_text.as_ref().map(|t| t.chars().take(105).collect()),
         instructing_agent: None,
         instructed_agent: None,
+        original_amount: None,
     })?;
     Ok((wire, message))
 }

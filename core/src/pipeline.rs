@@ -871,6 +871,19 @@ impl Processor {
                 out,
             );
         }
+        // A report that repeats the payment's amount must repeat it exactly.
+        if let Some(reported) = &status.original_amount {
+            let sent = &clearing.credit_amount;
+            if reported.minor_units != sent.minor_units || reported.currency != sent.currency {
+                return refuse(
+                    format!(
+                        "{network} status report for {wire} names {} {} (minor units), the payment in flight {} {}; not settled",
+                        reported.minor_units, reported.currency, sent.minor_units, sent.currency
+                    ),
+                    out,
+                );
+            }
+        }
         match entry.phase {
             InFlightPhase::TimedOut { at } | InFlightPhase::Returned { at } => {
                 return self.late_answer(network, wire, status, entry, at, &key, input, now, out);
@@ -1390,6 +1403,7 @@ mod tests {
                 additional_info: None,
                 instructing_agent: None,
                 instructed_agent: None,
+                original_amount: None,
             })
             .unwrap()
         }
@@ -1504,6 +1518,26 @@ mod tests {
         assert!(legs.dead_letter(&out).contains("does not match the payment in flight"));
         assert!(out.iter().all(|o| o.topic == OutputTopic::DeadLetters));
         assert_eq!(legs.report(PaymentStatus::ACCC, "E2E-9", 31).0, Outcome::Accepted, "still in flight");
+    }
+
+    #[test]
+    fn a_report_that_repeats_another_amount_is_dead_lettered_unsettled() {
+        let legs = TwoLegs::new();
+        legs.send();
+        let hk = interlink_connectors::connector("HK_FPS").unwrap();
+        let report = |minor: i64, currency: &str| {
+            let mut status = hk.decode_status(&legs.report_bytes(PaymentStatus::ACCC, "E2E-9")).unwrap();
+            status.original_amount = Some(interlink_connectors::Money::new(minor, currency));
+            hk.encode_status(&status).unwrap()
+        };
+        for (minor, currency) in [(10_846, "HKD"), (10_845, "CNY")] {
+            let (outcome, out) = legs.run(InputSource::Network("HK_FPS"), b"tx-9", &report(minor, currency), 30);
+            assert_eq!(outcome, Outcome::DeadLettered { kind: ErrorKind::Validation });
+            assert!(legs.dead_letter(&out).contains("the payment in flight 10845 HKD"), "{}", legs.dead_letter(&out));
+            assert!(out.iter().all(|o| o.topic == OutputTopic::DeadLetters));
+        }
+        let (outcome, _) = legs.run(InputSource::Network("HK_FPS"), b"tx-9", &report(10_845, "HKD"), 31);
+        assert_eq!(outcome, Outcome::Accepted, "the same amount settles it");
     }
 
     #[test]

@@ -183,6 +183,15 @@ pub fn run(mut opts: ScenarioOptions, mut on_progress: impl FnMut(&str, &Progres
         prefixes: Vec::new(),
         runtime: tokio::runtime::Builder::new_current_thread().enable_all().build()?,
     };
+    if let Some(deadline) = bench.response_deadline() {
+        // The run's deadline holds for every network, whatever the table sets for one.
+        let seconds = u32::try_from(deadline).unwrap_or(u32::MAX);
+        for record in &mut bench.rules {
+            if let RouteRecord::Network(n) = record {
+                n.response_deadline_seconds = Some(seconds);
+            }
+        }
+    }
     let mut report = Report::new(&name, Machine::read(), serde_json::to_value(&opts)?);
     let result = match opts.scenario {
         Scenario::Steady => bench.steady(&mut report, &mut on_progress),

@@ -182,6 +182,7 @@ async fn answers_written_in_time_while_no_worker_ran_settle_after_their_deadline
             additional_info: None,
             instructing_agent: None,
             instructed_agent: None,
+            original_amount: None,
         };
         let topic = fx.topics.network_in("HK_FPS");
         let key = payment.transaction_id.as_bytes();

@@ -63,6 +63,7 @@ fn accc(message_id: &str, wire: &str, end_to_end_id: &str) -> CanonicalStatus {
         additional_info: None,
         instructing_agent: None,
         instructed_agent: None,
+        original_amount: None,
     }
 }
 

@@ -407,6 +407,7 @@ fn carried_reason(network: &str, reason: &str) -> String {
         additional_info: None,
         instructing_agent: None,
         instructed_agent: None,
+        original_amount: None,
     };
     connector.carried_status(&status).reason.map_or_else(|| "NARR".to_string(), |r| r.code().to_string())
 }

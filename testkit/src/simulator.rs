@@ -189,6 +189,8 @@ pub fn run(opts: &SimulatorOptions, stop: Arc<AtomicBool>) -> Result<SimulatorSt
                             .map(|r| format!("{} simulator rejected with {r}", opts.network)),
                         instructing_agent: None,
                         instructed_agent: None,
+                        // As a network repeating the payment's reference would.
+                        original_amount: Some(payment.settlement_amount().clone()),
                     };
                     let bytes = connector.encode_status(&status)?;
                     queue.push_back((at, payment.transaction_id, bytes));

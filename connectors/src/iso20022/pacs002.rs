@@ -1,8 +1,8 @@
 //! pacs.002 FI-to-FI payment status report (one transaction status per message).
 
 use super::{
-    check_text, close_message, header_party, leaf_text, message, open_message, opt_text, read_agent, read_group_header,
-    req, req_text, write_agent, IsoProfile, MAX35,
+    check_text, close_message, header_party, leaf_text, message, open_message, opt_text, read_agent, read_amount,
+    read_group_header, req, req_text, write_agent, write_amount, IsoProfile, MAX35,
 };
 use crate::canonical::{CanonicalStatus, IsoReason, PaymentStatus};
 use crate::connector::{admit, ConnectorError};
@@ -32,6 +32,12 @@ fn check_status(s: &CanonicalStatus) -> Result<(), ConnectorError> {
     }
     if let Some(IsoReason::Other(code)) = &s.reason {
         IsoReason::parse(code).map_err(|e| ConnectorError::invalid("reason", e.to_string()))?;
+    }
+    if s.original_amount.as_ref().is_some_and(|m| m.minor_units <= 0) {
+        return Err(ConnectorError::InvalidAmount {
+            path: "original_amount".into(),
+            reason: "not greater than zero".into(),
+        });
     }
     Ok(())
 }
@@ -74,6 +80,11 @@ pub fn encode(profile: &IsoProfile, s: &CanonicalStatus) -> Result<Vec<u8>, Conn
     }
     if let Some(a) = &s.instructed_agent {
         write_agent(&mut w, "InstdAgt", a, own, "instructed_agent")?;
+    }
+    if let Some(amount) = &s.original_amount {
+        w.open("OrgnlTxRef");
+        write_amount(&mut w, "IntrBkSttlmAmt", amount)?;
+        w.close("OrgnlTxRef");
     }
     w.close("TxInfAndSts");
     Ok(close_message(w, profile, ROOT))
@@ -160,6 +171,9 @@ pub fn decode(profile: &IsoProfile, bytes: &[u8]) -> Result<CanonicalStatus, Con
     let own = profile.network;
     let instructing_agent = tx.child("InstgAgt").map(|a| read_agent(a, own)).transpose()?;
     let instructed_agent = tx.child("InstdAgt").map(|a| read_agent(a, own)).transpose()?;
+    // Other parts of the original's reference (dates, parties) are not read.
+    let original_amount =
+        tx.child("OrgnlTxRef").and_then(|r| r.child("IntrBkSttlmAmt")).map(read_amount).transpose()?;
     Ok(CanonicalStatus {
         message_id,
         created_at,
@@ -172,6 +186,7 @@ pub fn decode(profile: &IsoProfile, bytes: &[u8]) -> Result<CanonicalStatus, Con
         additional_info,
         instructing_agent,
         instructed_agent,
+        original_amount,
     })
 }
 

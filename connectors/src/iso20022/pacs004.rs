@@ -175,7 +175,8 @@ mod tests {
     #[test]
     fn every_iso_network_returns_a_payment_and_reads_it_back() {
         let mut iso = 0;
-        for c in crate::connectors() {
+        // UPI reverses with its own message (networks/in_upi).
+        for c in crate::connectors().filter(|c| c.profile().id != "IN_UPI") {
             let profile = c.profile();
             let r = sample(profile.id, profile.currency);
             match c.encode_return(&r) {
@@ -187,7 +188,6 @@ mod tests {
                     // A return is neither a payment nor a status report.
                     assert!(c.decode_status(&bytes).is_err() && c.decode_payment(&bytes).is_err(), "{}", profile.id);
                 }
-                Err(ConnectorError::UnsupportedMessage(_)) => {}
                 Err(e) => panic!("{}: {e}", profile.id),
             }
         }

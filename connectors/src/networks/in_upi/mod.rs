@@ -14,7 +14,7 @@ pub use transformers::{
 };
 
 use crate::canonical::{
-    Agent, Alias, AliasScheme, CanonicalPayment, CanonicalStatus, Creditor, Debtor, IsoReason, Money,
+    Agent, Alias, AliasScheme, CanonicalPayment, CanonicalReturn, CanonicalStatus, Creditor, Debtor, IsoReason, Money,
 };
 use crate::connector::{admit, AmountLimit, Connector, ConnectorError, MessageVersions};
 use crate::iso20022::{agent_network, check_alias, check_text, MAX140, MAX34, MAX35};
@@ -26,6 +26,9 @@ use crate::{money, time, NetworkProfile};
 pub struct InUpi;
 
 const PAYMENT: &str = "upi:ReqPay";
+/// `Txn/@type` of a payment, and of a settled payment's reversal.
+const PAY: &str = "PAY";
+const REVERSAL: &str = "REVERSAL";
 const STATUS: &str = "upi:RespPay";
 const DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
 
@@ -200,7 +203,9 @@ fn encode_payment(c: &InUpi, p: &CanonicalPayment) -> Result<Vec<u8>, ConnectorE
             note: p.remittance_info.as_deref().and_then(note),
             ref_id: Some(p.end_to_end_id.clone()),
             ts: created,
-            kind: "PAY".to_string(),
+            kind: PAY.to_string(),
+            org_txn_id: None,
+            org_resp_code: None,
         },
         payer: Party {
             addr: vpa_of(&p.debtor.alias),
@@ -230,7 +235,7 @@ fn decode_payment(c: &InUpi, bytes: &[u8]) -> Result<CanonicalPayment, Connector
     let text = admit(bytes)?;
     let req: ReqPay = deserialize(text, "ReqPay")?;
     check_version(&req.head)?;
-    if req.txn.kind != "PAY" {
+    if req.txn.kind != PAY {
         return Err(ConnectorError::UnsupportedMessage(format!(
             "ReqPay of type {:?}; Interlink takes PAY",
             req.txn.kind
@@ -319,7 +324,9 @@ fn encode_status(s: &CanonicalStatus) -> Result<Vec<u8>, ConnectorError> {
             note: None,
             ref_id: Some(s.original_end_to_end_id.clone()),
             ts: created,
-            kind: "PAY".to_string(),
+            kind: PAY.to_string(),
+            org_txn_id: None,
+            org_resp_code: None,
         },
         resp: Resp {
             req_msg_id: s.original_message_id.clone(),
@@ -376,6 +383,134 @@ fn decode_status(bytes: &[u8]) -> Result<CanonicalStatus, ConnectorError> {
         additional_info,
         instructing_agent: None,
         instructed_agent: None,
+        original_amount: None,
+    })
+}
+
+/// A party of a reversal: the agent, when known, and the amount that moves back.
+fn reversal_party(agent: &Option<Agent>, amount: &Amount) -> Party {
+    Party {
+        addr: None,
+        name: None,
+        seq_num: "1".to_string(),
+        kind: "ENTITY".to_string(),
+        code: "0000".to_string(),
+        ac: agent.as_ref().map(|a| Ac { addr_type: "ACCOUNT".to_string(), details: agent_details(a) }),
+        amount: amount.clone(),
+    }
+}
+
+/// A settled payment sent back: `upi:ReqPay` of type REVERSAL naming the original
+/// (`Txn/@orgTxnId`, `@refId` its end-to-end id) and why (`@orgRespCode`, the UPI code of
+/// the ISO reason), the payer being who returns the funds.
+fn encode_return(c: &InUpi, r: &CanonicalReturn) -> Result<Vec<u8>, ConnectorError> {
+    check_text("message_id", &r.message_id, MAX35)?;
+    check_text("return_id", &r.return_id, MAX35)?;
+    check_text("original_end_to_end_id", &r.original_end_to_end_id, MAX35)?;
+    check_text("original_transaction_id", &r.original_transaction_id, MAX35)?;
+    if !time::in_range(r.created_at) {
+        return Err(ConnectorError::invalid("created_at", "outside years 0001-9999"));
+    }
+    if r.returned_amount.minor_units <= 0 {
+        return Err(ConnectorError::InvalidAmount {
+            path: "returned_amount".into(),
+            reason: "not greater than zero".into(),
+        });
+    }
+    c.check_amount(r.returned_amount.minor_units, &r.returned_amount.currency)?;
+    for (path, agent) in [("instructing_agent", &r.instructing_agent), ("instructed_agent", &r.instructed_agent)] {
+        if let Some(a) = agent {
+            agent_network(a, path)?;
+        }
+    }
+    let back = amount(&r.returned_amount)?;
+    let created = ts(r.created_at);
+    let req = ReqPay {
+        xmlns_upi: NAMESPACE.to_string(),
+        head: Head {
+            ver: VERSIONS[0].to_string(),
+            ts: created.clone(),
+            org_id: ORG_ID.to_string(),
+            msg_id: r.message_id.clone(),
+        },
+        txn: Txn {
+            id: r.return_id.clone(),
+            note: r.additional_info.as_deref().and_then(note),
+            ref_id: Some(r.original_end_to_end_id.clone()),
+            ts: created,
+            kind: REVERSAL.to_string(),
+            org_txn_id: Some(r.original_transaction_id.clone()),
+            org_resp_code: Some(UpiErrorCode::from(&r.reason).code().to_string()),
+        },
+        payer: reversal_party(&r.instructing_agent, &back),
+        payees: Payees { payee: vec![reversal_party(&r.instructed_agent, &back)] },
+    };
+    serialize(PAYMENT, &req)
+}
+
+fn decode_return(c: &InUpi, bytes: &[u8]) -> Result<CanonicalReturn, ConnectorError> {
+    let text = admit(bytes)?;
+    let req: ReqPay = deserialize(text, "ReqPay")?;
+    check_version(&req.head)?;
+    if req.txn.kind != REVERSAL {
+        return Err(ConnectorError::UnsupportedMessage(format!(
+            "ReqPay of type {:?} where a REVERSAL was expected",
+            req.txn.kind
+        )));
+    }
+    let original =
+        req.txn.org_txn_id.as_deref().ok_or_else(|| ConnectorError::MissingField("ReqPay/Txn/@orgTxnId".into()))?;
+    let code = req
+        .txn
+        .org_resp_code
+        .as_deref()
+        .ok_or_else(|| ConnectorError::MissingField("ReqPay/Txn/@orgRespCode".into()))?;
+    let code = UpiErrorCode::parse(code).map_err(|e| ConnectorError::invalid("ReqPay/Txn/@orgRespCode", e))?;
+    let payee = match req.payees.payee.as_slice() {
+        [one] => one,
+        [] => return Err(ConnectorError::MissingField("ReqPay/Payees/Payee".into())),
+        many => return Err(ConnectorError::UnsupportedMessage(format!("{} payees; Interlink takes one", many.len()))),
+    };
+    parse_ts("ReqPay/Head/@ts", &req.head.ts)?;
+    let created_at = parse_ts("ReqPay/Txn/@ts", &req.txn.ts)?;
+    let returned_amount = read_amount(&req.payer.amount, "ReqPay/Payer/Amount")?;
+    if read_amount(&payee.amount, "ReqPay/Payees/Payee/Amount")? != returned_amount {
+        return Err(ConnectorError::invalid("ReqPay/Payees/Payee/Amount", "differs from the payer's amount"));
+    }
+    c.check_amount(returned_amount.minor_units, &returned_amount.currency)?;
+    let end_to_end = req.txn.ref_id.as_deref().unwrap_or(original);
+    for (path, v) in [
+        ("ReqPay/Head/@msgId", req.head.msg_id.as_str()),
+        ("ReqPay/Txn/@id", req.txn.id.as_str()),
+        ("ReqPay/Txn/@orgTxnId", original),
+        ("ReqPay/Txn/@refId", end_to_end),
+    ] {
+        check_text(path, v, MAX35)?;
+    }
+    let agent = |party: &Party, path: &str| party.ac.as_ref().map(|ac| read_agent(ac, path)).transpose();
+    Ok(CanonicalReturn {
+        message_id: req.head.msg_id.clone(),
+        created_at,
+        return_id: req.txn.id.clone(),
+        // UPI names the original by its transaction id only.
+        original_message_id: original.to_string(),
+        original_end_to_end_id: end_to_end.to_string(),
+        original_transaction_id: original.to_string(),
+        original_uetr: None,
+        returned_amount,
+        reason: IsoReason::from(&code),
+        // One line of at most 105 characters, as in a pacs.004.
+        additional_info: Some(
+            match &req.txn.note {
+                Some(n) => format!("{}: {n}", failure_info(&code)),
+                None => failure_info(&code),
+            }
+            .chars()
+            .take(105)
+            .collect(),
+        ),
+        instructing_agent: agent(&req.payer, "ReqPay/Payer/Ac")?,
+        instructed_agent: agent(payee, "ReqPay/Payees/Payee/Ac")?,
     })
 }
 
@@ -423,6 +558,14 @@ impl Connector for InUpi {
         decode_status(message)
     }
 
+    fn encode_return(&self, r: &CanonicalReturn) -> Result<Vec<u8>, ConnectorError> {
+        encode_return(self, r)
+    }
+
+    fn decode_return(&self, message: &[u8]) -> Result<CanonicalReturn, ConnectorError> {
+        decode_return(self, message)
+    }
+
     /// UPI carries no UETR, purpose or FX leg (the payer amount is the INR that moves), cuts the
     /// note at 50 characters, carries the payer's alias only as a VPA, and a payee's mobile or
     /// Aadhaar alias only when there is no account number.
@@ -441,7 +584,8 @@ impl Connector for InUpi {
         out
     }
 
-    /// RespPay carries SUCCESS, FAILURE with a UPI code, or PENDING; no UETR, agents or text.
+    /// RespPay carries SUCCESS, FAILURE with a UPI code, or PENDING; no UETR, agents, amount
+    /// or text.
     fn carried_status(&self, s: &CanonicalStatus) -> CanonicalStatus {
         let result = UpiResult::from(s.status);
         let mut out = s.clone();
@@ -449,6 +593,7 @@ impl Connector for InUpi {
         out.original_uetr = None;
         out.instructing_agent = None;
         out.instructed_agent = None;
+        out.original_amount = None;
         if result == UpiResult::Failure {
             let code = upi_code(s);
             out.reason = Some(IsoReason::from(&code));
@@ -458,5 +603,87 @@ impl Connector for InUpi {
             out.additional_info = None;
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn late_acceptance_return() -> CanonicalReturn {
+        CanonicalReturn {
+            message_id: "RTUPI0001".into(),
+            created_at: 1_767_225_600_000_000,
+            return_id: "RTUPI0001".into(),
+            original_message_id: "UPI0001".into(),
+            original_end_to_end_id: "E2E-UPI-0001".into(),
+            original_transaction_id: "UPI0001".into(),
+            original_uetr: None,
+            returned_amount: Money::new(1_250_050, "INR"),
+            reason: IsoReason::AB05,
+            additional_info: Some("settled after the switch's response deadline; refused to both sides".into()),
+            instructing_agent: None,
+            instructed_agent: Some(Agent::new("IN_UPI", "HDFC0000001")),
+        }
+    }
+
+    #[test]
+    fn a_return_is_a_reversal_naming_the_original_and_reads_back() {
+        let upi = InUpi;
+        let r = late_acceptance_return();
+        let xml = String::from_utf8(upi.encode_return(&r).unwrap()).unwrap();
+        for part in [
+            r#"<upi:ReqPay xmlns:upi="http://npci.org/upi/schema/">"#,
+            r#"type="REVERSAL" orgTxnId="UPI0001" orgRespCode="U68""#,
+            r#"id="RTUPI0001""#,
+            r#"refId="E2E-UPI-0001""#,
+            r#"<Amount value="12500.50" curr="INR"/>"#,
+            r#"<Detail name="IFSC" value="HDFC0000001"/>"#,
+        ] {
+            assert!(xml.contains(part), "{part} in {xml}");
+        }
+        let back = upi.decode_return(xml.as_bytes()).unwrap();
+        assert_eq!(
+            (back.return_id.as_str(), back.original_transaction_id.as_str(), back.original_end_to_end_id.as_str()),
+            ("RTUPI0001", "UPI0001", "E2E-UPI-0001")
+        );
+        assert_eq!(
+            (back.returned_amount, back.reason, back.created_at),
+            (r.returned_amount, IsoReason::AB05, r.created_at)
+        );
+        assert_eq!((back.instructing_agent, back.instructed_agent), (None, r.instructed_agent));
+        let info = back.additional_info.unwrap();
+        assert!(info.starts_with("UPI U68: ") && info.contains("settled after the switch's response"), "{info}");
+        // Not a payment, and a payment is not a return.
+        assert!(matches!(upi.decode_payment(xml.as_bytes()), Err(ConnectorError::UnsupportedMessage(_))));
+        let payment = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/IN_UPI/payment.xml")).unwrap();
+        assert!(matches!(upi.decode_return(&payment), Err(ConnectorError::UnsupportedMessage(_))));
+    }
+
+    #[test]
+    fn a_reversal_without_its_original_or_its_cause_is_refused() {
+        let upi = InUpi;
+        let xml = String::from_utf8(upi.encode_return(&late_acceptance_return()).unwrap()).unwrap();
+        let missing = |needle: &str| upi.decode_return(xml.replace(needle, "").as_bytes()).unwrap_err();
+        assert!(
+            matches!(missing(r#" orgTxnId="UPI0001""#), ConnectorError::MissingField(f) if f == "ReqPay/Txn/@orgTxnId")
+        );
+        assert!(
+            matches!(missing(r#" orgRespCode="U68""#), ConnectorError::MissingField(f) if f == "ReqPay/Txn/@orgRespCode")
+        );
+        let unknown = upi.decode_return(xml.replace(r#"orgRespCode="U68""#, r#"orgRespCode="??""#).as_bytes());
+        assert!(matches!(unknown, Err(ConnectorError::InvalidField { .. })), "{unknown:?}");
+        let other = xml.replacen(r#"value="12500.50""#, r#"value="12500.49""#, 1);
+        assert!(matches!(upi.decode_return(other.as_bytes()), Err(ConnectorError::InvalidField { .. })));
+    }
+
+    #[test]
+    fn a_return_of_nothing_or_over_the_limit_is_not_built() {
+        let upi = InUpi;
+        let mut r = late_acceptance_return();
+        r.returned_amount = Money::new(0, "INR");
+        assert!(matches!(upi.encode_return(&r), Err(ConnectorError::InvalidAmount { .. })));
+        r.returned_amount = Money::new(10_000_001, "INR");
+        assert!(upi.encode_return(&r).is_err(), "over UPI's per-transaction limit");
     }
 }

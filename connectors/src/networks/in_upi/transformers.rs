@@ -102,8 +102,15 @@ pub struct Txn {
     pub ref_id: Option<String>,
     #[serde(rename = "@ts")]
     pub ts: String,
+    /// PAY for a payment; REVERSAL for a settled payment's reversal, with the original.
     #[serde(rename = "@type")]
     pub kind: String,
+    /// A reversal's original transaction.
+    #[serde(rename = "@orgTxnId", default, skip_serializing_if = "Option::is_none")]
+    pub org_txn_id: Option<String>,
+    /// A reversal's cause: the UPI response code that ends the original transaction.
+    #[serde(rename = "@orgRespCode", default, skip_serializing_if = "Option::is_none")]
+    pub org_resp_code: Option<String>,
 }
 
 /// `Payer`, and each `Payees/Payee`.
@@ -344,7 +351,8 @@ impl From<&IsoReason> for UpiErrorCode {
     /// `ReqPay` as the payee's side.
     fn from(reason: &IsoReason) -> Self {
         match reason {
-            IsoReason::AB05 => UpiErrorCode::U68,
+            // Both a timeout: no answer by the deadline, or an answer after it.
+            IsoReason::AB05 | IsoReason::TM01 => UpiErrorCode::U68,
             IsoReason::AB06 => UpiErrorCode::U67,
             IsoReason::AB07 => UpiErrorCode::U28,
             IsoReason::AB08 => UpiErrorCode::U78,
@@ -372,7 +380,6 @@ impl From<&IsoReason> for UpiErrorCode {
             | IsoReason::NARR
             | IsoReason::RC01
             | IsoReason::RR04
-            | IsoReason::TM01
             | IsoReason::Other(_) => UpiErrorCode::XC,
         }
     }
