@@ -12,8 +12,9 @@ use interlink_connectors::{CanonicalReturn, CanonicalStatus, Connector};
 use interlink_routing::{Route, RoutingTable};
 use interlink_schemas::{
     Agent, AuthorizationRequest, ClearingRecord, Codec, CodecError, DeadLetter, ErrorKind, Notification, Party,
-    PaymentReturn,
+    PaymentReturn, SchemaCatalog,
 };
+use std::sync::Arc;
 use interlink_vocab::{Finality, IsoReason, PaymentStatus};
 
 /// Where an output record goes; the edge maps it to a configured topic name.
@@ -204,13 +205,20 @@ pub const DEFAULT_RESPONSE_DEADLINE: std::time::Duration = std::time::Duration::
 pub const DEFAULT_DUPLICATE_WINDOW: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 impl Processor {
+    /// With the fixed schema ids compiled into this build (no registry).
     pub fn new() -> Result<Self, CodecError> {
+        Self::with_schemas(&SchemaCatalog::fixed())
+    }
+
+    /// Framing its records with the ids of `catalog` (a Schema Registry's, assigned at
+    /// start), and reading requests of any writer version the catalog knows.
+    pub fn with_schemas(catalog: &Arc<SchemaCatalog>) -> Result<Self, CodecError> {
         Ok(Self {
-            requests: Codec::new()?,
-            clearing: Codec::new()?,
-            notifications: Codec::new()?,
-            dead_letters: Codec::new()?,
-            returns: Codec::new()?,
+            requests: Codec::with_catalog(catalog)?,
+            clearing: Codec::with_catalog(catalog)?,
+            notifications: Codec::with_catalog(catalog)?,
+            dead_letters: Codec::with_catalog(catalog)?,
+            returns: Codec::with_catalog(catalog)?,
             connected: Vec::new(),
             duplicate_window_micros: DEFAULT_DUPLICATE_WINDOW.as_micros() as i64,
             response_deadline_micros: DEFAULT_RESPONSE_DEADLINE.as_micros() as i64,

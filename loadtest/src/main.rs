@@ -62,6 +62,10 @@ enum Command {
         /// Reasons the simulated networks reject with.
         #[arg(long, value_delimiter = ',', default_value = "AC04,AM04,AB06")]
         reject_reasons: Vec<String>,
+        /// The Schema Registry the switch uses (Confluent-compatible API); without it,
+        /// fixed ids.
+        #[arg(long, env = "INTERLINK_SCHEMA_REGISTRY")]
+        schema_registry: Option<String>,
     },
     /// Plays one or more payment networks: answers the switch's payments on
     /// interlink.net.<network>.out with status reports on .in, until interrupted or
@@ -112,7 +116,7 @@ fn main() -> anyhow::Result<ExitCode> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .init();
-    let (count, rate, routes, mix, seed, timeout, json, legs, simulate) = match cli.command {
+    let (count, rate, routes, mix, seed, timeout, json, legs, simulate, schema_registry) = match cli.command {
         Command::Run {
             count,
             rate,
@@ -128,10 +132,11 @@ fn main() -> anyhow::Result<ExitCode> {
             simulate,
             accept_per_mille,
             reject_reasons,
+            schema_registry,
         } => {
             let mix = Mix { no_route, above_cap, invalid, poison, ..Mix::default() };
             let legs = NetworkLegs { connected, accept_per_mille, reject_reasons, ..NetworkLegs::default() };
-            (count, rate, routes, mix, seed, timeout, json, legs, simulate)
+            (count, rate, routes, mix, seed, timeout, json, legs, simulate, schema_registry)
         }
         Command::Simulate { networks, accept_per_mille, reject_reasons, latency_ms, seconds } => {
             let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -241,6 +246,7 @@ fn main() -> anyhow::Result<ExitCode> {
         timeout: Duration::from_secs(timeout),
         network_legs: legs,
         simulate,
+        schema_registry,
     };
     let mut last_second = 0;
     let summary = run(&opts, &rules, |p: &Progress| {

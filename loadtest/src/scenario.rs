@@ -138,6 +138,10 @@ pub struct ScenarioOptions {
     /// Broker processes whose CPU time the report also measures (`scripts/kafka status`).
     #[arg(long, value_delimiter = ',')]
     pub broker_pids: Vec<u32>,
+    /// The Schema Registry the workers, the generator and the verifier use
+    /// (Confluent-compatible API); without it, fixed ids.
+    #[arg(long, env = "INTERLINK_SCHEMA_REGISTRY")]
+    pub schema_registry: Option<String>,
     #[arg(long, default_value_t = 2_000)]
     pub batch_max_records: usize,
     /// Longest a batch stays open: most of the latency at paced rates.
@@ -288,6 +292,7 @@ impl Bench<'_> {
         config.pipeline.batch_max_records = o.batch_max_records;
         config.pipeline.batch_max_interval_ms = o.batch_max_interval_ms;
         config.networks.connected = o.connected.clone();
+        config.schemas.registry_url = o.schema_registry.clone().unwrap_or_default();
         if let Some(deadline) = self.response_deadline() {
             config.networks.response_deadline_seconds = deadline;
         }
@@ -378,6 +383,7 @@ impl Bench<'_> {
                 late_answers,
             },
             simulate: !o.connected.is_empty(),
+            schema_registry: o.schema_registry.clone(),
         }
     }
 

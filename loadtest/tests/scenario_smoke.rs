@@ -40,14 +40,18 @@ fn options(out: &Path) -> ScenarioOptions {
         batch_max_interval_ms: 50,
         brokers: interlink_testkit::broker::test_brokers().expect("the test starts with require_broker!()"),
         loadtest_bin: Some(loadtest_bin),
+        schema_registry: None,
     }
 }
 
+/// Through the Schema Registry when there is one (`make test` starts it): the
+/// workers, the generator and the verifier frame and read records with its ids.
 #[test]
 fn steady_smoke_scenario_has_exactly_one_outcome_per_request() {
     interlink_testkit::require_broker!();
     let out = tempfile::tempdir().unwrap();
-    let report = scenario::run(options(out.path()), |_, _| {}).expect("the scenario runs");
+    let opts = ScenarioOptions { schema_registry: interlink_testkit::schema_registry::test_registry(), ..options(out.path()) };
+    let report = scenario::run(opts, |_, _| {}).expect("the scenario runs");
 
     let labels: Vec<&str> = report.runs.iter().map(|r| r.label.as_str()).collect();
     assert_eq!(labels, ["baseline capacity #1", "switch capacity #1", "baseline steady", "switch steady"]);

@@ -1,11 +1,14 @@
 //! Confluent-framed Avro encoding with writers and readers built once per type.
 
+use crate::catalog::SchemaCatalog;
 use crate::registry::{self, SchemaVersion};
 use crate::types::{AuthorizationRequest, ClearingRecord, DeadLetter, Notification, PaymentReturn};
 use apache_avro::reader::datum::GenericDatumReader;
 use apache_avro::writer::datum::GenericDatumWriter;
 use serde::{de::DeserializeOwned, Serialize};
+use std::collections::HashMap;
 use std::marker::PhantomData;
+use std::sync::{Arc, RwLock};
 
 const MAGIC: u8 = 0;
 
@@ -22,10 +25,14 @@ pub enum CodecError {
     TooShort(usize),
     #[error("magic byte is {0:#04x}, expected 0x00 (Confluent wire format)")]
     BadMagic(u8),
-    #[error("schema id {0} is not a known Interlink schema")]
+    #[error("schema id {0} is unknown (not registered in the schema registry, or not an Interlink schema)")]
     UnknownSchemaId(u32),
     #[error("schema id {found} is a {found_record}, expected a {expected}")]
     WrongRecord { expected: &'static str, found: u32, found_record: &'static str },
+    #[error("schema id {id} is not an Avro record schema")]
+    NotARecord { id: u32 },
+    #[error("no schema id for {record} yet: register it with the schema registry first")]
+    Unassigned { record: &'static str },
     #[error("{trailing} bytes left after the Avro datum")]
     TrailingBytes { trailing: usize },
     #[error("avro: {0}")]
@@ -84,34 +91,42 @@ impl<'a> Framed<'a> {
 /// resolving a schema is far more expensive than encoding a datum.
 pub struct Codec<T: Event> {
     writer: GenericDatumWriter<'static>,
+    /// The id this process frames `T` with (a registry's, or the built-in one).
+    id: u32,
     reader: GenericDatumReader<'static>,
-    /// Readers for older versions of the same record, resolving into the current one.
-    older: Vec<(u32, GenericDatumReader<'static>)>,
+    catalog: Arc<SchemaCatalog>,
+    /// Readers for other writer versions of the same record, resolving into this one,
+    /// built on first sight of their id.
+    resolved: RwLock<HashMap<u32, GenericDatumReader<'static>>>,
     _type: PhantomData<fn() -> T>,
 }
 
 impl<T: Event> Codec<T> {
+    /// With the fixed ids compiled into this build (no registry).
     pub fn new() -> Result<Self, CodecError> {
+        Self::with_catalog(&SchemaCatalog::fixed())
+    }
+
+    /// With the ids of `catalog`, which must have an id for `T`'s version.
+    pub fn with_catalog(catalog: &Arc<SchemaCatalog>) -> Result<Self, CodecError> {
         // Process-wide and set once: the first codec built sets it.
         apache_avro::util::max_allocation_bytes(MAX_AVRO_ALLOCATION_BYTES);
+        let id = catalog.id_of(T::SCHEMA).ok_or(CodecError::Unassigned { record: T::SCHEMA.record })?;
         let current: &'static apache_avro::Schema = &T::SCHEMA.schema;
         let writer = GenericDatumWriter::builder(current).build()?;
         let reader = GenericDatumReader::builder(current).build()?;
-        let older = registry::ALL
-            .iter()
-            .filter(|v| v.record == T::SCHEMA.record && v.id != T::SCHEMA.id)
-            .map(|v| {
-                let reader = GenericDatumReader::builder(&v.schema).reader_schema(current).build()?;
-                Ok((v.id, reader))
-            })
-            .collect::<Result<_, CodecError>>()?;
-        Ok(Self { writer, reader, older, _type: PhantomData })
+        Ok(Self { writer, id, reader, catalog: catalog.clone(), resolved: RwLock::new(HashMap::new()), _type: PhantomData })
+    }
+
+    /// The schema id this codec frames its records with.
+    pub fn schema_id(&self) -> u32 {
+        self.id
     }
 
     /// Appends the framed record to `out`.
     pub fn encode_into(&self, value: &T, out: &mut Vec<u8>) -> Result<(), CodecError> {
         out.push(MAGIC);
-        out.extend_from_slice(&T::SCHEMA.id.to_be_bytes());
+        out.extend_from_slice(&self.id.to_be_bytes());
         self.writer.write_ser(out, value)?;
         Ok(())
     }
@@ -125,23 +140,29 @@ impl<T: Event> Codec<T> {
     pub fn decode(&self, bytes: &[u8]) -> Result<T, CodecError> {
         let framed = Framed::parse(bytes)?;
         let mut datum = framed.datum;
-        let value = if framed.schema_id == T::SCHEMA.id {
+        let value = if framed.schema_id == self.id {
             self.reader.read_deser::<T>(&mut datum)?
-        } else if let Some((_, reader)) = self.older.iter().find(|(id, _)| *id == framed.schema_id) {
-            apache_avro::from_value::<T>(&reader.read_value(&mut datum)?)?
         } else {
-            return Err(match registry::by_id(framed.schema_id) {
-                Some(v) => CodecError::WrongRecord {
-                    expected: T::SCHEMA.record,
-                    found: framed.schema_id,
-                    found_record: v.record,
-                },
-                None => CodecError::UnknownSchemaId(framed.schema_id),
-            });
+            self.read_other(framed.schema_id, &mut datum)?
         };
         if !datum.is_empty() {
             return Err(CodecError::TrailingBytes { trailing: datum.len() });
         }
+        Ok(value)
+    }
+
+    /// Reads a datum another writer version framed, through Avro schema resolution.
+    fn read_other(&self, id: u32, datum: &mut &[u8]) -> Result<T, CodecError> {
+        if let Some(reader) = self.resolved.read().unwrap_or_else(|p| p.into_inner()).get(&id) {
+            return Ok(apache_avro::from_value::<T>(&reader.read_value(datum)?)?);
+        }
+        let writer = self.catalog.writer(id).ok_or(CodecError::UnknownSchemaId(id))?;
+        if writer.record != T::SCHEMA.record {
+            return Err(CodecError::WrongRecord { expected: T::SCHEMA.record, found: id, found_record: writer.record });
+        }
+        let reader = GenericDatumReader::builder(writer.schema).reader_schema(&T::SCHEMA.schema).build()?;
+        let value = apache_avro::from_value::<T>(&reader.read_value(datum)?)?;
+        self.resolved.write().unwrap_or_else(|p| p.into_inner()).insert(id, reader);
         Ok(value)
     }
 }

@@ -7,11 +7,13 @@
 //! written keeps its schema id and stays in [`registry`], so records written by an
 //! older producer are read through Avro schema resolution.
 
+mod catalog;
 mod codec;
 pub mod registry;
 mod topics;
 mod types;
 
+pub use catalog::{IdMode, SchemaCatalog, WriterSchema};
 pub use codec::{Codec, CodecError, Event, Framed, MAX_AVRO_ALLOCATION_BYTES};
 pub use topics::TopicsConfig;
 pub use types::*;

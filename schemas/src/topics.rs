@@ -73,3 +73,39 @@ impl TopicsConfig {
         format!("{}{}.in", self.network_prefix, network.to_ascii_lowercase())
     }
 }
+
+impl TopicsConfig {
+    /// The topic each record of the event contract is written to; its Schema Registry
+    /// subject is `<topic>-value` (Confluent's TopicNameStrategy).
+    pub fn topic_of(&self, record: &str) -> Option<&str> {
+        match record {
+            "AuthorizationRequest" => Some(&self.requests),
+            "ClearingRecord" => Some(&self.clearing),
+            "Notification" => Some(&self.notifications),
+            "DeadLetter" => Some(&self.dead_letters),
+            "PaymentReturn" => Some(&self.returns),
+            _ => None,
+        }
+    }
+
+    /// The registry subject of the values written to `topic`.
+    pub fn value_subject(topic: &str) -> String {
+        format!("{topic}-value")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_record_has_its_topic_and_subject() {
+        let t = TopicsConfig::with_prefix("p.");
+        for v in crate::registry::ALL {
+            let topic = t.topic_of(v.record).unwrap_or_else(|| panic!("{} has a topic", v.record));
+            assert!(topic.starts_with("p.interlink."));
+        }
+        assert_eq!(t.topic_of("Nothing"), None);
+        assert_eq!(TopicsConfig::value_subject(&t.requests), "p.interlink.auth.requests-value");
+    }
+}

@@ -245,3 +245,39 @@ proptest! {
         let _ = codec.decode(&bytes);
     }
 }
+
+/// A producer on a newer version of a record (an added optional field), its schema
+/// learned from a registry by id, is read into this build's version; the fields it
+/// shares come through.
+#[test]
+fn a_newer_writer_learned_by_id_is_read_into_this_version() {
+    use interlink_schemas::{registry, SchemaCatalog};
+    use std::sync::Arc;
+    let catalog = Arc::new(SchemaCatalog::registry());
+    catalog.assign(&registry::AUTHORIZATION_REQUEST_V1, 1);
+    let codec = Codec::<AuthorizationRequest>::with_catalog(&catalog).unwrap();
+    assert_eq!(codec.schema_id(), 1);
+    let v1 = codec.encode(&request()).unwrap();
+    assert_eq!(&v1[..5], &[0, 0, 0, 0, 1], "framed with the registry's id");
+
+    // The same request as a v2 writer frames it: the v1 datum plus a trailing optional
+    // field (union index 1 = string "hello"), under id 7.
+    let v2_text = registry::AUTHORIZATION_REQUEST_V1.text.replacen(
+        r#""fields": ["#,
+        r#""fields": [{"name": "note_v2", "type": ["null", "string"], "default": null},"#,
+        1,
+    );
+    assert_ne!(v2_text, registry::AUTHORIZATION_REQUEST_V1.text, "the v2 schema adds a field");
+    let mut v2 = vec![0, 0, 0, 0, 7, 2, 10];
+    v2.extend_from_slice(b"hello");
+    v2.extend_from_slice(&v1[5..]);
+    assert!(matches!(codec.decode(&v2), Err(CodecError::UnknownSchemaId(7))), "not learned yet");
+    catalog.learn(7, &v2_text).unwrap();
+    assert_eq!(codec.decode(&v2).unwrap(), request());
+    assert_eq!(codec.decode(&v2).unwrap(), request(), "again, through the cached reader");
+    // A fixed-ids codec in the same process still writes the built-in id.
+    assert_eq!(Codec::<AuthorizationRequest>::new().unwrap().schema_id(), 101);
+    // A codec for a version the registry has not numbered cannot be built.
+    let unassigned = Codec::<Notification>::with_catalog(&catalog);
+    assert!(matches!(unassigned, Err(CodecError::Unassigned { record: "Notification" })));
+}

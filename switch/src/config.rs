@@ -48,6 +48,26 @@ pub struct SwitchConfig {
     pub networks: NetworksConfig,
     pub http: HttpConfig,
     pub state: StateConfig,
+    pub schemas: SchemasConfig,
+}
+
+/// Where schema ids come from: a Schema Registry, or (no registry) the fixed ids
+/// compiled into this build.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SchemasConfig {
+    /// The registry's Confluent-compatible API (Apicurio:
+    /// `http://host:8081/apis/ccompat/v7`). Empty: **fixed-ids mode**, for the smallest
+    /// setups, where every producer must frame records with Interlink's built-in ids.
+    pub registry_url: String,
+}
+
+impl SchemasConfig {
+    /// The registry, unless in fixed-ids mode.
+    pub fn registry(&self) -> Option<&str> {
+        let url = self.registry_url.trim();
+        (!url.is_empty()).then_some(url)
+    }
 }
 
 /// The worker's keyed state: its local cache and the duplicate window.
@@ -169,6 +189,7 @@ impl Default for SwitchConfig {
             networks: NetworksConfig::default(),
             http: HttpConfig::default(),
             state: StateConfig::default(),
+            schemas: SchemasConfig::default(),
         }
     }
 }
@@ -224,7 +245,7 @@ impl SwitchConfig {
         // Only variables that name a section of this file are configuration; others
         // sharing the prefix (INTERLINK_CONFIG, INTERLINK_BROKERS for the CLI tools)
         // are not. A typo inside a section is still rejected as an unknown key.
-        const SECTIONS: [&str; 7] = ["worker_id", "kafka", "topics", "pipeline", "networks", "http", "state"];
+        const SECTIONS: [&str; 8] = ["worker_id", "kafka", "topics", "pipeline", "networks", "http", "state", "schemas"];
         let env = figment::providers::Env::prefixed("INTERLINK_")
             .filter(|key| {
                 let first = key.as_str().split("__").next().unwrap_or_default().to_ascii_lowercase();
@@ -320,6 +341,7 @@ impl SwitchConfig {
             ("STATE__DUPLICATE_WINDOW_SECONDS", self.state.duplicate_window_seconds.to_string()),
             ("STATE__MEMTABLE_MIB", self.state.memtable_mib.to_string()),
             ("STATE__CACHE_MIB", self.state.cache_mib.to_string()),
+            ("SCHEMAS__REGISTRY_URL", self.schemas.registry_url.clone()),
         ]
         .into_iter()
         .map(|(key, value)| (format!("INTERLINK_{key}"), value))

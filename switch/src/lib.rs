@@ -22,6 +22,7 @@ mod health;
 mod http;
 pub mod kafka;
 pub mod panics;
+pub mod schemas;
 pub mod state;
 pub mod telemetry;
 

@@ -22,6 +22,7 @@ pub const STATE_RESTORED_RECORDS: &str = "interlink_state_restored_records_total
 pub const STATE_RESTORE_SECONDS: &str = "interlink_state_restore_seconds";
 pub const STATE_EXPIRED: &str = "interlink_state_expired_total";
 pub const PAYMENTS_TIMED_OUT: &str = "interlink_payments_timed_out_total";
+pub const SCHEMA_REGISTRY_UNAVAILABLE: &str = "interlink_schema_registry_unavailable_total";
 
 /// Installs the Prometheus recorder once per process and returns its handle.
 pub fn prometheus() -> PrometheusHandle {
@@ -64,6 +65,10 @@ fn describe() {
     describe_counter!(
         PAYMENTS_TIMED_OUT,
         "Payments refused to both sides (AB05) because their network sent no final status by its deadline."
+    );
+    describe_counter!(
+        SCHEMA_REGISTRY_UNAVAILABLE,
+        "Requests with a new writer schema id that waited because the schema registry did not answer."
     );
 }
 
@@ -142,6 +147,12 @@ pub fn state_restored(records: u64, took: Duration) {
 
 pub fn state_expired(entries: usize) {
     counter!(STATE_EXPIRED).increment(entries as u64);
+}
+
+/// A request framed with a schema id this worker did not know, while the registry
+/// could not be asked: its batch is read again after a backoff.
+pub fn schema_registry_unavailable() {
+    counter!(SCHEMA_REGISTRY_UNAVAILABLE).increment(1);
 }
 
 pub fn payment_timed_out() {

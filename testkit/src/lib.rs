@@ -9,6 +9,7 @@ pub mod generator;
 pub mod kafka;
 pub mod routes;
 pub mod run;
+pub mod schema_registry;
 pub mod simulator;
 pub mod verifier;
 

@@ -6,7 +6,7 @@ use crate::kafka::{caught_up, end_offsets, output_reader, RequestProducer};
 use crate::simulator::SimulatorOptions;
 use crate::verifier::{OutcomeCheck, OutputKind, Summary, Verifier};
 use interlink_routing::RouteRecord;
-use interlink_schemas::TopicsConfig;
+use interlink_schemas::{registry, TopicsConfig};
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -26,6 +26,8 @@ pub enum RunError {
     Panicked(&'static str),
     #[error("the checker stopped before the run ended")]
     CheckerStopped,
+    #[error(transparent)]
+    SchemaRegistry(#[from] interlink_schema_registry::RegistryError),
 }
 
 /// How many requests a run sends, and how fast.
@@ -97,6 +99,9 @@ pub struct RunOptions {
     pub network_legs: NetworkLegs,
     /// Run the simulators of the connected networks in this process.
     pub simulate: bool,
+    /// The Schema Registry the switch uses (its Confluent-compatible API), or `None`
+    /// for fixed ids. Requests are framed, and outputs read, with its ids.
+    pub schema_registry: Option<String>,
 }
 
 /// Where a run stands, passed to the progress callback about every 100 ms.
@@ -125,9 +130,27 @@ pub fn run_with<C: OutcomeCheck>(
         [opts.topics.clearing.as_str(), opts.topics.notifications.as_str(), opts.topics.dead_letters.as_str()];
     let start_offsets = end_offsets(&opts.brokers, &outputs)?;
     let reader = output_reader(&opts.brokers, &start_offsets)?;
-    let generator = Generator::new(rules, opts.mix, opts.seed)?
+    let mut generator = Generator::new(rules, opts.mix, opts.seed)?
         .with_network_legs(opts.network_legs.clone())
         .with_total(opts.load.total());
+    if let Some(url) = &opts.schema_registry {
+        // What the generator writes and the check reads, registered (or found) under
+        // their subjects: the same ids the switch frames with.
+        let client = interlink_schema_registry::RegistryClient::new(url, Duration::from_secs(5));
+        let catalog = interlink_schema_registry::register_writers(
+            &client,
+            &opts.topics,
+            &[
+                &registry::AUTHORIZATION_REQUEST_V1,
+                &registry::CLEARING_RECORD_V2,
+                &registry::NOTIFICATION_V2,
+                &registry::DEAD_LETTER_V1,
+            ],
+            Duration::from_secs(60),
+        )?;
+        generator = generator.with_schemas(&catalog)?;
+        check.use_schemas(&catalog).map_err(crate::generator::GeneratorError::from)?;
+    }
     let (simulators, stop_simulators) = start_simulators(opts);
     // Connected (and with its producer id) before the first request is due.
     let producer = RequestProducer::new(&opts.brokers, &opts.topics.requests)?;

@@ -2,7 +2,10 @@
 
 use crate::generator::{Expected, Planned, Resent};
 use hdrhistogram::Histogram;
-use interlink_schemas::{Agent, Amount, ClearingRecord, Codec, DeadLetter, Notification, Party, PaymentStatus};
+use interlink_schemas::{
+    Agent, Amount, ClearingRecord, Codec, CodecError, DeadLetter, Notification, Party, PaymentStatus, SchemaCatalog,
+};
+use std::sync::Arc;
 use std::collections::HashMap;
 use std::fmt;
 use std::time::Duration;
@@ -217,6 +220,11 @@ pub trait OutcomeCheck {
     fn expect(&mut self, p: &Planned);
     /// One output record, read at `read_micros`.
     fn observe(&mut self, kind: OutputKind, key: Option<&[u8]>, payload: &[u8], read_micros: i64);
+    /// Reads outputs framed with the ids of `catalog` (a Schema Registry's). Checks
+    /// that do not decode records need nothing.
+    fn use_schemas(&mut self, _catalog: &Arc<SchemaCatalog>) -> Result<(), CodecError> {
+        Ok(())
+    }
     /// Requests whose every expected output has been seen.
     fn satisfied_count(&self) -> usize;
     fn expected_count(&self) -> usize;
@@ -624,6 +632,13 @@ impl Verifier {
 impl OutcomeCheck for Verifier {
     fn expect(&mut self, p: &Planned) {
         Verifier::expect(self, p)
+    }
+
+    fn use_schemas(&mut self, catalog: &Arc<SchemaCatalog>) -> Result<(), CodecError> {
+        self.clearing = Codec::with_catalog(catalog)?;
+        self.notifications = Codec::with_catalog(catalog)?;
+        self.dead_letters = Codec::with_catalog(catalog)?;
+        Ok(())
     }
 
     fn observe(&mut self, kind: OutputKind, _key: Option<&[u8]>, payload: &[u8], read_micros: i64) {

@@ -40,6 +40,36 @@ enum Command {
     /// The payment networks' connectors: list them, and read or write their messages.
     #[command(subcommand)]
     Connectors(ConnectorsCommand),
+    /// Event schemas in the Schema Registry: register, check a candidate, list.
+    Schemas {
+        /// The registry's Confluent-compatible API.
+        #[arg(long, env = "INTERLINK_SCHEMA_REGISTRY", default_value = "http://127.0.0.1:8081/apis/ccompat/v7")]
+        registry: String,
+        #[command(subcommand)]
+        command: SchemasCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SchemasCommand {
+    /// Registers every schema version of this build under its topic's subject, oldest
+    /// first (exits 1 when the registry refuses one as incompatible).
+    Register,
+    /// Checks a candidate schema against the registry's latest version of its subject,
+    /// under the subject's compatibility rule; exits 1 when incompatible. Registers nothing.
+    Check {
+        /// The record it is a version of (AuthorizationRequest, ClearingRecord, ...);
+        /// its subject is `<topic>-value`.
+        #[arg(long, conflicts_with = "subject")]
+        record: Option<String>,
+        /// Or the subject itself.
+        #[arg(long)]
+        subject: Option<String>,
+        /// The candidate `.avsc` file.
+        file: PathBuf,
+    },
+    /// Lists the subjects with their versions and ids.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -200,6 +230,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Routes(r) => r,
         Command::Connectors(c) => return connectors(c),
+        Command::Schemas { registry, command } => return schemas(&registry, &topics, command),
         Command::Qr(QrCommand::Decode { payload }) => {
             let qr = emvco::decode(payload.trim()).map_err(|e| Failure::Rejected(format!("invalid QR code: {e}")))?;
             println!("{}", serde_json::to_string_pretty(&qr)?);
@@ -301,6 +332,56 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let desired = rules_at(&trail, version).map_err(|e| Failure::Rejected(e.to_string()))?;
             let reason = format!("rollback to v{version}: {reason}");
             apply(&kafka, &topics, &desired, &operator, &reason, dry_run)?;
+        }
+    }
+    Ok(())
+}
+
+fn schemas(registry: &str, topics: &TopicsConfig, command: SchemasCommand) -> Result<(), Failure> {
+    use interlink_schema_registry::{subject_of, RegistryClient, RegistryError};
+    let client = RegistryClient::new(registry, Duration::from_secs(10));
+    let refused = |e: RegistryError| match e {
+        RegistryError::Incompatible { .. } | RegistryError::NoSubject(_) | RegistryError::NotFound { .. } => {
+            Failure::Rejected(e.to_string())
+        }
+        other => Failure::Usage(other.into()),
+    };
+    match command {
+        SchemasCommand::Register => {
+            for version in interlink_schemas::registry::ALL {
+                let subject = subject_of(topics, version).map_err(refused)?;
+                let id = client.register(&subject, version.text).map_err(refused)?;
+                println!("{subject:<40} {:<22} id {id}", version.record);
+            }
+        }
+        SchemasCommand::Check { record, subject, file } => {
+            let subject = match (record, subject) {
+                (_, Some(s)) => s,
+                (Some(r), None) => {
+                    let topic = topics.topic_of(&r).ok_or_else(|| {
+                        Failure::Rejected(format!("{r} is not a record of Interlink's event contract"))
+                    })?;
+                    TopicsConfig::value_subject(topic)
+                }
+                (None, None) => return Err(Failure::Rejected("give --record or --subject".into())),
+            };
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            apache_avro::Schema::parse_str(&text)
+                .map_err(|e| Failure::Rejected(format!("{}: not an Avro schema: {e}", file.display())))?;
+            let verdict = client.check(&subject, &text).map_err(refused)?;
+            if !verdict.compatible {
+                let why = if verdict.messages.is_empty() { String::new() } else { format!(": {}", verdict.messages.join("; ")) };
+                return Err(Failure::Rejected(format!("{}: incompatible with {subject}{why}", file.display())));
+            }
+            println!("{}: compatible with {subject}", file.display());
+        }
+        SchemasCommand::List => {
+            for subject in client.subjects().map_err(refused)? {
+                for v in client.versions(&subject).map_err(refused)? {
+                    let version = client.version(&subject, v).map_err(refused)?;
+                    println!("{subject:<40} version {:<3} id {}", version.version, version.id);
+                }
+            }
         }
     }
     Ok(())

@@ -59,6 +59,8 @@ pub enum KafkaEdgeError {
         "repositioning the consumer failed ({0}); stopping so that a fresh worker starts from the committed offsets"
     )]
     Seek(rdkafka::error::KafkaError),
+    #[error(transparent)]
+    SchemaRegistry(#[from] interlink_schema_registry::RegistryError),
 }
 
 /// What a failed Kafka call means for the batch it was part of.
@@ -91,6 +93,8 @@ impl KafkaEdgeError {
             | Self::Memory(_)
             | Self::Seek(_)
             | Self::SplitAssignment => Severity::Fatal,
+            // Registration at start already waited for the registry.
+            Self::SchemaRegistry(_) => Severity::Fatal,
         }
     }
 }

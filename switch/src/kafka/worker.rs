@@ -12,6 +12,7 @@ use crate::state::KeyedState;
 use crate::telemetry;
 use interlink_core::pipeline::{Context, Expiry, InputRecord, InputSource, OutputRecord, Processor, Undecided};
 use interlink_routing::RoutingTable;
+use interlink_schema_registry::SchemaResolver;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::message::Message;
 use rdkafka::ClientContext;
@@ -214,7 +215,12 @@ pub fn run_worker(
         changelog.check_co_partitioned(input)?;
     }
     let partitions = changelog.partition_count(&config.topics.state)?;
-    let processor = Processor::new()?
+    let schemas = crate::schemas::Schemas::connect(
+        config.schemas.registry(),
+        &config.topics,
+        &crate::schemas::SWITCH_WRITES,
+    )?;
+    let processor = Processor::with_schemas(&schemas.catalog)?
         .with_connected(&config.networks.connected)
         .with_duplicate_window(config.state.duplicate_window())
         .with_response_deadline(config.networks.response_deadline())
@@ -253,7 +259,7 @@ pub fn run_worker(
     tracing::info!(worker = %config.worker_id, group = %config.kafka.group_id, mode = ?config.pipeline.consistency, "worker consuming");
 
     let mut changelog = changelog;
-    let result = consume(config, &consumer, &processor, &mut changelog, tables, &shutdown);
+    let result = consume(config, &consumer, &processor, schemas.resolver.as_ref(), &mut changelog, tables, &shutdown);
     health.set_worker_running(false);
 
     let ctx = consumer.context();
@@ -360,6 +366,7 @@ fn consume(
     config: &SwitchConfig,
     consumer: &BaseConsumer<WorkerContext>,
     processor: &Processor,
+    schemas: Option<&SchemaResolver>,
     changelog: &mut ChangelogReader,
     tables: watch::Receiver<Arc<RoutingTable>>,
     shutdown: &CancellationToken,
@@ -427,6 +434,20 @@ fn consume(
                         .find(|(topic, _)| topic == msg.topic())
                         .map_or(InputSource::Requests, |(_, network)| InputSource::Network(network))
                 };
+                if source == InputSource::Requests {
+                    if let Some(Err(e)) = schemas.and_then(|r| learn_writer_schema(r, msg.payload())) {
+                        // The writer's schema is registered but unreachable now: the
+                        // record waits for the registry rather than being refused.
+                        telemetry::schema_registry_unavailable();
+                        tracing::warn!(error = %e, backoff_ms = backoff.as_millis() as u64, "schema registry unavailable; re-reading the batch");
+                        let pending = (msg.topic(), msg.partition(), msg.offset());
+                        ctx.roll_back(&mut sink, consumer, pending, "schema_registry")?;
+                        drop(sink);
+                        std::thread::sleep(backoff);
+                        backoff = (backoff * 2).min(BACKOFF_MAX);
+                        continue;
+                    }
+                }
                 let input = InputRecord {
                     source,
                     topic: msg.topic(),
@@ -498,6 +519,25 @@ fn consume(
     }
     telemetry::consumed(consumed);
     Ok(())
+}
+
+/// Fetches the writer schema of a request framed with an id this worker does not know
+/// yet (once per id). `None` when there is nothing to learn; an error only when the
+/// registry is unavailable. A schema the registry does not have, or one that cannot be
+/// read, is left to the decision, which dead-letters the record with the reason.
+fn learn_writer_schema(
+    resolver: &SchemaResolver,
+    payload: Option<&[u8]>,
+) -> Option<Result<(), interlink_schema_registry::RegistryError>> {
+    let framed = interlink_schemas::Framed::parse(payload?).ok()?;
+    match resolver.ensure_known(framed.schema_id) {
+        Ok(_) => None,
+        Err(e) if e.is_transient() => Some(Err(e)),
+        Err(e) => {
+            tracing::error!(error = %e, "a writer schema from the registry is unusable");
+            None
+        }
+    }
 }
 
 /// What the edge makes of one record.

@@ -82,6 +82,7 @@ impl Fixture {
             timeout: Duration::from_secs(90),
             network_legs: interlink_testkit::NetworkLegs::default(),
             simulate: false,
+            schema_registry: None,
         }
     }
 
