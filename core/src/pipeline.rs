@@ -14,8 +14,8 @@ use interlink_schemas::{
     Agent, AuthorizationRequest, ClearingRecord, Codec, CodecError, DeadLetter, ErrorKind, Notification, Party,
     PaymentReturn, SchemaCatalog,
 };
-use std::sync::Arc;
 use interlink_vocab::{Finality, IsoReason, PaymentStatus};
+use std::sync::Arc;
 
 /// Where an output record goes; the edge maps it to a configured topic name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

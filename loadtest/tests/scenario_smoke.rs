@@ -50,7 +50,8 @@ fn options(out: &Path) -> ScenarioOptions {
 fn steady_smoke_scenario_has_exactly_one_outcome_per_request() {
     interlink_testkit::require_broker!();
     let out = tempfile::tempdir().unwrap();
-    let opts = ScenarioOptions { schema_registry: interlink_testkit::schema_registry::test_registry(), ..options(out.path()) };
+    let opts =
+        ScenarioOptions { schema_registry: interlink_testkit::schema_registry::test_registry(), ..options(out.path()) };
     let report = scenario::run(opts, |_, _| {}).expect("the scenario runs");
 
     let labels: Vec<&str> = report.runs.iter().map(|r| r.label.as_str()).collect();

@@ -149,7 +149,9 @@ impl RegistryClient {
         let text = response.body_mut().read_to_string().map_err(|e| self.unavailable(e))?;
         let message = || serde_json::from_str::<ErrorAnswer>(&text).map(|e| e.message).unwrap_or_else(|_| text.clone());
         match status {
-            200..=299 => serde_json::from_str(&text).map_err(|e| RegistryError::BadAnswer(format!("{path}: {e}: {text}"))),
+            200..=299 => {
+                serde_json::from_str(&text).map_err(|e| RegistryError::BadAnswer(format!("{path}: {e}: {text}")))
+            }
             404 => Err(RegistryError::NotFound { what: what() }),
             409 => Err(RegistryError::Incompatible { subject: what(), message: message() }),
             500..=599 => Err(self.unavailable(format!("{status}: {}", message()))),

@@ -115,7 +115,14 @@ impl<T: Event> Codec<T> {
         let current: &'static apache_avro::Schema = &T::SCHEMA.schema;
         let writer = GenericDatumWriter::builder(current).build()?;
         let reader = GenericDatumReader::builder(current).build()?;
-        Ok(Self { writer, id, reader, catalog: catalog.clone(), resolved: RwLock::new(HashMap::new()), _type: PhantomData })
+        Ok(Self {
+            writer,
+            id,
+            reader,
+            catalog: catalog.clone(),
+            resolved: RwLock::new(HashMap::new()),
+            _type: PhantomData,
+        })
     }
 
     /// The schema id this codec frames its records with.

@@ -245,7 +245,8 @@ impl SwitchConfig {
         // Only variables that name a section of this file are configuration; others
         // sharing the prefix (INTERLINK_CONFIG, INTERLINK_BROKERS for the CLI tools)
         // are not. A typo inside a section is still rejected as an unknown key.
-        const SECTIONS: [&str; 8] = ["worker_id", "kafka", "topics", "pipeline", "networks", "http", "state", "schemas"];
+        const SECTIONS: [&str; 8] =
+            ["worker_id", "kafka", "topics", "pipeline", "networks", "http", "state", "schemas"];
         let env = figment::providers::Env::prefixed("INTERLINK_")
             .filter(|key| {
                 let first = key.as_str().split("__").next().unwrap_or_default().to_ascii_lowercase();

@@ -182,7 +182,10 @@ impl Generator {
     /// Payments to these networks go through their (simulated) connector, which
     /// accepts or refuses each as `crate::simulator::decision` says.
     /// Frames requests with the ids of `catalog` (a Schema Registry's).
-    pub fn with_schemas(mut self, catalog: &std::sync::Arc<interlink_schemas::SchemaCatalog>) -> Result<Self, GeneratorError> {
+    pub fn with_schemas(
+        mut self,
+        catalog: &std::sync::Arc<interlink_schemas::SchemaCatalog>,
+    ) -> Result<Self, GeneratorError> {
         self.codec = Codec::with_catalog(catalog)?;
         Ok(self)
     }

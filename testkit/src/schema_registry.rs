@@ -45,3 +45,28 @@ macro_rules! require_registry {
         }
     };
 }
+
+/// The variable `make test` sets to the Python that has Confluent's client installed
+/// (`.venv/bin/python`, from `tests/python/requirements.txt`).
+pub const PYTHON_VAR: &str = "INTERLINK_TEST_PYTHON";
+
+/// The Python with Confluent's client, or `None` (after one line on stderr): the
+/// variable, else the repository's `.venv`.
+pub fn test_python() -> Option<std::path::PathBuf> {
+    if let Ok(python) = std::env::var(PYTHON_VAR) {
+        return Some(python.into());
+    }
+    let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
+    if venv.exists() {
+        return Some(venv);
+    }
+    static SAID: Once = Once::new();
+    SAID.call_once(|| {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: the independent-client test needs Confluent's Python client; {PYTHON_VAR} is unset and there is no .venv. \
+             Run `make test`, which installs it."
+        );
+    });
+    None
+}

@@ -5,9 +5,9 @@ use hdrhistogram::Histogram;
 use interlink_schemas::{
     Agent, Amount, ClearingRecord, Codec, CodecError, DeadLetter, Notification, Party, PaymentStatus, SchemaCatalog,
 };
-use std::sync::Arc;
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Which output topic a record came from.

@@ -70,6 +70,15 @@ enum SchemasCommand {
     },
     /// Lists the subjects with their versions and ids.
     List,
+    /// Sets the compatibility rule of a subject, or the registry's default (BACKWARD is
+    /// Interlink's contract; Apicurio starts with NONE). Waits up to a minute for a
+    /// registry that is starting.
+    Compatibility {
+        /// BACKWARD, FORWARD, FULL, NONE, or their _TRANSITIVE forms.
+        level: String,
+        #[arg(long)]
+        subject: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -370,10 +379,26 @@ fn schemas(registry: &str, topics: &TopicsConfig, command: SchemasCommand) -> Re
                 .map_err(|e| Failure::Rejected(format!("{}: not an Avro schema: {e}", file.display())))?;
             let verdict = client.check(&subject, &text).map_err(refused)?;
             if !verdict.compatible {
-                let why = if verdict.messages.is_empty() { String::new() } else { format!(": {}", verdict.messages.join("; ")) };
+                let why = if verdict.messages.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", verdict.messages.join("; "))
+                };
                 return Err(Failure::Rejected(format!("{}: incompatible with {subject}{why}", file.display())));
             }
             println!("{}: compatible with {subject}", file.display());
+        }
+        SchemasCommand::Compatibility { level, subject } => {
+            let give_up = std::time::Instant::now() + Duration::from_secs(60);
+            loop {
+                match client.set_compatibility(subject.as_deref(), &level) {
+                    Err(e) if e.is_transient() && std::time::Instant::now() < give_up => {
+                        std::thread::sleep(Duration::from_secs(1))
+                    }
+                    other => break other.map_err(refused)?,
+                }
+            }
+            println!("compatibility of {}: {level}", subject.as_deref().unwrap_or("the registry"));
         }
         SchemasCommand::List => {
             for subject in client.subjects().map_err(refused)? {

@@ -215,11 +215,8 @@ pub fn run_worker(
         changelog.check_co_partitioned(input)?;
     }
     let partitions = changelog.partition_count(&config.topics.state)?;
-    let schemas = crate::schemas::Schemas::connect(
-        config.schemas.registry(),
-        &config.topics,
-        &crate::schemas::SWITCH_WRITES,
-    )?;
+    let schemas =
+        crate::schemas::Schemas::connect(config.schemas.registry(), &config.topics, &crate::schemas::SWITCH_WRITES)?;
     let processor = Processor::with_schemas(&schemas.catalog)?
         .with_connected(&config.networks.connected)
         .with_duplicate_window(config.state.duplicate_window())
