@@ -50,6 +50,27 @@ fn push_hex4(out: &mut String, value: u16) {
     }
 }
 
+/// Checks the checksum on the raw text, before any TLV is parsed, when the payload ends as a CRC
+/// object does (`6304` and four characters): a corrupted code is then refused as corrupted
+/// ([`QrError::BadCrc`]), not with whatever TLV error the corruption happens to produce further
+/// on. A payload that does not end that way is left to the TLV checks and [`verify`], which say
+/// what is missing or misplaced.
+pub(crate) fn verify_trailer(payload: &str) -> Result<(), QrError> {
+    let Some(header_at) = payload.len().checked_sub(CRC_HEADER.len() + 4) else { return Ok(()) };
+    let value_at = header_at + CRC_HEADER.len();
+    if payload.as_bytes().get(header_at..value_at) != Some(CRC_HEADER.as_bytes()) {
+        return Ok(());
+    }
+    // Just after the ASCII header, so on a character boundary.
+    let value = &payload[value_at..];
+    let found = parse_hex4(value).ok_or_else(|| QrError::BadCrcFormat { found: value.to_string() })?;
+    let expected = crc16(&payload.as_bytes()[..value_at]);
+    if expected != found {
+        return Err(QrError::BadCrc { expected, found });
+    }
+    Ok(())
+}
+
 /// Checks that the top-level `records` of `payload` end with a correct CRC.
 pub(crate) fn verify(payload: &str, records: &[Record<'_>]) -> Result<(), QrError> {
     let index = records.iter().position(|r| r.tag == tags::CRC).ok_or(QrError::MissingCrc)?;
@@ -82,6 +103,23 @@ mod tests {
     fn check_value() {
         // The catalogue's check value for CRC-16/CCITT-FALSE.
         assert_eq!(crc16(b"123456789"), 0x29B1);
+    }
+
+    #[test]
+    fn the_trailer_is_checked_on_the_raw_text() {
+        // A TLV-broken body ("99" announces 99 characters) with a wrong checksum: refused as
+        // corrupted, before any TLV is read.
+        let body = "000201991";
+        let sealed = seal(body);
+        let expected = crc16(&sealed.as_bytes()[..sealed.len() - 4]);
+        assert_eq!(verify_trailer(&sealed), Ok(()));
+        let corrupted = format!("{body}6304{:04X}", expected ^ 1);
+        assert_eq!(verify_trailer(&corrupted), Err(QrError::BadCrc { expected, found: expected ^ 1 }));
+        assert_eq!(verify_trailer("0002016304abcd"), Err(QrError::BadCrcFormat { found: "abcd".into() }));
+        // Not ending as a CRC object does: left to the TLV checks.
+        for other in ["", "6304", "000201", "0002016305ABCDE", "00020163049ABé"] {
+            assert_eq!(verify_trailer(other), Ok(()), "{other:?}");
+        }
     }
 
     #[test]

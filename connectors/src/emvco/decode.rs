@@ -6,6 +6,7 @@ use super::amount::{is_amount, is_percentage};
 use super::crc;
 use super::error::{QrError, TagPath};
 use super::model::{AdditionalData, Initiation, LanguageTemplate, MerchantAccount, MerchantQr, Tip};
+use super::profile::{ProfileRules, QrProfile};
 use super::tags;
 use super::tlv::{self, Record};
 
@@ -17,10 +18,12 @@ const MAX_GUID_CHARS: usize = 32;
 
 /// Decodes and validates a merchant-presented QR payload (the text inside the QR symbol).
 ///
-/// Checks, in this order: size and characters; the TLV structure at every level; the CRC;
-/// the position of tags 00 and 63 and that no tag repeats; then every data object's presence,
-/// format and length. The first problem found is returned. Nothing is trimmed: a trailing
-/// newline from a scanner is a [`QrError::ControlCharacter`].
+/// Checks, in this order: size and characters; the checksum, on the raw text, when the payload
+/// ends as a CRC object does (so a corrupted code is refused as [`QrError::BadCrc`]); the TLV
+/// structure; the position of tags 00 and 63 and that no tag repeats; then every data object's
+/// presence, format and length, under the strict rules plus the relaxations of the
+/// [`QrProfile`] the code's merchant account GUIDs select. The first problem found is returned.
+/// Nothing is trimmed: a trailing newline from a scanner is a [`QrError::ControlCharacter`].
 ///
 /// ```
 /// use interlink_connectors::emvco::{decode, seal, Initiation};
@@ -37,6 +40,7 @@ const MAX_GUID_CHARS: usize = 32;
 /// ```
 pub fn decode(payload: &str) -> Result<MerchantQr, QrError> {
     check_envelope(payload)?;
+    crc::verify_trailer(payload)?;
     let records = tlv::parse(payload, 0, None)?;
     crc::verify(payload, &records)?;
     build(&records)
@@ -104,9 +108,10 @@ fn build(records: &[Record<'_>]) -> Result<MerchantQr, QrError> {
         return Err(QrError::PayloadFormatNotFirst);
     }
     let objects = Objects::collect(records)?;
+    let mut rules = ProfileRules::new(scheme_profile(&objects));
 
     let payload_format = objects.required(tags::PAYLOAD_FORMAT)?;
-    if payload_format != tags::PAYLOAD_FORMAT_V1 {
+    if !rules.accepts_payload_format(payload_format, tags::PAYLOAD_FORMAT_V1) {
         return Err(QrError::BadPayloadFormat { found: payload_format.to_string() });
     }
 
@@ -133,7 +138,8 @@ fn build(records: &[Record<'_>]) -> Result<MerchantQr, QrError> {
         return Err(QrError::NoMerchantAccount);
     }
 
-    let mcc = numeric(TagPath::top(tags::MCC), objects.required(tags::MCC)?, 4)?;
+    let mcc =
+        merchant_field(&objects, &mut rules, tags::MCC)?.map(|v| numeric(TagPath::top(tags::MCC), v, 4)).transpose()?;
     let currency = currency(objects.required(tags::CURRENCY)?)?;
 
     let amount = match objects.value(tags::AMOUNT) {
@@ -147,8 +153,12 @@ fn build(records: &[Record<'_>]) -> Result<MerchantQr, QrError> {
     if !(country.len() == 2 && country.bytes().all(|b| b.is_ascii_uppercase())) {
         return Err(QrError::InvalidCountry { found: country.to_string() });
     }
-    let merchant_name = text(TagPath::top(tags::MERCHANT_NAME), objects.required(tags::MERCHANT_NAME)?, 25)?;
-    let merchant_city = text(TagPath::top(tags::MERCHANT_CITY), objects.required(tags::MERCHANT_CITY)?, 15)?;
+    let merchant_name = merchant_field(&objects, &mut rules, tags::MERCHANT_NAME)?
+        .map(|v| text(TagPath::top(tags::MERCHANT_NAME), v, 25))
+        .transpose()?;
+    let merchant_city = merchant_field(&objects, &mut rules, tags::MERCHANT_CITY)?
+        .map(|v| text(TagPath::top(tags::MERCHANT_CITY), v, 15))
+        .transpose()?;
     let postal_code = match objects.value(tags::POSTAL_CODE) {
         Some(value) => Some(text(TagPath::top(tags::POSTAL_CODE), value, 10)?),
         None => None,
@@ -164,6 +174,7 @@ fn build(records: &[Record<'_>]) -> Result<MerchantQr, QrError> {
     }
 
     Ok(MerchantQr {
+        profile: rules.matched(),
         payload_format: payload_format.to_string(),
         initiation,
         scheme_accounts,
@@ -180,6 +191,28 @@ fn build(records: &[Record<'_>]) -> Result<MerchantQr, QrError> {
         language_template,
         other_tags,
     })
+}
+
+/// The scheme profile of the first merchant account template, in tag order, whose GUID selects
+/// one. Templates are only looked into here; their errors are reported when they are read.
+fn scheme_profile(objects: &Objects<'_, '_>) -> Option<QrProfile> {
+    tags::ACCOUNT_TEMPLATES.filter_map(|tag| objects.get(tag)).find_map(|record| {
+        let fields = tlv::parse(record.value, record.value_at(), Some(record.tag)).ok()?;
+        fields.iter().find(|f| f.tag == tags::GUID).and_then(|guid| QrProfile::for_guid(guid.value))
+    })
+}
+
+/// A merchant field (52, 59, 60): mandatory unless the profile lets it out.
+fn merchant_field<'a>(
+    objects: &Objects<'_, 'a>,
+    rules: &mut ProfileRules,
+    tag: u8,
+) -> Result<Option<&'a str>, QrError> {
+    match objects.value(tag) {
+        Some(value) => Ok(Some(value)),
+        None if rules.allows_missing_merchant_field() => Ok(None),
+        None => Err(QrError::MissingTag { tag: TagPath::top(tag) }),
+    }
 }
 
 /// The sub-fields of template `record`, rejecting a sub-tag that appears twice.

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use super::profile::QrProfile;
+
 /// Where in a payload a problem was found: a top-level tag such as `59`, or a sub-tag
 /// inside a template such as `62.05` (tag 62, sub-tag 05).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -44,7 +46,8 @@ impl fmt::Display for TagPath {
 /// cannot be encoded (by [`MerchantQr::validate`](super::MerchantQr::validate)).
 ///
 /// Offsets (`at`) are byte offsets into the payload. Decoding reports the first problem in
-/// this order: the envelope (size, characters), the TLV structure, the CRC, then the data
+/// this order: the envelope (size, characters), the checksum of a payload that ends as one
+/// (`6304` and four characters), the TLV structure, the position of the CRC, then the data
 /// objects in ascending tag order.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -80,7 +83,7 @@ pub enum QrError {
     // --- data objects ---
     #[error("the payload format indicator (tag 00) must be the first data object")]
     PayloadFormatNotFirst,
-    #[error("unsupported payload format indicator {found:?}; expected \"01\"")]
+    #[error("unsupported payload format indicator {found:?}; expected \"01\" (or \"02\" in DuitNow codes)")]
     BadPayloadFormat { found: String },
     #[error("tag {tag} appears more than once")]
     DuplicateTag { tag: TagPath },
@@ -120,6 +123,8 @@ pub enum QrError {
     MisplacedTag { tag: TagPath },
     #[error("merchant account template {tag} is listed after a higher tag; keep merchant_accounts in ascending order")]
     OutOfOrder { tag: u8 },
+    #[error("the code is declared under profile {declared} but its contents match profile {matched}")]
+    ProfileMismatch { declared: QrProfile, matched: QrProfile },
 
     // --- amount conversion ---
     #[error("the amount has {decimals} decimal places but the currency has {exponent}")]

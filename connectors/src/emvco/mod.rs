@@ -7,7 +7,9 @@
 //! the payload format indicator (`000201`) and ends with a CRC-16/CCITT-FALSE (`6304` and
 //! four hex digits) over everything before the checksum.
 //!
-//! [`decode`] validates a payload strictly and returns a [`MerchantQr`]; [`MerchantQr::encode`]
+//! [`decode`] checks the checksum first, then validates the payload strictly, with the
+//! relaxations of a scheme profile ([`QrProfile`]) where the code's GUID selects one, and returns
+//! a [`MerchantQr`] that names the profile it matched; [`MerchantQr::encode`]
 //! writes one back in ascending tag order with a fresh CRC, and for a decoded code whose tags
 //! were already in ascending order the result is the original payload, byte for byte.
 //!
@@ -30,6 +32,7 @@ mod crc;
 mod decode;
 mod error;
 mod model;
+mod profile;
 pub mod tags;
 mod tlv;
 
@@ -37,6 +40,7 @@ pub use self::crc::{crc16, seal};
 pub use self::decode::{decode, MAX_PAYLOAD_CHARS};
 pub use self::error::{QrError, TagPath};
 pub use self::model::{AdditionalData, Initiation, KnownScheme, LanguageTemplate, MerchantAccount, MerchantQr, Tip};
+pub use self::profile::QrProfile;
 
 #[cfg(test)]
 mod tests;

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::crc::seal_in_place;
 use super::error::{QrError, TagPath};
+use super::profile::QrProfile;
 use super::tlv::Writer;
 use super::{amount, decode, tags};
 
@@ -20,7 +21,13 @@ use super::{amount, decode, tags};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MerchantQr {
-    /// Tag 00, the payload format indicator: `"01"` in every published version.
+    /// The rules the code was accepted under: [`QrProfile::Emvco`] unless it needed a scheme
+    /// profile's relaxations (a PromptPay transfer without a merchant name, a DuitNow code with
+    /// payload format `"02"`). A value built by hand must name the profile its contents match.
+    #[serde(default)]
+    pub profile: QrProfile,
+    /// Tag 00, the payload format indicator: `"01"` in every published version (`"02"` in
+    /// DuitNow codes, under [`QrProfile::DuitNow`]).
     #[serde(default = "payload_format_01")]
     pub payload_format: String,
     /// Tag 01; optional in the specification (its absence means a static code).
@@ -35,8 +42,10 @@ pub struct MerchantQr {
     /// merchant accepts, in ascending tag order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merchant_accounts: Vec<MerchantAccount>,
-    /// Tag 52, the ISO 18245 merchant category code (4 digits).
-    pub mcc: String,
+    /// Tag 52, the ISO 18245 merchant category code (4 digits). Mandatory but under a profile
+    /// that lets it out (PromptPay transfers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcc: Option<String>,
     /// Tag 53, the ISO 4217 numeric currency code (`"360"` for IDR).
     pub currency: String,
     /// Tag 54, the transaction amount exactly as written (`"50000"`, `"98.73"`); see
@@ -48,10 +57,12 @@ pub struct MerchantQr {
     pub tip: Option<Tip>,
     /// Tag 58, the ISO 3166-1 alpha-2 country of the merchant.
     pub country: String,
-    /// Tag 59 (at most 25 characters).
-    pub merchant_name: String,
-    /// Tag 60 (at most 15 characters).
-    pub merchant_city: String,
+    /// Tag 59 (at most 25 characters). Mandatory like 52.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merchant_name: Option<String>,
+    /// Tag 60 (at most 15 characters). Mandatory like 52.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merchant_city: Option<String>,
     /// Tag 61 (at most 10 characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub postal_code: Option<String>,
@@ -156,14 +167,27 @@ pub enum KnownScheme {
     /// Indonesia's national QRIS template, usually tag 51; sub-tag 02 national merchant id
     /// (NMID), 03 merchant criteria (UMI/UKE/UME/UBE).
     Qris,
-    /// Malaysia DuitNow, usually tag 26.
+    /// Malaysia DuitNow, usually tag 26; sub-tag 01 the acquirer's participant code, 02 the
+    /// merchant or account id.
     DuitNow,
+    /// Thailand PromptPay bill payment, tag 30; sub-tag 01 biller id, 02 and 03 references.
+    PromptPayBillPayment,
+    /// Brazil's Pix (BR Code), tag 26; sub-tag 01 the Pix key, 25 the URL of a dynamic
+    /// charge.
+    Pix,
 }
 
 impl KnownScheme {
     /// Every recognised scheme.
-    pub const ALL: [KnownScheme; 5] =
-        [KnownScheme::PromptPay, KnownScheme::PayNow, KnownScheme::HkFps, KnownScheme::Qris, KnownScheme::DuitNow];
+    pub const ALL: [KnownScheme; 7] = [
+        KnownScheme::PromptPay,
+        KnownScheme::PayNow,
+        KnownScheme::HkFps,
+        KnownScheme::Qris,
+        KnownScheme::DuitNow,
+        KnownScheme::PromptPayBillPayment,
+        KnownScheme::Pix,
+    ];
 
     /// The GUID (sub-tag 00) the scheme's templates carry.
     pub fn guid(self) -> &'static str {
@@ -173,6 +197,8 @@ impl KnownScheme {
             KnownScheme::HkFps => "hk.com.hkicl",
             KnownScheme::Qris => "ID.CO.QRIS.WWW",
             KnownScheme::DuitNow => "A0000006150001",
+            KnownScheme::PromptPayBillPayment => "A000000677010112",
+            KnownScheme::Pix => "br.gov.bcb.pix",
         }
     }
 
@@ -184,11 +210,12 @@ impl KnownScheme {
     /// The Interlink network ([`crate::network`]) that settles payments to this scheme.
     pub fn network_id(self) -> &'static str {
         match self {
-            KnownScheme::PromptPay => "TH_PROMPTPAY",
+            KnownScheme::PromptPay | KnownScheme::PromptPayBillPayment => "TH_PROMPTPAY",
             KnownScheme::PayNow => "SG_PAYNOW",
             KnownScheme::HkFps => "HK_FPS",
             KnownScheme::Qris => "ID_BIFAST",
             KnownScheme::DuitNow => "MY_DUITNOW",
+            KnownScheme::Pix => "BR_PIX",
         }
     }
 }
@@ -328,17 +355,18 @@ impl MerchantQr {
         merchant_city: impl Into<String>,
     ) -> Self {
         MerchantQr {
+            profile: QrProfile::Emvco,
             payload_format: payload_format_01(),
             initiation: Some(Initiation::Static),
             scheme_accounts: BTreeMap::new(),
             merchant_accounts: Vec::new(),
-            mcc: mcc.into(),
+            mcc: Some(mcc.into()),
             currency: currency.into(),
             amount: None,
             tip: None,
             country: country.into(),
-            merchant_name: merchant_name.into(),
-            merchant_city: merchant_city.into(),
+            merchant_name: Some(merchant_name.into()),
+            merchant_city: Some(merchant_city.into()),
             postal_code: None,
             additional_data: None,
             language_template: None,
@@ -418,8 +446,12 @@ impl MerchantQr {
             return Err(QrError::TooLong { tag, max: 99 });
         }
         // The decoder owns the rules for every value; anything it accepts and that passed the
-        // placement checks above decodes back to `self` field for field.
-        decode(&payload)?;
+        // placement checks above decodes back to `self` field for field, the profile excepted:
+        // that one the decoder derives from the contents, so it is compared here.
+        let matched = decode(&payload)?.profile;
+        if matched != self.profile {
+            return Err(QrError::ProfileMismatch { declared: self.profile, matched });
+        }
         Ok(payload)
     }
 
@@ -451,7 +483,9 @@ impl MerchantQr {
             }
             w.push_template(account.tag, inner);
         }
-        w.push(TagPath::top(tags::MCC), &self.mcc);
+        if let Some(mcc) = &self.mcc {
+            w.push(TagPath::top(tags::MCC), mcc);
+        }
         w.push(TagPath::top(tags::CURRENCY), &self.currency);
         if let Some(amount) = &self.amount {
             w.push(TagPath::top(tags::AMOUNT), amount);
@@ -469,8 +503,12 @@ impl MerchantQr {
             }
         }
         w.push(TagPath::top(tags::COUNTRY), &self.country);
-        w.push(TagPath::top(tags::MERCHANT_NAME), &self.merchant_name);
-        w.push(TagPath::top(tags::MERCHANT_CITY), &self.merchant_city);
+        if let Some(name) = &self.merchant_name {
+            w.push(TagPath::top(tags::MERCHANT_NAME), name);
+        }
+        if let Some(city) = &self.merchant_city {
+            w.push(TagPath::top(tags::MERCHANT_CITY), city);
+        }
         if let Some(postal) = &self.postal_code {
             w.push(TagPath::top(tags::POSTAL_CODE), postal);
         }

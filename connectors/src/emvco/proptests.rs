@@ -96,19 +96,21 @@ prop_compose! {
         additional_data in option::of(additional_data()),
         language_template in option::of(language_template()),
         other_tags in btree_map(65u8..=99, ans(20), 0..=1),
+        scheme in option::of(scheme_relaxation()),
     ) -> MerchantQr {
         let mut qr = MerchantQr {
+            profile: QrProfile::Emvco,
             payload_format: "01".to_string(),
             initiation,
             scheme_accounts,
             merchant_accounts,
-            mcc,
+            mcc: Some(mcc),
             currency: currency.to_string(),
             amount,
             tip,
             country,
-            merchant_name,
-            merchant_city,
+            merchant_name: Some(merchant_name),
+            merchant_city: Some(merchant_city),
             postal_code,
             additional_data,
             language_template,
@@ -120,8 +122,67 @@ prop_compose! {
         if qr.is_dynamic() && qr.amount.is_none() {
             qr.amount = Some("1".to_string());
         }
+        if let Some(relaxation) = scheme {
+            relaxation.apply(&mut qr);
+        }
         qr
     }
+}
+
+/// A scheme template whose profile relaxes the strict rules, and which relaxations the code
+/// uses (none, some or all).
+#[derive(Debug, Clone)]
+struct SchemeRelaxation {
+    profile: QrProfile,
+    tag: u8,
+    /// For PromptPay: leave out 52, 59, 60. For DuitNow: payload format "02" (first flag).
+    relax: [bool; 3],
+}
+
+impl SchemeRelaxation {
+    fn apply(&self, qr: &mut MerchantQr) {
+        let guid = self.profile.guid().expect("a scheme profile");
+        // Random GUIDs never select a profile; the PromptPay template added to codes without an
+        // account does, so it goes, and this template is the one that selects the profile.
+        qr.merchant_accounts.retain(|a| a.tag != self.tag && QrProfile::for_guid(&a.guid).is_none());
+        let template = MerchantAccount::new(self.tag, guid).with_field(1, "0066812345678");
+        let at = qr.merchant_accounts.partition_point(|a| a.tag < self.tag);
+        qr.merchant_accounts.insert(at, template);
+        let relaxed = match self.profile {
+            QrProfile::DuitNow => {
+                if self.relax[0] {
+                    qr.payload_format = "02".to_string();
+                }
+                self.relax[0]
+            }
+            _ => {
+                let [mcc, name, city] = self.relax;
+                if mcc {
+                    qr.mcc = None;
+                }
+                if name {
+                    qr.merchant_name = None;
+                }
+                if city {
+                    qr.merchant_city = None;
+                }
+                mcc || name || city
+            }
+        };
+        qr.profile = if relaxed { self.profile } else { QrProfile::Emvco };
+    }
+}
+
+fn scheme_relaxation() -> impl Strategy<Value = SchemeRelaxation> {
+    (
+        prop_oneof![
+            Just((QrProfile::PromptPayP2p, 29)),
+            Just((QrProfile::PromptPayBillPayment, 30)),
+            Just((QrProfile::DuitNow, 26)),
+        ],
+        any::<[bool; 3]>(),
+    )
+        .prop_map(|((profile, tag), relax)| SchemeRelaxation { profile, tag, relax })
 }
 
 /// Small edits a scanner or a careless generator makes: drop, insert, or replace one
@@ -213,8 +274,8 @@ proptest! {
         swap in any::<bool>(),
     ) {
         let mut qr = qr;
-        qr.merchant_name = name;
-        qr.merchant_city = city;
+        qr.merchant_name = Some(name);
+        qr.merchant_city = Some(city);
         if let Some(first) = qr.merchant_accounts.first_mut() {
             first.fields.insert(sub, value.clone());
         }
@@ -258,7 +319,7 @@ proptest! {
     ) {
         let mut qr = qr;
         match field {
-            0 => qr.mcc = text,
+            0 => qr.mcc = Some(text),
             1 => qr.currency = text,
             2 => qr.country = text,
             3 => qr.amount = Some(text),

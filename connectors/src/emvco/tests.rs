@@ -730,11 +730,11 @@ fn validate_reports_what_decode_would() {
     qr.amount = None;
     assert_eq!(qr.validate(), Err(QrError::DynamicWithoutAmount));
     let mut qr = decode(PAYNOW).unwrap();
-    qr.merchant_name = "N".repeat(100);
+    qr.merchant_name = Some("N".repeat(100));
     assert_eq!(qr.try_encode(), Err(QrError::TooLong { tag: 59.into(), max: 99 }));
-    qr.merchant_name = "N".repeat(26);
+    qr.merchant_name = Some("N".repeat(26));
     assert_eq!(qr.validate(), Err(QrError::TooLong { tag: 59.into(), max: 25 }));
-    qr.merchant_name = String::new();
+    qr.merchant_name = Some(String::new());
     assert_eq!(qr.validate(), Err(QrError::EmptyValue { tag: 59.into() }));
 }
 
@@ -743,4 +743,121 @@ fn error_amount_precision_and_overflow() {
     let qr = decode(PAYNOW).unwrap();
     assert_eq!(qr.amount_minor_units(1), Some(Err(QrError::AmountPrecision { decimals: 2, exponent: 1 })));
     assert_eq!(qr.amount_minor_units(18), Some(Err(QrError::AmountOverflow)));
+}
+
+// --- CRC first, and the scheme profiles ---
+
+#[test]
+fn a_corrupted_code_is_refused_as_corrupted_before_its_tlv_is_read() {
+    // One character lost from the merchant name: the TLV is broken from there on (tag 59 now
+    // swallows the "6" of tag 60), but the checksum is what says so.
+    let corrupted = PROMPTPAY.replacen("SOMTAM NUA", "SOMTAMNUA", 1);
+    assert!(tlv::parse(&corrupted, 0, None).is_err());
+    let expected = reference_crc(&corrupted.as_bytes()[..corrupted.len() - 4]);
+    assert_eq!(err(&corrupted), QrError::BadCrc { expected, found: 0x6CED });
+    assert!(err(&corrupted).to_string().starts_with("CRC mismatch"));
+}
+
+const PROMPTPAY_P2P_TEMPLATE: &str = "0016A00000067701011101130066812345678";
+
+#[test]
+fn promptpay_transfers_without_merchant_fields_match_the_p2p_profile() {
+    let payload =
+        sealed(&(obj(0, "01") + &obj(1, "11") + &obj(29, PROMPTPAY_P2P_TEMPLATE) + &obj(53, "764") + &obj(58, "TH")));
+    let qr = decode(&payload).unwrap();
+    assert_eq!(qr.profile, QrProfile::PromptPayP2p);
+    assert_eq!((qr.mcc.as_deref(), qr.merchant_name.as_deref(), qr.merchant_city.as_deref()), (None, None, None));
+    assert_eq!(qr.account_for(KnownScheme::PromptPay).and_then(|a| a.field(1)), Some("0066812345678"));
+    assert_eq!(qr.encode(), payload);
+    assert_eq!(qr.validate(), Ok(()));
+    // The JSON names the profile and can be encoded back.
+    let json = serde_json::to_value(&qr).unwrap();
+    assert_eq!(json["profile"], "promptpay_p2p");
+    assert_eq!(serde_json::from_value::<MerchantQr>(json).unwrap(), qr);
+
+    // With a merchant name and city but no MCC: still the profile.
+    let named = with_all(&[(26, None), (29, Some(PROMPTPAY_P2P_TEMPLATE)), (52, None)]);
+    assert_eq!(decode(&named).map(|q| q.profile), Ok(QrProfile::PromptPayP2p));
+    // With every merchant field, a PromptPay code is a plain EMVCo code.
+    assert_eq!(decode(PROMPTPAY).map(|q| q.profile), Ok(QrProfile::Emvco));
+}
+
+#[test]
+fn the_profile_relaxes_nothing_else() {
+    let p2p = |changes: &[(u8, Option<&str>)]| {
+        let mut all = vec![(26, None), (29, Some(PROMPTPAY_P2P_TEMPLATE)), (52, None), (59, None), (60, None)];
+        all.extend_from_slice(changes);
+        err(&with_all(&all))
+    };
+    assert_eq!(p2p(&[(53, None)]), QrError::MissingTag { tag: 53.into() });
+    assert_eq!(p2p(&[(58, Some("th"))]), QrError::InvalidCountry { found: "th".into() });
+    assert_eq!(p2p(&[(1, Some("12"))]), QrError::DynamicWithoutAmount);
+    assert_eq!(p2p(&[(0, Some("02"))]), QrError::BadPayloadFormat { found: "02".into() });
+    // Present merchant fields keep their rules.
+    assert_eq!(p2p(&[(52, Some("58"))]), QrError::LengthMismatch { tag: 52.into(), expected: 4, found: 2 });
+}
+
+#[test]
+fn codes_of_other_schemes_keep_the_strict_rules() {
+    assert_eq!(err(&with(52, None)), QrError::MissingTag { tag: 52.into() });
+    assert_eq!(err(&with(59, None)), QrError::MissingTag { tag: 59.into() });
+    assert_eq!(err(&with(60, None)), QrError::MissingTag { tag: 60.into() });
+    // The PromptPay GUID only selects the profile as the GUID (sub-tag 00) of a template.
+    let elsewhere = with_all(&[(26, Some("0009SG.PAYNOW0216A000000677010111")), (52, None)]);
+    assert_eq!(err(&elsewhere), QrError::MissingTag { tag: 52.into() });
+}
+
+#[test]
+fn duitnow_codes_with_payload_format_02_match_the_duitnow_profile() {
+    let duitnow = "0014A000000615000101068900530212110292837332";
+    let qr = decode(&with_all(&[(0, Some("02")), (26, Some(duitnow))])).unwrap();
+    assert_eq!((qr.profile, qr.payload_format.as_str()), (QrProfile::DuitNow, "02"));
+    assert_eq!(qr.validate(), Ok(()));
+    assert_eq!(decode(&with(26, Some(duitnow))).map(|q| q.profile), Ok(QrProfile::Emvco));
+    assert_eq!(
+        err(&with_all(&[(0, Some("03")), (26, Some(duitnow))])),
+        QrError::BadPayloadFormat { found: "03".into() }
+    );
+    // The profile lets "02" in, not missing merchant fields.
+    assert_eq!(
+        err(&with_all(&[(0, Some("02")), (26, Some(duitnow)), (59, None)])),
+        QrError::MissingTag { tag: 59.into() }
+    );
+}
+
+#[test]
+fn the_first_template_with_a_profile_guid_chooses_the_profile() {
+    // DuitNow at 26 comes before PromptPay at 29: the DuitNow profile, which does not let 52 out.
+    let both = with_all(&[(26, Some("0014A0000006150001")), (29, Some(PROMPTPAY_P2P_TEMPLATE)), (52, None)]);
+    assert_eq!(err(&both), QrError::MissingTag { tag: 52.into() });
+    // PayNow at 26 has no profile, so PromptPay at 29 chooses.
+    let paynow_first = with_all(&[(29, Some(PROMPTPAY_P2P_TEMPLATE)), (52, None)]);
+    assert_eq!(decode(&paynow_first).map(|q| q.profile), Ok(QrProfile::PromptPayP2p));
+}
+
+#[test]
+fn validate_checks_the_declared_profile() {
+    let mut qr = decode(&with(26, Some("0014A0000006150001"))).unwrap();
+    qr.payload_format = "02".into();
+    assert_eq!(
+        qr.validate(),
+        Err(QrError::ProfileMismatch { declared: QrProfile::Emvco, matched: QrProfile::DuitNow })
+    );
+    qr.profile = QrProfile::DuitNow;
+    assert_eq!(qr.validate(), Ok(()));
+    qr.profile = QrProfile::PromptPayP2p;
+    assert_eq!(
+        qr.validate(),
+        Err(QrError::ProfileMismatch { declared: QrProfile::PromptPayP2p, matched: QrProfile::DuitNow })
+    );
+    // A hand-built transfer without merchant fields must say it is one.
+    let mut p2p = MerchantQr::new("0000", "764", "TH", "X", "Y")
+        .with_account(MerchantAccount::new(29, KnownScheme::PromptPay.guid()).with_field(1, "0066812345678"));
+    p2p.merchant_name = None;
+    assert_eq!(
+        p2p.validate(),
+        Err(QrError::ProfileMismatch { declared: QrProfile::Emvco, matched: QrProfile::PromptPayP2p })
+    );
+    p2p.profile = QrProfile::PromptPayP2p;
+    assert_eq!(p2p.validate(), Ok(()));
 }

@@ -109,7 +109,9 @@ enum ConnectorsCommand {
 
 #[derive(Subcommand)]
 enum QrCommand {
-    /// Prints a QR payload as JSON; exits 1 with the reason when the code is invalid.
+    /// Prints a QR payload as JSON, with the profile it matched (`emvco`, `promptpay_p2p`,
+    /// `promptpay_bill_payment`, `duitnow`) in its `profile` field and on standard error;
+    /// exits 1 with the reason when the code is invalid.
     Decode {
         /// The payload text, as scanned.
         payload: String,
@@ -242,6 +244,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Schemas { registry, command } => return schemas(&registry, &topics, command),
         Command::Qr(QrCommand::Decode { payload }) => {
             let qr = emvco::decode(payload.trim()).map_err(|e| Failure::Rejected(format!("invalid QR code: {e}")))?;
+            eprintln!("profile: {}", qr.profile);
             println!("{}", serde_json::to_string_pretty(&qr)?);
             return Ok(());
         }
