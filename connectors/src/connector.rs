@@ -99,6 +99,23 @@ pub struct MessageVersions {
     pub header: Option<&'static str>,
     /// Header versions accepted on input (a message without a header is accepted too).
     pub header_accepted: Vec<&'static str>,
+    /// The envelope emitted around header and document ("ISO business message", "FedNow
+    /// envelope", "BCB SPI envelope", or the network's own format).
+    pub envelope: &'static str,
+}
+
+/// The form a network message was recognised in: what `interlinkctl connectors decode`
+/// prints beside the canonical JSON.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MessageForm {
+    /// Message definition (`pacs.008.001.08`, `pacs.002.spi.1.14`, `upi:ReqPay`).
+    pub message: &'static str,
+    /// The document's namespace.
+    pub namespace: &'static str,
+    /// The envelope's elements down to the document, or "none".
+    pub envelope: String,
+    /// The header and its namespace, when there was one.
+    pub header: Option<String>,
 }
 
 /// One payment network at Interlink's edge: pure translation between the network's messages
@@ -190,6 +207,13 @@ pub trait Connector: Send + Sync {
 
     /// What of `status` survives `encode_status` then `decode_status`.
     fn carried_status(&self, status: &CanonicalStatus) -> CanonicalStatus;
+
+    /// The version, namespace and envelope a message arrived in, when the connector
+    /// recognises it as one of its payments, status reports or returns; `None` when the
+    /// connector does not report forms.
+    fn message_form(&self, _message: &[u8]) -> Option<MessageForm> {
+        None
+    }
 
     /// Builds the network's return of a settled payment: a pacs.004, or the network's
     /// own reversal message (UPI's `ReqPay` of type REVERSAL). A network without one

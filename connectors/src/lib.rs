@@ -27,7 +27,7 @@ pub use canonical::{
     Agent, Alias, AliasScheme, CanonicalPayment, CanonicalReturn, CanonicalStatus, Creditor, Debtor,
     InterbankSettlement, IsoReason, Money, PaymentStatus,
 };
-pub use connector::{AmountLimit, Connector, ConnectorError, MessageVersions, Side, MAX_MESSAGE_BYTES};
+pub use connector::{AmountLimit, Connector, ConnectorError, MessageForm, MessageVersions, Side, MAX_MESSAGE_BYTES};
 pub use id_format::FormatError;
 pub use id_scheme::{IdScheme, IdSchemeError};
 pub use registry::{connector, connectors};

@@ -305,7 +305,9 @@ fn iso_networks_carry_every_status_and_reason_exactly_and_upi_the_main_ones() {
                     original_amount: None,
                 };
                 let back = c.decode_status(&c.encode_status(&s).unwrap()).unwrap();
-                if iso {
+                // The SPI catalogue names the original by its transaction id alone.
+                let spi = c.message_versions().payment.contains(".spi.");
+                if iso && !spi {
                     assert_eq!(back, s, "{}", id(c));
                 } else {
                     assert_eq!(back, c.carried_status(&s), "{}", id(c));
@@ -427,13 +429,16 @@ fn wrong_roots_namespaces_and_message_types_are_rejected() {
         assert!(c.decode_status(payment.as_bytes()).is_err(), "{}", id(c));
         if iso {
             assert!(matches!(c.decode_payment(status.as_bytes()), Err(ConnectorError::WrongNamespace { .. })));
-            let wrong_version = payment.replace("pacs.008.001.", "pacs.008.009.");
+            // ISO's namespaces and the BCB's catalogue ones (`…/pi/pacs.008/1.13`).
+            let wrong_version =
+                payment.replace("pacs.008.001.", "pacs.008.009.").replace("pi/pacs.008/1.", "pi/pacs.008/9.");
             assert!(
                 matches!(c.decode_payment(wrong_version.as_bytes()), Err(ConnectorError::WrongNamespace { .. })),
                 "{}",
                 id(c)
             );
-            let wrong_status = status.replace("pacs.002.001.", "pacs.002.009.");
+            let wrong_status =
+                status.replace("pacs.002.001.", "pacs.002.009.").replace("pi/pacs.002/1.", "pi/pacs.002/9.");
             assert!(matches!(c.decode_status(wrong_status.as_bytes()), Err(ConnectorError::WrongNamespace { .. })));
             let root = format!("<Foo xmlns=\"{}\"><Bar/></Foo>", c.message_versions().payment);
             assert!(
@@ -491,6 +496,10 @@ fn missing_mandatory_fields_are_named() {
             assert_eq!(r.unwrap_err().iso_reason(), IsoReason::FF01);
         }
         for f in status_fields {
+            // A network's form may not have the field at all (the SPI has no OrgnlGrpInf).
+            if !status.contains(&format!("<{f}>")) {
+                continue;
+            }
             let r = c.decode_status(remove(&status, f).as_bytes());
             assert!(matches!(r, Err(ConnectorError::MissingField(_))), "{} without {f}: {r:?}", id(c));
         }

@@ -936,7 +936,7 @@ impl Processor {
             Finality::Refused => {
                 let reason = status.reason.clone().unwrap_or(IsoReason::NARR);
                 let text = status.additional_info.clone().unwrap_or_else(|| format!("rejected by {network}"));
-                self.notify_both(clearing, status.status, Some(&reason), Some(&text), now, out)?;
+                self.notify_both(clearing, told_refused(status.status), Some(&reason), Some(&text), now, out)?;
                 Outcome::Rejected { reason }
             }
             // Not final: the deadline still holds.
@@ -1255,9 +1255,50 @@ fn clearing_record(
     }
 }
 
+/// The status the parties are told for a network's refusal. The notification's Avro enum
+/// (`TransactionStatus`) holds RJCT and BLCK among final outcomes: a blocked payment stays
+/// BLCK, a cancellation (CANC) is told as RJCT with the network's reason.
+fn told_refused(network_status: PaymentStatus) -> PaymentStatus {
+    match network_status {
+        PaymentStatus::BLCK => PaymentStatus::BLCK,
+        _ => PaymentStatus::RJCT,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whatever a network refuses with, the parties' notification can carry it (the Avro
+    /// enum has fewer symbols than the ISO list), and a settled report tells ACCC.
+    #[test]
+    fn every_refusing_network_status_is_told_in_a_notification() {
+        let codec = Codec::<Notification>::new().unwrap();
+        let note = |status| Notification {
+            notification_id: "tx:DEBTOR".into(),
+            transaction_id: "tx".into(),
+            end_to_end_id: "e2e".into(),
+            party: Party::Debtor,
+            agent: Agent::new("US_FEDNOW", "021000021"),
+            status,
+            reason_code: Some("AC03".into()),
+            reason_text: None,
+            amount: interlink_schemas::Amount::new(100, "USD"),
+            routing_version: 1,
+            request_created_at: 1,
+            emitted_at: 2,
+            repeat: false,
+        };
+        let refusing: Vec<_> = PaymentStatus::ALL.into_iter().filter(|s| s.finality() == Finality::Refused).collect();
+        assert_eq!(refusing, [PaymentStatus::BLCK, PaymentStatus::CANC, PaymentStatus::RJCT]);
+        for status in refusing {
+            let told = told_refused(status);
+            assert_eq!(told, if status == PaymentStatus::BLCK { PaymentStatus::BLCK } else { PaymentStatus::RJCT });
+            codec.encode(&note(told)).unwrap();
+        }
+        // A status outside the Avro symbols cannot be written: the mapping above is needed.
+        assert!(codec.encode(&note(PaymentStatus::CANC)).is_err());
+    }
     use interlink_routing::parse_routes_file;
     use interlink_schemas::{Amount, Channel};
 

@@ -101,8 +101,10 @@ pub enum Party {
     Creditor,
 }
 
-/// A notification's status is the workspace's one payment status (the Avro enum
-/// `TransactionStatus` has the same symbols).
+/// A notification's status is the workspace's one payment status. The Avro enum
+/// `TransactionStatus` holds the seven the switch tells the parties (ACTC ACSP ACCC ACWP
+/// RJCT BLCK PDNG); a network's other codes are translated before they are notified
+/// (interlink-core, `told_refused`), and encoding any other fails.
 pub use interlink_vocab::PaymentStatus;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,7 +5,7 @@
 use super::{pacs002, pacs004, pacs008, versions, IsoProfile};
 use crate::account::AccountForm;
 use crate::canonical::{Alias, AliasScheme, CanonicalPayment, CanonicalReturn, CanonicalStatus};
-use crate::connector::{AmountLimit, Connector, ConnectorError, MessageVersions};
+use crate::connector::{AmountLimit, Connector, ConnectorError, MessageForm, MessageVersions};
 use crate::NetworkProfile;
 
 pub struct IsoConnector {
@@ -59,11 +59,11 @@ impl Connector for IsoConnector {
     }
 
     fn carried_payment(&self, payment: &CanonicalPayment) -> CanonicalPayment {
-        pacs008::carried(payment)
+        pacs008::carried_in(self.iso, payment)
     }
 
     fn carried_status(&self, status: &CanonicalStatus) -> CanonicalStatus {
-        pacs002::carried(status)
+        pacs002::carried_in(self.iso, status)
     }
 
     fn encode_return(&self, r: &CanonicalReturn) -> Result<Vec<u8>, ConnectorError> {
@@ -72,5 +72,14 @@ impl Connector for IsoConnector {
 
     fn decode_return(&self, message: &[u8]) -> Result<CanonicalReturn, ConnectorError> {
         pacs004::decode(self.iso, message)
+    }
+
+    fn message_form(&self, message: &[u8]) -> Option<MessageForm> {
+        let text = crate::connector::admit(message).ok()?;
+        let doc = crate::xml::Doc::parse(text).ok()?;
+        let iso = self.iso;
+        [iso.pacs008_accepted, iso.pacs002_accepted, iso.pacs004_accepted]
+            .into_iter()
+            .find_map(|accepted| super::open(&doc, iso, accepted).ok().map(|opened| opened.form()))
     }
 }

@@ -34,10 +34,19 @@ pub enum MsgDef {
     Head001V01,
     Head001V02,
     Head001V03,
+    /// The Central Bank of Brazil's SPI catalogue versions (Pix): ISO messages restricted
+    /// and renamed (`pacs.008.spi.1.13`), each in its own `https://www.bcb.gov.br/pi/…`
+    /// namespace shared by the envelope, header and document.
+    SpiPacs008V113,
+    SpiPacs008V114,
+    SpiPacs008V116,
+    SpiPacs002V114,
+    SpiPacs002V117,
+    SpiPacs004V15,
 }
 
 impl MsgDef {
-    pub const ALL: [MsgDef; 10] = [
+    pub const ALL: [MsgDef; 16] = [
         Self::Pacs008V08,
         Self::Pacs008V10,
         Self::Pacs008V13,
@@ -48,6 +57,12 @@ impl MsgDef {
         Self::Head001V01,
         Self::Head001V02,
         Self::Head001V03,
+        Self::SpiPacs008V113,
+        Self::SpiPacs008V114,
+        Self::SpiPacs008V116,
+        Self::SpiPacs002V114,
+        Self::SpiPacs002V117,
+        Self::SpiPacs004V15,
     ];
 
     /// Message definition identifier, as in a header's `MsgDefIdr`.
@@ -63,6 +78,12 @@ impl MsgDef {
             Self::Head001V01 => "head.001.001.01",
             Self::Head001V02 => "head.001.001.02",
             Self::Head001V03 => "head.001.001.03",
+            Self::SpiPacs008V113 => "pacs.008.spi.1.13",
+            Self::SpiPacs008V114 => "pacs.008.spi.1.14",
+            Self::SpiPacs008V116 => "pacs.008.spi.1.16",
+            Self::SpiPacs002V114 => "pacs.002.spi.1.14",
+            Self::SpiPacs002V117 => "pacs.002.spi.1.17",
+            Self::SpiPacs004V15 => "pacs.004.spi.1.5",
         }
     }
 
@@ -78,13 +99,93 @@ impl MsgDef {
             Self::Head001V01 => "urn:iso:std:iso:20022:tech:xsd:head.001.001.01",
             Self::Head001V02 => "urn:iso:std:iso:20022:tech:xsd:head.001.001.02",
             Self::Head001V03 => "urn:iso:std:iso:20022:tech:xsd:head.001.001.03",
+            Self::SpiPacs008V113 => "https://www.bcb.gov.br/pi/pacs.008/1.13",
+            Self::SpiPacs008V114 => "https://www.bcb.gov.br/pi/pacs.008/1.14",
+            Self::SpiPacs008V116 => "https://www.bcb.gov.br/pi/pacs.008/1.16",
+            Self::SpiPacs002V114 => "https://www.bcb.gov.br/pi/pacs.002/1.14",
+            Self::SpiPacs002V117 => "https://www.bcb.gov.br/pi/pacs.002/1.17",
+            Self::SpiPacs004V15 => "https://www.bcb.gov.br/pi/pacs.004/1.5",
+        }
+    }
+
+    /// Whether this is a version of the BCB's SPI catalogue rather than of ISO's own list.
+    pub fn is_spi_catalogue(self) -> bool {
+        match self {
+            Self::SpiPacs008V113
+            | Self::SpiPacs008V114
+            | Self::SpiPacs008V116
+            | Self::SpiPacs002V114
+            | Self::SpiPacs002V117
+            | Self::SpiPacs004V15 => true,
+            Self::Pacs008V08
+            | Self::Pacs008V10
+            | Self::Pacs008V13
+            | Self::Pacs002V10
+            | Self::Pacs002V12
+            | Self::Pacs004V09
+            | Self::Pacs004V11
+            | Self::Head001V01
+            | Self::Head001V02
+            | Self::Head001V03 => false,
         }
     }
 
     /// pacs.008.001.08 uses CashAccount38, whose `Id` is mandatory; later versions use
-    /// CashAccount40, where a proxy alone may identify the account.
+    /// CashAccount40, where a proxy alone may identify the account. The SPI catalogue
+    /// always needs the account (the payer's PSP resolves the Pix key first).
     pub fn account_id_mandatory(self) -> bool {
-        self == Self::Pacs008V08
+        self == Self::Pacs008V08 || (self.is_spi_catalogue() && self.id().starts_with("pacs.008"))
+    }
+}
+
+/// How a network wraps the header and document on the wire.
+#[derive(Debug, Clone, Copy)]
+pub enum Envelope {
+    /// ISO 20022's business message: `<BizMsgEnvlp>` around `AppHdr` + `Document` when the
+    /// network uses a header, a bare `Document` otherwise. On input any `BizMsgEnvlp`,
+    /// `Envelope` or `Message` root is read the same way.
+    Iso,
+    /// FedNow's own envelope: `FedNowIncoming` (participant to FedNow) or `FedNowOutgoing`
+    /// (FedNow to participant), its `…Message` element and a per-message wrapper
+    /// (`FedNowCustomerCreditTransfer`, `FedNowPaymentStatus`, `FedNowPaymentReturn`)
+    /// around the head.001.001.02 `AppHdr` and the `Document` (FedNow Service samples).
+    FedNow,
+    /// The BCB's SPI form (Pix): `<Envelope>` in the message's catalogue namespace, with
+    /// `AppHdr` (ISPBs as `FIId/FinInstnId/Othr/Id`, `MsgDefIdr` `pacs.008.spi.1.13`,
+    /// `Sgntr`) and `Document` in that same namespace.
+    Spi(&'static SpiRules),
+}
+
+impl Envelope {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Iso => "ISO business message",
+            Self::FedNow => "FedNow envelope",
+            Self::Spi(_) => "BCB SPI envelope",
+        }
+    }
+}
+
+/// The parts of the SPI catalogue that are the network's own data.
+#[derive(Debug)]
+pub struct SpiRules {
+    /// The SPI's own ISPB: `AppHdr/To` of every message a participant sends.
+    pub spi_ispb: &'static str,
+    /// The scheme of a Pix key written without a type (`CdtrAcct/Prxy/Id`), from its form.
+    pub key_scheme: fn(&str) -> Option<AliasScheme>,
+}
+
+pub const FEDNOW_INCOMING: &str = "urn:fednow:incoming:v001";
+pub const FEDNOW_OUTGOING: &str = "urn:fednow:outgoing:v001";
+
+/// FedNow's wrapper element of a message definition.
+fn fednow_wrapper(def: MsgDef) -> &'static str {
+    if def.id().starts_with("pacs.008") {
+        "FedNowCustomerCreditTransfer"
+    } else if def.id().starts_with("pacs.004") {
+        "FedNowPaymentReturn"
+    } else {
+        "FedNowPaymentStatus"
     }
 }
 
@@ -140,6 +241,9 @@ pub struct IsoProfile {
     pub uetr_required: bool,
     /// Offset of the local time written in `CreDtTm` and `IntrBkSttlmDt`, minutes east of UTC.
     pub utc_offset_minutes: i32,
+    /// The envelope around header and document, emitted and (with bare documents and
+    /// ISO envelopes) accepted.
+    pub envelope: Envelope,
 }
 
 impl IsoProfile {
@@ -165,6 +269,7 @@ pub fn versions(p: &IsoProfile) -> crate::connector::MessageVersions {
         status_accepted: ids(p.pacs002_accepted),
         header: p.header.map(MsgDef::id),
         header_accepted: ids(p.header_accepted),
+        envelope: p.envelope.name(),
     }
 }
 
@@ -182,33 +287,84 @@ pub const MAX35: usize = 35;
 pub const MAX140: usize = 140;
 pub const MAX34: usize = 34;
 
-/// The `<Document>` of a message, its version, and its header if it had one.
+/// The `<Document>` of a message, its version, its header if it had one, and the
+/// envelope it came in.
 pub struct Opened<'d, 'a> {
     pub document: El<'d, 'a>,
     pub version: MsgDef,
     pub header: Option<El<'d, 'a>>,
+    /// The envelope's elements from the root down to the one holding the document
+    /// (`FedNowOutgoing/FedNowOutgoingMessage/FedNowPaymentStatus`), empty for a bare document.
+    pub envelope_path: String,
+}
+
+impl Opened<'_, '_> {
+    /// What the message was recognised as, for people (`interlinkctl connectors decode`).
+    pub fn form(&self) -> crate::connector::MessageForm {
+        crate::connector::MessageForm {
+            message: self.version.id(),
+            namespace: self.version.namespace(),
+            envelope: if self.envelope_path.is_empty() { "none".to_string() } else { self.envelope_path.clone() },
+            header: self.header.map(|h| {
+                if h.ns() == self.version.namespace() {
+                    format!("AppHdr in {}", self.version.namespace())
+                } else {
+                    format!("AppHdr in {}", h.ns())
+                }
+            }),
+        }
+    }
+}
+
+/// The element holding `AppHdr` + `Document`, and the envelope's path to it.
+fn envelope_holder<'d, 'a>(root: El<'d, 'a>, profile: &IsoProfile) -> Result<(El<'d, 'a>, String), ConnectorError> {
+    let name = root.name();
+    if ENVELOPES.contains(&name) {
+        return Ok((root, name.to_string()));
+    }
+    let fednow = match name {
+        "FedNowIncoming" => Some((FEDNOW_INCOMING, "FedNowIncomingMessage")),
+        "FedNowOutgoing" => Some((FEDNOW_OUTGOING, "FedNowOutgoingMessage")),
+        _ => None,
+    };
+    let Some((namespace, message)) = fednow else {
+        return Err(ConnectorError::UnsupportedMessage(format!(
+            "root element <{name}> is neither a Document nor a business message envelope"
+        )));
+    };
+    if !matches!(profile.envelope, Envelope::FedNow) {
+        return Err(ConnectorError::UnsupportedMessage(format!(
+            "<{name}> is FedNow's envelope; {} does not use it",
+            profile.network.id
+        )));
+    }
+    if root.ns() != namespace {
+        return Err(ConnectorError::WrongNamespace { found: root.ns().to_string(), expected: namespace.to_string() });
+    }
+    let msg = root.child(message).ok_or_else(|| ConnectorError::MissingField(format!("{name}/{message}")))?;
+    let mut wrappers = msg.children();
+    let wrapper = wrappers.next().ok_or_else(|| ConnectorError::MissingField(format!("{name}/{message}/*")))?;
+    if wrappers.next().is_some() {
+        return Err(ConnectorError::UnsupportedMessage(format!("{name}/{message} holds more than one message")));
+    }
+    Ok((wrapper, format!("{name}/{message}/{}", wrapper.name())))
 }
 
 /// Finds the document (inside an envelope or not), checks its namespace against `accepted`,
 /// and checks the header if there is one.
 pub fn open<'d, 'a>(
     doc: &'d Doc<'a>,
+    profile: &IsoProfile,
     accepted: &[MsgDef],
-    header_accepted: &[MsgDef],
 ) -> Result<Opened<'d, 'a>, ConnectorError> {
     let root = doc.root();
-    let (document, header) = if root.name() == "Document" {
-        (root, None)
-    } else if ENVELOPES.contains(&root.name()) {
-        let document = root
-            .child_any_ns("Document")
-            .ok_or_else(|| ConnectorError::MissingField(format!("{}/Document", root.name())))?;
-        (document, root.child_any_ns("AppHdr"))
+    let (document, header, envelope_path) = if root.name() == "Document" {
+        (root, None, String::new())
     } else {
-        return Err(ConnectorError::UnsupportedMessage(format!(
-            "root element <{}> is neither a Document nor a business message envelope",
-            root.name()
-        )));
+        let (holder, path) = envelope_holder(root, profile)?;
+        let document =
+            holder.child_any_ns("Document").ok_or_else(|| ConnectorError::MissingField(format!("{path}/Document")))?;
+        (document, holder.child_any_ns("AppHdr"), path)
     };
     let version = accepted.iter().copied().find(|v| v.namespace() == document.ns()).ok_or_else(|| {
         ConnectorError::WrongNamespace {
@@ -217,9 +373,9 @@ pub fn open<'d, 'a>(
         }
     })?;
     if let Some(h) = header {
-        bah::check(h, version, header_accepted)?;
+        bah::check(h, version, profile.header_accepted)?;
     }
-    Ok(Opened { document, version, header })
+    Ok(Opened { document, version, header, envelope_path })
 }
 
 /// The single message element inside `<Document>`.
@@ -543,10 +699,10 @@ pub(crate) fn read_group_header(msg: El<'_, '_>) -> Result<(String, i64), Connec
     Ok((message_id, created_at))
 }
 
-/// Opens a message for `def`: the envelope and Business Application Header when the
-/// network uses one, the `Document`, its `root` element, and the group header with its
-/// `MsgId` and `CreDtTm`. The caller writes the rest of `GrpHdr`, closes it, and ends
-/// with [`close_message`].
+/// Opens a message for `def` in the network's envelope (with its Business Application
+/// Header when the network uses one), the `Document`, its `root` element, and the group
+/// header with its `MsgId` and `CreDtTm`. The caller writes the rest of `GrpHdr`, closes
+/// it, and ends with [`close_message`].
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn open_message(
     w: &mut XmlWriter,
@@ -558,16 +714,48 @@ pub(crate) fn open_message(
     message_id: &str,
     created_at: i64,
 ) -> Result<(), ConnectorError> {
-    if let Some(header) = profile.header {
-        w.open(ENVELOPE);
-        bah::write(
-            w,
-            profile,
-            bah::Header { version: header, from, to, business_message_id: message_id, msg_def: def, created_at },
-        )?;
+    match profile.envelope {
+        Envelope::Iso => {
+            if let Some(header) = profile.header {
+                w.open(ENVELOPE);
+                bah::write(
+                    w,
+                    profile,
+                    bah::Header {
+                        version: header,
+                        from,
+                        to,
+                        business_message_id: message_id,
+                        msg_def: def,
+                        created_at,
+                    },
+                )?;
+            }
+            w.set_prefix(profile.prefix);
+            w.open_ns("Document", def.namespace());
+        }
+        Envelope::FedNow => {
+            // Interlink is a participant: what it sends FedNow goes in FedNowIncoming.
+            w.set_prefix("");
+            w.open_ns("FedNowIncoming", FEDNOW_INCOMING);
+            w.open("FedNowIncomingMessage");
+            w.open(fednow_wrapper(def));
+            let version = profile.header.unwrap_or(MsgDef::Head001V02);
+            bah::write(
+                w,
+                profile,
+                bah::Header { version, from, to, business_message_id: message_id, msg_def: def, created_at },
+            )?;
+            w.set_prefix("");
+            w.open_ns("Document", def.namespace());
+        }
+        Envelope::Spi(rules) => {
+            w.set_prefix("");
+            w.open_ns("Envelope", def.namespace());
+            bah::write_spi(w, profile, rules, from, to, message_id, def, created_at)?;
+            w.open("Document");
+        }
     }
-    w.set_prefix(profile.prefix);
-    w.open_ns("Document", def.namespace());
     w.open(root);
     w.open("GrpHdr");
     w.leaf("MsgId", message_id);
@@ -578,12 +766,22 @@ pub(crate) fn open_message(
 }
 
 /// Closes what [`open_message`] opened, from its `root` element out.
-pub(crate) fn close_message(mut w: XmlWriter, profile: &IsoProfile, root: &str) -> Vec<u8> {
+pub(crate) fn close_message(mut w: XmlWriter, profile: &IsoProfile, def: MsgDef, root: &str) -> Vec<u8> {
     w.close(root);
     w.close("Document");
-    if profile.header.is_some() {
-        w.set_prefix("");
-        w.close(ENVELOPE);
+    match profile.envelope {
+        Envelope::Iso => {
+            if profile.header.is_some() {
+                w.set_prefix("");
+                w.close(ENVELOPE);
+            }
+        }
+        Envelope::FedNow => {
+            w.close(fednow_wrapper(def));
+            w.close("FedNowIncomingMessage");
+            w.close("FedNowIncoming");
+        }
+        Envelope::Spi(_) => w.close("Envelope"),
     }
     w.finish()
 }
@@ -616,7 +814,13 @@ mod tests {
     #[test]
     fn namespaces_name_their_versions() {
         for v in MsgDef::ALL {
-            assert!(v.namespace().ends_with(v.id()));
+            if v.is_spi_catalogue() {
+                // https://www.bcb.gov.br/pi/pacs.008/1.13 for pacs.008.spi.1.13
+                let (message, version) = v.id().split_once(".spi.").unwrap();
+                assert_eq!(v.namespace(), format!("https://www.bcb.gov.br/pi/{message}/{version}"));
+            } else {
+                assert!(v.namespace().ends_with(v.id()));
+            }
         }
     }
 

@@ -2,7 +2,7 @@
 
 use super::{
     check_text, close_message, header_party, leaf_text, message, open_message, opt_text, read_agent, read_amount,
-    read_group_header, req, req_text, write_agent, write_amount, IsoProfile, MAX35,
+    read_group_header, req, req_text, write_agent, write_amount, Envelope, IsoProfile, MAX35,
 };
 use crate::canonical::{CanonicalStatus, IsoReason, PaymentStatus};
 use crate::connector::{admit, ConnectorError};
@@ -45,20 +45,29 @@ fn check_status(s: &CanonicalStatus) -> Result<(), ConnectorError> {
 /// Builds the network's pacs.002 for `s`.
 pub fn encode(profile: &IsoProfile, s: &CanonicalStatus) -> Result<Vec<u8>, ConnectorError> {
     check_status(s)?;
+    let spi = matches!(profile.envelope, Envelope::Spi(_));
+    // Written from what the network's form carries only, so re-encoding is stable.
+    let s = &if spi { carried_spi(s) } else { s.clone() };
     let own = profile.network;
     let mut w = XmlWriter::new(1536);
     let (from, to) = (header_party(&s.instructing_agent, own), header_party(&s.instructed_agent, own));
     open_message(&mut w, profile, profile.pacs002, ROOT, from, to, &s.message_id, s.created_at)?;
     w.close("GrpHdr");
     w.open("TxInfAndSts");
-    w.open("OrgnlGrpInf");
-    w.leaf("OrgnlMsgId", &s.original_message_id);
-    w.leaf("OrgnlMsgNmId", profile.pacs008.id());
-    w.close("OrgnlGrpInf");
-    w.leaf("OrgnlEndToEndId", &s.original_end_to_end_id);
-    w.leaf("OrgnlTxId", &s.original_transaction_id);
-    if let Some(u) = &s.original_uetr {
-        w.leaf("OrgnlUETR", u);
+    if spi {
+        // The SPI's report names the original by OrgnlInstrId and end-to-end id only.
+        w.leaf("OrgnlInstrId", &s.original_transaction_id);
+        w.leaf("OrgnlEndToEndId", &s.original_end_to_end_id);
+    } else {
+        w.open("OrgnlGrpInf");
+        w.leaf("OrgnlMsgId", &s.original_message_id);
+        w.leaf("OrgnlMsgNmId", profile.pacs008.id());
+        w.close("OrgnlGrpInf");
+        w.leaf("OrgnlEndToEndId", &s.original_end_to_end_id);
+        w.leaf("OrgnlTxId", &s.original_transaction_id);
+        if let Some(u) = &s.original_uetr {
+            w.leaf("OrgnlUETR", u);
+        }
     }
     w.leaf("TxSts", s.status.code());
     if s.reason.is_some() || s.additional_info.is_some() {
@@ -87,14 +96,14 @@ pub fn encode(profile: &IsoProfile, s: &CanonicalStatus) -> Result<Vec<u8>, Conn
         w.close("OrgnlTxRef");
     }
     w.close("TxInfAndSts");
-    Ok(close_message(w, profile, ROOT))
+    Ok(close_message(w, profile, profile.pacs002, ROOT))
 }
 
 /// Reads a pacs.002 the network sent.
 pub fn decode(profile: &IsoProfile, bytes: &[u8]) -> Result<CanonicalStatus, ConnectorError> {
     let text = admit(bytes)?;
     let doc = Doc::parse(text)?;
-    let opened = super::open(&doc, profile.pacs002_accepted, profile.header_accepted)?;
+    let opened = super::open(&doc, profile, profile.pacs002_accepted)?;
     let msg = message(opened.document, ROOT)?;
     let (message_id, created_at) = read_group_header(msg)?;
     let tx = match msg.count("TxInfAndSts") {
@@ -109,7 +118,14 @@ pub fn decode(profile: &IsoProfile, bytes: &[u8]) -> Result<CanonicalStatus, Con
             return Err(ConnectorError::UnsupportedMessage(format!("{n} TxInfAndSts; Interlink takes one per message")))
         }
     };
-    let original_message_id = req_text(req(tx, "OrgnlGrpInf")?, "OrgnlMsgId", MAX35)?.to_string();
+    let original_message_id = match tx.child("OrgnlGrpInf") {
+        Some(grp) => req_text(grp, "OrgnlMsgId", MAX35)?.to_string(),
+        // The SPI's reports have no OrgnlGrpInf: the original is its OrgnlInstrId.
+        None if matches!(profile.envelope, Envelope::Spi(_)) => req_text(tx, "OrgnlInstrId", MAX35)
+            .map_err(|_| ConnectorError::MissingField(format!("{}/OrgnlInstrId", tx.path())))?
+            .to_string(),
+        None => return Err(ConnectorError::MissingField(format!("{}/OrgnlGrpInf", tx.path()))),
+    };
     let original_end_to_end_id = req_text(tx, "OrgnlEndToEndId", MAX35)?.to_string();
     let original_transaction_id = match opt_text(tx, "OrgnlTxId", MAX35)? {
         Some(t) => t.to_string(),
@@ -207,6 +223,25 @@ fn lines(info: &str) -> Vec<&str> {
         rest = rest[end..].strip_prefix(' ').unwrap_or(&rest[end..]);
     }
     out
+}
+
+/// What the SPI catalogue's pacs.002 carries: the original is named by its transaction id
+/// (`OrgnlInstrId`) and end-to-end id; no UETR and no agents.
+fn carried_spi(s: &CanonicalStatus) -> CanonicalStatus {
+    let mut out = s.clone();
+    out.original_message_id = s.original_transaction_id.clone();
+    out.original_uetr = None;
+    out.instructing_agent = None;
+    out.instructed_agent = None;
+    out
+}
+
+/// What survives a pacs.002 round trip under `profile`.
+pub fn carried_in(profile: &IsoProfile, s: &CanonicalStatus) -> CanonicalStatus {
+    match profile.envelope {
+        Envelope::Spi(_) => carried(&carried_spi(s)),
+        Envelope::Iso | Envelope::FedNow => carried(s),
+    }
 }
 
 /// What survives a pacs.002 round trip: everything the canonical status holds, except that

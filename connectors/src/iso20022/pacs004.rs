@@ -84,14 +84,14 @@ pub fn encode(profile: &IsoProfile, r: &CanonicalReturn) -> Result<Vec<u8>, Conn
     }
     w.close("RtrRsnInf");
     w.close("TxInf");
-    Ok(close_message(w, profile, ROOT))
+    Ok(close_message(w, profile, profile.pacs004, ROOT))
 }
 
 /// Reads a pacs.004 the network sent.
 pub fn decode(profile: &IsoProfile, bytes: &[u8]) -> Result<CanonicalReturn, ConnectorError> {
     let text = admit(bytes)?;
     let doc = Doc::parse(text)?;
-    let opened = super::open(&doc, profile.pacs004_accepted, profile.header_accepted)?;
+    let opened = super::open(&doc, profile, profile.pacs004_accepted)?;
     let msg = message(opened.document, ROOT)?;
     let (message_id, created_at) = read_group_header(msg)?;
     let tx = match msg.count("TxInf") {
@@ -183,7 +183,7 @@ mod tests {
                 Ok(bytes) => {
                     iso += 1;
                     let text = std::str::from_utf8(&bytes).unwrap();
-                    assert!(text.contains("PmtRtr") && text.contains("pacs.004.001."), "{}: {text}", profile.id);
+                    assert!(text.contains("PmtRtr") && text.contains("pacs.004."), "{}: {text}", profile.id);
                     assert_eq!(c.decode_return(&bytes).unwrap(), r, "{}", profile.id);
                     // A return is neither a payment nor a status report.
                     assert!(c.decode_status(&bytes).is_err() && c.decode_payment(&bytes).is_err(), "{}", profile.id);

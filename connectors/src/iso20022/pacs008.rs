@@ -6,9 +6,9 @@ use super::bah::Party;
 use super::{
     check_alias, check_text, close_message, leaf_text, message, open_message, opt_text, read_account, read_agent,
     read_amount, req, req_text, write_account, write_agent, write_amount, write_code, write_one_transaction_settlement,
-    IsoProfile, MAX140, MAX34, MAX35,
+    Envelope, IsoProfile, SpiRules, MAX140, MAX34, MAX35,
 };
-use crate::canonical::{Agent, CanonicalPayment, Creditor, Debtor, InterbankSettlement, Money};
+use crate::canonical::{Agent, Alias, AliasScheme, CanonicalPayment, Creditor, Debtor, InterbankSettlement, Money};
 use crate::connector::{admit, Connector, ConnectorError, Side};
 use crate::xml::{Doc, El, XmlWriter};
 use crate::{money, time, uuid};
@@ -155,6 +155,9 @@ pub fn encode(
     p: &CanonicalPayment,
 ) -> Result<Vec<u8>, ConnectorError> {
     check_payment(connector, profile, p)?;
+    if let Envelope::Spi(rules) = profile.envelope {
+        return encode_spi(profile, rules, p);
+    }
     let own = profile.network;
     let mut w = XmlWriter::new(3072);
     let (from, to) = (Party::Agent(&p.debtor.agent), Party::Agent(&p.creditor.agent));
@@ -239,7 +242,133 @@ pub fn encode(
         w.close("RmtInf");
     }
     w.close("CdtTrfTxInf");
-    Ok(close_message(w, profile, ROOT))
+    Ok(close_message(w, profile, profile.pacs008, ROOT))
+}
+
+/// A debtor or creditor identified by CPF or CNPJ, the SPI's party id.
+fn tax_id(alias: Option<&Alias>) -> Option<&Alias> {
+    alias.filter(|a| matches!(a.scheme, AliasScheme::Cpf | AliasScheme::Cnpj))
+}
+
+/// Writes `<Id><PrvtId><Othr><Id>` as the SPI catalogue's examples do for CPFs and CNPJs.
+fn write_party_id(w: &mut XmlWriter, id: &str) {
+    w.open("Id");
+    w.open("PrvtId");
+    w.open("Othr");
+    w.leaf("Id", id);
+    w.close("Othr");
+    w.close("PrvtId");
+    w.close("Id");
+}
+
+fn write_spi_account(w: &mut XmlWriter, tag: &str, account: &str, key: Option<&Alias>) {
+    w.open(tag);
+    w.open("Id");
+    w.open("Othr");
+    w.leaf("Id", account);
+    w.close("Othr");
+    w.close("Id");
+    w.open("Tp");
+    w.leaf("Cd", "CACC");
+    w.close("Tp");
+    if let Some(key) = key {
+        // Pix keys carry no type: the SPI knows it from the key's form.
+        w.open("Prxy");
+        w.leaf("Id", &key.value);
+        w.close("Prxy");
+    }
+    w.close(tag);
+}
+
+/// The pacs.008 of the BCB's SPI catalogue: payment type in the group header (`HIGH`,
+/// `PAGPRI`), the local instrument under `MndtRltdInf`, `AccptncDtTm` for the settlement
+/// date, parties by CPF/CNPJ, no creditor name, no UETR and no FX fields.
+fn encode_spi(profile: &IsoProfile, _rules: &SpiRules, p: &CanonicalPayment) -> Result<Vec<u8>, ConnectorError> {
+    let own = profile.network;
+    let p = &carried_spi(p);
+    let account = p.creditor.account.as_deref().ok_or_else(|| {
+        ConnectorError::invalid("creditor.account", "the SPI needs the creditor account: resolve the Pix key first")
+    })?;
+    let mut w = XmlWriter::new(3072);
+    let (from, to) = (Party::Agent(&p.debtor.agent), Party::Agent(&p.creditor.agent));
+    open_message(&mut w, profile, profile.pacs008, ROOT, from, to, &p.message_id, p.created_at)?;
+    w.leaf("NbOfTxs", "1");
+    w.open("SttlmInf");
+    w.leaf("SttlmMtd", profile.settlement_method);
+    w.close("SttlmInf");
+    w.open("PmtTpInf");
+    w.leaf("InstrPrty", "HIGH");
+    w.open("SvcLvl");
+    w.leaf("Prtry", "PAGPRI");
+    w.close("SvcLvl");
+    w.close("PmtTpInf");
+    w.close("GrpHdr");
+    w.open("CdtTrfTxInf");
+    w.open("PmtId");
+    w.leaf("EndToEndId", &p.end_to_end_id);
+    // Interlink's transaction id rides in TxId (the catalogue's reconciliation id).
+    w.leaf("TxId", &p.transaction_id);
+    w.close("PmtId");
+    write_amount(&mut w, "IntrBkSttlmAmt", p.settlement_amount())?;
+    w.leaf_with("AccptncDtTm", None, |out| {
+        time::write_datetime(out, p.created_at, 0);
+        Ok(())
+    })?;
+    w.leaf("ChrgBr", "SLEV");
+    if let Some(li) = (profile.local_instrument)(p) {
+        w.open("MndtRltdInf");
+        w.open("Tp");
+        w.open("LclInstrm");
+        write_code(&mut w, li);
+        w.close("LclInstrm");
+        w.close("Tp");
+        w.close("MndtRltdInf");
+    }
+    w.open("Dbtr");
+    if let Some(n) = &p.debtor.name {
+        w.leaf("Nm", n);
+    }
+    if let Some(id) = tax_id(p.debtor.alias.as_ref()) {
+        write_party_id(&mut w, &id.value);
+    }
+    w.close("Dbtr");
+    write_spi_account(&mut w, "DbtrAcct", &p.debtor.account, None);
+    write_agent(&mut w, "DbtrAgt", &p.debtor.agent, own, "debtor.agent")?;
+    write_agent(&mut w, "CdtrAgt", &p.creditor.agent, own, "creditor.agent")?;
+    w.open("Cdtr");
+    if let Some(id) = tax_id(p.creditor.alias.as_ref()) {
+        write_party_id(&mut w, &id.value);
+    }
+    w.close("Cdtr");
+    write_spi_account(&mut w, "CdtrAcct", account, p.creditor.alias.as_ref());
+    if let Some(purpose) = &p.purpose {
+        w.open("Purp");
+        if is_code(purpose) {
+            w.leaf("Cd", purpose);
+        } else {
+            w.leaf("Prtry", purpose);
+        }
+        w.close("Purp");
+    }
+    if let Some(r) = &p.remittance_info {
+        w.open("RmtInf");
+        w.leaf("Ustrd", r);
+        w.close("RmtInf");
+    }
+    w.close("CdtTrfTxInf");
+    Ok(close_message(w, profile, profile.pacs008, ROOT))
+}
+
+/// What the SPI catalogue's pacs.008 carries: no UETR, no FX leg (the BRL amount is the
+/// payment), no creditor name, a debtor alias only when it is the debtor's CPF or CNPJ.
+fn carried_spi(p: &CanonicalPayment) -> CanonicalPayment {
+    let mut out = p.clone();
+    out.uetr = None;
+    out.instructed_amount = p.settlement_amount().clone();
+    out.interbank_settlement = None;
+    out.creditor.name = None;
+    out.debtor.alias = tax_id(p.debtor.alias.as_ref()).cloned();
+    out
 }
 
 fn party_name(parent: El<'_, '_>, tag: &str, required: bool) -> Result<Option<String>, ConnectorError> {
@@ -259,7 +388,7 @@ pub fn decode(
 ) -> Result<CanonicalPayment, ConnectorError> {
     let text = admit(bytes)?;
     let doc = Doc::parse(text)?;
-    let opened = super::open(&doc, profile.pacs008_accepted, profile.header_accepted)?;
+    let opened = super::open(&doc, profile, profile.pacs008_accepted)?;
     let msg = message(opened.document, ROOT)?;
     let grp = req(msg, "GrpHdr")?;
     let message_id = req_text(grp, "MsgId", MAX35)?.to_string();
@@ -283,11 +412,15 @@ pub fn decode(
     let tx = req(msg, "CdtTrfTxInf")?;
     let pmt_id = req(tx, "PmtId")?;
     let end_to_end_id = req_text(pmt_id, "EndToEndId", MAX35)?.to_string();
-    let transaction_id = match opt_text(pmt_id, "TxId", MAX35)? {
-        Some(t) => t.to_string(),
-        None => opt_text(pmt_id, "InstrId", MAX35)?
-            .ok_or_else(|| ConnectorError::MissingField(format!("{}/TxId", pmt_id.path())))?
-            .to_string(),
+    let spi = match profile.envelope {
+        Envelope::Spi(rules) => Some(rules),
+        Envelope::Iso | Envelope::FedNow => None,
+    };
+    let transaction_id = match (opt_text(pmt_id, "TxId", MAX35)?, opt_text(pmt_id, "InstrId", MAX35)?) {
+        (Some(t), _) | (None, Some(t)) => t.to_string(),
+        // The SPI names a Pix by its end-to-end id alone.
+        (None, None) if spi.is_some() => end_to_end_id.clone(),
+        (None, None) => return Err(ConnectorError::MissingField(format!("{}/TxId", pmt_id.path()))),
     };
     let uetr = opt_text(pmt_id, "UETR", 36)?.map(str::to_string);
     if let Some(u) = &uetr {
@@ -332,15 +465,26 @@ pub fn decode(
 
     let own = profile.network;
     let debtor_name = party_name(tx, "Dbtr", profile.names_required)?;
-    let (debtor_account, debtor_alias) = read_account(req(tx, "DbtrAcct")?, Side::Debtor)?;
+    let (debtor_account, mut debtor_alias) = read_account(req(tx, "DbtrAcct")?, Side::Debtor)?;
+    if spi.is_some() {
+        // The SPI identifies the payer by CPF or CNPJ, carried as the debtor's alias.
+        debtor_alias = read_party_tax_id(req(tx, "Dbtr")?)?.or(debtor_alias);
+    }
     let debtor_account =
         debtor_account.ok_or_else(|| ConnectorError::MissingField(format!("{}/DbtrAcct/Id", tx.path())))?;
     let debtor_agent: Agent = read_agent(req(tx, "DbtrAgt")?, own)?;
     let creditor_agent: Agent = read_agent(req(tx, "CdtrAgt")?, own)?;
     let creditor_name = party_name(tx, "Cdtr", profile.names_required)?;
+    if spi.is_some() {
+        // Read for its check only: the canonical creditor is named by the Pix key.
+        read_party_tax_id(req(tx, "Cdtr")?)?;
+    }
     let (creditor_account, creditor_alias) = match tx.child("CdtrAcct") {
         Some(acct) => {
-            let (a, p) = read_account(acct, Side::Creditor)?;
+            let (a, p) = match spi {
+                Some(rules) => read_spi_account(acct, rules)?,
+                None => read_account(acct, Side::Creditor)?,
+            };
             if a.is_none() && opened.version.account_id_mandatory() {
                 return Err(ConnectorError::MissingField(format!("{}/Id", acct.path())));
             }
@@ -377,6 +521,51 @@ pub fn decode(
         purpose,
         remittance_info,
     })
+}
+
+/// `Dbtr/Id` or `Cdtr/Id` of an SPI message: a CPF (11 digits) or CNPJ (14 characters),
+/// under `PrvtId` or `OrgId`, checked with its check digits.
+fn read_party_tax_id(party: El<'_, '_>) -> Result<Option<Alias>, ConnectorError> {
+    let Some(id) = party.child("Id") else { return Ok(None) };
+    let Some(othr) = id.child("PrvtId").or_else(|| id.child("OrgId")).and_then(|i| i.child("Othr")) else {
+        return Ok(None);
+    };
+    let el = req(othr, "Id")?;
+    let value = leaf_text(el, MAX35)?;
+    let scheme = if value.len() == 11 { AliasScheme::Cpf } else { AliasScheme::Cnpj };
+    let alias = Alias::new(scheme, value);
+    super::check_alias(&alias, "BR_PIX").map_err(|e| ConnectorError::invalid(el.path(), e.to_string()))?;
+    Ok(Some(alias))
+}
+
+/// An SPI account: `Id/Othr/Id` and a Pix key in `Prxy/Id` without a type.
+fn read_spi_account(el: El<'_, '_>, rules: &SpiRules) -> Result<(Option<String>, Option<Alias>), ConnectorError> {
+    let typed = el.child("Prxy").is_some_and(|p| p.child("Tp").is_some());
+    if typed || el.child("Prxy").is_none() {
+        return read_account(el, Side::Creditor);
+    }
+    let (account, _) = read_account_id_only(el)?;
+    let prxy = req(el, "Prxy")?;
+    let key_el = req(prxy, "Id")?;
+    let key = leaf_text(key_el, 77)?;
+    let scheme = (rules.key_scheme)(key)
+        .ok_or_else(|| ConnectorError::invalid(key_el.path(), format!("{key:?} is not a Pix key")))?;
+    Ok((account, Some(Alias::new(scheme, key))))
+}
+
+fn read_account_id_only(el: El<'_, '_>) -> Result<(Option<String>, Option<Alias>), ConnectorError> {
+    match el.child("Id") {
+        None => Ok((None, None)),
+        Some(id) => Ok((Some(req_text(req(id, "Othr")?, "Id", MAX34)?.to_string()), None)),
+    }
+}
+
+/// What survives a pacs.008 round trip under `profile`.
+pub fn carried_in(profile: &IsoProfile, p: &CanonicalPayment) -> CanonicalPayment {
+    match profile.envelope {
+        Envelope::Spi(_) => carried_spi(p),
+        Envelope::Iso | Envelope::FedNow => carried(p),
+    }
 }
 
 /// What survives a pacs.008 round trip: a settlement leg identical to the instructed amount

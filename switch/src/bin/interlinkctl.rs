@@ -85,7 +85,8 @@ enum SchemasCommand {
 enum ConnectorsCommand {
     /// Lists the registered networks with their currency, limits and message standard.
     List,
-    /// Prints what a connector reads from a network message, as canonical JSON; exits 1
+    /// Prints what a connector reads from a network message, as canonical JSON, with the
+    /// profile it matched (message version, namespace, envelope, header); exits 1
     /// with the reason when the connector refuses the message.
     Decode {
         #[arg(long)]
@@ -449,11 +450,13 @@ fn connectors(command: ConnectorsCommand) -> Result<(), Failure> {
         ConnectorsCommand::Decode { network, file } => {
             let connector = find(&network)?;
             let message = read_input(&file)?;
-            // A network sends payments and status reports; say which this one is.
+            // A network sends payments and status reports; say which this one is, and the
+            // version, namespace and envelope it came in.
+            let form = connector.message_form(&message);
             let json = match connector.decode_status(&message) {
-                Ok(status) => serde_json::json!({ "status_report": status }),
+                Ok(status) => serde_json::json!({ "profile": form, "status_report": status }),
                 Err(status_error) => match connector.decode_payment(&message) {
-                    Ok(payment) => serde_json::json!({ "payment": payment }),
+                    Ok(payment) => serde_json::json!({ "profile": form, "payment": payment }),
                     Err(payment_error) => {
                         return Err(Failure::Rejected(format!(
                             "{network} refuses this message ({}): as a payment: {payment_error}; as a status report: {status_error}",

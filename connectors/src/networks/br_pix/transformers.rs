@@ -4,7 +4,7 @@ use super::ids;
 use crate::alias::{self, verdict};
 use crate::canonical::{Alias, AliasScheme, CanonicalPayment};
 use crate::connector::{check_alias_scheme, AmountLimit, ConnectorError};
-use crate::iso20022::{Code, IsoProfile, MsgDef, HEADERS};
+use crate::iso20022::{Code, Envelope, IsoProfile, MsgDef, SpiRules};
 use crate::uuid;
 use crate::{IdScheme, NetworkProfile};
 
@@ -19,24 +19,52 @@ pub static PROFILE: NetworkProfile = NetworkProfile {
 
 pub static ISO: IsoProfile = IsoProfile {
     network: &PROFILE,
-    pacs008: MsgDef::Pacs008V08,
-    pacs008_accepted: &[MsgDef::Pacs008V08],
-    pacs002: MsgDef::Pacs002V10,
-    pacs002_accepted: &[MsgDef::Pacs002V10],
-    pacs004: MsgDef::Pacs004V09,
-    pacs004_accepted: &[MsgDef::Pacs004V09],
-    header: Some(MsgDef::Head001V02),
-    header_accepted: HEADERS,
+    // The SPI catalogue's own versions (catalogue 5.x: pacs.008 1.13 to 1.16, pacs.002
+    // 1.14 and 1.17, pacs.004 1.5); Interlink writes the ones the brief's samples name.
+    pacs008: MsgDef::SpiPacs008V113,
+    pacs008_accepted: &[MsgDef::SpiPacs008V113, MsgDef::SpiPacs008V114, MsgDef::SpiPacs008V116],
+    pacs002: MsgDef::SpiPacs002V114,
+    pacs002_accepted: &[MsgDef::SpiPacs002V114, MsgDef::SpiPacs002V117],
+    pacs004: MsgDef::SpiPacs004V15,
+    pacs004_accepted: &[MsgDef::SpiPacs004V15],
+    // The SPI's header lives in each message's catalogue namespace, not in head.001.
+    header: None,
+    header_accepted: &[],
     prefix: "",
     settlement_method: "CLRG",
     clearing_system: Some(Code::Prtry("SPI")),
     service_level: None,
     local_instrument,
     own_account_rule: None,
-    names_required: true,
+    // The SPI's creditor has no name (the payer's PSP shows the DICT's).
+    names_required: false,
     uetr_required: false,
-    utc_offset_minutes: -180,
+    // SPI timestamps are UTC.
+    utc_offset_minutes: 0,
+    envelope: Envelope::Spi(&SPI),
 };
+
+/// The SPI: messages go to the SPI's ISPB; Pix keys are untyped on the wire.
+pub static SPI: SpiRules = SpiRules { spi_ispb: "00038166", key_scheme };
+
+/// The scheme of a Pix key from its form (the SPI writes keys without a type): e-mail
+/// (`@`), phone (`+55…`), EVP (a UUID), CPF (11 digits), CNPJ (14 characters).
+pub fn key_scheme(key: &str) -> Option<AliasScheme> {
+    let b = key.as_bytes();
+    if key.contains('@') {
+        Some(AliasScheme::Email)
+    } else if key.starts_with('+') {
+        Some(AliasScheme::Mobile)
+    } else if b.len() == 36 && b.iter().filter(|c| **c == b'-').count() == 4 {
+        Some(AliasScheme::Evp)
+    } else if b.len() == 11 && b.iter().all(u8::is_ascii_digit) {
+        Some(AliasScheme::Cpf)
+    } else if b.len() == 14 && b.iter().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()) {
+        Some(AliasScheme::Cnpj)
+    } else {
+        None
+    }
+}
 
 /// Alias schemes the network resolves.
 pub const ALIASES: &[AliasScheme] =

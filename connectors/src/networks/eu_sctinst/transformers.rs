@@ -4,7 +4,7 @@ use crate::account::{self, AccountForm};
 use crate::alias::{self, verdict};
 use crate::canonical::{Alias, AliasScheme, CanonicalPayment};
 use crate::connector::{check_alias_scheme, AmountLimit, ConnectorError};
-use crate::iso20022::{AccountRule, Code, IsoProfile, MsgDef, HEADERS};
+use crate::iso20022::{AccountRule, Code, Envelope, IsoProfile, MsgDef, HEADERS};
 use crate::{IdScheme, NetworkProfile};
 
 pub static PROFILE: NetworkProfile = NetworkProfile {
@@ -39,6 +39,7 @@ pub static ISO: IsoProfile = IsoProfile {
     names_required: true,
     uetr_required: false,
     utc_offset_minutes: 0,
+    envelope: Envelope::Iso,
 };
 
 /// Alias schemes the network resolves.

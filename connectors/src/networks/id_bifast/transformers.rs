@@ -3,7 +3,7 @@
 use crate::alias::{self, verdict};
 use crate::canonical::{Alias, AliasScheme};
 use crate::connector::{check_alias_scheme, AmountLimit, ConnectorError};
-use crate::iso20022::{no_local_instrument, Code, IsoProfile, MsgDef, HEADERS};
+use crate::iso20022::{no_local_instrument, Code, Envelope, IsoProfile, MsgDef, HEADERS};
 use crate::{IdScheme, NetworkProfile};
 
 pub static PROFILE: NetworkProfile = NetworkProfile {
@@ -34,6 +34,7 @@ pub static ISO: IsoProfile = IsoProfile {
     names_required: true,
     uetr_required: false,
     utc_offset_minutes: 420,
+    envelope: Envelope::Iso,
 };
 
 /// Alias schemes the network resolves.

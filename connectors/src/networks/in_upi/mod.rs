@@ -527,6 +527,7 @@ impl Connector for InUpi {
             status_accepted: vec!["upi:RespPay 2.0", "upi:RespPay 1.0"],
             header: None,
             header_accepted: Vec::new(),
+            envelope: "UPI XML API (no envelope)",
         }
     }
 

@@ -214,10 +214,30 @@ impl UpiResult {
 
 impl From<PaymentStatus> for UpiResult {
     fn from(s: PaymentStatus) -> Self {
+        // Exhaustive: a new status must be given a UPI result here. ACWP is reported as
+        // SUCCESS as before (the payee bank accepted it); the others follow their finality.
         match s {
-            PaymentStatus::ACCC | PaymentStatus::ACWP => Self::Success,
-            PaymentStatus::RJCT | PaymentStatus::BLCK => Self::Failure,
-            PaymentStatus::ACTC | PaymentStatus::ACSP | PaymentStatus::PDNG => Self::Pending,
+            PaymentStatus::ACCC | PaymentStatus::ACSC | PaymentStatus::CPUC | PaymentStatus::ACWP => Self::Success,
+            PaymentStatus::RJCT | PaymentStatus::BLCK | PaymentStatus::CANC => Self::Failure,
+            PaymentStatus::ACCP
+            | PaymentStatus::ACFC
+            | PaymentStatus::ACFW
+            | PaymentStatus::ACIS
+            | PaymentStatus::ACPD
+            | PaymentStatus::ACSP
+            | PaymentStatus::ACTC
+            | PaymentStatus::ACWC
+            | PaymentStatus::PART
+            | PaymentStatus::PATC
+            | PaymentStatus::PDNG
+            | PaymentStatus::PRES
+            | PaymentStatus::RCVC
+            | PaymentStatus::RCVD
+            | PaymentStatus::RVCM
+            | PaymentStatus::RVMC
+            | PaymentStatus::RVNA
+            | PaymentStatus::RVNC
+            | PaymentStatus::RVNM => Self::Pending,
         }
     }
 }

@@ -3,7 +3,7 @@
 use crate::alias::{self, verdict};
 use crate::canonical::{Alias, AliasScheme, CanonicalPayment};
 use crate::connector::{check_alias_scheme, AmountLimit, ConnectorError};
-use crate::iso20022::{Code, IsoProfile, MsgDef, HEADERS};
+use crate::iso20022::{Code, Envelope, IsoProfile, MsgDef, HEADERS};
 use crate::{IdScheme, NetworkProfile};
 
 pub static PROFILE: NetworkProfile = NetworkProfile {
@@ -34,6 +34,7 @@ pub static ISO: IsoProfile = IsoProfile {
     names_required: true,
     uetr_required: true,
     utc_offset_minutes: 0,
+    envelope: Envelope::FedNow,
 };
 
 /// Alias schemes the network resolves.
