@@ -246,7 +246,8 @@ fn main() -> anyhow::Result<ExitCode> {
         timeout: Duration::from_secs(timeout),
         network_legs: legs,
         simulate,
-        schema_registry,
+        // An empty INTERLINK_SCHEMA_REGISTRY means none, as for the workers.
+        schema_registry: schema_registry.filter(|url| !url.trim().is_empty()),
     };
     let mut last_second = 0;
     let summary = run(&opts, &rules, |p: &Progress| {

@@ -383,7 +383,7 @@ impl Bench<'_> {
                 late_answers,
             },
             simulate: !o.connected.is_empty(),
-            schema_registry: o.schema_registry.clone(),
+            schema_registry: o.schema_registry.clone().filter(|url| !url.trim().is_empty()),
         }
     }
 

@@ -37,6 +37,8 @@ pub enum RegistryError {
     NoSubject(&'static str),
     #[error("the registry's schema {id} cannot be used: {reason}")]
     Unusable { id: u32, reason: String },
+    #[error("{0:?} is not a schema registry URL (http://host:port/...)")]
+    BadUrl(String),
 }
 
 impl RegistryError {
@@ -116,9 +118,14 @@ fn segment(s: &str) -> String {
 }
 
 impl RegistryClient {
-    pub fn new(base_url: &str, timeout: Duration) -> Self {
+    pub fn new(base_url: &str, timeout: Duration) -> Result<Self, RegistryError> {
+        let base = base_url.trim().trim_end_matches('/');
+        let host = base.strip_prefix("http://").or_else(|| base.strip_prefix("https://"));
+        if host.is_none_or(|h| h.is_empty() || h.starts_with('/')) {
+            return Err(RegistryError::BadUrl(base_url.to_string()));
+        }
         let agent = ureq::Agent::config_builder().timeout_global(Some(timeout)).http_status_as_error(false).build();
-        Self { base: base_url.trim_end_matches('/').to_string(), agent: agent.into() }
+        Ok(Self { base: base.to_string(), agent: agent.into() })
     }
 
     pub fn url(&self) -> &str {
@@ -315,9 +322,21 @@ mod tests {
     }
 
     #[test]
+    fn a_registry_url_must_name_a_host() {
+        for bad in ["", "  ", "127.0.0.1:8081", "http://", "http:///x", "ftp://h/x"] {
+            assert!(
+                matches!(RegistryClient::new(bad, Duration::from_secs(1)), Err(RegistryError::BadUrl(_))),
+                "{bad:?}"
+            );
+        }
+        let ok = RegistryClient::new(" http://127.0.0.1:8081/apis/ccompat/v7/ ", Duration::from_secs(1)).unwrap();
+        assert_eq!(ok.url(), "http://127.0.0.1:8081/apis/ccompat/v7");
+    }
+
+    #[test]
     fn an_unreachable_registry_is_transient() {
         // Nothing listens on port 9 of the loopback interface.
-        let client = RegistryClient::new("http://127.0.0.1:9/apis/ccompat/v7", Duration::from_millis(500));
+        let client = RegistryClient::new("http://127.0.0.1:9/apis/ccompat/v7", Duration::from_millis(500)).unwrap();
         let e = client.schema_by_id(1).unwrap_err();
         assert!(e.is_transient(), "{e}");
         let resolver = SchemaResolver::new(client, Arc::new(SchemaCatalog::registry()));

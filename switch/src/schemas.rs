@@ -41,7 +41,7 @@ impl Schemas {
             tracing::info!("schemas: fixed ids (no registry)");
             return Ok(Self { catalog: SchemaCatalog::fixed(), resolver: None });
         };
-        let client = RegistryClient::new(url, REGISTRY_TIMEOUT);
+        let client = RegistryClient::new(url, REGISTRY_TIMEOUT)?;
         let catalog = register_writers(&client, topics, writes, REGISTRY_PATIENCE)?;
         tracing::info!(registry = url, "schemas: ids from the registry");
         Ok(Self { catalog: catalog.clone(), resolver: Some(SchemaResolver::new(client, catalog)) })

@@ -71,7 +71,7 @@ async fn a_banks_own_avro_producers_on_two_schema_versions_are_served_through_th
     assert_eq!(per_tx.keys().cloned().collect::<Vec<_>>(), expected);
     assert!(per_tx.values().all(|parties| parties.len() == 2), "{per_tx:?}");
     // Framed with the id the registry gave the switch's Notification schema.
-    let client = interlink_schema_registry::RegistryClient::new(&registry_url, Duration::from_secs(5));
+    let client = interlink_schema_registry::RegistryClient::new(&registry_url, Duration::from_secs(5)).unwrap();
     let catalog = interlink_schema_registry::register_writers(
         &client,
         &fx.topics,

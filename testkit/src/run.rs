@@ -136,7 +136,7 @@ pub fn run_with<C: OutcomeCheck>(
     if let Some(url) = &opts.schema_registry {
         // What the generator writes and the check reads, registered (or found) under
         // their subjects: the same ids the switch frames with.
-        let client = interlink_schema_registry::RegistryClient::new(url, Duration::from_secs(5));
+        let client = interlink_schema_registry::RegistryClient::new(url, Duration::from_secs(5))?;
         let catalog = interlink_schema_registry::register_writers(
             &client,
             &opts.topics,

@@ -352,7 +352,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
 
 fn schemas(registry: &str, topics: &TopicsConfig, command: SchemasCommand) -> Result<(), Failure> {
     use interlink_schema_registry::{subject_of, RegistryClient, RegistryError};
-    let client = RegistryClient::new(registry, Duration::from_secs(10));
+    let client =
+        RegistryClient::new(registry, Duration::from_secs(10)).map_err(|e| Failure::Rejected(e.to_string()))?;
     let refused = |e: RegistryError| match e {
         RegistryError::Incompatible { .. } | RegistryError::NoSubject(_) | RegistryError::NotFound { .. } => {
             Failure::Rejected(e.to_string())
