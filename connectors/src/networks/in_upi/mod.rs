@@ -16,7 +16,7 @@ pub use transformers::{
 use crate::canonical::{
     Agent, Alias, AliasScheme, CanonicalPayment, CanonicalReturn, CanonicalStatus, Creditor, Debtor, IsoReason, Money,
 };
-use crate::connector::{admit, AmountLimit, Connector, ConnectorError, MessageVersions};
+use crate::connector::{admit, AmountLimit, Connector, ConnectorError, MessageForm, MessageVersions};
 use crate::iso20022::{agent_network, check_alias, check_text, MAX140, MAX34, MAX35};
 use crate::xml::Doc;
 use crate::{money, time, NetworkProfile};
@@ -531,6 +531,25 @@ impl Connector for InUpi {
         }
     }
 
+    /// `upi:ReqPay` or `upi:RespPay` with its API version (`Head/@ver`), when the root, its
+    /// namespace and the version are ones this connector reads.
+    fn message_form(&self, message: &[u8]) -> Option<MessageForm> {
+        let doc = Doc::parse(admit(message).ok()?).ok()?;
+        let root = doc.root();
+        if root.ns() != NAMESPACE {
+            return None;
+        }
+        let ver = root.child_any_ns("Head")?.attr("ver")?;
+        let versions = self.message_versions();
+        let accepted = match root.name() {
+            "ReqPay" => versions.payment_accepted,
+            "RespPay" => versions.status_accepted,
+            _ => return None,
+        };
+        let message = accepted.into_iter().find(|m| *m == format!("upi:{} {ver}", root.name()))?;
+        Some(MessageForm { message, namespace: NAMESPACE, envelope: "none".to_string(), header: None })
+    }
+
     fn alias_schemes(&self) -> &'static [AliasScheme] {
         ALIASES
     }
@@ -610,6 +629,23 @@ impl Connector for InUpi {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The form a message was recognised as: root and API version; nothing for other roots,
+    /// namespaces or versions.
+    #[test]
+    fn message_form_names_the_api_and_its_version() {
+        let payment = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/IN_UPI/payment.xml")).unwrap();
+        let form = InUpi.message_form(&payment).unwrap();
+        assert_eq!((form.message, form.namespace, form.envelope.as_str()), ("upi:ReqPay 2.0", NAMESPACE, "none"));
+        let status = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/IN_UPI/status.xml")).unwrap();
+        assert_eq!(InUpi.message_form(&status).unwrap().message, "upi:RespPay 2.0");
+        let text = String::from_utf8(payment).unwrap();
+        let v1 = text.replace("<Head ver=\"2.0\"", "<Head ver=\"1.0\"");
+        assert_eq!(InUpi.message_form(v1.as_bytes()).unwrap().message, "upi:ReqPay 1.0");
+        assert!(InUpi.message_form(text.replace("<Head ver=\"2.0\"", "<Head ver=\"3.0\"").as_bytes()).is_none());
+        assert!(InUpi.message_form(text.replace("http://npci.org/upi/schema/", "urn:x").as_bytes()).is_none());
+        assert!(InUpi.message_form(b"<Document/>").is_none());
+    }
 
     fn late_acceptance_return() -> CanonicalReturn {
         CanonicalReturn {
