@@ -49,6 +49,15 @@ async fn a_broker_paused_past_the_commit_timeout_loses_and_doubles_nothing() {
         eprintln!("SKIPPED: not the local single-node broker of scripts/kafka");
         return;
     };
+    // The worker runs in this process: its log goes to a file, so that a failure (a
+    // worker that does not come back after the pause) can be read afterwards.
+    let log =
+        std::fs::File::create(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("broker-pause.log")).unwrap();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("info,rdkafka=warn"))
+        .with_writer(std::sync::Mutex::new(log))
+        .with_ansi(false)
+        .try_init();
     let fx = Fixture::new(3).await;
     let switch = interlink_switch::start(fx.switch_config("w-pause")).await.unwrap();
     wait_ready(&switch).await;

@@ -227,6 +227,13 @@ pub fn encode(
         w.leaf("InstrInf", &format!("{QUOTE_MARKER}{q}"));
         w.close("InstrForNxtAgt");
     }
+    write_purpose_and_remittance(&mut w, p);
+    w.close("CdtTrfTxInf");
+    Ok(close_message(w, profile, profile.pacs008, ROOT))
+}
+
+/// `Purp` (a code, or proprietary text) and unstructured `RmtInf`, when the payment has them.
+fn write_purpose_and_remittance(w: &mut XmlWriter, p: &CanonicalPayment) {
     if let Some(purpose) = &p.purpose {
         w.open("Purp");
         if is_code(purpose) {
@@ -241,8 +248,6 @@ pub fn encode(
         w.leaf("Ustrd", r);
         w.close("RmtInf");
     }
-    w.close("CdtTrfTxInf");
-    Ok(close_message(w, profile, profile.pacs008, ROOT))
 }
 
 /// A debtor or creditor identified by CPF or CNPJ, the SPI's party id.
@@ -341,20 +346,7 @@ fn encode_spi(profile: &IsoProfile, _rules: &SpiRules, p: &CanonicalPayment) -> 
     }
     w.close("Cdtr");
     write_spi_account(&mut w, "CdtrAcct", account, p.creditor.alias.as_ref());
-    if let Some(purpose) = &p.purpose {
-        w.open("Purp");
-        if is_code(purpose) {
-            w.leaf("Cd", purpose);
-        } else {
-            w.leaf("Prtry", purpose);
-        }
-        w.close("Purp");
-    }
-    if let Some(r) = &p.remittance_info {
-        w.open("RmtInf");
-        w.leaf("Ustrd", r);
-        w.close("RmtInf");
-    }
+    write_purpose_and_remittance(&mut w, p);
     w.close("CdtTrfTxInf");
     Ok(close_message(w, profile, profile.pacs008, ROOT))
 }

@@ -59,6 +59,11 @@ fn deserialize<'a, T: serde::Deserialize<'a>>(text: &'a str, root: &str) -> Resu
     })
 }
 
+/// The `Head` of a message this switch writes.
+fn head(msg_id: &str, ts: &str) -> Head {
+    Head { ver: VERSIONS[0].to_string(), ts: ts.to_string(), org_id: ORG_ID.to_string(), msg_id: msg_id.to_string() }
+}
+
 fn ts(micros: i64) -> String {
     time::format_datetime(micros, UTC_OFFSET_MINUTES)
 }
@@ -192,12 +197,7 @@ fn encode_payment(c: &InUpi, p: &CanonicalPayment) -> Result<Vec<u8>, ConnectorE
     payer_details.push(Detail::new("ACNUM", p.debtor.account.as_str()));
     let req = ReqPay {
         xmlns_upi: NAMESPACE.to_string(),
-        head: Head {
-            ver: VERSIONS[0].to_string(),
-            ts: created.clone(),
-            org_id: ORG_ID.to_string(),
-            msg_id: p.message_id.clone(),
-        },
+        head: head(&p.message_id, &created),
         txn: Txn {
             id: p.transaction_id.clone(),
             note: p.remittance_info.as_deref().and_then(note),
@@ -313,12 +313,7 @@ fn encode_status(s: &CanonicalStatus) -> Result<Vec<u8>, ConnectorError> {
     let created = ts(s.created_at);
     let resp = RespPay {
         xmlns_upi: NAMESPACE.to_string(),
-        head: Head {
-            ver: VERSIONS[0].to_string(),
-            ts: created.clone(),
-            org_id: ORG_ID.to_string(),
-            msg_id: s.message_id.clone(),
-        },
+        head: head(&s.message_id, &created),
         txn: Txn {
             id: s.original_transaction_id.clone(),
             note: None,
@@ -427,12 +422,7 @@ fn encode_return(c: &InUpi, r: &CanonicalReturn) -> Result<Vec<u8>, ConnectorErr
     let created = ts(r.created_at);
     let req = ReqPay {
         xmlns_upi: NAMESPACE.to_string(),
-        head: Head {
-            ver: VERSIONS[0].to_string(),
-            ts: created.clone(),
-            org_id: ORG_ID.to_string(),
-            msg_id: r.message_id.clone(),
-        },
+        head: head(&r.message_id, &created),
         txn: Txn {
             id: r.return_id.clone(),
             note: r.additional_info.as_deref().and_then(note),
