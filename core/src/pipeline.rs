@@ -226,6 +226,11 @@ impl Processor {
         })
     }
 
+    /// The schema id of the requests this processor writes (and reads without resolution).
+    pub fn request_schema_id(&self) -> u32 {
+        self.requests.schema_id()
+    }
+
     /// Checks that every keyed record arrives on the partition its key belongs on, of
     /// `partitions` (the inputs' count): one elsewhere would miss its state.
     pub fn with_partitions(mut self, partitions: u32) -> Self {

@@ -252,7 +252,7 @@ mod tests {
         assert_eq!(PaymentStatus::BLCK.finality(), Finality::Refused);
         assert!(!PaymentStatus::PDNG.is_final());
         assert_eq!("ACSC".parse::<PaymentStatus>(), Ok(PaymentStatus::ACSC));
-        assert_eq!("XXXX".parse::<PaymentStatus>(), Err(UnknownStatus("XXXX".into())));
+        assert_eq!("ACCZ".parse::<PaymentStatus>(), Err(UnknownStatus("ACCZ".into())), "not in the code set");
         assert_eq!("accc".parse::<PaymentStatus>(), Err(UnknownStatus("accc".into())));
     }
 }

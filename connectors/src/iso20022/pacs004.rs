@@ -17,7 +17,8 @@ const ROOT: &str = "PmtRtr";
 /// `RtrRsnInf/AddtlInf` is Max105Text; a return carries one.
 const ADDTL_INF_LEN: usize = 105;
 
-fn check_return(r: &CanonicalReturn) -> Result<(), ConnectorError> {
+/// What every network's return must hold, whatever its message (UPI's too).
+pub(crate) fn check_return(r: &CanonicalReturn) -> Result<(), ConnectorError> {
     check_text("message_id", &r.message_id, MAX35)?;
     check_text("return_id", &r.return_id, MAX35)?;
     check_text("original_message_id", &r.original_message_id, MAX35)?;

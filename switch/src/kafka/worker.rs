@@ -432,7 +432,9 @@ fn consume(
                         .map_or(InputSource::Requests, |(_, network)| InputSource::Network(network))
                 };
                 if source == InputSource::Requests {
-                    if let Some(Err(e)) = schemas.and_then(|r| learn_writer_schema(r, msg.payload())) {
+                    if let Some(Err(e)) =
+                        schemas.and_then(|r| learn_writer_schema(r, processor.request_schema_id(), msg.payload()))
+                    {
                         // The writer's schema is registered but unreachable now: the
                         // record waits for the registry rather than being refused.
                         telemetry::schema_registry_unavailable();
@@ -482,7 +484,10 @@ fn consume(
                     }
                 };
                 backoff = BACKOFF_START;
-                ctx.lock_answer_clocks().record_read(msg.topic(), msg.partition(), input.written_at);
+                if let InputSource::Network(_) = source {
+                    // Only networks' answers move a partition's timers.
+                    ctx.lock_answer_clocks().record_read(msg.topic(), msg.partition(), input.written_at);
+                }
                 outcome_counters.record(&outcome);
                 consumed += 1;
                 ctx.lock_state().stage(msg.partition(), &outputs);
@@ -524,9 +529,14 @@ fn consume(
 /// read, is left to the decision, which dead-letters the record with the reason.
 fn learn_writer_schema(
     resolver: &SchemaResolver,
+    own_id: u32,
     payload: Option<&[u8]>,
 ) -> Option<Result<(), interlink_schema_registry::RegistryError>> {
     let framed = interlink_schemas::Framed::parse(payload?).ok()?;
+    // The common case, checked without the catalog's lock: this build's own version.
+    if framed.schema_id == own_id {
+        return None;
+    }
     match resolver.ensure_known(framed.schema_id) {
         Ok(_) => None,
         Err(e) if e.is_transient() => Some(Err(e)),

@@ -231,16 +231,9 @@ fn encode_payment(c: &InUpi, p: &CanonicalPayment) -> Result<Vec<u8>, ConnectorE
     serialize(PAYMENT, &req)
 }
 
-fn decode_payment(c: &InUpi, bytes: &[u8]) -> Result<CanonicalPayment, ConnectorError> {
-    let text = admit(bytes)?;
-    let req: ReqPay = deserialize(text, "ReqPay")?;
-    check_version(&req.head)?;
-    if req.txn.kind != PAY {
-        return Err(ConnectorError::UnsupportedMessage(format!(
-            "ReqPay of type {:?}; Interlink takes PAY",
-            req.txn.kind
-        )));
-    }
+/// What a payment and a reversal share: one payee, the times, and one amount that the
+/// payer and the payee agree on and UPI allows. Answers the payee, `Txn/@ts` and the amount.
+fn read_transfer<'r>(c: &InUpi, req: &'r ReqPay) -> Result<(&'r Party, i64, Money), ConnectorError> {
     let payee = match req.payees.payee.as_slice() {
         [one] => one,
         [] => return Err(ConnectorError::MissingField("ReqPay/Payees/Payee".into())),
@@ -253,6 +246,20 @@ fn decode_payment(c: &InUpi, bytes: &[u8]) -> Result<CanonicalPayment, Connector
         return Err(ConnectorError::invalid("ReqPay/Payees/Payee/Amount", "differs from the payer's amount"));
     }
     c.check_amount(amount.minor_units, &amount.currency)?;
+    Ok((payee, created_at, amount))
+}
+
+fn decode_payment(c: &InUpi, bytes: &[u8]) -> Result<CanonicalPayment, ConnectorError> {
+    let text = admit(bytes)?;
+    let req: ReqPay = deserialize(text, "ReqPay")?;
+    check_version(&req.head)?;
+    if req.txn.kind != PAY {
+        return Err(ConnectorError::UnsupportedMessage(format!(
+            "ReqPay of type {:?}; Interlink takes PAY",
+            req.txn.kind
+        )));
+    }
+    let (payee, created_at, amount) = read_transfer(c, &req)?;
 
     let payer_ac = req.payer.ac.as_ref().ok_or_else(|| ConnectorError::MissingField("ReqPay/Payer/Ac".into()))?;
     let debtor_agent = read_agent(payer_ac, "ReqPay/Payer/Ac")?;
@@ -399,19 +406,7 @@ fn reversal_party(agent: &Option<Agent>, amount: &Amount) -> Party {
 /// (`Txn/@orgTxnId`, `@refId` its end-to-end id) and why (`@orgRespCode`, the UPI code of
 /// the ISO reason), the payer being who returns the funds.
 fn encode_return(c: &InUpi, r: &CanonicalReturn) -> Result<Vec<u8>, ConnectorError> {
-    check_text("message_id", &r.message_id, MAX35)?;
-    check_text("return_id", &r.return_id, MAX35)?;
-    check_text("original_end_to_end_id", &r.original_end_to_end_id, MAX35)?;
-    check_text("original_transaction_id", &r.original_transaction_id, MAX35)?;
-    if !time::in_range(r.created_at) {
-        return Err(ConnectorError::invalid("created_at", "outside years 0001-9999"));
-    }
-    if r.returned_amount.minor_units <= 0 {
-        return Err(ConnectorError::InvalidAmount {
-            path: "returned_amount".into(),
-            reason: "not greater than zero".into(),
-        });
-    }
+    crate::iso20022::pacs004::check_return(r)?;
     c.check_amount(r.returned_amount.minor_units, &r.returned_amount.currency)?;
     for (path, agent) in [("instructing_agent", &r.instructing_agent), ("instructed_agent", &r.instructed_agent)] {
         if let Some(a) = agent {
@@ -456,18 +451,7 @@ fn decode_return(c: &InUpi, bytes: &[u8]) -> Result<CanonicalReturn, ConnectorEr
         .as_deref()
         .ok_or_else(|| ConnectorError::MissingField("ReqPay/Txn/@orgRespCode".into()))?;
     let code = UpiErrorCode::parse(code).map_err(|e| ConnectorError::invalid("ReqPay/Txn/@orgRespCode", e))?;
-    let payee = match req.payees.payee.as_slice() {
-        [one] => one,
-        [] => return Err(ConnectorError::MissingField("ReqPay/Payees/Payee".into())),
-        many => return Err(ConnectorError::UnsupportedMessage(format!("{} payees; Interlink takes one", many.len()))),
-    };
-    parse_ts("ReqPay/Head/@ts", &req.head.ts)?;
-    let created_at = parse_ts("ReqPay/Txn/@ts", &req.txn.ts)?;
-    let returned_amount = read_amount(&req.payer.amount, "ReqPay/Payer/Amount")?;
-    if read_amount(&payee.amount, "ReqPay/Payees/Payee/Amount")? != returned_amount {
-        return Err(ConnectorError::invalid("ReqPay/Payees/Payee/Amount", "differs from the payer's amount"));
-    }
-    c.check_amount(returned_amount.minor_units, &returned_amount.currency)?;
+    let (payee, created_at, returned_amount) = read_transfer(c, &req)?;
     let end_to_end = req.txn.ref_id.as_deref().unwrap_or(original);
     for (path, v) in [
         ("ReqPay/Head/@msgId", req.head.msg_id.as_str()),
