@@ -146,6 +146,25 @@ impl Alias {
     }
 }
 
+/// A private person's identification (pacs.008 `Dbtr/Id/PrvtId/Othr`): personal data,
+/// whose `Debug` shows the scheme and issuer only.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonIdentification {
+    pub id: String,
+    /// `SchmeNm/Cd`: an ISO 20022 ExternalPersonIdentification1Code (`NIDN`, `CCPT`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<String>,
+    /// `Issr`: who issued it (a country code for national ids and passports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+}
+
+impl std::fmt::Debug for PersonIdentification {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PersonIdentification({:?}/{:?}/***)", self.scheme, self.issuer)
+    }
+}
+
 /// The paying party (pacs.008 `Dbtr`, `DbtrAcct`, `DbtrAgt`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Debtor {
@@ -157,6 +176,9 @@ pub struct Debtor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alias: Option<Alias>,
     pub agent: Agent,
+    /// Who the debtor is, where the network carries it (cross-border per-person limits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identification: Option<PersonIdentification>,
 }
 
 /// The paid party (pacs.008 `Cdtr`, `CdtrAcct`, `CdtrAcct/Prxy`, `CdtrAgt`).

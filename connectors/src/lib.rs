@@ -25,7 +25,7 @@ pub mod xml;
 pub use account::AccountForm;
 pub use canonical::{
     Agent, Alias, AliasScheme, CanonicalPayment, CanonicalReturn, CanonicalStatus, Creditor, Debtor,
-    InterbankSettlement, IsoReason, Money, PaymentStatus,
+    InterbankSettlement, IsoReason, Money, PaymentStatus, PersonIdentification,
 };
 pub use connector::{AmountLimit, Connector, ConnectorError, MessageForm, MessageVersions, Side, MAX_MESSAGE_BYTES};
 pub use id_format::FormatError;

@@ -196,6 +196,11 @@ fn payment_variants(c: &dyn Connector) -> Vec<(&'static str, CanonicalPayment)> 
     maximal.uetr = Some("0f6b1c7e-9a3d-4e51-8c2a-1b7e5d9f0a42".into());
     maximal.interbank_settlement =
         Some(InterbankSettlement { amount: golden.instructed_amount.clone(), fx_rate: None, quote_id: None });
+    maximal.debtor.identification = Some(interlink_connectors::PersonIdentification {
+        id: "A1234563".into(),
+        scheme: Some("NIDN".into()),
+        issuer: Some("HK".into()),
+    });
     out.push(("maximal", maximal));
     out
 }

@@ -182,6 +182,7 @@ pub fn outbound_message(
             account: clearing.debtor_account.clone(),
             alias: None,
             agent: agent(&clearing.debtor_agent),
+            identification: None,
         },
         creditor: Creditor {
             name: Some(NAME_NOT_PROVIDED.into()),
@@ -218,7 +219,22 @@ pub fn inbound_request(network: &str, p: CanonicalPayment) -> Result<Authorizati
         amount: Amount::new(p.instructed_amount.minor_units, p.instructed_amount.currency),
         channel: Channel::Api,
         purpose: p.purpose,
+        debtor_id: p.debtor.identification.as_ref().map(|id| person_id(network, id)),
+        debtor_name: p.debtor.name,
+        creditor_name: p.creditor.name,
     })
+}
+
+/// The debtor's identification as a request carries it: a national id or passport
+/// without a stated scheme or issuer is taken as issued where the network is (network
+/// ids start with their country's code).
+fn person_id(network: &str, id: &interlink_connectors::PersonIdentification) -> interlink_schemas::PersonId {
+    let country = network.get(..2).unwrap_or(network);
+    interlink_schemas::PersonId::new(
+        id.scheme.as_deref().unwrap_or("NIDN"),
+        id.issuer.as_deref().unwrap_or(country),
+        &id.id,
+    )
 }
 
 /// The status report for the network a payment came from, from the debtor's final

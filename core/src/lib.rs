@@ -9,6 +9,7 @@
 //! the edge keeps and restores.
 
 pub mod legs;
+pub mod limits;
 pub mod memory;
 pub mod pipeline;
 pub mod qr_gateway;

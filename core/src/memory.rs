@@ -24,6 +24,7 @@ pub const VALUE_HEADER_LEN: usize = 9;
 /// The first byte of a state key names its store.
 const REQUESTS_STORE: u8 = b'r';
 const IN_FLIGHT_STORE: u8 = b'f';
+const USAGE_STORE: u8 = b'u';
 /// Separates the parts of a key (a control character no id contains unescaped).
 const SEPARATOR: u8 = 0x1f;
 
@@ -112,6 +113,8 @@ impl InFlightKey {
 pub enum StoreKind {
     Requests,
     InFlight,
+    /// What a person has used of a limit in one period.
+    Usage,
 }
 
 impl StoreKind {
@@ -119,6 +122,7 @@ impl StoreKind {
         match key.first() {
             Some(&REQUESTS_STORE) => Some(Self::Requests),
             Some(&IN_FLIGHT_STORE) => Some(Self::InFlight),
+            Some(&USAGE_STORE) => Some(Self::Usage),
             _ => None,
         }
     }
@@ -150,6 +154,21 @@ pub fn request_hash(r: &AuthorizationRequest) -> [u8; 32] {
     // The channel as one byte: no text to format per request.
     field(Some(&[r.channel as u8]));
     field(r.purpose.as_ref().map(String::as_bytes));
+    // Fields added in v2 count only when present, so a v1 request (and a memo taken
+    // before the upgrade) hashes as it always did.
+    let v2_fields = [
+        r.debtor_name.as_deref(),
+        r.debtor_id.as_ref().map(|id| id.scheme.as_str()),
+        r.debtor_id.as_ref().map(|id| id.issuer.as_str()),
+        r.debtor_id.as_ref().map(|id| id.value.as_str()),
+        r.creditor_name.as_deref(),
+    ];
+    if v2_fields.iter().any(Option::is_some) {
+        field(Some(b"v2"));
+        for f in v2_fields {
+            field(f.map(str::as_bytes));
+        }
+    }
     h.finalize().into()
 }
 
@@ -217,6 +236,9 @@ pub struct InFlightEntry {
     pub phase: InFlightPhase,
     #[serde(skip)]
     pub expires_at: i64,
+    /// What it counted against its debtor's limits (after the body, see [`extend_with`]).
+    #[serde(skip)]
+    pub hold: Option<LimitHold>,
 }
 
 /// What a request's partition sends to the partition of the payment's wire id: the
@@ -230,6 +252,97 @@ pub struct ForwardCommand {
     pub clearing: interlink_schemas::ClearingRecord,
     /// The network's own message, built by its connector at the request's partition.
     pub message: Vec<u8>,
+    /// What it counted against its debtor's limits (after the body, see [`extend_with`]).
+    #[serde(skip)]
+    pub hold: Option<LimitHold>,
+}
+
+/// A person's use of one limit in one period, in the limit's currency: the state of
+/// the partition the person's requests are keyed to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UsageKey(Vec<u8>);
+
+impl UsageKey {
+    pub fn new(person_key: &str, limit_id: &str, period: &str, currency: &str) -> Self {
+        Self(store_key(USAGE_STORE, &[person_key, limit_id, period, currency]))
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// What a person has used of a limit in one period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    /// In the limit currency's minor units.
+    pub used_minor: i64,
+    pub payments: u32,
+    /// Not part of the body: the period's end (plus a margin) in the header.
+    #[serde(skip)]
+    pub expires_at: i64,
+}
+
+/// What a payment counted against its debtor's limits while it is not final: released
+/// if its network refuses it, it times out, or it is returned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LimitHold {
+    /// The debtor's person key: the release goes to that partition.
+    pub person_key: String,
+    pub counted: Vec<Counted>,
+}
+
+/// One usage a payment counted in, and for how much.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counted {
+    pub usage_key: Vec<u8>,
+    pub amount_minor: i64,
+}
+
+/// Sent to a person's partition (on the forwards topic, keyed by the person key):
+/// give back what a payment that did not settle counted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LimitRelease {
+    pub transaction_id: String,
+    pub counted: Vec<Counted>,
+    /// Why: the network refused it, it timed out, or it came back.
+    pub because: String,
+}
+
+/// First byte of a [`LimitRelease`] on the forwards topic (a forward starts with the
+/// format byte, 1).
+const RELEASE_TAG: u8 = b'R';
+
+impl LimitRelease {
+    pub fn encode(&self) -> Result<Vec<u8>, MemoryError> {
+        Ok(postcard::to_extend(self, vec![RELEASE_TAG])?)
+    }
+
+    /// `Some` for a release record (decoded or not), `None` for anything else.
+    pub fn decode(bytes: &[u8]) -> Option<Result<Self, MemoryError>> {
+        match bytes {
+            [RELEASE_TAG, rest @ ..] => Some(postcard::from_bytes(rest).map_err(MemoryError::from)),
+            _ => None,
+        }
+    }
+}
+
+/// Appends an optional trailing section to a postcard body. Older readers ignore it
+/// and older values lack it, so adding one changes no existing value's meaning.
+fn extend_with<T: Serialize>(out: Vec<u8>, extra: &Option<T>) -> Result<Vec<u8>, MemoryError> {
+    Ok(match extra {
+        Some(x) => postcard::to_extend(x, out)?,
+        None => out,
+    })
+}
+
+/// Reads a postcard body and the optional section after it.
+fn take_with<T: for<'de> Deserialize<'de>, X: for<'de> Deserialize<'de>>(
+    bytes: &[u8],
+) -> Result<(T, Option<X>), MemoryError> {
+    let (body, rest) = postcard::take_from_bytes::<T>(bytes)?;
+    let extra = if rest.is_empty() { None } else { Some(postcard::from_bytes::<X>(rest)?) };
+    Ok((body, extra))
 }
 
 macro_rules! framed_value {
@@ -266,16 +379,37 @@ impl InFlightEntry {
 }
 
 framed_value!(RequestMemo);
-framed_value!(InFlightEntry);
+framed_value!(Usage);
+
+impl InFlightEntry {
+    pub fn encode(&self) -> Result<Vec<u8>, MemoryError> {
+        let mut out = Vec::with_capacity(256);
+        out.push(FORMAT_V1);
+        out.extend_from_slice(&self.expires_at.to_be_bytes());
+        extend_with(postcard::to_extend(self, out)?, &self.hold)
+    }
+
+    pub fn decode(value: &[u8]) -> Result<Self, MemoryError> {
+        let expires_at =
+            expires_at(value).ok_or(MemoryError::UnknownFormat { len: value.len(), first: value.first().copied() })?;
+        let (mut entry, hold): (Self, _) = take_with(&value[VALUE_HEADER_LEN..])?;
+        (entry.expires_at, entry.hold) = (expires_at, hold);
+        Ok(entry)
+    }
+}
 
 impl ForwardCommand {
     pub fn encode(&self) -> Result<Vec<u8>, MemoryError> {
-        Ok(postcard::to_extend(self, vec![FORMAT_V1])?)
+        extend_with(postcard::to_extend(self, vec![FORMAT_V1])?, &self.hold)
     }
 
     pub fn decode(bytes: &[u8]) -> Result<Self, MemoryError> {
         match bytes {
-            [FORMAT_V1, rest @ ..] => Ok(postcard::from_bytes(rest)?),
+            [FORMAT_V1, rest @ ..] => {
+                let (mut command, hold): (Self, _) = take_with(rest)?;
+                command.hold = hold;
+                Ok(command)
+            }
             _ => Err(MemoryError::UnknownFormat { len: bytes.len(), first: bytes.first().copied() }),
         }
     }
@@ -317,6 +451,9 @@ mod tests {
             amount: Amount::new(10_000, "CNY"),
             channel: Channel::Mobile,
             purpose: None,
+            debtor_name: None,
+            debtor_id: None,
+            creditor_name: None,
         }
     }
 
@@ -344,6 +481,9 @@ mod tests {
             |r| r.purpose = Some(String::new()),
             |r| r.channel = Channel::Api,
         ];
+        let mut named = request();
+        named.debtor_name = Some("CHAN Tai Man".into());
+        assert_ne!(request_hash(&first), request_hash(&named));
         for change in changes {
             let mut modified = request();
             change(&mut modified);

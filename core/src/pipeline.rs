@@ -2,9 +2,10 @@
 //! and build the output records. The Kafka edge (`interlink-switch`) only moves bytes.
 
 use crate::legs;
+use crate::limits::{self, LimitRefusal};
 use crate::memory::{
-    self, Decision, Forgetful, ForwardCommand, InFlightEntry, InFlightKey, InFlightPhase, Memory, MemoryError,
-    RecordPlace, RequestKey, RequestMemo, StoreKind,
+    self, Decision, Forgetful, ForwardCommand, InFlightEntry, InFlightKey, InFlightPhase, LimitHold, LimitRelease,
+    Memory, MemoryError, RecordPlace, RequestKey, RequestMemo, StoreKind,
 };
 use crate::qr_gateway::{self, QrRejection};
 use crate::validate::{validate, CreditorAddress, ValidationError};
@@ -115,6 +116,9 @@ pub enum Outcome {
     /// A request already decided, sent again: its origin is told the first outcome
     /// again, and nothing else happens.
     Repeat,
+    /// What a payment that did not settle had counted against its debtor's limits,
+    /// given back (at the person's partition).
+    LimitReleased,
 }
 
 impl Outcome {
@@ -131,6 +135,7 @@ impl Outcome {
             Self::Originated => "originated",
             Self::Returned => "returned",
             Self::Repeat => "repeat",
+            Self::LimitReleased => "limit_released",
         }
     }
 }
@@ -196,7 +201,14 @@ pub struct Processor {
     /// Partition count of the inputs, when the edge has them checked: a keyed record
     /// must arrive on its key's partition (see [`memory::home_partition`]).
     partitions: Option<u32>,
+    /// How far a limited request's creation time may be from the switch's clock, in µs:
+    /// limits count by it.
+    limit_clock_skew_micros: i64,
 }
+
+/// How far a limited request's `created_at` may be from the switch's clock unless
+/// configured otherwise.
+pub const DEFAULT_LIMIT_CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// How long a connected network has for a final status unless configured otherwise.
 pub const DEFAULT_RESPONSE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
@@ -223,6 +235,7 @@ impl Processor {
             duplicate_window_micros: DEFAULT_DUPLICATE_WINDOW.as_micros() as i64,
             response_deadline_micros: DEFAULT_RESPONSE_DEADLINE.as_micros() as i64,
             partitions: None,
+            limit_clock_skew_micros: DEFAULT_LIMIT_CLOCK_SKEW.as_micros() as i64,
         })
     }
 
@@ -249,6 +262,12 @@ impl Processor {
     /// other content, a refused duplicate).
     pub fn with_duplicate_window(mut self, window: std::time::Duration) -> Self {
         self.duplicate_window_micros = i64::try_from(window.as_micros()).unwrap_or(i64::MAX);
+        self
+    }
+
+    /// Accepts limited requests created up to `skew` away from the switch's clock.
+    pub fn with_limit_clock_skew(mut self, skew: std::time::Duration) -> Self {
+        self.limit_clock_skew_micros = i64::try_from(skew.as_micros()).unwrap_or(i64::MAX);
         self
     }
 
@@ -326,15 +345,24 @@ impl Processor {
                 return Ok(Outcome::DeadLettered { kind });
             }
         };
-        // The key puts every copy of a request on one partition, where its memo is: a
-        // record keyed otherwise would be checked against the wrong partition's state.
-        if input.key != Some(request.transaction_id.as_bytes()) {
+        // The key puts every copy of a request (and every request of a person it names)
+        // on one partition, where its memo (and the person's limits) are: a record
+        // keyed otherwise would be checked against the wrong partition's state.
+        let partition_key = request.partition_key();
+        if input.key != Some(partition_key.as_bytes()) {
             let kind = ErrorKind::Validation;
             let key = describe_key(input.key);
-            let text = format!(
-                "request {} arrived with {key}; requests must be keyed by their transaction id, so that every copy of a request meets the same duplicate check",
-                request.transaction_id
-            );
+            let text = if request.debtor_id.is_some() {
+                format!(
+                    "request {} arrived with {key}; a request that names its debtor must be keyed by the debtor's person key {partition_key} (docs/schemas.md), so that the person's requests meet their limits and duplicate checks in one partition",
+                    request.transaction_id
+                )
+            } else {
+                format!(
+                    "request {} arrived with {key}; requests must be keyed by their transaction id, so that every copy of a request meets the same duplicate check",
+                    request.transaction_id
+                )
+            };
             let tx = Some(request.transaction_id.as_str());
             self.dead_letter(input, kind, text, None, tx, now_micros, out)?;
             return Ok(Outcome::DeadLettered { kind });
@@ -509,15 +537,30 @@ impl Processor {
             });
         match decided {
             Ok(route) => {
+                let skew = self.limit_clock_skew_micros;
+                let limits = match limits::check(table, &route, request, now_micros, skew, ctx.memory)? {
+                    Ok(check) => check,
+                    Err(LimitRefusal { reason, text }) => {
+                        self.reject(request, &reason, &text, table.version(), now_micros, out)?;
+                        return Ok((Outcome::Rejected { reason: reason.clone() }, rejected(&reason)));
+                    }
+                };
                 // A QR payment names no account; the merchant's code gives it.
                 let creditor_account =
                     request.creditor_account.clone().or_else(|| qr_merchant.as_ref().and_then(|m| m.account.clone()));
                 let clearing = clearing_record(request, &route, creditor_account, table.version(), now_micros);
-                if let Some(connector) = self.connected(&clearing.creditor_agent.network) {
-                    return self.forward(connector, request, clearing, input, ctx, out);
+                let decided = match self.connected(&clearing.creditor_agent.network) {
+                    Some(connector) => self.forward(connector, request, clearing, limits.hold, input, ctx, out)?,
+                    None => {
+                        self.settle(clearing, now_micros, out)?;
+                        (Outcome::Accepted, Some(Decision::Accepted))
+                    }
+                };
+                // Counted only if it went ahead, in the same transaction as its outputs.
+                if matches!(decided.0, Outcome::Accepted | Outcome::Forwarded) {
+                    out.extend(limits.writes);
                 }
-                self.settle(clearing, now_micros, out)?;
-                Ok((Outcome::Accepted, Some(Decision::Accepted)))
+                Ok(decided)
             }
             Err((reason, text)) => {
                 self.reject(request, &reason, &text, table.version(), now_micros, out)?;
@@ -647,12 +690,15 @@ impl Processor {
     }
 
     /// Hands a routed payment for a connected network to the partition of its wire id
-    /// (where the network's report will arrive), with the network's message built now.
+    /// (where the network's report will arrive), with the network's message built now
+    /// and what it counted against its debtor's limits (`hold`).
+    #[allow(clippy::too_many_arguments)]
     fn forward(
         &self,
         connector: &'static dyn Connector,
         request: &AuthorizationRequest,
         clearing: ClearingRecord,
+        hold: Option<LimitHold>,
         input: &InputRecord<'_>,
         ctx: &Context<'_>,
         out: &mut Vec<OutputRecord>,
@@ -666,6 +712,7 @@ impl Processor {
                     uetr: Some(legs::uetr(&clearing.transaction_id)),
                     clearing,
                     message,
+                    hold,
                 };
                 out.push(OutputRecord::new(OutputTopic::Forwards, wire.as_str(), command.encode()?));
                 Ok((Outcome::Forwarded, Some(Decision::Forwarded)))
@@ -693,7 +740,11 @@ impl Processor {
         out: &mut Vec<OutputRecord>,
     ) -> Result<Outcome, Undecided> {
         let now = ctx.now_micros;
-        let command = match ForwardCommand::decode(input.payload.unwrap_or_default()) {
+        let payload = input.payload.unwrap_or_default();
+        if let Some(release) = LimitRelease::decode(payload) {
+            return self.release(release, input, ctx, out);
+        }
+        let command = match ForwardCommand::decode(payload) {
             Ok(c) => c,
             Err(e) => {
                 let kind = ErrorKind::Decode;
@@ -714,6 +765,7 @@ impl Processor {
             uetr: command.uetr,
             phase: InFlightPhase::AwaitingAnswer,
             expires_at: now.saturating_add(self.response_deadline(ctx.table, connector.profile().id)),
+            hold: command.hold,
         };
         out.push(OutputRecord::new(OutputTopic::NetworkOut(connector.profile().id), &command.wire_id, command.message));
         out.push(OutputRecord {
@@ -722,6 +774,52 @@ impl Processor {
             payload: Some(entry.encode()?),
         });
         Ok(Outcome::Sent)
+    }
+
+    /// A release of what a payment counted against its debtor's limits, at the
+    /// person's partition.
+    fn release(
+        &self,
+        release: Result<LimitRelease, MemoryError>,
+        input: &InputRecord<'_>,
+        ctx: &Context<'_>,
+        out: &mut Vec<OutputRecord>,
+    ) -> Result<Outcome, Undecided> {
+        match release {
+            Ok(release) => {
+                limits::apply_release(&release, ctx.memory, out)?;
+                Ok(Outcome::LimitReleased)
+            }
+            Err(e) => {
+                let kind = ErrorKind::Decode;
+                self.dead_letter(
+                    input,
+                    kind,
+                    format!("unreadable limit release: {e}"),
+                    None,
+                    None,
+                    ctx.now_micros,
+                    out,
+                )?;
+                Ok(Outcome::DeadLettered { kind })
+            }
+        }
+    }
+
+    /// What a payment in flight counted against its debtor's limits, given back
+    /// because it did not settle (or `part` of `whole` came back).
+    fn release_hold(
+        &self,
+        entry: &InFlightEntry,
+        because: &str,
+        part: i64,
+        whole: i64,
+        out: &mut Vec<OutputRecord>,
+    ) -> Result<(), MemoryError> {
+        if let Some(hold) = &entry.hold {
+            out.push(limits::release_record(hold, &entry.clearing.transaction_id, because, part, whole)?);
+        }
+        Ok(())
     }
 
     /// A state entry whose time has come (its header's expiry is at or before now): a
@@ -754,7 +852,7 @@ impl Processor {
                     | InFlightPhase::ReturnedByNetwork { .. } => out.push(forget),
                 }
             }
-            Some(StoreKind::Requests) | None => out.push(forget),
+            Some(StoreKind::Requests | StoreKind::Usage) | None => out.push(forget),
         }
         Ok(Expiry::Forgotten)
     }
@@ -779,6 +877,7 @@ impl Processor {
     ) -> Result<InFlightEntry, Undecided> {
         let text = format!("no final status from {} within its response deadline", entry.network);
         self.notify_both(&entry.clearing, PaymentStatus::RJCT, Some(&IsoReason::AB05), Some(&text), now, out)?;
+        self.release_hold(&entry, "timed out", 1, 1, out)?;
         entry.phase = InFlightPhase::TimedOut { at: now };
         entry.expires_at = now.saturating_add(self.duplicate_window_micros);
         out.push(OutputRecord { topic: OutputTopic::State, key: Some(key.to_vec()), payload: Some(entry.encode()?) });
@@ -826,9 +925,10 @@ impl Processor {
         let inbound = connector.decode_inbound_payment(message).map_err(legs::InboundError::from);
         match inbound.and_then(|p| legs::inbound_request(network, p)) {
             Ok(request) => {
+                // Keyed as any origin keys it, by the person when the network names one.
                 out.push(OutputRecord::new(
                     OutputTopic::Requests,
-                    &request.transaction_id,
+                    &request.partition_key(),
                     self.requests.encode(&request)?,
                 ));
                 Ok(Outcome::Originated)
@@ -942,6 +1042,7 @@ impl Processor {
                 let reason = status.reason.clone().unwrap_or(IsoReason::NARR);
                 let text = status.additional_info.clone().unwrap_or_else(|| format!("rejected by {network}"));
                 self.notify_both(clearing, told_refused(status.status), Some(&reason), Some(&text), now, out)?;
+                self.release_hold(&entry, "refused by its network", 1, 1, out)?;
                 Outcome::Rejected { reason }
             }
             // Not final: the deadline still holds.
@@ -1041,6 +1142,7 @@ impl Processor {
             let answer = Answer { id, status: PaymentStatus::ACCC, reason, text: text.clone(), repeat: false };
             self.emit_notification(&about, party, agent, money, answer, out)?;
         }
+        self.release_hold(&entry, "returned by its network", amount.minor_units, c.credit_amount.minor_units, out)?;
         let mut returned = entry.clone();
         returned.phase = InFlightPhase::ReturnedByNetwork { at: now };
         let state = Some(returned.encode()?);
@@ -1325,6 +1427,9 @@ mod tests {
             amount: Amount::new(10_000, "CNY"),
             channel: Channel::Mobile,
             purpose: None,
+            debtor_name: None,
+            debtor_id: None,
+            creditor_name: None,
         }
     }
 
@@ -1723,18 +1828,30 @@ mod tests {
         offset: i64,
         now: i64,
     ) -> (Outcome, Vec<OutputRecord>) {
+        decide_on(&table(), p, memory, request, offset, now)
+    }
+
+    /// Decides `request` (keyed by its partition key) with `table`.
+    fn decide_on(
+        table: &RoutingTable,
+        p: &Processor,
+        memory: &MapMemory,
+        request: &AuthorizationRequest,
+        offset: i64,
+        now: i64,
+    ) -> (Outcome, Vec<OutputRecord>) {
         let payload = p.requests.encode(request).unwrap();
+        let key = request.partition_key();
         let input = InputRecord {
             source: InputSource::Requests,
             topic: "in",
             partition: 1,
             offset,
-            key: Some(request.transaction_id.as_bytes()),
+            key: Some(key.as_bytes()),
             payload: Some(&payload),
             written_at: None,
         };
-        let table = table();
-        let ctx = Context { table: &table, now_micros: now, memory };
+        let ctx = Context { table, now_micros: now, memory };
         let mut out = Vec::new();
         let outcome = p.process_with(&input, &ctx, &mut out).unwrap();
         memory.apply(&out);
@@ -1906,5 +2023,195 @@ mod tests {
         assert_eq!((d.reason_code.as_deref(), d.transaction_id.as_deref()), (Some("AM12"), Some("tx-9")));
         let n = p.notifications.decode(out[1].payload.as_deref().unwrap()).unwrap();
         assert_eq!((n.status, n.reason_code.as_deref()), (PaymentStatus::RJCT, Some("AM12")));
+    }
+
+    /// The test table with per-person limits on CN IBPS to HK FPS: CNY 250.00 a
+    /// Shanghai day, and USD 100.00 a year converted at a named CNY/USD rate.
+    fn limited_table() -> RoutingTable {
+        let text = format!(
+            "{}{}",
+            interlink_routing::TEST_ROUTES_TOML,
+            r#"
+[[rates]]
+name = "cny-usd"
+source_currency = "CNY"
+destination_currency = "USD"
+rate = "0.14"
+
+[[limits]]
+id = "daily"
+from = "CN_IBPS"
+to = "HK_FPS"
+period = "day"
+time_zone = "Asia/Shanghai"
+currency = "CNY"
+max_amount = "250.00"
+
+[[limits]]
+id = "fx-quota"
+from = "CN_IBPS"
+to = "HK_FPS"
+period = "year"
+time_zone = "Asia/Shanghai"
+currency = "USD"
+max_amount = "100.00"
+"#
+        );
+        RoutingTable::compile(5, &parse_routes_file("t", &text).unwrap()).unwrap()
+    }
+
+    /// 10:00 in Shanghai on the `day`th of December 2026, in µs.
+    fn shanghai_morning(day: i64) -> i64 {
+        let dec_1_0200_utc = 1_796_083_200_000_000i64 + 2 * 3_600_000_000;
+        dec_1_0200_utc + (day - 1) * 86_400_000_000
+    }
+
+    fn paid_by(person: &str, tx: &str, at: i64) -> AuthorizationRequest {
+        AuthorizationRequest {
+            transaction_id: tx.into(),
+            created_at: at,
+            debtor_id: Some(interlink_schemas::PersonId::new("NIDN", "CN", person)),
+            ..request("004")
+        }
+    }
+
+    fn refusal(p: &Processor, out: &[OutputRecord]) -> (String, String) {
+        let n = out.iter().find(|o| o.topic == OutputTopic::Notifications).expect("the debtor is told");
+        let n = p.notifications.decode(n.payload.as_deref().unwrap()).unwrap();
+        (n.reason_code.unwrap_or_default(), n.reason_text.unwrap_or_default())
+    }
+
+    #[test]
+    fn a_person_is_held_to_the_daily_and_the_yearly_limit_on_the_local_calendar() {
+        let (p, memory, table) = (Processor::new().unwrap(), MapMemory::default(), limited_table());
+        let mut n = 0;
+        let mut pay = |person: &str, at: i64| {
+            n += 1;
+            decide_on(&table, &p, &memory, &paid_by(person, &format!("tx-{n}"), at), n, at)
+        };
+        // CNY 100.00 each: two a day fit under CNY 250.00, the third does not.
+        assert_eq!(pay("110101199003077777", shanghai_morning(1)).0, Outcome::Accepted);
+        assert_eq!(pay("110101199003077777", shanghai_morning(1) + 1).0, Outcome::Accepted);
+        let (third, out) = pay("110101199003077777", shanghai_morning(1) + 2);
+        assert_eq!(third, Outcome::Rejected { reason: IsoReason::AM14 });
+        assert_eq!(out.iter().filter(|o| o.topic == OutputTopic::Clearing).count(), 0);
+        let (code, text) = refusal(&p, &out);
+        assert_eq!(code, "AM14");
+        assert!(text.contains("limit daily (routing v5)") && text.contains("CNY 200.00 in 2 payments"), "{text}");
+        assert!(text.contains("period 2026-12-01 (Asia/Shanghai)") && text.contains("over its CNY 250.00"), "{text}");
+        // Another person is not affected.
+        assert_eq!(pay("440301198807076666", shanghai_morning(1) + 3).0, Outcome::Accepted);
+        // 23:59 in Shanghai is still the same day; midnight starts a new one.
+        let midnight = shanghai_morning(2) - 10 * 3_600_000_000;
+        assert_eq!(pay("110101199003077777", midnight - 60_000_000).0, Outcome::Rejected { reason: IsoReason::AM14 });
+        assert_eq!(pay("110101199003077777", midnight).0, Outcome::Accepted);
+        // The yearly USD 100.00 counts USD 14.00 a payment across days: 7 fit (two on
+        // the 1st, one on the 2nd, two each on the 3rd and 4th), the 8th does not.
+        for day in 3..=4 {
+            assert_eq!(pay("110101199003077777", shanghai_morning(day)).0, Outcome::Accepted, "day {day}");
+            assert_eq!(pay("110101199003077777", shanghai_morning(day) + 1).0, Outcome::Accepted, "day {day}");
+        }
+        let (eighth, out) = pay("110101199003077777", shanghai_morning(5));
+        assert_eq!(eighth, Outcome::Rejected { reason: IsoReason::AM14 });
+        let text = refusal(&p, &out).1;
+        assert!(text.contains("limit fx-quota") && text.contains("USD 98.00 in 7 payments"), "{text}");
+    }
+
+    #[test]
+    fn a_limited_corridor_needs_the_debtor_named_and_a_current_time() {
+        let (p, memory, limited) = (Processor::new().unwrap(), MapMemory::default(), limited_table());
+        let now = shanghai_morning(1);
+        let anonymous = AuthorizationRequest { created_at: now, ..request("004") };
+        let (outcome, out) = decide_on(&limited, &p, &memory, &anonymous, 1, now);
+        assert_eq!(outcome, Outcome::Rejected { reason: IsoReason::RR01 });
+        assert!(refusal(&p, &out).1.contains("daily, fx-quota"));
+        // Stamped a day early, it would count in yesterday's limit.
+        let stale = paid_by("110101199003077777", "tx-old", now - 86_400_000_000);
+        let (outcome, out) = decide_on(&limited, &p, &memory, &stale, 2, now);
+        assert_eq!(outcome, Outcome::Rejected { reason: IsoReason::DT01 });
+        assert!(refusal(&p, &out).1.contains("86400 s from the switch's clock"));
+        // Unlimited corridors need neither.
+        let anonymous = AuthorizationRequest { transaction_id: "tx-unlimited".into(), ..anonymous };
+        let (outcome, _) = decide_on(&table(), &p, &memory, &anonymous, 3, now);
+        assert_eq!(outcome, Outcome::Accepted);
+    }
+
+    #[test]
+    fn a_repeat_counts_nothing_and_a_record_keyed_by_id_instead_of_person_is_refused_undecided() {
+        let (p, memory, table) = (Processor::new().unwrap(), MapMemory::default(), limited_table());
+        let now = shanghai_morning(1);
+        let first = paid_by("110101199003077777", "tx-1", now);
+        assert_eq!(decide_on(&table, &p, &memory, &first, 1, now).0, Outcome::Accepted);
+        for offset in 2..5 {
+            assert_eq!(decide_on(&table, &p, &memory, &first, offset, now).0, Outcome::Repeat);
+        }
+        assert_eq!(
+            decide_on(&table, &p, &memory, &paid_by("110101199003077777", "tx-2", now), 5, now).0,
+            Outcome::Accepted
+        );
+
+        let payload = p.requests.encode(&paid_by("110101199003077777", "tx-3", now)).unwrap();
+        let input = InputRecord {
+            source: InputSource::Requests,
+            topic: "in",
+            partition: 1,
+            offset: 6,
+            key: Some(b"tx-3"),
+            payload: Some(&payload),
+            written_at: None,
+        };
+        let mut out = Vec::new();
+        let ctx = Context { table: &table, now_micros: now, memory: &memory };
+        let outcome = p.process_with(&input, &ctx, &mut out).unwrap();
+        assert_eq!(outcome, Outcome::DeadLettered { kind: ErrorKind::Validation });
+        assert!(out.iter().all(|o| o.topic != OutputTopic::State && o.topic != OutputTopic::Clearing));
+    }
+
+    #[test]
+    fn what_a_refused_or_timed_out_payment_counted_is_given_back_at_the_persons_partition() {
+        let mut legs = TwoLegs::new();
+        legs.table = limited_table();
+        let now = shanghai_morning(1);
+        let person = paid_by("110101199003077777", "tx-9", now);
+        let person_key = person.partition_key().into_owned();
+        let usage = || {
+            let key = memory::UsageKey::new(&person_key, "daily", "2026-12-01", "CNY");
+            legs.memory.get(key.as_bytes()).unwrap().map(|v| memory::Usage::decode(&v).unwrap().used_minor)
+        };
+        let request_bytes = legs.p.requests.encode(&person).unwrap();
+        let (outcome, out) = legs.run(InputSource::Requests, person_key.as_bytes(), &request_bytes, now);
+        assert_eq!(outcome, Outcome::Forwarded);
+        assert_eq!(usage(), Some(10_000), "held while in flight");
+        let forward = out.iter().find(|o| o.topic == OutputTopic::Forwards).unwrap();
+        assert_eq!(
+            legs.run(InputSource::Forwards, b"tx-9", forward.payload.as_deref().unwrap(), now + 1).0,
+            Outcome::Sent
+        );
+
+        let rjct = legs.report_bytes(PaymentStatus::RJCT, "E2E-9");
+        let (outcome, out) = legs.run(InputSource::Network("HK_FPS"), b"tx-9", &rjct, now + 2);
+        assert!(matches!(outcome, Outcome::Rejected { .. }), "{outcome:?}");
+        let release = out.iter().find(|o| o.topic == OutputTopic::Forwards).expect("a release");
+        assert_eq!(release.key.as_deref(), Some(person_key.as_bytes()), "to the person's partition");
+        assert_eq!(usage(), Some(10_000), "given back only where the person's state is");
+        let released =
+            legs.run(InputSource::Forwards, person_key.as_bytes(), release.payload.as_deref().unwrap(), now + 3);
+        assert_eq!(released.0, Outcome::LimitReleased);
+        assert_eq!(usage(), Some(0));
+
+        // A second payment that its network never answers: released when it times out.
+        let second = paid_by("110101199003077777", "tx-10", now);
+        let bytes = legs.p.requests.encode(&second).unwrap();
+        let (_, out) = legs.run(InputSource::Requests, person_key.as_bytes(), &bytes, now + 4);
+        let forward = out.iter().find(|o| o.topic == OutputTopic::Forwards).unwrap();
+        legs.run(InputSource::Forwards, b"tx-10", forward.payload.as_deref().unwrap(), now + 5);
+        assert_eq!(usage(), Some(10_000));
+        let key = InFlightKey::new("HK_FPS", "tx-10");
+        let value = legs.memory.get(key.as_bytes()).unwrap().unwrap();
+        let mut out = Vec::new();
+        assert_eq!(legs.p.expire(key.as_bytes(), &value, now + 1_000_000, &mut out).unwrap(), Expiry::TimedOut);
+        let release = out.iter().find(|o| o.topic == OutputTopic::Forwards).expect("a release on timeout");
+        legs.run(InputSource::Forwards, person_key.as_bytes(), release.payload.as_deref().unwrap(), now + 6);
+        assert_eq!(usage(), Some(0));
     }
 }

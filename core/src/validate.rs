@@ -64,6 +64,26 @@ pub fn validate(req: &AuthorizationRequest) -> Result<CreditorAddress<'_>, Valid
     if let CreditorAddress::Agent(a) = address {
         agent("creditor_agent", a)?;
     }
+    // ISO 20022 Max140Text names.
+    for (field, name) in [("debtor_name", &req.debtor_name), ("creditor_name", &req.creditor_name)] {
+        if let Some(name) = name {
+            text(field, name, 140)?;
+        }
+    }
+    if let Some(id) = &req.debtor_id {
+        // ExternalPersonIdentification1Code is four capital letters; the issuer an
+        // ISO 3166 alpha-2 country.
+        if id.scheme.len() != 4 || !id.scheme.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(invalid(
+                IsoReason::RR01,
+                "debtor_id.scheme must be an ISO 20022 person identification code (NIDN, CCPT, ...)",
+            ));
+        }
+        if id.issuer.len() != 2 || !id.issuer.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(invalid(IsoReason::RR01, "debtor_id.issuer must be an ISO 3166 alpha-2 country code"));
+        }
+        text("debtor_id.value", &id.value, MAX35)?;
+    }
     Ok(address)
 }
 
@@ -104,6 +124,9 @@ mod tests {
             amount: Amount::new(100, "CNY"),
             channel: Channel::Mobile,
             purpose: None,
+            debtor_name: None,
+            debtor_id: None,
+            creditor_name: None,
         }
     }
 
@@ -135,6 +158,15 @@ mod tests {
         assert!(msg.contains("3 digits"), "{msg}");
         assert_eq!(reason(|r| r.creditor_agent = None).0, IsoReason::FF01);
         assert!(reason(|r| r.qr_payload = Some("000201".into())).1.contains("more than one"));
+        let id =
+            |scheme: &str, issuer: &str, value: &str| Some(interlink_schemas::PersonId::new(scheme, issuer, value));
+        assert_eq!(reason(|r| r.debtor_id = id("nidn", "HK", "A1234563")).0, IsoReason::RR01);
+        assert_eq!(reason(|r| r.debtor_id = id("NIDN", "HKG", "A1234563")).0, IsoReason::RR01);
+        assert_eq!(reason(|r| r.debtor_id = id("NIDN", "HK", " ")).0, IsoReason::FF01);
+        assert_eq!(reason(|r| r.debtor_name = Some("x".repeat(141))).0, IsoReason::FF01);
+        let mut named = req();
+        (named.debtor_id, named.debtor_name) = (id("NIDN", "HK", "A1234563"), Some("CHAN Tai Man".into()));
+        assert!(validate(&named).is_ok());
     }
 
     #[test]

@@ -270,6 +270,7 @@ mod tests {
     fn planned(tx: &str) -> Planned {
         Planned {
             transaction_id: tx.into(),
+            key: tx.into(),
             created_at: 1_000,
             payload: vec![],
             expected: Expected::Poison,

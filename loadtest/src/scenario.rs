@@ -779,12 +779,12 @@ impl OutputShape {
                 topic: "requests",
                 partition: 0,
                 offset: 0,
-                key: Some(planned.transaction_id.as_bytes()),
+                key: Some(planned.key.as_bytes()),
                 payload: Some(&planned.payload),
                 written_at: None,
             };
             outputs.clear();
-            processor.process(&input, &table, 1, &mut outputs)?;
+            processor.process(&input, &table, interlink_schemas::now_micros(), &mut outputs)?;
             for out in &outputs {
                 let len = out.payload.as_ref().map_or(0, Vec::len);
                 match out.topic {

@@ -293,6 +293,9 @@ fn memo(i: u64, partition: i32, partitions: i32, now: i64) -> anyhow::Result<(Ve
         amount: Amount::new(5_000 + (i % 15_000) as i64, "CNY"),
         channel: Channel::Mobile,
         purpose: None,
+        debtor_name: None,
+        debtor_id: None,
+        creditor_name: None,
     };
     // Mostly accepted, some refused or sent on, as in a steady run.
     let decision = match i % 20 {

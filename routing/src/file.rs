@@ -3,8 +3,8 @@
 //! and an exported table parses back to exactly the same rules.
 
 use super::model::{
-    AliasScheme, Corridor, FxRate, Identity, NetworkSettings, OperatingWindow, Participant, QrScheme, RouteKey,
-    RouteRecord,
+    AliasScheme, Corridor, FxRate, Identity, Limit, LimitPeriod, NetworkSettings, OperatingWindow, Participant,
+    QrScheme, RouteKey, RouteRecord,
 };
 use super::table::{check_record, invalid, RoutingTable, RuleError};
 use interlink_vocab::money::{format_minor, parse_major};
@@ -37,6 +37,8 @@ struct RoutesFileIn {
     alias_schemes: Vec<Spanned<AliasScheme>>,
     #[serde(default)]
     networks: Vec<Spanned<NetworkSettings>>,
+    #[serde(default)]
+    limits: Vec<Spanned<FileLimit>>,
 }
 
 /// The same sections, for export.
@@ -56,6 +58,21 @@ struct RoutesFileOut {
     alias_schemes: Vec<AliasScheme>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     networks: Vec<NetworkSettings>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    limits: Vec<FileLimit>,
+}
+
+/// A limit as operators write it: the amount in major units ("10000.00").
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLimit {
+    id: String,
+    from: String,
+    to: String,
+    period: LimitPeriod,
+    time_zone: String,
+    currency: String,
+    max_amount: String,
 }
 
 /// A corridor as operators write it: decimal text for rates and amounts, windows as
@@ -139,6 +156,24 @@ pub fn parse_routes_file(name: &str, text: &str) -> Result<Vec<RouteRecord>, Rou
     for n in file.networks {
         add(Ok(RouteRecord::Network(n.get_ref().clone())), at(n.span().start));
     }
+    for l in file.limits {
+        let line = at(l.span().start);
+        let l = l.into_inner();
+        let limit = parse_major(&l.max_amount, &l.currency)
+            .map_err(|source| RuleError::Money { field: "max_amount", source })
+            .map(|max_amount_minor| {
+                RouteRecord::Limit(Limit {
+                    id: l.id,
+                    from: l.from,
+                    to: l.to,
+                    period: l.period,
+                    time_zone: l.time_zone,
+                    currency: l.currency,
+                    max_amount_minor,
+                })
+            });
+        add(limit, line);
+    }
     if problems.is_empty() {
         // Rules that are fine alone may still not fit together.
         if let Err(e) = RoutingTable::compile(1, &records) {
@@ -183,6 +218,16 @@ pub fn export_routes_file<'a>(records: impl IntoIterator<Item = &'a RouteRecord>
             RouteRecord::QrScheme(q) => out.qr_schemes.push(q.clone()),
             RouteRecord::AliasScheme(a) => out.alias_schemes.push(a.clone()),
             RouteRecord::Network(n) => out.networks.push(n.clone()),
+            RouteRecord::Limit(l) => out.limits.push(FileLimit {
+                id: l.id.clone(),
+                from: l.from.clone(),
+                to: l.to.clone(),
+                period: l.period,
+                time_zone: l.time_zone.clone(),
+                currency: l.currency.clone(),
+                max_amount: format_minor(l.max_amount_minor, &l.currency)
+                    .unwrap_or_else(|_| l.max_amount_minor.to_string()),
+            }),
         }
     }
     toml::to_string(&out).expect("routing rules serialize as TOML")

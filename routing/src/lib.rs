@@ -9,6 +9,7 @@
 mod audit;
 mod change;
 mod file;
+mod limits;
 mod log;
 mod model;
 mod table;
@@ -20,9 +21,10 @@ pub use change::{diff, Change};
 pub use file::TEST_ROUTES_TOML;
 pub use file::{export_routes_file, parse_routes_file, RoutesFileError};
 pub use interlink_vocab::money::{convert, currency_exponent, format_minor, parse_major, MoneyError};
+pub use limits::{CompiledLimit, PeriodSpan};
 pub use log::{RoutingLog, RoutingLogError};
 pub use model::{
-    AliasScheme, Corridor, FxRate, Identity, InstitutionRef, Marker, NetworkSettings, OperatingWindow, Participant,
-    ParticipantStatus, QrScheme, RouteKey, RouteRecord, MARKER_KEY,
+    AliasScheme, Corridor, FxRate, Identity, InstitutionRef, Limit, LimitPeriod, Marker, NetworkSettings,
+    OperatingWindow, Participant, ParticipantStatus, QrScheme, RouteKey, RouteRecord, MARKER_KEY,
 };
 pub use table::{check_record, CompileError, CompiledCorridor, Rejection, Route, RoutingTable, RuleError};

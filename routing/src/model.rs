@@ -1,6 +1,7 @@
 //! The records of the `interlink.routes` log. Values are JSON: this is a low-volume
 //! control topic that operators inspect with ordinary Kafka tools.
 
+pub use crate::limits::{Limit, LimitPeriod};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -18,6 +19,7 @@ pub enum RouteKey {
     QrScheme { guid: String },
     AliasScheme { scheme: String, prefix: String },
     Network { network: String },
+    Limit { id: String },
 }
 
 impl fmt::Display for RouteKey {
@@ -30,6 +32,7 @@ impl fmt::Display for RouteKey {
             Self::QrScheme { guid } => write!(f, "qr/{guid}"),
             Self::AliasScheme { scheme, prefix } => write!(f, "alias/{scheme}/{prefix}"),
             Self::Network { network } => write!(f, "network/{network}"),
+            Self::Limit { id } => write!(f, "limit/{id}"),
         }
     }
 }
@@ -49,12 +52,13 @@ impl std::str::FromStr for RouteKey {
             ["rate", name] if ok(&[name]) => Ok(Self::Rate { name: owned(name) }),
             ["qr", guid] if ok(&[guid]) => Ok(Self::QrScheme { guid: owned(guid) }),
             ["network", network] if ok(&[network]) => Ok(Self::Network { network: owned(network) }),
+            ["limit", id] if ok(&[id]) => Ok(Self::Limit { id: owned(id) }),
             // A prefix may be empty (the scheme's default network).
             ["alias", scheme, prefix] if !scheme.is_empty() => {
                 Ok(Self::AliasScheme { scheme: owned(scheme), prefix: owned(prefix) })
             }
             _ => Err(format!(
-                "{s:?} is not a route key (participant/NETWORK/ID, corridor/FROM/TO/CURRENCY, identity/ID, rate/NAME, qr/GUID, alias/SCHEME/PREFIX or network/NETWORK)"
+                "{s:?} is not a route key (participant/NETWORK/ID, corridor/FROM/TO/CURRENCY, identity/ID, rate/NAME, qr/GUID, alias/SCHEME/PREFIX, network/NETWORK or limit/ID)"
             )),
         }
     }
@@ -245,6 +249,7 @@ pub enum RouteRecord {
     QrScheme(QrScheme),
     AliasScheme(AliasScheme),
     Network(NetworkSettings),
+    Limit(Limit),
 }
 
 impl RouteRecord {
@@ -263,6 +268,7 @@ impl RouteRecord {
             Self::QrScheme(q) => RouteKey::QrScheme { guid: q.guid.clone() },
             Self::AliasScheme(a) => RouteKey::AliasScheme { scheme: a.scheme.clone(), prefix: a.prefix.clone() },
             Self::Network(n) => RouteKey::Network { network: n.network.clone() },
+            Self::Limit(l) => RouteKey::Limit { id: l.id.clone() },
         }
     }
 
@@ -276,6 +282,7 @@ impl RouteRecord {
             Self::QrScheme(q) => vec![&q.network],
             Self::AliasScheme(a) => vec![&a.network],
             Self::Network(n) => vec![&n.network],
+            Self::Limit(l) => vec![&l.from, &l.to],
         }
     }
 }
@@ -294,6 +301,7 @@ mod tests {
             RouteKey::QrScheme { guid: "ID.CO.QRIS.WWW".into() },
             RouteKey::AliasScheme { scheme: "MOBILE".into(), prefix: "+852".into() },
             RouteKey::AliasScheme { scheme: "EMAIL".into(), prefix: "".into() },
+            RouteKey::Limit { id: "payment-connect-north-daily".into() },
         ] {
             assert_eq!(k.to_string().parse::<RouteKey>().unwrap(), k);
         }

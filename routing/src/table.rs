@@ -1,8 +1,10 @@
 //! The compiled, immutable routing table and route resolution.
 
 use super::model::{
-    AliasScheme, Corridor, FxRate, Identity, InstitutionRef, Participant, ParticipantStatus, QrScheme, RouteRecord,
+    AliasScheme, Corridor, FxRate, Identity, InstitutionRef, Limit, Participant, ParticipantStatus, QrScheme,
+    RouteRecord,
 };
+use crate::limits::CompiledLimit;
 use compact_str::CompactString;
 use interlink_connectors::IdSchemeError;
 use interlink_schemas::{Agent, Amount};
@@ -109,6 +111,10 @@ pub struct RoutingTable {
     alias_schemes: HashMap<String, Vec<AliasScheme>>,
     /// network -> its response deadline, where the table sets one
     response_deadlines: HashMap<String, std::time::Duration>,
+    /// from -> to -> the per-person limits of payments between the two networks
+    limits: FxHashMap<String, FxHashMap<String, Vec<CompiledLimit>>>,
+    /// (source, destination) currency -> the named rate, for converting to a limit's currency
+    fx_rates: HashMap<(String, String), Decimal>,
     rule_count: usize,
 }
 
@@ -159,6 +165,35 @@ impl RoutingTable {
         self.response_deadlines.get(network).copied()
     }
 
+    /// The per-person limits on payments from `from` to `to` (networks).
+    pub fn limits(&self, from: &str, to: &str) -> &[CompiledLimit] {
+        self.limits.get(from).and_then(|m| m.get(to)).map_or(&[], Vec::as_slice)
+    }
+
+    /// What a routed payment counts for against `limit`, in the limit's currency: its
+    /// debit or its credit when the limit is in either leg's currency, else its debit
+    /// converted at the table's named rate (or the inverse of the reverse rate).
+    pub fn limit_amount(&self, limit: &CompiledLimit, route: &Route<'_>, debit_minor: i64) -> Result<i64, Rejection> {
+        let rule = &route.corridor.rule;
+        let currency = &limit.rule.currency;
+        if *currency == rule.source_currency {
+            return Ok(debit_minor);
+        }
+        if *currency == rule.destination_currency {
+            return Ok(route.credit_minor_units);
+        }
+        let pair = |a: &str, b: &str| self.fx_rates.get(&(a.to_string(), b.to_string())).copied();
+        let rate = pair(&rule.source_currency, currency)
+            .or_else(|| pair(currency, &rule.source_currency).filter(|r| !r.is_zero()).map(|r| Decimal::ONE / r))
+            .ok_or_else(|| {
+                Rejection::Conversion(format!(
+                    "no rate from {} to {currency} for limit {}",
+                    rule.source_currency, limit.rule.id
+                ))
+            })?;
+        convert(debit_minor, &rule.source_currency, currency, rate).map_err(|e| Rejection::Conversion(e.to_string()))
+    }
+
     /// Validates every rule and builds the table; reports every problem at once.
     pub fn compile<'a>(version: i64, records: impl IntoIterator<Item = &'a RouteRecord>) -> Result<Self, CompileError> {
         let mut table = RoutingTable { version, ..Default::default() };
@@ -166,6 +201,7 @@ impl RoutingTable {
         let mut rates: HashMap<&str, &FxRate> = HashMap::new();
         let mut identities: Vec<&Identity> = Vec::new();
         let mut corridors: Vec<&Corridor> = Vec::new();
+        let mut limits: Vec<&Limit> = Vec::new();
         for record in records {
             table.rule_count += 1;
             if let Err(e) = check_record(record) {
@@ -194,6 +230,7 @@ impl RoutingTable {
                     table.qr_schemes.insert(q.guid.clone(), q.clone());
                 }
                 RouteRecord::AliasScheme(a) => table.alias_schemes.entry(a.scheme.clone()).or_default().push(a.clone()),
+                RouteRecord::Limit(l) => limits.push(l),
                 RouteRecord::Network(n) => {
                     if let Some(seconds) = n.response_deadline_seconds {
                         let deadline = std::time::Duration::from_secs(u64::from(seconds));
@@ -216,10 +253,38 @@ impl RoutingTable {
         for c in corridors {
             table.compile_corridor(c, &rates, &mut problems);
         }
+        table.fx_rates =
+            rates.values().map(|r| ((r.source_currency.clone(), r.destination_currency.clone()), r.rate)).collect();
+        table.compile_limits(&limits, &mut problems);
         if problems.is_empty() {
             Ok(table)
         } else {
             Err(CompileError { problems })
+        }
+    }
+
+    fn compile_limits(&mut self, limits: &[&Limit], problems: &mut Vec<String>) {
+        for l in limits {
+            let compiled = match CompiledLimit::compile(l) {
+                Ok(c) => c,
+                Err(e) => return problems.push(format!("limit/{}: {e}", l.id)),
+            };
+            // Every corridor the limit covers must be able to count in its currency.
+            let covered = self.corridors.get(&l.from).and_then(|m| m.get(&l.to)).into_iter().flat_map(|m| m.values());
+            for c in covered {
+                let (source, destination) = (&c.rule.source_currency, &c.rule.destination_currency);
+                let convertible = l.currency == *source
+                    || l.currency == *destination
+                    || self.fx_rates.contains_key(&(source.clone(), l.currency.clone()))
+                    || self.fx_rates.contains_key(&(l.currency.clone(), source.clone()));
+                if !convertible {
+                    problems.push(format!(
+                        "limit/{}: corridor {} pays in {source}; define a rate between {source} and {} to count it",
+                        l.id, c.id, l.currency
+                    ));
+                }
+            }
+            self.limits.entry(l.from.clone()).or_default().entry(l.to.clone()).or_default().push(compiled);
         }
     }
 
@@ -428,6 +493,7 @@ pub fn check_record(record: &RouteRecord) -> Result<(), RuleError> {
             }
             known_network(&a.network)
         }
+        RouteRecord::Limit(l) => crate::limits::check_limit(l),
         RouteRecord::Network(n) => {
             // A deadline past a day would keep payments in doubt for longer than
             // anyone waits for an instant payment.
@@ -441,7 +507,7 @@ pub fn check_record(record: &RouteRecord) -> Result<(), RuleError> {
     }
 }
 
-fn known_network(n: &str) -> Result<(), RuleError> {
+pub(crate) fn known_network(n: &str) -> Result<(), RuleError> {
     interlink_connectors::network(n).map(|_| ()).ok_or_else(|| RuleError::UnknownNetwork(n.to_string()))
 }
 

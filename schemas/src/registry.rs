@@ -29,6 +29,10 @@ macro_rules! schema_version {
 
 pub static AUTHORIZATION_REQUEST_V1: SchemaVersion =
     schema_version!(101, "AuthorizationRequest", "authorization_request.avsc");
+/// Adds `debtor_name`, `debtor_id` and `creditor_name` (default null): per-person
+/// limits and screening.
+pub static AUTHORIZATION_REQUEST_V2: SchemaVersion =
+    schema_version!(102, "AuthorizationRequest", "authorization_request_v2.avsc");
 pub static CLEARING_RECORD_V1: SchemaVersion = schema_version!(201, "ClearingRecord", "clearing_record.avsc");
 /// Adds `reverses` (default null): a return of an earlier payment.
 pub static CLEARING_RECORD_V2: SchemaVersion = schema_version!(202, "ClearingRecord", "clearing_record_v2.avsc");
@@ -39,8 +43,9 @@ pub static DEAD_LETTER_V1: SchemaVersion = schema_version!(401, "DeadLetter", "d
 pub static PAYMENT_RETURN_V1: SchemaVersion = schema_version!(501, "PaymentReturn", "payment_return.avsc");
 
 /// All known versions, newest last within each record.
-pub static ALL: [&SchemaVersion; 7] = [
+pub static ALL: [&SchemaVersion; 8] = [
     &AUTHORIZATION_REQUEST_V1,
+    &AUTHORIZATION_REQUEST_V2,
     &CLEARING_RECORD_V1,
     &CLEARING_RECORD_V2,
     &NOTIFICATION_V1,

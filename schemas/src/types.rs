@@ -70,6 +70,67 @@ pub struct AuthorizationRequest {
     pub amount: Amount,
     pub channel: Channel,
     pub purpose: Option<String>,
+    /// Since v2: the payer's name (personal data), for screening.
+    #[serde(default)]
+    pub debtor_name: Option<String>,
+    /// Since v2: who pays, for per-person limits; also decides the record's key
+    /// ([`AuthorizationRequest::partition_key`]).
+    #[serde(default)]
+    pub debtor_id: Option<PersonId>,
+    /// Since v2: the payee's name where the origin has it (personal data).
+    #[serde(default)]
+    pub creditor_name: Option<String>,
+}
+
+/// A natural person's identification document (ISO 20022 `PrvtId/Othr`): personal
+/// data, never printed whole (its `Debug` shows the scheme and issuer only).
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PersonId {
+    /// ISO 20022 ExternalPersonIdentification1Code (`NIDN`, `CCPT`, ...).
+    pub scheme: String,
+    /// ISO 3166-1 alpha-2 country that issued it.
+    pub issuer: String,
+    pub value: String,
+}
+
+impl std::fmt::Debug for PersonId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PersonId({}/{}/***)", self.scheme, self.issuer)
+    }
+}
+
+impl PersonId {
+    pub fn new(scheme: impl Into<String>, issuer: impl Into<String>, value: impl Into<String>) -> Self {
+        Self { scheme: scheme.into(), issuer: issuer.into(), value: value.into() }
+    }
+
+    /// The person's key: lowercase hex SHA-256 of `SCHEME/ISSUER/value` (scheme and
+    /// issuer upper-cased). Every request of one person carries it as its Kafka key, so
+    /// the person's limits and the request's duplicate check share one partition; being
+    /// a digest, it puts no identity number into keys, state or logs.
+    pub fn person_key(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(self.scheme.to_ascii_uppercase().as_bytes());
+        h.update(b"/");
+        h.update(self.issuer.to_ascii_uppercase().as_bytes());
+        h.update(b"/");
+        h.update(self.value.as_bytes());
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+impl AuthorizationRequest {
+    /// The Kafka key this request must be written with: its debtor's person key when it
+    /// names its debtor (v2), else its transaction id. Every copy of a request carries
+    /// the same, so it meets its duplicate check, and a person's requests meet their
+    /// limits, in one partition.
+    pub fn partition_key(&self) -> std::borrow::Cow<'_, str> {
+        match &self.debtor_id {
+            Some(id) => std::borrow::Cow::Owned(id.person_key()),
+            None => std::borrow::Cow::Borrowed(&self.transaction_id),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -18,6 +18,9 @@ fn request() -> AuthorizationRequest {
         amount: Amount::new(12_345, "CNY"),
         channel: Channel::InternetBanking,
         purpose: Some("GDDS".into()),
+        debtor_name: None,
+        debtor_id: None,
+        creditor_name: None,
     }
 }
 
@@ -37,8 +40,39 @@ fn authorization_request_round_trips_with_confluent_header() {
     let codec = Codec::<AuthorizationRequest>::new().unwrap();
     let bytes = codec.encode(&request()).unwrap();
     assert_eq!(bytes[0], 0, "magic byte");
-    assert_eq!(u32::from_be_bytes(bytes[1..5].try_into().unwrap()), 101);
+    assert_eq!(u32::from_be_bytes(bytes[1..5].try_into().unwrap()), 102);
     assert_eq!(codec.decode(&bytes).unwrap(), request());
+}
+
+/// A v1 producer (schema 101, before the parties' names and the debtor's id) and a v2
+/// producer write to the same topic; this build reads both, the v1 one without the new
+/// fields, and each is keyed as its content says.
+#[test]
+fn version_1_and_version_2_requests_are_read_alike() {
+    let codec = Codec::<AuthorizationRequest>::new().unwrap();
+    let named = AuthorizationRequest {
+        debtor_name: Some("CHAN Tai Man".into()),
+        debtor_id: Some(PersonId::new("NIDN", "HK", "A1234563")),
+        creditor_name: Some("LI Na".into()),
+        ..request()
+    };
+    let v1 = codec.encode_as(&named, &registry::AUTHORIZATION_REQUEST_V1).unwrap();
+    assert_eq!(&v1[..5], &[0, 0, 0, 0, 101]);
+    assert_eq!(codec.decode(&v1).unwrap(), request(), "v1 carries none of the new fields");
+    assert_eq!(request().partition_key(), request().transaction_id, "v1 requests are keyed by id");
+    let v2 = codec.encode(&named).unwrap();
+    assert_eq!(&v2[..5], &[0, 0, 0, 0, 102]);
+    let read = codec.decode(&v2).unwrap();
+    assert_eq!(read, named);
+    let key = read.partition_key();
+    assert_eq!(key.len(), 64, "a SHA-256 digest, no identity number in the key");
+    assert!(!key.contains("A1234563"));
+    // Case of scheme and issuer does not make another person.
+    let lower = PersonId::new("nidn", "hk", "A1234563");
+    assert_eq!(lower.person_key(), *key);
+    assert!(!format!("{:?}", read.debtor_id).contains("A1234563"), "Debug masks the number");
+    // Writing as a version of another record is refused.
+    assert!(codec.encode_as(&named, &registry::NOTIFICATION_V1).is_err());
 }
 
 #[test]
@@ -122,7 +156,7 @@ fn decode_errors_are_specific() {
     let mut wrong = codec.encode(&request()).unwrap();
     assert!(matches!(
         note_codec.decode(&wrong),
-        Err(CodecError::WrongRecord { expected: "Notification", found: 101, .. })
+        Err(CodecError::WrongRecord { expected: "Notification", found: 102, .. })
     ));
     wrong.push(7);
     assert!(matches!(codec.decode(&wrong), Err(CodecError::TrailingBytes { trailing: 1 })));
@@ -225,6 +259,9 @@ fn any_request() -> impl Strategy<Value = AuthorizationRequest> {
                 amount: Amount::new(minor, cur),
                 channel: Channel::Qr,
                 purpose,
+                debtor_name: None,
+                debtor_id: None,
+                creditor_name: None,
             }
         })
 }
@@ -254,7 +291,7 @@ fn a_newer_writer_learned_by_id_is_read_into_this_version() {
     use interlink_schemas::{registry, SchemaCatalog};
     use std::sync::Arc;
     let catalog = Arc::new(SchemaCatalog::registry());
-    catalog.assign(&registry::AUTHORIZATION_REQUEST_V1, 1);
+    catalog.assign(&registry::AUTHORIZATION_REQUEST_V2, 1);
     let codec = Codec::<AuthorizationRequest>::with_catalog(&catalog).unwrap();
     assert_eq!(codec.schema_id(), 1);
     let v1 = codec.encode(&request()).unwrap();
@@ -262,12 +299,12 @@ fn a_newer_writer_learned_by_id_is_read_into_this_version() {
 
     // The same request as a v2 writer frames it: the v1 datum plus a trailing optional
     // field (union index 1 = string "hello"), under id 7.
-    let v2_text = registry::AUTHORIZATION_REQUEST_V1.text.replacen(
+    let v2_text = registry::AUTHORIZATION_REQUEST_V2.text.replacen(
         r#""fields": ["#,
         r#""fields": [{"name": "note_v2", "type": ["null", "string"], "default": null},"#,
         1,
     );
-    assert_ne!(v2_text, registry::AUTHORIZATION_REQUEST_V1.text, "the v2 schema adds a field");
+    assert_ne!(v2_text, registry::AUTHORIZATION_REQUEST_V2.text, "the newer schema adds a field");
     let mut v2 = vec![0, 0, 0, 0, 7, 2, 10];
     v2.extend_from_slice(b"hello");
     v2.extend_from_slice(&v1[5..]);
@@ -276,7 +313,7 @@ fn a_newer_writer_learned_by_id_is_read_into_this_version() {
     assert_eq!(codec.decode(&v2).unwrap(), request());
     assert_eq!(codec.decode(&v2).unwrap(), request(), "again, through the cached reader");
     // A fixed-ids codec in the same process still writes the built-in id.
-    assert_eq!(Codec::<AuthorizationRequest>::new().unwrap().schema_id(), 101);
+    assert_eq!(Codec::<AuthorizationRequest>::new().unwrap().schema_id(), 102);
     // A codec for a version the registry has not numbered cannot be built.
     let unassigned = Codec::<Notification>::with_catalog(&catalog);
     assert!(matches!(unassigned, Err(CodecError::Unassigned { record: "Notification" })));

@@ -76,6 +76,9 @@ fn sample_request() -> AuthorizationRequest {
         amount: Amount::new(12_345, "CNY"),
         channel: Channel::Mobile,
         purpose: None,
+        debtor_name: None,
+        debtor_id: None,
+        creditor_name: None,
     }
 }
 

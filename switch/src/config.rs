@@ -49,6 +49,23 @@ pub struct SwitchConfig {
     pub http: HttpConfig,
     pub state: StateConfig,
     pub schemas: SchemasConfig,
+    pub risk: RiskConfig,
+}
+
+/// Risk controls beyond the routing table's rules.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RiskConfig {
+    /// How far a request on a corridor with per-person limits may be stamped
+    /// (`created_at`) from the worker's clock: limits count in the period of the
+    /// payer's moment, so a request stamped in another day must not count there.
+    pub limit_clock_skew_seconds: u64,
+}
+
+impl Default for RiskConfig {
+    fn default() -> Self {
+        Self { limit_clock_skew_seconds: interlink_core::pipeline::DEFAULT_LIMIT_CLOCK_SKEW.as_secs() }
+    }
 }
 
 /// Where schema ids come from: a Schema Registry, or (no registry) the fixed ids
@@ -182,6 +199,7 @@ pub struct HttpConfig {
 impl Default for SwitchConfig {
     fn default() -> Self {
         Self {
+            risk: RiskConfig::default(),
             worker_id: default_worker_id(),
             kafka: KafkaConfig::default(),
             topics: TopicsConfig::default(),
@@ -245,8 +263,8 @@ impl SwitchConfig {
         // Only variables that name a section of this file are configuration; others
         // sharing the prefix (INTERLINK_CONFIG, INTERLINK_BROKERS for the CLI tools)
         // are not. A typo inside a section is still rejected as an unknown key.
-        const SECTIONS: [&str; 8] =
-            ["worker_id", "kafka", "topics", "pipeline", "networks", "http", "state", "schemas"];
+        const SECTIONS: [&str; 9] =
+            ["worker_id", "kafka", "topics", "pipeline", "networks", "http", "state", "schemas", "risk"];
         let env = figment::providers::Env::prefixed("INTERLINK_")
             .filter(|key| {
                 let first = key.as_str().split("__").next().unwrap_or_default().to_ascii_lowercase();
@@ -343,6 +361,7 @@ impl SwitchConfig {
             ("STATE__MEMTABLE_MIB", self.state.memtable_mib.to_string()),
             ("STATE__CACHE_MIB", self.state.cache_mib.to_string()),
             ("SCHEMAS__REGISTRY_URL", self.schemas.registry_url.clone()),
+            ("RISK__LIMIT_CLOCK_SKEW_SECONDS", self.risk.limit_clock_skew_seconds.to_string()),
         ]
         .into_iter()
         .map(|(key, value)| (format!("INTERLINK_{key}"), value))
@@ -417,6 +436,7 @@ mod tests {
         c.pipeline.batch_max_interval_ms = 20;
         c.networks.connected = vec!["HK_FPS".into(), "ID_BIFAST".into()];
         c.http.listen = "127.0.0.1:0".parse().unwrap();
+        c.risk.limit_clock_skew_seconds = 86_400;
         figment::Jail::expect_with(|jail| {
             for (key, value) in c.env_vars() {
                 jail.set_env(key, value);

@@ -10,7 +10,7 @@ use std::time::Duration;
 /// The versions the switch writes: requests (payments networks originate), clearing
 /// records, notifications, dead letters and returns.
 pub const SWITCH_WRITES: [&SchemaVersion; 5] = [
-    &registry::AUTHORIZATION_REQUEST_V1,
+    &registry::AUTHORIZATION_REQUEST_V2,
     &registry::CLEARING_RECORD_V2,
     &registry::NOTIFICATION_V2,
     &registry::DEAD_LETTER_V1,

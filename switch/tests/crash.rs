@@ -3,38 +3,15 @@
 
 mod common;
 
-use common::Fixture;
+use common::{spawn_configured, wait_exit, Fixture};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use std::process::{Child, Command, ExitStatus};
+use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 fn spawn_worker(fx: &Fixture, worker_id: &str, log_name: &str) -> Child {
     spawn_configured(&fx.switch_config(worker_id), log_name)
-}
-
-/// The switch binary with `config`, logging to `log_name` in the test's directory.
-fn spawn_configured(config: &interlink_switch::SwitchConfig, log_name: &str) -> Child {
-    let log = std::fs::File::create(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(log_name)).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_interlink-switch"))
-        .envs(config.env_vars())
-        .env("RUST_LOG", "info,rdkafka=warn")
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .expect("switch binary starts")
-}
-
-fn wait_exit(child: &mut Child, within: Duration) -> Option<ExitStatus> {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if let Some(status) = child.try_wait().unwrap() {
-            return Some(status);
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    None
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

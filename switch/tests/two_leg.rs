@@ -7,7 +7,7 @@ mod common;
 
 use common::{encode, request, wait_ready, Fixture};
 use interlink_connectors::canonical::{Agent as NetAgent, Creditor, Debtor, Money};
-use interlink_connectors::{CanonicalPayment, CanonicalStatus, PaymentStatus};
+use interlink_connectors::{CanonicalPayment, CanonicalStatus, PaymentStatus, PersonIdentification};
 use interlink_core::legs::{originated_transaction_id, wire_id};
 use interlink_schemas::{ClearingRecord, Codec, DeadLetter, Notification, Party};
 use interlink_testkit::simulator::{self, decision, SimulatorOptions};
@@ -37,6 +37,12 @@ fn hk_origin_payment(i: usize) -> CanonicalPayment {
             account: "004123456789".into(),
             alias: None,
             agent: NetAgent { network: "HK_FPS".into(), institution_id: "004".into() },
+            // Payment Connect northbound counts per person: HK FPS names the payer.
+            identification: Some(PersonIdentification {
+                id: format!("A{:06}3", i),
+                scheme: Some("NIDN".into()),
+                issuer: Some("HK".into()),
+            }),
         },
         creditor: Creditor {
             name: Some("LI LEI".into()),

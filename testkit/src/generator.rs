@@ -4,7 +4,7 @@ use crate::simulator::{LateAnswers, Punctuality};
 use interlink_connectors::emvco::{MerchantAccount, MerchantQr};
 use interlink_connectors::AccountForm;
 use interlink_routing::{Corridor, Participant, ParticipantStatus, RouteRecord};
-use interlink_schemas::{now_micros, Agent, Amount, AuthorizationRequest, Channel, Codec};
+use interlink_schemas::{now_micros, Agent, Amount, AuthorizationRequest, Channel, Codec, PersonId};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -87,6 +87,8 @@ struct PendingCopy {
 #[derive(Debug, Clone)]
 pub struct Planned {
     pub transaction_id: String,
+    /// The Kafka key it is written with ([`AuthorizationRequest::partition_key`]).
+    pub key: String,
     /// When the request was created (µs since the epoch), as its `created_at` says.
     pub created_at: i64,
     pub payload: Vec<u8>,
@@ -104,6 +106,8 @@ pub struct Generator {
     corridors: Vec<Corridor>,
     participants: HashMap<String, Vec<Participant>>,
     known_ids: HashSet<(String, String)>,
+    /// Network pairs with per-person limits: their requests name the debtor.
+    limited: HashSet<(String, String)>,
     /// Merchant-account GUID of a QR scheme of each destination network, for QR payments.
     qr_guids: HashMap<String, String>,
     mix: Mix,
@@ -131,8 +135,12 @@ impl Generator {
         let mut known_ids = HashSet::new();
         let mut corridors = Vec::new();
         let mut qr_guids: HashMap<String, (u32, String)> = HashMap::new();
+        let mut limited = HashSet::new();
         for r in rules {
             match r {
+                RouteRecord::Limit(l) => {
+                    limited.insert((l.from.clone(), l.to.clone()));
+                }
                 RouteRecord::QrScheme(q) => {
                     // The scheme the switch will pick for a code with only this GUID.
                     let best = qr_guids.entry(q.network.clone()).or_insert((q.priority, q.guid.clone()));
@@ -163,6 +171,7 @@ impl Generator {
             corridors,
             participants,
             known_ids,
+            limited,
             qr_guids: qr_guids.into_iter().map(|(network, (_, guid))| (network, guid)).collect(),
             mix,
             legs: NetworkLegs::default(),
@@ -226,6 +235,7 @@ impl Generator {
         }
         let payload = self.codec.encode(&request).expect("a copy of a generated request encodes");
         Planned {
+            key: request.partition_key().into_owned(),
             transaction_id: request.transaction_id,
             created_at: request.created_at,
             payload,
@@ -277,6 +287,7 @@ impl Generator {
                 payload = format!("{{\"transaction_id\":\"{transaction_id}\"}}").into_bytes();
             }
             let planned = Planned {
+                key: req.partition_key().into_owned(),
                 transaction_id,
                 created_at: req.created_at,
                 payload,
@@ -300,7 +311,9 @@ impl Generator {
         };
         let payload = self.codec.encode(&req).expect("generated request encodes");
         let debit = Some((req.debtor_agent.clone(), req.amount.clone()));
-        let planned = Planned { transaction_id, created_at: req.created_at, payload, expected, debit, resent: None };
+        let key = req.partition_key().into_owned();
+        let planned =
+            Planned { key, transaction_id, created_at: req.created_at, payload, expected, debit, resent: None };
         let copies = self.mix.repeated + self.mix.reused > 0 && !self.legs.connected.contains(&corridor.to);
         (planned, copies.then_some(req))
     }
@@ -360,6 +373,14 @@ impl Generator {
             amount: Amount::new(minor, &c.source_currency),
             channel: [Channel::Mobile, Channel::InternetBanking, Channel::Api][self.rng.random_range(0..3)],
             purpose: None,
+            debtor_name: None,
+            // A payer of its own per request: far under any limit. The issuer is the
+            // network's country (network ids start with it).
+            debtor_id: self.limited.contains(&(c.from.clone(), c.to.clone())).then(|| {
+                let number: u64 = self.rng.random_range(10u64.pow(17)..10u64.pow(18));
+                PersonId::new("NIDN", &c.from[..2], number.to_string())
+            }),
+            creditor_name: None,
         }
     }
 
@@ -476,11 +497,11 @@ mod tests {
                 topic: "t",
                 partition: 0,
                 offset: 0,
-                key: Some(planned.transaction_id.as_bytes()),
+                key: Some(planned.key.as_bytes()),
                 payload: Some(&planned.payload),
                 written_at: None,
             };
-            let outcome = p.process(&input, &table, 1, &mut Vec::new()).unwrap();
+            let outcome = p.process(&input, &table, now_micros(), &mut Vec::new()).unwrap();
             let agrees = match (&planned.expected, &outcome) {
                 (Expected::Accepted, Outcome::Accepted) => true,
                 (Expected::Rejected(c), Outcome::Rejected { reason }) => *c == reason.code(),

@@ -141,7 +141,7 @@ pub fn run_with<C: OutcomeCheck>(
             &client,
             &opts.topics,
             &[
-                &registry::AUTHORIZATION_REQUEST_V1,
+                &registry::AUTHORIZATION_REQUEST_V2,
                 &registry::CLEARING_RECORD_V2,
                 &registry::NOTIFICATION_V2,
                 &registry::DEAD_LETTER_V1,
@@ -257,7 +257,7 @@ fn produce(
         }
         let mut planned = generator.next_request();
         let payload = std::mem::take(&mut planned.payload);
-        let key = planned.transaction_id.clone();
+        let key = planned.key.clone();
         // The expectation goes first: an output can never be read before it.
         expectations.send(planned).map_err(|_| RunError::CheckerStopped)?;
         producer.send(&key, &payload)?;

@@ -735,7 +735,15 @@ mod tests {
     }
 
     fn planned(tx: &str, expected: Expected) -> Planned {
-        Planned { transaction_id: tx.into(), created_at: 1_000, payload: vec![], expected, debit: None, resent: None }
+        Planned {
+            transaction_id: tx.into(),
+            key: tx.into(),
+            created_at: 1_000,
+            payload: vec![],
+            expected,
+            debit: None,
+            resent: None,
+        }
     }
 
     #[test]

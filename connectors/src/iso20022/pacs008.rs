@@ -212,6 +212,9 @@ pub fn encode(
     if let Some(n) = &p.debtor.name {
         w.leaf("Nm", n);
     }
+    if let Some(id) = &p.debtor.identification {
+        write_person_id(&mut w, id);
+    }
     w.close("Dbtr");
     write_account(&mut w, "DbtrAcct", Some(&p.debtor.account), p.debtor.alias.as_ref());
     write_agent(&mut w, "DbtrAgt", &p.debtor.agent, own, "debtor.agent")?;
@@ -248,6 +251,42 @@ fn write_purpose_and_remittance(w: &mut XmlWriter, p: &CanonicalPayment) {
         w.leaf("Ustrd", r);
         w.close("RmtInf");
     }
+}
+
+/// `Id/PrvtId/Othr` of a private person: `Id`, then `SchmeNm/Cd` and `Issr`.
+fn write_person_id(w: &mut XmlWriter, id: &crate::canonical::PersonIdentification) {
+    w.open("Id");
+    w.open("PrvtId");
+    w.open("Othr");
+    w.leaf("Id", &id.id);
+    if let Some(scheme) = &id.scheme {
+        w.open("SchmeNm");
+        w.leaf("Cd", scheme);
+        w.close("SchmeNm");
+    }
+    if let Some(issuer) = &id.issuer {
+        w.leaf("Issr", issuer);
+    }
+    w.close("Othr");
+    w.close("PrvtId");
+    w.close("Id");
+}
+
+/// A private person's `Id/PrvtId/Othr`, if the party has one.
+fn read_person_id(party: El<'_, '_>) -> Result<Option<crate::canonical::PersonIdentification>, ConnectorError> {
+    let Some(othr) = party.child("Id").and_then(|i| i.child("PrvtId")).and_then(|i| i.child("Othr")) else {
+        return Ok(None);
+    };
+    let id = leaf_text(req(othr, "Id")?, MAX35)?.to_string();
+    let scheme = match othr.child("SchmeNm").and_then(|s| s.child("Cd")) {
+        Some(el) => Some(leaf_text(el, 4)?.to_string()),
+        None => None,
+    };
+    let issuer = match othr.child("Issr") {
+        Some(el) => Some(leaf_text(el, MAX35)?.to_string()),
+        None => None,
+    };
+    Ok(Some(crate::canonical::PersonIdentification { id, scheme, issuer }))
 }
 
 /// A debtor or creditor identified by CPF or CNPJ, the SPI's party id.
@@ -360,6 +399,8 @@ fn carried_spi(p: &CanonicalPayment) -> CanonicalPayment {
     out.interbank_settlement = None;
     out.creditor.name = None;
     out.debtor.alias = tax_id(p.debtor.alias.as_ref()).cloned();
+    // The SPI's party id is the CPF or CNPJ (the alias), not an identity document.
+    out.debtor.identification = None;
     out
 }
 
@@ -496,7 +537,9 @@ pub fn decode(
         None => None,
     };
 
-    let debtor = Debtor { name: debtor_name, account: debtor_account, alias: debtor_alias, agent: debtor_agent };
+    let identification = if spi.is_some() { None } else { read_person_id(req(tx, "Dbtr")?)? };
+    let debtor =
+        Debtor { name: debtor_name, account: debtor_account, alias: debtor_alias, agent: debtor_agent, identification };
     let creditor =
         Creditor { name: creditor_name, account: creditor_account, alias: creditor_alias, agent: creditor_agent };
     check_parties(profile, &debtor, &creditor)?;

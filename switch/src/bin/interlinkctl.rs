@@ -583,5 +583,15 @@ fn summary(r: &RouteRecord) -> String {
             Some(s) => format!("response deadline {s} s"),
             None => "switch default response deadline".to_string(),
         },
+        RouteRecord::Limit(l) => format!(
+            "{} -> {}: {} {} per person per {:?} ({})",
+            l.from,
+            l.to,
+            l.currency,
+            interlink_routing::format_minor(l.max_amount_minor, &l.currency)
+                .unwrap_or_else(|_| l.max_amount_minor.to_string()),
+            l.period,
+            l.time_zone
+        ),
     }
 }

@@ -221,6 +221,7 @@ pub fn run_worker(
         .with_connected(&config.networks.connected)
         .with_duplicate_window(config.state.duplicate_window())
         .with_response_deadline(config.networks.response_deadline())
+        .with_limit_clock_skew(Duration::from_secs(config.risk.limit_clock_skew_seconds))
         .with_partitions(u32::try_from(partitions).unwrap_or(u32::MAX));
     let state = KeyedState::open_sized(&config.state_dir(), config.state.store_sizing())?;
     let sink = BatchSink::new(config)?;

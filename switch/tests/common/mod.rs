@@ -12,6 +12,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::ClientConfig;
+use std::process::{Child, Command, ExitStatus};
 use std::time::{Duration, Instant};
 
 /// The test broker; every test calls `interlink_testkit::require_broker!()` first, so
@@ -173,6 +174,9 @@ pub fn request(tx: &str, creditor: &str, minor: i64) -> AuthorizationRequest {
         amount: Amount::new(minor, "CNY"),
         channel: Channel::Mobile,
         purpose: None,
+        debtor_name: None,
+        debtor_id: None,
+        creditor_name: None,
     }
 }
 
@@ -202,4 +206,27 @@ pub async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
 /// A port nothing listens on now, for a worker process's HTTP endpoints.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The switch binary with `config`, logging to `log_name` in the test's directory.
+pub fn spawn_configured(config: &interlink_switch::SwitchConfig, log_name: &str) -> Child {
+    let log = std::fs::File::create(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(log_name)).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_interlink-switch"))
+        .envs(config.env_vars())
+        .env("RUST_LOG", "info,rdkafka=warn")
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("switch binary starts")
+}
+
+pub fn wait_exit(child: &mut Child, within: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
 }

@@ -287,6 +287,7 @@ fn decode_payment(c: &InUpi, bytes: &[u8]) -> Result<CanonicalPayment, Connector
             account: debtor_account.to_string(),
             alias: req.payer.addr.as_ref().map(|v| Alias::new(AliasScheme::Vpa, v.as_str())),
             agent: debtor_agent,
+            identification: None,
         },
         creditor: Creditor {
             name: payee.name.clone(),
@@ -571,6 +572,8 @@ impl Connector for InUpi {
         out.interbank_settlement = None;
         out.remittance_info = p.remittance_info.as_deref().and_then(note);
         out.debtor.alias = p.debtor.alias.clone().filter(|a| a.scheme == AliasScheme::Vpa);
+        // ReqPay's payer carries no identity document.
+        out.debtor.identification = None;
         out.creditor.alias = p.creditor.alias.clone().filter(|a| {
             a.scheme == AliasScheme::Vpa
                 || (p.creditor.account.is_none() && matches!(a.scheme, AliasScheme::Mobile | AliasScheme::Aadhaar))

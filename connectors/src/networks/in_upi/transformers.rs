@@ -380,7 +380,8 @@ impl From<&IsoReason> for UpiErrorCode {
             IsoReason::AC01 | IsoReason::AC03 | IsoReason::AC04 | IsoReason::AC07 => UpiErrorCode::XI,
             IsoReason::AC02 => UpiErrorCode::XH,
             IsoReason::AC06 => UpiErrorCode::YF,
-            IsoReason::AM02 => UpiErrorCode::Z8,
+            // Z8: a limit set by the remitting member, per transaction or per period.
+            IsoReason::AM02 | IsoReason::AM14 => UpiErrorCode::Z8,
             IsoReason::AM04 => UpiErrorCode::Z9,
             IsoReason::BE01 => UpiErrorCode::B1,
             IsoReason::BE23 => UpiErrorCode::ZH,
@@ -394,11 +395,13 @@ impl From<&IsoReason> for UpiErrorCode {
             | IsoReason::AM09
             | IsoReason::AM12
             | IsoReason::DS02
+            | IsoReason::DT01
             | IsoReason::DUPL
             | IsoReason::MS02
             | IsoReason::MS03
             | IsoReason::NARR
             | IsoReason::RC01
+            | IsoReason::RR01
             | IsoReason::RR04
             | IsoReason::Other(_) => UpiErrorCode::XC,
         }
