@@ -205,8 +205,10 @@ fn complete(fans_out: bool, seen: &[u32; 4]) -> bool {
 impl OutcomeCheck for PassthroughCheck {
     fn expect(&mut self, p: &Planned) {
         self.timeline.sent(p.created_at);
-        let fans_out = fans_out(p.transaction_id.as_bytes(), self.fan_out_per_mille);
-        self.requests.insert(p.transaction_id.clone(), (fans_out, [0; 4]));
+        // The pass-through knows a request only by its Kafka key (its transaction id,
+        // or its debtor's person key, which the generator makes unique per request).
+        let fans_out = fans_out(p.key.as_bytes(), self.fan_out_per_mille);
+        self.requests.insert(p.key.clone(), (fans_out, [0; 4]));
     }
 
     fn observe(&mut self, kind: OutputKind, key: Option<&[u8]>, payload: &[u8], read_micros: i64) {

@@ -407,8 +407,9 @@ pub struct Verifier {
     expected: HashMap<String, Wanted>,
     /// Records expected, copies included.
     records: usize,
-    /// Transaction ids of payments that time out, by wire id: the key a network's
-    /// late answer, and so its dead letter, carries.
+    /// Transaction ids by the other keys a dead letter may carry: the wire id of a
+    /// payment that times out (its network's late answer is keyed by it), and the
+    /// person key of a request that names its debtor.
     wires: HashMap<String, String>,
     debits: HashMap<String, (Agent, Amount)>,
     cleared: Totals,
@@ -473,6 +474,10 @@ impl Verifier {
         }
         if matches!(p.expected, Expected::TimedOut { .. }) {
             self.wires.insert(interlink_core::legs::wire_id(tx).as_str().to_string(), tx.clone());
+        }
+        // A request keyed by its debtor's person key: its dead letter carries that key.
+        if p.key != *tx {
+            self.wires.insert(p.key.clone(), tx.clone());
         }
         if let (Some(debit), None) = (&p.debit, p.resent) {
             self.debits.insert(tx.clone(), debit.clone());
