@@ -9,7 +9,7 @@
 //!
 //! [`PersonId`]: interlink_schemas::PersonId
 
-use crate::memory::{Counted, LimitHold, LimitRelease, Memory, MemoryError, Usage, UsageKey};
+use crate::memory::{Counted, LimitHold, LimitRelease, Memory, MemoryError, PersonUsage, UsageKey, UsageLine, UsageOf};
 use crate::pipeline::{OutputRecord, OutputTopic};
 use interlink_routing::{CompiledLimit, Route, RoutingTable};
 use interlink_schemas::AuthorizationRequest;
@@ -40,12 +40,13 @@ pub struct LimitCheck {
 
 /// Checks a routed payment against every limit on its corridor, as of the request's
 /// creation time (the payer's moment, which must be within `max_clock_skew` µs of
-/// `now`). Within all of them: the usages it would write. Reads only the person's
-/// partition (`memory`).
+/// `now`). Within all of them: the person's usage to write. Reads only the person's
+/// partition (`memory`), one key; `person_key` is the request's partition key.
 pub fn check(
     table: &RoutingTable,
     route: &Route<'_>,
     request: &AuthorizationRequest,
+    person_key: &str,
     now: i64,
     max_clock_skew: i64,
     memory: &dyn Memory,
@@ -55,7 +56,7 @@ pub fn check(
         return Ok(Ok(LimitCheck::default()));
     }
     let refuse = |reason: IsoReason, text: String| Ok(Err(LimitRefusal { reason, text }));
-    let Some(person) = &request.debtor_id else {
+    if request.debtor_id.is_none() {
         let ids: Vec<&str> = limits.iter().map(|l| l.rule.id.as_str()).collect();
         return refuse(
             IsoReason::RR01,
@@ -66,7 +67,7 @@ pub fn check(
                 ids.join(", ")
             ),
         );
-    };
+    }
     let skew = request.created_at.abs_diff(now);
     if skew > max_clock_skew.unsigned_abs() {
         return refuse(
@@ -78,8 +79,13 @@ pub fn check(
             ),
         );
     }
-    let person_key = person.person_key();
-    let mut check = LimitCheck::default();
+    let key = UsageKey::new(person_key);
+    let mut usage = match memory.get(key.as_bytes())? {
+        Some(value) => PersonUsage::decode(&value)?,
+        None => PersonUsage::default(),
+    };
+    // Periods long over are forgotten as the person's entry is rewritten.
+    usage.lines.retain(|l| l.keep_until > now);
     let mut counted = Vec::with_capacity(limits.len());
     for limit in limits {
         let amount = match table.limit_amount(limit, route, request.amount.minor_units) {
@@ -87,31 +93,38 @@ pub fn check(
             Err(e) => return refuse(e.reason(), format!("limit {}: {e}", limit.rule.id)),
         };
         let period = limit.period_of(request.created_at);
-        let key = UsageKey::new(&person_key, &limit.rule.id, &period.label, &limit.rule.currency);
-        let used = match memory.get(key.as_bytes())? {
-            Some(value) => Usage::decode(&value)?,
-            None => Usage { used_minor: 0, payments: 0, expires_at: 0 },
+        let of = UsageOf::new(&limit.rule.id, &period.label, &limit.rule.currency);
+        let index = match usage.lines.iter().position(|l| l.of == of) {
+            Some(i) => i,
+            None => {
+                usage.lines.push(UsageLine {
+                    of,
+                    used_minor: 0,
+                    payments: 0,
+                    // Kept past the period's end, and never less than the margin from
+                    // now (a request stamped in an earlier period, within the allowed
+                    // skew, still leaves a usage that later requests of it meet).
+                    keep_until: period.ends_at.max(now).saturating_add(USAGE_MARGIN_MICROS),
+                });
+                usage.lines.len() - 1
+            }
         };
-        let total = used.used_minor.saturating_add(amount);
+        let line = &mut usage.lines[index];
+        let total = line.used_minor.saturating_add(amount);
         if total > limit.rule.max_amount_minor {
-            return refuse(IsoReason::AM14, exceeded(limit, &period.label, amount, &used, table.version()));
+            return refuse(IsoReason::AM14, exceeded(limit, &period.label, amount, line, table.version()));
         }
-        let usage = Usage {
-            used_minor: total,
-            payments: used.payments.saturating_add(1),
-            // Kept past the period's end, and never less than the margin from now (a
-            // request stamped in an earlier period, within the allowed skew, still
-            // leaves a usage that later requests of that period meet).
-            expires_at: period.ends_at.max(now).saturating_add(USAGE_MARGIN_MICROS),
-        };
-        check.writes.push(state(key.as_bytes(), Some(usage.encode()?)));
-        counted.push(Counted { usage_key: key.as_bytes().to_vec(), amount_minor: amount });
+        (line.used_minor, line.payments) = (total, line.payments.saturating_add(1));
+        counted.push(Counted { of, amount_minor: amount });
     }
-    check.hold = Some(LimitHold { person_key, counted });
-    Ok(Ok(check))
+    usage.expires_at = usage.lines.iter().map(|l| l.keep_until).max().unwrap_or(now);
+    Ok(Ok(LimitCheck {
+        writes: vec![state(key.as_bytes(), Some(usage.encode()?))],
+        hold: Some(LimitHold { person_key: person_key.to_string(), counted }),
+    }))
 }
 
-fn exceeded(limit: &CompiledLimit, period: &str, amount: i64, used: &Usage, version: i64) -> String {
+fn exceeded(limit: &CompiledLimit, period: &str, amount: i64, used: &UsageLine, version: i64) -> String {
     let currency = &limit.rule.currency;
     let money =
         |minor: i64| format!("{currency} {}", format_minor(minor, currency).unwrap_or_else(|_| minor.to_string()));
@@ -143,11 +156,8 @@ pub fn release_record(
         |amount: i64| i64::try_from(i128::from(amount) * i128::from(part) / i128::from(whole.max(1))).unwrap_or(amount);
     let release = LimitRelease {
         transaction_id: transaction_id.to_string(),
-        counted: hold
-            .counted
-            .iter()
-            .map(|c| Counted { usage_key: c.usage_key.clone(), amount_minor: share(c.amount_minor) })
-            .collect(),
+        person_key: hold.person_key.clone(),
+        counted: hold.counted.iter().map(|c| Counted { of: c.of, amount_minor: share(c.amount_minor) }).collect(),
         because: because.to_string(),
     };
     Ok(OutputRecord {
@@ -157,21 +167,27 @@ pub fn release_record(
     })
 }
 
-/// Gives back what a payment counted, at the person's partition. A usage already
-/// forgotten (its period long over) has nothing to give back.
+/// Gives back what a payment counted, at the person's partition; returns how many
+/// usages it found. A usage already forgotten (its period long over) has nothing to
+/// give back.
 pub fn apply_release(
     release: &LimitRelease,
     memory: &dyn Memory,
     out: &mut Vec<OutputRecord>,
-) -> Result<u32, MemoryError> {
+) -> Result<usize, MemoryError> {
+    let key = UsageKey::new(&release.person_key);
+    let Some(value) = memory.get(key.as_bytes())? else { return Ok(0) };
+    let mut usage = PersonUsage::decode(&value)?;
     let mut released = 0;
     for c in &release.counted {
-        let Some(value) = memory.get(&c.usage_key)? else { continue };
-        let mut usage = Usage::decode(&value)?;
-        usage.used_minor = usage.used_minor.saturating_sub(c.amount_minor).max(0);
-        usage.payments = usage.payments.saturating_sub(1);
-        out.push(state(&c.usage_key, Some(usage.encode()?)));
-        released += 1;
+        if let Some(line) = usage.lines.iter_mut().find(|l| l.of == c.of) {
+            line.used_minor = line.used_minor.saturating_sub(c.amount_minor).max(0);
+            line.payments = line.payments.saturating_sub(1);
+            released += 1;
+        }
+    }
+    if released > 0 {
+        out.push(state(key.as_bytes(), Some(usage.encode()?)));
     }
     Ok(released)
 }
@@ -183,12 +199,12 @@ mod tests {
 
     #[test]
     fn a_release_gives_back_its_share_and_never_goes_below_zero() {
-        let key = UsageKey::new("p", "daily", "2026-12-01", "HKD");
+        let key = UsageKey::new("p");
         assert_eq!(StoreKind::of_key(key.as_bytes()), Some(StoreKind::Usage));
-        let hold = LimitHold {
-            person_key: "p".into(),
-            counted: vec![Counted { usage_key: key.as_bytes().to_vec(), amount_minor: 400_000 }],
-        };
+        let of = UsageOf::new("daily", "2026-12-01", "HKD");
+        assert_ne!(of, UsageOf::new("daily", "2026-12-02", "HKD"));
+        assert_ne!(UsageOf::new("a", "bc", "X"), UsageOf::new("ab", "c", "X"), "parts cannot run together");
+        let hold = LimitHold { person_key: "p".into(), counted: vec![Counted { of, amount_minor: 400_000 }] };
         let half = release_record(&hold, "tx", "returned", 50, 100).unwrap();
         assert_eq!(half.key.as_deref(), Some(&b"p"[..]));
         let decoded = LimitRelease::decode(half.payload.as_deref().unwrap()).unwrap().unwrap();
@@ -200,12 +216,15 @@ mod tests {
                 Ok((key == self.0).then(|| self.1.clone()))
             }
         }
-        let usage = Usage { used_minor: 100_000, payments: 2, expires_at: 9 };
+        let usage = PersonUsage {
+            lines: vec![UsageLine { of, used_minor: 100_000, payments: 2, keep_until: 9 }],
+            expires_at: 9,
+        };
         let memory = One(key.as_bytes().to_vec(), usage.encode().unwrap());
         let mut out = Vec::new();
         assert_eq!(apply_release(&decoded, &memory, &mut out).unwrap(), 1);
-        let after = Usage::decode(out[0].payload.as_deref().unwrap()).unwrap();
-        assert_eq!((after.used_minor, after.payments, after.expires_at), (0, 1, 9));
+        let after = PersonUsage::decode(out[0].payload.as_deref().unwrap()).unwrap();
+        assert_eq!((after.lines[0].used_minor, after.lines[0].payments, after.expires_at), (0, 1, 9));
         let mut none = Vec::new();
         assert_eq!(apply_release(&decoded, &crate::memory::Forgetful, &mut none).unwrap(), 0);
         assert!(none.is_empty());

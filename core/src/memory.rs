@@ -257,14 +257,15 @@ pub struct ForwardCommand {
     pub hold: Option<LimitHold>,
 }
 
-/// A person's use of one limit in one period, in the limit's currency: the state of
-/// the partition the person's requests are keyed to.
+/// One person's use of the limits, in the state of the partition the person's requests
+/// are keyed to: one entry per person, so a payment reads and writes one key however
+/// many limits it counts against.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct UsageKey(Vec<u8>);
 
 impl UsageKey {
-    pub fn new(person_key: &str, limit_id: &str, period: &str, currency: &str) -> Self {
-        Self(store_key(USAGE_STORE, &[person_key, limit_id, period, currency]))
+    pub fn new(person_key: &str) -> Self {
+        Self(store_key(USAGE_STORE, &[person_key]))
     }
 
     pub fn as_bytes(&self) -> &[u8] {
@@ -272,13 +273,44 @@ impl UsageKey {
     }
 }
 
-/// What a person has used of a limit in one period.
+/// Which usage: a limit, one of its periods (its label: `2026-12-01`, `2026-12`,
+/// `2026`), in its currency, as a 64-bit FNV-1a fingerprint. A person's entry is
+/// rewritten by every payment, so it is kept small: a few fixed-size lines, no text
+/// (the explanation of a refusal takes the names from the table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct UsageOf(pub u64);
+
+impl UsageOf {
+    pub fn new(limit_id: &str, period: &str, currency: &str) -> Self {
+        let mut hash = 0xcbf2_9ce4_8422_2325u64;
+        for (i, part) in [limit_id, period, currency].into_iter().enumerate() {
+            if i > 0 {
+                hash = (hash ^ u64::from(SEPARATOR)).wrapping_mul(0x100_0000_01b3);
+            }
+            for b in part.bytes() {
+                hash = (hash ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+            }
+        }
+        Self(hash)
+    }
+}
+
+/// What a person has used of one limit in one period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Usage {
+pub struct UsageLine {
+    pub of: UsageOf,
     /// In the limit currency's minor units.
     pub used_minor: i64,
     pub payments: u32,
-    /// Not part of the body: the period's end (plus a margin) in the header.
+    /// When the line may be forgotten (µs): its period's end, plus a margin.
+    pub keep_until: i64,
+}
+
+/// What a person has used of every limit, in the periods still kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonUsage {
+    pub lines: Vec<UsageLine>,
+    /// Not part of the body: the last line's `keep_until`, in the header.
     #[serde(skip)]
     pub expires_at: i64,
 }
@@ -295,7 +327,7 @@ pub struct LimitHold {
 /// One usage a payment counted in, and for how much.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counted {
-    pub usage_key: Vec<u8>,
+    pub of: UsageOf,
     pub amount_minor: i64,
 }
 
@@ -304,6 +336,7 @@ pub struct Counted {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LimitRelease {
     pub transaction_id: String,
+    pub person_key: String,
     pub counted: Vec<Counted>,
     /// Why: the network refused it, it timed out, or it came back.
     pub because: String,
@@ -379,7 +412,7 @@ impl InFlightEntry {
 }
 
 framed_value!(RequestMemo);
-framed_value!(Usage);
+framed_value!(PersonUsage);
 
 impl InFlightEntry {
     pub fn encode(&self) -> Result<Vec<u8>, MemoryError> {

@@ -382,7 +382,7 @@ impl Processor {
                 };
             }
         }
-        let (outcome, decision) = self.decide_request(&request, input, ctx, out)?;
+        let (outcome, decision) = self.decide_request(&request, &partition_key, input, ctx, out)?;
         if let Some(decision) = decision {
             let memo = RequestMemo {
                 request_hash: hash,
@@ -469,6 +469,7 @@ impl Processor {
     fn decide_request(
         &self,
         request: &AuthorizationRequest,
+        partition_key: &str,
         input: &InputRecord<'_>,
         ctx: &Context<'_>,
         out: &mut Vec<OutputRecord>,
@@ -538,7 +539,7 @@ impl Processor {
         match decided {
             Ok(route) => {
                 let skew = self.limit_clock_skew_micros;
-                let limits = match limits::check(table, &route, request, now_micros, skew, ctx.memory)? {
+                let limits = match limits::check(table, &route, request, partition_key, now_micros, skew, ctx.memory)? {
                     Ok(check) => check,
                     Err(LimitRefusal { reason, text }) => {
                         self.reject(request, &reason, &text, table.version(), now_micros, out)?;
@@ -2175,8 +2176,10 @@ max_amount = "100.00"
         let person = paid_by("110101199003077777", "tx-9", now);
         let person_key = person.partition_key().into_owned();
         let usage = || {
-            let key = memory::UsageKey::new(&person_key, "daily", "2026-12-01", "CNY");
-            legs.memory.get(key.as_bytes()).unwrap().map(|v| memory::Usage::decode(&v).unwrap().used_minor)
+            let key = memory::UsageKey::new(&person_key);
+            let usage = memory::PersonUsage::decode(&legs.memory.get(key.as_bytes()).unwrap()?).unwrap();
+            let daily = memory::UsageOf::new("daily", "2026-12-01", "CNY");
+            usage.lines.iter().find(|l| l.of == daily).map(|l| l.used_minor)
         };
         let request_bytes = legs.p.requests.encode(&person).unwrap();
         let (outcome, out) = legs.run(InputSource::Requests, person_key.as_bytes(), &request_bytes, now);

@@ -116,7 +116,13 @@ impl PersonId {
         h.update(self.issuer.to_ascii_uppercase().as_bytes());
         h.update(b"/");
         h.update(self.value.as_bytes());
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut key = String::with_capacity(64);
+        for b in h.finalize() {
+            key.push(char::from(HEX[usize::from(b >> 4)]));
+            key.push(char::from(HEX[usize::from(b & 0xf)]));
+        }
+        key
     }
 }
 

@@ -2,13 +2,14 @@
 //! table (100,000 participants, 10,000 corridors), the whole decision for one
 //! request (decode, validate, route, encode three outputs and the request's memo),
 //! and what the keyed state adds: the memo itself, and the same decision against the
-//! worker's store (lookup of a new id, the open batch's write, the store write at commit).
+//! worker's store (lookup of a new id, the open batch's write, the store write at commit),
+//! and what per-person limits add to that.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use interlink_core::memory::{self, Decision, RecordPlace, RequestKey, RequestMemo};
 use interlink_core::pipeline::{Context, InputRecord, InputSource, Processor};
 use interlink_routing::{parse_routes_file, RouteRecord, RoutingTable};
-use interlink_schemas::{Agent, Amount, AuthorizationRequest, Channel, Codec};
+use interlink_schemas::{Agent, Amount, AuthorizationRequest, Channel, Codec, PersonId};
 use interlink_switch::state::KeyedState;
 use std::hint::black_box;
 
@@ -124,7 +125,47 @@ fn state(c: &mut Criterion) {
         })
     });
 
-    let table = sample_table();
+    decide_with_store(c, "state/accept_first_request_with_store", &sample_table(), 1, |n| AuthorizationRequest {
+        transaction_id: format!("tx-{n:012}"),
+        ..request.clone()
+    });
+}
+
+/// What per-person limits add: a Hong Kong resident's payment into the mainland decided
+/// against the store, with the sample table's two Payment Connect limits (the person
+/// key, two usages read, checked and written) and with the same table without them.
+/// A thousand people take turns, so usages are found in the store as they would be.
+fn limits(c: &mut Criterion) {
+    let now = 1_764_000_000_000_000;
+    let northbound = |n: u64| AuthorizationRequest {
+        transaction_id: format!("tx-{n:012}"),
+        created_at: now,
+        debtor_agent: Agent::new("HK_FPS", "004"),
+        debtor_account: "004123456789001".into(),
+        creditor_agent: Some(Agent::new("CN_IBPS", "102100099996")),
+        creditor_account: Some("6222020200112233445".into()),
+        amount: Amount::new(100, "HKD"),
+        debtor_id: Some(PersonId::new("NIDN", "HK", format!("A{:06}3", n % 1_000))),
+        ..sample_request()
+    };
+    decide_with_store(c, "limits/northbound_with_limits", &sample_table(), now, northbound);
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../routes/sample.toml")).unwrap();
+    let mut rules = parse_routes_file("sample.toml", &text).unwrap();
+    rules.retain(|r| !matches!(r, RouteRecord::Limit(_)));
+    let unlimited = RoutingTable::compile(1, &rules).unwrap();
+    decide_with_store(c, "limits/northbound_without_limits", &unlimited, now, northbound);
+}
+
+/// Decides the requests `make(1)`, `make(2)`, ... (each keyed as it says) against a
+/// real store at `now`, staging each one's state and committing every 500 requests as a
+/// batch would.
+fn decide_with_store(
+    c: &mut Criterion,
+    name: &str,
+    table: &RoutingTable,
+    now: i64,
+    mut make: impl FnMut(u64) -> AuthorizationRequest,
+) {
     let processor = Processor::new().unwrap();
     let codec = Codec::<AuthorizationRequest>::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -133,32 +174,31 @@ fn state(c: &mut Criterion) {
     state.restore_start(0, 0).unwrap();
     state.restored(0, 0);
     let mut next_id = 0u64;
-    let mut out = Vec::with_capacity(5);
-    c.bench_function("state/accept_first_request_with_store", |b| {
+    let mut out = Vec::with_capacity(7);
+    c.bench_function(name, |b| {
         b.iter_custom(|iters| {
             // Every request is new, as nearly all are: encoded outside the timing.
             let payloads: Vec<(String, Vec<u8>)> = (0..iters)
                 .map(|_| {
                     next_id += 1;
-                    let r = AuthorizationRequest { transaction_id: format!("tx-{next_id:012}"), ..request.clone() };
-                    let bytes = codec.encode(&r).unwrap();
-                    (r.transaction_id, bytes)
+                    let r = make(next_id);
+                    (r.partition_key().into_owned(), codec.encode(&r).unwrap())
                 })
                 .collect();
             let started = std::time::Instant::now();
-            for (i, (id, payload)) in payloads.iter().enumerate() {
+            for (i, (key, payload)) in payloads.iter().enumerate() {
                 out.clear();
                 let input = InputRecord {
                     source: InputSource::Requests,
                     topic: "in",
                     partition: 0,
                     offset: i as i64,
-                    key: Some(id.as_bytes()),
+                    key: Some(key.as_bytes()),
                     payload: Some(payload),
                     written_at: None,
                 };
                 let memory = state.memory(0);
-                let ctx = Context { table: &table, now_micros: 1, memory: &memory };
+                let ctx = Context { table, now_micros: now, memory: &memory };
                 black_box(processor.process_with(&input, &ctx, &mut out).unwrap());
                 state.stage(0, &out);
                 if i % 500 == 499 {
@@ -171,5 +211,5 @@ fn state(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, routing, pipeline, state);
+criterion_group!(benches, routing, pipeline, state, limits);
 criterion_main!(benches);

@@ -453,6 +453,14 @@ mod tests {
         assert!(SwitchConfig::figment(Some(f.path()), no_env()).is_err());
     }
 
+    /// The annotated default the README points operators to is a valid configuration.
+    #[test]
+    fn the_shipped_config_file_loads() {
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../config/switch.toml"));
+        let c = SwitchConfig::figment(Some(path), no_env()).unwrap();
+        assert_eq!(c.risk.limit_clock_skew_seconds, 300);
+    }
+
     #[test]
     fn missing_file_is_an_error() {
         assert!(SwitchConfig::figment(Some(Path::new("/nonexistent/x.toml")), no_env()).is_err());

@@ -6,6 +6,7 @@
 mod common;
 
 use common::{spawn_configured, wait_ready, Fixture};
+use interlink_core::memory::UsageOf;
 use interlink_schemas::registry::AUTHORIZATION_REQUEST_V1;
 use interlink_schemas::{
     Agent, Amount, AuthorizationRequest, Channel, ClearingRecord, Codec, Notification, Party, PaymentStatus, PersonId,
@@ -23,6 +24,12 @@ fn hk(day: i64, hh: i64, mm: i64, ss: i64) -> i64 {
     // 2026-01-01T00:00+08:00
     const NEW_YEAR_HKT: i64 = 1_767_196_800;
     (NEW_YEAR_HKT + day * 86_400 + hh * 3_600 + mm * 60 + ss) * 1_000_000
+}
+
+/// The Hong Kong date (`2026-12-01`) at `at` (µs).
+fn hk_day(at: i64) -> String {
+    let hong_kong = jiff::tz::TimeZone::get("Asia/Hong_Kong").unwrap();
+    jiff::Timestamp::from_microsecond(at).unwrap().to_zoned(hong_kong).date().to_string()
 }
 
 /// A Hong Kong resident paying HKD `major` into the mainland at `at`.
@@ -67,17 +74,20 @@ fn debtor_outcomes(notes: &[Notification]) -> HashMap<String, (PaymentStatus, Op
         .collect()
 }
 
-/// Waits until the person's usage of `limit` has been written `writes` times, the last
-/// time as `used_minor`.
-fn wait_for_usage(fx: &Fixture, person: &PersonId, limit: &str, writes: usize, used_minor: i64) {
-    let prefix = [b"u".as_slice(), person.person_key().as_bytes(), b"\x1f", limit.as_bytes(), b"\x1f"].concat();
+/// Waits until the person's usage entry has been written `writes` times, the last time
+/// with `used_minor` used of `limit`.
+fn wait_for_usage(fx: &Fixture, person: &PersonId, limit: UsageOf, writes: usize, used_minor: i64) {
+    let key = interlink_core::memory::UsageKey::new(&person.person_key());
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         let usages: Vec<i64> = fx
             .read(&fx.topics.state, 1, Duration::from_secs(2))
             .into_iter()
-            .filter(|(k, v)| k.as_deref().is_some_and(|k| k.starts_with(&prefix)) && !v.is_empty())
-            .map(|(_, v)| interlink_core::memory::Usage::decode(&v).unwrap().used_minor)
+            .filter(|(k, v)| k.as_deref() == Some(key.as_bytes()) && !v.is_empty())
+            .map(|(_, v)| {
+                let usage = interlink_core::memory::PersonUsage::decode(&v).unwrap();
+                usage.lines.iter().find(|l| l.of == limit).map_or(0, |l| l.used_minor)
+            })
             .collect();
         if usages.len() >= writes {
             assert_eq!(usages.len(), writes, "{usages:?}");
@@ -257,14 +267,16 @@ async fn what_a_network_refuses_is_given_back_to_the_persons_limit() {
     // back. Had the first not come back, the second would make 12,000 and be AM14.
     let person = PersonId::new("NIDN", "HK", "R5556667");
     for (i, tx) in ["r-1", "r-2", "r-3"].into_iter().enumerate() {
-        let r = northbound(tx, Some(&person), 6_000, interlink_schemas::now_micros());
+        let now = interlink_schemas::now_micros();
+        let r = northbound(tx, Some(&person), 6_000, now);
         produce(&fx, &[record(&r, false)]);
         // Each refusal tells both sides; wait for this one before the next payment.
         let notes: Vec<Notification> = fx.read_events(&fx.topics.notifications, 2 * (i + 1), Duration::from_secs(60));
         let debtor = notes.iter().find(|n| n.transaction_id == tx && n.party == Party::Debtor).expect(tx);
         assert_eq!((debtor.status, debtor.reason_code.as_deref()), (PaymentStatus::RJCT, Some("AC04")), "{tx}");
         // The release travels on to the person's partition: wait until it is applied.
-        wait_for_usage(&fx, &person, "payment-connect-north-daily", 2 * (i + 1), 0);
+        let today = interlink_core::memory::UsageOf::new("payment-connect-north-daily", &hk_day(now), "HKD");
+        wait_for_usage(&fx, &person, today, 2 * (i + 1), 0);
     }
     assert!(fx.read(&fx.topics.clearing, 1, Duration::from_secs(3)).is_empty());
     stop.store(true, Ordering::Relaxed);
