@@ -1,6 +1,7 @@
 //! The switch's decision for one input record, as pure code: decode, validate, route,
 //! and build the output records. The Kafka edge (`interlink-switch`) only moves bytes.
 
+use crate::blocks::{self, BlockRefusal};
 use crate::legs;
 use crate::limits::{self, LimitRefusal};
 use crate::memory::{
@@ -518,6 +519,13 @@ impl Processor {
                 }
             },
             CreditorAddress::Alias => {
+                if let Some(alias) = &request.creditor_alias {
+                    if let Some(BlockRefusal { reason, text }) = blocks::check_alias(table, &alias.scheme, &alias.value)
+                    {
+                        self.reject(request, &reason, &text, table.version(), now_micros, out)?;
+                        return Ok((Outcome::Rejected { reason: reason.clone() }, rejected(&reason)));
+                    }
+                }
                 // Alias resolution belongs to the destination network's directory
                 // (acmt.023/024); until it is wired, such requests are refused, never dropped.
                 let (reason, text) = (IsoReason::AG03, "creditor addressing by alias is not enabled on this switch");
@@ -538,6 +546,15 @@ impl Processor {
             });
         match decided {
             Ok(route) => {
+                // A QR payment names no account; the merchant's code gives it.
+                let creditor_account =
+                    request.creditor_account.clone().or_else(|| qr_merchant.as_ref().and_then(|m| m.account.clone()));
+                let blocked =
+                    blocks::check_route(table, &route, request, creditor_account.as_deref(), qr_merchant.as_ref());
+                if let Some(BlockRefusal { reason, text }) = blocked {
+                    self.reject(request, &reason, &text, table.version(), now_micros, out)?;
+                    return Ok((Outcome::Rejected { reason: reason.clone() }, rejected(&reason)));
+                }
                 let skew = self.limit_clock_skew_micros;
                 let limits = match limits::check(table, &route, request, partition_key, now_micros, skew, ctx.memory)? {
                     Ok(check) => check,
@@ -546,9 +563,6 @@ impl Processor {
                         return Ok((Outcome::Rejected { reason: reason.clone() }, rejected(&reason)));
                     }
                 };
-                // A QR payment names no account; the merchant's code gives it.
-                let creditor_account =
-                    request.creditor_account.clone().or_else(|| qr_merchant.as_ref().and_then(|m| m.account.clone()));
                 let clearing = clearing_record(request, &route, creditor_account, table.version(), now_micros);
                 let decided = match self.connected(&clearing.creditor_agent.network) {
                     Some(connector) => self.forward(connector, request, clearing, limits.hold, input, ctx, out)?,

@@ -3,7 +3,7 @@
 //! and an exported table parses back to exactly the same rules.
 
 use super::model::{
-    AliasScheme, Corridor, FxRate, Identity, Limit, LimitPeriod, NetworkSettings, OperatingWindow, Participant,
+    AliasScheme, Block, Corridor, FxRate, Identity, Limit, LimitPeriod, NetworkSettings, OperatingWindow, Participant,
     QrScheme, RouteKey, RouteRecord,
 };
 use super::table::{check_record, invalid, RoutingTable, RuleError};
@@ -39,6 +39,8 @@ struct RoutesFileIn {
     networks: Vec<Spanned<NetworkSettings>>,
     #[serde(default)]
     limits: Vec<Spanned<FileLimit>>,
+    #[serde(default)]
+    blocks: Vec<Spanned<Block>>,
 }
 
 /// The same sections, for export.
@@ -60,6 +62,8 @@ struct RoutesFileOut {
     networks: Vec<NetworkSettings>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     limits: Vec<FileLimit>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    blocks: Vec<Block>,
 }
 
 /// A limit as operators write it: the amount in major units ("10000.00").
@@ -174,6 +178,9 @@ pub fn parse_routes_file(name: &str, text: &str) -> Result<Vec<RouteRecord>, Rou
             });
         add(limit, line);
     }
+    for b in file.blocks {
+        add(Ok(RouteRecord::Block(b.get_ref().clone())), at(b.span().start));
+    }
     if problems.is_empty() {
         // Rules that are fine alone may still not fit together.
         if let Err(e) = RoutingTable::compile(1, &records) {
@@ -218,6 +225,7 @@ pub fn export_routes_file<'a>(records: impl IntoIterator<Item = &'a RouteRecord>
             RouteRecord::QrScheme(q) => out.qr_schemes.push(q.clone()),
             RouteRecord::AliasScheme(a) => out.alias_schemes.push(a.clone()),
             RouteRecord::Network(n) => out.networks.push(n.clone()),
+            RouteRecord::Block(b) => out.blocks.push(b.clone()),
             RouteRecord::Limit(l) => out.limits.push(FileLimit {
                 id: l.id.clone(),
                 from: l.from.clone(),

@@ -7,6 +7,7 @@
 //! `Arc` snapshot and swap it whole, so no request is routed with half a change.
 
 mod audit;
+mod blocks;
 mod change;
 mod file;
 mod limits;
@@ -24,7 +25,7 @@ pub use interlink_vocab::money::{convert, currency_exponent, format_minor, parse
 pub use limits::{CompiledLimit, PeriodSpan};
 pub use log::{RoutingLog, RoutingLogError};
 pub use model::{
-    AliasScheme, Corridor, FxRate, Identity, InstitutionRef, Limit, LimitPeriod, Marker, NetworkSettings,
-    OperatingWindow, Participant, ParticipantStatus, QrScheme, RouteKey, RouteRecord, MARKER_KEY,
+    AliasScheme, Block, BlockKind, Corridor, FxRate, Identity, InstitutionRef, Limit, LimitPeriod, Marker,
+    NetworkSettings, OperatingWindow, Participant, ParticipantStatus, QrScheme, RouteKey, RouteRecord, MARKER_KEY,
 };
 pub use table::{check_record, CompileError, CompiledCorridor, Rejection, Route, RoutingTable, RuleError};

@@ -1,6 +1,7 @@
 //! The records of the `interlink.routes` log. Values are JSON: this is a low-volume
 //! control topic that operators inspect with ordinary Kafka tools.
 
+pub use crate::blocks::{Block, BlockKind};
 pub use crate::limits::{Limit, LimitPeriod};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,7 @@ pub enum RouteKey {
     AliasScheme { scheme: String, prefix: String },
     Network { network: String },
     Limit { id: String },
+    Block { kind: BlockKind, network: String, value: String },
 }
 
 impl fmt::Display for RouteKey {
@@ -33,6 +35,7 @@ impl fmt::Display for RouteKey {
             Self::AliasScheme { scheme, prefix } => write!(f, "alias/{scheme}/{prefix}"),
             Self::Network { network } => write!(f, "network/{network}"),
             Self::Limit { id } => write!(f, "limit/{id}"),
+            Self::Block { kind, network, value } => write!(f, "block/{kind}/{network}/{value}"),
         }
     }
 }
@@ -53,12 +56,18 @@ impl std::str::FromStr for RouteKey {
             ["qr", guid] if ok(&[guid]) => Ok(Self::QrScheme { guid: owned(guid) }),
             ["network", network] if ok(&[network]) => Ok(Self::Network { network: owned(network) }),
             ["limit", id] if ok(&[id]) => Ok(Self::Limit { id: owned(id) }),
+            // A blocked value may itself contain '/'.
+            ["block", kind, network, value @ ..] if ok(&[network]) && !value.is_empty() => Ok(Self::Block {
+                kind: kind.parse().map_err(|e: crate::table::RuleError| e.to_string())?,
+                network: owned(network),
+                value: value.join("/"),
+            }),
             // A prefix may be empty (the scheme's default network).
             ["alias", scheme, prefix] if !scheme.is_empty() => {
                 Ok(Self::AliasScheme { scheme: owned(scheme), prefix: owned(prefix) })
             }
             _ => Err(format!(
-                "{s:?} is not a route key (participant/NETWORK/ID, corridor/FROM/TO/CURRENCY, identity/ID, rate/NAME, qr/GUID, alias/SCHEME/PREFIX, network/NETWORK or limit/ID)"
+                "{s:?} is not a route key (participant/NETWORK/ID, corridor/FROM/TO/CURRENCY, identity/ID, rate/NAME, qr/GUID, alias/SCHEME/PREFIX, network/NETWORK, limit/ID or block/KIND/NETWORK/VALUE)"
             )),
         }
     }
@@ -250,6 +259,7 @@ pub enum RouteRecord {
     AliasScheme(AliasScheme),
     Network(NetworkSettings),
     Limit(Limit),
+    Block(Block),
 }
 
 impl RouteRecord {
@@ -269,6 +279,7 @@ impl RouteRecord {
             Self::AliasScheme(a) => RouteKey::AliasScheme { scheme: a.scheme.clone(), prefix: a.prefix.clone() },
             Self::Network(n) => RouteKey::Network { network: n.network.clone() },
             Self::Limit(l) => RouteKey::Limit { id: l.id.clone() },
+            Self::Block(b) => RouteKey::Block { kind: b.target, network: b.network.clone(), value: b.value.clone() },
         }
     }
 
@@ -283,6 +294,7 @@ impl RouteRecord {
             Self::AliasScheme(a) => vec![&a.network],
             Self::Network(n) => vec![&n.network],
             Self::Limit(l) => vec![&l.from, &l.to],
+            Self::Block(b) => vec![&b.network],
         }
     }
 }
@@ -302,6 +314,7 @@ mod tests {
             RouteKey::AliasScheme { scheme: "MOBILE".into(), prefix: "+852".into() },
             RouteKey::AliasScheme { scheme: "EMAIL".into(), prefix: "".into() },
             RouteKey::Limit { id: "payment-connect-north-daily".into() },
+            RouteKey::Block { kind: BlockKind::Account, network: "BR_PIX".into(), value: "0001/12345-6".into() },
         ] {
             assert_eq!(k.to_string().parse::<RouteKey>().unwrap(), k);
         }

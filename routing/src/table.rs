@@ -4,6 +4,7 @@ use super::model::{
     AliasScheme, Corridor, FxRate, Identity, InstitutionRef, Limit, Participant, ParticipantStatus, QrScheme,
     RouteRecord,
 };
+use crate::blocks::{Block, BlockKind};
 use crate::limits::CompiledLimit;
 use compact_str::CompactString;
 use interlink_connectors::IdSchemeError;
@@ -115,6 +116,8 @@ pub struct RoutingTable {
     limits: FxHashMap<String, FxHashMap<String, Vec<CompiledLimit>>>,
     /// (source, destination) currency -> the named rate, for converting to a limit's currency
     fx_rates: HashMap<(String, String), Decimal>,
+    /// By kind (its index in `BlockKind::ALL`): network -> value -> the block
+    blocks: [FxHashMap<String, FxHashMap<String, Block>>; 4],
     rule_count: usize,
 }
 
@@ -163,6 +166,11 @@ impl RoutingTable {
     /// How long `network` has to send a payment's final status, where the table says.
     pub fn response_deadline(&self, network: &str) -> Option<std::time::Duration> {
         self.response_deadlines.get(network).copied()
+    }
+
+    /// The block on `value` of `kind` in `network`, if any.
+    pub fn blocked(&self, kind: BlockKind, network: &str, value: &str) -> Option<&Block> {
+        self.blocks[kind as usize].get(network)?.get(value)
     }
 
     /// The per-person limits on payments from `from` to `to` (networks).
@@ -231,6 +239,10 @@ impl RoutingTable {
                 }
                 RouteRecord::AliasScheme(a) => table.alias_schemes.entry(a.scheme.clone()).or_default().push(a.clone()),
                 RouteRecord::Limit(l) => limits.push(l),
+                RouteRecord::Block(b) => {
+                    let by_value = table.blocks[b.target as usize].entry(b.network.clone()).or_default();
+                    by_value.insert(b.value.clone(), b.clone());
+                }
                 RouteRecord::Network(n) => {
                     if let Some(seconds) = n.response_deadline_seconds {
                         let deadline = std::time::Duration::from_secs(u64::from(seconds));
@@ -494,6 +506,7 @@ pub fn check_record(record: &RouteRecord) -> Result<(), RuleError> {
             known_network(&a.network)
         }
         RouteRecord::Limit(l) => crate::limits::check_limit(l),
+        RouteRecord::Block(b) => crate::blocks::check_block(b),
         RouteRecord::Network(n) => {
             // A deadline past a day would keep payments in doubt for longer than
             // anyone waits for an instant payment.

@@ -7,12 +7,14 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use interlink_connectors::emvco;
 use interlink_routing::{
-    export_routes_file, parse_routes_file, rules_at, AuditEntry, Change, ChangeOp, RouteKey, RouteRecord, RoutingLog,
+    export_routes_file, parse_routes_file, rules_at, AuditEntry, Block, BlockKind, Change, ChangeOp, RouteKey,
+    RouteRecord, RoutingLog,
 };
 use interlink_switch::config::{KafkaConfig, TopicsConfig};
 use interlink_switch::kafka::admin::{ensure_topics, TopicLayout};
-use interlink_switch::kafka::routes_writer::{apply_rules, Applied};
+use interlink_switch::kafka::routes_writer::{apply_rules, edit_rules, Applied};
 use interlink_switch::kafka::{read_routes_log, read_to_end};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -40,6 +42,11 @@ enum Command {
     /// The payment networks' connectors: list them, and read or write their messages.
     #[command(subcommand)]
     Connectors(ConnectorsCommand),
+    /// Risk controls: block lists. Blocks are rules of the routing table: each block or
+    /// unblock is a change set of its own (a new version, in the audit trail), applied
+    /// by every worker at once. Per-person limits are `[[limits]]` of the routes file.
+    #[command(subcommand)]
+    Risk(RiskCommand),
     /// Event schemas in the Schema Registry: register, check a candidate, list.
     Schemas {
         /// The registry's Confluent-compatible API.
@@ -194,6 +201,60 @@ enum RoutesCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum RiskCommand {
+    /// Blocks an institution, account, alias (SCHEME:value) or QR merchant of a network:
+    /// no payment from or to it is accepted from the next table version on.
+    Block {
+        #[command(flatten)]
+        target: BlockTarget,
+        /// Why (a case number, a regulator's notice): shown in refusals and the audit trail.
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        operator: String,
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Lifts a block.
+    Unblock {
+        #[command(flatten)]
+        target: BlockTarget,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        operator: String,
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Lists the live blocks.
+    List {
+        #[arg(long)]
+        network: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+}
+
+#[derive(clap::Args)]
+struct BlockTarget {
+    /// institution, account, alias or qr_merchant
+    #[arg(long)]
+    kind: String,
+    #[arg(long)]
+    network: String,
+    #[arg(long)]
+    value: String,
+}
+
+impl BlockTarget {
+    fn block(self, reason: String) -> Result<Block, Failure> {
+        let kind: BlockKind =
+            self.kind.parse().map_err(|e: interlink_routing::RuleError| Failure::Rejected(e.to_string()))?;
+        Ok(Block { target: kind, network: self.network, value: self.value, reason })
+    }
+}
+
 /// A failure with the exit code it maps to.
 enum Failure {
     Rejected(String),
@@ -242,6 +303,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Routes(r) => r,
         Command::Connectors(c) => return connectors(c),
+        Command::Risk(r) => return risk(&kafka, &topics, r),
         Command::Schemas { registry, command } => return schemas(&registry, &topics, command),
         Command::Qr(QrCommand::Decode { payload }) => {
             let qr = emvco::decode(payload.trim()).map_err(|e| Failure::Rejected(format!("invalid QR code: {e}")))?;
@@ -499,6 +561,50 @@ fn read_input(file: &Path) -> Result<Vec<u8>, Failure> {
     }
 }
 
+fn risk(kafka: &KafkaConfig, topics: &TopicsConfig, command: RiskCommand) -> Result<(), Failure> {
+    match command {
+        RiskCommand::Block { target, reason, operator, dry_run } => {
+            let block = RouteRecord::Block(target.block(reason.clone())?);
+            interlink_routing::check_record(&block).map_err(|e| Failure::Rejected(format!("{}: {e}", block.key())))?;
+            let key = block.key();
+            let add = |live: &BTreeMap<RouteKey, RouteRecord>| {
+                live.values().filter(|r| r.key() != key).cloned().chain(std::iter::once(block)).collect()
+            };
+            edit(kafka, topics, add, &operator, &format!("block: {reason}"), dry_run)?;
+        }
+        RiskCommand::Unblock { target, reason, operator, dry_run } => {
+            let key = RouteRecord::Block(target.block(reason.clone())?).key();
+            if !read_live(kafka, topics)?.rules().contains_key(&key) {
+                return Err(Failure::Rejected(format!("{key}: no such block")));
+            }
+            let remove =
+                |live: &BTreeMap<RouteKey, RouteRecord>| live.values().filter(|r| r.key() != key).cloned().collect();
+            edit(kafka, topics, remove, &operator, &format!("unblock: {reason}"), dry_run)?;
+        }
+        RiskCommand::List { network, format } => {
+            let log = read_live(kafka, topics)?;
+            let blocks: Vec<&Block> = log
+                .rules()
+                .values()
+                .filter_map(|r| match r {
+                    RouteRecord::Block(b) if network.as_deref().is_none_or(|n| b.network == n) => Some(b),
+                    _ => None,
+                })
+                .collect();
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&blocks)?),
+                Format::Table => {
+                    for b in &blocks {
+                        println!("{:<12} {:<14} {:<36} {}", b.target, b.network, b.value, b.reason);
+                    }
+                    println!("{} block(s) at version {}", blocks.len(), log.version());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 fn apply(
     kafka: &KafkaConfig,
     topics: &TopicsConfig,
@@ -507,10 +613,22 @@ fn apply(
     reason: &str,
     dry_run: bool,
 ) -> Result<Applied, Failure> {
+    edit(kafka, topics, |_| desired.to_vec(), operator, reason, dry_run)
+}
+
+/// Applies what `change` makes of the live rules as one change set, and says what it did.
+fn edit(
+    kafka: &KafkaConfig,
+    topics: &TopicsConfig,
+    change: impl FnOnce(&BTreeMap<RouteKey, RouteRecord>) -> Vec<RouteRecord>,
+    operator: &str,
+    reason: &str,
+    dry_run: bool,
+) -> Result<Applied, Failure> {
     if operator.trim().is_empty() || reason.trim().is_empty() {
         return Err(Failure::Rejected("--operator and --reason must not be empty".into()));
     }
-    let applied = apply_rules(kafka, topics, desired, operator, reason, dry_run).context("applying the change set")?;
+    let applied = edit_rules(kafka, topics, change, operator, reason, dry_run).context("applying the change set")?;
     print_changes(&applied.changes, false);
     if applied.changes.is_empty() {
         println!("no changes; live table stays at version {}", applied.previous_version);
@@ -583,6 +701,7 @@ fn summary(r: &RouteRecord) -> String {
             Some(s) => format!("response deadline {s} s"),
             None => "switch default response deadline".to_string(),
         },
+        RouteRecord::Block(b) => format!("blocked: {}", b.reason),
         RouteRecord::Limit(l) => format!(
             "{} -> {}: {} {} per person per {:?} ({})",
             l.from,

@@ -1,0 +1,156 @@
+//! Block lists, checked on a routed payment: its debtor's and creditor's institutions
+//! and accounts, and the QR merchant it pays. The lists are rules of the routing table
+//! ([`interlink_routing::Block`]), so every worker applies the same ones at one version.
+
+use crate::qr_gateway::QrMerchant;
+use interlink_routing::{Block, BlockKind, Route, RoutingTable};
+use interlink_schemas::AuthorizationRequest;
+use interlink_vocab::IsoReason;
+
+/// Why a payment is refused by a block: the reason the debtor is told and a text naming
+/// the block (accounts masked).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockRefusal {
+    pub reason: IsoReason,
+    pub text: String,
+}
+
+/// The first block that a routed payment meets, if any: debtor institution, creditor
+/// institution, debtor account, creditor account, QR merchant.
+pub fn check_route(
+    table: &RoutingTable,
+    route: &Route<'_>,
+    request: &AuthorizationRequest,
+    creditor_account: Option<&str>,
+    merchant: Option<&QrMerchant>,
+) -> Option<BlockRefusal> {
+    let (debtor, creditor) = (route.debtor, route.creditor);
+    let merchant_account = merchant.and_then(|m| m.account.as_deref().map(|a| (m.creditor.network.as_str(), a)));
+    let candidates = [
+        (BlockKind::Institution, "debtor institution", Some((debtor.network.as_str(), debtor.institution_id.as_str()))),
+        (
+            BlockKind::Institution,
+            "creditor institution",
+            Some((creditor.network.as_str(), creditor.institution_id.as_str())),
+        ),
+        (BlockKind::Account, "debtor account", Some((debtor.network.as_str(), request.debtor_account.as_str()))),
+        (BlockKind::Account, "creditor account", creditor_account.map(|a| (creditor.network.as_str(), a))),
+        (BlockKind::QrMerchant, "QR merchant", merchant_account),
+    ];
+    candidates.into_iter().find_map(|(kind, role, named)| {
+        let (network, value) = named?;
+        table.blocked(kind, network, value).map(|b| refusal(b, role, table.version()))
+    })
+}
+
+/// The block on a creditor alias (`SCHEME:value`) in the network that resolves it.
+pub fn check_alias(table: &RoutingTable, scheme: &str, value: &str) -> Option<BlockRefusal> {
+    let network = table.alias_network(scheme, value)?;
+    let alias = format!("{scheme}:{value}");
+    table.blocked(BlockKind::Alias, &network.network, &alias).map(|b| refusal(b, "creditor alias", table.version()))
+}
+
+fn refusal(block: &Block, role: &str, version: i64) -> BlockRefusal {
+    // Institution ids are public; accounts, aliases and merchant ids are shown by their
+    // last four characters only.
+    let shown = match block.target {
+        BlockKind::Institution => block.value.clone(),
+        _ => mask(&block.value),
+    };
+    BlockRefusal {
+        reason: block.target.reason(),
+        text: format!(
+            "{role} {}/{shown} is blocked (routing v{version}, block/{}): {}",
+            block.network, block.target, block.reason
+        ),
+    }
+}
+
+/// `****` and the last four characters.
+pub fn mask(value: &str) -> String {
+    let chars: Vec<char> = value.chars().collect();
+    let tail: String = chars[chars.len().saturating_sub(4)..].iter().collect();
+    format!("****{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use interlink_connectors::emvco::{MerchantAccount, MerchantQr};
+    use interlink_routing::parse_routes_file;
+    use interlink_schemas::{Agent, Amount, Channel};
+
+    /// The sample table and these blocks.
+    fn table(blocks: &str) -> RoutingTable {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../routes/sample.toml")).unwrap();
+        RoutingTable::compile(9, &parse_routes_file("sample", &format!("{text}\n{blocks}")).unwrap()).unwrap()
+    }
+
+    fn block(kind: &str, network: &str, value: &str) -> String {
+        format!(
+            "[[blocks]]\ntarget = \"{kind}\"\nnetwork = \"{network}\"\nvalue = \"{value}\"\nreason = \"case 1\"\n\n"
+        )
+    }
+
+    fn qris_payment() -> (AuthorizationRequest, String) {
+        let mut qr = MerchantQr::new("5812", "360", "ID", "TOKO MAKMUR", "JAKARTA");
+        qr = qr.with_account(MerchantAccount::new(51, "ID.CO.QRIS.WWW").with_field(2, "ID1020000000001"));
+        let payload = qr.encode();
+        let request = AuthorizationRequest {
+            transaction_id: "tx".into(),
+            end_to_end_id: "e2e".into(),
+            created_at: 1,
+            debtor_agent: Agent::new("CN_IBPS", "102100099996"),
+            debtor_account: "6222020200112233445".into(),
+            creditor_agent: None,
+            creditor_account: None,
+            qr_payload: Some(payload.clone()),
+            creditor_alias: None,
+            amount: Amount::new(10_000, "CNY"),
+            channel: Channel::Qr,
+            purpose: None,
+            debtor_name: None,
+            debtor_id: None,
+            creditor_name: None,
+        };
+        (request, payload)
+    }
+
+    fn check(t: &RoutingTable) -> Option<BlockRefusal> {
+        let (request, payload) = qris_payment();
+        let merchant = crate::qr_gateway::find_merchant(t, &payload).unwrap();
+        let route = t.resolve(&request.debtor_agent, &merchant.creditor, &request.amount, 0).unwrap();
+        check_route(t, &route, &request, merchant.account.as_deref(), Some(&merchant))
+    }
+
+    #[test]
+    fn each_party_of_a_routed_payment_is_checked_with_its_reason() {
+        assert_eq!(check(&table("")), None);
+        let merchant = check(&table(&block("qr_merchant", "ID_BIFAST", "ID1020000000001"))).unwrap();
+        assert_eq!(merchant.reason, IsoReason::AC06);
+        assert_eq!(merchant.text, "QR merchant ID_BIFAST/****0001 is blocked (routing v9, block/qr_merchant): case 1");
+        let bank = check(&table(&block("institution", "CN_IBPS", "102100099996"))).unwrap();
+        assert_eq!(bank.reason, IsoReason::RR04);
+        assert!(bank.text.starts_with("debtor institution CN_IBPS/102100099996 is blocked"), "{}", bank.text);
+        let account = check(&table(&block("account", "CN_IBPS", "6222020200112233445"))).unwrap();
+        assert!(account.text.starts_with("debtor account CN_IBPS/****3445"), "{}", account.text);
+        // The same account number in another network is another account.
+        assert_eq!(check(&table(&block("account", "HK_FPS", "6222020200112233445"))), None);
+    }
+
+    #[test]
+    fn a_creditor_alias_is_checked_in_the_network_that_resolves_it() {
+        let t = table(&block("alias", "HK_FPS", "MOBILE:+85291234567"));
+        let alias = check_alias(&t, "MOBILE", "+85291234567").unwrap();
+        assert_eq!(alias.reason, IsoReason::AC06);
+        assert!(alias.text.contains("HK_FPS/****4567"), "{}", alias.text);
+        assert_eq!(check_alias(&t, "MOBILE", "+85291234568"), None);
+    }
+
+    #[test]
+    fn masks_keep_only_the_last_four_characters() {
+        assert_eq!(mask("6222020200112233445"), "****3445");
+        assert_eq!(mask("ab"), "****ab");
+        assert_eq!(mask("账户一二三四五"), "****二三四五");
+    }
+}

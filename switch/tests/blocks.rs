@@ -1,0 +1,157 @@
+//! Block lists as an operator runs them, with the real `interlinkctl` against the real
+//! broker: a block is a change set of its own, every worker applies it at one table
+//! version, payments from or to what it names are refused with the right reason, and
+//! lifting it lets them through again.
+
+mod common;
+
+use common::{encode, request, wait_ready, Fixture};
+use interlink_schemas::{Notification, Party, PaymentStatus};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn ctl(fx: &Fixture, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_interlinkctl"))
+        .args(["--brokers", &fx.kafka.brokers, "--topic-prefix", &fx.prefix])
+        .args(args)
+        .output()
+        .expect("interlinkctl runs")
+}
+
+fn ok(o: Output) -> String {
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(0), "{out}{}", String::from_utf8_lossy(&o.stderr));
+    out
+}
+
+async fn wait_version(switch: &interlink_switch::RunningSwitch, version: i64) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while switch.health().routing_version() != version {
+        assert!(Instant::now() < deadline, "worker at {} instead of {version}", switch.health().routing_version());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The debtor's notification of `tx` among everything read so far.
+fn debtor_note<'a>(notes: &'a [Notification], tx: &str) -> &'a Notification {
+    notes.iter().find(|n| n.transaction_id == tx && n.party == Party::Debtor).unwrap_or_else(|| panic!("{tx}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_blocks_an_account_and_an_institution_and_lifts_the_blocks() {
+    interlink_testkit::require_broker!();
+    let fx = Fixture::new(2).await;
+    let switch = interlink_switch::start(fx.switch_config("w-blocks")).await.unwrap();
+    wait_ready(&switch).await;
+
+    // The common request pays from ICBC account 6222020200112233445 to HSBC (HK FPS 004).
+    let applied = ok(ctl(
+        &fx,
+        &[
+            "risk",
+            "block",
+            "--kind",
+            "account",
+            "--network",
+            "CN_IBPS",
+            "--value",
+            "6222020200112233445",
+            "--reason",
+            "case 7: court order",
+            "--operator",
+            "alice",
+        ],
+    ));
+    assert!(applied.contains("applied 1 change(s) as version 2"), "{applied}");
+    let applied = ok(ctl(
+        &fx,
+        &[
+            "risk",
+            "block",
+            "--kind",
+            "institution",
+            "--network",
+            "HK_FPS",
+            "--value",
+            "024",
+            "--reason",
+            "regulator notice 2026/11",
+            "--operator",
+            "alice",
+        ],
+    ));
+    assert!(applied.contains("as version 3"), "{applied}");
+    let listed = ok(ctl(&fx, &["risk", "list"]));
+    assert!(listed.contains("2 block(s) at version 3"), "{listed}");
+    // A block names a network the switch knows and gives a reason, or nothing is applied.
+    let refused = ctl(
+        &fx,
+        &[
+            "risk",
+            "block",
+            "--kind",
+            "account",
+            "--network",
+            "MARS",
+            "--value",
+            "1",
+            "--reason",
+            "x",
+            "--operator",
+            "a",
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    wait_version(&switch, 3).await;
+
+    let mut other_account = request("b-ok", "004", 10_000);
+    other_account.debtor_account = "6222020200199999999".into();
+    let to_blocked_bank = request("b-bank", "024", 10_000);
+    fx.produce(
+        &[
+            ("b-acct", encode(&request("b-acct", "004", 10_000))),
+            ("b-bank", encode(&to_blocked_bank)),
+            ("b-ok", encode(&other_account)),
+        ],
+        None,
+    );
+    let notes: Vec<Notification> = fx.read_events(&fx.topics.notifications, 4, Duration::from_secs(60));
+    assert_eq!(notes.len(), 4, "three debtors told, one creditor (of the one accepted)");
+    let acct = debtor_note(&notes, "b-acct");
+    assert_eq!((acct.status, acct.reason_code.as_deref()), (PaymentStatus::RJCT, Some("AC06")));
+    let text = acct.reason_text.as_deref().unwrap_or_default();
+    assert!(text.contains("debtor account CN_IBPS/****3445 is blocked (routing v3"), "{text}");
+    assert!(text.contains("case 7: court order") && !text.contains("6222020200112233445"), "{text}");
+    let bank = debtor_note(&notes, "b-bank");
+    assert_eq!((bank.status, bank.reason_code.as_deref()), (PaymentStatus::RJCT, Some("RR04")));
+    assert!(bank.reason_text.as_deref().unwrap_or_default().contains("creditor institution HK_FPS/024"));
+    assert_eq!(debtor_note(&notes, "b-ok").status, PaymentStatus::ACCC);
+
+    // Lifted: the same account pays again (a new transaction id) from the next version.
+    let lifted = ok(ctl(
+        &fx,
+        &[
+            "risk",
+            "unblock",
+            "--kind",
+            "account",
+            "--network",
+            "CN_IBPS",
+            "--value",
+            "6222020200112233445",
+            "--reason",
+            "order lifted",
+            "--operator",
+            "bob",
+        ],
+    ));
+    assert!(lifted.contains("as version 4"), "{lifted}");
+    wait_version(&switch, 4).await;
+    fx.produce(&[("b-again", encode(&request("b-again", "004", 10_000)))], None);
+    let notes: Vec<Notification> = fx.read_events(&fx.topics.notifications, 6, Duration::from_secs(60));
+    assert_eq!(debtor_note(&notes, "b-again").status, PaymentStatus::ACCC);
+    let history = ok(ctl(&fx, &["routes", "history"]));
+    assert!(history.contains("unblock: order lifted") && history.contains("block: case 7: court order"), "{history}");
+    switch.stop().await.unwrap();
+    fx.cleanup().await;
+}
