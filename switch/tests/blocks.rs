@@ -5,17 +5,15 @@
 
 mod common;
 
-use common::{encode, request, wait_ready, Fixture};
+use common::{ctl, encode, request, wait_ready, Fixture};
 use interlink_schemas::{Notification, Party, PaymentStatus};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
-fn ctl(fx: &Fixture, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_interlinkctl"))
-        .args(["--brokers", &fx.kafka.brokers, "--topic-prefix", &fx.prefix])
-        .args(args)
-        .output()
-        .expect("interlinkctl runs")
+/// `interlinkctl risk block` (or `unblock`) of `kind` `network`/`value`.
+fn block(fx: &Fixture, verb: &str, kind: &str, network: &str, value: &str, reason: &str) -> Output {
+    let args = ["risk", verb, "--kind", kind, "--network", network, "--value", value, "--reason", reason];
+    ctl(fx, &[&args[..], &["--operator", "alice"]].concat())
 }
 
 fn ok(o: Output) -> String {
@@ -45,62 +43,14 @@ async fn an_operator_blocks_an_account_and_an_institution_and_lifts_the_blocks()
     wait_ready(&switch).await;
 
     // The common request pays from ICBC account 6222020200112233445 to HSBC (HK FPS 004).
-    let applied = ok(ctl(
-        &fx,
-        &[
-            "risk",
-            "block",
-            "--kind",
-            "account",
-            "--network",
-            "CN_IBPS",
-            "--value",
-            "6222020200112233445",
-            "--reason",
-            "case 7: court order",
-            "--operator",
-            "alice",
-        ],
-    ));
+    let applied = ok(block(&fx, "block", "account", "CN_IBPS", "6222020200112233445", "case 7: court order"));
     assert!(applied.contains("applied 1 change(s) as version 2"), "{applied}");
-    let applied = ok(ctl(
-        &fx,
-        &[
-            "risk",
-            "block",
-            "--kind",
-            "institution",
-            "--network",
-            "HK_FPS",
-            "--value",
-            "024",
-            "--reason",
-            "regulator notice 2026/11",
-            "--operator",
-            "alice",
-        ],
-    ));
+    let applied = ok(block(&fx, "block", "institution", "HK_FPS", "024", "regulator notice 2026/11"));
     assert!(applied.contains("as version 3"), "{applied}");
     let listed = ok(ctl(&fx, &["risk", "list"]));
     assert!(listed.contains("2 block(s) at version 3"), "{listed}");
     // A block names a network the switch knows and gives a reason, or nothing is applied.
-    let refused = ctl(
-        &fx,
-        &[
-            "risk",
-            "block",
-            "--kind",
-            "account",
-            "--network",
-            "MARS",
-            "--value",
-            "1",
-            "--reason",
-            "x",
-            "--operator",
-            "a",
-        ],
-    );
+    let refused = block(&fx, "block", "account", "MARS", "1", "x");
     assert_eq!(refused.status.code(), Some(1));
     wait_version(&switch, 3).await;
 
@@ -128,23 +78,7 @@ async fn an_operator_blocks_an_account_and_an_institution_and_lifts_the_blocks()
     assert_eq!(debtor_note(&notes, "b-ok").status, PaymentStatus::ACCC);
 
     // Lifted: the same account pays again (a new transaction id) from the next version.
-    let lifted = ok(ctl(
-        &fx,
-        &[
-            "risk",
-            "unblock",
-            "--kind",
-            "account",
-            "--network",
-            "CN_IBPS",
-            "--value",
-            "6222020200112233445",
-            "--reason",
-            "order lifted",
-            "--operator",
-            "bob",
-        ],
-    ));
+    let lifted = ok(block(&fx, "unblock", "account", "CN_IBPS", "6222020200112233445", "order lifted"));
     assert!(lifted.contains("as version 4"), "{lifted}");
     wait_version(&switch, 4).await;
     fx.produce(&[("b-again", encode(&request("b-again", "004", 10_000)))], None);

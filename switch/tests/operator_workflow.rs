@@ -4,17 +4,9 @@
 
 mod common;
 
-use common::{wait_ready, Fixture};
+use common::{ctl, wait_ready, Fixture};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
-
-fn ctl(fx: &Fixture, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_interlinkctl"))
-        .args(["--brokers", &fx.kafka.brokers, "--topic-prefix", &fx.prefix])
-        .args(args)
-        .output()
-        .expect("interlinkctl runs")
-}
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

@@ -205,28 +205,9 @@ enum RoutesCommand {
 enum RiskCommand {
     /// Blocks an institution, account, alias (SCHEME:value) or QR merchant of a network:
     /// no payment from or to it is accepted from the next table version on.
-    Block {
-        #[command(flatten)]
-        target: BlockTarget,
-        /// Why (a case number, a regulator's notice): shown in refusals and the audit trail.
-        #[arg(long)]
-        reason: String,
-        #[arg(long)]
-        operator: String,
-        #[arg(long)]
-        dry_run: bool,
-    },
+    Block(BlockChange),
     /// Lifts a block.
-    Unblock {
-        #[command(flatten)]
-        target: BlockTarget,
-        #[arg(long)]
-        reason: String,
-        #[arg(long)]
-        operator: String,
-        #[arg(long)]
-        dry_run: bool,
-    },
+    Unblock(BlockChange),
     /// Lists the live blocks.
     List {
         #[arg(long)]
@@ -234,6 +215,20 @@ enum RiskCommand {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
+}
+
+/// One block or unblock: what, why, who.
+#[derive(clap::Args)]
+struct BlockChange {
+    #[command(flatten)]
+    target: BlockTarget,
+    /// Why (a case number, a regulator's notice): shown in refusals and the audit trail.
+    #[arg(long)]
+    reason: String,
+    #[arg(long)]
+    operator: String,
+    #[arg(long)]
+    dry_run: bool,
 }
 
 #[derive(clap::Args)]
@@ -563,7 +558,7 @@ fn read_input(file: &Path) -> Result<Vec<u8>, Failure> {
 
 fn risk(kafka: &KafkaConfig, topics: &TopicsConfig, command: RiskCommand) -> Result<(), Failure> {
     match command {
-        RiskCommand::Block { target, reason, operator, dry_run } => {
+        RiskCommand::Block(BlockChange { target, reason, operator, dry_run }) => {
             let block = RouteRecord::Block(target.block(reason.clone())?);
             interlink_routing::check_record(&block).map_err(|e| Failure::Rejected(format!("{}: {e}", block.key())))?;
             let key = block.key();
@@ -572,7 +567,7 @@ fn risk(kafka: &KafkaConfig, topics: &TopicsConfig, command: RiskCommand) -> Res
             };
             edit(kafka, topics, add, &operator, &format!("block: {reason}"), dry_run)?;
         }
-        RiskCommand::Unblock { target, reason, operator, dry_run } => {
+        RiskCommand::Unblock(BlockChange { target, reason, operator, dry_run }) => {
             let key = RouteRecord::Block(target.block(reason.clone())?).key();
             if !read_live(kafka, topics)?.rules().contains_key(&key) {
                 return Err(Failure::Rejected(format!("{key}: no such block")));

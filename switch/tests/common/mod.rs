@@ -230,3 +230,12 @@ pub fn wait_exit(child: &mut Child, within: Duration) -> Option<ExitStatus> {
     }
     None
 }
+
+/// The real `interlinkctl`, pointed at this fixture's broker and topics.
+pub fn ctl(fx: &Fixture, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_interlinkctl"))
+        .args(["--brokers", &fx.kafka.brokers, "--topic-prefix", &fx.prefix])
+        .args(args)
+        .output()
+        .expect("interlinkctl runs")
+}
