@@ -123,7 +123,6 @@ struct Token {
     text: Box<str>,
     folded: Box<str>,
     skeleton: Box<str>,
-    unvocalised: bool,
     optional: bool,
     /// ln(1 + names / names containing the token).
     weight: f64,
@@ -131,6 +130,55 @@ struct Token {
     postings: Vec<u32>,
     /// The subset of `postings` whose name is this one token.
     singles: Vec<u32>,
+}
+
+/// What the similarity tiers look at first, kept apart from [`Token`] in one contiguous
+/// array: a query token is compared with dozens of list tokens, and most comparisons end
+/// here without touching the tokens' text.
+#[derive(Clone, Copy)]
+struct Shape {
+    folded_hash: u64,
+    skeleton_hash: u64,
+    len: u8,
+    unvocalised: bool,
+    /// How often each letter a–z occurs (digits and the rest in slot 26), saturating.
+    letters: [u8; 27],
+}
+
+impl Shape {
+    fn of(text: &str, folded: &str, skeleton: &str) -> Shape {
+        let mut letters = [0u8; 27];
+        for b in text.bytes() {
+            let slot = if b.is_ascii_lowercase() { usize::from(b - b'a') } else { 26 };
+            letters[slot] = letters[slot].saturating_add(1);
+        }
+        Shape {
+            folded_hash: hash(folded.as_bytes()),
+            skeleton_hash: hash(skeleton.as_bytes()),
+            len: text.len().min(255) as u8,
+            unvocalised: is_unvocalised(text),
+            letters,
+        }
+    }
+
+    /// An upper bound of the Jaro–Winkler similarity of the two texts: at most as many
+    /// characters match as the texts have in common, with no transpositions, and the prefix
+    /// bonus adds at most 0.4 of what is left.
+    fn jaro_winkler_bound(&self, other: &Shape) -> f64 {
+        let common: u32 = self.letters.iter().zip(&other.letters).map(|(a, b)| u32::from(*a.min(b))).sum();
+        if self.len == 0 || other.len == 0 {
+            return 0.0;
+        }
+        let m = f64::from(common);
+        let jaro = (m / f64::from(self.len) + m / f64::from(other.len) + 1.0) / 3.0;
+        jaro + 0.4 * (1.0 - jaro)
+    }
+}
+
+fn hash(bytes: &[u8]) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(bytes);
+    h.finish()
 }
 
 /// A listed name.
@@ -150,7 +198,7 @@ struct QueryToken {
     text: String,
     folded: String,
     skeleton: String,
-    unvocalised: bool,
+    shape: Shape,
     /// Weight if unmatched: its own weight when the list has it, else the mean weight.
     weight: f64,
     matches: Vec<(u32, f64)>,
@@ -165,6 +213,7 @@ pub struct Screener {
     entries: Vec<Entry>,
     names: Vec<Name>,
     tokens: Vec<Token>,
+    shapes: Vec<Shape>,
     vocab: FxHashMap<Box<str>, u32>,
     /// Blocking keys (hash of a skeleton, or of a skeleton with one letter deleted) to the
     /// tokens having them.
@@ -190,6 +239,7 @@ impl Screener {
             entries: Vec::with_capacity(list.entries.len()),
             names: Vec::new(),
             tokens: Vec::new(),
+            shapes: Vec::new(),
             vocab: FxHashMap::default(),
             blocks: FxHashMap::default(),
             mean_weight: 1.0,
@@ -244,8 +294,8 @@ impl Screener {
             }
         }
         self.vocab.insert(text.as_str().into(), id);
+        self.shapes.push(Shape::of(&text, &folded, &skel));
         self.tokens.push(Token {
-            unvocalised: is_unvocalised(&text),
             optional: is_optional(&text),
             text: text.into(),
             folded: folded.into(),
@@ -279,9 +329,16 @@ impl Screener {
         if query.is_empty() {
             return Vec::new();
         }
+        // (list token, query token, similarity), by list token: what `score` looks up.
+        let mut matched: Vec<(u32, u8, f64)> = query
+            .iter()
+            .enumerate()
+            .flat_map(|(qi, q)| q.matches.iter().map(move |&(id, sim)| (id, qi as u8, sim)))
+            .collect();
+        matched.sort_unstable_by_key(|m| (m.0, m.1));
         let mut scored: Vec<(f64, u32)> = Vec::new();
         for n in self.candidates(&query) {
-            if let Some(score) = self.score(&query, n, None) {
+            if let Some(score) = self.score(&query, &matched, n, None) {
                 if score >= self.config.threshold {
                     scored.push((score, n));
                 }
@@ -295,7 +352,7 @@ impl Screener {
             if hits.iter().any(|h| h.entry_id == self.entries[entry as usize].id) {
                 continue;
             }
-            hits.push(self.explain(&query, n));
+            hits.push(self.explain(&query, &matched, n));
             if hits.len() == self.config.max_hits {
                 break;
             }
@@ -313,26 +370,24 @@ impl Screener {
         for text in tokens(name).into_iter().take(MAX_TOKENS) {
             let folded = fold(&text);
             let skel = key_skeleton(&text, &folded);
-            let unvocalised = is_unvocalised(&text);
+            let shape = Shape::of(&text, &folded, &skel);
             let mut candidates: Vec<u32> = Vec::new();
             let exact = self.vocab.get(text.as_str()).copied();
             candidates.extend(exact);
             for key in block_keys(&skel) {
                 if let Some(bucket) = self.blocks.get(&key) {
-                    for &id in bucket {
-                        if !candidates.contains(&id) {
-                            candidates.push(id);
-                        }
-                    }
+                    candidates.extend_from_slice(bucket);
                 }
             }
+            candidates.sort_unstable();
+            candidates.dedup();
             let weight = exact.map_or(self.mean_weight, |id| self.tokens[id as usize].weight);
-            let mut q = QueryToken { text, folded, skeleton: skel, unvocalised, weight, matches: Vec::new() };
+            let mut q = QueryToken { text, folded, skeleton: skel, shape, weight, matches: Vec::new() };
             for id in candidates {
                 let sim = if Some(id) == exact {
                     1.0
                 } else {
-                    similarity(&q, &self.tokens[id as usize], self.config.token_threshold)
+                    similarity(&q, &self.tokens[id as usize], &self.shapes[id as usize], self.config.token_threshold)
                 };
                 if sim >= self.config.token_threshold {
                     q.matches.push((id, sim));
@@ -343,18 +398,52 @@ impl Screener {
         out
     }
 
-    /// The names that can reach the threshold. A name of two or more tokens needs two paired
-    /// tokens (see `score`), so it must contain a match of some query token other than the
-    /// one with the longest posting lists: those are skipped, except for one-token names.
+    /// The names that can reach the threshold, found from the posting lists of the query
+    /// tokens' matches, leaving out the longest lists when that cannot lose a hit:
+    ///
+    /// * by weight: the lists (one per query token and matching list token) are taken
+    ///   longest first into a skipped set D while a name found only in D's lists could not
+    ///   score the threshold: it pairs at most the query tokens D covers, each with weight at
+    ///   most the heaviest list token D has for it, and leaves the other query tokens
+    ///   unmatched (`score` with every pair exact and no listed token left over). A hit must
+    ///   then be in some other list. Long lists belong to common tokens, which weigh little,
+    ///   so a query with a common first name ("Muhammad") does not score every Muhammad.
+    /// * by pairs: when D is empty, a name of two or more tokens still needs two pairs, so
+    ///   it is in a list of some query token besides the most expensive one; of that token's
+    ///   lists only the one-token names are taken.
     fn candidates(&self, query: &[QueryToken]) -> Vec<u32> {
-        let load =
-            |q: &QueryToken| q.matches.iter().map(|&(id, _)| self.tokens[id as usize].postings.len()).sum::<usize>();
-        let skip = if query.len() > 1 { (0..query.len()).max_by_key(|&i| load(&query[i])) } else { None };
+        let token = |id: u32| &self.tokens[id as usize];
+        let penalty = |q: &QueryToken| if is_optional(&q.text) { 0.0 } else { UNMATCHED_WEIGHT * q.weight };
+        let mut lists: Vec<(usize, u32)> =
+            query.iter().enumerate().flat_map(|(i, q)| q.matches.iter().map(move |&(id, _)| (i, id))).collect();
+        lists.sort_unstable_by_key(|&(i, id)| (std::cmp::Reverse(token(id).postings.len()), i, id));
+        let mut covered = [0.0f64; MAX_TOKENS];
+        let mut skipped = 0;
+        while skipped < lists.len() {
+            let (i, id) = lists[skipped];
+            let mut trial = covered;
+            trial[i] = trial[i].max(token(id).weight);
+            let w: f64 = trial.iter().sum();
+            let p: f64 = query.iter().enumerate().filter(|&(j, _)| trial[j] == 0.0).map(|(_, q)| penalty(q)).sum();
+            if w / (w + p) >= self.config.threshold {
+                break;
+            }
+            covered = trial;
+            skipped += 1;
+        }
         let mut out = Vec::new();
-        for (i, q) in query.iter().enumerate() {
-            for &(id, _) in &q.matches {
-                let token = &self.tokens[id as usize];
-                out.extend_from_slice(if Some(i) == skip { &token.singles } else { &token.postings });
+        if skipped == 0 && query.len() > 1 {
+            let load = |i: usize| query[i].matches.iter().map(|&(id, _)| token(id).postings.len()).sum::<usize>();
+            let expensive = (0..query.len()).max_by_key(|&i| load(i));
+            for (i, q) in query.iter().enumerate() {
+                for &(id, _) in &q.matches {
+                    let t = token(id);
+                    out.extend_from_slice(if Some(i) == expensive { &t.singles } else { &t.postings });
+                }
+            }
+        } else {
+            for &(_, id) in &lists[skipped..] {
+                out.extend_from_slice(&token(id).postings);
             }
         }
         out.sort_unstable();
@@ -367,20 +456,28 @@ impl Screener {
     /// similarity of the pairs over the weight of all tokens, unmatched ones counting
     /// [`UNMATCHED_WEIGHT`]. `None` when fewer than min(2, tokens of either side) pairs form:
     /// one shared common first name is not a match. `pairs_out` receives the pairing.
-    fn score(&self, query: &[QueryToken], n: u32, pairs_out: Option<&mut Vec<(usize, usize, f64)>>) -> Option<f64> {
+    fn score(
+        &self,
+        query: &[QueryToken],
+        matched: &[(u32, u8, f64)],
+        n: u32,
+        pairs_out: Option<&mut Vec<(usize, usize, f64)>>,
+    ) -> Option<f64> {
         let name = &self.names[n as usize];
+        // Candidate pairs from the query's matches, looked up by list token. Most candidate
+        // names fail the two-pair rule here, before anything is sorted.
         let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
-        for (qi, q) in query.iter().enumerate() {
-            for &(id, sim) in &q.matches {
-                for (li, &t) in name.tokens.iter().enumerate() {
-                    if t == id {
-                        pairs.push((sim, qi, li));
-                    }
-                }
+        let (mut q_mask, mut l_mask) = (0u32, 0u32);
+        for (li, &t) in name.tokens.iter().enumerate() {
+            let start = matched.partition_point(|m| m.0 < t);
+            for &(_, qi, sim) in matched[start..].iter().take_while(|m| m.0 == t) {
+                q_mask |= 1 << qi;
+                l_mask |= 1 << li;
+                pairs.push((sim, usize::from(qi), li));
             }
         }
-        let needed = 2.min(query.len()).min(name.tokens.len());
-        if pairs.len() < needed {
+        let needed = 2.min(query.len()).min(name.tokens.len()) as u32;
+        if q_mask.count_ones() < needed || l_mask.count_ones() < needed {
             return None;
         }
         pairs.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
@@ -394,7 +491,7 @@ impl Screener {
                 chosen.push((qi, li, sim));
             }
         }
-        if chosen.len() < needed {
+        if chosen.len() < needed as usize {
             return None;
         }
         let weight = |li: usize| self.tokens[name.tokens[li] as usize].weight;
@@ -420,9 +517,9 @@ impl Screener {
         Some(if total > 0.0 { matched / total } else { 0.0 })
     }
 
-    fn explain(&self, query: &[QueryToken], n: u32) -> Hit {
+    fn explain(&self, query: &[QueryToken], matched: &[(u32, u8, f64)], n: u32) -> Hit {
         let mut chosen = Vec::new();
-        let score = self.score(query, n, Some(&mut chosen)).unwrap_or(0.0);
+        let score = self.score(query, matched, n, Some(&mut chosen)).unwrap_or(0.0);
         let name = &self.names[n as usize];
         let entry = &self.entries[name.entry as usize];
         let token = |li: usize| &self.tokens[name.tokens[li] as usize];
@@ -470,41 +567,35 @@ impl Screener {
 /// to a repeated letter as a transposition ("rerakar"/"rarakar" 0.82), and keeps apart names
 /// whose vowels differ a lot ("Mahmud"/"Muhammad").
 /// Returns 0 early when the lengths alone rule out reaching `floor`.
-fn similarity(q: &QueryToken, t: &Token, floor: f64) -> f64 {
-    if q.folded == *t.folded {
+fn similarity(q: &QueryToken, t: &Token, shape: &Shape, floor: f64) -> f64 {
+    // Hashes first: the strings are only read when they are likely equal.
+    if q.shape.folded_hash == shape.folded_hash && q.folded == *t.folded {
         return FOLD_SIMILARITY;
     }
-    let same_skeleton = q.skeleton == *t.skeleton;
+    let same_skeleton = q.shape.skeleton_hash == shape.skeleton_hash && q.skeleton == *t.skeleton;
     if same_skeleton && q.skeleton.len() >= 3 && strsim::normalized_levenshtein(&q.folded, &t.folded) >= 0.8 {
         return CONSONANT_SIMILARITY;
     }
     let mut best: f64 = 0.0;
-    if same_skeleton && (q.unvocalised || t.unvocalised) && q.skeleton.len() >= 2 {
+    if same_skeleton && (q.shape.unvocalised || shape.unvocalised) && q.skeleton.len() >= 2 {
         best = SKELETON_SIMILARITY;
     }
-    if jaro_winkler_bound(q.text.len(), t.text.len()) >= floor.max(best) {
+    if q.shape.jaro_winkler_bound(shape) >= floor.max(best) {
         best = best.max(strsim::jaro_winkler(&q.text, &t.text));
     }
     best
 }
 
-/// An upper bound of Jaro–Winkler for strings of these lengths: at most `min` characters
-/// match, and the prefix bonus adds at most 0.4 of what is left.
-fn jaro_winkler_bound(a: usize, b: usize) -> f64 {
-    let (short, long) = if a < b { (a, b) } else { (b, a) };
-    if long == 0 {
-        return 1.0;
-    }
-    let jaro = (1.0 + short as f64 / long as f64 + 1.0) / 3.0;
-    jaro + 0.4 * (1.0 - jaro)
-}
-
-/// The blocking keys of a skeleton: the skeleton itself and, for skeletons of three or more
-/// letters, each one-letter deletion (so one consonant added, dropped or changed still meets).
+/// The blocking keys of a skeleton: the skeleton itself and, for skeletons of four or more
+/// letters, each one-letter deletion but of the first letter (so one consonant added,
+/// dropped or changed after the first still meets). Shorter skeletons get no deletions:
+/// their two-letter deletions would each be shared by a large part of the list, and the
+/// query would compare itself with all of it. The first letter stays because Jaro–Winkler
+/// rewards a shared prefix: tokens differing there rarely reach the token threshold.
 fn block_keys(skel: &str) -> impl Iterator<Item = u64> + '_ {
     let b = skel.as_bytes();
-    let deletions = if b.len() >= 3 { b.len() } else { 0 };
-    std::iter::once(usize::MAX).chain(0..deletions).map(move |skip| {
+    let deletions = if b.len() >= 4 { b.len() } else { 1 };
+    std::iter::once(usize::MAX).chain(1..deletions).map(move |skip| {
         let mut h = FxHasher::default();
         for (i, &c) in b.iter().enumerate() {
             if i != skip {
@@ -578,5 +669,6 @@ mod tests {
         let b: Vec<u64> = block_keys("mhmd").collect();
         assert!(a.iter().any(|k| b.contains(k)));
         assert_eq!(block_keys("al").count(), 1);
+        assert_eq!(block_keys("krm").count(), 1);
     }
 }

@@ -390,3 +390,30 @@ pub fn payment_names(list: &SanctionsList, n: usize, seed: u64) -> Vec<String> {
         })
         .collect()
 }
+
+/// `list` written as OFAC `sdn.csv` and `alt.csv` text, so loading can be timed on the real
+/// format.
+pub fn to_ofac_csv(list: &SanctionsList) -> (String, String) {
+    let mut sdn = String::new();
+    let mut alt = String::new();
+    let mut alt_num = 1;
+    for e in &list.entries {
+        let kind = match e.kind {
+            EntryKind::Person => "\"individual\"",
+            EntryKind::Vessel => "\"vessel\"",
+            EntryKind::Aircraft => "\"aircraft\"",
+            _ => "-0- ",
+        };
+        sdn.push_str(&format!(
+            "{},\"{}\",{kind},\"{}\",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,\"synthetic.\"\r\n",
+            e.id.number,
+            e.names[0],
+            e.programs.join("] [")
+        ));
+        for name in &e.names[1..] {
+            alt.push_str(&format!("{},{alt_num},\"aka\",\"{name}\",-0- \r\n", e.id.number));
+            alt_num += 1;
+        }
+    }
+    (sdn, alt)
+}
