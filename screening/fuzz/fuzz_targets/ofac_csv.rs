@@ -1,0 +1,30 @@
+//! Loads arbitrary bytes as OFAC `sdn.csv` and `alt.csv`. The loader must never panic, and
+//! whatever it accepts must be screenable.
+//!
+//! The input is split at its first 0x00 byte: before it `sdn.csv`, after it `alt.csv`, so
+//! the fuzzer can reach the alias join.
+//!
+//! `cargo fuzz run ofac_csv fuzz/corpus/ofac_csv fuzz/seeds/ofac_csv` (from screening/)
+
+#![no_main]
+
+use interlink_screening::{ofac, Screener};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let (sdn, alt) = match data.iter().position(|&b| b == 0) {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (data, &[][..]),
+    };
+    if let Ok(list) = ofac::parse(sdn, alt) {
+        for entry in &list.entries {
+            assert!(!entry.names.is_empty(), "{entry:?}");
+        }
+        let screener = Screener::new(&list);
+        if let Some(name) = list.entries.first().map(|e| e.names[0].clone()) {
+            for hit in screener.screen(&name) {
+                assert!(hit.score >= hit.threshold && hit.score <= 1.0 + 1e-9, "{hit}");
+            }
+        }
+    }
+});
