@@ -5,6 +5,7 @@
 use crate::qr_gateway::QrMerchant;
 use interlink_routing::{Block, BlockKind, Route, RoutingTable};
 use interlink_schemas::AuthorizationRequest;
+use interlink_screening::Screener;
 use interlink_vocab::IsoReason;
 
 /// Why a payment is refused by a block: the reason the debtor is told and a text naming
@@ -40,6 +41,23 @@ pub fn check_route(
     candidates.into_iter().find_map(|(kind, role, named)| {
         let (network, value) = named?;
         table.blocked(kind, network, value).map(|b| refusal(b, role, table.version()))
+    })
+}
+
+/// A sanctions hit on the debtor's or the creditor's name (where the request carries
+/// them): the reason and a text naming the list entry, the listed name it matched, the
+/// score and the threshold (not the payer's name, which the debtor's bank knows).
+pub fn check_names(screener: &Screener, request: &AuthorizationRequest) -> Option<BlockRefusal> {
+    let names = [("debtor", request.debtor_name.as_deref()), ("creditor", request.creditor_name.as_deref())];
+    names.into_iter().find_map(|(role, name)| {
+        let hit = screener.best(name?)?;
+        Some(BlockRefusal {
+            reason: IsoReason::RR04,
+            text: format!(
+                "the {role}'s name matches sanctions list entry {} ({:?}, listed as {:?}) with score {:.2} (threshold {:.2})",
+                hit.entry_id, hit.kind, hit.matched_name, hit.score, hit.threshold
+            ),
+        })
     })
 }
 
@@ -136,6 +154,21 @@ mod tests {
         assert!(account.text.starts_with("debtor account CN_IBPS/****3445"), "{}", account.text);
         // The same account number in another network is another account.
         assert_eq!(check(&table(&block("account", "HK_FPS", "6222020200112233445"))), None);
+    }
+
+    #[test]
+    fn a_name_on_a_sanctions_list_is_found_and_explained_and_a_clean_one_passes() {
+        let sdn = "1001,\"TARKAZI, Muhammad Yusuf\",\"individual\",\"SYN-A\",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- \n";
+        let screener = Screener::new(&interlink_screening::ofac::parse_sdn(sdn.as_bytes()).unwrap());
+        let (mut request, _) = qris_payment();
+        assert_eq!(check_names(&screener, &request), None, "no names, nothing to screen");
+        request.debtor_name = Some("CHAN Tai Man".into());
+        assert_eq!(check_names(&screener, &request), None);
+        request.creditor_name = Some("Mohammed Yousef Tarkazi".into());
+        let hit = check_names(&screener, &request).unwrap();
+        assert_eq!(hit.reason, IsoReason::RR04);
+        assert!(hit.text.starts_with("the creditor's name matches sanctions list entry OFAC-1001"), "{}", hit.text);
+        assert!(hit.text.contains("\"TARKAZI, Muhammad Yusuf\"") && !hit.text.contains("Yousef"), "{}", hit.text);
     }
 
     #[test]

@@ -205,6 +205,8 @@ pub struct Processor {
     /// How far a limited request's creation time may be from the switch's clock, in µs:
     /// limits count by it.
     limit_clock_skew_micros: i64,
+    /// Screens the parties' names against the sanctions lists, when any are loaded.
+    screener: Option<Arc<interlink_screening::Screener>>,
 }
 
 /// How far a limited request's `created_at` may be from the switch's clock unless
@@ -237,6 +239,7 @@ impl Processor {
             response_deadline_micros: DEFAULT_RESPONSE_DEADLINE.as_micros() as i64,
             partitions: None,
             limit_clock_skew_micros: DEFAULT_LIMIT_CLOCK_SKEW.as_micros() as i64,
+            screener: None,
         })
     }
 
@@ -269,6 +272,13 @@ impl Processor {
     /// Accepts limited requests created up to `skew` away from the switch's clock.
     pub fn with_limit_clock_skew(mut self, skew: std::time::Duration) -> Self {
         self.limit_clock_skew_micros = i64::try_from(skew.as_micros()).unwrap_or(i64::MAX);
+        self
+    }
+
+    /// Screens the debtor's and creditor's names (where requests carry them) with
+    /// `screener`: a hit refuses the payment with RR04.
+    pub fn with_screener(mut self, screener: Arc<interlink_screening::Screener>) -> Self {
+        self.screener = Some(screener);
         self
     }
 
@@ -551,7 +561,9 @@ impl Processor {
                     request.creditor_account.clone().or_else(|| qr_merchant.as_ref().and_then(|m| m.account.clone()));
                 let blocked =
                     blocks::check_route(table, &route, request, creditor_account.as_deref(), qr_merchant.as_ref());
-                if let Some(BlockRefusal { reason, text }) = blocked {
+                let refused =
+                    blocked.or_else(|| self.screener.as_deref().and_then(|s| blocks::check_names(s, request)));
+                if let Some(BlockRefusal { reason, text }) = refused {
                     self.reject(request, &reason, &text, table.version(), now_micros, out)?;
                     return Ok((Outcome::Rejected { reason: reason.clone() }, rejected(&reason)));
                 }

@@ -60,11 +60,25 @@ pub struct RiskConfig {
     /// (`created_at`) from the worker's clock: limits count in the period of the
     /// payer's moment, so a request stamped in another day must not count there.
     pub limit_clock_skew_seconds: u64,
+    /// Sanctions lists the parties' names are screened against (empty: none): OFAC's
+    /// `sdn.csv`, its aliases file `alt.csv`, and the EU consolidated list XML. A file that
+    /// is configured but missing or unreadable stops the worker at start.
+    pub ofac_sdn: String,
+    pub ofac_alt: String,
+    pub eu_xml: String,
+    /// Score (0 to 1) from which a name matches a listed name.
+    pub screening_threshold: f64,
 }
 
 impl Default for RiskConfig {
     fn default() -> Self {
-        Self { limit_clock_skew_seconds: interlink_core::pipeline::DEFAULT_LIMIT_CLOCK_SKEW.as_secs() }
+        Self {
+            limit_clock_skew_seconds: interlink_core::pipeline::DEFAULT_LIMIT_CLOCK_SKEW.as_secs(),
+            ofac_sdn: String::new(),
+            ofac_alt: String::new(),
+            eu_xml: String::new(),
+            screening_threshold: interlink_screening::Config::default().threshold,
+        }
     }
 }
 
@@ -362,6 +376,10 @@ impl SwitchConfig {
             ("STATE__CACHE_MIB", self.state.cache_mib.to_string()),
             ("SCHEMAS__REGISTRY_URL", self.schemas.registry_url.clone()),
             ("RISK__LIMIT_CLOCK_SKEW_SECONDS", self.risk.limit_clock_skew_seconds.to_string()),
+            ("RISK__OFAC_SDN", self.risk.ofac_sdn.clone()),
+            ("RISK__OFAC_ALT", self.risk.ofac_alt.clone()),
+            ("RISK__EU_XML", self.risk.eu_xml.clone()),
+            ("RISK__SCREENING_THRESHOLD", self.risk.screening_threshold.to_string()),
         ]
         .into_iter()
         .map(|(key, value)| (format!("INTERLINK_{key}"), value))

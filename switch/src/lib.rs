@@ -23,6 +23,7 @@ mod http;
 pub mod kafka;
 pub mod panics;
 pub mod schemas;
+pub mod screening;
 pub mod state;
 pub mod telemetry;
 

@@ -89,3 +89,47 @@ async fn an_operator_blocks_an_account_and_an_institution_and_lifts_the_blocks()
     switch.stop().await.unwrap();
     fx.cleanup().await;
 }
+
+/// Names on a payment are screened against the sanctions lists the worker loads at
+/// start (the synthetic OFAC files the screening crate's tests use).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_to_a_listed_name_is_refused_and_a_clean_one_passes() {
+    interlink_testkit::require_broker!();
+    let fx = Fixture::new(2).await;
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../screening/tests/data");
+    let mut config = fx.switch_config("w-screening");
+    config.risk.ofac_sdn = format!("{data}/sdn.csv");
+    config.risk.ofac_alt = format!("{data}/alt.csv");
+    let switch = interlink_switch::start(config.clone()).await.unwrap();
+    wait_ready(&switch).await;
+
+    let named = |tx: &str, debtor: &str, creditor: &str| {
+        let mut r = request(tx, "004", 10_000);
+        (r.debtor_name, r.creditor_name) = (Some(debtor.into()), Some(creditor.into()));
+        (tx.to_string(), encode(&r))
+    };
+    let records = [
+        // Listed as "TARKAZI, Muhammad Yusuf", alias "TARKAZI, Mohammed Yousef": the
+        // alias's spelling in the other order.
+        named("s-hit", "CHAN Tai Man", "Mohammed Yousef Tarkazi"),
+        named("s-clean", "CHAN Tai Man", "LEE Siu Ming"),
+    ];
+    let refs: Vec<(&str, Vec<u8>)> = records.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    fx.produce(&refs, None);
+    let notes: Vec<Notification> = fx.read_events(&fx.topics.notifications, 3, Duration::from_secs(60));
+    assert_eq!(notes.len(), 3, "two debtors told, one creditor");
+    let hit = debtor_note(&notes, "s-hit");
+    assert_eq!((hit.status, hit.reason_code.as_deref()), (PaymentStatus::RJCT, Some("RR04")));
+    let text = hit.reason_text.as_deref().unwrap_or_default();
+    assert!(text.contains("the creditor's name matches sanctions list entry OFAC-1001"), "{text}");
+    assert_eq!(debtor_note(&notes, "s-clean").status, PaymentStatus::ACCC);
+    switch.stop().await.unwrap();
+
+    // A configured list that is not there stops the worker at start, naming the file.
+    config.worker_id = "w-screening-2".into();
+    config.risk.ofac_sdn = format!("{data}/no-such-sdn.csv");
+    let broken = interlink_switch::start(config).await.unwrap();
+    let err = tokio::time::timeout(Duration::from_secs(60), broken.wait()).await.expect("stops by itself").unwrap_err();
+    assert!(err.to_string().contains("no-such-sdn.csv"), "{err}");
+    fx.cleanup().await;
+}

@@ -61,6 +61,8 @@ pub enum KafkaEdgeError {
     Seek(rdkafka::error::KafkaError),
     #[error(transparent)]
     SchemaRegistry(#[from] interlink_schema_registry::RegistryError),
+    #[error(transparent)]
+    Screening(#[from] crate::screening::ScreeningError),
 }
 
 /// What a failed Kafka call means for the batch it was part of.
@@ -92,7 +94,9 @@ impl KafkaEdgeError {
             | Self::Store(_)
             | Self::Memory(_)
             | Self::Seek(_)
-            | Self::SplitAssignment => Severity::Fatal,
+            | Self::SplitAssignment
+            // A configured list that cannot be read: the operator must fix it.
+            | Self::Screening(_) => Severity::Fatal,
             // Registration at start already waited for the registry.
             Self::SchemaRegistry(_) => Severity::Fatal,
         }

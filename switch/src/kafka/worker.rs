@@ -217,12 +217,15 @@ pub fn run_worker(
     let partitions = changelog.partition_count(&config.topics.state)?;
     let schemas =
         crate::schemas::Schemas::connect(config.schemas.registry(), &config.topics, &crate::schemas::SWITCH_WRITES)?;
-    let processor = Processor::with_schemas(&schemas.catalog)?
+    let mut processor = Processor::with_schemas(&schemas.catalog)?
         .with_connected(&config.networks.connected)
         .with_duplicate_window(config.state.duplicate_window())
         .with_response_deadline(config.networks.response_deadline())
         .with_limit_clock_skew(Duration::from_secs(config.risk.limit_clock_skew_seconds))
         .with_partitions(u32::try_from(partitions).unwrap_or(u32::MAX));
+    if let Some(screener) = crate::screening::load(&config.risk)? {
+        processor = processor.with_screener(Arc::new(screener));
+    }
     let state = KeyedState::open_sized(&config.state_dir(), config.state.store_sizing())?;
     let sink = BatchSink::new(config)?;
     let context = WorkerContext {
