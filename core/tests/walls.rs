@@ -7,8 +7,14 @@ use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use std::process::Command;
 
-const PURE: &[&str] =
-    &["interlink-vocab", "interlink-schemas", "interlink-connectors", "interlink-routing", "interlink-core"];
+const PURE: &[&str] = &[
+    "interlink-vocab",
+    "interlink-schemas",
+    "interlink-connectors",
+    "interlink-routing",
+    "interlink-screening",
+    "interlink-core",
+];
 
 /// Crates that mean I/O at the edge: Kafka clients, async runtimes, sockets, HTTP.
 const FORBIDDEN: &[&str] = &[
