@@ -49,3 +49,19 @@ mod screener;
 pub use error::{ConfigError, LoadError};
 pub use list::{EntryId, EntryKind, ListEntry, SanctionsList, Source};
 pub use screener::{Config, Hit, Screener, TokenPair, MAX_TOKENS, UNMATCHED_WEIGHT};
+
+/// For fuzz targets and property tests: what every list a loader accepts must satisfy
+/// (each entry has a name, and screening its first name scores within bounds). Panics
+/// otherwise, which is what a fuzzer looks for.
+#[doc(hidden)]
+pub fn assert_screenable(list: &SanctionsList) {
+    for entry in &list.entries {
+        assert!(!entry.names.is_empty(), "{entry:?}");
+    }
+    let screener = Screener::new(list);
+    if let Some(name) = list.entries.first().map(|e| e.names[0].clone()) {
+        for hit in screener.screen(&name) {
+            assert!(hit.score >= hit.threshold && hit.score <= 1.0 + 1e-9, "{hit}");
+        }
+    }
+}
