@@ -3,18 +3,11 @@
 //! ([`interlink_routing::Block`]), so every worker applies the same ones at one version.
 
 use crate::qr_gateway::QrMerchant;
+use crate::risk::RiskRefusal;
 use interlink_routing::{Block, BlockKind, Route, RoutingTable};
-use interlink_schemas::AuthorizationRequest;
+use interlink_schemas::{AuthorizationRequest, RiskControl};
 use interlink_screening::Screener;
 use interlink_vocab::IsoReason;
-
-/// Why a payment is refused by a block: the reason the debtor is told and a text naming
-/// the block (accounts masked).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BlockRefusal {
-    pub reason: IsoReason,
-    pub text: String,
-}
 
 /// The first block that a routed payment meets, if any: debtor institution, creditor
 /// institution, debtor account, creditor account, QR merchant.
@@ -24,7 +17,7 @@ pub fn check_route(
     request: &AuthorizationRequest,
     creditor_account: Option<&str>,
     merchant: Option<&QrMerchant>,
-) -> Option<BlockRefusal> {
+) -> Option<RiskRefusal> {
     let (debtor, creditor) = (route.debtor, route.creditor);
     let merchant_account = merchant.and_then(|m| m.account.as_deref().map(|a| (m.creditor.network.as_str(), a)));
     let candidates = [
@@ -47,11 +40,13 @@ pub fn check_route(
 /// A sanctions hit on the debtor's or the creditor's name (where the request carries
 /// them): the reason and a text naming the list entry, the listed name it matched, the
 /// score and the threshold (not the payer's name, which the debtor's bank knows).
-pub fn check_names(screener: &Screener, request: &AuthorizationRequest) -> Option<BlockRefusal> {
+pub fn check_names(screener: &Screener, request: &AuthorizationRequest) -> Option<RiskRefusal> {
     let names = [("debtor", request.debtor_name.as_deref()), ("creditor", request.creditor_name.as_deref())];
     names.into_iter().find_map(|(role, name)| {
         let hit = screener.best(name?)?;
-        Some(BlockRefusal {
+        Some(RiskRefusal {
+            control: RiskControl::Sanctions,
+            rule: hit.entry_id.to_string(),
             reason: IsoReason::RR04,
             text: format!(
                 "the {role}'s name matches sanctions list entry {} ({:?}, listed as {:?}) with score {:.2} (threshold {:.2})",
@@ -62,20 +57,22 @@ pub fn check_names(screener: &Screener, request: &AuthorizationRequest) -> Optio
 }
 
 /// The block on a creditor alias (`SCHEME:value`) in the network that resolves it.
-pub fn check_alias(table: &RoutingTable, scheme: &str, value: &str) -> Option<BlockRefusal> {
+pub fn check_alias(table: &RoutingTable, scheme: &str, value: &str) -> Option<RiskRefusal> {
     let network = table.alias_network(scheme, value)?;
     let alias = format!("{scheme}:{value}");
     table.blocked(BlockKind::Alias, &network.network, &alias).map(|b| refusal(b, "creditor alias", table.version()))
 }
 
-fn refusal(block: &Block, role: &str, version: i64) -> BlockRefusal {
+fn refusal(block: &Block, role: &str, version: i64) -> RiskRefusal {
     // Institution ids are public; accounts, aliases and merchant ids are shown by their
     // last four characters only.
     let shown = match block.target {
         BlockKind::Institution => block.value.clone(),
         _ => mask(&block.value),
     };
-    BlockRefusal {
+    RiskRefusal {
+        control: RiskControl::Block,
+        rule: format!("block/{}/{}/{shown}", block.target, block.network),
         reason: block.target.reason(),
         text: format!(
             "{role} {}/{shown} is blocked (routing v{version}, block/{}): {}",
@@ -134,7 +131,7 @@ mod tests {
         (request, payload)
     }
 
-    fn check(t: &RoutingTable) -> Option<BlockRefusal> {
+    fn check(t: &RoutingTable) -> Option<RiskRefusal> {
         let (request, payload) = qris_payment();
         let merchant = crate::qr_gateway::find_merchant(t, &payload).unwrap();
         let route = t.resolve(&request.debtor_agent, &merchant.creditor, &request.amount, 0).unwrap();

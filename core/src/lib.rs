@@ -14,6 +14,7 @@ pub mod limits;
 pub mod memory;
 pub mod pipeline;
 pub mod qr_gateway;
+pub mod risk;
 pub mod validate;
 
 pub use pipeline::{

@@ -11,8 +11,9 @@
 
 use crate::memory::{Counted, LimitHold, LimitRelease, Memory, MemoryError, PersonUsage, UsageKey, UsageLine, UsageOf};
 use crate::pipeline::{OutputRecord, OutputTopic};
+use crate::risk::RiskRefusal;
 use interlink_routing::{CompiledLimit, Route, RoutingTable};
-use interlink_schemas::AuthorizationRequest;
+use interlink_schemas::{AuthorizationRequest, RiskControl};
 use interlink_vocab::money::format_minor;
 use interlink_vocab::IsoReason;
 
@@ -20,14 +21,6 @@ use interlink_vocab::IsoReason;
 /// the end still find it, and a request stamped just before midnight is still counted
 /// in its own day.
 const USAGE_MARGIN_MICROS: i64 = 2 * 86_400_000_000;
-
-/// Why a payment is refused by its debtor's limits: the reason its debtor is told and
-/// a text naming the rule and the figures it saw.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LimitRefusal {
-    pub reason: IsoReason,
-    pub text: String,
-}
 
 /// The outcome of checking a routed payment against its corridor's limits.
 #[derive(Debug, Default)]
@@ -50,15 +43,18 @@ pub fn check(
     now: i64,
     max_clock_skew: i64,
     memory: &dyn Memory,
-) -> Result<Result<LimitCheck, LimitRefusal>, MemoryError> {
+) -> Result<Result<LimitCheck, RiskRefusal>, MemoryError> {
     let limits = table.limits(&route.debtor.network, &route.creditor.network);
     if limits.is_empty() {
         return Ok(Ok(LimitCheck::default()));
     }
-    let refuse = |reason: IsoReason, text: String| Ok(Err(LimitRefusal { reason, text }));
+    let refuse = |rule: &str, reason: IsoReason, text: String| {
+        Ok(Err(RiskRefusal { control: RiskControl::Limit, rule: rule.to_string(), reason, text }))
+    };
     if request.debtor_id.is_none() {
         let ids: Vec<&str> = limits.iter().map(|l| l.rule.id.as_str()).collect();
         return refuse(
+            &ids.join(","),
             IsoReason::RR01,
             format!(
                 "payments from {} to {} count against per-person limits ({}): the request must name its debtor (debtor_id, AuthorizationRequest v2)",
@@ -71,6 +67,7 @@ pub fn check(
     let skew = request.created_at.abs_diff(now);
     if skew > max_clock_skew.unsigned_abs() {
         return refuse(
+            "created_at",
             IsoReason::DT01,
             format!(
                 "created_at is {} s from the switch's clock (at most {} s): limits count by the payer's time, so it must be current",
@@ -90,7 +87,7 @@ pub fn check(
     for limit in limits {
         let amount = match table.limit_amount(limit, route, request.amount.minor_units) {
             Ok(a) => a,
-            Err(e) => return refuse(e.reason(), format!("limit {}: {e}", limit.rule.id)),
+            Err(e) => return refuse(&limit.rule.id, e.reason(), format!("limit {}: {e}", limit.rule.id)),
         };
         let period = limit.period_of(request.created_at);
         let of = UsageOf::new(&limit.rule.id, &period.label, &limit.rule.currency);
@@ -112,7 +109,8 @@ pub fn check(
         let line = &mut usage.lines[index];
         let total = line.used_minor.saturating_add(amount);
         if total > limit.rule.max_amount_minor {
-            return refuse(IsoReason::AM14, exceeded(limit, &period.label, amount, line, table.version()));
+            let text = exceeded(limit, &period.label, amount, line, table.version());
+            return refuse(&limit.rule.id, IsoReason::AM14, text);
         }
         (line.used_minor, line.payments) = (total, line.payments.saturating_add(1));
         counted.push(Counted { of, amount_minor: amount });

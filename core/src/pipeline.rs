@@ -1,20 +1,21 @@
 //! The switch's decision for one input record, as pure code: decode, validate, route,
 //! and build the output records. The Kafka edge (`interlink-switch`) only moves bytes.
 
-use crate::blocks::{self, BlockRefusal};
+use crate::blocks;
 use crate::legs;
-use crate::limits::{self, LimitRefusal};
+use crate::limits;
 use crate::memory::{
     self, Decision, Forgetful, ForwardCommand, InFlightEntry, InFlightKey, InFlightPhase, LimitHold, LimitRelease,
     Memory, MemoryError, RecordPlace, RequestKey, RequestMemo, StoreKind,
 };
 use crate::qr_gateway::{self, QrRejection};
+use crate::risk::RiskRefusal;
 use crate::validate::{validate, CreditorAddress, ValidationError};
 use interlink_connectors::{CanonicalReturn, CanonicalStatus, Connector};
 use interlink_routing::{Route, RoutingTable};
 use interlink_schemas::{
     Agent, AuthorizationRequest, ClearingRecord, Codec, CodecError, DeadLetter, ErrorKind, Notification, Party,
-    PaymentReturn, SchemaCatalog,
+    PaymentReturn, RiskAction, RiskAlert, SchemaCatalog,
 };
 use interlink_vocab::{Finality, IsoReason, PaymentStatus};
 use std::sync::Arc;
@@ -38,6 +39,8 @@ pub enum OutputTopic {
     State,
     /// Returns the switch sent networks (`PaymentReturn`).
     Returns,
+    /// Risk decisions, explained (`RiskAlert`).
+    RiskAlerts,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,6 +195,7 @@ pub struct Processor {
     notifications: Codec<Notification>,
     dead_letters: Codec<DeadLetter>,
     returns: Codec<PaymentReturn>,
+    risk_alerts: Codec<RiskAlert>,
     /// Networks reached through their connector: payments to them leave as their own
     /// messages, and payments they originate get their final status back.
     connected: Vec<&'static dyn Connector>,
@@ -234,6 +238,7 @@ impl Processor {
             notifications: Codec::with_catalog(catalog)?,
             dead_letters: Codec::with_catalog(catalog)?,
             returns: Codec::with_catalog(catalog)?,
+            risk_alerts: Codec::with_catalog(catalog)?,
             connected: Vec::new(),
             duplicate_window_micros: DEFAULT_DUPLICATE_WINDOW.as_micros() as i64,
             response_deadline_micros: DEFAULT_RESPONSE_DEADLINE.as_micros() as i64,
@@ -530,10 +535,8 @@ impl Processor {
             },
             CreditorAddress::Alias => {
                 if let Some(alias) = &request.creditor_alias {
-                    if let Some(BlockRefusal { reason, text }) = blocks::check_alias(table, &alias.scheme, &alias.value)
-                    {
-                        self.reject(request, &reason, &text, table.version(), now_micros, out)?;
-                        return Ok((Outcome::Rejected { reason: reason.clone() }, rejected(&reason)));
+                    if let Some(refusal) = blocks::check_alias(table, &alias.scheme, &alias.value) {
+                        return self.refuse_for_risk(request, None, refusal, table.version(), now_micros, out);
                     }
                 }
                 // Alias resolution belongs to the destination network's directory
@@ -563,16 +566,14 @@ impl Processor {
                     blocks::check_route(table, &route, request, creditor_account.as_deref(), qr_merchant.as_ref());
                 let refused =
                     blocked.or_else(|| self.screener.as_deref().and_then(|s| blocks::check_names(s, request)));
-                if let Some(BlockRefusal { reason, text }) = refused {
-                    self.reject(request, &reason, &text, table.version(), now_micros, out)?;
-                    return Ok((Outcome::Rejected { reason: reason.clone() }, rejected(&reason)));
+                if let Some(refusal) = refused {
+                    return self.refuse_for_risk(request, Some(&route), refusal, table.version(), now_micros, out);
                 }
                 let skew = self.limit_clock_skew_micros;
                 let limits = match limits::check(table, &route, request, partition_key, now_micros, skew, ctx.memory)? {
                     Ok(check) => check,
-                    Err(LimitRefusal { reason, text }) => {
-                        self.reject(request, &reason, &text, table.version(), now_micros, out)?;
-                        return Ok((Outcome::Rejected { reason: reason.clone() }, rejected(&reason)));
+                    Err(refusal) => {
+                        return self.refuse_for_risk(request, Some(&route), refusal, table.version(), now_micros, out)
                     }
                 };
                 let clearing = clearing_record(request, &route, creditor_account, table.version(), now_micros);
@@ -594,6 +595,40 @@ impl Processor {
                 Ok((Outcome::Rejected { reason: reason.clone() }, rejected(&reason)))
             }
         }
+    }
+
+    /// A payment a risk control refuses: RJCT with the control's reason to its debtor,
+    /// and the decision, explained, on the risk alerts topic.
+    fn refuse_for_risk(
+        &self,
+        request: &AuthorizationRequest,
+        route: Option<&Route<'_>>,
+        refusal: RiskRefusal,
+        version: i64,
+        now: i64,
+        out: &mut Vec<OutputRecord>,
+    ) -> Result<(Outcome, Option<Decision>), Undecided> {
+        let RiskRefusal { control, rule, reason, text } = refusal;
+        self.reject(request, &reason, &text, version, now, out)?;
+        let alert = RiskAlert {
+            alert_id: format!("{}:RISK:{}", request.transaction_id, format!("{control:?}").to_uppercase()),
+            transaction_id: request.transaction_id.clone(),
+            end_to_end_id: request.end_to_end_id.clone(),
+            control,
+            rule,
+            action: RiskAction::Refused,
+            reason_code: reason.code().to_string(),
+            explanation: text,
+            routing_version: version,
+            corridor: route.map(|r| r.corridor.id.to_string()),
+            debtor_agent: request.debtor_agent.clone(),
+            creditor_agent: route.map(|r| Agent::new(&r.creditor.network, &r.creditor.institution_id)),
+            amount: request.amount.clone(),
+            decided_at: now,
+        };
+        out.push(OutputRecord::new(OutputTopic::RiskAlerts, &request.transaction_id, self.risk_alerts.encode(&alert)?));
+        let decision = Decision::Rejected { reason: reason.code().to_string() };
+        Ok((Outcome::Rejected { reason }, Some(decision)))
     }
 
     /// The final accepted outcome: the clearing record and ACCC to both sides.
@@ -2122,7 +2157,11 @@ max_amount = "100.00"
         let (third, out) = pay("110101199003077777", shanghai_morning(1) + 2);
         assert_eq!(third, Outcome::Rejected { reason: IsoReason::AM14 });
         assert_eq!(out.iter().filter(|o| o.topic == OutputTopic::Clearing).count(), 0);
+        let alert = out.iter().find(|o| o.topic == OutputTopic::RiskAlerts).expect("the refusal, explained");
+        let alert = p.risk_alerts.decode(alert.payload.as_deref().unwrap()).unwrap();
+        assert_eq!((alert.rule.as_str(), alert.reason_code.as_str()), ("daily", "AM14"));
         let (code, text) = refusal(&p, &out);
+        assert_eq!(alert.explanation, text);
         assert_eq!(code, "AM14");
         assert!(text.contains("limit daily (routing v5)") && text.contains("CNY 200.00 in 2 payments"), "{text}");
         assert!(text.contains("period 2026-12-01 (Asia/Shanghai)") && text.contains("over its CNY 250.00"), "{text}");

@@ -268,6 +268,7 @@ impl Bench<'_> {
                 t.forwards.clone(),
                 t.state.clone(),
                 t.returns.clone(),
+                t.risk_alerts.clone(),
             ]);
             names.extend(
                 interlink_connectors::connectors()

@@ -2,7 +2,7 @@
 
 use crate::catalog::SchemaCatalog;
 use crate::registry::{self, SchemaVersion};
-use crate::types::{AuthorizationRequest, ClearingRecord, DeadLetter, Notification, PaymentReturn};
+use crate::types::{AuthorizationRequest, ClearingRecord, DeadLetter, Notification, PaymentReturn, RiskAlert};
 use apache_avro::reader::datum::GenericDatumReader;
 use apache_avro::writer::datum::GenericDatumWriter;
 use serde::{de::DeserializeOwned, Serialize};
@@ -65,6 +65,9 @@ impl Event for DeadLetter {
 }
 impl Event for PaymentReturn {
     const SCHEMA: &'static SchemaVersion = &registry::PAYMENT_RETURN_V1;
+}
+impl Event for RiskAlert {
+    const SCHEMA: &'static SchemaVersion = &registry::RISK_ALERT_V1;
 }
 
 /// The Confluent header of a framed record.

@@ -41,9 +41,10 @@ pub static NOTIFICATION_V1: SchemaVersion = schema_version!(301, "Notification",
 pub static NOTIFICATION_V2: SchemaVersion = schema_version!(302, "Notification", "notification_v2.avsc");
 pub static DEAD_LETTER_V1: SchemaVersion = schema_version!(401, "DeadLetter", "dead_letter.avsc");
 pub static PAYMENT_RETURN_V1: SchemaVersion = schema_version!(501, "PaymentReturn", "payment_return.avsc");
+pub static RISK_ALERT_V1: SchemaVersion = schema_version!(601, "RiskAlert", "risk_alert.avsc");
 
 /// All known versions, newest last within each record.
-pub static ALL: [&SchemaVersion; 8] = [
+pub static ALL: [&SchemaVersion; 9] = [
     &AUTHORIZATION_REQUEST_V1,
     &AUTHORIZATION_REQUEST_V2,
     &CLEARING_RECORD_V1,
@@ -52,6 +53,7 @@ pub static ALL: [&SchemaVersion; 8] = [
     &NOTIFICATION_V2,
     &DEAD_LETTER_V1,
     &PAYMENT_RETURN_V1,
+    &RISK_ALERT_V1,
 ];
 
 pub fn by_id(id: u32) -> Option<&'static SchemaVersion> {

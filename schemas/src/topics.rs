@@ -23,6 +23,8 @@ pub struct TopicsConfig {
     pub state: String,
     /// Returns (pacs.004) the switch sent networks for payments settled after their deadline.
     pub returns: String,
+    /// Risk decisions, explained (`RiskAlert`): a regulator's feed, a case-management tool.
+    pub risk_alerts: String,
 }
 
 impl Default for TopicsConfig {
@@ -38,6 +40,7 @@ impl Default for TopicsConfig {
             network_prefix: "interlink.net.".into(),
             state: "interlink.switch.state".into(),
             returns: "interlink.returns".into(),
+            risk_alerts: "interlink.risk.alerts".into(),
         }
     }
 }
@@ -58,6 +61,7 @@ impl TopicsConfig {
             network_prefix: p(d.network_prefix),
             state: p(d.state),
             returns: p(d.returns),
+            risk_alerts: p(d.risk_alerts),
         }
     }
 }
@@ -84,6 +88,7 @@ impl TopicsConfig {
             "Notification" => Some(&self.notifications),
             "DeadLetter" => Some(&self.dead_letters),
             "PaymentReturn" => Some(&self.returns),
+            "RiskAlert" => Some(&self.risk_alerts),
             _ => None,
         }
     }

@@ -220,6 +220,47 @@ pub struct DeadLetter {
     pub dead_lettered_at: i64,
 }
 
+/// Which risk control decided (`RiskAlert.control`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RiskControl {
+    Limit,
+    Block,
+    Sanctions,
+}
+
+/// What a risk control did (`RiskAlert.action`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RiskAction {
+    #[default]
+    Refused,
+    Held,
+    Alerted,
+}
+
+/// A risk decision, explained (`interlink.risk.alerts`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RiskAlert {
+    pub alert_id: String,
+    pub transaction_id: String,
+    pub end_to_end_id: String,
+    pub control: RiskControl,
+    pub rule: String,
+    pub action: RiskAction,
+    pub reason_code: String,
+    pub explanation: String,
+    pub routing_version: i64,
+    #[serde(default)]
+    pub corridor: Option<String>,
+    pub debtor_agent: Agent,
+    #[serde(default)]
+    pub creditor_agent: Option<Agent>,
+    pub amount: Amount,
+    /// Microseconds since the Unix epoch.
+    pub decided_at: i64,
+}
+
 /// A return (pacs.004) the switch sent a network for a payment the network settled after
 /// the switch had refused it at its response deadline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

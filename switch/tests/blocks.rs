@@ -6,7 +6,7 @@
 mod common;
 
 use common::{ctl, encode, request, wait_ready, Fixture};
-use interlink_schemas::{Notification, Party, PaymentStatus};
+use interlink_schemas::{Notification, Party, PaymentStatus, RiskAlert, RiskControl};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
@@ -76,6 +76,11 @@ async fn an_operator_blocks_an_account_and_an_institution_and_lifts_the_blocks()
     assert_eq!((bank.status, bank.reason_code.as_deref()), (PaymentStatus::RJCT, Some("RR04")));
     assert!(bank.reason_text.as_deref().unwrap_or_default().contains("creditor institution HK_FPS/024"));
     assert_eq!(debtor_note(&notes, "b-ok").status, PaymentStatus::ACCC);
+    let alerts: Vec<RiskAlert> = fx.read_events(&fx.topics.risk_alerts, 2, Duration::from_secs(10));
+    let mut rules: Vec<(&str, &str)> = alerts.iter().map(|a| (a.transaction_id.as_str(), a.rule.as_str())).collect();
+    rules.sort();
+    assert_eq!(rules, [("b-acct", "block/account/CN_IBPS/****3445"), ("b-bank", "block/institution/HK_FPS/024")]);
+    assert!(alerts.iter().all(|a| a.control == RiskControl::Block), "{alerts:?}");
 
     // Lifted: the same account pays again (a new transaction id) from the next version.
     let lifted = ok(block(&fx, "unblock", "account", "CN_IBPS", "6222020200112233445", "order lifted"));
@@ -123,6 +128,10 @@ async fn a_payment_to_a_listed_name_is_refused_and_a_clean_one_passes() {
     let text = hit.reason_text.as_deref().unwrap_or_default();
     assert!(text.contains("the creditor's name matches sanctions list entry OFAC-1001"), "{text}");
     assert_eq!(debtor_note(&notes, "s-clean").status, PaymentStatus::ACCC);
+    let alerts: Vec<RiskAlert> = fx.read_events(&fx.topics.risk_alerts, 1, Duration::from_secs(10));
+    assert_eq!(alerts.len(), 1);
+    assert_eq!((alerts[0].control, alerts[0].rule.as_str()), (RiskControl::Sanctions, "OFAC-1001"));
+    assert_eq!(alerts[0].explanation, text);
     switch.stop().await.unwrap();
 
     // A configured list that is not there stops the worker at start, naming the file.

@@ -10,6 +10,7 @@ use interlink_core::memory::UsageOf;
 use interlink_schemas::registry::AUTHORIZATION_REQUEST_V1;
 use interlink_schemas::{
     Agent, Amount, AuthorizationRequest, Channel, ClearingRecord, Codec, Notification, Party, PaymentStatus, PersonId,
+    RiskAction, RiskAlert, RiskControl,
 };
 use interlink_testkit::simulator::{self, SimulatorOptions};
 use nix::sys::signal::{kill, Signal};
@@ -158,6 +159,27 @@ async fn a_person_is_held_to_the_daily_and_yearly_limits_on_hong_kong_days_with_
     assert!(text.contains("period 2026 (Asia/Hong_Kong), over its HKD 200000.00"), "{text}");
     let clearing: Vec<ClearingRecord> = fx.read_events(&fx.topics.clearing, accepted, Duration::from_secs(30));
     assert_eq!(clearing.len(), accepted, "a refused payment clears nothing");
+    // Each refusal, explained, on the risk alerts topic (and nothing else there).
+    let alerts: Vec<RiskAlert> = fx.read_events(&fx.topics.risk_alerts, 4, Duration::from_secs(10));
+    let mut refused: Vec<(&str, &str, &str)> =
+        alerts.iter().map(|a| (a.transaction_id.as_str(), a.rule.as_str(), a.reason_code.as_str())).collect();
+    refused.sort();
+    assert_eq!(
+        refused,
+        [
+            ("a-3", "payment-connect-north-daily", "AM14"),
+            ("b-over", "payment-connect-north-yearly", "AM14"),
+            ("v1-north", "payment-connect-north-daily,payment-connect-north-yearly", "RR01"),
+        ]
+    );
+    let yearly = alerts.iter().find(|a| a.transaction_id == "b-over").unwrap();
+    assert_eq!(
+        (yearly.control, yearly.action, yearly.alert_id.as_str()),
+        (RiskControl::Limit, RiskAction::Refused, "b-over:RISK:LIMIT")
+    );
+    assert_eq!(yearly.explanation, text);
+    assert_eq!(yearly.corridor.as_deref(), Some("HK_FPS>CN_IBPS:HKD-CNY"));
+    assert_eq!((yearly.amount.minor_units, yearly.routing_version), (900_000, 1));
     switch.stop().await.unwrap();
     fx.cleanup().await;
 }

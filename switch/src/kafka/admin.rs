@@ -23,7 +23,14 @@ pub async fn ensure_topics(
 ) -> Result<Vec<String>, KafkaEdgeError> {
     let admin: AdminClient<DefaultClientContext> = base_client_config(kafka).create()?;
     let rf = layout.replication;
-    let data = [&topics.requests, &topics.clearing, &topics.notifications, &topics.dead_letters, &topics.returns];
+    let data = [
+        &topics.requests,
+        &topics.clearing,
+        &topics.notifications,
+        &topics.dead_letters,
+        &topics.returns,
+        &topics.risk_alerts,
+    ];
     let mut new: Vec<NewTopic<'_>> =
         data.iter().map(|t| NewTopic::new(t, layout.partitions, TopicReplication::Fixed(rf))).collect();
     new.push(

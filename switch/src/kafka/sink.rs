@@ -233,6 +233,7 @@ impl BatchSink {
                 OutputTopic::NetworkOut(network) => &self.network_out[network],
                 OutputTopic::State => &self.topics.state,
                 OutputTopic::Returns => &self.topics.returns,
+                OutputTopic::RiskAlerts => &self.topics.risk_alerts,
             };
             let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(topic);
             if out.topic == OutputTopic::State {

@@ -148,6 +148,7 @@ impl Fixture {
             &t.forwards,
             &t.state,
             &t.returns,
+            &t.risk_alerts,
         ]
         .map(String::clone)
         .to_vec();
