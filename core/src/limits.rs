@@ -2,7 +2,7 @@
 //!
 //! A request that names its debtor ([`PersonId`]) is keyed by the person's key, so all
 //! of one person's requests (and their duplicate checks) meet in one partition, whose
-//! state holds the person's [`Usage`] of each limit in each period. A payment counts
+//! state holds the person's [`PersonUsage`]: what they used of each limit in each period. A payment counts
 //! when it is decided (settled, or sent to its network), in the same transaction as
 //! its outputs; one that its network refuses, that times out, or that comes back gives
 //! its count back through a [`LimitRelease`] to that partition.
