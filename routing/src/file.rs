@@ -77,6 +77,10 @@ struct FileLimit {
     time_zone: String,
     currency: String,
     max_amount: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    window_seconds: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_payments: Option<u32>,
 }
 
 /// A corridor as operators write it: decimal text for rates and amounts, windows as
@@ -174,6 +178,8 @@ pub fn parse_routes_file(name: &str, text: &str) -> Result<Vec<RouteRecord>, Rou
                     time_zone: l.time_zone,
                     currency: l.currency,
                     max_amount_minor,
+                    window_seconds: l.window_seconds,
+                    max_payments: l.max_payments,
                 })
             });
         add(limit, line);
@@ -235,6 +241,8 @@ pub fn export_routes_file<'a>(records: impl IntoIterator<Item = &'a RouteRecord>
                 currency: l.currency.clone(),
                 max_amount: format_minor(l.max_amount_minor, &l.currency)
                     .unwrap_or_else(|_| l.max_amount_minor.to_string()),
+                window_seconds: l.window_seconds,
+                max_payments: l.max_payments,
             }),
         }
     }

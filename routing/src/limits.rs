@@ -10,14 +10,20 @@ use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 use serde::{Deserialize, Serialize};
 
-/// The calendar period a limit counts over.
+/// The period a limit counts over: a calendar day, month or year, or (a velocity rule)
+/// the last `window_seconds` before each payment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LimitPeriod {
     Day,
     Month,
     Year,
+    Rolling,
 }
+
+/// A rolling window is counted in buckets of a thirtieth of the window: a payment
+/// leaves the window up to one bucket late, never early (the control errs strict).
+pub const ROLLING_BUCKETS: i64 = 30;
 
 /// A limit on what one person may pay through a corridor in a calendar period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +41,13 @@ pub struct Limit {
     /// The limit's currency; payments in another are converted at the table's rates.
     pub currency: String,
     pub max_amount_minor: i64,
+    /// The window of a `rolling` period, in seconds (only there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_seconds: Option<u32>,
+    /// At most this many payments per person per period (a velocity rule), besides the
+    /// amount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_payments: Option<u32>,
 }
 
 /// One calendar period of a limit: its label (`2026-12-01`, `2026-12`, `2026`) and
@@ -59,17 +72,51 @@ impl CompiledLimit {
         Ok(Self { rule: rule.clone(), time_zone })
     }
 
+    /// The width of a rolling window's buckets, in µs.
+    fn bucket_micros(&self) -> i64 {
+        let window = i64::from(self.rule.window_seconds.unwrap_or(1)) * 1_000_000;
+        (window / ROLLING_BUCKETS).max(1_000_000)
+    }
+
+    /// The periods whose usage counts for a payment at `at`: its calendar period, or the
+    /// buckets of the rolling window that ends at `at`, oldest first.
+    pub fn window_labels(&self, at: i64) -> Vec<String> {
+        if self.rule.period != LimitPeriod::Rolling {
+            return vec![self.period_of(at).label];
+        }
+        let width = self.bucket_micros();
+        let window = i64::from(self.rule.window_seconds.unwrap_or(1)) * 1_000_000;
+        // The bucket holding `at - window` counts whole: strict, never lenient.
+        let (first, last) = ((at - window).div_euclid(width), at.div_euclid(width));
+        (first..=last).map(|b| format!("r{b}")).collect()
+    }
+
     /// The period that the moment `at` (µs since the epoch) falls in, on the limit's
-    /// local calendar (DST-correct: a local day may last 23 or 25 hours).
+    /// local calendar (DST-correct: a local day may last 23 or 25 hours); for a rolling
+    /// window, the bucket that `at` falls in.
     pub fn period_of(&self, at: i64) -> PeriodSpan {
-        let ts = Timestamp::from_microsecond(at).unwrap_or(Timestamp::UNIX_EPOCH);
-        let date = ts.to_zoned(self.time_zone.clone()).date();
+        let local_date = || {
+            let ts = Timestamp::from_microsecond(at).unwrap_or(Timestamp::UNIX_EPOCH);
+            ts.to_zoned(self.time_zone.clone()).date()
+        };
         let (label, next) = match self.rule.period {
-            LimitPeriod::Day => (date.to_string(), date.checked_add(1.day())),
+            LimitPeriod::Day => {
+                let date = local_date();
+                (date.to_string(), date.checked_add(1.day()))
+            }
             LimitPeriod::Month => {
+                let date = local_date();
                 (format!("{:04}-{:02}", date.year(), date.month()), date.first_of_month().checked_add(1.month()))
             }
-            LimitPeriod::Year => (format!("{:04}", date.year()), date.first_of_year().checked_add(1.year())),
+            LimitPeriod::Year => {
+                let date = local_date();
+                (format!("{:04}", date.year()), date.first_of_year().checked_add(1.year()))
+            }
+            LimitPeriod::Rolling => {
+                let width = self.bucket_micros();
+                let bucket = at.div_euclid(width);
+                return PeriodSpan { label: format!("r{bucket}"), ends_at: (bucket + 1).saturating_mul(width) };
+            }
         };
         // Local midnight at the start of the next period (the earlier instant when a
         // DST change makes it ambiguous).
@@ -93,6 +140,15 @@ pub(crate) fn check_limit(l: &Limit) -> Result<(), RuleError> {
     if l.max_amount_minor <= 0 {
         return Err(invalid("max_amount", format!("must be greater than zero, got {}", l.max_amount_minor)));
     }
+    match (l.period, l.window_seconds) {
+        (LimitPeriod::Rolling, Some(w)) if (1..=366 * 86_400).contains(&w) => {}
+        (LimitPeriod::Rolling, _) => return Err(invalid("window_seconds", "a rolling period needs 1 s to 366 days")),
+        (_, Some(_)) => return Err(invalid("window_seconds", "only a rolling period has a window")),
+        (_, None) => {}
+    }
+    if l.max_payments == Some(0) {
+        return Err(invalid("max_payments", "must be at least 1"));
+    }
     CompiledLimit::compile(l).map(|_| ())
 }
 
@@ -109,8 +165,27 @@ mod tests {
             time_zone: zone.into(),
             currency: "HKD".into(),
             max_amount_minor: 1_000_000,
+            window_seconds: (period == LimitPeriod::Rolling).then_some(3_600),
+            max_payments: None,
         })
         .unwrap()
+    }
+
+    #[test]
+    fn a_rolling_window_is_the_thirty_buckets_that_end_at_the_payment() {
+        let hour = limit(LimitPeriod::Rolling, "UTC");
+        // Buckets of 120 s: at 10:00:30 the window runs from the bucket of 09:00:30.
+        let at = micros("2026-12-01T10:00:30Z");
+        let labels = hour.window_labels(at);
+        assert_eq!(labels.len(), 31);
+        let bucket = |t: &str| format!("r{}", micros(t) / 120_000_000);
+        assert_eq!(labels.last(), Some(&bucket("2026-12-01T10:00:30Z")));
+        assert_eq!(labels[0], bucket("2026-12-01T09:00:30Z"), "an hour ago still counts");
+        assert!(!labels.contains(&bucket("2026-12-01T08:59:59Z")), "before its bucket, out");
+        assert_eq!(hour.period_of(at).label, bucket("2026-12-01T10:00:30Z"));
+        assert_eq!(hour.period_of(at).ends_at, micros("2026-12-01T10:02:00Z"));
+        // A calendar limit counts its one period.
+        assert_eq!(limit(LimitPeriod::Day, "Asia/Hong_Kong").window_labels(at), ["2026-12-01"]);
     }
 
     fn micros(rfc3339: &str) -> i64 {
@@ -160,6 +235,16 @@ mod tests {
         assert!(check_limit(&l).is_err());
         l.max_amount_minor = 1;
         l.id = "has space".into();
+        assert!(check_limit(&l).is_err());
+        l.id = "ok".into();
+        l.window_seconds = Some(60);
+        assert!(check_limit(&l).unwrap_err().to_string().contains("only a rolling period"));
+        l.period = LimitPeriod::Rolling;
+        assert!(check_limit(&l).is_ok());
+        l.window_seconds = None;
+        assert!(check_limit(&l).is_err());
+        l.window_seconds = Some(60);
+        l.max_payments = Some(0);
         assert!(check_limit(&l).is_err());
     }
 }

@@ -697,15 +697,15 @@ fn summary(r: &RouteRecord) -> String {
             None => "switch default response deadline".to_string(),
         },
         RouteRecord::Block(b) => format!("blocked: {}", b.reason),
-        RouteRecord::Limit(l) => format!(
-            "{} -> {}: {} {} per person per {:?} ({})",
-            l.from,
-            l.to,
-            l.currency,
-            interlink_routing::format_minor(l.max_amount_minor, &l.currency)
-                .unwrap_or_else(|_| l.max_amount_minor.to_string()),
-            l.period,
-            l.time_zone
-        ),
+        RouteRecord::Limit(l) => {
+            let amount = interlink_routing::format_minor(l.max_amount_minor, &l.currency)
+                .unwrap_or_else(|_| l.max_amount_minor.to_string());
+            let period = match l.window_seconds {
+                Some(window) => format!("the last {window} s"),
+                None => format!("{:?} ({})", l.period, l.time_zone),
+            };
+            let count = l.max_payments.map(|n| format!(", at most {n} payments")).unwrap_or_default();
+            format!("{} -> {}: {} {amount}{count} per person per {period}", l.from, l.to, l.currency)
+        }
     }
 }
