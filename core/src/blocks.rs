@@ -93,7 +93,7 @@ mod tests {
     use super::*;
     use interlink_connectors::emvco::{MerchantAccount, MerchantQr};
     use interlink_routing::parse_routes_file;
-    use interlink_schemas::{Agent, Amount, Channel};
+    use interlink_schemas::Channel;
 
     /// The sample table and these blocks.
     fn table(blocks: &str) -> RoutingTable {
@@ -112,21 +112,12 @@ mod tests {
         qr = qr.with_account(MerchantAccount::new(51, "ID.CO.QRIS.WWW").with_field(2, "ID1020000000001"));
         let payload = qr.encode();
         let request = AuthorizationRequest {
-            transaction_id: "tx".into(),
-            end_to_end_id: "e2e".into(),
-            created_at: 1,
-            debtor_agent: Agent::new("CN_IBPS", "102100099996"),
             debtor_account: "6222020200112233445".into(),
             creditor_agent: None,
             creditor_account: None,
             qr_payload: Some(payload.clone()),
-            creditor_alias: None,
-            amount: Amount::new(10_000, "CNY"),
             channel: Channel::Qr,
-            purpose: None,
-            debtor_name: None,
-            debtor_id: None,
-            creditor_name: None,
+            ..crate::memory::sample_request()
         };
         (request, payload)
     }

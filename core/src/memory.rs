@@ -464,30 +464,38 @@ impl Memory for Forgetful {
     }
 }
 
+/// The core's tests' request: ICBC (CN IBPS) pays CNY 100.00 to HSBC (HK FPS 004).
+/// Tests change what they are about with struct update syntax.
+#[cfg(test)]
+pub(crate) fn sample_request() -> AuthorizationRequest {
+    use interlink_schemas::{Agent, Amount, Channel};
+    AuthorizationRequest {
+        transaction_id: "tx-1".into(),
+        end_to_end_id: "E2E-1".into(),
+        created_at: 10,
+        debtor_agent: Agent::new("CN_IBPS", "102100099996"),
+        debtor_account: "6222".into(),
+        creditor_agent: Some(Agent::new("HK_FPS", "004")),
+        creditor_account: Some("HK-1".into()),
+        qr_payload: None,
+        creditor_alias: None,
+        amount: Amount::new(10_000, "CNY"),
+        channel: Channel::Mobile,
+        purpose: None,
+        debtor_name: None,
+        debtor_id: None,
+        creditor_name: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use interlink_schemas::{Agent, Amount, Channel};
+    use interlink_schemas::Channel;
     use proptest::prelude::*;
 
     fn request() -> AuthorizationRequest {
-        AuthorizationRequest {
-            transaction_id: "tx-1".into(),
-            end_to_end_id: "E2E-1".into(),
-            created_at: 10,
-            debtor_agent: Agent::new("CN_IBPS", "102100099996"),
-            debtor_account: "6222".into(),
-            creditor_agent: Some(Agent::new("HK_FPS", "004")),
-            creditor_account: Some("HK-1".into()),
-            qr_payload: None,
-            creditor_alias: None,
-            amount: Amount::new(10_000, "CNY"),
-            channel: Channel::Mobile,
-            purpose: None,
-            debtor_name: None,
-            debtor_id: None,
-            creditor_name: None,
-        }
+        sample_request()
     }
 
     /// The Java client's `Utils.murmur2` vectors that librdkafka checks its

@@ -611,7 +611,7 @@ impl Processor {
         let RiskRefusal { control, rule, reason, text } = refusal;
         self.reject(request, &reason, &text, version, now, out)?;
         let alert = RiskAlert {
-            alert_id: format!("{}:RISK:{}", request.transaction_id, format!("{control:?}").to_uppercase()),
+            alert_id: format!("{}:RISK:{}", request.transaction_id, control.as_str()),
             transaction_id: request.transaction_id.clone(),
             end_to_end_id: request.end_to_end_id.clone(),
             control,

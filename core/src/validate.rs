@@ -108,25 +108,14 @@ fn agent(field: &str, agent: &Agent) -> Result<(), ValidationError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use interlink_schemas::{Amount, Channel};
+    use interlink_schemas::Amount;
 
     fn req() -> AuthorizationRequest {
         AuthorizationRequest {
-            transaction_id: "tx-1".into(),
-            end_to_end_id: "E2E-1".into(),
             created_at: 1,
-            debtor_agent: Agent::new("CN_IBPS", "102100099996"),
-            debtor_account: "6222".into(),
-            creditor_agent: Some(Agent::new("HK_FPS", "004")),
             creditor_account: None,
-            qr_payload: None,
-            creditor_alias: None,
             amount: Amount::new(100, "CNY"),
-            channel: Channel::Mobile,
-            purpose: None,
-            debtor_name: None,
-            debtor_id: None,
-            creditor_name: None,
+            ..crate::memory::sample_request()
         }
     }
 

@@ -229,6 +229,17 @@ pub enum RiskControl {
     Sanctions,
 }
 
+impl RiskControl {
+    /// The Avro symbol.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Limit => "LIMIT",
+            Self::Block => "BLOCK",
+            Self::Sanctions => "SANCTIONS",
+        }
+    }
+}
+
 /// What a risk control did (`RiskAlert.action`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

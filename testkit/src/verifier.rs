@@ -410,7 +410,7 @@ pub struct Verifier {
     /// Transaction ids by the other keys a dead letter may carry: the wire id of a
     /// payment that times out (its network's late answer is keyed by it), and the
     /// person key of a request that names its debtor.
-    wires: HashMap<String, String>,
+    other_keys: HashMap<String, String>,
     debits: HashMap<String, (Agent, Amount)>,
     cleared: Totals,
     observed: HashMap<String, Observed>,
@@ -443,7 +443,7 @@ impl Verifier {
         Self {
             expected: HashMap::new(),
             records: 0,
-            wires: HashMap::new(),
+            other_keys: HashMap::new(),
             debits: HashMap::new(),
             cleared: Totals::new(),
             observed: HashMap::new(),
@@ -473,11 +473,11 @@ impl Verifier {
             None => {}
         }
         if matches!(p.expected, Expected::TimedOut { .. }) {
-            self.wires.insert(interlink_core::legs::wire_id(tx).as_str().to_string(), tx.clone());
+            self.other_keys.insert(interlink_core::legs::wire_id(tx).as_str().to_string(), tx.clone());
         }
         // A request keyed by its debtor's person key: its dead letter carries that key.
         if p.key != *tx {
-            self.wires.insert(p.key.clone(), tx.clone());
+            self.other_keys.insert(p.key.clone(), tx.clone());
         }
         if let (Some(debit), None) = (&p.debit, p.resent) {
             self.debits.insert(tx.clone(), debit.clone());
@@ -523,8 +523,11 @@ impl Verifier {
                 let answering =
                     if d.reason_code.as_deref() == Some("AM05") { Answering::Refusal } else { Answering::First };
                 // A network's answer is keyed by the payment's wire id.
-                let tx =
-                    if self.expected.contains_key(&key) { key } else { self.wires.get(&key).cloned().unwrap_or(key) };
+                let tx = if self.expected.contains_key(&key) {
+                    key
+                } else {
+                    self.other_keys.get(&key).cloned().unwrap_or(key)
+                };
                 (tx, None, answering, d.error_message.contains("after it timed out"))
             }),
         };
