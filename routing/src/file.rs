@@ -4,7 +4,7 @@
 
 use super::model::{
     AliasScheme, Block, Corridor, FxRate, Identity, Limit, LimitPeriod, NetworkSettings, OperatingWindow, Participant,
-    QrScheme, RouteKey, RouteRecord,
+    QrScheme, RouteKey, RouteRecord, SettlementScheme,
 };
 use super::table::{check_record, invalid, RoutingTable, RuleError};
 use interlink_vocab::money::{format_minor, parse_major};
@@ -41,6 +41,8 @@ struct RoutesFileIn {
     limits: Vec<Spanned<FileLimit>>,
     #[serde(default)]
     blocks: Vec<Spanned<Block>>,
+    #[serde(default)]
+    settlement: Vec<Spanned<SettlementScheme>>,
 }
 
 /// The same sections, for export.
@@ -64,6 +66,8 @@ struct RoutesFileOut {
     limits: Vec<FileLimit>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     blocks: Vec<Block>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    settlement: Vec<SettlementScheme>,
 }
 
 /// A limit as operators write it: the amount in major units ("10000.00").
@@ -187,6 +191,9 @@ pub fn parse_routes_file(name: &str, text: &str) -> Result<Vec<RouteRecord>, Rou
     for b in file.blocks {
         add(Ok(RouteRecord::Block(b.get_ref().clone())), at(b.span().start));
     }
+    for s in file.settlement {
+        add(Ok(RouteRecord::Settlement(s.get_ref().clone())), at(s.span().start));
+    }
     if problems.is_empty() {
         // Rules that are fine alone may still not fit together.
         if let Err(e) = RoutingTable::compile(1, &records) {
@@ -232,6 +239,7 @@ pub fn export_routes_file<'a>(records: impl IntoIterator<Item = &'a RouteRecord>
             RouteRecord::AliasScheme(a) => out.alias_schemes.push(a.clone()),
             RouteRecord::Network(n) => out.networks.push(n.clone()),
             RouteRecord::Block(b) => out.blocks.push(b.clone()),
+            RouteRecord::Settlement(x) => out.settlement.push(x.clone()),
             RouteRecord::Limit(l) => out.limits.push(FileLimit {
                 id: l.id.clone(),
                 from: l.from.clone(),

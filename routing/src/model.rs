@@ -3,6 +3,7 @@
 
 pub use crate::blocks::{Block, BlockKind};
 pub use crate::limits::{Limit, LimitPeriod};
+pub use crate::settlement::{BusinessDay, SettlementScheme};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -22,6 +23,7 @@ pub enum RouteKey {
     Network { network: String },
     Limit { id: String },
     Block { kind: BlockKind, network: String, value: String },
+    Settlement { currency: String },
 }
 
 impl fmt::Display for RouteKey {
@@ -36,6 +38,7 @@ impl fmt::Display for RouteKey {
             Self::Network { network } => write!(f, "network/{network}"),
             Self::Limit { id } => write!(f, "limit/{id}"),
             Self::Block { kind, network, value } => write!(f, "block/{kind}/{network}/{value}"),
+            Self::Settlement { currency } => write!(f, "settlement/{currency}"),
         }
     }
 }
@@ -56,6 +59,7 @@ impl std::str::FromStr for RouteKey {
             ["qr", guid] if ok(&[guid]) => Ok(Self::QrScheme { guid: owned(guid) }),
             ["network", network] if ok(&[network]) => Ok(Self::Network { network: owned(network) }),
             ["limit", id] if ok(&[id]) => Ok(Self::Limit { id: owned(id) }),
+            ["settlement", currency] if ok(&[currency]) => Ok(Self::Settlement { currency: owned(currency) }),
             // A blocked value may itself contain '/'.
             ["block", kind, network, value @ ..] if ok(&[network]) && !value.is_empty() => Ok(Self::Block {
                 kind: kind.parse().map_err(|e: crate::table::RuleError| e.to_string())?,
@@ -67,7 +71,7 @@ impl std::str::FromStr for RouteKey {
                 Ok(Self::AliasScheme { scheme: owned(scheme), prefix: owned(prefix) })
             }
             _ => Err(format!(
-                "{s:?} is not a route key (participant/NETWORK/ID, corridor/FROM/TO/CURRENCY, identity/ID, rate/NAME, qr/GUID, alias/SCHEME/PREFIX, network/NETWORK, limit/ID or block/KIND/NETWORK/VALUE)"
+                "{s:?} is not a route key (participant/NETWORK/ID, corridor/FROM/TO/CURRENCY, identity/ID, rate/NAME, qr/GUID, alias/SCHEME/PREFIX, network/NETWORK, limit/ID, block/KIND/NETWORK/VALUE or settlement/CURRENCY)"
             )),
         }
     }
@@ -260,6 +264,7 @@ pub enum RouteRecord {
     Network(NetworkSettings),
     Limit(Limit),
     Block(Block),
+    Settlement(SettlementScheme),
 }
 
 impl RouteRecord {
@@ -280,6 +285,7 @@ impl RouteRecord {
             Self::Network(n) => RouteKey::Network { network: n.network.clone() },
             Self::Limit(l) => RouteKey::Limit { id: l.id.clone() },
             Self::Block(b) => RouteKey::Block { kind: b.target, network: b.network.clone(), value: b.value.clone() },
+            Self::Settlement(s) => RouteKey::Settlement { currency: s.currency.clone() },
         }
     }
 
@@ -295,6 +301,7 @@ impl RouteRecord {
             Self::Network(n) => vec![&n.network],
             Self::Limit(l) => vec![&l.from, &l.to],
             Self::Block(b) => vec![&b.network],
+            Self::Settlement(s) => s.fx_participant.iter().map(|p| p.network.as_str()).collect(),
         }
     }
 }
@@ -315,6 +322,7 @@ mod tests {
             RouteKey::AliasScheme { scheme: "EMAIL".into(), prefix: "".into() },
             RouteKey::Limit { id: "payment-connect-north-daily".into() },
             RouteKey::Block { kind: BlockKind::Account, network: "BR_PIX".into(), value: "0001/12345-6".into() },
+            RouteKey::Settlement { currency: "HKD".into() },
         ] {
             assert_eq!(k.to_string().parse::<RouteKey>().unwrap(), k);
         }

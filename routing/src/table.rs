@@ -6,6 +6,7 @@ use super::model::{
 };
 use crate::blocks::{Block, BlockKind};
 use crate::limits::CompiledLimit;
+use crate::settlement::CompiledScheme;
 use compact_str::CompactString;
 use interlink_connectors::IdSchemeError;
 use interlink_schemas::{Agent, Amount};
@@ -118,6 +119,8 @@ pub struct RoutingTable {
     fx_rates: HashMap<(String, String), Decimal>,
     /// By kind (its index in `BlockKind::ALL`): network -> value -> the block
     blocks: [FxHashMap<String, FxHashMap<String, Block>>; 4],
+    /// currency -> how it is settled
+    settlement: FxHashMap<String, CompiledScheme>,
     rule_count: usize,
 }
 
@@ -171,6 +174,16 @@ impl RoutingTable {
     /// The block on `value` of `kind` in `network`, if any.
     pub fn blocked(&self, kind: BlockKind, network: &str, value: &str) -> Option<&Block> {
         self.blocks[kind as usize].get(network)?.get(value)
+    }
+
+    /// How `currency` is settled, if a scheme nets it.
+    pub fn settlement_scheme(&self, currency: &str) -> Option<&CompiledScheme> {
+        self.settlement.get(currency)
+    }
+
+    /// Every settlement scheme, by currency.
+    pub fn settlement_schemes(&self) -> impl Iterator<Item = &CompiledScheme> {
+        self.settlement.values()
     }
 
     /// The per-person limits on payments from `from` to `to` (networks).
@@ -239,6 +252,12 @@ impl RoutingTable {
                 }
                 RouteRecord::AliasScheme(a) => table.alias_schemes.entry(a.scheme.clone()).or_default().push(a.clone()),
                 RouteRecord::Limit(l) => limits.push(l),
+                RouteRecord::Settlement(scheme) => match CompiledScheme::compile(scheme) {
+                    Ok(compiled) => {
+                        table.settlement.insert(scheme.currency.clone(), compiled);
+                    }
+                    Err(e) => problems.push(format!("settlement/{}: {e}", scheme.currency)),
+                },
                 RouteRecord::Block(b) => {
                     let by_value = table.blocks[b.target as usize].entry(b.network.clone()).or_default();
                     by_value.insert(b.value.clone(), b.clone());
@@ -268,6 +287,16 @@ impl RoutingTable {
         table.fx_rates =
             rates.values().map(|r| ((r.source_currency.clone(), r.destination_currency.clone()), r.rate)).collect();
         table.compile_limits(&limits, &mut problems);
+        for scheme in table.settlement.values() {
+            if let Some(fx) = &scheme.rule.fx_participant {
+                if table.participant(&fx.network, &fx.institution_id).is_none() {
+                    problems.push(format!(
+                        "settlement/{}: fx_participant {}/{} is not a participant",
+                        scheme.rule.currency, fx.network, fx.institution_id
+                    ));
+                }
+            }
+        }
         if problems.is_empty() {
             Ok(table)
         } else {
@@ -507,6 +536,7 @@ pub fn check_record(record: &RouteRecord) -> Result<(), RuleError> {
         }
         RouteRecord::Limit(l) => crate::limits::check_limit(l),
         RouteRecord::Block(b) => crate::blocks::check_block(b),
+        RouteRecord::Settlement(s) => crate::settlement::check_scheme(s),
         RouteRecord::Network(n) => {
             // A deadline past a day would keep payments in doubt for longer than
             // anyone waits for an instant payment.
