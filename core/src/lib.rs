@@ -15,6 +15,7 @@ pub mod memory;
 pub mod pipeline;
 pub mod qr_gateway;
 pub mod risk;
+pub mod settlement;
 pub mod validate;
 
 pub use pipeline::{

@@ -219,8 +219,6 @@ mod tests {
     use crate::memory::StoreKind;
     use interlink_routing::parse_routes_file;
     use interlink_schemas::{Amount, PersonId};
-    use std::cell::RefCell;
-    use std::collections::HashMap;
 
     /// The test table with a velocity rule on CN IBPS to HK FPS: at most 5 payments per
     /// person in any 10 minutes (and CNY 1,000.00 in them).
@@ -241,14 +239,7 @@ max_amount = "1000.00"
         RoutingTable::compile(3, &parse_routes_file("t", &text).unwrap()).unwrap()
     }
 
-    #[derive(Default)]
-    struct Store(RefCell<HashMap<Vec<u8>, Vec<u8>>>);
-
-    impl Memory for Store {
-        fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, MemoryError> {
-            Ok(self.0.borrow().get(key).cloned())
-        }
-    }
+    use crate::memory::tests_support::MapMemory as Store;
 
     /// Checks a payment of `person` at `at` (µs) and, when within, writes its usage as
     /// the batch would. Returns the refusal, if any.
@@ -264,9 +255,7 @@ max_amount = "1000.00"
         let key = request.partition_key();
         match check(table, &route, &request, &key, at, 60_000_000, store).unwrap() {
             Ok(within) => {
-                for w in within.writes {
-                    store.0.borrow_mut().insert(w.key.unwrap(), w.payload.unwrap());
-                }
+                store.apply(&within.writes);
                 None
             }
             Err(refusal) => Some(refusal),

@@ -25,6 +25,10 @@ pub const VALUE_HEADER_LEN: usize = 9;
 const REQUESTS_STORE: u8 = b'r';
 const IN_FLIGHT_STORE: u8 = b'f';
 const USAGE_STORE: u8 = b'u';
+/// A partition's netting book of one settlement currency.
+pub(crate) const BOOK_STORE: u8 = b'k';
+/// The netting of one settlement currency's cycles (at the currency's home partition).
+pub(crate) const NETTING_STORE: u8 = b'n';
 /// Separates the parts of a key (a control character no id contains unescaped).
 const SEPARATOR: u8 = 0x1f;
 
@@ -81,7 +85,7 @@ impl RequestKey {
 }
 
 /// A key: the store's byte, then the parts separated by [`SEPARATOR`].
-fn store_key(store: u8, parts: &[&str]) -> Vec<u8> {
+pub(crate) fn store_key(store: u8, parts: &[&str]) -> Vec<u8> {
     let mut key = Vec::with_capacity(parts.len() + parts.iter().map(|p| p.len()).sum::<usize>());
     key.push(store);
     for (i, part) in parts.iter().enumerate() {
@@ -115,6 +119,8 @@ pub enum StoreKind {
     InFlight,
     /// What a person has used of a limit in one period.
     Usage,
+    /// Settlement: a partition's book of open cycles, or a currency's netting.
+    Settlement,
 }
 
 impl StoreKind {
@@ -123,6 +129,7 @@ impl StoreKind {
             Some(&REQUESTS_STORE) => Some(Self::Requests),
             Some(&IN_FLIGHT_STORE) => Some(Self::InFlight),
             Some(&USAGE_STORE) => Some(Self::Usage),
+            Some(&BOOK_STORE | &NETTING_STORE) => Some(Self::Settlement),
             _ => None,
         }
     }
@@ -378,6 +385,22 @@ fn take_with<T: for<'de> Deserialize<'de>, X: for<'de> Deserialize<'de>>(
     Ok((body, extra))
 }
 
+/// A state value: the header (format byte, expiry), then `body` in postcard.
+pub(crate) fn frame<T: Serialize>(expires_at: i64, body: &T) -> Result<Vec<u8>, MemoryError> {
+    let mut out = Vec::with_capacity(256);
+    out.push(FORMAT_V1);
+    out.extend_from_slice(&expires_at.to_be_bytes());
+    Ok(postcard::to_extend(body, out)?)
+}
+
+/// The body of a value written by [`frame`].
+pub(crate) fn unframe<T: for<'de> Deserialize<'de>>(value: &[u8]) -> Result<T, MemoryError> {
+    if expires_at(value).is_none() {
+        return Err(MemoryError::UnknownFormat { len: value.len(), first: value.first().copied() });
+    }
+    Ok(postcard::from_bytes(&value[VALUE_HEADER_LEN..])?)
+}
+
 macro_rules! framed_value {
     ($t:ty) => {
         impl $t {
@@ -485,6 +508,68 @@ pub(crate) fn sample_request() -> AuthorizationRequest {
         debtor_name: None,
         debtor_id: None,
         creditor_name: None,
+    }
+}
+
+/// What the core's tests share: a state store in a map, and sample records.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::{Memory, MemoryError};
+    use crate::pipeline::{OutputRecord, OutputTopic};
+    use interlink_schemas::{Agent, Amount, ClearingRecord};
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+
+    /// A state store in a map, written the way the edge writes it: every State output.
+    #[derive(Default)]
+    pub(crate) struct MapMemory(RefCell<HashMap<Vec<u8>, Vec<u8>>>);
+
+    impl Memory for MapMemory {
+        fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, MemoryError> {
+            Ok(self.0.borrow().get(key).cloned())
+        }
+    }
+
+    impl MapMemory {
+        /// Applies the State outputs among `out`.
+        pub(crate) fn apply(&self, out: &[OutputRecord]) {
+            for o in out.iter().filter(|o| o.topic == OutputTopic::State) {
+                let key = o.key.clone().expect("state records are keyed");
+                match &o.payload {
+                    Some(v) => self.0.borrow_mut().insert(key, v.clone()),
+                    None => self.0.borrow_mut().remove(&key),
+                };
+            }
+        }
+
+        /// Applies the State outputs among `out` and returns the others.
+        pub(crate) fn take(&self, out: Vec<OutputRecord>) -> Vec<OutputRecord> {
+            self.apply(&out);
+            out.into_iter().filter(|o| o.topic != OutputTopic::State).collect()
+        }
+    }
+
+    /// ICBC pays HSBC CNY 100.00, credited HKD 108.00.
+    pub(crate) fn sample_clearing() -> ClearingRecord {
+        ClearingRecord {
+            transaction_id: "tx-1".into(),
+            end_to_end_id: "E2E-1".into(),
+            debtor_agent: Agent::new("CN_IBPS", "102100099996"),
+            debtor_account: "6222".into(),
+            creditor_agent: Agent::new("HK_FPS", "004"),
+            creditor_account: Some("HK-1".into()),
+            debit_amount: Amount::new(10_000, "CNY"),
+            credit_amount: Amount::new(10_800, "HKD"),
+            fx_rate: "1.08".into(),
+            quote_id: "q".into(),
+            corridor: "CN_IBPS>HK_FPS:CNY-HKD".into(),
+            routing_version: 1,
+            request_created_at: 10,
+            cleared_at: 20,
+            reverses: None,
+            debit_settlement_cycle: None,
+            credit_settlement_cycle: None,
+        }
     }
 }
 

@@ -10,12 +10,13 @@ use crate::memory::{
 };
 use crate::qr_gateway::{self, QrRejection};
 use crate::risk::RiskRefusal;
+use crate::settlement::{self, CyclePart};
 use crate::validate::{validate, CreditorAddress, ValidationError};
 use interlink_connectors::{CanonicalReturn, CanonicalStatus, Connector};
 use interlink_routing::{Route, RoutingTable};
 use interlink_schemas::{
     Agent, AuthorizationRequest, ClearingRecord, Codec, CodecError, DeadLetter, ErrorKind, Notification, Party,
-    PaymentReturn, RiskAction, RiskAlert, SchemaCatalog,
+    PaymentReturn, RiskAction, RiskAlert, SchemaCatalog, SettlementRecord,
 };
 use interlink_vocab::{Finality, IsoReason, PaymentStatus};
 use std::sync::Arc;
@@ -41,6 +42,8 @@ pub enum OutputTopic {
     Returns,
     /// Risk decisions, explained (`RiskAlert`).
     RiskAlerts,
+    /// Netted cycles: positions and summaries (`SettlementRecord`).
+    Settlement,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,6 +126,9 @@ pub enum Outcome {
     /// What a payment that did not settle had counted against its debtor's limits,
     /// given back (at the person's partition).
     LimitReleased,
+    /// A partition's part of a settlement cycle, merged into its currency's netting
+    /// (and, when it completed cycles, their settlement records written).
+    Netted,
 }
 
 impl Outcome {
@@ -140,6 +146,7 @@ impl Outcome {
             Self::Returned => "returned",
             Self::Repeat => "repeat",
             Self::LimitReleased => "limit_released",
+            Self::Netted => "netted",
         }
     }
 }
@@ -196,6 +203,7 @@ pub struct Processor {
     dead_letters: Codec<DeadLetter>,
     returns: Codec<PaymentReturn>,
     risk_alerts: Codec<RiskAlert>,
+    settlement: Codec<SettlementRecord>,
     /// Networks reached through their connector: payments to them leave as their own
     /// messages, and payments they originate get their final status back.
     connected: Vec<&'static dyn Connector>,
@@ -239,6 +247,7 @@ impl Processor {
             dead_letters: Codec::with_catalog(catalog)?,
             returns: Codec::with_catalog(catalog)?,
             risk_alerts: Codec::with_catalog(catalog)?,
+            settlement: Codec::with_catalog(catalog)?,
             connected: Vec::new(),
             duplicate_window_micros: DEFAULT_DUPLICATE_WINDOW.as_micros() as i64,
             response_deadline_micros: DEFAULT_RESPONSE_DEADLINE.as_micros() as i64,
@@ -580,7 +589,7 @@ impl Processor {
                 let decided = match self.connected(&clearing.creditor_agent.network) {
                     Some(connector) => self.forward(connector, request, clearing, limits.hold, input, ctx, out)?,
                     None => {
-                        self.settle(clearing, now_micros, out)?;
+                        self.settle(clearing, ctx, out)?;
                         (Outcome::Accepted, Some(Decision::Accepted))
                     }
                 };
@@ -631,11 +640,72 @@ impl Processor {
         Ok((Outcome::Rejected { reason }, Some(decision)))
     }
 
-    /// The final accepted outcome: the clearing record and ACCC to both sides.
-    fn settle(&self, mut c: ClearingRecord, now: i64, out: &mut Vec<OutputRecord>) -> Result<(), OutputEncodeError> {
+    /// The final accepted outcome: the clearing record, counted in its settlement
+    /// cycles, and ACCC to both sides.
+    fn settle(&self, mut c: ClearingRecord, ctx: &Context<'_>, out: &mut Vec<OutputRecord>) -> Result<(), Undecided> {
+        let now = ctx.now_micros;
         c.cleared_at = now;
-        out.push(OutputRecord::new(OutputTopic::Clearing, &c.transaction_id, self.clearing.encode(&c)?));
-        self.notify_both(&c, PaymentStatus::ACCC, None, None, now, out)
+        let key = c.transaction_id.clone();
+        self.clear(&mut c, &key, ctx, out)?;
+        Ok(self.notify_both(&c, PaymentStatus::ACCC, None, None, now, out)?)
+    }
+
+    /// Writes a clearing record (a payment's, or a return's reversal), counted in the
+    /// settlement cycles of its currencies in this partition, with those outputs. Keyed
+    /// by `key`: the payment's transaction id, which a reversal shares.
+    fn clear(
+        &self,
+        c: &mut ClearingRecord,
+        key: &str,
+        ctx: &Context<'_>,
+        out: &mut Vec<OutputRecord>,
+    ) -> Result<(), Undecided> {
+        let counted = settlement::count(ctx.table, ctx.memory, c)?;
+        out.push(OutputRecord::new(OutputTopic::Clearing, key, self.clearing.encode(c)?));
+        out.extend(counted);
+        Ok(())
+    }
+
+    /// The cut-offs that have passed by `now_micros` for one owned partition (the
+    /// edge's sweep calls this every second): each closed cycle's part goes to its
+    /// currency's netting (see [`settlement`]).
+    pub fn close_cycles(
+        &self,
+        table: &RoutingTable,
+        memory: &dyn Memory,
+        partition: i32,
+        now_micros: i64,
+        out: &mut Vec<OutputRecord>,
+    ) -> Result<(), Undecided> {
+        out.extend(settlement::close_due(table, memory, partition, now_micros)?);
+        Ok(())
+    }
+
+    /// A partition's part of a cycle, at its currency's netting partition.
+    fn net(
+        &self,
+        part: Result<CyclePart, MemoryError>,
+        input: &InputRecord<'_>,
+        ctx: &Context<'_>,
+        out: &mut Vec<OutputRecord>,
+    ) -> Result<Outcome, Undecided> {
+        let now = ctx.now_micros;
+        let refused = match part {
+            Ok(part) => match settlement::net(ctx.table, ctx.memory, part, self.partitions.unwrap_or(1), now)? {
+                Ok((writes, records)) => {
+                    for r in &records {
+                        out.push(OutputRecord::new(OutputTopic::Settlement, &r.cycle_id, self.settlement.encode(r)?));
+                    }
+                    out.extend(writes);
+                    return Ok(Outcome::Netted);
+                }
+                Err(refused) => format!("settlement cycle part not netted: {refused}"),
+            },
+            Err(e) => format!("unreadable settlement cycle part: {e}"),
+        };
+        let kind = ErrorKind::Validation;
+        self.dead_letter(input, kind, refused, None, None, now, out)?;
+        Ok(Outcome::DeadLettered { kind })
     }
 
     /// Notifications to both sides of a routed payment.
@@ -806,6 +876,9 @@ impl Processor {
         if let Some(release) = LimitRelease::decode(payload) {
             return self.release(release, input, ctx, out);
         }
+        if let Some(part) = CyclePart::decode(payload) {
+            return self.net(part, input, ctx, out);
+        }
         let command = match ForwardCommand::decode(payload) {
             Ok(c) => c,
             Err(e) => {
@@ -914,6 +987,8 @@ impl Processor {
                     | InFlightPhase::ReturnedByNetwork { .. } => out.push(forget),
                 }
             }
+            // Netting books never expire (their header says so): not due.
+            Some(StoreKind::Settlement) => return Ok(Expiry::NotDue),
             Some(StoreKind::Requests | StoreKind::Usage) | None => out.push(forget),
         }
         Ok(Expiry::Forgotten)
@@ -1087,7 +1162,7 @@ impl Processor {
         }
         let settled = match status.status.finality() {
             Finality::Settled => {
-                self.settle(clearing.clone(), now, out)?;
+                self.settle(clearing.clone(), ctx, out)?;
                 // Kept, marked settled, for the window: the network may return it.
                 let mut settled = entry.clone();
                 settled.phase = InFlightPhase::Settled { at: now };
@@ -1168,7 +1243,7 @@ impl Processor {
                 / i128::from(c.credit_amount.minor_units.max(1)),
         )
         .unwrap_or(c.debit_amount.minor_units);
-        let reversal = ClearingRecord {
+        let mut reversal = ClearingRecord {
             transaction_id: format!("{}:RETURN:{}", c.transaction_id, r.return_id),
             end_to_end_id: c.end_to_end_id.clone(),
             debtor_agent: c.creditor_agent.clone(),
@@ -1184,8 +1259,10 @@ impl Processor {
             request_created_at: c.request_created_at,
             cleared_at: now,
             reverses: Some(c.transaction_id.clone()),
+            debit_settlement_cycle: None,
+            credit_settlement_cycle: None,
         };
-        out.push(OutputRecord::new(OutputTopic::Clearing, &c.transaction_id, self.clearing.encode(&reversal)?));
+        self.clear(&mut reversal, &c.transaction_id, ctx, out)?;
         let text = format!("returned by {network} ({})", r.reason.code());
         let about = About {
             transaction_id: &c.transaction_id,
@@ -1421,6 +1498,8 @@ fn clearing_record(
         request_created_at: req.created_at,
         cleared_at: now,
         reverses: None,
+        debit_settlement_cycle: None,
+        credit_settlement_cycle: None,
     }
 }
 
@@ -1437,6 +1516,7 @@ fn told_refused(network_status: PaymentStatus) -> PaymentStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::memory::tests_support::MapMemory;
 
     /// Whatever a network refuses with, the parties' notification can carry it (the Avro
     /// enum has fewer symbols than the ISO list), and a settled report tells ACCC.
@@ -1858,28 +1938,6 @@ mod tests {
         assert_eq!(outcome, Outcome::DeadLettered { kind: ErrorKind::Validation });
         assert!(legs.dead_letter(&out).contains("must be keyed by the original transaction id"));
         assert_eq!(legs.report(PaymentStatus::ACCC, "E2E-9", 31).0, Outcome::Accepted, "the payment is untouched");
-    }
-
-    /// A state store in a map, written the way the edge writes it: every State output.
-    #[derive(Default)]
-    struct MapMemory(std::cell::RefCell<std::collections::HashMap<Vec<u8>, Vec<u8>>>);
-
-    impl Memory for MapMemory {
-        fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, MemoryError> {
-            Ok(self.0.borrow().get(key).cloned())
-        }
-    }
-
-    impl MapMemory {
-        fn apply(&self, out: &[OutputRecord]) {
-            for o in out.iter().filter(|o| o.topic == OutputTopic::State) {
-                let key = o.key.clone().unwrap();
-                match &o.payload {
-                    Some(v) => self.0.borrow_mut().insert(key, v.clone()),
-                    None => self.0.borrow_mut().remove(&key),
-                };
-            }
-        }
     }
 
     /// Decides `request` read at `offset` (keyed by its id) against `memory` at `now`.

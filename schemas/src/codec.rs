@@ -2,7 +2,9 @@
 
 use crate::catalog::SchemaCatalog;
 use crate::registry::{self, SchemaVersion};
-use crate::types::{AuthorizationRequest, ClearingRecord, DeadLetter, Notification, PaymentReturn, RiskAlert};
+use crate::types::{
+    AuthorizationRequest, ClearingRecord, DeadLetter, Notification, PaymentReturn, RiskAlert, SettlementRecord,
+};
 use apache_avro::reader::datum::GenericDatumReader;
 use apache_avro::writer::datum::GenericDatumWriter;
 use serde::{de::DeserializeOwned, Serialize};
@@ -55,7 +57,7 @@ impl Event for AuthorizationRequest {
     const SCHEMA: &'static SchemaVersion = &registry::AUTHORIZATION_REQUEST_V2;
 }
 impl Event for ClearingRecord {
-    const SCHEMA: &'static SchemaVersion = &registry::CLEARING_RECORD_V2;
+    const SCHEMA: &'static SchemaVersion = &registry::CLEARING_RECORD_V3;
 }
 impl Event for Notification {
     const SCHEMA: &'static SchemaVersion = &registry::NOTIFICATION_V2;
@@ -68,6 +70,9 @@ impl Event for PaymentReturn {
 }
 impl Event for RiskAlert {
     const SCHEMA: &'static SchemaVersion = &registry::RISK_ALERT_V1;
+}
+impl Event for SettlementRecord {
+    const SCHEMA: &'static SchemaVersion = &registry::SETTLEMENT_RECORD_V1;
 }
 
 /// The Confluent header of a framed record.

@@ -36,24 +36,31 @@ pub static AUTHORIZATION_REQUEST_V2: SchemaVersion =
 pub static CLEARING_RECORD_V1: SchemaVersion = schema_version!(201, "ClearingRecord", "clearing_record.avsc");
 /// Adds `reverses` (default null): a return of an earlier payment.
 pub static CLEARING_RECORD_V2: SchemaVersion = schema_version!(202, "ClearingRecord", "clearing_record_v2.avsc");
+/// Adds `debit_settlement_cycle` and `credit_settlement_cycle` (default null): the
+/// netting cycles the record falls in.
+pub static CLEARING_RECORD_V3: SchemaVersion = schema_version!(203, "ClearingRecord", "clearing_record_v3.avsc");
 pub static NOTIFICATION_V1: SchemaVersion = schema_version!(301, "Notification", "notification.avsc");
 /// Adds `repeat` (default false): the answer to a request sent again.
 pub static NOTIFICATION_V2: SchemaVersion = schema_version!(302, "Notification", "notification_v2.avsc");
 pub static DEAD_LETTER_V1: SchemaVersion = schema_version!(401, "DeadLetter", "dead_letter.avsc");
 pub static PAYMENT_RETURN_V1: SchemaVersion = schema_version!(501, "PaymentReturn", "payment_return.avsc");
 pub static RISK_ALERT_V1: SchemaVersion = schema_version!(601, "RiskAlert", "risk_alert.avsc");
+pub static SETTLEMENT_RECORD_V1: SchemaVersion =
+    schema_version!(701, "SettlementRecord", "settlement_record.avsc");
 
 /// All known versions, newest last within each record.
-pub static ALL: [&SchemaVersion; 9] = [
+pub static ALL: [&SchemaVersion; 11] = [
     &AUTHORIZATION_REQUEST_V1,
     &AUTHORIZATION_REQUEST_V2,
     &CLEARING_RECORD_V1,
     &CLEARING_RECORD_V2,
+    &CLEARING_RECORD_V3,
     &NOTIFICATION_V1,
     &NOTIFICATION_V2,
     &DEAD_LETTER_V1,
     &PAYMENT_RETURN_V1,
     &RISK_ALERT_V1,
+    &SETTLEMENT_RECORD_V1,
 ];
 
 pub fn by_id(id: u32) -> Option<&'static SchemaVersion> {

@@ -25,6 +25,8 @@ pub struct TopicsConfig {
     pub returns: String,
     /// Risk decisions, explained (`RiskAlert`): a regulator's feed, a case-management tool.
     pub risk_alerts: String,
+    /// Closed netting cycles (`SettlementRecord`): net positions and cycle summaries.
+    pub settlement: String,
 }
 
 impl Default for TopicsConfig {
@@ -41,6 +43,7 @@ impl Default for TopicsConfig {
             state: "interlink.switch.state".into(),
             returns: "interlink.returns".into(),
             risk_alerts: "interlink.risk.alerts".into(),
+            settlement: "interlink.settlement".into(),
         }
     }
 }
@@ -62,6 +65,7 @@ impl TopicsConfig {
             state: p(d.state),
             returns: p(d.returns),
             risk_alerts: p(d.risk_alerts),
+            settlement: p(d.settlement),
         }
     }
 }
@@ -89,6 +93,7 @@ impl TopicsConfig {
             "DeadLetter" => Some(&self.dead_letters),
             "PaymentReturn" => Some(&self.returns),
             "RiskAlert" => Some(&self.risk_alerts),
+            "SettlementRecord" => Some(&self.settlement),
             _ => None,
         }
     }

@@ -159,6 +159,12 @@ pub struct ClearingRecord {
     /// Set on a return: the transaction id of the payment this record reverses.
     #[serde(default)]
     pub reverses: Option<String>,
+    /// The netting cycle of the debit leg (v3), when its currency has a scheme.
+    #[serde(default)]
+    pub debit_settlement_cycle: Option<String>,
+    /// The netting cycle of the credit leg (v3).
+    #[serde(default)]
+    pub credit_settlement_cycle: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -286,4 +292,40 @@ pub struct PaymentReturn {
     pub reason_code: String,
     pub timed_out_at: i64,
     pub returned_at: i64,
+}
+
+/// What a `SettlementRecord` is: one participant's position, or the cycle's summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SettlementRecordKind {
+    Position,
+    Summary,
+}
+
+/// A closed netting cycle (`interlink.settlement`): a participant's multilateral net
+/// position in the cycle's currency, or the cycle's summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettlementRecord {
+    pub cycle_id: String,
+    pub kind: SettlementRecordKind,
+    pub currency: String,
+    /// µs since the epoch, as are the other times.
+    pub opened_after: i64,
+    pub cut_off: i64,
+    pub closed_at: i64,
+    pub routing_version: i64,
+    #[serde(default)]
+    pub participant: Option<Agent>,
+    #[serde(default)]
+    pub participant_name: Option<String>,
+    pub gross_debit_minor: i64,
+    pub gross_credit_minor: i64,
+    /// Credits minus debits: positive receives.
+    pub net_minor: i64,
+    pub debits: i64,
+    pub credits: i64,
+    pub participants: i32,
+    pub clearing_records: i64,
+    pub late_records: i64,
+    pub partitions: i32,
 }

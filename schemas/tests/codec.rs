@@ -93,6 +93,8 @@ fn outputs_round_trip() {
         request_created_at: 1,
         cleared_at: 2,
         reverses: None,
+        debit_settlement_cycle: None,
+        credit_settlement_cycle: None,
     };
     let c = Codec::<ClearingRecord>::new().unwrap();
     assert_eq!(c.decode(&c.encode(&clearing).unwrap()).unwrap(), clearing);

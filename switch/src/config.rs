@@ -363,6 +363,7 @@ impl SwitchConfig {
             ("TOPICS__STATE", t.state.clone()),
             ("TOPICS__RETURNS", t.returns.clone()),
             ("TOPICS__RISK_ALERTS", t.risk_alerts.clone()),
+            ("TOPICS__SETTLEMENT", t.settlement.clone()),
             ("PIPELINE__CONSISTENCY", p.consistency.as_str().to_string()),
             ("PIPELINE__BATCH_MAX_RECORDS", p.batch_max_records.to_string()),
             ("PIPELINE__BATCH_MAX_INTERVAL_MS", p.batch_max_interval_ms.to_string()),

@@ -8,14 +8,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The versions the switch writes: requests (payments networks originate), clearing
-/// records, notifications, dead letters, returns and risk alerts.
-pub const SWITCH_WRITES: [&SchemaVersion; 6] = [
+/// records, notifications, dead letters, returns, risk alerts and settlement records.
+pub const SWITCH_WRITES: [&SchemaVersion; 7] = [
     &registry::AUTHORIZATION_REQUEST_V2,
-    &registry::CLEARING_RECORD_V2,
+    &registry::CLEARING_RECORD_V3,
     &registry::NOTIFICATION_V2,
     &registry::DEAD_LETTER_V1,
     &registry::PAYMENT_RETURN_V1,
     &registry::RISK_ALERT_V1,
+    &registry::SETTLEMENT_RECORD_V1,
 ];
 
 /// How long one registry request may take.

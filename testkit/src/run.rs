@@ -142,7 +142,7 @@ pub fn run_with<C: OutcomeCheck>(
             &opts.topics,
             &[
                 &registry::AUTHORIZATION_REQUEST_V2,
-                &registry::CLEARING_RECORD_V2,
+                &registry::CLEARING_RECORD_V3,
                 &registry::NOTIFICATION_V2,
                 &registry::DEAD_LETTER_V1,
             ],

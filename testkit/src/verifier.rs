@@ -738,6 +738,8 @@ mod tests {
                 request_created_at: 1_000,
                 cleared_at: 2_000,
                 reverses: None,
+                debit_settlement_cycle: None,
+                credit_settlement_cycle: None,
             })
             .unwrap()
     }

@@ -697,6 +697,17 @@ fn summary(r: &RouteRecord) -> String {
             None => "switch default response deadline".to_string(),
         },
         RouteRecord::Block(b) => format!("blocked: {}", b.reason),
+        RouteRecord::Settlement(x) => {
+            let when = match x.every_minutes {
+                Some(n) => format!("every {n} min"),
+                None => x.cut_offs.join(", "),
+            };
+            let manual = match x.manual_cut_offs.len() {
+                0 => String::new(),
+                n => format!(", {n} operator cut-off(s)"),
+            };
+            format!("cycles at {when} ({}){manual}", x.time_zone)
+        }
         RouteRecord::Limit(l) => {
             let amount = interlink_routing::format_minor(l.max_amount_minor, &l.currency)
                 .unwrap_or_else(|_| l.max_amount_minor.to_string());

@@ -15,7 +15,7 @@ pub struct TopicLayout {
 
 /// Creates every topic the switch uses; existing topics are left as they are.
 /// The routes topic has one partition (change sets are ordered) and is compacted;
-/// the audit topic has one partition and keeps everything.
+/// the audit and settlement topics have one partition and keep everything.
 pub async fn ensure_topics(
     kafka: &KafkaConfig,
     topics: &TopicsConfig,
@@ -39,6 +39,8 @@ pub async fn ensure_topics(
             .set("min.compaction.lag.ms", "60000"),
     );
     new.push(NewTopic::new(&topics.routes_audit, 1, TopicReplication::Fixed(rf)).set("retention.ms", "-1"));
+    // Netted cycles: few records, read in cycle order, kept as the settlement's record.
+    new.push(NewTopic::new(&topics.settlement, 1, TopicReplication::Fixed(rf)).set("retention.ms", "-1"));
     // Repartition topic: payments on their way to a connected network, by wire id.
     new.push(NewTopic::new(&topics.forwards, layout.partitions, TopicReplication::Fixed(rf)));
     // State of requests partition p is changelog partition p: same count, compacted.

@@ -234,6 +234,7 @@ impl BatchSink {
                 OutputTopic::State => &self.topics.state,
                 OutputTopic::Returns => &self.topics.returns,
                 OutputTopic::RiskAlerts => &self.topics.risk_alerts,
+                OutputTopic::Settlement => &self.topics.settlement,
             };
             let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(topic);
             if out.topic == OutputTopic::State {

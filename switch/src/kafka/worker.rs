@@ -330,14 +330,34 @@ fn checkpoint(ctx: &WorkerContext, changelog: &ChangelogReader, wait: bool) {
 
 /// Writes tombstones (and whatever else the core decides) for state entries whose
 /// time has come, into the open batch. A partition's time is how far its networks'
-/// answers have been read, so no payment times out with its answer unread.
+/// answers have been read, so no payment times out with its answer unread. Then
+/// closes the settlement cycles whose cut-off has passed, per owned partition.
 fn expire_due(
     ctx: &WorkerContext,
     consumer: &BaseConsumer<WorkerContext>,
     processor: &Processor,
+    table: &RoutingTable,
     outputs: &mut Vec<OutputRecord>,
 ) -> Result<usize, KafkaEdgeError> {
     let now = interlink_schemas::now_micros();
+    if table.settlement_schemes().next().is_some() {
+        let owned: Vec<i32> = {
+            let state = ctx.lock_state();
+            state.owned().into_iter().filter(|&p| state.is_restored(p)).collect()
+        };
+        for p in owned {
+            outputs.clear();
+            {
+                let state = ctx.lock_state();
+                processor.close_cycles(table, &state.memory(p), p, now, outputs).map_err(undecided_is_fatal)?;
+            }
+            if !outputs.is_empty() {
+                ctx.lock_state().stage(p, outputs);
+                let mut sink = ctx.lock_sink();
+                ctx.add(&mut sink, consumer, None, p, outputs)?;
+            }
+        }
+    }
     let due = {
         let clocks = ctx.lock_answer_clocks();
         ctx.lock_state().due(|p| clocks.cutoff(p, now), EXPIRY_SWEEP_LIMIT)?
@@ -410,7 +430,10 @@ fn consume(
         }
         if last_sweep.elapsed() >= EXPIRY_SWEEP_INTERVAL {
             last_sweep = std::time::Instant::now();
-            let expired = expire_due(ctx, consumer, processor, &mut outputs)?;
+            if ctx.lock_sink().records() == 0 {
+                table = tables.borrow().clone();
+            }
+            let expired = expire_due(ctx, consumer, processor, &table, &mut outputs)?;
             telemetry::state_expired(expired);
         }
         let age = ctx.lock_sink().batch_age();

@@ -1,0 +1,531 @@
+//! Netting: every clearing record counts, in the partition that wrote it, towards the
+//! multilateral net positions of the cycle it falls in; at each cut-off every partition
+//! sends its part of the cycle to the currency's home partition, which nets the parts
+//! into the cycle's positions once every partition has reported.
+//!
+//! All of it is keyed state written with the outputs (Kafka Streams' two-stage
+//! aggregation over a repartition topic), so a crash at any moment neither loses a
+//! record nor counts one twice:
+//!
+//! ```text
+//!  clearing record (partition p) ─► book k/CUR of p: the open cycle's lines += legs
+//!  cut-off passes (p's sweep)    ─► CyclePart (tag 'S') ─► forwards, keyed settlement/CUR
+//!  home partition of that key    ─► netting n/CUR: parts merged; when every partition
+//!                                   has reported the cycle (or a later one):
+//!                                   SettlementRecord ×(participants + 1) ─► interlink.settlement
+//! ```
+//!
+//! A record cleared by a cut-off that its partition has already reported (a worker
+//! whose clock is behind the previous owner's) goes into the partition's next open
+//! cycle and counts as late there, visibly.
+
+use crate::memory::{self, Memory, MemoryError, BOOK_STORE, NETTING_STORE};
+use crate::pipeline::{OutputRecord, OutputTopic};
+use interlink_routing::{CompiledScheme, InstitutionRef, RoutingTable};
+use interlink_schemas::{Agent, ClearingRecord, SettlementRecord, SettlementRecordKind};
+use serde::{Deserialize, Serialize};
+
+/// Netting books and nettings are kept until they are overwritten: never due.
+const KEEP: i64 = i64::MAX;
+/// The first byte of a cycle part on the forwards topic.
+const PART_TAG: u8 = b'S';
+
+/// One participant's side of a cycle, in the cycle's currency's minor units.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PositionLine {
+    pub network: String,
+    pub institution_id: String,
+    pub debit_minor: i64,
+    pub credit_minor: i64,
+    pub debits: u64,
+    pub credits: u64,
+}
+
+/// What one cycle holds (of one partition, or merged over all of them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CycleTotals {
+    pub cut_off: i64,
+    /// The scheme's previous cut-off.
+    pub opened_after: i64,
+    /// Sorted by participant.
+    pub lines: Vec<PositionLine>,
+    pub records: u64,
+    pub late: u64,
+}
+
+impl CycleTotals {
+    fn new(cut_off: i64, opened_after: i64) -> Self {
+        Self { cut_off, opened_after, lines: Vec::new(), records: 0, late: 0 }
+    }
+
+    fn line(&mut self, who: &InstitutionRef) -> &mut PositionLine {
+        let key = (who.network.as_str(), who.institution_id.as_str());
+        let at = match self.lines.binary_search_by(|l| (l.network.as_str(), l.institution_id.as_str()).cmp(&key)) {
+            Ok(i) => i,
+            Err(i) => {
+                let line = PositionLine {
+                    network: who.network.clone(),
+                    institution_id: who.institution_id.clone(),
+                    ..PositionLine::default()
+                };
+                self.lines.insert(i, line);
+                i
+            }
+        };
+        &mut self.lines[at]
+    }
+
+    fn debit(&mut self, who: &InstitutionRef, minor: i64) {
+        let line = self.line(who);
+        line.debit_minor = line.debit_minor.saturating_add(minor);
+        line.debits += 1;
+    }
+
+    fn credit(&mut self, who: &InstitutionRef, minor: i64) {
+        let line = self.line(who);
+        line.credit_minor = line.credit_minor.saturating_add(minor);
+        line.credits += 1;
+    }
+
+    fn merge(&mut self, other: &CycleTotals) {
+        for l in &other.lines {
+            let who = InstitutionRef { network: l.network.clone(), institution_id: l.institution_id.clone() };
+            let line = self.line(&who);
+            line.debit_minor = line.debit_minor.saturating_add(l.debit_minor);
+            line.credit_minor = line.credit_minor.saturating_add(l.credit_minor);
+            line.debits += l.debits;
+            line.credits += l.credits;
+        }
+        self.records += other.records;
+        self.late += other.late;
+        self.opened_after = self.opened_after.min(other.opened_after);
+    }
+}
+
+/// A partition's netting of one currency: the latest cycle it has reported to the
+/// netting, and the cycles still open in it (ascending cut-offs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionBook {
+    pub reported: i64,
+    pub open: Vec<CycleTotals>,
+}
+
+impl Default for PartitionBook {
+    fn default() -> Self {
+        Self { reported: i64::MIN, open: Vec::new() }
+    }
+}
+
+/// A partition's part of a closed cycle, on its way to the currency's netting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CyclePart {
+    pub currency: String,
+    pub partition: i32,
+    pub totals: CycleTotals,
+}
+
+impl CyclePart {
+    pub fn encode(&self) -> Result<Vec<u8>, MemoryError> {
+        Ok(postcard::to_extend(self, vec![PART_TAG])?)
+    }
+
+    /// `None` when the bytes are not a cycle part at all.
+    pub fn decode(bytes: &[u8]) -> Option<Result<Self, MemoryError>> {
+        match bytes {
+            [PART_TAG, rest @ ..] => Some(postcard::from_bytes(rest).map_err(MemoryError::from)),
+            _ => None,
+        }
+    }
+}
+
+/// A currency's netting: the latest cycle each partition has reported, the cycles not
+/// yet complete, and the latest one netted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Netting {
+    pub reported: Vec<i64>,
+    pub pending: Vec<(CycleTotals, u32)>,
+    pub netted: i64,
+}
+
+/// The key of the netting of `currency`: its cycle parts are keyed so, and it lives
+/// in the state of that key's partition.
+pub fn netting_key(currency: &str) -> String {
+    format!("settlement/{currency}")
+}
+
+fn book_key(currency: &str) -> Vec<u8> {
+    memory::store_key(BOOK_STORE, &[currency])
+}
+
+fn netting_state_key(currency: &str) -> Vec<u8> {
+    memory::store_key(NETTING_STORE, &[currency])
+}
+
+fn read<T: for<'de> Deserialize<'de> + Default>(memory: &dyn Memory, key: &[u8]) -> Result<T, MemoryError> {
+    memory.get(key)?.map_or_else(|| Ok(T::default()), |v| memory::unframe(&v))
+}
+
+fn write<T: Serialize>(key: Vec<u8>, value: &T) -> Result<OutputRecord, MemoryError> {
+    Ok(OutputRecord { topic: OutputTopic::State, key: Some(key), payload: Some(memory::frame(KEEP, value)?) })
+}
+
+impl PartitionBook {
+    /// The open cycle a record cleared at `at` counts in, and whether it is late.
+    fn cycle_for(&mut self, scheme: &CompiledScheme, at: i64) -> &mut CycleTotals {
+        let mut cut_off = scheme.cycle_of(at);
+        let late = cut_off <= self.reported;
+        if late {
+            cut_off = scheme.cycle_of(self.reported.saturating_add(1));
+        }
+        let i = match self.open.binary_search_by_key(&cut_off, |c| c.cut_off) {
+            Ok(i) => i,
+            Err(i) => {
+                let opened_after = scheme.cut_off_before(cut_off.saturating_sub(1)).max(self.reported);
+                self.open.insert(i, CycleTotals::new(cut_off, opened_after));
+                i
+            }
+        };
+        let cycle = &mut self.open[i];
+        cycle.records += 1;
+        cycle.late += u64::from(late);
+        cycle
+    }
+}
+
+fn agent_ref(a: &Agent) -> InstitutionRef {
+    InstitutionRef { network: a.network.clone(), institution_id: a.institution_id.clone() }
+}
+
+/// Counts a clearing record (cleared at its `cleared_at`) in the books of its
+/// currencies' schemes, in the state of the partition deciding it, and names the
+/// cycles on the record. Each currency balances: an FX payment's legs meet the
+/// scheme's FX participant, a same-currency payment's difference (a spread) goes to it
+/// too. Currencies without a scheme are not netted (the record names no cycle).
+pub fn count(table: &RoutingTable, memory: &dyn Memory, c: &mut ClearingRecord) -> Result<Vec<OutputRecord>, MemoryError> {
+    let (debtor, creditor) = (agent_ref(&c.debtor_agent), agent_ref(&c.creditor_agent));
+    let (debit, credit) = (c.debit_amount.minor_units, c.credit_amount.minor_units);
+    let same_currency = c.debit_amount.currency == c.credit_amount.currency;
+    let mut writes = Vec::with_capacity(2);
+    if let Some(scheme) = table.settlement_scheme(&c.debit_amount.currency) {
+        let key = book_key(scheme.currency());
+        let mut book: PartitionBook = read(memory, &key)?;
+        let cycle = book.cycle_for(scheme, c.cleared_at);
+        cycle.debit(&debtor, debit);
+        if same_currency {
+            cycle.credit(&creditor, credit);
+            match debit - credit {
+                0 => {}
+                kept if kept > 0 => cycle.credit(scheme.fx_participant(), kept),
+                paid => cycle.debit(scheme.fx_participant(), -paid),
+            }
+        } else {
+            cycle.credit(scheme.fx_participant(), debit);
+        }
+        let id = scheme.cycle_id(cycle.cut_off);
+        c.debit_settlement_cycle = Some(id.clone());
+        if same_currency {
+            c.credit_settlement_cycle = Some(id);
+        }
+        writes.push(write(key, &book)?);
+    }
+    if same_currency {
+        return Ok(writes);
+    }
+    if let Some(scheme) = table.settlement_scheme(&c.credit_amount.currency) {
+        let key = book_key(scheme.currency());
+        let mut book: PartitionBook = read(memory, &key)?;
+        let cycle = book.cycle_for(scheme, c.cleared_at);
+        cycle.debit(scheme.fx_participant(), credit);
+        cycle.credit(&creditor, credit);
+        c.credit_settlement_cycle = Some(scheme.cycle_id(cycle.cut_off));
+        writes.push(write(key, &book)?);
+    }
+    Ok(writes)
+}
+
+/// A partition's cut-offs: every open cycle whose cut-off has passed by `now` goes to
+/// its currency's netting as this partition's part, and so (empty) does the latest
+/// passed cut-off not reported yet, so the netting knows this partition holds nothing
+/// more up to it. Runs from the edge's sweep for every partition it owns.
+pub fn close_due(
+    table: &RoutingTable,
+    memory: &dyn Memory,
+    partition: i32,
+    now: i64,
+) -> Result<Vec<OutputRecord>, MemoryError> {
+    let mut out = Vec::new();
+    for scheme in table.settlement_schemes() {
+        let key = book_key(scheme.currency());
+        let mut book: PartitionBook = read(memory, &key)?;
+        let latest = scheme.cut_off_before(now);
+        let due = book.open.partition_point(|c| c.cut_off <= now);
+        if due == 0 && latest <= book.reported {
+            continue;
+        }
+        let mut parts: Vec<CycleTotals> = book.open.drain(..due).collect();
+        if latest > book.reported && parts.last().is_none_or(|c| c.cut_off < latest) {
+            let opened_after = scheme.cut_off_before(latest.saturating_sub(1)).max(book.reported);
+            parts.push(CycleTotals::new(latest, opened_after));
+        }
+        for totals in parts {
+            book.reported = book.reported.max(totals.cut_off);
+            let part = CyclePart { currency: scheme.currency().to_string(), partition, totals };
+            let routed = netting_key(scheme.currency());
+            out.push(OutputRecord { topic: OutputTopic::Forwards, key: Some(routed.into_bytes()), payload: Some(part.encode()?) });
+        }
+        out.push(write(key, &book)?);
+    }
+    Ok(out)
+}
+
+/// Why a cycle part was not netted (a bug or a changed partition count, never traffic).
+#[derive(Debug, thiserror::Error)]
+pub enum PartRefused {
+    #[error("part of {currency} cycle {cut_off} from partition {partition} arrived after the cycle was netted")]
+    AlreadyNetted { currency: String, cut_off: i64, partition: i32 },
+    #[error("part of {currency} cycle from partition {partition}, but the switch has {partitions} partitions")]
+    NoSuchPartition { currency: String, partition: i32, partitions: u32 },
+    #[error("part of a cycle of {0}, which no settlement scheme nets now")]
+    NoScheme(String),
+}
+
+/// Merges a partition's part into its currency's netting; every cycle that all
+/// `partitions` have now reported (or passed) is netted: its settlement records.
+pub fn net(
+    table: &RoutingTable,
+    memory: &dyn Memory,
+    part: CyclePart,
+    partitions: u32,
+    now: i64,
+) -> Result<Result<(Vec<OutputRecord>, Vec<SettlementRecord>), PartRefused>, MemoryError> {
+    let Some(scheme) = table.settlement_scheme(&part.currency) else {
+        return Ok(Err(PartRefused::NoScheme(part.currency)));
+    };
+    let key = netting_state_key(&part.currency);
+    let mut netting: Netting = match memory.get(&key)? {
+        Some(v) => memory::unframe(&v)?,
+        None => Netting { reported: Vec::new(), pending: Vec::new(), netted: i64::MIN },
+    };
+    netting.reported.resize(partitions as usize, i64::MIN);
+    let Some(reported) = usize::try_from(part.partition).ok().and_then(|p| netting.reported.get_mut(p)) else {
+        return Ok(Err(PartRefused::NoSuchPartition { currency: part.currency, partition: part.partition, partitions }));
+    };
+    let cut_off = part.totals.cut_off;
+    if cut_off <= netting.netted {
+        return Ok(Err(PartRefused::AlreadyNetted { currency: part.currency, cut_off, partition: part.partition }));
+    }
+    *reported = (*reported).max(cut_off);
+    match netting.pending.binary_search_by_key(&cut_off, |(c, _)| c.cut_off) {
+        Ok(i) => {
+            netting.pending[i].0.merge(&part.totals);
+            netting.pending[i].1 += 1;
+        }
+        Err(i) => netting.pending.insert(i, (part.totals, 1)),
+    }
+    let complete_to = netting.reported.iter().copied().min().unwrap_or(i64::MIN);
+    let done = netting.pending.partition_point(|(c, _)| c.cut_off <= complete_to);
+    let mut records = Vec::new();
+    for (totals, _) in netting.pending.drain(..done) {
+        netting.netted = totals.cut_off;
+        records.extend(settlement_records(table, scheme, &totals, partitions, now));
+    }
+    Ok(Ok((vec![write(key, &netting)?], records)))
+}
+
+/// A netted cycle as records: each participant's position, then the summary.
+fn settlement_records(
+    table: &RoutingTable,
+    scheme: &CompiledScheme,
+    totals: &CycleTotals,
+    partitions: u32,
+    now: i64,
+) -> Vec<SettlementRecord> {
+    let base = SettlementRecord {
+        cycle_id: scheme.cycle_id(totals.cut_off),
+        kind: SettlementRecordKind::Position,
+        currency: scheme.currency().to_string(),
+        opened_after: totals.opened_after,
+        cut_off: totals.cut_off,
+        closed_at: now,
+        routing_version: table.version(),
+        participant: None,
+        participant_name: None,
+        gross_debit_minor: 0,
+        gross_credit_minor: 0,
+        net_minor: 0,
+        debits: 0,
+        credits: 0,
+        participants: 1,
+        clearing_records: 0,
+        late_records: 0,
+        partitions: partitions as i32,
+    };
+    let mut records: Vec<SettlementRecord> = totals
+        .lines
+        .iter()
+        .map(|l| SettlementRecord {
+            participant: Some(Agent::new(&l.network, &l.institution_id)),
+            participant_name: table.find_participant(&l.network, &l.institution_id).map(|p| p.name.clone()),
+            gross_debit_minor: l.debit_minor,
+            gross_credit_minor: l.credit_minor,
+            net_minor: l.credit_minor - l.debit_minor,
+            debits: l.debits as i64,
+            credits: l.credits as i64,
+            ..base.clone()
+        })
+        .collect();
+    let sum = |f: fn(&PositionLine) -> i64| totals.lines.iter().map(f).sum::<i64>();
+    records.push(SettlementRecord {
+        kind: SettlementRecordKind::Summary,
+        gross_debit_minor: sum(|l| l.debit_minor),
+        gross_credit_minor: sum(|l| l.credit_minor),
+        net_minor: sum(|l| l.credit_minor - l.debit_minor),
+        debits: sum(|l| l.debits as i64),
+        credits: sum(|l| l.credits as i64),
+        participants: totals.lines.len() as i32,
+        clearing_records: totals.records as i64,
+        late_records: totals.late as i64,
+        ..base
+    });
+    records
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::tests_support::MapMemory;
+    use interlink_routing::{parse_routes_file, TEST_ROUTES_TOML};
+    use interlink_schemas::Amount;
+
+    const SCHEMES: &str = r#"
+[[settlement]]
+currency = "CNY"
+time_zone = "Asia/Shanghai"
+cut_offs = ["10:00", "16:00"]
+
+[[settlement]]
+currency = "HKD"
+time_zone = "Asia/Hong_Kong"
+cut_offs = ["16:00"]
+"#;
+
+    fn table() -> RoutingTable {
+        let text = format!("{TEST_ROUTES_TOML}\n{SCHEMES}");
+        let rules = parse_routes_file("test.toml", &text).unwrap();
+        RoutingTable::compile(3, &rules).unwrap()
+    }
+
+    fn at(text: &str) -> i64 {
+        text.parse::<jiff::Timestamp>().unwrap().as_microsecond()
+    }
+
+    fn clearing(debtor: (&str, &str), creditor: (&str, &str), debit: (i64, &str), credit: (i64, &str), at: i64) -> ClearingRecord {
+        let mut c = crate::memory::tests_support::sample_clearing();
+        c.debtor_agent = Agent::new(debtor.0, debtor.1);
+        c.creditor_agent = Agent::new(creditor.0, creditor.1);
+        c.debit_amount = Amount::new(debit.0, debit.1);
+        c.credit_amount = Amount::new(credit.0, credit.1);
+        c.cleared_at = at;
+        c
+    }
+
+    fn apply(memory: &MapMemory, out: Vec<OutputRecord>) -> Vec<OutputRecord> {
+        memory.take(out)
+    }
+
+    #[test]
+    fn an_fx_payment_nets_in_both_currencies_against_the_fx_account_and_each_currency_sums_to_zero() {
+        let t = table();
+        let partitions = [MapMemory::default(), MapMemory::default()];
+        let morning = at("2026-12-01T01:00:00Z"); // 09:00 in Shanghai and Hong Kong
+        let mut c = clearing(("CN_IBPS", "102100099996"), ("HK_FPS", "004"), (10_000, "CNY"), (10_800, "HKD"), morning);
+        let writes = count(&t, &partitions[0], &mut c).unwrap();
+        assert!(apply(&partitions[0], writes).is_empty());
+        assert_eq!(c.debit_settlement_cycle.as_deref(), Some("CNY-20261201T100000+0800"));
+        assert_eq!(c.credit_settlement_cycle.as_deref(), Some("HKD-20261201T160000+0800"));
+        let mut d = clearing(("HK_FPS", "004"), ("HK_FPS", "012"), (500, "HKD"), (500, "HKD"), morning + 1);
+        let writes = count(&t, &partitions[1], &mut d).unwrap();
+        apply(&partitions[1], writes);
+
+        // 16:00 Hong Kong has passed: both partitions report both currencies.
+        let evening = at("2026-12-01T08:30:00Z");
+        let mut parts = Vec::new();
+        for (p, memory) in partitions.iter().enumerate() {
+            let out = close_due(&t, memory, p as i32, evening).unwrap();
+            parts.extend(apply(memory, out));
+            // Nothing more is due a second later.
+            assert!(apply(memory, close_due(&t, memory, p as i32, evening + 1_000_000).unwrap()).is_empty());
+        }
+        let netting = MapMemory::default();
+        let mut netted = Vec::new();
+        for o in parts {
+            assert_eq!(o.topic, OutputTopic::Forwards);
+            let part = CyclePart::decode(o.payload.as_ref().unwrap()).unwrap().unwrap();
+            assert_eq!(o.key.as_deref(), Some(netting_key(&part.currency).as_bytes()));
+            let (writes, records) = net(&t, &netting, part, 2, evening).unwrap().unwrap();
+            apply(&netting, writes);
+            netted.extend(records);
+        }
+        let hkd: Vec<_> = netted.iter().filter(|r| r.cycle_id == "HKD-20261201T160000+0800").collect();
+        let position = |net: &str, id: &str| {
+            hkd.iter().find(|r| r.participant == Some(Agent::new(net, id))).map(|r| (r.gross_debit_minor, r.gross_credit_minor, r.net_minor))
+        };
+        assert_eq!(position("INTERLINK", "FX"), Some((10_800, 0, -10_800)));
+        assert_eq!(position("HK_FPS", "004"), Some((500, 10_800, 10_300)));
+        assert_eq!(position("HK_FPS", "012"), Some((0, 500, 500)));
+        let summary = hkd.iter().find(|r| r.kind == SettlementRecordKind::Summary).unwrap();
+        assert_eq!((summary.net_minor, summary.clearing_records, summary.participants), (0, 2, 3));
+        // The CNY 10:00 cycle and the (empty) CNY 16:00 one are netted too.
+        let cny: Vec<_> = netted.iter().filter(|r| r.currency == "CNY").map(|r| (r.cycle_id.as_str(), r.kind, r.net_minor)).collect();
+        assert_eq!(
+            cny,
+            [
+                ("CNY-20261201T100000+0800", SettlementRecordKind::Position, -10_000),
+                ("CNY-20261201T100000+0800", SettlementRecordKind::Position, 10_000),
+                ("CNY-20261201T100000+0800", SettlementRecordKind::Summary, 0),
+                ("CNY-20261201T160000+0800", SettlementRecordKind::Summary, 0),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_cycle_waits_for_every_partition_and_a_record_after_its_cycle_closed_is_late_in_the_next() {
+        let t = table();
+        let (p0, p1, netting) = (MapMemory::default(), MapMemory::default(), MapMemory::default());
+        let ten = at("2026-12-01T02:00:00Z");
+        let mut c = clearing(("CN_IBPS", "102100099996"), ("CN_IBPS", "103100000026"), (700, "CNY"), (700, "CNY"), ten - 5);
+        let writes = count(&t, &p0, &mut c).unwrap();
+        apply(&p0, writes);
+        let parts0 = apply(&p0, close_due(&t, &p0, 0, ten + 1).unwrap());
+        let part = |o: &OutputRecord| CyclePart::decode(o.payload.as_ref().unwrap()).unwrap().unwrap();
+        let (writes, records) = net(&t, &netting, part(&parts0[0]), 2, ten + 1).unwrap().unwrap();
+        apply(&netting, writes);
+        assert!(records.is_empty(), "partition 1 has not reported");
+        // Partition 1's clock is behind: it counts a record stamped before 10:00 after
+        // its own cut-off report... first it reports (nothing), then the record is late.
+        let parts1 = apply(&p1, close_due(&t, &p1, 1, ten + 2).unwrap());
+        let mut late = clearing(("CN_IBPS", "103100000026"), ("CN_IBPS", "102100099996"), (50, "CNY"), (50, "CNY"), ten - 1);
+        let writes = count(&t, &p1, &mut late).unwrap();
+        apply(&p1, writes);
+        assert_eq!(late.debit_settlement_cycle.as_deref(), Some("CNY-20261201T160000+0800"));
+        let (writes, records) = net(&t, &netting, part(&parts1[0]), 2, ten + 3).unwrap().unwrap();
+        apply(&netting, writes);
+        let summary = records.last().unwrap();
+        assert_eq!((summary.cycle_id.as_str(), summary.clearing_records, summary.gross_debit_minor), ("CNY-20261201T100000+0800", 1, 700));
+        // The next cycle carries the late record.
+        let four = at("2026-12-01T08:00:00Z");
+        let mut all = Vec::new();
+        for (p, m) in [(0, &p0), (1, &p1)] {
+            for o in apply(m, close_due(&t, m, p, four).unwrap()) {
+                let (writes, records) = net(&t, &netting, part(&o), 2, four).unwrap().unwrap();
+                apply(&netting, writes);
+                all.extend(records);
+            }
+        }
+        let summary = all.iter().find(|r| r.kind == SettlementRecordKind::Summary && r.currency == "CNY").unwrap();
+        assert_eq!((summary.clearing_records, summary.late_records, summary.gross_debit_minor), (1, 1, 50));
+        // A part for a cycle already netted is refused, not counted again.
+        let again = CyclePart { currency: "CNY".into(), partition: 0, totals: CycleTotals::new(ten, ten - 1) };
+        assert!(matches!(net(&t, &netting, again, 2, four).unwrap(), Err(PartRefused::AlreadyNetted { .. })));
+    }
+}
