@@ -149,6 +149,7 @@ impl Fixture {
             &t.state,
             &t.returns,
             &t.risk_alerts,
+            &t.settlement,
         ]
         .map(String::clone)
         .to_vec();

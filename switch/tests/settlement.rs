@@ -1,0 +1,132 @@
+//! Settlement against the real broker: generated traffic through several partitions and
+//! workers, a cycle closed by an operator's cut-off, and its net positions checked
+//! against an independent recomputation from the clearing topic.
+
+mod common;
+
+use common::Fixture;
+use interlink_routing::{RouteRecord, SettlementScheme};
+use interlink_schemas::{ClearingRecord, SettlementRecord, SettlementRecordKind};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+const CURRENCIES: [&str; 10] = ["BRL", "CNY", "EUR", "HKD", "IDR", "INR", "MYR", "SGD", "THB", "USD"];
+
+/// The sample table with a scheme per currency: a daily cut-off at midnight UTC, and
+/// an operator's cut-off at `cut_off`.
+fn rules_closing_at(cut_off: jiff::Timestamp) -> Vec<RouteRecord> {
+    let mut rules = common::sample_rules();
+    for currency in CURRENCIES {
+        rules.push(RouteRecord::Settlement(SettlementScheme {
+            currency: currency.into(),
+            time_zone: "UTC".into(),
+            cut_offs: vec!["00:00".into()],
+            every_minutes: None,
+            business_days: serde_json::from_str(r#"["mon","tue","wed","thu","fri","sat","sun"]"#).unwrap(),
+            holidays: vec![],
+            fx_participant: None,
+            manual_cut_offs: vec![cut_off.to_string()],
+        }));
+    }
+    rules
+}
+
+/// (cycle, network, institution) -> (debited, credited, debits, credits), recomputed from
+/// clearing records alone: each leg against the other party, or the FX account.
+type Positions = BTreeMap<(String, String, String), (i64, i64, i64, i64)>;
+
+fn recompute(clearing: &[ClearingRecord]) -> Positions {
+    let mut positions = Positions::new();
+    let mut book = |cycle: &Option<String>, who: (&str, &str), debit: i64, credit: i64| {
+        let cycle = cycle.clone().expect("every currency has a scheme: every leg names its cycle");
+        let e = positions.entry((cycle, who.0.to_string(), who.1.to_string())).or_default();
+        e.0 += debit;
+        e.1 += credit;
+        e.2 += i64::from(debit > 0);
+        e.3 += i64::from(credit > 0);
+    };
+    for c in clearing {
+        let debtor = (c.debtor_agent.network.as_str(), c.debtor_agent.institution_id.as_str());
+        let creditor = (c.creditor_agent.network.as_str(), c.creditor_agent.institution_id.as_str());
+        let (debit, credit) = (c.debit_amount.minor_units, c.credit_amount.minor_units);
+        book(&c.debit_settlement_cycle, debtor, debit, 0);
+        book(&c.credit_settlement_cycle, creditor, 0, credit);
+        if c.debit_amount.currency != c.credit_amount.currency {
+            book(&c.debit_settlement_cycle, ("INTERLINK", "FX"), 0, debit);
+            book(&c.credit_settlement_cycle, ("INTERLINK", "FX"), credit, 0);
+        } else if debit != credit {
+            let (d, cr) = if debit > credit { (0, debit - credit) } else { (credit - debit, 0) };
+            book(&c.debit_settlement_cycle, ("INTERLINK", "FX"), d, cr);
+        }
+    }
+    positions
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cycle_nets_generated_traffic_to_zero_and_matches_the_clearing_topic() {
+    interlink_testkit::require_broker!();
+    let fx = Fixture::new(3).await;
+    let cut_off = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(30);
+    let rules = rules_closing_at(cut_off);
+    assert_eq!(fx.apply_routes(&rules), 2);
+    let workers = [
+        interlink_switch::start(fx.switch_config("w-settle-1")).await.unwrap(),
+        interlink_switch::start(fx.switch_config("w-settle-2")).await.unwrap(),
+    ];
+    for w in &workers {
+        common::wait_ready(w).await;
+    }
+
+    let opts = fx.load_options(3_000);
+    let run_rules = rules.clone();
+    let summary = tokio::task::spawn_blocking(move || interlink_testkit::run(&opts, &run_rules, |_| {}).unwrap())
+        .await
+        .unwrap();
+    assert_eq!((summary.lost, summary.duplicated, summary.unexpected), (0, 0, 0), "{summary}");
+    assert!(summary.approved > 1_000 && summary.rejected > 0, "{summary}");
+    assert!(jiff::Timestamp::now() < cut_off, "the traffic must end before the cut-off; it took too long");
+
+    let clearing: Vec<ClearingRecord> =
+        fx.read_events(&fx.topics.clearing, summary.clearing_records as usize, Duration::from_secs(30));
+    assert_eq!(clearing.len() as u64, summary.clearing_records);
+    let expected = recompute(&clearing);
+    let cycles: BTreeSet<&str> = expected.keys().map(|(c, _, _)| c.as_str()).collect();
+    let fx_payments = clearing.iter().filter(|c| c.debit_amount.currency != c.credit_amount.currency).count();
+    assert!(fx_payments > 100 && cycles.len() >= 2, "FX traffic in several currencies: {cycles:?}");
+
+    // Every scheme nets its (empty) midnight cycle at start, then the operator's cycle:
+    // a summary for each, and a position per participant in the cycles with traffic.
+    let records_due = 2 * CURRENCIES.len() + expected.len();
+    let wait = cut_off.duration_since(jiff::Timestamp::now()).as_secs_f64().max(0.0) + 30.0;
+    let started = Instant::now();
+    let netted: Vec<SettlementRecord> =
+        fx.read_events(&fx.topics.settlement, records_due, Duration::from_secs_f64(wait));
+    assert_eq!(netted.len(), records_due, "after {:?}: {netted:#?}", started.elapsed());
+
+    let mut seen = Positions::new();
+    for r in netted.iter().filter(|r| r.kind == SettlementRecordKind::Position) {
+        let who = r.participant.as_ref().unwrap();
+        let key = (r.cycle_id.clone(), who.network.clone(), who.institution_id.clone());
+        assert!(seen.insert(key, (r.gross_debit_minor, r.gross_credit_minor, r.debits, r.credits)).is_none());
+        assert_eq!(r.net_minor, r.gross_credit_minor - r.gross_debit_minor);
+    }
+    assert_eq!(seen, expected, "netted positions equal those recomputed from the clearing topic");
+    for cycle in &cycles {
+        let summary = netted.iter().find(|r| r.cycle_id == *cycle && r.kind == SettlementRecordKind::Summary).unwrap();
+        let positions = netted.iter().filter(|r| r.cycle_id == *cycle && r.kind == SettlementRecordKind::Position);
+        assert_eq!(positions.map(|r| r.net_minor).sum::<i64>(), 0, "{cycle} sums to zero");
+        let in_cycle = clearing
+            .iter()
+            .filter(|c| {
+                c.debit_settlement_cycle.as_deref() == Some(cycle) || c.credit_settlement_cycle.as_deref() == Some(cycle)
+            })
+            .count();
+        assert_eq!(summary.clearing_records as usize, in_cycle, "{cycle}");
+        assert_eq!((summary.net_minor, summary.late_records, summary.partitions), (0, 0, 3), "{cycle}");
+        assert_eq!(summary.cut_off, cut_off.as_microsecond());
+    }
+    for w in workers {
+        w.stop().await.unwrap();
+    }
+    fx.cleanup().await;
+}
