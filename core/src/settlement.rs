@@ -201,7 +201,11 @@ fn agent_ref(a: &Agent) -> InstitutionRef {
 /// cycles on the record. Each currency balances: an FX payment's legs meet the
 /// scheme's FX participant, a same-currency payment's difference (a spread) goes to it
 /// too. Currencies without a scheme are not netted (the record names no cycle).
-pub fn count(table: &RoutingTable, memory: &dyn Memory, c: &mut ClearingRecord) -> Result<Vec<OutputRecord>, MemoryError> {
+pub fn count(
+    table: &RoutingTable,
+    memory: &dyn Memory,
+    c: &mut ClearingRecord,
+) -> Result<Vec<OutputRecord>, MemoryError> {
     let (debtor, creditor) = (agent_ref(&c.debtor_agent), agent_ref(&c.creditor_agent));
     let (debit, credit) = (c.debit_amount.minor_units, c.credit_amount.minor_units);
     let same_currency = c.debit_amount.currency == c.credit_amount.currency;
@@ -271,7 +275,11 @@ pub fn close_due(
             book.reported = book.reported.max(totals.cut_off);
             let part = CyclePart { currency: scheme.currency().to_string(), partition, totals };
             let routed = netting_key(scheme.currency());
-            out.push(OutputRecord { topic: OutputTopic::Forwards, key: Some(routed.into_bytes()), payload: Some(part.encode()?) });
+            out.push(OutputRecord {
+                topic: OutputTopic::Forwards,
+                key: Some(routed.into_bytes()),
+                payload: Some(part.encode()?),
+            });
         }
         out.push(write(key, &book)?);
     }
@@ -308,7 +316,11 @@ pub fn net(
     };
     netting.reported.resize(partitions as usize, i64::MIN);
     let Some(reported) = usize::try_from(part.partition).ok().and_then(|p| netting.reported.get_mut(p)) else {
-        return Ok(Err(PartRefused::NoSuchPartition { currency: part.currency, partition: part.partition, partitions }));
+        return Ok(Err(PartRefused::NoSuchPartition {
+            currency: part.currency,
+            partition: part.partition,
+            partitions,
+        }));
     };
     let cut_off = part.totals.cut_off;
     if cut_off <= netting.netted {
@@ -419,7 +431,13 @@ cut_offs = ["16:00"]
         text.parse::<jiff::Timestamp>().unwrap().as_microsecond()
     }
 
-    fn clearing(debtor: (&str, &str), creditor: (&str, &str), debit: (i64, &str), credit: (i64, &str), at: i64) -> ClearingRecord {
+    fn clearing(
+        debtor: (&str, &str),
+        creditor: (&str, &str),
+        debit: (i64, &str),
+        credit: (i64, &str),
+        at: i64,
+    ) -> ClearingRecord {
         let mut c = crate::memory::tests_support::sample_clearing();
         c.debtor_agent = Agent::new(debtor.0, debtor.1);
         c.creditor_agent = Agent::new(creditor.0, creditor.1);
@@ -468,7 +486,9 @@ cut_offs = ["16:00"]
         }
         let hkd: Vec<_> = netted.iter().filter(|r| r.cycle_id == "HKD-20261201T160000+0800").collect();
         let position = |net: &str, id: &str| {
-            hkd.iter().find(|r| r.participant == Some(Agent::new(net, id))).map(|r| (r.gross_debit_minor, r.gross_credit_minor, r.net_minor))
+            hkd.iter()
+                .find(|r| r.participant == Some(Agent::new(net, id)))
+                .map(|r| (r.gross_debit_minor, r.gross_credit_minor, r.net_minor))
         };
         assert_eq!(position("INTERLINK", "FX"), Some((10_800, 0, -10_800)));
         assert_eq!(position("HK_FPS", "004"), Some((500, 10_800, 10_300)));
@@ -476,7 +496,8 @@ cut_offs = ["16:00"]
         let summary = hkd.iter().find(|r| r.kind == SettlementRecordKind::Summary).unwrap();
         assert_eq!((summary.net_minor, summary.clearing_records, summary.participants), (0, 2, 3));
         // The CNY 10:00 cycle and the (empty) CNY 16:00 one are netted too.
-        let cny: Vec<_> = netted.iter().filter(|r| r.currency == "CNY").map(|r| (r.cycle_id.as_str(), r.kind, r.net_minor)).collect();
+        let cny: Vec<_> =
+            netted.iter().filter(|r| r.currency == "CNY").map(|r| (r.cycle_id.as_str(), r.kind, r.net_minor)).collect();
         assert_eq!(
             cny,
             [
@@ -493,7 +514,8 @@ cut_offs = ["16:00"]
         let t = table();
         let (p0, p1, netting) = (MapMemory::default(), MapMemory::default(), MapMemory::default());
         let ten = at("2026-12-01T02:00:00Z");
-        let mut c = clearing(("CN_IBPS", "102100099996"), ("CN_IBPS", "103100000026"), (700, "CNY"), (700, "CNY"), ten - 5);
+        let mut c =
+            clearing(("CN_IBPS", "102100099996"), ("CN_IBPS", "103100000026"), (700, "CNY"), (700, "CNY"), ten - 5);
         let writes = count(&t, &p0, &mut c).unwrap();
         apply(&p0, writes);
         let parts0 = apply(&p0, close_due(&t, &p0, 0, ten + 1).unwrap());
@@ -504,14 +526,18 @@ cut_offs = ["16:00"]
         // Partition 1's clock is behind: it counts a record stamped before 10:00 after
         // its own cut-off report... first it reports (nothing), then the record is late.
         let parts1 = apply(&p1, close_due(&t, &p1, 1, ten + 2).unwrap());
-        let mut late = clearing(("CN_IBPS", "103100000026"), ("CN_IBPS", "102100099996"), (50, "CNY"), (50, "CNY"), ten - 1);
+        let mut late =
+            clearing(("CN_IBPS", "103100000026"), ("CN_IBPS", "102100099996"), (50, "CNY"), (50, "CNY"), ten - 1);
         let writes = count(&t, &p1, &mut late).unwrap();
         apply(&p1, writes);
         assert_eq!(late.debit_settlement_cycle.as_deref(), Some("CNY-20261201T160000+0800"));
         let (writes, records) = net(&t, &netting, part(&parts1[0]), 2, ten + 3).unwrap().unwrap();
         apply(&netting, writes);
         let summary = records.last().unwrap();
-        assert_eq!((summary.cycle_id.as_str(), summary.clearing_records, summary.gross_debit_minor), ("CNY-20261201T100000+0800", 1, 700));
+        assert_eq!(
+            (summary.cycle_id.as_str(), summary.clearing_records, summary.gross_debit_minor),
+            ("CNY-20261201T100000+0800", 1, 700)
+        );
         // The next cycle carries the late record.
         let four = at("2026-12-01T08:00:00Z");
         let mut all = Vec::new();

@@ -25,10 +25,10 @@ pub use file::{export_routes_file, parse_routes_file, RoutesFileError};
 pub use interlink_vocab::money::{convert, currency_exponent, format_minor, parse_major, MoneyError};
 pub use limits::{CompiledLimit, PeriodSpan};
 pub use log::{RoutingLog, RoutingLogError};
-pub use settlement::{CompiledScheme, SWITCH_FX_ACCOUNT, SWITCH_NETWORK};
 pub use model::{
-    AliasScheme, Block, BlockKind, Corridor, FxRate, Identity, InstitutionRef, Limit, LimitPeriod, Marker,
-    NetworkSettings, OperatingWindow, Participant, ParticipantStatus, QrScheme, RouteKey, RouteRecord, SettlementScheme,
-    BusinessDay, MARKER_KEY,
+    AliasScheme, Block, BlockKind, BusinessDay, Corridor, FxRate, Identity, InstitutionRef, Limit, LimitPeriod, Marker,
+    NetworkSettings, OperatingWindow, Participant, ParticipantStatus, QrScheme, RouteKey, RouteRecord,
+    SettlementScheme, MARKER_KEY,
 };
+pub use settlement::{CompiledScheme, SWITCH_FX_ACCOUNT, SWITCH_NETWORK};
 pub use table::{check_record, CompileError, CompiledCorridor, Rejection, Route, RoutingTable, RuleError};

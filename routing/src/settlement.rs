@@ -189,7 +189,10 @@ impl CompiledScheme {
         let times = if open { self.times.as_slice() } else { &[] };
         // A time a DST change skips closes at the moment after the gap (jiff's
         // "compatible" choice), one that repeats at its first occurrence.
-        times.iter().filter_map(move |t| date.to_datetime(*t).to_zoned(self.time_zone.clone()).ok()).map(|z| micros(z.timestamp()))
+        times
+            .iter()
+            .filter_map(move |t| date.to_datetime(*t).to_zoned(self.time_zone.clone()).ok())
+            .map(|z| micros(z.timestamp()))
     }
 
     /// The cut-off of the cycle a record cleared at `at` falls in: the first cut-off at
@@ -218,7 +221,8 @@ impl CompiledScheme {
     /// The name of the cycle that closes at `cut_off`: the currency and the local
     /// cut-off with its UTC offset (`HKD-20261201T160000+0800`).
     pub fn cycle_id(&self, cut_off: i64) -> String {
-        let local = Timestamp::from_microsecond(cut_off).unwrap_or(Timestamp::UNIX_EPOCH).to_zoned(self.time_zone.clone());
+        let local =
+            Timestamp::from_microsecond(cut_off).unwrap_or(Timestamp::UNIX_EPOCH).to_zoned(self.time_zone.clone());
         format!("{}-{}", self.rule.currency, local.strftime("%Y%m%dT%H%M%S%z"))
     }
 }

@@ -45,8 +45,7 @@ pub static NOTIFICATION_V2: SchemaVersion = schema_version!(302, "Notification",
 pub static DEAD_LETTER_V1: SchemaVersion = schema_version!(401, "DeadLetter", "dead_letter.avsc");
 pub static PAYMENT_RETURN_V1: SchemaVersion = schema_version!(501, "PaymentReturn", "payment_return.avsc");
 pub static RISK_ALERT_V1: SchemaVersion = schema_version!(601, "RiskAlert", "risk_alert.avsc");
-pub static SETTLEMENT_RECORD_V1: SchemaVersion =
-    schema_version!(701, "SettlementRecord", "settlement_record.avsc");
+pub static SETTLEMENT_RECORD_V1: SchemaVersion = schema_version!(701, "SettlementRecord", "settlement_record.avsc");
 
 /// All known versions, newest last within each record.
 pub static ALL: [&SchemaVersion; 11] = [

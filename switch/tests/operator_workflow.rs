@@ -42,7 +42,7 @@ async fn an_operator_validates_applies_inspects_and_rolls_back() {
     // validate: a good file passes, a bad one lists every problem with its line.
     let ok = ctl(&fx, &["routes", "validate", &sample_path()]);
     assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
-    assert!(stdout(&ok).contains("valid, 64 rule(s)"), "{}", stdout(&ok));
+    assert!(stdout(&ok).contains("valid, 74 rule(s)"), "{}", stdout(&ok));
     let bad_file = dir.path().join("bad.toml");
     std::fs::write(
         &bad_file,
@@ -100,7 +100,7 @@ async fn an_operator_validates_applies_inspects_and_rolls_back() {
     let history = stdout(&ctl(&fx, &["routes", "history", "--verbose"]));
     let lines: Vec<&str> = history.lines().filter(|l| l.starts_with('v')).collect();
     assert_eq!(lines.len(), 2, "{history}");
-    assert!(lines[0].contains("test") && lines[0].contains("+64 ~0 -0"), "{history}");
+    assert!(lines[0].contains("test") && lines[0].contains("+74 ~0 -0"), "{history}");
     assert!(lines[1].contains("bob") && lines[1].contains("+0 ~2 -0") && lines[1].contains("lower caps"), "{history}");
     assert!(history.contains("~ participant/HK_FPS/024"), "{history}");
 

@@ -79,9 +79,8 @@ async fn a_cycle_nets_generated_traffic_to_zero_and_matches_the_clearing_topic()
 
     let opts = fx.load_options(3_000);
     let run_rules = rules.clone();
-    let summary = tokio::task::spawn_blocking(move || interlink_testkit::run(&opts, &run_rules, |_| {}).unwrap())
-        .await
-        .unwrap();
+    let summary =
+        tokio::task::spawn_blocking(move || interlink_testkit::run(&opts, &run_rules, |_| {}).unwrap()).await.unwrap();
     assert_eq!((summary.lost, summary.duplicated, summary.unexpected), (0, 0, 0), "{summary}");
     assert!(summary.approved > 1_000 && summary.rejected > 0, "{summary}");
     assert!(jiff::Timestamp::now() < cut_off, "the traffic must end before the cut-off; it took too long");
@@ -103,30 +102,126 @@ async fn a_cycle_nets_generated_traffic_to_zero_and_matches_the_clearing_topic()
         fx.read_events(&fx.topics.settlement, records_due, Duration::from_secs_f64(wait));
     assert_eq!(netted.len(), records_due, "after {:?}: {netted:#?}", started.elapsed());
 
+    assert_netted_as_cleared(&clearing, &netted, &cycles, cut_off.as_microsecond());
+    for w in workers {
+        w.stop().await.unwrap();
+    }
+    fx.cleanup().await;
+}
+
+/// The settlement records of `cycles` equal the positions recomputed from `clearing`,
+/// sum to zero, and count every record of their cycle; each cycle is netted once.
+fn assert_netted_as_cleared(
+    clearing: &[ClearingRecord],
+    netted: &[SettlementRecord],
+    cycles: &BTreeSet<&str>,
+    cut_off: i64,
+) {
+    let expected: Positions =
+        recompute(clearing).into_iter().filter(|((cycle, _, _), _)| cycles.contains(cycle.as_str())).collect();
     let mut seen = Positions::new();
-    for r in netted.iter().filter(|r| r.kind == SettlementRecordKind::Position) {
+    for r in netted.iter().filter(|r| r.kind == SettlementRecordKind::Position && cycles.contains(r.cycle_id.as_str()))
+    {
         let who = r.participant.as_ref().unwrap();
         let key = (r.cycle_id.clone(), who.network.clone(), who.institution_id.clone());
-        assert!(seen.insert(key, (r.gross_debit_minor, r.gross_credit_minor, r.debits, r.credits)).is_none());
+        let value = (r.gross_debit_minor, r.gross_credit_minor, r.debits, r.credits);
+        assert!(seen.insert(key, value).is_none(), "{} netted once: {r:?}", r.cycle_id);
         assert_eq!(r.net_minor, r.gross_credit_minor - r.gross_debit_minor);
     }
     assert_eq!(seen, expected, "netted positions equal those recomputed from the clearing topic");
-    for cycle in &cycles {
-        let summary = netted.iter().find(|r| r.cycle_id == *cycle && r.kind == SettlementRecordKind::Summary).unwrap();
+    for cycle in cycles {
+        let summaries: Vec<_> =
+            netted.iter().filter(|r| r.cycle_id == *cycle && r.kind == SettlementRecordKind::Summary).collect();
+        assert_eq!(summaries.len(), 1, "{cycle} netted once");
+        let summary = summaries[0];
         let positions = netted.iter().filter(|r| r.cycle_id == *cycle && r.kind == SettlementRecordKind::Position);
         assert_eq!(positions.map(|r| r.net_minor).sum::<i64>(), 0, "{cycle} sums to zero");
         let in_cycle = clearing
             .iter()
             .filter(|c| {
-                c.debit_settlement_cycle.as_deref() == Some(cycle) || c.credit_settlement_cycle.as_deref() == Some(cycle)
+                c.debit_settlement_cycle.as_deref() == Some(cycle)
+                    || c.credit_settlement_cycle.as_deref() == Some(cycle)
             })
             .count();
         assert_eq!(summary.clearing_records as usize, in_cycle, "{cycle}");
         assert_eq!((summary.net_minor, summary.late_records, summary.partitions), (0, 0, 3), "{cycle}");
-        assert_eq!(summary.cut_off, cut_off.as_microsecond());
+        assert_eq!(summary.cut_off, cut_off);
     }
-    for w in workers {
-        w.stop().await.unwrap();
-    }
+}
+
+/// Workers killed (SIGKILL) just before and just after the cut-off, while traffic
+/// flows across it: the cycle is netted once, and its figures are still exactly those
+/// of the clearing records it names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_killed_around_the_cut_off_changes_no_figure() {
+    use nix::sys::signal::{kill, Signal};
+    use nix::unistd::Pid;
+    use std::sync::{Arc, Mutex};
+    interlink_testkit::require_broker!();
+    let fx = Fixture::new(3).await;
+    let cut_off = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(15);
+    let rules = rules_closing_at(cut_off);
+    assert_eq!(fx.apply_routes(&rules), 2);
+    let spawn = |n: u32| common::spawn_configured(&fx.switch_config("w-cut"), &format!("settlement-kill-{n}.log"));
+    let worker = Arc::new(Mutex::new(spawn(0)));
+
+    // 300 requests a second for 25 s: traffic before, across and after the cut-off.
+    let mut opts = fx.load_options(7_500);
+    opts.load = interlink_testkit::Load::Paced(vec![interlink_testkit::Phase { count: 7_500, rate: 300 }]);
+    let run_rules = rules.clone();
+    let fixture = Fixture { prefix: fx.prefix.clone(), kafka: fx.kafka.clone(), topics: fx.topics.clone() };
+    let w = worker.clone();
+    let (summary, kills) = tokio::task::spawn_blocking(move || {
+        let kill_at =
+            [cut_off - jiff::SignedDuration::from_millis(300), cut_off + jiff::SignedDuration::from_millis(600)];
+        let mut kills = 0;
+        let summary = interlink_testkit::run(&opts, &run_rules, |_| {
+            if kills < kill_at.len() && jiff::Timestamp::now() >= kill_at[kills] {
+                let mut child = w.lock().unwrap();
+                kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).unwrap();
+                child.wait().unwrap();
+                kills += 1;
+                *child =
+                    common::spawn_configured(&fixture.switch_config("w-cut"), &format!("settlement-kill-{kills}.log"));
+            }
+        })
+        .unwrap();
+        (summary, kills)
+    })
+    .await
+    .unwrap();
+    assert_eq!(kills, 2, "killed before and after the cut-off");
+    assert_eq!((summary.lost, summary.duplicated, summary.unexpected), (0, 0, 0), "{summary}");
+
+    let clearing: Vec<ClearingRecord> =
+        fx.read_events(&fx.topics.clearing, summary.clearing_records as usize, Duration::from_secs(30));
+    assert_eq!(clearing.len() as u64, summary.clearing_records);
+    let cycle_of = |c: &ClearingRecord| c.debit_settlement_cycle.clone().unwrap();
+    let closing = cycle_of(clearing.iter().min_by_key(|c| c.cleared_at).unwrap());
+    let suffix = closing.split_once('-').unwrap().1.to_string();
+    let before = clearing.iter().filter(|c| cycle_of(c).ends_with(&suffix)).count();
+    assert!(
+        before > 100 && before < clearing.len() - 100,
+        "traffic on both sides of the cut-off: {before} of {}",
+        clearing.len()
+    );
+    let cycles: BTreeSet<String> = clearing
+        .iter()
+        .flat_map(|c| [cycle_of(c), c.credit_settlement_cycle.clone().unwrap()])
+        .filter(|c| c.ends_with(&suffix))
+        .collect();
+    let cycles: BTreeSet<&str> = cycles.iter().map(String::as_str).collect();
+    let records_due =
+        2 * CURRENCIES.len() + recompute(&clearing).keys().filter(|(c, _, _)| cycles.contains(c.as_str())).count();
+    let netted: Vec<SettlementRecord> = fx.read_events(&fx.topics.settlement, records_due, Duration::from_secs(60));
+    assert_eq!(netted.len(), records_due, "{netted:#?}");
+    assert_netted_as_cleared(&clearing, &netted, &cycles, cut_off.as_microsecond());
+    // The records after the cut-off wait in the next cycle, which has not closed.
+    assert!(netted.iter().all(|r| r.cut_off <= cut_off.as_microsecond()));
+
+    let mut child = worker.lock().unwrap();
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
+    assert!(common::wait_exit(&mut child, Duration::from_secs(30)).is_some_and(|s| s.success()));
+    drop(child);
     fx.cleanup().await;
 }
