@@ -51,11 +51,14 @@ pub struct CycleTotals {
     pub lines: Vec<PositionLine>,
     pub records: u64,
     pub late: u64,
+    /// The routing-table version whose schedule last drew this cycle: while it is
+    /// current, a record inside the cycle's span needs no schedule lookup.
+    pub drawn_by: i64,
 }
 
 impl CycleTotals {
     fn new(cut_off: i64, opened_after: i64) -> Self {
-        Self { cut_off, opened_after, lines: Vec::new(), records: 0, late: 0 }
+        Self { cut_off, opened_after, lines: Vec::new(), records: 0, late: 0, drawn_by: 0 }
     }
 
     fn line(&mut self, who: &InstitutionRef) -> &mut PositionLine {
@@ -170,8 +173,15 @@ fn write<T: Serialize>(key: Vec<u8>, value: &T) -> Result<OutputRecord, MemoryEr
 }
 
 impl PartitionBook {
-    /// The open cycle a record cleared at `at` counts in, and whether it is late.
-    fn cycle_for(&mut self, scheme: &CompiledScheme, at: i64) -> &mut CycleTotals {
+    /// The open cycle a record cleared at `at` counts in (as the schedule of table
+    /// `version` draws it), counting the record and whether it is late.
+    fn cycle_for(&mut self, scheme: &CompiledScheme, version: i64, at: i64) -> &mut CycleTotals {
+        let drawn = self.open.iter().position(|c| c.drawn_by == version && c.opened_after < at && at <= c.cut_off);
+        if let Some(i) = drawn {
+            let cycle = &mut self.open[i];
+            cycle.records += 1;
+            return cycle;
+        }
         let mut cut_off = scheme.cycle_of(at);
         let late = cut_off <= self.reported;
         if late {
@@ -186,6 +196,7 @@ impl PartitionBook {
             }
         };
         let cycle = &mut self.open[i];
+        cycle.drawn_by = version;
         cycle.records += 1;
         cycle.late += u64::from(late);
         cycle
@@ -213,7 +224,7 @@ pub fn count(
     if let Some(scheme) = table.settlement_scheme(&c.debit_amount.currency) {
         let key = book_key(scheme.currency());
         let mut book: PartitionBook = read(memory, &key)?;
-        let cycle = book.cycle_for(scheme, c.cleared_at);
+        let cycle = book.cycle_for(scheme, table.version(), c.cleared_at);
         cycle.debit(&debtor, debit);
         if same_currency {
             cycle.credit(&creditor, credit);
@@ -238,7 +249,7 @@ pub fn count(
     if let Some(scheme) = table.settlement_scheme(&c.credit_amount.currency) {
         let key = book_key(scheme.currency());
         let mut book: PartitionBook = read(memory, &key)?;
-        let cycle = book.cycle_for(scheme, c.cleared_at);
+        let cycle = book.cycle_for(scheme, table.version(), c.cleared_at);
         cycle.debit(scheme.fx_participant(), credit);
         cycle.credit(&creditor, credit);
         c.credit_settlement_cycle = Some(scheme.cycle_id(cycle.cut_off));

@@ -211,5 +211,81 @@ fn decide_with_store(
     });
 }
 
-criterion_group!(benches, routing, pipeline, state, limits);
+/// What netting adds: a CNY payment to Hong Kong (two currencies, so two books read and
+/// written) decided against the store with the sample table's settlement schemes, and
+/// with the same table without them. Then a cut-off: a partition's book holding a
+/// cycle of a million clearing records among 200 participants, closed and netted.
+fn settlement(c: &mut Criterion) {
+    let now = 1_764_000_000_000_000;
+    let table = sample_table();
+    let payment = |n: u64| AuthorizationRequest {
+        transaction_id: format!("tx-{n:012}"),
+        created_at: now,
+        creditor_agent: Some(Agent::new("HK_FPS", ["004", "012", "024", "003"][n as usize % 4])),
+        ..sample_request()
+    };
+    decide_with_store(c, "settlement/accept_with_netting", &table, now, payment);
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../routes/sample.toml")).unwrap();
+    let mut rules = parse_routes_file("sample.toml", &text).unwrap();
+    rules.retain(|r| !matches!(r, RouteRecord::Settlement(_)));
+    let unsettled = RoutingTable::compile(1, &rules).unwrap();
+    decide_with_store(c, "settlement/accept_without_netting", &unsettled, now, payment);
+
+    // A million records counted into one partition's HKD book, outside the timing.
+    let mut book_value: Option<(Vec<u8>, Vec<u8>)> = None;
+    struct One<'a>(&'a Option<(Vec<u8>, Vec<u8>)>);
+    impl interlink_core::memory::Memory for One<'_> {
+        fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, interlink_core::memory::MemoryError> {
+            Ok(self.0.as_ref().filter(|(k, _)| k == key).map(|(_, v)| v.clone()))
+        }
+    }
+    let mut clearing = interlink_schemas::ClearingRecord {
+        transaction_id: "tx".into(),
+        end_to_end_id: "e2e".into(),
+        debtor_agent: Agent::new("HK_FPS", "004"),
+        debtor_account: "1".into(),
+        creditor_agent: Agent::new("HK_FPS", "012"),
+        creditor_account: None,
+        debit_amount: Amount::new(100, "HKD"),
+        credit_amount: Amount::new(100, "HKD"),
+        fx_rate: "1".into(),
+        quote_id: "q".into(),
+        corridor: "c".into(),
+        routing_version: 1,
+        request_created_at: now,
+        cleared_at: now,
+        reverses: None,
+        debit_settlement_cycle: None,
+        credit_settlement_cycle: None,
+    };
+    let records = 1_000_000u64;
+    for n in 0..records {
+        clearing.debtor_agent.institution_id = format!("{:03}", n % 200);
+        clearing.creditor_agent.institution_id = format!("{:03}", (n * 7 + 1) % 200);
+        let writes = interlink_core::settlement::count(&table, &One(&book_value), &mut clearing).unwrap();
+        let w = writes.into_iter().next().unwrap();
+        book_value = Some((w.key.unwrap(), w.payload.unwrap()));
+    }
+    let cut_off = table.settlement_scheme("HKD").unwrap().cycle_of(now);
+    c.bench_function("settlement/cut_off_of_1m_records_200_participants", |b| {
+        b.iter(|| {
+            let parts = interlink_core::settlement::close_due(&table, &One(&book_value), 0, cut_off).unwrap();
+            let mut netted = 0;
+            for part in parts.iter().filter(|o| o.topic == interlink_core::OutputTopic::Forwards) {
+                let part =
+                    interlink_core::settlement::CyclePart::decode(part.payload.as_ref().unwrap()).unwrap().unwrap();
+                if part.totals.records == records {
+                    let (_, settled) =
+                        interlink_core::settlement::net(&table, &interlink_core::memory::Forgetful, part, 1, cut_off)
+                            .unwrap()
+                            .unwrap();
+                    netted += settled.len();
+                }
+            }
+            assert_eq!(netted, 201, "200 positions and the summary");
+        })
+    });
+}
+
+criterion_group!(benches, routing, pipeline, state, limits, settlement);
 criterion_main!(benches);

@@ -195,13 +195,13 @@ impl BatchSink {
     }
 
     /// Adds one consumed record (`None` for state housekeeping, such as expiries) and
-    /// its outputs to the open batch. State outputs go to changelog partition
-    /// `state_partition`: the partition of the input they belong to.
+    /// its outputs to the open batch. State outputs are not sent here: the keyed state
+    /// holds the batch's last value per key, and [`Self::add_state`] sends those once,
+    /// just before the commit.
     pub fn add<C: ConsumerContext>(
         &mut self,
         consumer: &BaseConsumer<C>,
         record: Option<(&str, i32, i64)>,
-        state_partition: i32,
         outputs: &[OutputRecord],
     ) -> Result<Added, KafkaEdgeError> {
         if let Some((topic, partition, offset)) = record {
@@ -215,50 +215,67 @@ impl BatchSink {
             entry.1 = offset + 1;
             self.batch.records += 1;
         }
-        self.batch.started.get_or_insert_with(Instant::now);
-        if self.mode == ConsistencyMode::ExactlyOnce && !self.in_transaction {
-            if let Err(e) = self.producer.begin_transaction() {
-                // Given up: the record will be read again.
-                return self.recover(consumer, e, "begin").map(Added::Failed);
-            }
-            self.in_transaction = true;
+        if let Some(failed) = self.begin(consumer)? {
+            return Ok(Added::Failed(failed));
         }
         for out in outputs {
             let topic = match out.topic {
+                OutputTopic::State => continue,
                 OutputTopic::Clearing => &self.topics.clearing,
                 OutputTopic::Notifications => &self.topics.notifications,
                 OutputTopic::DeadLetters => &self.topics.dead_letters,
                 OutputTopic::Forwards => &self.topics.forwards,
                 OutputTopic::Requests => &self.topics.requests,
                 OutputTopic::NetworkOut(network) => &self.network_out[network],
-                OutputTopic::State => &self.topics.state,
                 OutputTopic::Returns => &self.topics.returns,
                 OutputTopic::RiskAlerts => &self.topics.risk_alerts,
                 OutputTopic::Settlement => &self.topics.settlement,
             };
-            let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(topic);
-            if out.topic == OutputTopic::State {
-                record = record.partition(state_partition);
-            }
-            if let Some(p) = &out.payload {
-                record = record.payload(&p[..]);
-            }
-            if let Some(k) = &out.key {
-                record = record.key(&k[..]);
-            }
-            loop {
-                match self.producer.send(record) {
-                    Ok(()) => break,
-                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
-                        record = r;
-                        self.producer.poll(Duration::from_millis(5));
-                    }
-                    Err((e, _)) => return self.recover(consumer, e, "produce").map(Added::Failed),
-                }
+            let sent = send(&self.producer, topic, None, out.key.as_deref(), out.payload.as_deref());
+            if let Err(e) = sent {
+                return self.recover(consumer, e, "produce").map(Added::Failed);
             }
             self.batch.outputs += 1;
         }
         Ok(Added::Queued)
+    }
+
+    /// Sends the open batch's state writes, `(changelog partition, key, value or
+    /// tombstone)`, one per key: a key written many times in a batch (a bank's netting
+    /// book, a busy person's usage) costs one changelog record.
+    pub fn add_state<'a, C: ConsumerContext>(
+        &mut self,
+        consumer: &BaseConsumer<C>,
+        writes: impl IntoIterator<Item = (i32, &'a [u8], Option<&'a [u8]>)>,
+    ) -> Result<Added, KafkaEdgeError> {
+        let mut writes = writes.into_iter().peekable();
+        if writes.peek().is_none() {
+            return Ok(Added::Queued);
+        }
+        if let Some(failed) = self.begin(consumer)? {
+            return Ok(Added::Failed(failed));
+        }
+        for (partition, key, value) in writes {
+            if let Err(e) = send(&self.producer, &self.topics.state, Some(partition), Some(key), value) {
+                return self.recover(consumer, e, "produce").map(Added::Failed);
+            }
+            self.batch.outputs += 1;
+        }
+        Ok(Added::Queued)
+    }
+
+    /// Opens the batch (and, exactly-once, its transaction) if it is not open yet;
+    /// `Some` when that failed and the batch was given up.
+    fn begin<C: ConsumerContext>(&mut self, consumer: &BaseConsumer<C>) -> Result<Option<Committed>, KafkaEdgeError> {
+        self.batch.started.get_or_insert_with(Instant::now);
+        if self.mode == ConsistencyMode::ExactlyOnce && !self.in_transaction {
+            if let Err(e) = self.producer.begin_transaction() {
+                // Given up: the record will be read again.
+                return self.recover(consumer, e, "begin").map(Some);
+            }
+            self.in_transaction = true;
+        }
+        Ok(None)
     }
 
     /// Commits the open batch: outputs and offsets together (exactly-once), or
@@ -469,5 +486,35 @@ impl BatchSink {
     /// Flushes outstanding at-least-once deliveries on shutdown.
     pub fn close(&mut self) {
         let _ = self.producer.flush(CALL_TIMEOUT);
+    }
+}
+
+/// Queues one record, waiting while the producer's queue is full.
+fn send(
+    producer: &OutputProducer,
+    topic: &str,
+    partition: Option<i32>,
+    key: Option<&[u8]>,
+    payload: Option<&[u8]>,
+) -> Result<(), KafkaError> {
+    let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(topic);
+    if let Some(p) = partition {
+        record = record.partition(p);
+    }
+    if let Some(p) = payload {
+        record = record.payload(p);
+    }
+    if let Some(k) = key {
+        record = record.key(k);
+    }
+    loop {
+        match producer.send(record) {
+            Ok(()) => return Ok(()),
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
+                record = r;
+                producer.poll(Duration::from_millis(5));
+            }
+            Err((e, _)) => return Err(e),
+        }
     }
 }

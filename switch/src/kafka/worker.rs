@@ -92,8 +92,21 @@ impl WorkerContext {
         result
     }
 
-    /// Commits the open batch and tells the stores how it ended.
+    /// Sends the batch's state writes (the last value per key), commits the batch and
+    /// tells the stores how it ended.
     fn commit(&self, sink: &mut BatchSink, consumer: &BaseConsumer<Self>) -> Result<Committed, KafkaEdgeError> {
+        let flushed = sink.add_state(consumer, self.lock_state().pending_writes());
+        match flushed {
+            Ok(Added::Queued) => {}
+            Ok(Added::Failed(ended)) => {
+                self.batch_ended(Ok(ended));
+                return Ok(ended);
+            }
+            Err(e) => {
+                self.batch_ended(Err(&e));
+                return Err(e);
+            }
+        }
         let result = sink.commit(consumer);
         self.batch_ended(result.as_ref().copied());
         result
@@ -106,10 +119,9 @@ impl WorkerContext {
         sink: &mut BatchSink,
         consumer: &BaseConsumer<Self>,
         record: Option<(&str, i32, i64)>,
-        state_partition: i32,
         outputs: &[OutputRecord],
     ) -> Result<(), KafkaEdgeError> {
-        match sink.add(consumer, record, state_partition, outputs) {
+        match sink.add(consumer, record, outputs) {
             Ok(Added::Queued) => Ok(()),
             Ok(Added::Failed(ended)) => {
                 self.batch_ended(Ok(ended));
@@ -354,7 +366,7 @@ fn expire_due(
             if !outputs.is_empty() {
                 ctx.lock_state().stage(p, outputs);
                 let mut sink = ctx.lock_sink();
-                ctx.add(&mut sink, consumer, None, p, outputs)?;
+                ctx.add(&mut sink, consumer, None, outputs)?;
             }
         }
     }
@@ -371,7 +383,7 @@ fn expire_due(
             Expiry::TimedOut => telemetry::payment_timed_out(),
         }
         ctx.lock_state().stage(entry.partition, outputs);
-        ctx.add(&mut sink, consumer, None, entry.partition, outputs)?;
+        ctx.add(&mut sink, consumer, None, outputs)?;
     }
     Ok(due.len())
 }
@@ -518,13 +530,7 @@ fn consume(
                 outcome_counters.record(&outcome);
                 consumed += 1;
                 ctx.lock_state().stage(msg.partition(), &outputs);
-                ctx.add(
-                    &mut sink,
-                    consumer,
-                    Some((msg.topic(), msg.partition(), msg.offset())),
-                    msg.partition(),
-                    &outputs,
-                )?;
+                ctx.add(&mut sink, consumer, Some((msg.topic(), msg.partition(), msg.offset())), &outputs)?;
             }
             Some(Err(e)) => {
                 telemetry::consume_error();

@@ -162,6 +162,12 @@ impl KeyedState {
         }
     }
 
+    /// The open batch's writes, one per key (its last value; `None` deletes), by
+    /// changelog partition: what the batch sends to the changelog before it commits.
+    pub fn pending_writes(&self) -> impl Iterator<Item = (i32, &[u8], Option<&[u8]>)> {
+        self.pending.iter().flat_map(|(&p, writes)| writes.iter().map(move |(k, v)| (p, k.as_slice(), v.as_deref())))
+    }
+
     /// The open batch committed: its writes go to the store. A store that fails to
     /// take them is behind the changelog, so its partitions are restored again.
     pub fn batch_committed(&mut self) {
