@@ -18,6 +18,9 @@ use sha2::{Digest, Sha256};
 
 /// Format byte of a state value.
 const FORMAT_V1: u8 = 1;
+/// Payments in flight and forwards whose clearing record names its settlement cycles
+/// (`ClearingRecord` v3); format 1 holds the record as v2 had it, and still reads.
+const FORMAT_V2: u8 = 2;
 /// Format byte and the expiry (µs since the epoch, big-endian).
 pub const VALUE_HEADER_LEN: usize = 9;
 
@@ -43,7 +46,7 @@ pub fn home_partition(key: &[u8], partitions: u32) -> i32 {
 /// When a state value expires, read from its header without decoding the rest.
 pub fn expires_at(value: &[u8]) -> Option<i64> {
     match value {
-        [FORMAT_V1, rest @ ..] if rest.len() >= 8 => Some(i64::from_be_bytes(rest[..8].try_into().ok()?)),
+        [FORMAT_V1 | FORMAT_V2, rest @ ..] if rest.len() >= 8 => Some(i64::from_be_bytes(rest[..8].try_into().ok()?)),
         _ => None,
     }
 }
@@ -440,7 +443,7 @@ framed_value!(PersonUsage);
 impl InFlightEntry {
     pub fn encode(&self) -> Result<Vec<u8>, MemoryError> {
         let mut out = Vec::with_capacity(256);
-        out.push(FORMAT_V1);
+        out.push(FORMAT_V2);
         out.extend_from_slice(&self.expires_at.to_be_bytes());
         extend_with(postcard::to_extend(self, out)?, &self.hold)
     }
@@ -448,7 +451,11 @@ impl InFlightEntry {
     pub fn decode(value: &[u8]) -> Result<Self, MemoryError> {
         let expires_at =
             expires_at(value).ok_or(MemoryError::UnknownFormat { len: value.len(), first: value.first().copied() })?;
-        let (mut entry, hold): (Self, _) = take_with(&value[VALUE_HEADER_LEN..])?;
+        let body = &value[VALUE_HEADER_LEN..];
+        let (mut entry, hold): (Self, _) = match value[0] {
+            FORMAT_V1 => take_with::<before_cycles::InFlightEntry, _>(body).map(|(e, h)| (e.into(), h))?,
+            _ => take_with(body)?,
+        };
         (entry.expires_at, entry.hold) = (expires_at, hold);
         Ok(entry)
     }
@@ -456,17 +463,112 @@ impl InFlightEntry {
 
 impl ForwardCommand {
     pub fn encode(&self) -> Result<Vec<u8>, MemoryError> {
-        extend_with(postcard::to_extend(self, vec![FORMAT_V1])?, &self.hold)
+        extend_with(postcard::to_extend(self, vec![FORMAT_V2])?, &self.hold)
     }
 
     pub fn decode(bytes: &[u8]) -> Result<Self, MemoryError> {
-        match bytes {
+        let (mut command, hold): (Self, _) = match bytes {
+            [FORMAT_V2, rest @ ..] => take_with(rest)?,
             [FORMAT_V1, rest @ ..] => {
-                let (mut command, hold): (Self, _) = take_with(rest)?;
-                command.hold = hold;
-                Ok(command)
+                take_with::<before_cycles::ForwardCommand, _>(rest).map(|(c, h)| (c.into(), h))?
             }
-            _ => Err(MemoryError::UnknownFormat { len: bytes.len(), first: bytes.first().copied() }),
+            _ => return Err(MemoryError::UnknownFormat { len: bytes.len(), first: bytes.first().copied() }),
+        };
+        command.hold = hold;
+        Ok(command)
+    }
+}
+
+/// Payments in flight and forwards as format 1 wrote them, with the clearing record
+/// as it was before it named its settlement cycles: state written by the previous
+/// release, still read after an upgrade.
+mod before_cycles {
+    use interlink_schemas::{Agent, Amount};
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    pub(super) struct ClearingRecord {
+        transaction_id: String,
+        end_to_end_id: String,
+        debtor_agent: Agent,
+        debtor_account: String,
+        creditor_agent: Agent,
+        creditor_account: Option<String>,
+        debit_amount: Amount,
+        credit_amount: Amount,
+        fx_rate: String,
+        quote_id: String,
+        corridor: String,
+        routing_version: i64,
+        request_created_at: i64,
+        cleared_at: i64,
+        reverses: Option<String>,
+    }
+
+    impl From<ClearingRecord> for interlink_schemas::ClearingRecord {
+        fn from(c: ClearingRecord) -> Self {
+            Self {
+                transaction_id: c.transaction_id,
+                end_to_end_id: c.end_to_end_id,
+                debtor_agent: c.debtor_agent,
+                debtor_account: c.debtor_account,
+                creditor_agent: c.creditor_agent,
+                creditor_account: c.creditor_account,
+                debit_amount: c.debit_amount,
+                credit_amount: c.credit_amount,
+                fx_rate: c.fx_rate,
+                quote_id: c.quote_id,
+                corridor: c.corridor,
+                routing_version: c.routing_version,
+                request_created_at: c.request_created_at,
+                cleared_at: c.cleared_at,
+                reverses: c.reverses,
+                debit_settlement_cycle: None,
+                credit_settlement_cycle: None,
+            }
+        }
+    }
+
+    #[derive(Deserialize)]
+    pub(super) struct InFlightEntry {
+        network: String,
+        clearing: ClearingRecord,
+        uetr: Option<String>,
+        phase: super::InFlightPhase,
+    }
+
+    impl From<InFlightEntry> for super::InFlightEntry {
+        fn from(e: InFlightEntry) -> Self {
+            Self {
+                network: e.network,
+                clearing: e.clearing.into(),
+                uetr: e.uetr,
+                phase: e.phase,
+                expires_at: 0,
+                hold: None,
+            }
+        }
+    }
+
+    #[derive(Deserialize)]
+    pub(super) struct ForwardCommand {
+        network: String,
+        wire_id: String,
+        uetr: Option<String>,
+        clearing: ClearingRecord,
+        message: Vec<u8>,
+    }
+
+    impl From<ForwardCommand> for super::ForwardCommand {
+        fn from(c: ForwardCommand) -> Self {
+            Self {
+                network: c.network,
+                wire_id: c.wire_id,
+                uetr: c.uetr,
+                clearing: c.clearing.into(),
+                message: c.message,
+                hold: None,
+            }
         }
     }
 }
@@ -576,6 +678,46 @@ pub(crate) mod tests_support {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// In-flight entries and forwards written before clearing records named their
+    /// cycles (format 1) still read after the upgrade, holds included.
+    #[test]
+    fn state_written_before_settlement_cycles_still_reads() {
+        let c = tests_support::sample_clearing();
+        let old_clearing = (
+            &c.transaction_id,
+            &c.end_to_end_id,
+            &c.debtor_agent,
+            &c.debtor_account,
+            &c.creditor_agent,
+            &c.creditor_account,
+            &c.debit_amount,
+            &c.credit_amount,
+            &c.fx_rate,
+            &c.quote_id,
+            &c.corridor,
+            c.routing_version,
+            c.request_created_at,
+            c.cleared_at,
+            &c.reverses,
+        );
+        let hold =
+            LimitHold { person_key: "ab".repeat(32), counted: vec![Counted { of: UsageOf(7), amount_minor: 5 }] };
+        let uetr = Some("u".to_string());
+        let mut entry = vec![FORMAT_V1];
+        entry.extend_from_slice(&99i64.to_be_bytes());
+        let entry =
+            postcard::to_extend(&("HK_FPS", old_clearing, &uetr, InFlightPhase::AwaitingAnswer), entry).unwrap();
+        let entry = postcard::to_extend(&hold, entry).unwrap();
+        let decoded = InFlightEntry::decode(&entry).unwrap();
+        assert_eq!((decoded.clearing, decoded.expires_at, decoded.hold.as_ref()), (c.clone(), 99, Some(&hold)));
+        assert_eq!(decoded.phase, InFlightPhase::AwaitingAnswer);
+
+        let forward =
+            postcard::to_extend(&("HK_FPS", "W1", &uetr, old_clearing, vec![1u8, 2]), vec![FORMAT_V1]).unwrap();
+        let decoded = ForwardCommand::decode(&forward).unwrap();
+        assert_eq!((decoded.clearing, decoded.message, decoded.hold), (c, vec![1, 2], None));
+    }
     use interlink_schemas::Channel;
     use proptest::prelude::*;
 
