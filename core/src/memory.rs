@@ -244,6 +244,9 @@ pub struct InFlightEntry {
     /// The UETR the outbound message carried, to check the report against.
     pub uetr: Option<String>,
     pub phase: InFlightPhase,
+    /// What it holds against its debtor's net debit cap until it settles (minor units
+    /// of the debit currency; 0 when the debtor has no cap).
+    pub held: i64,
     #[serde(skip)]
     pub expires_at: i64,
     /// What it counted against its debtor's limits (after the body, see [`extend_with`]).
@@ -544,6 +547,7 @@ mod before_cycles {
                 clearing: e.clearing.into(),
                 uetr: e.uetr,
                 phase: e.phase,
+                held: 0,
                 expires_at: 0,
                 hold: None,
             }

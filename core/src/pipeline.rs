@@ -588,10 +588,16 @@ impl Processor {
                 let clearing = clearing_record(request, &route, creditor_account, table.version(), now_micros);
                 let decided = match self.connected(&clearing.creditor_agent.network) {
                     Some(connector) => self.forward(connector, request, clearing, limits.hold, input, ctx, out)?,
-                    None => {
-                        self.settle(clearing, ctx, out)?;
-                        (Outcome::Accepted, Some(Decision::Accepted))
-                    }
+                    None => match self.over_cap(&clearing, input.partition, ctx)? {
+                        Some(text) => {
+                            self.reject(request, &IsoReason::AM04, &text, table.version(), now_micros, out)?;
+                            (Outcome::Rejected { reason: IsoReason::AM04 }, rejected(&IsoReason::AM04))
+                        }
+                        None => {
+                            self.settle(clearing, 0, ctx, out)?;
+                            (Outcome::Accepted, Some(Decision::Accepted))
+                        }
+                    },
                 };
                 // Counted only if it went ahead, in the same transaction as its outputs.
                 if matches!(decided.0, Outcome::Accepted | Outcome::Forwarded) {
@@ -642,11 +648,18 @@ impl Processor {
 
     /// The final accepted outcome: the clearing record, counted in its settlement
     /// cycles, and ACCC to both sides.
-    fn settle(&self, mut c: ClearingRecord, ctx: &Context<'_>, out: &mut Vec<OutputRecord>) -> Result<(), Undecided> {
+    /// `held` is what the payment held against its debtor's cap while in flight.
+    fn settle(
+        &self,
+        mut c: ClearingRecord,
+        held: i64,
+        ctx: &Context<'_>,
+        out: &mut Vec<OutputRecord>,
+    ) -> Result<(), Undecided> {
         let now = ctx.now_micros;
         c.cleared_at = now;
         let key = c.transaction_id.clone();
-        self.clear(&mut c, &key, ctx, out)?;
+        self.clear(&mut c, &key, held, ctx, out)?;
         Ok(self.notify_both(&c, PaymentStatus::ACCC, None, None, now, out)?)
     }
 
@@ -657,10 +670,11 @@ impl Processor {
         &self,
         c: &mut ClearingRecord,
         key: &str,
+        held: i64,
         ctx: &Context<'_>,
         out: &mut Vec<OutputRecord>,
     ) -> Result<(), Undecided> {
-        let counted = settlement::count(ctx.table, ctx.memory, c)?;
+        let counted = settlement::count(ctx.table, ctx.memory, c, held)?;
         out.push(OutputRecord::new(OutputTopic::Clearing, key, self.clearing.encode(c)?));
         out.extend(counted);
         Ok(())
@@ -894,14 +908,34 @@ impl Processor {
             return Ok(Outcome::DeadLettered { kind: ErrorKind::Validation });
         };
         let key = InFlightKey::new(&command.network, &command.wire_id);
-        let entry = InFlightEntry {
+        let mut entry = InFlightEntry {
             network: command.network,
             clearing: command.clearing,
             uetr: command.uetr,
             phase: InFlightPhase::AwaitingAnswer,
+            held: 0,
             expires_at: now.saturating_add(self.response_deadline(ctx.table, connector.profile().id)),
             hold: command.hold,
         };
+        // Checked and held here, where the payment will count when it settles.
+        if let Some(text) = self.over_cap(&entry.clearing, input.partition, ctx)? {
+            let c = &entry.clearing;
+            let about = About {
+                transaction_id: &c.transaction_id,
+                end_to_end_id: &c.end_to_end_id,
+                request_created_at: c.request_created_at,
+                routing_version: c.routing_version,
+                now,
+            };
+            let reason = Some((&IsoReason::AM04, text.as_str()));
+            self.notify(&about, Party::Debtor, &c.debtor_agent, &c.debit_amount, PaymentStatus::RJCT, reason, out)?;
+            self.release_hold(&entry, "refused: net debit cap", 1, 1, ctx.memory, out)?;
+            return Ok(Outcome::Rejected { reason: IsoReason::AM04 });
+        }
+        if let Some((write, held)) = settlement::hold(ctx.table, ctx.memory, &entry.clearing)? {
+            out.push(write);
+            entry.held = held;
+        }
         out.push(OutputRecord::new(OutputTopic::NetworkOut(connector.profile().id), &command.wire_id, command.message));
         out.push(OutputRecord {
             topic: OutputTopic::State,
@@ -942,19 +976,28 @@ impl Processor {
     }
 
     /// What a payment in flight counted against its debtor's limits, given back
-    /// because it did not settle (or `part` of `whole` came back).
+    /// because it did not settle (or `part` of `whole` came back); and, if it did not
+    /// settle, what it held against its debtor's net debit cap.
     fn release_hold(
         &self,
         entry: &InFlightEntry,
         because: &str,
         part: i64,
         whole: i64,
+        memory: &dyn Memory,
         out: &mut Vec<OutputRecord>,
     ) -> Result<(), MemoryError> {
         if let Some(hold) = &entry.hold {
             out.push(limits::release_record(hold, &entry.clearing.transaction_id, because, part, whole)?);
         }
+        out.extend(settlement::give_back(memory, &entry.clearing, entry.held)?);
         Ok(())
+    }
+
+    /// `Some(explanation)` when the payment of `c`, counted in `partition`, would take
+    /// its debtor past its net debit cap (this partition's share of it).
+    fn over_cap(&self, c: &ClearingRecord, partition: i32, ctx: &Context<'_>) -> Result<Option<String>, MemoryError> {
+        settlement::check_cap(ctx.table, ctx.memory, partition, self.partitions.unwrap_or(1), c)
     }
 
     /// A state entry whose time has come (its header's expiry is at or before now): a
@@ -964,6 +1007,7 @@ impl Processor {
         &self,
         key: &[u8],
         value: &[u8],
+        memory: &dyn Memory,
         now_micros: i64,
         out: &mut Vec<OutputRecord>,
     ) -> Result<Expiry, Undecided> {
@@ -978,7 +1022,7 @@ impl Processor {
                 let entry = InFlightEntry::decode(value)?;
                 match entry.phase {
                     InFlightPhase::AwaitingAnswer => {
-                        self.time_out(key, entry, now_micros, out)?;
+                        self.time_out(key, entry, memory, now_micros, out)?;
                         return Ok(Expiry::TimedOut);
                     }
                     InFlightPhase::TimedOut { .. }
@@ -1009,13 +1053,15 @@ impl Processor {
         &self,
         key: &[u8],
         mut entry: InFlightEntry,
+        memory: &dyn Memory,
         now: i64,
         out: &mut Vec<OutputRecord>,
     ) -> Result<InFlightEntry, Undecided> {
         let text = format!("no final status from {} within its response deadline", entry.network);
         self.notify_both(&entry.clearing, PaymentStatus::RJCT, Some(&IsoReason::AB05), Some(&text), now, out)?;
-        self.release_hold(&entry, "timed out", 1, 1, out)?;
+        self.release_hold(&entry, "timed out", 1, 1, memory, out)?;
         entry.phase = InFlightPhase::TimedOut { at: now };
+        entry.held = 0;
         entry.expires_at = now.saturating_add(self.duplicate_window_micros);
         out.push(OutputRecord { topic: OutputTopic::State, key: Some(key.to_vec()), payload: Some(entry.encode()?) });
         Ok(entry)
@@ -1141,7 +1187,7 @@ impl Processor {
             // Written after its deadline: late, however soon this worker reads it (a
             // worker behind on its inputs decides as one that kept up would).
             InFlightPhase::AwaitingAnswer if input.written_at.is_some_and(|at| at > entry.expires_at) => {
-                let timed_out = self.time_out(key.as_bytes(), entry, now, out)?;
+                let timed_out = self.time_out(key.as_bytes(), entry, ctx.memory, now, out)?;
                 let late = self.late_answer(network, wire, status, timed_out, now, &key, input, now, out)?;
                 return Ok(match late {
                     Outcome::LateAnswer { settled, .. } => Outcome::LateAnswer { settled, timed_out: true },
@@ -1162,10 +1208,11 @@ impl Processor {
         }
         let settled = match status.status.finality() {
             Finality::Settled => {
-                self.settle(clearing.clone(), ctx, out)?;
+                self.settle(clearing.clone(), entry.held, ctx, out)?;
                 // Kept, marked settled, for the window: the network may return it.
                 let mut settled = entry.clone();
                 settled.phase = InFlightPhase::Settled { at: now };
+                settled.held = 0;
                 settled.expires_at = now.saturating_add(self.duplicate_window_micros);
                 let state = Some(settled.encode()?);
                 out.push(OutputRecord {
@@ -1179,7 +1226,7 @@ impl Processor {
                 let reason = status.reason.clone().unwrap_or(IsoReason::NARR);
                 let text = status.additional_info.clone().unwrap_or_else(|| format!("rejected by {network}"));
                 self.notify_both(clearing, told_refused(status.status), Some(&reason), Some(&text), now, out)?;
-                self.release_hold(&entry, "refused by its network", 1, 1, out)?;
+                self.release_hold(&entry, "refused by its network", 1, 1, ctx.memory, out)?;
                 Outcome::Rejected { reason }
             }
             // Not final: the deadline still holds.
@@ -1262,7 +1309,7 @@ impl Processor {
             debit_settlement_cycle: None,
             credit_settlement_cycle: None,
         };
-        self.clear(&mut reversal, &c.transaction_id, ctx, out)?;
+        self.clear(&mut reversal, &c.transaction_id, 0, ctx, out)?;
         let text = format!("returned by {network} ({})", r.reason.code());
         let about = About {
             transaction_id: &c.transaction_id,
@@ -1281,7 +1328,8 @@ impl Processor {
             let answer = Answer { id, status: PaymentStatus::ACCC, reason, text: text.clone(), repeat: false };
             self.emit_notification(&about, party, agent, money, answer, out)?;
         }
-        self.release_hold(&entry, "returned by its network", amount.minor_units, c.credit_amount.minor_units, out)?;
+        let (part, whole) = (amount.minor_units, c.credit_amount.minor_units);
+        self.release_hold(&entry, "returned by its network", part, whole, ctx.memory, out)?;
         let mut returned = entry.clone();
         returned.phase = InFlightPhase::ReturnedByNetwork { at: now };
         let state = Some(returned.encode()?);
@@ -1851,11 +1899,11 @@ mod tests {
         let value = legs.memory.get(key.as_bytes()).unwrap().unwrap();
         let mut out = Vec::new();
         assert_eq!(
-            legs.p.expire(key.as_bytes(), &value, 1_019, &mut out).unwrap(),
+            legs.p.expire(key.as_bytes(), &value, &legs.memory, 1_019, &mut out).unwrap(),
             Expiry::NotDue,
             "sent at 20, 1 ms deadline"
         );
-        assert_eq!(legs.p.expire(key.as_bytes(), &value, 1_020, &mut out).unwrap(), Expiry::TimedOut);
+        assert_eq!(legs.p.expire(key.as_bytes(), &value, &legs.memory, 1_020, &mut out).unwrap(), Expiry::TimedOut);
         legs.memory.apply(&out);
         let notes: Vec<_> = out
             .iter()
@@ -1925,7 +1973,7 @@ mod tests {
         // Its timer, when the sweep gets to it, finds nothing left to time out.
         let mut timers = Vec::new();
         let value = legs.memory.get(key.as_bytes()).unwrap().unwrap();
-        assert_eq!(legs.p.expire(key.as_bytes(), &value, 1_040, &mut timers).unwrap(), Expiry::NotDue);
+        assert_eq!(legs.p.expire(key.as_bytes(), &value, &legs.memory, 1_040, &mut timers).unwrap(), Expiry::NotDue);
         assert!(timers.is_empty());
     }
 
@@ -2053,9 +2101,9 @@ mod tests {
         let state = out.iter().find(|o| o.topic == OutputTopic::State).unwrap();
         let (key, value) = (state.key.as_deref().unwrap(), state.payload.as_deref().unwrap());
         let mut expired = Vec::new();
-        assert_eq!(p.expire(key, value, 1_999, &mut expired).unwrap(), Expiry::NotDue);
+        assert_eq!(p.expire(key, value, &memory, 1_999, &mut expired).unwrap(), Expiry::NotDue);
         assert!(expired.is_empty());
-        assert_eq!(p.expire(key, value, 2_000, &mut expired).unwrap(), Expiry::Forgotten);
+        assert_eq!(p.expire(key, value, &memory, 2_000, &mut expired).unwrap(), Expiry::Forgotten);
         assert_eq!(expired, [OutputRecord { topic: OutputTopic::State, key: Some(key.to_vec()), payload: None }]);
     }
 
@@ -2335,9 +2383,128 @@ max_amount = "100.00"
         let key = InFlightKey::new("HK_FPS", "tx-10");
         let value = legs.memory.get(key.as_bytes()).unwrap().unwrap();
         let mut out = Vec::new();
-        assert_eq!(legs.p.expire(key.as_bytes(), &value, now + 1_000_000, &mut out).unwrap(), Expiry::TimedOut);
+        assert_eq!(
+            legs.p.expire(key.as_bytes(), &value, &legs.memory, now + 1_000_000, &mut out).unwrap(),
+            Expiry::TimedOut
+        );
         let release = out.iter().find(|o| o.topic == OutputTopic::Forwards).expect("a release on timeout");
         legs.run(InputSource::Forwards, person_key.as_bytes(), release.payload.as_deref().unwrap(), now + 6);
         assert_eq!(usage(), Some(0));
+    }
+
+    /// ICBC may owe CNY 250.00 (200 cap + 50 prefunded), netted in CNY cycles at 10:00
+    /// and 16:00 Shanghai time.
+    fn capped_table() -> RoutingTable {
+        let text = format!(
+            "{}{}",
+            interlink_routing::TEST_ROUTES_TOML,
+            r#"
+[[settlement]]
+currency = "CNY"
+time_zone = "Asia/Shanghai"
+cut_offs = ["10:00", "16:00"]
+business_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+[[settlement]]
+currency = "HKD"
+time_zone = "Asia/Hong_Kong"
+cut_offs = ["16:00"]
+business_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+[[caps]]
+network = "CN_IBPS"
+institution_id = "102100099996"
+currency = "CNY"
+net_debit_cap = "200.00"
+prefunded = "50.00"
+"#
+        );
+        RoutingTable::compile(4, &interlink_routing::parse_routes_file("t", &text).unwrap()).unwrap()
+    }
+
+    /// 2026-12-01 09:00 Shanghai, in µs.
+    const NINE_SHANGHAI: i64 = 1_796_086_800_000_000;
+
+    #[test]
+    fn a_payment_that_would_pass_the_debtors_net_debit_cap_is_refused_and_a_cut_off_restores_it() {
+        let (p, memory, table) = (Processor::new().unwrap(), MapMemory::default(), capped_table());
+        let pay = |tx: &str, minor: i64, at: i64| {
+            let r =
+                AuthorizationRequest { transaction_id: tx.into(), amount: Amount::new(minor, "CNY"), ..request("004") };
+            decide_on(&table, &p, &memory, &r, at, at)
+        };
+        assert_eq!(pay("c1", 10_000, NINE_SHANGHAI).0, Outcome::Accepted);
+        assert_eq!(pay("c2", 15_000, NINE_SHANGHAI + 1).0, Outcome::Accepted, "exactly at the cap");
+        let (outcome, out) = pay("c3", 1, NINE_SHANGHAI + 2);
+        assert_eq!(outcome, Outcome::Rejected { reason: IsoReason::AM04 });
+        assert!(out.iter().all(|o| o.topic != OutputTopic::Clearing));
+        let note = p
+            .notifications
+            .decode(out.iter().find(|o| o.topic == OutputTopic::Notifications).unwrap().payload.as_ref().unwrap())
+            .unwrap();
+        assert!(
+            note.reason_text.as_deref().is_some_and(|t| t.contains("position -250.00 here, payment 0.01")),
+            "{note:?}"
+        );
+        // The 10:00 cut-off closes the cycle: the position starts again from zero.
+        let ten = NINE_SHANGHAI + 3_600_000_000;
+        let ctx = Context { table: &table, now_micros: ten, memory: &memory };
+        let mut closed = Vec::new();
+        p.close_cycles(ctx.table, &memory, 1, ten, &mut closed).unwrap();
+        memory.apply(&closed);
+        assert_eq!(pay("c4", 25_000, ten + 1).0, Outcome::Accepted);
+        assert_eq!(pay("c5", 1, ten + 2).0, Outcome::Rejected { reason: IsoReason::AM04 });
+    }
+
+    #[test]
+    fn a_payment_in_flight_holds_its_debit_against_the_cap_until_its_network_answers() {
+        let mut legs = TwoLegs::new();
+        legs.table = capped_table();
+        let run = |legs: &TwoLegs, tx: &str, minor: i64, at: i64| {
+            let r =
+                AuthorizationRequest { transaction_id: tx.into(), amount: Amount::new(minor, "CNY"), ..request("004") };
+            let (_, out) = legs.run(InputSource::Requests, tx.as_bytes(), &legs.p.requests.encode(&r).unwrap(), at);
+            let forward = out.iter().find(|o| o.topic == OutputTopic::Forwards).expect("forwarded");
+            legs.run(InputSource::Forwards, tx.as_bytes(), forward.payload.as_deref().unwrap(), at).0
+        };
+        let answer = |tx: &str, status: PaymentStatus, at: i64| {
+            let hk = interlink_connectors::connector("HK_FPS").unwrap();
+            let report = hk
+                .encode_status(&CanonicalStatus {
+                    message_id: format!("S-{tx}"),
+                    created_at: 1_700_000_000_000_000,
+                    original_message_id: tx.into(),
+                    original_end_to_end_id: "E2E-9".into(),
+                    original_transaction_id: tx.into(),
+                    original_uetr: None,
+                    status,
+                    reason: None,
+                    additional_info: None,
+                    instructing_agent: None,
+                    instructed_agent: None,
+                    original_amount: None,
+                })
+                .unwrap();
+            legs.run(InputSource::Network("HK_FPS"), tx.as_bytes(), &report, at).0
+        };
+        let at = NINE_SHANGHAI;
+        assert_eq!(run(&legs, "tx-9", 20_000, at), Outcome::Sent);
+        // CNY 200 held in flight: another 60 would pass the 250.
+        assert_eq!(run(&legs, "tx-8", 6_000, at + 1), Outcome::Rejected { reason: IsoReason::AM04 });
+        // The network refuses tx-9: its hold is given back and 60 fits.
+        assert_eq!(answer("tx-9", PaymentStatus::RJCT, at + 2), Outcome::Rejected { reason: IsoReason::NARR });
+        assert_eq!(run(&legs, "tx-7", 6_000, at + 3), Outcome::Sent);
+        // Settled, tx-7's debit counts in the cycle instead of its hold: 190 more fit, not 191.
+        assert_eq!(answer("tx-7", PaymentStatus::ACCC, at + 4), Outcome::Accepted);
+        assert_eq!(run(&legs, "tx-6", 19_100, at + 5), Outcome::Rejected { reason: IsoReason::AM04 });
+        assert_eq!(run(&legs, "tx-5", 19_000, at + 6), Outcome::Sent);
+        // tx-5 times out: its hold is given back with the AB05.
+        let key = InFlightKey::new("HK_FPS", "tx-5");
+        let value = legs.memory.get(key.as_bytes()).unwrap().unwrap();
+        let mut out = Vec::new();
+        let deadline = at + 6 + 1_000;
+        assert_eq!(legs.p.expire(key.as_bytes(), &value, &legs.memory, deadline, &mut out).unwrap(), Expiry::TimedOut);
+        legs.memory.apply(&out);
+        assert_eq!(run(&legs, "tx-4", 19_000, deadline + 1), Outcome::Sent);
     }
 }

@@ -106,17 +106,28 @@ impl CycleTotals {
 }
 
 /// A partition's netting of one currency: the latest cycle it has reported to the
-/// netting, and the cycles still open in it (ascending cut-offs).
+/// netting, the cycles still open in it (ascending cut-offs), and what payments in
+/// flight from this partition hold against their debtors' net debit caps.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartitionBook {
     pub reported: i64,
     pub open: Vec<CycleTotals>,
+    /// Sorted by participant; only non-zero holds are kept.
+    pub reserved: Vec<Reservation>,
 }
 
 impl Default for PartitionBook {
     fn default() -> Self {
-        Self { reported: i64::MIN, open: Vec::new() }
+        Self { reported: i64::MIN, open: Vec::new(), reserved: Vec::new() }
     }
+}
+
+/// What a participant's payments in flight hold against its cap, in minor units.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reservation {
+    pub network: String,
+    pub institution_id: String,
+    pub minor: i64,
 }
 
 /// A partition's part of a closed cycle, on its way to the currency's netting.
@@ -173,6 +184,38 @@ fn write<T: Serialize>(key: Vec<u8>, value: &T) -> Result<OutputRecord, MemoryEr
 }
 
 impl PartitionBook {
+    /// The participant's net position in this partition: its credits minus its debits
+    /// in the open cycles, minus what its payments in flight hold.
+    fn position(&self, who: &Agent) -> i64 {
+        let is = |network: &str, id: &str| network == who.network && id == who.institution_id;
+        let netted: i64 = self
+            .open
+            .iter()
+            .flat_map(|c| c.lines.iter().filter(|l| is(&l.network, &l.institution_id)))
+            .map(|l| l.credit_minor - l.debit_minor)
+            .sum();
+        let held: i64 = self.reserved.iter().filter(|r| is(&r.network, &r.institution_id)).map(|r| r.minor).sum();
+        netted - held
+    }
+
+    /// Adds `minor` (negative: gives back) to what `who`'s payments in flight hold.
+    fn hold(&mut self, who: &Agent, minor: i64) {
+        let key = (who.network.as_str(), who.institution_id.as_str());
+        match self.reserved.binary_search_by(|r| (r.network.as_str(), r.institution_id.as_str()).cmp(&key)) {
+            Ok(i) => {
+                self.reserved[i].minor += minor;
+                if self.reserved[i].minor == 0 {
+                    self.reserved.remove(i);
+                }
+            }
+            Err(i) if minor != 0 => self.reserved.insert(
+                i,
+                Reservation { network: who.network.clone(), institution_id: who.institution_id.clone(), minor },
+            ),
+            Err(_) => {}
+        }
+    }
+
     /// The open cycle a record cleared at `at` counts in (as the schedule of table
     /// `version` draws it), counting the record and whether it is late.
     fn cycle_for(&mut self, scheme: &CompiledScheme, version: i64, at: i64) -> &mut CycleTotals {
@@ -212,18 +255,28 @@ fn agent_ref(a: &Agent) -> InstitutionRef {
 /// cycles on the record. Each currency balances: an FX payment's legs meet the
 /// scheme's FX participant, a same-currency payment's difference (a spread) goes to it
 /// too. Currencies without a scheme are not netted (the record names no cycle).
+///
+/// `held` is what the payment held against its debtor's cap while in flight (0 for
+/// one settled at once): it is given back as the payment counts for real.
 pub fn count(
     table: &RoutingTable,
     memory: &dyn Memory,
     c: &mut ClearingRecord,
+    held: i64,
 ) -> Result<Vec<OutputRecord>, MemoryError> {
     let (debtor, creditor) = (agent_ref(&c.debtor_agent), agent_ref(&c.creditor_agent));
     let (debit, credit) = (c.debit_amount.minor_units, c.credit_amount.minor_units);
     let same_currency = c.debit_amount.currency == c.credit_amount.currency;
     let mut writes = Vec::with_capacity(2);
-    if let Some(scheme) = table.settlement_scheme(&c.debit_amount.currency) {
+    let scheme = table.settlement_scheme(&c.debit_amount.currency);
+    if scheme.is_none() && held != 0 {
+        // The scheme went away while the payment was in flight: its hold still goes.
+        writes.extend(give_back(memory, c, held)?);
+    }
+    if let Some(scheme) = scheme {
         let key = book_key(scheme.currency());
         let mut book: PartitionBook = read(memory, &key)?;
+        book.hold(&c.debtor_agent, -held);
         let cycle = book.cycle_for(scheme, table.version(), c.cleared_at);
         cycle.debit(&debtor, debit);
         if same_currency {
@@ -256,6 +309,70 @@ pub fn count(
         writes.push(write(key, &book)?);
     }
     Ok(writes)
+}
+
+/// Whether the payment of `c` fits its debtor's net debit cap in the debit currency,
+/// as far as this partition's share of it goes (of `partitions`): `Some(explanation)`
+/// when it would go past it. Payments are checked in the partition that will count
+/// them (where they settle, or, through a connected network, where they wait for its
+/// answer), so the shares are never exceeded and neither is the cap.
+pub fn check_cap(
+    table: &RoutingTable,
+    memory: &dyn Memory,
+    partition: i32,
+    partitions: u32,
+    c: &ClearingRecord,
+) -> Result<Option<String>, MemoryError> {
+    let (debtor, amount) = (&c.debtor_agent, &c.debit_amount);
+    let Some(cap) = table.net_debit_cap(&debtor.network, &debtor.institution_id, &amount.currency) else {
+        return Ok(None);
+    };
+    let book: PartitionBook = read(memory, &book_key(&amount.currency))?;
+    let (position, share) = (book.position(debtor), cap.share_minor(partition, partitions));
+    if position - amount.minor_units >= -share {
+        return Ok(None);
+    }
+    let major = |m: i64| interlink_vocab::money::format_minor(m, &amount.currency).unwrap_or_else(|_| m.to_string());
+    Ok(Some(format!(
+        "{}/{} would pass its net debit cap in {}: position {} here, payment {}, this partition's share {} of {} (cap {} + prefunded {}, over {partitions} partitions)",
+        debtor.network,
+        debtor.institution_id,
+        amount.currency,
+        major(position),
+        major(amount.minor_units),
+        major(share),
+        major(cap.total_minor()),
+        major(cap.net_debit_cap_minor),
+        major(cap.prefunded_minor),
+    )))
+}
+
+/// Holds the debit of `c` against its debtor's cap while the payment is in flight
+/// (only where the debtor has a cap): the book's write and the amount held.
+pub fn hold(
+    table: &RoutingTable,
+    memory: &dyn Memory,
+    c: &ClearingRecord,
+) -> Result<Option<(OutputRecord, i64)>, MemoryError> {
+    let (debtor, amount) = (&c.debtor_agent, &c.debit_amount);
+    if table.net_debit_cap(&debtor.network, &debtor.institution_id, &amount.currency).is_none() {
+        return Ok(None);
+    }
+    let key = book_key(&amount.currency);
+    let mut book: PartitionBook = read(memory, &key)?;
+    book.hold(debtor, amount.minor_units);
+    Ok(Some((write(key, &book)?, amount.minor_units)))
+}
+
+/// Gives back what a payment that will not settle (refused, timed out) held.
+pub fn give_back(memory: &dyn Memory, c: &ClearingRecord, held: i64) -> Result<Option<OutputRecord>, MemoryError> {
+    if held == 0 {
+        return Ok(None);
+    }
+    let key = book_key(&c.debit_amount.currency);
+    let mut book: PartitionBook = read(memory, &key)?;
+    book.hold(&c.debtor_agent, -held);
+    Ok(Some(write(key, &book)?))
 }
 
 /// A partition's cut-offs: every open cycle whose cut-off has passed by `now` goes to
@@ -468,12 +585,12 @@ cut_offs = ["16:00"]
         let partitions = [MapMemory::default(), MapMemory::default()];
         let morning = at("2026-12-01T01:00:00Z"); // 09:00 in Shanghai and Hong Kong
         let mut c = clearing(("CN_IBPS", "102100099996"), ("HK_FPS", "004"), (10_000, "CNY"), (10_800, "HKD"), morning);
-        let writes = count(&t, &partitions[0], &mut c).unwrap();
+        let writes = count(&t, &partitions[0], &mut c, 0).unwrap();
         assert!(apply(&partitions[0], writes).is_empty());
         assert_eq!(c.debit_settlement_cycle.as_deref(), Some("CNY-20261201T100000+0800"));
         assert_eq!(c.credit_settlement_cycle.as_deref(), Some("HKD-20261201T160000+0800"));
         let mut d = clearing(("HK_FPS", "004"), ("HK_FPS", "012"), (500, "HKD"), (500, "HKD"), morning + 1);
-        let writes = count(&t, &partitions[1], &mut d).unwrap();
+        let writes = count(&t, &partitions[1], &mut d, 0).unwrap();
         apply(&partitions[1], writes);
 
         // 16:00 Hong Kong has passed: both partitions report both currencies.
@@ -527,7 +644,7 @@ cut_offs = ["16:00"]
         let ten = at("2026-12-01T02:00:00Z");
         let mut c =
             clearing(("CN_IBPS", "102100099996"), ("CN_IBPS", "103100000026"), (700, "CNY"), (700, "CNY"), ten - 5);
-        let writes = count(&t, &p0, &mut c).unwrap();
+        let writes = count(&t, &p0, &mut c, 0).unwrap();
         apply(&p0, writes);
         let parts0 = apply(&p0, close_due(&t, &p0, 0, ten + 1).unwrap());
         let part = |o: &OutputRecord| CyclePart::decode(o.payload.as_ref().unwrap()).unwrap().unwrap();
@@ -539,7 +656,7 @@ cut_offs = ["16:00"]
         let parts1 = apply(&p1, close_due(&t, &p1, 1, ten + 2).unwrap());
         let mut late =
             clearing(("CN_IBPS", "103100000026"), ("CN_IBPS", "102100099996"), (50, "CNY"), (50, "CNY"), ten - 1);
-        let writes = count(&t, &p1, &mut late).unwrap();
+        let writes = count(&t, &p1, &mut late, 0).unwrap();
         apply(&p1, writes);
         assert_eq!(late.debit_settlement_cycle.as_deref(), Some("CNY-20261201T160000+0800"));
         let (writes, records) = net(&t, &netting, part(&parts1[0]), 2, ten + 3).unwrap().unwrap();

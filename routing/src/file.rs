@@ -3,8 +3,8 @@
 //! and an exported table parses back to exactly the same rules.
 
 use super::model::{
-    AliasScheme, Block, Corridor, FxRate, Identity, Limit, LimitPeriod, NetworkSettings, OperatingWindow, Participant,
-    QrScheme, RouteKey, RouteRecord, SettlementScheme,
+    AliasScheme, Block, Corridor, FxRate, Identity, Limit, LimitPeriod, NetDebitCap, NetworkSettings, OperatingWindow,
+    Participant, QrScheme, RouteKey, RouteRecord, SettlementScheme,
 };
 use super::table::{check_record, invalid, RoutingTable, RuleError};
 use interlink_vocab::money::{format_minor, parse_major};
@@ -43,6 +43,8 @@ struct RoutesFileIn {
     blocks: Vec<Spanned<Block>>,
     #[serde(default)]
     settlement: Vec<Spanned<SettlementScheme>>,
+    #[serde(default)]
+    caps: Vec<Spanned<FileCap>>,
 }
 
 /// The same sections, for export.
@@ -68,6 +70,20 @@ struct RoutesFileOut {
     blocks: Vec<Block>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     settlement: Vec<SettlementScheme>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    caps: Vec<FileCap>,
+}
+
+/// A net debit cap as operators write it: amounts in major units.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileCap {
+    network: String,
+    institution_id: String,
+    currency: String,
+    net_debit_cap: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    prefunded: Option<String>,
 }
 
 /// A limit as operators write it: the amount in major units ("10000.00").
@@ -194,6 +210,24 @@ pub fn parse_routes_file(name: &str, text: &str) -> Result<Vec<RouteRecord>, Rou
     for s in file.settlement {
         add(Ok(RouteRecord::Settlement(s.get_ref().clone())), at(s.span().start));
     }
+    for c in file.caps {
+        let line = at(c.span().start);
+        let c = c.into_inner();
+        let minor = |field: &'static str, text: &str| {
+            parse_major(text, &c.currency).map_err(|source| RuleError::Money { field, source })
+        };
+        let cap = minor("net_debit_cap", &c.net_debit_cap).and_then(|net_debit_cap_minor| {
+            let prefunded_minor = c.prefunded.as_deref().map_or(Ok(0), |p| minor("prefunded", p))?;
+            Ok(RouteRecord::Cap(NetDebitCap {
+                network: c.network.clone(),
+                institution_id: c.institution_id.clone(),
+                currency: c.currency.clone(),
+                net_debit_cap_minor,
+                prefunded_minor,
+            }))
+        });
+        add(cap, line);
+    }
     if problems.is_empty() {
         // Rules that are fine alone may still not fit together.
         if let Err(e) = RoutingTable::compile(1, &records) {
@@ -240,6 +274,16 @@ pub fn export_routes_file<'a>(records: impl IntoIterator<Item = &'a RouteRecord>
             RouteRecord::Network(n) => out.networks.push(n.clone()),
             RouteRecord::Block(b) => out.blocks.push(b.clone()),
             RouteRecord::Settlement(x) => out.settlement.push(x.clone()),
+            RouteRecord::Cap(c) => {
+                let major = |minor: i64| format_minor(minor, &c.currency).unwrap_or_else(|_| minor.to_string());
+                out.caps.push(FileCap {
+                    network: c.network.clone(),
+                    institution_id: c.institution_id.clone(),
+                    currency: c.currency.clone(),
+                    net_debit_cap: major(c.net_debit_cap_minor),
+                    prefunded: (c.prefunded_minor != 0).then(|| major(c.prefunded_minor)),
+                })
+            }
             RouteRecord::Limit(l) => out.limits.push(FileLimit {
                 id: l.id.clone(),
                 from: l.from.clone(),

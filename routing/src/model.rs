@@ -3,7 +3,7 @@
 
 pub use crate::blocks::{Block, BlockKind};
 pub use crate::limits::{Limit, LimitPeriod};
-pub use crate::settlement::{BusinessDay, SettlementScheme};
+pub use crate::settlement::{BusinessDay, NetDebitCap, SettlementScheme};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -24,6 +24,7 @@ pub enum RouteKey {
     Limit { id: String },
     Block { kind: BlockKind, network: String, value: String },
     Settlement { currency: String },
+    Cap { network: String, institution_id: String, currency: String },
 }
 
 impl fmt::Display for RouteKey {
@@ -39,6 +40,7 @@ impl fmt::Display for RouteKey {
             Self::Limit { id } => write!(f, "limit/{id}"),
             Self::Block { kind, network, value } => write!(f, "block/{kind}/{network}/{value}"),
             Self::Settlement { currency } => write!(f, "settlement/{currency}"),
+            Self::Cap { network, institution_id, currency } => write!(f, "cap/{network}/{institution_id}/{currency}"),
         }
     }
 }
@@ -60,6 +62,9 @@ impl std::str::FromStr for RouteKey {
             ["network", network] if ok(&[network]) => Ok(Self::Network { network: owned(network) }),
             ["limit", id] if ok(&[id]) => Ok(Self::Limit { id: owned(id) }),
             ["settlement", currency] if ok(&[currency]) => Ok(Self::Settlement { currency: owned(currency) }),
+            ["cap", n, i, c] if ok(&[n, i, c]) => {
+                Ok(Self::Cap { network: owned(n), institution_id: owned(i), currency: owned(c) })
+            }
             // A blocked value may itself contain '/'.
             ["block", kind, network, value @ ..] if ok(&[network]) && !value.is_empty() => Ok(Self::Block {
                 kind: kind.parse().map_err(|e: crate::table::RuleError| e.to_string())?,
@@ -71,7 +76,7 @@ impl std::str::FromStr for RouteKey {
                 Ok(Self::AliasScheme { scheme: owned(scheme), prefix: owned(prefix) })
             }
             _ => Err(format!(
-                "{s:?} is not a route key (participant/NETWORK/ID, corridor/FROM/TO/CURRENCY, identity/ID, rate/NAME, qr/GUID, alias/SCHEME/PREFIX, network/NETWORK, limit/ID, block/KIND/NETWORK/VALUE or settlement/CURRENCY)"
+                "{s:?} is not a route key (participant/NETWORK/ID, corridor/FROM/TO/CURRENCY, identity/ID, rate/NAME, qr/GUID, alias/SCHEME/PREFIX, network/NETWORK, limit/ID, block/KIND/NETWORK/VALUE, settlement/CURRENCY or cap/NETWORK/ID/CURRENCY)"
             )),
         }
     }
@@ -265,6 +270,7 @@ pub enum RouteRecord {
     Limit(Limit),
     Block(Block),
     Settlement(SettlementScheme),
+    Cap(NetDebitCap),
 }
 
 impl RouteRecord {
@@ -286,6 +292,11 @@ impl RouteRecord {
             Self::Limit(l) => RouteKey::Limit { id: l.id.clone() },
             Self::Block(b) => RouteKey::Block { kind: b.target, network: b.network.clone(), value: b.value.clone() },
             Self::Settlement(s) => RouteKey::Settlement { currency: s.currency.clone() },
+            Self::Cap(c) => RouteKey::Cap {
+                network: c.network.clone(),
+                institution_id: c.institution_id.clone(),
+                currency: c.currency.clone(),
+            },
         }
     }
 
@@ -302,6 +313,7 @@ impl RouteRecord {
             Self::Limit(l) => vec![&l.from, &l.to],
             Self::Block(b) => vec![&b.network],
             Self::Settlement(s) => s.fx_participant.iter().map(|p| p.network.as_str()).collect(),
+            Self::Cap(c) => vec![&c.network],
         }
     }
 }
@@ -323,6 +335,7 @@ mod tests {
             RouteKey::Limit { id: "payment-connect-north-daily".into() },
             RouteKey::Block { kind: BlockKind::Account, network: "BR_PIX".into(), value: "0001/12345-6".into() },
             RouteKey::Settlement { currency: "HKD".into() },
+            RouteKey::Cap { network: "HK_FPS".into(), institution_id: "004".into(), currency: "HKD".into() },
         ] {
             assert_eq!(k.to_string().parse::<RouteKey>().unwrap(), k);
         }

@@ -88,6 +88,49 @@ pub struct SettlementScheme {
     pub manual_cut_offs: Vec<String>,
 }
 
+/// How far a participant may go into debit in one currency between cut-offs: its net
+/// debit cap plus what it prefunded. A payment that would take its net position (the
+/// open cycles' credits minus debits, and what its payments in flight hold) past that
+/// is refused (AM04). Each of the switch's partitions enforces its share (see
+/// docs/settlement.md), so the participant never goes past the whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetDebitCap {
+    pub network: String,
+    pub institution_id: String,
+    pub currency: String,
+    pub net_debit_cap_minor: i64,
+    /// Collateral the participant placed with the settlement bank.
+    #[serde(default)]
+    pub prefunded_minor: i64,
+}
+
+impl NetDebitCap {
+    /// What the participant may owe in all: cap and collateral.
+    pub fn total_minor(&self) -> i64 {
+        self.net_debit_cap_minor.saturating_add(self.prefunded_minor)
+    }
+
+    /// Partition `p`'s share of the total, of `partitions`: the shares add up to it.
+    pub fn share_minor(&self, p: i32, partitions: u32) -> i64 {
+        let n = i64::from(partitions.max(1));
+        let total = self.total_minor();
+        total / n + i64::from(i64::from(p) < total % n)
+    }
+}
+
+pub(crate) fn check_cap(c: &NetDebitCap) -> Result<(), RuleError> {
+    crate::table::check_institution(&InstitutionRef {
+        network: c.network.clone(),
+        institution_id: c.institution_id.clone(),
+    })?;
+    currency_exponent(&c.currency).map_err(|source| RuleError::Money { field: "currency", source })?;
+    if c.net_debit_cap_minor < 0 || c.prefunded_minor < 0 {
+        return Err(invalid("net_debit_cap", "the cap and the prefunded amount must not be negative"));
+    }
+    Ok(())
+}
+
 /// A scheme with its zone, times and dates resolved.
 #[derive(Debug, Clone)]
 pub struct CompiledScheme {
@@ -295,6 +338,20 @@ mod tests {
         assert_eq!(s.cycle_of(at("2026-12-01T02:08:00Z")), at("2026-12-01T02:15:00Z"));
         assert_eq!(s.cut_off_before(at("2026-12-01T02:10:00Z")), at("2026-12-01T02:07:30Z"));
         assert_eq!(s.cut_off_before(at("2026-12-01T02:20:00Z")), at("2026-12-01T02:15:00Z"));
+    }
+
+    #[test]
+    fn a_caps_partition_shares_add_up_to_the_cap_and_collateral() {
+        let cap = NetDebitCap {
+            network: "HK_FPS".into(),
+            institution_id: "004".into(),
+            currency: "HKD".into(),
+            net_debit_cap_minor: 1_000_003,
+            prefunded_minor: 20,
+        };
+        let shares: Vec<i64> = (0..4).map(|p| cap.share_minor(p, 4)).collect();
+        assert_eq!(shares, [250_006, 250_006, 250_006, 250_005]);
+        assert_eq!(shares.iter().sum::<i64>(), cap.total_minor());
     }
 
     #[test]

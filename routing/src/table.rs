@@ -6,7 +6,7 @@ use super::model::{
 };
 use crate::blocks::{Block, BlockKind};
 use crate::limits::CompiledLimit;
-use crate::settlement::CompiledScheme;
+use crate::settlement::{CompiledScheme, NetDebitCap};
 use compact_str::CompactString;
 use interlink_connectors::IdSchemeError;
 use interlink_schemas::{Agent, Amount};
@@ -121,6 +121,8 @@ pub struct RoutingTable {
     blocks: [FxHashMap<String, FxHashMap<String, Block>>; 4],
     /// currency -> how it is settled
     settlement: FxHashMap<String, CompiledScheme>,
+    /// network -> institution id -> the participant's net debit caps (one per currency)
+    caps: FxHashMap<String, FxHashMap<String, Vec<NetDebitCap>>>,
     rule_count: usize,
 }
 
@@ -179,6 +181,11 @@ impl RoutingTable {
     /// How `currency` is settled, if a scheme nets it.
     pub fn settlement_scheme(&self, currency: &str) -> Option<&CompiledScheme> {
         self.settlement.get(currency)
+    }
+
+    /// The net debit cap of a participant in `currency`, if it has one.
+    pub fn net_debit_cap(&self, network: &str, institution_id: &str, currency: &str) -> Option<&NetDebitCap> {
+        self.caps.get(network)?.get(institution_id)?.iter().find(|c| c.currency == currency)
     }
 
     /// Every settlement scheme, by currency.
@@ -258,6 +265,10 @@ impl RoutingTable {
                     }
                     Err(e) => problems.push(format!("settlement/{}: {e}", scheme.currency)),
                 },
+                RouteRecord::Cap(c) => {
+                    let by_id = table.caps.entry(c.network.clone()).or_default();
+                    by_id.entry(c.institution_id.clone()).or_default().push(c.clone());
+                }
                 RouteRecord::Block(b) => {
                     let by_value = table.blocks[b.target as usize].entry(b.network.clone()).or_default();
                     by_value.insert(b.value.clone(), b.clone());
@@ -287,6 +298,16 @@ impl RoutingTable {
         table.fx_rates =
             rates.values().map(|r| ((r.source_currency.clone(), r.destination_currency.clone()), r.rate)).collect();
         table.compile_limits(&limits, &mut problems);
+        for c in table.caps.values().flat_map(|m| m.values()).flatten() {
+            let key = format!("cap/{}/{}/{}", c.network, c.institution_id, c.currency);
+            if table.participant(&c.network, &c.institution_id).is_none() {
+                problems.push(format!("{key}: {}/{} is not a participant", c.network, c.institution_id));
+            }
+            // Headroom comes back when a cycle closes: without cycles it never would.
+            if !table.settlement.contains_key(&c.currency) {
+                problems.push(format!("{key}: no settlement scheme nets {}; a cap needs its cycles", c.currency));
+            }
+        }
         for scheme in table.settlement.values() {
             if let Some(fx) = &scheme.rule.fx_participant {
                 if table.participant(&fx.network, &fx.institution_id).is_none() {
@@ -537,6 +558,7 @@ pub fn check_record(record: &RouteRecord) -> Result<(), RuleError> {
         RouteRecord::Limit(l) => crate::limits::check_limit(l),
         RouteRecord::Block(b) => crate::blocks::check_block(b),
         RouteRecord::Settlement(s) => crate::settlement::check_scheme(s),
+        RouteRecord::Cap(c) => crate::settlement::check_cap(c),
         RouteRecord::Network(n) => {
             // A deadline past a day would keep payments in doubt for longer than
             // anyone waits for an instant payment.
@@ -554,7 +576,7 @@ pub(crate) fn known_network(n: &str) -> Result<(), RuleError> {
     interlink_connectors::network(n).map(|_| ()).ok_or_else(|| RuleError::UnknownNetwork(n.to_string()))
 }
 
-fn check_institution(r: &InstitutionRef) -> Result<(), RuleError> {
+pub(crate) fn check_institution(r: &InstitutionRef) -> Result<(), RuleError> {
     let network =
         interlink_connectors::network(&r.network).ok_or_else(|| RuleError::UnknownNetwork(r.network.clone()))?;
     Ok(network.validate_participant_id(&r.institution_id)?)

@@ -708,6 +708,15 @@ fn summary(r: &RouteRecord) -> String {
             };
             format!("cycles at {when} ({}){manual}", x.time_zone)
         }
+        RouteRecord::Cap(c) => {
+            let major = |m: i64| interlink_routing::format_minor(m, &c.currency).unwrap_or_else(|_| m.to_string());
+            format!(
+                "net debit cap {} {} + prefunded {}",
+                c.currency,
+                major(c.net_debit_cap_minor),
+                major(c.prefunded_minor)
+            )
+        }
         RouteRecord::Limit(l) => {
             let amount = interlink_routing::format_minor(l.max_amount_minor, &l.currency)
                 .unwrap_or_else(|_| l.max_amount_minor.to_string());

@@ -377,7 +377,11 @@ fn expire_due(
     let mut sink = ctx.lock_sink();
     for entry in &due {
         outputs.clear();
-        match processor.expire(&entry.key, &entry.value, now, outputs).map_err(undecided_is_fatal)? {
+        let expired = {
+            let state = ctx.lock_state();
+            processor.expire(&entry.key, &entry.value, &state.memory(entry.partition), now, outputs)
+        };
+        match expired.map_err(undecided_is_fatal)? {
             Expiry::NotDue => continue,
             Expiry::Forgotten => {}
             Expiry::TimedOut => telemetry::payment_timed_out(),
