@@ -27,7 +27,7 @@ pub use limits::{CompiledLimit, PeriodSpan};
 pub use log::{RoutingLog, RoutingLogError};
 pub use model::{
     AliasScheme, Block, BlockKind, BusinessDay, Corridor, FxRate, Identity, InstitutionRef, Limit, LimitPeriod, Marker,
-    NetworkSettings, OperatingWindow, Participant, ParticipantStatus, QrScheme, RouteKey, RouteRecord,
+    NetDebitCap, NetworkSettings, OperatingWindow, Participant, ParticipantStatus, QrScheme, RouteKey, RouteRecord,
     SettlementScheme, MARKER_KEY,
 };
 pub use settlement::{CompiledScheme, SWITCH_FX_ACCOUNT, SWITCH_NETWORK};

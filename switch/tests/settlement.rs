@@ -225,3 +225,59 @@ async fn a_worker_killed_around_the_cut_off_changes_no_figure() {
     drop(child);
     fx.cleanup().await;
 }
+
+/// ICBC may owe CNY 1,000.00 in all; two partitions hold half of it each. Forty
+/// payments of CNY 100.00 land on the partitions by their ids: each partition accepts
+/// payments until its share is used and refuses (AM04) exactly the ones that would
+/// pass it, so ICBC never owes more than its cap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_net_debit_cap_refuses_exactly_the_payments_that_would_pass_it() {
+    use interlink_schemas::{Notification, PaymentStatus};
+    interlink_testkit::require_broker!();
+    let fx = Fixture::new(2).await;
+    let mut rules = rules_closing_at(jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1));
+    rules.push(RouteRecord::Cap(interlink_routing::NetDebitCap {
+        network: "CN_IBPS".into(),
+        institution_id: "102100099996".into(),
+        currency: "CNY".into(),
+        net_debit_cap_minor: 80_000,
+        prefunded_minor: 20_000,
+    }));
+    assert_eq!(fx.apply_routes(&rules), 2);
+    let switch = interlink_switch::start(fx.switch_config("w-cap")).await.unwrap();
+    common::wait_ready(&switch).await;
+
+    let ids: Vec<String> = (0..40).map(|i| format!("cap-{i:02}")).collect();
+    let records: Vec<(&str, Vec<u8>)> =
+        ids.iter().map(|tx| (tx.as_str(), common::encode(&common::request(tx, "004", 10_000)))).collect();
+    fx.produce(&records, None);
+    // In each partition, in order, the first five fit its CNY 500.00 share.
+    let mut accepted_in = [0; 2];
+    let expected: BTreeMap<String, bool> = ids
+        .iter()
+        .map(|tx| {
+            let p = interlink_core::memory::home_partition(tx.as_bytes(), 2) as usize;
+            accepted_in[p] += 1;
+            (tx.clone(), accepted_in[p] <= 5)
+        })
+        .collect();
+    assert!(accepted_in.iter().all(|&n| n > 5), "both partitions get more than their share: {accepted_in:?}");
+
+    let notes: Vec<Notification> = fx.read_events(&fx.topics.notifications, 50, Duration::from_secs(30));
+    let told: BTreeMap<String, bool> = notes
+        .iter()
+        .filter(|n| n.notification_id.ends_with(":DEBTOR"))
+        .map(|n| {
+            if n.status == PaymentStatus::RJCT {
+                assert_eq!(n.reason_code.as_deref(), Some("AM04"), "{n:?}");
+            }
+            (n.transaction_id.clone(), n.status == PaymentStatus::ACCC)
+        })
+        .collect();
+    assert_eq!(told, expected);
+    let clearing: Vec<ClearingRecord> = fx.read_events(&fx.topics.clearing, 10, Duration::from_secs(10));
+    assert_eq!(clearing.len(), 10);
+    assert_eq!(clearing.iter().map(|c| c.debit_amount.minor_units).sum::<i64>(), 100_000, "exactly the cap");
+    switch.stop().await.unwrap();
+    fx.cleanup().await;
+}
