@@ -71,9 +71,10 @@ pub struct ScenarioOptions {
     /// The switch binary (default: interlink-switch beside this program).
     #[arg(long)]
     pub switch_bin: Option<PathBuf>,
-    /// Routing table the switch runs with; requests are drawn from it.
+    /// Routing table the switch runs with; requests are drawn from it. Repeat to run
+    /// with the rules of several files together (a table, plus settlement schemes).
     #[arg(long, default_value = "routes/sample.toml")]
-    pub routes: PathBuf,
+    pub routes: Vec<PathBuf>,
     /// Partitions of each topic. Fewer partitions mean fewer transaction markers per
     /// commit, which is what the broker spends most on at paced rates.
     #[arg(long, default_value_t = 3)]
@@ -172,8 +173,13 @@ pub fn run(mut opts: ScenarioOptions, mut on_progress: impl FnMut(&str, &Progres
     if opts.connected.iter().any(|c| c == "all") {
         opts.connected = interlink_connectors::connectors().map(|c| c.profile().id.to_string()).collect();
     }
-    let text = std::fs::read_to_string(&opts.routes).with_context(|| format!("{}", opts.routes.display()))?;
-    let rules = parse_routes_file(&opts.routes.display().to_string(), &text)?;
+    let mut rules = Vec::new();
+    for path in &opts.routes {
+        let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+        rules.extend(parse_routes_file(&path.display().to_string(), &text)?);
+    }
+    // Rules that are fine file by file may still not fit together.
+    RoutingTable::compile(1, &rules)?;
     let switch_bin = match &opts.switch_bin {
         Some(p) => p.clone(),
         None => std::env::current_exe()?.with_file_name("interlink-switch"),

@@ -15,7 +15,7 @@ fn options(out: &Path) -> ScenarioOptions {
         out: out.to_path_buf(),
         logs: out.join("logs"),
         switch_bin: Some(switch_bin),
-        routes: Path::new(env!("CARGO_MANIFEST_DIR")).join("../routes/sample.toml"),
+        routes: vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("../routes/sample.toml")],
         partitions: 3,
         workers: 1,
         consistency: interlink_switch::config::ConsistencyMode::ExactlyOnce,
