@@ -469,6 +469,26 @@ mod tests {
     }
 
     #[test]
+    fn a_net_debit_cap_reads_in_major_units_exports_back_and_needs_a_participant_and_a_scheme() {
+        let cap = |id: &str, currency: &str| {
+            format!("\n[[caps]]\nnetwork = \"HK_FPS\"\ninstitution_id = \"{id}\"\ncurrency = \"{currency}\"\nnet_debit_cap = \"1000.50\"\nprefunded = \"20\"\n")
+        };
+        let scheme = "\n[[settlement]]\ncurrency = \"HKD\"\ntime_zone = \"Asia/Hong_Kong\"\ncut_offs = [\"16:00\"]\n";
+        let text = format!("{GOOD}{scheme}{}", cap("004", "HKD"));
+        let rules = parse_routes_file("t.toml", &text).unwrap();
+        let table = RoutingTable::compile(1, &rules).unwrap();
+        let c = table.net_debit_cap("HK_FPS", "004", "HKD").unwrap();
+        assert_eq!((c.net_debit_cap_minor, c.prefunded_minor, c.total_minor()), (100_050, 2_000, 102_050));
+        assert_eq!(parse_routes_file("x.toml", &export_routes_file(&rules)).unwrap(), rules);
+
+        let err = parse_routes_file("t.toml", &format!("{GOOD}{scheme}{}{}", cap("999", "HKD"), cap("004", "CNY")))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cap/HK_FPS/999/HKD: HK_FPS/999 is not a participant"), "{err}");
+        assert!(err.contains("cap/HK_FPS/004/CNY: no settlement scheme nets CNY"), "{err}");
+    }
+
+    #[test]
     fn a_network_gives_its_response_deadline_and_an_absurd_one_is_refused() {
         let text = format!("{GOOD}\n[[networks]]\nnetwork = \"HK_FPS\"\nresponse_deadline_seconds = 15\n");
         let records = parse_routes_file("t.toml", &text).unwrap();
