@@ -56,6 +56,9 @@ pub enum Scenario {
     Crash,
     Duplicates,
     Timeouts,
+    /// A capacity burst with every clearing record netted, then an operator's cut-off:
+    /// the cost of netting per authorization, and how long a cut-off takes.
+    Settlement,
 }
 
 #[derive(Debug, Clone, clap::Args, serde::Serialize)]
@@ -211,6 +214,7 @@ pub fn run(mut opts: ScenarioOptions, mut on_progress: impl FnMut(&str, &Progres
         Scenario::Crash => bench.crash(&mut report, &mut on_progress),
         Scenario::Duplicates => bench.duplicates(&mut report, &mut on_progress),
         Scenario::Timeouts => bench.timeouts(&mut report, &mut on_progress),
+        Scenario::Settlement => bench.settlement(&mut report, &mut on_progress),
     };
     bench.cleanup();
     if let Err(e) = &result {
@@ -275,6 +279,7 @@ impl Bench<'_> {
                 t.state.clone(),
                 t.returns.clone(),
                 t.risk_alerts.clone(),
+                t.settlement.clone(),
             ]);
             names.extend(
                 interlink_connectors::connectors()
@@ -726,6 +731,77 @@ impl Bench<'_> {
             s.clearing_records == s.approved && s.clearing_total_mismatches == 0,
         ));
         report.runs.push(r);
+        Ok(())
+    }
+}
+
+impl Bench<'_> {
+    /// A capacity burst of `--burst` requests on a table whose currencies are netted
+    /// (CPU per authorization), then an operator's cut-off of every scheme a few seconds
+    /// ahead: how long from the cut-off until each currency's cycle is netted and
+    /// written, for however many clearing records the cycle holds.
+    fn settlement(&mut self, report: &mut Report, on_progress: &mut dyn FnMut(&str, &Progress)) -> anyhow::Result<()> {
+        let o = self.opts;
+        let currencies: Vec<String> = self
+            .rules
+            .iter()
+            .filter_map(|r| match r {
+                RouteRecord::Settlement(s) => Some(s.currency.clone()),
+                _ => None,
+            })
+            .collect();
+        if currencies.is_empty() {
+            anyhow::bail!("the settlement scenario needs a table with [[settlement]] schemes (--routes)");
+        }
+        let stage = self.stage()?;
+        let mut fleet = self.switch_fleet(&stage, o.workers)?;
+        let r = self.switch_run("switch capacity, netted", &mut fleet, &stage, Load::Burst(o.burst), on_progress, |_, _, _| {})?;
+        report.checks.push(cpu_check(&r));
+        report.runs.push(r);
+
+        // Every scheme closes a cycle 3 s from now, as `interlinkctl settlement close` would.
+        let cut_off = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(3);
+        let mut rules = self.rules.clone();
+        for record in &mut rules {
+            if let RouteRecord::Settlement(s) = record {
+                s.manual_cut_offs.push(cut_off.to_string());
+            }
+        }
+        let kafka = KafkaConfig { brokers: o.brokers.clone(), ..KafkaConfig::default() };
+        apply_rules(&kafka, &stage.topics, &rules, "loadtest", "settlement cut-off", false)?;
+        let codec = interlink_schemas::Codec::<interlink_schemas::SettlementRecord>::new()?;
+        let at = cut_off.as_microsecond();
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        let summaries = loop {
+            let records = interlink_switch::kafka::read_to_end(&kafka, &stage.topics.settlement, Duration::from_secs(30))?;
+            let summaries: Vec<interlink_schemas::SettlementRecord> = records
+                .iter()
+                .filter_map(|(_, v)| codec.decode(v.as_deref()?).ok())
+                .filter(|r| r.cut_off == at && r.kind == interlink_schemas::SettlementRecordKind::Summary)
+                .collect();
+            if summaries.len() >= currencies.len() {
+                break summaries;
+            }
+            if std::time::Instant::now() > deadline {
+                anyhow::bail!("{} of {} currencies netted 120 s after the cut-off", summaries.len(), currencies.len());
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        };
+        fleet.stop_all();
+        let records: i64 = summaries.iter().map(|s| s.clearing_records).sum();
+        let slowest = summaries.iter().map(|s| s.closed_at - at).max().unwrap_or(0);
+        report.finding("clearing legs netted at the cut-off (records, per currency summed)", serde_json::json!(records));
+        report.finding("cut-off to the last currency netted (ms)", serde_json::json!(tenths(slowest as f64 / 1000.0)));
+        report.checks.push(Check::new(
+            "every currency's cycle netted, positions summing to zero",
+            &format!("{} cycles, net 0", currencies.len()),
+            &format!(
+                "{} cycles, net {}",
+                summaries.len(),
+                summaries.iter().map(|s| s.net_minor).sum::<i64>()
+            ),
+            summaries.len() == currencies.len() && summaries.iter().all(|s| s.net_minor == 0),
+        ));
         Ok(())
     }
 }
