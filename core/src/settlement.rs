@@ -101,7 +101,9 @@ impl CycleTotals {
         }
         self.records += other.records;
         self.late += other.late;
-        self.opened_after = self.opened_after.min(other.opened_after);
+        // Partitions close a cycle at the same cut-off unless one learnt an operator's
+        // cut-off late: the cycle then ends at the last of them.
+        self.cut_off = self.cut_off.max(other.cut_off);
     }
 }
 
@@ -216,8 +218,11 @@ impl PartitionBook {
         }
     }
 
-    /// The open cycle a record cleared at `at` counts in (as the schedule of table
-    /// `version` draws it), counting the record and whether it is late.
+    /// The open cycle a record cleared at `at` counts in, counting the record and
+    /// whether it is late. A cycle is known by the cut-off it opened at (the latest
+    /// before `at`), so it keeps its name whenever it closes: at the schedule's next
+    /// cut-off, or earlier at an operator's. Its span is reused while the table that
+    /// drew it (`version`) is current.
     fn cycle_for(&mut self, scheme: &CompiledScheme, version: i64, at: i64) -> &mut CycleTotals {
         let drawn = self.open.iter().position(|c| c.drawn_by == version && c.opened_after < at && at <= c.cut_off);
         if let Some(i) = drawn {
@@ -225,20 +230,21 @@ impl PartitionBook {
             cycle.records += 1;
             return cycle;
         }
-        let mut cut_off = scheme.cycle_of(at);
-        let late = cut_off <= self.reported;
+        let mut opening = scheme.cut_off_before(at.saturating_sub(1));
+        // Its cycle has closed here already: it counts in the one open now.
+        let late = opening < self.reported;
         if late {
-            cut_off = scheme.cycle_of(self.reported.saturating_add(1));
+            opening = self.reported;
         }
-        let i = match self.open.binary_search_by_key(&cut_off, |c| c.cut_off) {
+        let i = match self.open.binary_search_by_key(&opening, |c| c.opened_after) {
             Ok(i) => i,
             Err(i) => {
-                let opened_after = scheme.cut_off_before(cut_off.saturating_sub(1)).max(self.reported);
-                self.open.insert(i, CycleTotals::new(cut_off, opened_after));
+                self.open.insert(i, CycleTotals::new(i64::MAX, opening));
                 i
             }
         };
         let cycle = &mut self.open[i];
+        cycle.cut_off = scheme.cycle_of(opening.saturating_add(1));
         cycle.drawn_by = version;
         cycle.records += 1;
         cycle.late += u64::from(late);
@@ -289,7 +295,7 @@ pub fn count(
         } else {
             cycle.credit(scheme.fx_participant(), debit);
         }
-        let id = scheme.cycle_id(cycle.cut_off);
+        let id = scheme.cycle_id(cycle.opened_after);
         c.debit_settlement_cycle = Some(id.clone());
         if same_currency {
             c.credit_settlement_cycle = Some(id);
@@ -305,7 +311,7 @@ pub fn count(
         let cycle = book.cycle_for(scheme, table.version(), c.cleared_at);
         cycle.debit(scheme.fx_participant(), credit);
         cycle.credit(&creditor, credit);
-        c.credit_settlement_cycle = Some(scheme.cycle_id(cycle.cut_off));
+        c.credit_settlement_cycle = Some(scheme.cycle_id(cycle.opened_after));
         writes.push(write(key, &book)?);
     }
     Ok(writes)
@@ -389,18 +395,29 @@ pub fn close_due(
     for scheme in table.settlement_schemes() {
         let key = book_key(scheme.currency());
         let mut book: PartitionBook = read(memory, &key)?;
+        let mut parts = Vec::new();
+        // Oldest first: a cycle closes at the first cut-off after it opened, as the
+        // table now has it (an operator's cut-off closes it early).
+        while let Some(cycle) = book.open.first() {
+            let closes = scheme.cycle_of(cycle.opened_after.saturating_add(1));
+            if closes > now {
+                break;
+            }
+            let mut cycle = book.open.remove(0);
+            cycle.cut_off = closes;
+            book.reported = book.reported.max(closes);
+            parts.push(cycle);
+        }
         let latest = scheme.cut_off_before(now);
-        let due = book.open.partition_point(|c| c.cut_off <= now);
-        if due == 0 && latest <= book.reported {
+        if latest > book.reported {
+            // Nothing here for the cycle that just closed: say so, so it is not waited for.
+            parts.push(CycleTotals::new(latest, scheme.cut_off_before(latest.saturating_sub(1))));
+            book.reported = latest;
+        }
+        if parts.is_empty() {
             continue;
         }
-        let mut parts: Vec<CycleTotals> = book.open.drain(..due).collect();
-        if latest > book.reported && parts.last().is_none_or(|c| c.cut_off < latest) {
-            let opened_after = scheme.cut_off_before(latest.saturating_sub(1)).max(book.reported);
-            parts.push(CycleTotals::new(latest, opened_after));
-        }
         for totals in parts {
-            book.reported = book.reported.max(totals.cut_off);
             let part = CyclePart { currency: scheme.currency().to_string(), partition, totals };
             let routed = netting_key(scheme.currency());
             out.push(OutputRecord {
@@ -417,8 +434,10 @@ pub fn close_due(
 /// Why a cycle part was not netted (a bug or a changed partition count, never traffic).
 #[derive(Debug, thiserror::Error)]
 pub enum PartRefused {
-    #[error("part of {currency} cycle {cut_off} from partition {partition} arrived after the cycle was netted")]
-    AlreadyNetted { currency: String, cut_off: i64, partition: i32 },
+    #[error(
+        "part of the {currency} cycle opened at {opened} from partition {partition} arrived after the cycle was netted"
+    )]
+    AlreadyNetted { currency: String, opened: i64, partition: i32 },
     #[error("part of {currency} cycle from partition {partition}, but the switch has {partitions} partitions")]
     NoSuchPartition { currency: String, partition: i32, partitions: u32 },
     #[error("part of a cycle of {0}, which no settlement scheme nets now")]
@@ -450,12 +469,13 @@ pub fn net(
             partitions,
         }));
     };
-    let cut_off = part.totals.cut_off;
-    if cut_off <= netting.netted {
-        return Ok(Err(PartRefused::AlreadyNetted { currency: part.currency, cut_off, partition: part.partition }));
+    // Cycles are known by when they opened; each partition reports them in order.
+    let opened = part.totals.opened_after;
+    if opened <= netting.netted {
+        return Ok(Err(PartRefused::AlreadyNetted { currency: part.currency, opened, partition: part.partition }));
     }
-    *reported = (*reported).max(cut_off);
-    match netting.pending.binary_search_by_key(&cut_off, |(c, _)| c.cut_off) {
+    *reported = (*reported).max(opened);
+    match netting.pending.binary_search_by_key(&opened, |(c, _)| c.opened_after) {
         Ok(i) => {
             netting.pending[i].0.merge(&part.totals);
             netting.pending[i].1 += 1;
@@ -463,10 +483,10 @@ pub fn net(
         Err(i) => netting.pending.insert(i, (part.totals, 1)),
     }
     let complete_to = netting.reported.iter().copied().min().unwrap_or(i64::MIN);
-    let done = netting.pending.partition_point(|(c, _)| c.cut_off <= complete_to);
+    let done = netting.pending.partition_point(|(c, _)| c.opened_after <= complete_to);
     let mut records = Vec::new();
     for (totals, _) in netting.pending.drain(..done) {
-        netting.netted = totals.cut_off;
+        netting.netted = totals.opened_after;
         records.extend(settlement_records(table, scheme, &totals, partitions, now));
     }
     Ok(Ok((vec![write(key, &netting)?], records)))
@@ -481,7 +501,7 @@ fn settlement_records(
     now: i64,
 ) -> Vec<SettlementRecord> {
     let base = SettlementRecord {
-        cycle_id: scheme.cycle_id(totals.cut_off),
+        cycle_id: scheme.cycle_id(totals.opened_after),
         kind: SettlementRecordKind::Position,
         currency: scheme.currency().to_string(),
         opened_after: totals.opened_after,
@@ -587,8 +607,9 @@ cut_offs = ["16:00"]
         let mut c = clearing(("CN_IBPS", "102100099996"), ("HK_FPS", "004"), (10_000, "CNY"), (10_800, "HKD"), morning);
         let writes = count(&t, &partitions[0], &mut c, 0).unwrap();
         assert!(apply(&partitions[0], writes).is_empty());
-        assert_eq!(c.debit_settlement_cycle.as_deref(), Some("CNY-20261201T100000+0800"));
-        assert_eq!(c.credit_settlement_cycle.as_deref(), Some("HKD-20261201T160000+0800"));
+        // Cycles are named by the cut-off they opened at: yesterday's last.
+        assert_eq!(c.debit_settlement_cycle.as_deref(), Some("CNY-20261130T160000+0800"));
+        assert_eq!(c.credit_settlement_cycle.as_deref(), Some("HKD-20261130T160000+0800"));
         let mut d = clearing(("HK_FPS", "004"), ("HK_FPS", "012"), (500, "HKD"), (500, "HKD"), morning + 1);
         let writes = count(&t, &partitions[1], &mut d, 0).unwrap();
         apply(&partitions[1], writes);
@@ -612,7 +633,7 @@ cut_offs = ["16:00"]
             apply(&netting, writes);
             netted.extend(records);
         }
-        let hkd: Vec<_> = netted.iter().filter(|r| r.cycle_id == "HKD-20261201T160000+0800").collect();
+        let hkd: Vec<_> = netted.iter().filter(|r| r.cycle_id == "HKD-20261130T160000+0800").collect();
         let position = |net: &str, id: &str| {
             hkd.iter()
                 .find(|r| r.participant == Some(Agent::new(net, id)))
@@ -623,16 +644,16 @@ cut_offs = ["16:00"]
         assert_eq!(position("HK_FPS", "012"), Some((0, 500, 500)));
         let summary = hkd.iter().find(|r| r.kind == SettlementRecordKind::Summary).unwrap();
         assert_eq!((summary.net_minor, summary.clearing_records, summary.participants), (0, 2, 3));
-        // The CNY 10:00 cycle and the (empty) CNY 16:00 one are netted too.
+        // The CNY cycle closed at 10:00 and the (empty) one closed at 16:00 are netted too.
         let cny: Vec<_> =
             netted.iter().filter(|r| r.currency == "CNY").map(|r| (r.cycle_id.as_str(), r.kind, r.net_minor)).collect();
         assert_eq!(
             cny,
             [
-                ("CNY-20261201T100000+0800", SettlementRecordKind::Position, -10_000),
-                ("CNY-20261201T100000+0800", SettlementRecordKind::Position, 10_000),
+                ("CNY-20261130T160000+0800", SettlementRecordKind::Position, -10_000),
+                ("CNY-20261130T160000+0800", SettlementRecordKind::Position, 10_000),
+                ("CNY-20261130T160000+0800", SettlementRecordKind::Summary, 0),
                 ("CNY-20261201T100000+0800", SettlementRecordKind::Summary, 0),
-                ("CNY-20261201T160000+0800", SettlementRecordKind::Summary, 0),
             ]
         );
     }
@@ -658,13 +679,13 @@ cut_offs = ["16:00"]
             clearing(("CN_IBPS", "103100000026"), ("CN_IBPS", "102100099996"), (50, "CNY"), (50, "CNY"), ten - 1);
         let writes = count(&t, &p1, &mut late, 0).unwrap();
         apply(&p1, writes);
-        assert_eq!(late.debit_settlement_cycle.as_deref(), Some("CNY-20261201T160000+0800"));
+        assert_eq!(late.debit_settlement_cycle.as_deref(), Some("CNY-20261201T100000+0800"), "the open one");
         let (writes, records) = net(&t, &netting, part(&parts1[0]), 2, ten + 3).unwrap().unwrap();
         apply(&netting, writes);
         let summary = records.last().unwrap();
         assert_eq!(
             (summary.cycle_id.as_str(), summary.clearing_records, summary.gross_debit_minor),
-            ("CNY-20261201T100000+0800", 1, 700)
+            ("CNY-20261130T160000+0800", 1, 700)
         );
         // The next cycle carries the late record.
         let four = at("2026-12-01T08:00:00Z");
@@ -681,5 +702,42 @@ cut_offs = ["16:00"]
         // A part for a cycle already netted is refused, not counted again.
         let again = CyclePart { currency: "CNY".into(), partition: 0, totals: CycleTotals::new(ten, ten - 1) };
         assert!(matches!(net(&t, &netting, again, 2, four).unwrap(), Err(PartRefused::AlreadyNetted { .. })));
+    }
+
+    #[test]
+    fn an_operators_cut_off_closes_the_open_cycle_with_all_it_holds() {
+        let before = table();
+        let p0 = MapMemory::default();
+        let nine = at("2026-12-01T01:00:00Z");
+        let mut c =
+            clearing(("CN_IBPS", "102100099996"), ("CN_IBPS", "103100000026"), (700, "CNY"), (700, "CNY"), nine);
+        let writes = count(&before, &p0, &mut c, 0).unwrap();
+        apply(&p0, writes);
+        // At 09:10 the operator closes the CNY cycle at 09:10:05 (a new table version).
+        let text = format!(
+            "{TEST_ROUTES_TOML}\n{}",
+            SCHEMES.replacen(
+                "cut_offs = [\"10:00\", \"16:00\"]",
+                "cut_offs = [\"10:00\", \"16:00\"]\nmanual_cut_offs = [\"2026-12-01T01:10:05Z\"]",
+                1
+            )
+        );
+        let after = RoutingTable::compile(4, &parse_routes_file("t.toml", &text).unwrap()).unwrap();
+        let closed = apply(&p0, close_due(&after, &p0, 0, at("2026-12-01T01:10:06Z")).unwrap());
+        let parts: Vec<CyclePart> =
+            closed.iter().map(|o| CyclePart::decode(o.payload.as_ref().unwrap()).unwrap().unwrap()).collect();
+        let cny: Vec<_> =
+            parts.iter().filter(|p| p.currency == "CNY").map(|p| (p.totals.cut_off, p.totals.records)).collect();
+        assert_eq!(cny, [(at("2026-12-01T01:10:05Z"), 1)], "closed early, with the record counted before the close");
+        // Later records open the next cycle, named by the operator's cut-off.
+        let mut d = clearing(
+            ("CN_IBPS", "102100099996"),
+            ("CN_IBPS", "103100000026"),
+            (5, "CNY"),
+            (5, "CNY"),
+            at("2026-12-01T01:11:00Z"),
+        );
+        apply(&p0, count(&after, &p0, &mut d, 0).unwrap());
+        assert_eq!(d.debit_settlement_cycle.as_deref(), Some("CNY-20261201T091005+0800"));
     }
 }

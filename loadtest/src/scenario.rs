@@ -755,7 +755,14 @@ impl Bench<'_> {
         }
         let stage = self.stage()?;
         let mut fleet = self.switch_fleet(&stage, o.workers)?;
-        let r = self.switch_run("switch capacity, netted", &mut fleet, &stage, Load::Burst(o.burst), on_progress, |_, _, _| {})?;
+        let r = self.switch_run(
+            "switch capacity, netted",
+            &mut fleet,
+            &stage,
+            Load::Burst(o.burst),
+            on_progress,
+            |_, _, _| {},
+        )?;
         report.checks.push(cpu_check(&r));
         report.runs.push(r);
 
@@ -773,7 +780,8 @@ impl Bench<'_> {
         let at = cut_off.as_microsecond();
         let deadline = std::time::Instant::now() + Duration::from_secs(120);
         let summaries = loop {
-            let records = interlink_switch::kafka::read_to_end(&kafka, &stage.topics.settlement, Duration::from_secs(30))?;
+            let records =
+                interlink_switch::kafka::read_to_end(&kafka, &stage.topics.settlement, Duration::from_secs(30))?;
             let summaries: Vec<interlink_schemas::SettlementRecord> = records
                 .iter()
                 .filter_map(|(_, v)| codec.decode(v.as_deref()?).ok())
@@ -790,16 +798,13 @@ impl Bench<'_> {
         fleet.stop_all();
         let records: i64 = summaries.iter().map(|s| s.clearing_records).sum();
         let slowest = summaries.iter().map(|s| s.closed_at - at).max().unwrap_or(0);
-        report.finding("clearing legs netted at the cut-off (records, per currency summed)", serde_json::json!(records));
+        report
+            .finding("clearing legs netted at the cut-off (records, per currency summed)", serde_json::json!(records));
         report.finding("cut-off to the last currency netted (ms)", serde_json::json!(tenths(slowest as f64 / 1000.0)));
         report.checks.push(Check::new(
             "every currency's cycle netted, positions summing to zero",
             &format!("{} cycles, net 0", currencies.len()),
-            &format!(
-                "{} cycles, net {}",
-                summaries.len(),
-                summaries.iter().map(|s| s.net_minor).sum::<i64>()
-            ),
+            &format!("{} cycles, net {}", summaries.len(), summaries.iter().map(|s| s.net_minor).sum::<i64>()),
             summaries.len() == currencies.len() && summaries.iter().all(|s| s.net_minor == 0),
         ));
         Ok(())
