@@ -703,23 +703,26 @@ impl Processor {
         ctx: &Context<'_>,
         out: &mut Vec<OutputRecord>,
     ) -> Result<Outcome, Undecided> {
-        let now = ctx.now_micros;
-        let refused = match part {
-            Ok(part) => match settlement::net(ctx.table, ctx.memory, part, self.partitions.unwrap_or(1), now)? {
-                Ok((writes, records)) => {
-                    for r in &records {
-                        out.push(OutputRecord::new(OutputTopic::Settlement, &r.cycle_id, self.settlement.encode(r)?));
-                    }
-                    out.extend(writes);
-                    return Ok(Outcome::Netted);
-                }
-                Err(refused) => format!("settlement cycle part not netted: {refused}"),
-            },
-            Err(e) => format!("unreadable settlement cycle part: {e}"),
+        let part = match part {
+            Ok(part) => part,
+            Err(e) => {
+                let text = format!("unreadable settlement cycle part: {e}");
+                return self.internal_refused(input, ErrorKind::Decode, text, ctx, out);
+            }
         };
-        let kind = ErrorKind::Validation;
-        self.dead_letter(input, kind, refused, None, None, now, out)?;
-        Ok(Outcome::DeadLettered { kind })
+        match settlement::net(ctx.table, ctx.memory, part, self.partitions.unwrap_or(1), ctx.now_micros)? {
+            Ok((writes, records)) => {
+                for r in &records {
+                    out.push(OutputRecord::new(OutputTopic::Settlement, &r.cycle_id, self.settlement.encode(r)?));
+                }
+                out.extend(writes);
+                Ok(Outcome::Netted)
+            }
+            Err(refused) => {
+                let text = format!("settlement cycle part not netted: {refused}");
+                self.internal_refused(input, ErrorKind::Validation, text, ctx, out)
+            }
+        }
     }
 
     /// Notifications to both sides of a routed payment.
@@ -896,9 +899,7 @@ impl Processor {
         let command = match ForwardCommand::decode(payload) {
             Ok(c) => c,
             Err(e) => {
-                let kind = ErrorKind::Decode;
-                self.dead_letter(input, kind, format!("unreadable forward: {e}"), None, None, now, out)?;
-                return Ok(Outcome::DeadLettered { kind });
+                return self.internal_refused(input, ErrorKind::Decode, format!("unreadable forward: {e}"), ctx, out)
             }
         };
         let Some(connector) = self.connected(&command.network) else {
@@ -960,19 +961,23 @@ impl Processor {
                 Ok(Outcome::LimitReleased)
             }
             Err(e) => {
-                let kind = ErrorKind::Decode;
-                self.dead_letter(
-                    input,
-                    kind,
-                    format!("unreadable limit release: {e}"),
-                    None,
-                    None,
-                    ctx.now_micros,
-                    out,
-                )?;
-                Ok(Outcome::DeadLettered { kind })
+                self.internal_refused(input, ErrorKind::Decode, format!("unreadable limit release: {e}"), ctx, out)
             }
         }
+    }
+
+    /// An internal record (on the forwards topic) that cannot be applied: a bug or a
+    /// foreign writer, never traffic. Dead-lettered with the reason; the partition flows on.
+    fn internal_refused(
+        &self,
+        input: &InputRecord<'_>,
+        kind: ErrorKind,
+        text: String,
+        ctx: &Context<'_>,
+        out: &mut Vec<OutputRecord>,
+    ) -> Result<Outcome, Undecided> {
+        self.dead_letter(input, kind, text, None, None, ctx.now_micros, out)?;
+        Ok(Outcome::DeadLettered { kind })
     }
 
     /// What a payment in flight counted against its debtor's limits, given back

@@ -31,6 +31,16 @@ fn rules_closing_at(cut_off: jiff::Timestamp) -> Vec<RouteRecord> {
     rules
 }
 
+/// Topics of this test's own, with the sample table and an operator's cut-off
+/// `seconds` from now applied (version 2).
+async fn closing_in(seconds: i64) -> (Fixture, jiff::Timestamp, Vec<RouteRecord>) {
+    let fx = Fixture::new(3).await;
+    let cut_off = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(seconds);
+    let rules = rules_closing_at(cut_off);
+    assert_eq!(fx.apply_routes(&rules), 2);
+    (fx, cut_off, rules)
+}
+
 /// (cycle, network, institution) -> (debited, credited, debits, credits), recomputed from
 /// clearing records alone: each leg against the other party, or the FX account.
 type Positions = BTreeMap<(String, String, String), (i64, i64, i64, i64)>;
@@ -65,10 +75,7 @@ fn recompute(clearing: &[ClearingRecord]) -> Positions {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cycle_nets_generated_traffic_to_zero_and_matches_the_clearing_topic() {
     interlink_testkit::require_broker!();
-    let fx = Fixture::new(3).await;
-    let cut_off = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(30);
-    let rules = rules_closing_at(cut_off);
-    assert_eq!(fx.apply_routes(&rules), 2);
+    let (fx, cut_off, rules) = closing_in(30).await;
     let workers = [
         interlink_switch::start(fx.switch_config("w-settle-1")).await.unwrap(),
         interlink_switch::start(fx.switch_config("w-settle-2")).await.unwrap(),
@@ -158,10 +165,7 @@ async fn a_worker_killed_around_the_cut_off_changes_no_figure() {
     use nix::unistd::Pid;
     use std::sync::{Arc, Mutex};
     interlink_testkit::require_broker!();
-    let fx = Fixture::new(3).await;
-    let cut_off = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(15);
-    let rules = rules_closing_at(cut_off);
-    assert_eq!(fx.apply_routes(&rules), 2);
+    let (fx, cut_off, rules) = closing_in(15).await;
     let spawn = |n: u32| common::spawn_configured(&fx.switch_config("w-cut"), &format!("settlement-kill-{n}.log"));
     let worker = Arc::new(Mutex::new(spawn(0)));
 
