@@ -6,10 +6,12 @@ pub mod changelog;
 mod routes;
 pub mod routes_writer;
 mod sink;
+mod topic_reader;
 mod worker;
 
 pub use routes::{follow_routes, read_routes_log, read_to_end};
 pub use sink::wait_for_deliveries;
+pub use topic_reader::{read_topics, TopicRecord};
 pub use worker::run_worker;
 
 use crate::config::KafkaConfig;

@@ -3,6 +3,8 @@
 //! Exit codes: 0 success, 1 input rejected or not found (nothing applied), 2 usage or
 //! connection error.
 
+mod settlement;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use interlink_connectors::emvco;
@@ -20,7 +22,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(version, about = "Operate Interlink: topics, routing tables, QR codes, connectors")]
+#[command(version, about = "Operate Interlink: topics, routing tables, QR codes, connectors, settlement")]
 struct Cli {
     #[command(flatten)]
     cluster: interlink_switch::cli::ClusterArgs,
@@ -47,6 +49,10 @@ enum Command {
     /// by every worker at once. Per-person limits are `[[limits]]` of the routes file.
     #[command(subcommand)]
     Risk(RiskCommand),
+    /// Settlement cycles: close one now, the schemes' status, a netted cycle's positions
+    /// and statements, and a cycle's reconciliation with the networks.
+    #[command(subcommand)]
+    Settlement(settlement::SettlementCommand),
     /// Event schemas in the Schema Registry: register, check a candidate, list.
     Schemas {
         /// The registry's Confluent-compatible API.
@@ -299,6 +305,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Routes(r) => r,
         Command::Connectors(c) => return connectors(c),
         Command::Risk(r) => return risk(&kafka, &topics, r),
+        Command::Settlement(s) => return settlement::run(&kafka, &topics, s),
         Command::Schemas { registry, command } => return schemas(&registry, &topics, command),
         Command::Qr(QrCommand::Decode { payload }) => {
             let qr = emvco::decode(payload.trim()).map_err(|e| Failure::Rejected(format!("invalid QR code: {e}")))?;
