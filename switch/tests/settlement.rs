@@ -4,32 +4,12 @@
 
 mod common;
 
+use common::settlement::{recompute, rules_closing_at, Positions, CURRENCIES};
 use common::Fixture;
-use interlink_routing::{RouteRecord, SettlementScheme};
+use interlink_routing::RouteRecord;
 use interlink_schemas::{ClearingRecord, SettlementRecord, SettlementRecordKind};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
-
-const CURRENCIES: [&str; 10] = ["BRL", "CNY", "EUR", "HKD", "IDR", "INR", "MYR", "SGD", "THB", "USD"];
-
-/// The sample table with a scheme per currency: a daily cut-off at midnight UTC, and
-/// an operator's cut-off at `cut_off`.
-fn rules_closing_at(cut_off: jiff::Timestamp) -> Vec<RouteRecord> {
-    let mut rules = common::sample_rules();
-    for currency in CURRENCIES {
-        rules.push(RouteRecord::Settlement(SettlementScheme {
-            currency: currency.into(),
-            time_zone: "UTC".into(),
-            cut_offs: vec!["00:00".into()],
-            every_minutes: None,
-            business_days: serde_json::from_str(r#"["mon","tue","wed","thu","fri","sat","sun"]"#).unwrap(),
-            holidays: vec![],
-            fx_participant: None,
-            manual_cut_offs: vec![cut_off.to_string()],
-        }));
-    }
-    rules
-}
 
 /// Topics of this test's own, with the sample table and an operator's cut-off
 /// `seconds` from now applied (version 2).
@@ -39,37 +19,6 @@ async fn closing_in(seconds: i64) -> (Fixture, jiff::Timestamp, Vec<RouteRecord>
     let rules = rules_closing_at(cut_off);
     assert_eq!(fx.apply_routes(&rules), 2);
     (fx, cut_off, rules)
-}
-
-/// (cycle, network, institution) -> (debited, credited, debits, credits), recomputed from
-/// clearing records alone: each leg against the other party, or the FX account.
-type Positions = BTreeMap<(String, String, String), (i64, i64, i64, i64)>;
-
-fn recompute(clearing: &[ClearingRecord]) -> Positions {
-    let mut positions = Positions::new();
-    let mut book = |cycle: &Option<String>, who: (&str, &str), debit: i64, credit: i64| {
-        let cycle = cycle.clone().expect("every currency has a scheme: every leg names its cycle");
-        let e = positions.entry((cycle, who.0.to_string(), who.1.to_string())).or_default();
-        e.0 += debit;
-        e.1 += credit;
-        e.2 += i64::from(debit > 0);
-        e.3 += i64::from(credit > 0);
-    };
-    for c in clearing {
-        let debtor = (c.debtor_agent.network.as_str(), c.debtor_agent.institution_id.as_str());
-        let creditor = (c.creditor_agent.network.as_str(), c.creditor_agent.institution_id.as_str());
-        let (debit, credit) = (c.debit_amount.minor_units, c.credit_amount.minor_units);
-        book(&c.debit_settlement_cycle, debtor, debit, 0);
-        book(&c.credit_settlement_cycle, creditor, 0, credit);
-        if c.debit_amount.currency != c.credit_amount.currency {
-            book(&c.debit_settlement_cycle, ("INTERLINK", "FX"), 0, debit);
-            book(&c.credit_settlement_cycle, ("INTERLINK", "FX"), credit, 0);
-        } else if debit != credit {
-            let (d, cr) = if debit > credit { (0, debit - credit) } else { (credit - debit, 0) };
-            book(&c.debit_settlement_cycle, ("INTERLINK", "FX"), d, cr);
-        }
-    }
-    positions
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

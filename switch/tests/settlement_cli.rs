@@ -5,11 +5,11 @@
 
 mod common;
 
+use common::settlement::{in_cycle, recompute, rules_closing_at, sample_rules_unsettled, scheme, CURRENCIES};
 use common::{ctl, Fixture};
 use interlink_connectors::canonical::Money as NetMoney;
 use interlink_connectors::{CanonicalStatus, PaymentStatus};
 use interlink_core::legs::wire_id;
-use interlink_routing::{RouteRecord, SettlementScheme};
 use interlink_schemas::{Agent, Amount, ClearingRecord, Codec, SettlementRecord, SettlementRecordKind};
 use interlink_testkit::NetworkLegs;
 use jiff::{SignedDuration, Timestamp};
@@ -19,29 +19,6 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Output;
 use std::time::Duration;
-
-const CURRENCIES: [&str; 10] = ["BRL", "CNY", "EUR", "HKD", "IDR", "INR", "MYR", "SGD", "THB", "USD"];
-
-fn scheme(currency: &str, time_zone: &str, manual: Vec<String>) -> RouteRecord {
-    RouteRecord::Settlement(SettlementScheme {
-        currency: currency.into(),
-        time_zone: time_zone.into(),
-        cut_offs: vec!["00:00".into()],
-        every_minutes: None,
-        business_days: serde_json::from_str(r#"["mon","tue","wed","thu","fri","sat","sun"]"#).unwrap(),
-        holidays: vec![],
-        fx_participant: None,
-        manual_cut_offs: manual,
-    })
-}
-
-/// The sample table with a scheme per currency: a daily cut-off at midnight UTC, and
-/// an operator's cut-off at `cut_off`.
-fn rules_closing_at(cut_off: Timestamp) -> Vec<RouteRecord> {
-    let mut rules = common::sample_rules();
-    rules.extend(CURRENCIES.iter().map(|c| scheme(c, "UTC", vec![cut_off.to_string()])));
-    rules
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -55,41 +32,6 @@ fn run(fx: &Fixture, args: &[&str]) -> (i32, String, String) {
 
 fn json(stdout: &str) -> Value {
     serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
-}
-
-/// (cycle, network, institution) -> (gross debit, gross credit, debits, credits),
-/// recomputed from the clearing records alone, as in tests/settlement.rs.
-type Positions = BTreeMap<(String, String, String), (i64, i64, i64, i64)>;
-
-fn recompute(clearing: &[ClearingRecord]) -> Positions {
-    let mut positions = Positions::new();
-    let mut book = |cycle: &Option<String>, who: (&str, &str), debit: i64, credit: i64| {
-        let cycle = cycle.clone().expect("every currency has a scheme: every leg names its cycle");
-        let e = positions.entry((cycle, who.0.to_string(), who.1.to_string())).or_default();
-        e.0 += debit;
-        e.1 += credit;
-        e.2 += i64::from(debit > 0);
-        e.3 += i64::from(credit > 0);
-    };
-    for c in clearing {
-        let debtor = (c.debtor_agent.network.as_str(), c.debtor_agent.institution_id.as_str());
-        let creditor = (c.creditor_agent.network.as_str(), c.creditor_agent.institution_id.as_str());
-        let (debit, credit) = (c.debit_amount.minor_units, c.credit_amount.minor_units);
-        book(&c.debit_settlement_cycle, debtor, debit, 0);
-        book(&c.credit_settlement_cycle, creditor, 0, credit);
-        if c.debit_amount.currency != c.credit_amount.currency {
-            book(&c.debit_settlement_cycle, ("INTERLINK", "FX"), 0, debit);
-            book(&c.credit_settlement_cycle, ("INTERLINK", "FX"), credit, 0);
-        } else if debit != credit {
-            let (d, cr) = if debit > credit { (0, debit - credit) } else { (credit - debit, 0) };
-            book(&c.debit_settlement_cycle, ("INTERLINK", "FX"), d, cr);
-        }
-    }
-    positions
-}
-
-fn in_cycle(c: &ClearingRecord, cycle: &str) -> bool {
-    c.debit_settlement_cycle.as_deref() == Some(cycle) || c.credit_settlement_cycle.as_deref() == Some(cycle)
 }
 
 fn major(minor: i64, currency: &str) -> String {
@@ -110,7 +52,7 @@ async fn close_adds_an_operator_cut_off_as_one_change_set_and_refuses_a_currency
     let now = Timestamp::now();
     let stale = (now - SignedDuration::from_hours(40 * 24)).round(jiff::Unit::Second).unwrap();
     let recent = (now - SignedDuration::from_hours(10 * 24)).round(jiff::Unit::Second).unwrap();
-    let mut rules = common::sample_rules();
+    let mut rules = sample_rules_unsettled();
     rules.push(scheme("HKD", "Asia/Hong_Kong", vec![stale.to_string(), recent.to_string()]));
     assert_eq!(fx.apply_routes(&rules), 2);
 
@@ -121,10 +63,11 @@ async fn close_adds_an_operator_cut_off_as_one_change_set_and_refuses_a_currency
     );
     assert_eq!(code, 0, "{err}");
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 3, "{out}");
+    assert_eq!(lines.len(), 4, "{out}");
     assert_eq!(lines[0], "~ settlement/HKD");
     assert_eq!(lines[1], "dry run: would apply 1 change(s) as version 3");
     assert!(lines[2].starts_with("cycle HKD-") && lines[2].contains(" would close at "), "{out}");
+    assert!(lines[3].starts_with("the next cycle opens at "), "{out}");
     let (_, shown, _) = run(&fx, &["routes", "show"]);
     assert!(shown.starts_with("version 2\n"), "{shown}");
 
@@ -147,7 +90,7 @@ async fn close_adds_an_operator_cut_off_as_one_change_set_and_refuses_a_currency
     let after = Timestamp::now();
     assert_eq!(code, 0, "{err}");
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 3, "{out}");
+    assert_eq!(lines.len(), 4, "{out}");
     assert_eq!(lines[..2], ["~ settlement/HKD", "applied 1 change(s) as version 3"]);
 
     // The live scheme: the stale cut-off pruned, the recent one kept, the new one added
@@ -161,9 +104,15 @@ async fn close_adds_an_operator_cut_off_as_one_change_set_and_refuses_a_currency
     assert!(manual[1].ends_with('Z') && cut_off.subsec_nanosecond() == 0, "{manual:?}");
     assert!(cut_off >= before + SignedDuration::from_secs(30), "{cut_off} vs {before}");
     assert!(cut_off <= after + SignedDuration::from_secs(31), "{cut_off} vs {after}");
+    // The cycle it closes is the open one, named by the cut-off it opened at: the
+    // scheme's midnight in Hong Kong; the next is named by the operator's cut-off.
     let hk = jiff::tz::TimeZone::get("Asia/Hong_Kong").unwrap();
-    let cycle = format!("HKD-{}", cut_off.to_zoned(hk).strftime("%Y%m%dT%H%M%S%z"));
-    assert!(lines[2].starts_with(&format!("cycle {cycle} closes at {cut_off} (in 30 s; previous cut-off ")), "{out}");
+    let midnight = cut_off.to_zoned(hk.clone()).start_of_day().unwrap();
+    let cycle = format!("HKD-{}", midnight.strftime("%Y%m%dT%H%M%S%z"));
+    let opened = midnight.timestamp();
+    assert_eq!(lines[2], format!("cycle {cycle} closes at {cut_off} (in 30 s; opened at {opened})"), "{out}");
+    let next = format!("HKD-{}", cut_off.to_zoned(hk).strftime("%Y%m%dT%H%M%S%z"));
+    assert_eq!(lines[3], format!("the next cycle opens at {cut_off}: {next}"), "{out}");
 
     // In the audit trail as its own version, and in the table listing.
     let (_, history, _) = run(&fx, &["routes", "history", "--verbose"]);

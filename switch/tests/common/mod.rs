@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod settlement;
+
 use interlink_routing::{parse_routes_file, RouteRecord};
 use interlink_schemas::{Agent, Amount, AuthorizationRequest, Channel, Codec};
 use interlink_switch::config::{KafkaConfig, SwitchConfig, TopicsConfig};

@@ -23,13 +23,13 @@ const KEEP_MANUAL_CUT_OFFS: SignedDuration = SignedDuration::from_hours(35 * 24)
 
 #[derive(Subcommand)]
 pub enum SettlementCommand {
-    /// Closes a currency's open cycle at an operator's cut-off a few seconds from now:
-    /// adds it to the scheme's `manual_cut_offs` (RFC 3339, UTC) as one change set (a
-    /// new routing version, in the audit trail), and drops operator cut-offs older than
-    /// 35 days. The delay lets every worker load the new table before the cut-off
-    /// passes: a record is netted in the cycle its worker's table gave it when it was
-    /// cleared, so keep the delay above the time the workers take to see a new version
-    /// (records cleared before they load it keep the cycle they already name).
+    /// Closes a currency's open cycle at an operator's cut-off a few seconds from now,
+    /// with every record counted in it so far: adds the cut-off to the scheme's
+    /// `manual_cut_offs` (RFC 3339, UTC) as one change set (a new routing version, in
+    /// the audit trail), and drops operator cut-offs older than 35 days. The next cycle
+    /// opens at the cut-off and is named by it. The delay lets every worker load the
+    /// new table before the cut-off passes (a worker that learns it later closes the
+    /// cycle as soon as it does).
     Close {
         /// The settlement currency (ISO 4217) whose scheme gets the cut-off.
         #[arg(long)]
@@ -147,11 +147,11 @@ fn relative(micros: i64, now: i64) -> String {
     }
 }
 
-/// The cut-off a cycle id names: `CUR-YYYYMMDDTHHMMSS±hhmm`.
+/// The cut-off a cycle id names (the one the cycle opened at): `CUR-YYYYMMDDTHHMMSS±hhmm`.
 fn parse_cycle_id(cycle_id: &str) -> Result<(String, i64), Failure> {
     let refuse = || {
         Failure::Rejected(format!(
-            "{cycle_id:?} is not a cycle id like HKD-20261201T160000+0800 (currency, local cut-off and its UTC offset)"
+            "{cycle_id:?} is not a cycle id like HKD-20261201T100000+0800 (currency, the local cut-off it opened at and its UTC offset)"
         ))
     };
     let (currency, local) = cycle_id.split_once('-').ok_or_else(refuse)?;
@@ -161,6 +161,20 @@ fn parse_cycle_id(cycle_id: &str) -> Result<(String, i64), Failure> {
     let at =
         jiff::fmt::strtime::parse("%Y%m%dT%H%M%S%z", local).and_then(|t| t.to_timestamp()).map_err(|_| refuse())?;
     Ok((currency.to_string(), at.as_microsecond()))
+}
+
+/// The id of the cycle that opened at a cut-off (`i64::MIN`: the scheme's first).
+trait CycleName {
+    fn cycle_name(self, scheme: &CompiledScheme) -> String;
+}
+
+impl CycleName for i64 {
+    fn cycle_name(self, scheme: &CompiledScheme) -> String {
+        match known(self) {
+            Some(opened) => scheme.cycle_id(opened),
+            None => format!("{} (its first cycle)", scheme.currency()),
+        }
+    }
 }
 
 fn read_settlement(kafka: &KafkaConfig, topics: &TopicsConfig) -> Result<Vec<SettlementRecord>, Failure> {
@@ -248,10 +262,11 @@ fn close(
     let compiled =
         CompiledScheme::compile(&scheme).map_err(|e| Failure::Rejected(format!("settlement/{currency}: {e}")))?;
     let cut_off = at.as_microsecond();
-    let cycle = compiled.cycle_id(cut_off);
-    let opened = match known(compiled.cut_off_before(cut_off - 1)) {
-        Some(previous) => format!("previous cut-off {}", rfc3339(previous)),
-        None => "no previous cut-off".to_string(),
+    // The cycle open at the cut-off: the one that opened at the cut-off before it.
+    let opening = compiled.cut_off_before(cut_off - 1);
+    let (cycle, opened) = match known(opening) {
+        Some(previous) => (compiled.cycle_id(previous), format!("opened at {}", rfc3339(previous))),
+        None => (format!("{currency} (its first cycle)"), "no earlier cut-off".to_string()),
     };
     let verb = if dry_run { "would close" } else { "closes" };
     println!("cycle {cycle} {verb} at {at} (in {after_seconds} s; {opened})");
@@ -260,9 +275,10 @@ fn close(
         println!(
             "note: the scheduled cut-off at {} closes cycle {} before it",
             rfc3339(first),
-            compiled.cycle_id(first)
+            compiled.cut_off_before(first - 1).cycle_name(&compiled)
         );
     }
+    println!("the next cycle opens at {at}: {}", compiled.cycle_id(cut_off));
     Ok(())
 }
 
@@ -348,7 +364,9 @@ fn status(kafka: &KafkaConfig, topics: &TopicsConfig, format: Format) -> Result<
     let statuses: Vec<SchemeStatus> = schemes
         .into_iter()
         .map(|s| {
-            let next = known(s.cycle_of(now)).map(|c| CycleRef { cycle_id: s.cycle_id(c), cut_off: rfc3339(c) });
+            // The open cycle: named by the cut-off it opened at, closing at the next one.
+            let next = known(s.cycle_of(now))
+                .map(|c| CycleRef { cycle_id: s.cut_off_before(now).cycle_name(s), cut_off: rfc3339(c) });
             let last_netted = last.get(s.currency()).map(|r| NettedCycle {
                 cycle_id: r.cycle_id.clone(),
                 opened_after: rfc3339(r.opened_after),
@@ -984,13 +1002,14 @@ fn cycle_window(kafka: &KafkaConfig, topics: &TopicsConfig, cycle_id: &str) -> R
     if let Some(s) = netted.iter().find(|r| r.cycle_id == cycle_id && r.kind == SettlementRecordKind::Summary) {
         return Ok(window(Some(s.opened_after), s.cut_off, true));
     }
+    // Not netted yet: the id names the cut-off it opened at; it closes at the next.
+    let opened = cut_off;
     let live = read_live(kafka, topics)?;
     let table = live.table();
-    let scheme = table
-        .settlement_scheme(&currency)
-        .filter(|s| s.cycle_of(cut_off) == cut_off && s.cycle_id(cut_off) == cycle_id);
+    let scheme =
+        table.settlement_scheme(&currency).filter(|s| s.cycle_of(opened) == opened && s.cycle_id(opened) == cycle_id);
     match scheme {
-        Some(s) => Ok(window(known(s.cut_off_before(cut_off - 1)), cut_off, false)),
+        Some(s) => Ok(window(Some(opened), s.cycle_of(opened + 1), false)),
         None => Err(Failure::Rejected(format!(
             "{cycle_id}: no such cycle (not netted on {}, and not a cut-off of the live {currency} scheme)",
             topics.settlement
@@ -1330,7 +1349,7 @@ mod tests {
     }
 
     #[test]
-    fn cycle_ids_name_their_cut_off_and_others_are_refused() {
+    fn cycle_ids_name_the_cut_off_they_opened_at_and_others_are_refused() {
         let (currency, cut_off) = parse_cycle_id("HKD-20261201T160000+0800").ok().unwrap();
         assert_eq!((currency.as_str(), cut_off), ("HKD", at("2026-12-01T08:00:00Z")));
         for bad in ["HKD", "hkd-20261201T160000+0800", "HKD-20261201T1600+0800", "HKD-20261301T160000+0800"] {
