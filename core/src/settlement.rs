@@ -444,6 +444,10 @@ pub enum PartRefused {
     NoScheme(String),
 }
 
+/// What merging a part gives: the netting's state write, and the settlement records
+/// of the cycles it completed (none while a partition is still to report).
+pub type Netted = (Vec<OutputRecord>, Vec<SettlementRecord>);
+
 /// Merges a partition's part into its currency's netting; every cycle that all
 /// `partitions` have now reported (or passed) is netted: its settlement records.
 pub fn net(
@@ -452,7 +456,7 @@ pub fn net(
     part: CyclePart,
     partitions: u32,
     now: i64,
-) -> Result<Result<(Vec<OutputRecord>, Vec<SettlementRecord>), PartRefused>, MemoryError> {
+) -> Result<Result<Netted, PartRefused>, MemoryError> {
     let Some(scheme) = table.settlement_scheme(&part.currency) else {
         return Ok(Err(PartRefused::NoScheme(part.currency)));
     };

@@ -172,10 +172,11 @@ async fn a_worker_killed_around_the_cut_off_changes_no_figure() {
     // The records after the cut-off wait in the next cycle, which has not closed.
     assert!(netted.iter().all(|r| r.cut_off <= cut_off.as_microsecond()));
 
-    let mut child = worker.lock().unwrap();
-    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
-    assert!(common::wait_exit(&mut child, Duration::from_secs(30)).is_some_and(|s| s.success()));
-    drop(child);
+    {
+        let mut child = worker.lock().unwrap();
+        kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
+        assert!(common::wait_exit(&mut child, Duration::from_secs(30)).is_some_and(|s| s.success()));
+    }
     fx.cleanup().await;
 }
 
