@@ -244,9 +244,9 @@ pub struct InFlightEntry {
     /// The UETR the outbound message carried, to check the report against.
     pub uetr: Option<String>,
     pub phase: InFlightPhase,
-    /// What it holds against its debtor's net debit cap until it settles (minor units
-    /// of the debit currency; 0 when the debtor has no cap).
-    pub held: i64,
+    /// What it holds against its debtor's net debit cap until it settles (none when
+    /// the debtor has no cap).
+    pub held: Option<crate::settlement::CapHold>,
     #[serde(skip)]
     pub expires_at: i64,
     /// What it counted against its debtor's limits (after the body, see [`extend_with`]).
@@ -547,7 +547,7 @@ mod before_cycles {
                 clearing: e.clearing.into(),
                 uetr: e.uetr,
                 phase: e.phase,
-                held: 0,
+                held: None,
                 expires_at: 0,
                 hold: None,
             }

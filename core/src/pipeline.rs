@@ -594,7 +594,7 @@ impl Processor {
                             (Outcome::Rejected { reason: IsoReason::AM04 }, rejected(&IsoReason::AM04))
                         }
                         None => {
-                            self.settle(clearing, 0, ctx, out)?;
+                            self.settle(clearing, None, ctx, out)?;
                             (Outcome::Accepted, Some(Decision::Accepted))
                         }
                     },
@@ -652,7 +652,7 @@ impl Processor {
     fn settle(
         &self,
         mut c: ClearingRecord,
-        held: i64,
+        held: Option<&settlement::CapHold>,
         ctx: &Context<'_>,
         out: &mut Vec<OutputRecord>,
     ) -> Result<(), Undecided> {
@@ -670,7 +670,7 @@ impl Processor {
         &self,
         c: &mut ClearingRecord,
         key: &str,
-        held: i64,
+        held: Option<&settlement::CapHold>,
         ctx: &Context<'_>,
         out: &mut Vec<OutputRecord>,
     ) -> Result<(), Undecided> {
@@ -914,7 +914,7 @@ impl Processor {
             clearing: command.clearing,
             uetr: command.uetr,
             phase: InFlightPhase::AwaitingAnswer,
-            held: 0,
+            held: None,
             expires_at: now.saturating_add(self.response_deadline(ctx.table, connector.profile().id)),
             hold: command.hold,
         };
@@ -935,7 +935,7 @@ impl Processor {
         }
         if let Some((write, held)) = settlement::hold(ctx.table, ctx.memory, &entry.clearing)? {
             out.push(write);
-            entry.held = held;
+            entry.held = Some(held);
         }
         out.push(OutputRecord::new(OutputTopic::NetworkOut(connector.profile().id), &command.wire_id, command.message));
         out.push(OutputRecord {
@@ -995,7 +995,9 @@ impl Processor {
         if let Some(hold) = &entry.hold {
             out.push(limits::release_record(hold, &entry.clearing.transaction_id, because, part, whole)?);
         }
-        out.extend(settlement::give_back(memory, &entry.clearing, entry.held)?);
+        if let Some(held) = &entry.held {
+            out.push(settlement::give_back(memory, held)?);
+        }
         Ok(())
     }
 
@@ -1066,7 +1068,7 @@ impl Processor {
         self.notify_both(&entry.clearing, PaymentStatus::RJCT, Some(&IsoReason::AB05), Some(&text), now, out)?;
         self.release_hold(&entry, "timed out", 1, 1, memory, out)?;
         entry.phase = InFlightPhase::TimedOut { at: now };
-        entry.held = 0;
+        entry.held = None;
         entry.expires_at = now.saturating_add(self.duplicate_window_micros);
         out.push(OutputRecord { topic: OutputTopic::State, key: Some(key.to_vec()), payload: Some(entry.encode()?) });
         Ok(entry)
@@ -1213,11 +1215,11 @@ impl Processor {
         }
         let settled = match status.status.finality() {
             Finality::Settled => {
-                self.settle(clearing.clone(), entry.held, ctx, out)?;
+                self.settle(clearing.clone(), entry.held.as_ref(), ctx, out)?;
                 // Kept, marked settled, for the window: the network may return it.
                 let mut settled = entry.clone();
                 settled.phase = InFlightPhase::Settled { at: now };
-                settled.held = 0;
+                settled.held = None;
                 settled.expires_at = now.saturating_add(self.duplicate_window_micros);
                 let state = Some(settled.encode()?);
                 out.push(OutputRecord {
@@ -1314,7 +1316,7 @@ impl Processor {
             debit_settlement_cycle: None,
             credit_settlement_cycle: None,
         };
-        self.clear(&mut reversal, &c.transaction_id, 0, ctx, out)?;
+        self.clear(&mut reversal, &c.transaction_id, None, ctx, out)?;
         let text = format!("returned by {network} ({})", r.reason.code());
         let about = About {
             transaction_id: &c.transaction_id,

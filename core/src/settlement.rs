@@ -124,6 +124,15 @@ impl Default for PartitionBook {
     }
 }
 
+/// What one payment in flight holds against a participant's cap: who (its debtor's
+/// settlement institution when it was sent) and how much of which currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapHold {
+    pub payer: InstitutionRef,
+    pub currency: String,
+    pub minor: i64,
+}
+
 /// What a participant's payments in flight hold against its cap, in minor units.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reservation {
@@ -188,7 +197,7 @@ fn write<T: Serialize>(key: Vec<u8>, value: &T) -> Result<OutputRecord, MemoryEr
 impl PartitionBook {
     /// The participant's net position in this partition: its credits minus its debits
     /// in the open cycles, minus what its payments in flight hold.
-    fn position(&self, who: &Agent) -> i64 {
+    fn position(&self, who: &InstitutionRef) -> i64 {
         let is = |network: &str, id: &str| network == who.network && id == who.institution_id;
         let netted: i64 = self
             .open
@@ -201,7 +210,7 @@ impl PartitionBook {
     }
 
     /// Adds `minor` (negative: gives back) to what `who`'s payments in flight hold.
-    fn hold(&mut self, who: &Agent, minor: i64) {
+    fn hold(&mut self, who: &InstitutionRef, minor: i64) {
         let key = (who.network.as_str(), who.institution_id.as_str());
         match self.reserved.binary_search_by(|r| (r.network.as_str(), r.institution_id.as_str()).cmp(&key)) {
             Ok(i) => {
@@ -252,8 +261,9 @@ impl PartitionBook {
     }
 }
 
-fn agent_ref(a: &Agent) -> InstitutionRef {
-    InstitutionRef { network: a.network.clone(), institution_id: a.institution_id.clone() }
+/// The institution whose account `a`'s positions go to: its sponsor, or itself.
+fn settler(table: &RoutingTable, a: &Agent) -> InstitutionRef {
+    table.settlement_institution(&a.network, &a.institution_id)
 }
 
 /// Counts a clearing record (cleared at its `cleared_at`) in the books of its
@@ -262,27 +272,31 @@ fn agent_ref(a: &Agent) -> InstitutionRef {
 /// scheme's FX participant, a same-currency payment's difference (a spread) goes to it
 /// too. Currencies without a scheme are not netted (the record names no cycle).
 ///
-/// `held` is what the payment held against its debtor's cap while in flight (0 for
-/// one settled at once): it is given back as the payment counts for real.
+/// Positions are the settlement institutions' (a sponsor nets for the participants
+/// that settle through it). `held` is what the payment held against a cap while in
+/// flight: given back as the payment counts for real.
 pub fn count(
     table: &RoutingTable,
     memory: &dyn Memory,
     c: &mut ClearingRecord,
-    held: i64,
+    held: Option<&CapHold>,
 ) -> Result<Vec<OutputRecord>, MemoryError> {
-    let (debtor, creditor) = (agent_ref(&c.debtor_agent), agent_ref(&c.creditor_agent));
+    let (debtor, creditor) = (settler(table, &c.debtor_agent), settler(table, &c.creditor_agent));
     let (debit, credit) = (c.debit_amount.minor_units, c.credit_amount.minor_units);
     let same_currency = c.debit_amount.currency == c.credit_amount.currency;
     let mut writes = Vec::with_capacity(2);
     let scheme = table.settlement_scheme(&c.debit_amount.currency);
-    if scheme.is_none() && held != 0 {
-        // The scheme went away while the payment was in flight: its hold still goes.
-        writes.extend(give_back(memory, c, held)?);
+    // Given back in its own currency's book: in the debit book below when that is it.
+    let held_elsewhere = held.filter(|h| scheme.is_none_or(|s| s.currency() != h.currency));
+    if let Some(h) = held_elsewhere {
+        writes.push(give_back(memory, h)?);
     }
     if let Some(scheme) = scheme {
         let key = book_key(scheme.currency());
         let mut book: PartitionBook = read(memory, &key)?;
-        book.hold(&c.debtor_agent, -held);
+        if let Some(h) = held.filter(|h| h.currency == scheme.currency()) {
+            book.hold(&h.payer, -h.minor);
+        }
         let cycle = book.cycle_for(scheme, table.version(), c.cleared_at);
         cycle.debit(&debtor, debit);
         if same_currency {
@@ -329,12 +343,12 @@ pub fn check_cap(
     partitions: u32,
     c: &ClearingRecord,
 ) -> Result<Option<String>, MemoryError> {
-    let (debtor, amount) = (&c.debtor_agent, &c.debit_amount);
+    let (debtor, amount) = (settler(table, &c.debtor_agent), &c.debit_amount);
     let Some(cap) = table.net_debit_cap(&debtor.network, &debtor.institution_id, &amount.currency) else {
         return Ok(None);
     };
     let book: PartitionBook = read(memory, &book_key(&amount.currency))?;
-    let (position, share) = (book.position(debtor), cap.share_minor(partition, partitions));
+    let (position, share) = (book.position(&debtor), cap.share_minor(partition, partitions));
     if position - amount.minor_units >= -share {
         return Ok(None);
     }
@@ -354,31 +368,30 @@ pub fn check_cap(
 }
 
 /// Holds the debit of `c` against its debtor's cap while the payment is in flight
-/// (only where the debtor has a cap): the book's write and the amount held.
+/// (only where the debtor's settlement institution has a cap): the book's write and
+/// the hold, which the payment keeps to give back exactly what it took.
 pub fn hold(
     table: &RoutingTable,
     memory: &dyn Memory,
     c: &ClearingRecord,
-) -> Result<Option<(OutputRecord, i64)>, MemoryError> {
-    let (debtor, amount) = (&c.debtor_agent, &c.debit_amount);
-    if table.net_debit_cap(&debtor.network, &debtor.institution_id, &amount.currency).is_none() {
+) -> Result<Option<(OutputRecord, CapHold)>, MemoryError> {
+    let (payer, amount) = (settler(table, &c.debtor_agent), &c.debit_amount);
+    if table.net_debit_cap(&payer.network, &payer.institution_id, &amount.currency).is_none() {
         return Ok(None);
     }
     let key = book_key(&amount.currency);
     let mut book: PartitionBook = read(memory, &key)?;
-    book.hold(debtor, amount.minor_units);
-    Ok(Some((write(key, &book)?, amount.minor_units)))
+    book.hold(&payer, amount.minor_units);
+    let held = CapHold { payer, currency: amount.currency.clone(), minor: amount.minor_units };
+    Ok(Some((write(key, &book)?, held)))
 }
 
 /// Gives back what a payment that will not settle (refused, timed out) held.
-pub fn give_back(memory: &dyn Memory, c: &ClearingRecord, held: i64) -> Result<Option<OutputRecord>, MemoryError> {
-    if held == 0 {
-        return Ok(None);
-    }
-    let key = book_key(&c.debit_amount.currency);
+pub fn give_back(memory: &dyn Memory, held: &CapHold) -> Result<OutputRecord, MemoryError> {
+    let key = book_key(&held.currency);
     let mut book: PartitionBook = read(memory, &key)?;
-    book.hold(&c.debtor_agent, -held);
-    Ok(Some(write(key, &book)?))
+    book.hold(&held.payer, -held.minor);
+    write(key, &book)
 }
 
 /// A partition's cut-offs: every open cycle whose cut-off has passed by `now` goes to
@@ -609,13 +622,13 @@ cut_offs = ["16:00"]
         let partitions = [MapMemory::default(), MapMemory::default()];
         let morning = at("2026-12-01T01:00:00Z"); // 09:00 in Shanghai and Hong Kong
         let mut c = clearing(("CN_IBPS", "102100099996"), ("HK_FPS", "004"), (10_000, "CNY"), (10_800, "HKD"), morning);
-        let writes = count(&t, &partitions[0], &mut c, 0).unwrap();
+        let writes = count(&t, &partitions[0], &mut c, None).unwrap();
         assert!(apply(&partitions[0], writes).is_empty());
         // Cycles are named by the cut-off they opened at: yesterday's last.
         assert_eq!(c.debit_settlement_cycle.as_deref(), Some("CNY-20261130T160000+0800"));
         assert_eq!(c.credit_settlement_cycle.as_deref(), Some("HKD-20261130T160000+0800"));
         let mut d = clearing(("HK_FPS", "004"), ("HK_FPS", "012"), (500, "HKD"), (500, "HKD"), morning + 1);
-        let writes = count(&t, &partitions[1], &mut d, 0).unwrap();
+        let writes = count(&t, &partitions[1], &mut d, None).unwrap();
         apply(&partitions[1], writes);
 
         // 16:00 Hong Kong has passed: both partitions report both currencies.
@@ -669,7 +682,7 @@ cut_offs = ["16:00"]
         let ten = at("2026-12-01T02:00:00Z");
         let mut c =
             clearing(("CN_IBPS", "102100099996"), ("CN_IBPS", "103100000026"), (700, "CNY"), (700, "CNY"), ten - 5);
-        let writes = count(&t, &p0, &mut c, 0).unwrap();
+        let writes = count(&t, &p0, &mut c, None).unwrap();
         apply(&p0, writes);
         let parts0 = apply(&p0, close_due(&t, &p0, 0, ten + 1).unwrap());
         let part = |o: &OutputRecord| CyclePart::decode(o.payload.as_ref().unwrap()).unwrap().unwrap();
@@ -681,7 +694,7 @@ cut_offs = ["16:00"]
         let parts1 = apply(&p1, close_due(&t, &p1, 1, ten + 2).unwrap());
         let mut late =
             clearing(("CN_IBPS", "103100000026"), ("CN_IBPS", "102100099996"), (50, "CNY"), (50, "CNY"), ten - 1);
-        let writes = count(&t, &p1, &mut late, 0).unwrap();
+        let writes = count(&t, &p1, &mut late, None).unwrap();
         apply(&p1, writes);
         assert_eq!(late.debit_settlement_cycle.as_deref(), Some("CNY-20261201T100000+0800"), "the open one");
         let (writes, records) = net(&t, &netting, part(&parts1[0]), 2, ten + 3).unwrap().unwrap();
@@ -715,7 +728,7 @@ cut_offs = ["16:00"]
         let nine = at("2026-12-01T01:00:00Z");
         let mut c =
             clearing(("CN_IBPS", "102100099996"), ("CN_IBPS", "103100000026"), (700, "CNY"), (700, "CNY"), nine);
-        let writes = count(&before, &p0, &mut c, 0).unwrap();
+        let writes = count(&before, &p0, &mut c, None).unwrap();
         apply(&p0, writes);
         // At 09:10 the operator closes the CNY cycle at 09:10:05 (a new table version).
         let text = format!(
@@ -741,7 +754,32 @@ cut_offs = ["16:00"]
             (5, "CNY"),
             at("2026-12-01T01:11:00Z"),
         );
-        apply(&p0, count(&after, &p0, &mut d, 0).unwrap());
+        apply(&p0, count(&after, &p0, &mut d, None).unwrap());
         assert_eq!(d.debit_settlement_cycle.as_deref(), Some("CNY-20261201T091005+0800"));
+    }
+
+    #[test]
+    fn an_indirect_participant_is_netted_in_its_sponsors_position() {
+        let text = format!(
+            "{TEST_ROUTES_TOML}\n{SCHEMES}\n[[participants]]\nnetwork = \"HK_FPS\"\ninstitution_id = \"388\"\nname = \"A small bank\"\nsettlement_currency = \"HKD\"\nsettles_through = {{ network = \"HK_FPS\", institution_id = \"004\" }}\n"
+        );
+        let t = RoutingTable::compile(5, &parse_routes_file("t.toml", &text).unwrap()).unwrap();
+        let (p0, netting) = (MapMemory::default(), MapMemory::default());
+        let nine = at("2026-12-01T01:00:00Z");
+        let mut c = clearing(("HK_FPS", "388"), ("HK_FPS", "004"), (900, "HKD"), (900, "HKD"), nine);
+        apply(&p0, count(&t, &p0, &mut c, None).unwrap());
+        let mut records = Vec::new();
+        for o in apply(&p0, close_due(&t, &p0, 0, at("2026-12-01T08:00:00Z")).unwrap()) {
+            let part = CyclePart::decode(o.payload.as_ref().unwrap()).unwrap().unwrap();
+            let (writes, netted) = net(&t, &netting, part, 1, nine).unwrap().unwrap();
+            apply(&netting, writes);
+            records.extend(netted);
+        }
+        let hkd: Vec<_> = records
+            .iter()
+            .filter(|r| r.currency == "HKD" && r.kind == SettlementRecordKind::Position)
+            .map(|r| (r.participant.clone().unwrap(), r.gross_debit_minor, r.gross_credit_minor))
+            .collect();
+        assert_eq!(hkd, [(Agent::new("HK_FPS", "004"), 900, 900)], "one position: the sponsor's");
     }
 }

@@ -63,6 +63,7 @@ mod tests {
             bic: None,
             status: ParticipantStatus::Active,
             settlement_currency: "HKD".into(),
+            settles_through: None,
         })
     }
 

@@ -489,6 +489,29 @@ mod tests {
     }
 
     #[test]
+    fn a_participant_settles_through_a_sponsor_that_settles_for_itself() {
+        let sponsored = |id: &str, via: &str| {
+            format!("\n[[participants]]\nnetwork = \"HK_FPS\"\ninstitution_id = \"{id}\"\nname = \"n\"\nsettlement_currency = \"HKD\"\nsettles_through = {{ network = \"HK_FPS\", institution_id = \"{via}\" }}\n")
+        };
+        let rules = parse_routes_file("t.toml", &format!("{GOOD}{}", sponsored("388", "004"))).unwrap();
+        let table = RoutingTable::compile(1, &rules).unwrap();
+        assert_eq!(table.settlement_institution("HK_FPS", "388").institution_id, "004");
+        assert_eq!(table.settlement_institution("HK_FPS", "004").institution_id, "004");
+        assert_eq!(parse_routes_file("x.toml", &export_routes_file(&rules)).unwrap(), rules);
+        let err = parse_routes_file("t.toml", &format!("{GOOD}{}{}", sponsored("388", "999"), sponsored("389", "388")))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("participant/HK_FPS/388: settles through HK_FPS/999, which is not a participant"),
+            "{err}"
+        );
+        assert!(
+            err.contains("participant/HK_FPS/389: settles through HK_FPS/388, which itself settles through another"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn a_network_gives_its_response_deadline_and_an_absurd_one_is_refused() {
         let text = format!("{GOOD}\n[[networks]]\nnetwork = \"HK_FPS\"\nresponse_deadline_seconds = 15\n");
         let records = parse_routes_file("t.toml", &text).unwrap();

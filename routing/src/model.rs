@@ -103,6 +103,10 @@ pub struct Participant {
     #[serde(default)]
     pub status: ParticipantStatus,
     pub settlement_currency: String,
+    /// The participant whose settlement account its positions are netted into (an
+    /// indirect participant's sponsor); itself when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settles_through: Option<InstitutionRef>,
 }
 
 /// An institution id in some network, as a request may carry it.

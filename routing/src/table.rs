@@ -183,6 +183,16 @@ impl RoutingTable {
         self.settlement.get(currency)
     }
 
+    /// The institution whose settlement account `network`/`institution_id`'s positions
+    /// are netted into: its sponsor (`settles_through`), else itself (an unknown one too).
+    pub fn settlement_institution(&self, network: &str, institution_id: &str) -> InstitutionRef {
+        match self.find_participant(network, institution_id) {
+            Some(Participant { settles_through: Some(sponsor), .. }) => sponsor.clone(),
+            Some(p) => InstitutionRef { network: p.network.clone(), institution_id: p.institution_id.clone() },
+            None => InstitutionRef { network: network.into(), institution_id: institution_id.into() },
+        }
+    }
+
     /// The net debit cap of a participant in `currency`, if it has one.
     pub fn net_debit_cap(&self, network: &str, institution_id: &str, currency: &str) -> Option<&NetDebitCap> {
         self.caps.get(network)?.get(institution_id)?.iter().find(|c| c.currency == currency)
@@ -298,6 +308,22 @@ impl RoutingTable {
         table.fx_rates =
             rates.values().map(|r| ((r.source_currency.clone(), r.destination_currency.clone()), r.rate)).collect();
         table.compile_limits(&limits, &mut problems);
+        for p in &table.participant_list {
+            let Some(sponsor) = &p.settles_through else { continue };
+            let key = format!("participant/{}/{}", p.network, p.institution_id);
+            match table.participant(&sponsor.network, &sponsor.institution_id) {
+                None => problems.push(format!(
+                    "{key}: settles through {}/{}, which is not a participant",
+                    sponsor.network, sponsor.institution_id
+                )),
+                // One level: a sponsor settles for itself.
+                Some(s) if s.settles_through.is_some() => problems.push(format!(
+                    "{key}: settles through {}/{}, which itself settles through another",
+                    sponsor.network, sponsor.institution_id
+                )),
+                Some(_) => {}
+            }
+        }
         for c in table.caps.values().flat_map(|m| m.values()).flatten() {
             let key = format!("cap/{}/{}/{}", c.network, c.institution_id, c.currency);
             if table.participant(&c.network, &c.institution_id).is_none() {
@@ -635,6 +661,7 @@ pub(crate) mod tests {
             bic: None,
             status: ParticipantStatus::Active,
             settlement_currency: currency.into(),
+            settles_through: None,
         })
     }
 

@@ -262,7 +262,7 @@ fn settlement(c: &mut Criterion) {
     for n in 0..records {
         clearing.debtor_agent.institution_id = format!("{:03}", n % 200);
         clearing.creditor_agent.institution_id = format!("{:03}", (n * 7 + 1) % 200);
-        let writes = interlink_core::settlement::count(&table, &One(&book_value), &mut clearing, 0).unwrap();
+        let writes = interlink_core::settlement::count(&table, &One(&book_value), &mut clearing, None).unwrap();
         let w = writes.into_iter().next().unwrap();
         book_value = Some((w.key.unwrap(), w.payload.unwrap()));
     }

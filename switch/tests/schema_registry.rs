@@ -126,6 +126,34 @@ async fn a_banks_own_avro_producers_on_two_schema_versions_are_served_through_th
     assert_eq!(letter.error_kind, ErrorKind::Decode);
     assert!(letter.error_message.contains("schema id 2147483393 is unknown"), "{}", letter.error_message);
 
+    // The settlement commands read what the switch framed with the registry's ids: the
+    // sample's ten schemes net their first (empty) cycles at the worker's first sweep.
+    let status = |registry: Option<&str>| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_interlinkctl"));
+        c.args(["--brokers", &brokers, "--topic-prefix", &fx.prefix, "settlement"])
+            .env_remove("INTERLINK_SCHEMA_REGISTRY");
+        if let Some(url) = registry {
+            c.args(["--schema-registry", url]);
+        }
+        c.args(["status", "--format", "json"]).output().unwrap()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let out = status(Some(&registry_url));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let netted = json["schemes"].as_array().unwrap().iter().filter(|s| !s["last_netted"].is_null()).count();
+        if netted == 10 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{json:#}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    // Without the registry the records' ids mean nothing: refused, not misread.
+    let blind = status(None);
+    assert_eq!(blind.status.code(), Some(2), "{}", String::from_utf8_lossy(&blind.stdout));
+    assert!(String::from_utf8_lossy(&blind.stderr).contains("is not a SettlementRecord"), "{blind:?}");
+
     switch.stop().await.unwrap();
     fx.cleanup().await;
 }
@@ -148,7 +176,7 @@ fn every_schema_version_of_the_repository_registers_in_order() {
     assert!(registered.status.success(), "{out}{}", String::from_utf8_lossy(&registered.stderr));
     assert_eq!(out.lines().count(), registry::ALL.len(), "{out}");
     let listed = stdout(&run(&["list"]));
-    for (subject, versions) in [("clearing-value", 2), ("notifications-value", 2), ("auth.requests-value", 2)] {
+    for (subject, versions) in [("clearing-value", 3), ("notifications-value", 2), ("auth.requests-value", 2)] {
         let subject = format!("{prefix}interlink.{subject}");
         let n = listed.lines().filter(|l| l.split_whitespace().next() == Some(subject.as_str())).count();
         assert_eq!(n, versions, "{subject} in {listed}");

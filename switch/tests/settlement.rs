@@ -235,3 +235,95 @@ async fn the_net_debit_cap_refuses_exactly_the_payments_that_would_pass_it() {
     switch.stop().await.unwrap();
     fx.cleanup().await;
 }
+
+/// Two legs through simulated CN IBPS and HK FPS networks that accept, refuse, never
+/// answer (timeouts) or answer too late (the switch returns those), then networks
+/// returning settled payments: every reversal is netted with the cycle, which still
+/// equals the recomputation from the clearing topic and sums to zero.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cycle_with_refusals_timeouts_and_returns_nets_what_cleared_and_what_came_back() {
+    use interlink_connectors::canonical::Money;
+    use interlink_connectors::{CanonicalReturn, IsoReason};
+    interlink_testkit::require_broker!();
+    let (fx, cut_off, rules) = closing_in(40).await;
+    let connected = vec!["CN_IBPS".to_string(), "HK_FPS".to_string()];
+    let mut config = fx.switch_config("w-settle-legs");
+    config.networks.connected = connected.clone();
+    config.networks.response_deadline_seconds = 2;
+    let worker = interlink_switch::start(config).await.unwrap();
+    common::wait_ready(&worker).await;
+
+    let mut opts = fx.load_options(600);
+    opts.network_legs = interlink_testkit::NetworkLegs {
+        connected,
+        accept_per_mille: 850,
+        reject_reasons: vec!["AC04".into()],
+        late_answers: interlink_testkit::simulator::LateAnswers {
+            silent_per_mille: 50,
+            late_per_mille: 30,
+            late_by: Duration::from_secs(4),
+        },
+    };
+    opts.simulate = true;
+    let run_rules = rules.clone();
+    let summary =
+        tokio::task::spawn_blocking(move || interlink_testkit::run(&opts, &run_rules, |_| {}).unwrap()).await.unwrap();
+    assert!(summary.is_exact(), "{summary}");
+    assert!(summary.timeouts.silent > 0 && summary.timeouts.late > 0, "{summary}");
+
+    // HK FPS returns three payments it settled, in full.
+    let settled: Vec<ClearingRecord> =
+        fx.read_events(&fx.topics.clearing, summary.clearing_records as usize, Duration::from_secs(30));
+    let to_hk: Vec<&ClearingRecord> = settled.iter().filter(|c| c.creditor_agent.network == "HK_FPS").take(3).collect();
+    assert_eq!(to_hk.len(), 3);
+    let hk = interlink_connectors::connector("HK_FPS").unwrap();
+    let producer: rdkafka::producer::BaseProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &fx.kafka.brokers)
+        .set("partitioner", "murmur2_random")
+        .create()
+        .unwrap();
+    for (i, c) in to_hk.iter().enumerate() {
+        let wire = interlink_core::legs::wire_id(&c.transaction_id);
+        let back = CanonicalReturn {
+            message_id: format!("RET{i}"),
+            created_at: interlink_schemas::now_micros(),
+            return_id: format!("RET{i}"),
+            original_message_id: wire.as_str().into(),
+            original_end_to_end_id: c.end_to_end_id.clone(),
+            original_transaction_id: wire.as_str().into(),
+            original_uetr: None,
+            returned_amount: Money {
+                minor_units: c.credit_amount.minor_units,
+                currency: c.credit_amount.currency.clone(),
+            },
+            reason: IsoReason::parse("AC04").unwrap(),
+            additional_info: None,
+            instructing_agent: None,
+            instructed_agent: None,
+        };
+        let (topic, message) = (fx.topics.network_in("HK_FPS"), hk.encode_return(&back).unwrap());
+        let record = rdkafka::producer::BaseRecord::to(&topic).key(wire.as_str()).payload(&message[..]);
+        producer.send(record).map_err(|(e, _)| e).unwrap();
+    }
+    rdkafka::producer::Producer::flush(&producer, Duration::from_secs(10)).unwrap();
+    let expected = summary.clearing_records as usize + 3;
+    let clearing: Vec<ClearingRecord> = fx.read_events(&fx.topics.clearing, expected, Duration::from_secs(30));
+    assert_eq!(clearing.len(), expected);
+    assert_eq!(clearing.iter().filter(|c| c.reverses.is_some()).count(), 3, "three reversals");
+    assert!(jiff::Timestamp::now() < cut_off, "all of it before the cut-off; it took too long");
+
+    let cycles: BTreeSet<String> = clearing
+        .iter()
+        .flat_map(|c| [c.debit_settlement_cycle.clone(), c.credit_settlement_cycle.clone()])
+        .flatten()
+        .collect();
+    let cycles: BTreeSet<&str> = cycles.iter().map(String::as_str).collect();
+    let records_due = 2 * CURRENCIES.len() + recompute(&clearing).len();
+    let wait = cut_off.duration_since(jiff::Timestamp::now()).as_secs_f64().max(0.0) + 30.0;
+    let netted: Vec<SettlementRecord> =
+        fx.read_events(&fx.topics.settlement, records_due, Duration::from_secs_f64(wait));
+    assert_eq!(netted.len(), records_due, "{netted:#?}");
+    assert_netted_as_cleared(&clearing, &netted, &cycles, cut_off.as_microsecond());
+    worker.stop().await.unwrap();
+    fx.cleanup().await;
+}

@@ -14,6 +14,7 @@ pub fn synthetic_rules(participants: usize, corridors: usize) -> Vec<RouteRecord
             bic: None,
             status: ParticipantStatus::Active,
             settlement_currency: "CNY".into(),
+            settles_through: None,
         }));
     }
     let networks: Vec<&str> = interlink_connectors::NETWORKS.iter().map(|n| n.id).collect();

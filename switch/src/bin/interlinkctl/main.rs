@@ -51,8 +51,14 @@ enum Command {
     Risk(RiskCommand),
     /// Settlement cycles: close one now, the schemes' status, a netted cycle's positions
     /// and statements, and a cycle's reconciliation with the networks.
-    #[command(subcommand)]
-    Settlement(settlement::SettlementCommand),
+    Settlement {
+        /// The Schema Registry (Confluent-compatible API) whose ids the switch frames its
+        /// records with, if it runs with one; without it, the ids built into this build.
+        #[arg(long, env = "INTERLINK_SCHEMA_REGISTRY")]
+        schema_registry: Option<String>,
+        #[command(subcommand)]
+        command: settlement::SettlementCommand,
+    },
     /// Event schemas in the Schema Registry: register, check a candidate, list.
     Schemas {
         /// The registry's Confluent-compatible API.
@@ -305,7 +311,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Routes(r) => r,
         Command::Connectors(c) => return connectors(c),
         Command::Risk(r) => return risk(&kafka, &topics, r),
-        Command::Settlement(s) => return settlement::run(&kafka, &topics, s),
+        Command::Settlement { schema_registry, command } => {
+            let events = settlement::EventReader::connect(schema_registry.as_deref(), &topics)?;
+            return settlement::run(&kafka, &topics, &events, command);
+        }
         Command::Schemas { registry, command } => return schemas(&registry, &topics, command),
         Command::Qr(QrCommand::Decode { payload }) => {
             let qr = emvco::decode(payload.trim()).map_err(|e| Failure::Rejected(format!("invalid QR code: {e}")))?;

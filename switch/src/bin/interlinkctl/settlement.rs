@@ -95,18 +95,63 @@ pub enum ReportFormat {
     Csv,
 }
 
-pub fn run(kafka: &KafkaConfig, topics: &TopicsConfig, command: SettlementCommand) -> Result<(), Failure> {
+pub fn run(
+    kafka: &KafkaConfig,
+    topics: &TopicsConfig,
+    events: &EventReader,
+    command: SettlementCommand,
+) -> Result<(), Failure> {
     match command {
         SettlementCommand::Close { currency, operator, reason, after_seconds, dry_run } => {
             close(kafka, topics, &currency, &operator, &reason, after_seconds, dry_run)
         }
-        SettlementCommand::Status { format } => status(kafka, topics, format),
+        SettlementCommand::Status { format } => status(kafka, topics, events, format),
         SettlementCommand::Report { cycle_id, participant, format, out } => {
-            report(kafka, topics, &cycle_id, participant.as_deref(), format, out.as_deref())
+            report(kafka, topics, events, &cycle_id, participant.as_deref(), format, out.as_deref())
         }
         SettlementCommand::Reconcile { cycle_id, format, connected } => {
-            reconcile(kafka, topics, &cycle_id, format, connected)
+            reconcile(kafka, topics, events, &cycle_id, format, connected)
         }
+    }
+}
+
+/// Reads the switch's event records: framed with the ids built into this build, or,
+/// with a Schema Registry, with the ids the registry gave their writers (learnt from
+/// it on first sight, as the workers do).
+pub struct EventReader {
+    catalog: std::sync::Arc<interlink_schemas::SchemaCatalog>,
+    resolver: Option<interlink_schema_registry::SchemaResolver>,
+}
+
+impl EventReader {
+    pub fn connect(registry: Option<&str>, topics: &TopicsConfig) -> Result<Self, Failure> {
+        use interlink_schema_registry::{register_writers, RegistryClient, SchemaResolver};
+        let Some(url) = registry.filter(|u| !u.trim().is_empty()) else {
+            return Ok(Self { catalog: interlink_schemas::SchemaCatalog::fixed(), resolver: None });
+        };
+        let client = || RegistryClient::new(url, std::time::Duration::from_secs(5)).context("the schema registry");
+        // The versions read here, under the ids the registry has for them (the switch
+        // registered them; registering the same text again changes nothing).
+        let read = [
+            &interlink_schemas::registry::CLEARING_RECORD_V3,
+            &interlink_schemas::registry::PAYMENT_RETURN_V1,
+            &interlink_schemas::registry::SETTLEMENT_RECORD_V1,
+        ];
+        let catalog = register_writers(&client()?, topics, &read, std::time::Duration::from_secs(30))
+            .context("the schema registry's ids")?;
+        Ok(Self { catalog: catalog.clone(), resolver: Some(SchemaResolver::new(client()?, catalog)) })
+    }
+
+    fn codec<T: interlink_schemas::Event>(&self) -> Result<Codec<T>, Failure> {
+        Ok(Codec::with_catalog(&self.catalog)?)
+    }
+
+    /// Decodes one record, learning its writer's schema from the registry if need be.
+    fn decode<T: interlink_schemas::Event>(&self, codec: &Codec<T>, bytes: &[u8]) -> anyhow::Result<T> {
+        if let (Some(resolver), Ok(framed)) = (&self.resolver, interlink_schemas::Framed::parse(bytes)) {
+            resolver.ensure_known(framed.schema_id)?;
+        }
+        Ok(codec.decode(bytes)?)
     }
 }
 
@@ -177,14 +222,20 @@ impl CycleName for i64 {
     }
 }
 
-fn read_settlement(kafka: &KafkaConfig, topics: &TopicsConfig) -> Result<Vec<SettlementRecord>, Failure> {
-    let codec = Codec::<SettlementRecord>::new()?;
+fn read_settlement(
+    kafka: &KafkaConfig,
+    topics: &TopicsConfig,
+    events: &EventReader,
+) -> Result<Vec<SettlementRecord>, Failure> {
+    let codec = events.codec::<SettlementRecord>()?;
     read_to_end(kafka, &topics.settlement, TIMEOUT)
         .with_context(|| format!("reading {}", topics.settlement))?
         .into_iter()
         .filter_map(|(_, value)| value)
         .map(|v| {
-            codec.decode(&v).with_context(|| format!("a record of {} is not a SettlementRecord", topics.settlement))
+            events
+                .decode(&codec, &v)
+                .with_context(|| format!("a record of {} is not a SettlementRecord", topics.settlement))
         })
         .collect::<Result<_, _>>()
         .map_err(Failure::from)
@@ -347,9 +398,9 @@ fn schedule(s: &SettlementScheme, now: i64) -> String {
     text
 }
 
-fn status(kafka: &KafkaConfig, topics: &TopicsConfig, format: Format) -> Result<(), Failure> {
+fn status(kafka: &KafkaConfig, topics: &TopicsConfig, events: &EventReader, format: Format) -> Result<(), Failure> {
     let live = read_live(kafka, topics)?;
-    let netted = read_settlement(kafka, topics)?;
+    let netted = read_settlement(kafka, topics, events)?;
     let table = live.table();
     let now = Timestamp::now().as_microsecond();
     // The last netted cycle of each currency: the latest cut-off (the last written of equals).
@@ -681,6 +732,7 @@ fn write_statements(dir: &Path, report: &CycleReport, selected: &[&Statement]) -
 fn report(
     kafka: &KafkaConfig,
     topics: &TopicsConfig,
+    events: &EventReader,
     cycle_id: &str,
     participant: Option<&str>,
     format: ReportFormat,
@@ -694,7 +746,7 @@ fn report(
                 .ok_or_else(|| Failure::Rejected(format!("--participant {p:?}: give NETWORK/INSTITUTION_ID")))?,
         ),
     };
-    let netted = read_settlement(kafka, topics)?;
+    let netted = read_settlement(kafka, topics, events)?;
     let records: Vec<&SettlementRecord> = netted.iter().filter(|r| r.cycle_id == cycle_id).collect();
     if records.is_empty() {
         let currency = cycle_id.split('-').next().unwrap_or_default();
@@ -989,7 +1041,12 @@ struct CycleWindow {
 
 /// The cycle's window, from its SUMMARY, else from the live scheme when the id names
 /// one of its cut-offs.
-fn cycle_window(kafka: &KafkaConfig, topics: &TopicsConfig, cycle_id: &str) -> Result<CycleWindow, Failure> {
+fn cycle_window(
+    kafka: &KafkaConfig,
+    topics: &TopicsConfig,
+    events: &EventReader,
+    cycle_id: &str,
+) -> Result<CycleWindow, Failure> {
     let (currency, cut_off) = parse_cycle_id(cycle_id)?;
     let window = |opened_after, cut_off, netted| CycleWindow {
         id: cycle_id.to_string(),
@@ -998,7 +1055,7 @@ fn cycle_window(kafka: &KafkaConfig, topics: &TopicsConfig, cycle_id: &str) -> R
         cut_off,
         netted,
     };
-    let netted = read_settlement(kafka, topics)?;
+    let netted = read_settlement(kafka, topics, events)?;
     if let Some(s) = netted.iter().find(|r| r.cycle_id == cycle_id && r.kind == SettlementRecordKind::Summary) {
         return Ok(window(Some(s.opened_after), s.cut_off, true));
     }
@@ -1020,11 +1077,12 @@ fn cycle_window(kafka: &KafkaConfig, topics: &TopicsConfig, cycle_id: &str) -> R
 fn reconcile(
     kafka: &KafkaConfig,
     topics: &TopicsConfig,
+    events: &EventReader,
     cycle_id: &str,
     format: Format,
     connected: Option<Vec<String>>,
 ) -> Result<(), Failure> {
-    let window = cycle_window(kafka, topics, cycle_id)?;
+    let window = cycle_window(kafka, topics, events, cycle_id)?;
 
     let in_topics: Vec<String> =
         interlink_connectors::connectors().map(|c| topics.network_in(c.profile().id)).collect();
@@ -1037,20 +1095,24 @@ fn reconcile(
             topics.clearing
         )));
     };
-    let codec = Codec::<ClearingRecord>::new()?;
+    let codec = events.codec::<ClearingRecord>()?;
     let clearing: Vec<ClearingRecord> = clearing_records
         .iter()
         .filter_map(|r| r.value.as_deref())
-        .map(|v| codec.decode(v).with_context(|| format!("a record of {} is not a ClearingRecord", topics.clearing)))
+        .map(|v| {
+            events.decode(&codec, v).with_context(|| format!("a record of {} is not a ClearingRecord", topics.clearing))
+        })
         .collect::<Result<_, _>>()?;
-    let return_codec = Codec::<PaymentReturn>::new()?;
+    let return_codec = events.codec::<PaymentReturn>()?;
     let sent_returns: Vec<PaymentReturn> = read
         .get(&topics.returns)
         .into_iter()
         .flatten()
         .filter_map(|r| r.value.as_deref())
         .map(|v| {
-            return_codec.decode(v).with_context(|| format!("a record of {} is not a PaymentReturn", topics.returns))
+            events
+                .decode(&return_codec, v)
+                .with_context(|| format!("a record of {} is not a PaymentReturn", topics.returns))
         })
         .collect::<Result<_, _>>()?;
     let messages = network_messages(&read, topics);
