@@ -8,7 +8,7 @@ mod common;
 use common::settlement::{in_cycle, recompute, rules_closing_at, sample_rules_unsettled, scheme, CURRENCIES};
 use common::{ctl, Fixture};
 use interlink_connectors::canonical::Money as NetMoney;
-use interlink_connectors::{CanonicalStatus, PaymentStatus};
+use interlink_connectors::CanonicalStatus;
 use interlink_core::legs::wire_id;
 use interlink_schemas::{Agent, Amount, ClearingRecord, Codec, SettlementRecord, SettlementRecordKind};
 use interlink_testkit::NetworkLegs;
@@ -339,18 +339,8 @@ async fn report_and_statements_hold_exactly_the_netted_positions_and_status_show
 /// A settled pacs.002 a network writes, with the Kafka timestamp it is written with.
 fn forged_status(wire: &str, minor: i64) -> CanonicalStatus {
     CanonicalStatus {
-        message_id: "FORGEDSTS1".into(),
-        created_at: interlink_schemas::now_micros(),
-        original_message_id: wire.into(),
-        original_end_to_end_id: format!("E2E-{wire}"),
-        original_transaction_id: wire.into(),
-        original_uetr: None,
-        status: PaymentStatus::ACCC,
-        reason: None,
-        additional_info: None,
-        instructing_agent: None,
-        instructed_agent: None,
         original_amount: Some(NetMoney::new(minor, "CNY")),
+        ..common::accc("FORGEDSTS1", wire, &format!("E2E-{wire}"))
     }
 }
 

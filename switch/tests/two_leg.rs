@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{encode, request, wait_ready, Fixture};
+use common::{accc, encode, request, wait_ready, Fixture};
 use interlink_connectors::canonical::{Agent as NetAgent, Creditor, Debtor, Money};
 use interlink_connectors::{CanonicalPayment, CanonicalStatus, PaymentStatus, PersonIdentification};
 use interlink_core::legs::{originated_transaction_id, wire_id};
@@ -55,23 +55,6 @@ fn hk_origin_payment(i: usize) -> CanonicalPayment {
     }
 }
 
-/// A network's ACCC for the payment it knows as `wire` (its message id too).
-fn accc(message_id: &str, wire: &str, end_to_end_id: &str) -> CanonicalStatus {
-    CanonicalStatus {
-        message_id: message_id.into(),
-        created_at: interlink_schemas::now_micros(),
-        original_message_id: wire.into(),
-        original_end_to_end_id: end_to_end_id.into(),
-        original_transaction_id: wire.into(),
-        original_uetr: None,
-        status: PaymentStatus::ACCC,
-        reason: None,
-        additional_info: None,
-        instructing_agent: None,
-        instructed_agent: None,
-        original_amount: None,
-    }
-}
 
 /// A network gateway's producer: keys land where the Java client would put them.
 fn network_producer(fx: &Fixture) -> ThreadedProducer<DefaultProducerContext> {

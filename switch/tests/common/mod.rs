@@ -243,3 +243,21 @@ pub fn ctl(fx: &Fixture, args: &[&str]) -> std::process::Output {
         .output()
         .expect("interlinkctl runs")
 }
+
+/// A network's ACCC for the payment it knows as `wire`.
+pub fn accc(message_id: &str, wire: &str, end_to_end_id: &str) -> interlink_connectors::CanonicalStatus {
+    interlink_connectors::CanonicalStatus {
+        message_id: message_id.into(),
+        created_at: interlink_schemas::now_micros(),
+        original_message_id: wire.into(),
+        original_end_to_end_id: end_to_end_id.into(),
+        original_transaction_id: wire.into(),
+        original_uetr: None,
+        status: interlink_connectors::PaymentStatus::ACCC,
+        reason: None,
+        additional_info: None,
+        instructing_agent: None,
+        instructed_agent: None,
+        original_amount: None,
+    }
+}
