@@ -343,6 +343,9 @@ pub fn check_cap(
     partitions: u32,
     c: &ClearingRecord,
 ) -> Result<Option<String>, MemoryError> {
+    if !table.has_net_debit_caps() {
+        return Ok(None);
+    }
     let (debtor, amount) = (settler(table, &c.debtor_agent), &c.debit_amount);
     let Some(cap) = table.net_debit_cap(&debtor.network, &debtor.institution_id, &amount.currency) else {
         return Ok(None);
@@ -375,6 +378,9 @@ pub fn hold(
     memory: &dyn Memory,
     c: &ClearingRecord,
 ) -> Result<Option<(OutputRecord, CapHold)>, MemoryError> {
+    if !table.has_net_debit_caps() {
+        return Ok(None);
+    }
     let (payer, amount) = (settler(table, &c.debtor_agent), &c.debit_amount);
     if table.net_debit_cap(&payer.network, &payer.institution_id, &amount.currency).is_none() {
         return Ok(None);

@@ -193,6 +193,11 @@ impl RoutingTable {
         }
     }
 
+    /// Whether any participant has a net debit cap (most payments need not look).
+    pub fn has_net_debit_caps(&self) -> bool {
+        !self.caps.is_empty()
+    }
+
     /// The net debit cap of a participant in `currency`, if it has one.
     pub fn net_debit_cap(&self, network: &str, institution_id: &str, currency: &str) -> Option<&NetDebitCap> {
         self.caps.get(network)?.get(institution_id)?.iter().find(|c| c.currency == currency)

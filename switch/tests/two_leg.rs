@@ -55,7 +55,6 @@ fn hk_origin_payment(i: usize) -> CanonicalPayment {
     }
 }
 
-
 /// A network gateway's producer: keys land where the Java client would put them.
 fn network_producer(fx: &Fixture) -> ThreadedProducer<DefaultProducerContext> {
     ClientConfig::new()
