@@ -439,6 +439,12 @@ fn consume(
                     return Err(e);
                 }
                 tracing::warn!(error = %e, backoff_ms = backoff.as_millis() as u64, "state not restored yet; retrying");
+                // A client that lost the brokers can keep stale metadata (a partition it
+                // calls unknown) long after they are back: the next attempt gets a fresh one.
+                match ChangelogReader::open(&config.kafka, &config.topics.state) {
+                    Ok(fresh) => *changelog = fresh,
+                    Err(e) => tracing::warn!(error = %e, "state changelog reader not reopened; keeping the old one"),
+                }
                 std::thread::sleep(backoff);
                 backoff = (backoff * 2).min(BACKOFF_MAX);
                 // Keep polling meanwhile so the group does not think us dead.
