@@ -1604,7 +1604,7 @@ mod tests {
         assert!(codec.encode(&note(PaymentStatus::CANC)).is_err());
     }
     use interlink_routing::parse_routes_file;
-    use interlink_schemas::{Amount, Channel};
+    use interlink_schemas::Amount;
 
     fn table() -> RoutingTable {
         RoutingTable::compile(4, &parse_routes_file("t", interlink_routing::TEST_ROUTES_TOML).unwrap()).unwrap()
@@ -1614,19 +1614,8 @@ mod tests {
         AuthorizationRequest {
             transaction_id: "tx-9".into(),
             end_to_end_id: "E2E-9".into(),
-            created_at: 10,
-            debtor_agent: Agent::new("CN_IBPS", "102100099996"),
-            debtor_account: "6222".into(),
             creditor_agent: Some(Agent::new("HK_FPS", creditor)),
-            creditor_account: Some("HK-1".into()),
-            qr_payload: None,
-            creditor_alias: None,
-            amount: Amount::new(10_000, "CNY"),
-            channel: Channel::Mobile,
-            purpose: None,
-            debtor_name: None,
-            debtor_id: None,
-            creditor_name: None,
+            ..crate::memory::sample_request()
         }
     }
 

@@ -56,19 +56,26 @@ pub struct CycleTotals {
     pub drawn_by: i64,
 }
 
+/// A participant as (network, institution id), borrowed where it is only looked up.
+type Who<'a> = (&'a str, &'a str);
+
+fn who(r: &InstitutionRef) -> Who<'_> {
+    (&r.network, &r.institution_id)
+}
+
 impl CycleTotals {
     fn new(cut_off: i64, opened_after: i64) -> Self {
         Self { cut_off, opened_after, lines: Vec::new(), records: 0, late: 0, drawn_by: 0 }
     }
 
-    fn line(&mut self, who: &InstitutionRef) -> &mut PositionLine {
-        let key = (who.network.as_str(), who.institution_id.as_str());
+    fn line(&mut self, (network, institution_id): Who<'_>) -> &mut PositionLine {
+        let key = (network, institution_id);
         let at = match self.lines.binary_search_by(|l| (l.network.as_str(), l.institution_id.as_str()).cmp(&key)) {
             Ok(i) => i,
             Err(i) => {
                 let line = PositionLine {
-                    network: who.network.clone(),
-                    institution_id: who.institution_id.clone(),
+                    network: network.to_string(),
+                    institution_id: institution_id.to_string(),
                     ..PositionLine::default()
                 };
                 self.lines.insert(i, line);
@@ -78,13 +85,13 @@ impl CycleTotals {
         &mut self.lines[at]
     }
 
-    fn debit(&mut self, who: &InstitutionRef, minor: i64) {
+    fn debit(&mut self, who: Who<'_>, minor: i64) {
         let line = self.line(who);
         line.debit_minor = line.debit_minor.saturating_add(minor);
         line.debits += 1;
     }
 
-    fn credit(&mut self, who: &InstitutionRef, minor: i64) {
+    fn credit(&mut self, who: Who<'_>, minor: i64) {
         let line = self.line(who);
         line.credit_minor = line.credit_minor.saturating_add(minor);
         line.credits += 1;
@@ -92,8 +99,7 @@ impl CycleTotals {
 
     fn merge(&mut self, other: &CycleTotals) {
         for l in &other.lines {
-            let who = InstitutionRef { network: l.network.clone(), institution_id: l.institution_id.clone() };
-            let line = self.line(&who);
+            let line = self.line((&l.network, &l.institution_id));
             line.debit_minor = line.debit_minor.saturating_add(l.debit_minor);
             line.credit_minor = line.credit_minor.saturating_add(l.credit_minor);
             line.debits += l.debits;
@@ -168,7 +174,7 @@ impl CyclePart {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Netting {
     pub reported: Vec<i64>,
-    pub pending: Vec<(CycleTotals, u32)>,
+    pub pending: Vec<CycleTotals>,
     pub netted: i64,
 }
 
@@ -197,8 +203,8 @@ fn write<T: Serialize>(key: Vec<u8>, value: &T) -> Result<OutputRecord, MemoryEr
 impl PartitionBook {
     /// The participant's net position in this partition: its credits minus its debits
     /// in the open cycles, minus what its payments in flight hold.
-    fn position(&self, who: &InstitutionRef) -> i64 {
-        let is = |network: &str, id: &str| network == who.network && id == who.institution_id;
+    fn position(&self, who: Who<'_>) -> i64 {
+        let is = |network: &str, id: &str| (network, id) == who;
         let netted: i64 = self
             .open
             .iter()
@@ -210,19 +216,17 @@ impl PartitionBook {
     }
 
     /// Adds `minor` (negative: gives back) to what `who`'s payments in flight hold.
-    fn hold(&mut self, who: &InstitutionRef, minor: i64) {
-        let key = (who.network.as_str(), who.institution_id.as_str());
-        match self.reserved.binary_search_by(|r| (r.network.as_str(), r.institution_id.as_str()).cmp(&key)) {
+    fn hold(&mut self, who: Who<'_>, minor: i64) {
+        match self.reserved.binary_search_by(|r| (r.network.as_str(), r.institution_id.as_str()).cmp(&who)) {
             Ok(i) => {
                 self.reserved[i].minor += minor;
                 if self.reserved[i].minor == 0 {
                     self.reserved.remove(i);
                 }
             }
-            Err(i) if minor != 0 => self.reserved.insert(
-                i,
-                Reservation { network: who.network.clone(), institution_id: who.institution_id.clone(), minor },
-            ),
+            Err(i) if minor != 0 => self
+                .reserved
+                .insert(i, Reservation { network: who.0.to_string(), institution_id: who.1.to_string(), minor }),
             Err(_) => {}
         }
     }
@@ -262,7 +266,7 @@ impl PartitionBook {
 }
 
 /// The institution whose account `a`'s positions go to: its sponsor, or itself.
-fn settler(table: &RoutingTable, a: &Agent) -> InstitutionRef {
+fn settler<'a>(table: &'a RoutingTable, a: &'a Agent) -> Who<'a> {
     table.settlement_institution(&a.network, &a.institution_id)
 }
 
@@ -286,28 +290,28 @@ pub fn count(
     let same_currency = c.debit_amount.currency == c.credit_amount.currency;
     let mut writes = Vec::with_capacity(2);
     let scheme = table.settlement_scheme(&c.debit_amount.currency);
-    // Given back in its own currency's book: in the debit book below when that is it.
-    let held_elsewhere = held.filter(|h| scheme.is_none_or(|s| s.currency() != h.currency));
-    if let Some(h) = held_elsewhere {
+    // A hold is in the debit currency: given back in that book as it is written, or
+    // alone if its scheme went away while the payment was in flight.
+    if let (None, Some(h)) = (scheme, held) {
         writes.push(give_back(memory, h)?);
     }
     if let Some(scheme) = scheme {
         let key = book_key(scheme.currency());
         let mut book: PartitionBook = read(memory, &key)?;
-        if let Some(h) = held.filter(|h| h.currency == scheme.currency()) {
-            book.hold(&h.payer, -h.minor);
+        if let Some(h) = held {
+            book.hold(who(&h.payer), -h.minor);
         }
         let cycle = book.cycle_for(scheme, table.version(), c.cleared_at);
-        cycle.debit(&debtor, debit);
+        cycle.debit(debtor, debit);
         if same_currency {
-            cycle.credit(&creditor, credit);
+            cycle.credit(creditor, credit);
             match debit - credit {
                 0 => {}
-                kept if kept > 0 => cycle.credit(scheme.fx_participant(), kept),
-                paid => cycle.debit(scheme.fx_participant(), -paid),
+                kept if kept > 0 => cycle.credit(who(scheme.fx_participant()), kept),
+                paid => cycle.debit(who(scheme.fx_participant()), -paid),
             }
         } else {
-            cycle.credit(scheme.fx_participant(), debit);
+            cycle.credit(who(scheme.fx_participant()), debit);
         }
         let id = scheme.cycle_id(cycle.opened_after);
         c.debit_settlement_cycle = Some(id.clone());
@@ -323,8 +327,8 @@ pub fn count(
         let key = book_key(scheme.currency());
         let mut book: PartitionBook = read(memory, &key)?;
         let cycle = book.cycle_for(scheme, table.version(), c.cleared_at);
-        cycle.debit(scheme.fx_participant(), credit);
-        cycle.credit(&creditor, credit);
+        cycle.debit(who(scheme.fx_participant()), credit);
+        cycle.credit(creditor, credit);
         c.credit_settlement_cycle = Some(scheme.cycle_id(cycle.opened_after));
         writes.push(write(key, &book)?);
     }
@@ -347,19 +351,19 @@ pub fn check_cap(
         return Ok(None);
     }
     let (debtor, amount) = (settler(table, &c.debtor_agent), &c.debit_amount);
-    let Some(cap) = table.net_debit_cap(&debtor.network, &debtor.institution_id, &amount.currency) else {
+    let Some(cap) = table.net_debit_cap(debtor.0, debtor.1, &amount.currency) else {
         return Ok(None);
     };
     let book: PartitionBook = read(memory, &book_key(&amount.currency))?;
-    let (position, share) = (book.position(&debtor), cap.share_minor(partition, partitions));
+    let (position, share) = (book.position(debtor), cap.share_minor(partition, partitions));
     if position - amount.minor_units >= -share {
         return Ok(None);
     }
     let major = |m: i64| interlink_vocab::money::format_minor(m, &amount.currency).unwrap_or_else(|_| m.to_string());
     Ok(Some(format!(
         "{}/{} would pass its net debit cap in {}: position {} here, payment {}, this partition's share {} of {} (cap {} + prefunded {}, over {partitions} partitions)",
-        debtor.network,
-        debtor.institution_id,
+        debtor.0,
+        debtor.1,
         amount.currency,
         major(position),
         major(amount.minor_units),
@@ -382,12 +386,13 @@ pub fn hold(
         return Ok(None);
     }
     let (payer, amount) = (settler(table, &c.debtor_agent), &c.debit_amount);
-    if table.net_debit_cap(&payer.network, &payer.institution_id, &amount.currency).is_none() {
+    if table.net_debit_cap(payer.0, payer.1, &amount.currency).is_none() {
         return Ok(None);
     }
     let key = book_key(&amount.currency);
     let mut book: PartitionBook = read(memory, &key)?;
-    book.hold(&payer, amount.minor_units);
+    book.hold(payer, amount.minor_units);
+    let payer = InstitutionRef { network: payer.0.to_string(), institution_id: payer.1.to_string() };
     let held = CapHold { payer, currency: amount.currency.clone(), minor: amount.minor_units };
     Ok(Some((write(key, &book)?, held)))
 }
@@ -396,7 +401,7 @@ pub fn hold(
 pub fn give_back(memory: &dyn Memory, held: &CapHold) -> Result<OutputRecord, MemoryError> {
     let key = book_key(&held.currency);
     let mut book: PartitionBook = read(memory, &key)?;
-    book.hold(&held.payer, -held.minor);
+    book.hold(who(&held.payer), -held.minor);
     write(key, &book)
 }
 
@@ -498,17 +503,14 @@ pub fn net(
         return Ok(Err(PartRefused::AlreadyNetted { currency: part.currency, opened, partition: part.partition }));
     }
     *reported = (*reported).max(opened);
-    match netting.pending.binary_search_by_key(&opened, |(c, _)| c.opened_after) {
-        Ok(i) => {
-            netting.pending[i].0.merge(&part.totals);
-            netting.pending[i].1 += 1;
-        }
-        Err(i) => netting.pending.insert(i, (part.totals, 1)),
+    match netting.pending.binary_search_by_key(&opened, |c| c.opened_after) {
+        Ok(i) => netting.pending[i].merge(&part.totals),
+        Err(i) => netting.pending.insert(i, part.totals),
     }
     let complete_to = netting.reported.iter().copied().min().unwrap_or(i64::MIN);
-    let done = netting.pending.partition_point(|(c, _)| c.opened_after <= complete_to);
+    let done = netting.pending.partition_point(|c| c.opened_after <= complete_to);
     let mut records = Vec::new();
-    for (totals, _) in netting.pending.drain(..done) {
+    for totals in netting.pending.drain(..done) {
         netting.netted = totals.opened_after;
         records.extend(settlement_records(table, scheme, &totals, partitions, now));
     }

@@ -495,8 +495,8 @@ mod tests {
         };
         let rules = parse_routes_file("t.toml", &format!("{GOOD}{}", sponsored("388", "004"))).unwrap();
         let table = RoutingTable::compile(1, &rules).unwrap();
-        assert_eq!(table.settlement_institution("HK_FPS", "388").institution_id, "004");
-        assert_eq!(table.settlement_institution("HK_FPS", "004").institution_id, "004");
+        assert_eq!(table.settlement_institution("HK_FPS", "388"), ("HK_FPS", "004"));
+        assert_eq!(table.settlement_institution("HK_FPS", "004"), ("HK_FPS", "004"));
         assert_eq!(parse_routes_file("x.toml", &export_routes_file(&rules)).unwrap(), rules);
         let err = parse_routes_file("t.toml", &format!("{GOOD}{}{}", sponsored("388", "999"), sponsored("389", "388")))
             .unwrap_err()

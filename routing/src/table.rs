@@ -184,12 +184,13 @@ impl RoutingTable {
     }
 
     /// The institution whose settlement account `network`/`institution_id`'s positions
-    /// are netted into: its sponsor (`settles_through`), else itself (an unknown one too).
-    pub fn settlement_institution(&self, network: &str, institution_id: &str) -> InstitutionRef {
+    /// are netted into, as (network, institution id): its sponsor (`settles_through`),
+    /// else itself (an unknown one too). Borrowed: counting a payment allocates nothing.
+    pub fn settlement_institution<'a>(&'a self, network: &'a str, institution_id: &'a str) -> (&'a str, &'a str) {
         match self.find_participant(network, institution_id) {
-            Some(Participant { settles_through: Some(sponsor), .. }) => sponsor.clone(),
-            Some(p) => InstitutionRef { network: p.network.clone(), institution_id: p.institution_id.clone() },
-            None => InstitutionRef { network: network.into(), institution_id: institution_id.into() },
+            Some(Participant { settles_through: Some(sponsor), .. }) => (&sponsor.network, &sponsor.institution_id),
+            Some(p) => (&p.network, &p.institution_id),
+            None => (network, institution_id),
         }
     }
 

@@ -208,17 +208,11 @@ fn parse_cycle_id(cycle_id: &str) -> Result<(String, i64), Failure> {
     Ok((currency.to_string(), at.as_microsecond()))
 }
 
-/// The id of the cycle that opened at a cut-off (`i64::MIN`: the scheme's first).
-trait CycleName {
-    fn cycle_name(self, scheme: &CompiledScheme) -> String;
-}
-
-impl CycleName for i64 {
-    fn cycle_name(self, scheme: &CompiledScheme) -> String {
-        match known(self) {
-            Some(opened) => scheme.cycle_id(opened),
-            None => format!("{} (its first cycle)", scheme.currency()),
-        }
+/// The id of the cycle that opened at cut-off `opened` (`i64::MIN`: the scheme's first).
+fn cycle_name(scheme: &CompiledScheme, opened: i64) -> String {
+    match known(opened) {
+        Some(opened) => scheme.cycle_id(opened),
+        None => format!("{} (its first cycle)", scheme.currency()),
     }
 }
 
@@ -326,7 +320,7 @@ fn close(
         println!(
             "note: the scheduled cut-off at {} closes cycle {} before it",
             rfc3339(first),
-            compiled.cut_off_before(first - 1).cycle_name(&compiled)
+            cycle_name(&compiled, compiled.cut_off_before(first - 1))
         );
     }
     println!("the next cycle opens at {at}: {}", compiled.cycle_id(cut_off));
@@ -417,7 +411,7 @@ fn status(kafka: &KafkaConfig, topics: &TopicsConfig, events: &EventReader, form
         .map(|s| {
             // The open cycle: named by the cut-off it opened at, closing at the next one.
             let next = known(s.cycle_of(now))
-                .map(|c| CycleRef { cycle_id: s.cut_off_before(now).cycle_name(s), cut_off: rfc3339(c) });
+                .map(|c| CycleRef { cycle_id: cycle_name(s, s.cut_off_before(now)), cut_off: rfc3339(c) });
             let last_netted = last.get(s.currency()).map(|r| NettedCycle {
                 cycle_id: r.cycle_id.clone(),
                 opened_after: rfc3339(r.opened_after),
@@ -1187,7 +1181,6 @@ fn match_cycle(
             entry!(network).reversals += 1;
             match messages.returns.get(&(network.to_string(), wire.clone(), return_id.to_string())) {
                 None => {
-                    entry!(network).mismatches += 1;
                     mismatches.push(Mismatch {
                         kind: MismatchKind::NoReturn,
                         network: network.to_string(),
@@ -1203,7 +1196,6 @@ fn match_cycle(
                     if (returned.minor_units, returned.currency.as_str())
                         != (c.debit_amount.minor_units, c.debit_amount.currency.as_str())
                     {
-                        entry!(network).mismatches += 1;
                         mismatches.push(Mismatch {
                             kind: MismatchKind::AmountDiffers,
                             network: network.to_string(),
@@ -1224,7 +1216,6 @@ fn match_cycle(
             let wire = wire_id(&c.transaction_id).as_str().to_string();
             match messages.settled.get(&(creditor.to_string(), wire.clone())) {
                 None => {
-                    entry!(creditor).mismatches += 1;
                     mismatches.push(Mismatch {
                         kind: MismatchKind::NoConfirmation,
                         network: creditor.to_string(),
@@ -1244,7 +1235,6 @@ fn match_cycle(
                     });
                     match differing {
                         Some(a) => {
-                            entry!(creditor).mismatches += 1;
                             mismatches.push(Mismatch {
                                 kind: MismatchKind::AmountDiffers,
                                 network: creditor.to_string(),
@@ -1296,7 +1286,6 @@ fn match_cycle(
             });
             continue;
         }
-        entry!(network).mismatches += 1;
         let copies = if in_window.len() > 1 { format!(" ({} copies)", in_window.len()) } else { String::new() };
         mismatches.push(Mismatch {
             kind: MismatchKind::ConfirmationWithoutClearing,
@@ -1312,6 +1301,9 @@ fn match_cycle(
                 written.map_or_else(|| "at an unknown time".to_string(), rfc3339)
             ),
         });
+    }
+    for m in &mismatches {
+        entry!(&m.network).mismatches += 1;
     }
     mismatches.sort_by(|a, b| (a.kind, &a.network, &a.wire_id).cmp(&(b.kind, &b.network, &b.wire_id)));
     let networks: Vec<NetworkTotals> = totals
