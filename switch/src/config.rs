@@ -9,6 +9,12 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
+/// What the commit's last request may take to reach the transaction coordinator.
+pub const TRANSACTION_MARGIN: Duration = Duration::from_secs(3);
+/// The least time a commit gets (deliveries, offsets, the commit itself) after a batch
+/// has been open for its full interval.
+pub const MIN_COMMIT_TIME: Duration = Duration::from_secs(10);
+
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {0}")]
 pub struct ConfigError(String);
@@ -208,6 +214,9 @@ pub struct PipelineConfig {
 pub struct HttpConfig {
     /// Serves /metrics, /healthz and /readyz. Port 0 picks a free port.
     pub listen: SocketAddr,
+    /// /healthz reports the worker stuck when records wait and no batch has committed
+    /// for this long (with the brokers in reach).
+    pub stuck_after_seconds: u64,
 }
 
 impl Default for SwitchConfig {
@@ -267,7 +276,7 @@ impl PipelineConfig {
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        Self { listen: SocketAddr::from(([127, 0, 0, 1], 9464)) }
+        Self { listen: SocketAddr::from(([127, 0, 0, 1], 9464)), stuck_after_seconds: 120 }
     }
 }
 
@@ -307,6 +316,16 @@ impl SwitchConfig {
         if p.batch_max_records == 0 {
             return Err(ConfigError("pipeline.batch_max_records must be at least 1".into()));
         }
+        let commit_time = self.transaction_budget().saturating_sub(p.batch_max_interval());
+        if commit_time < MIN_COMMIT_TIME {
+            return Err(ConfigError(format!(
+                "kafka.transaction_timeout_ms ({}) must leave a commit at least {} s after a full batch (pipeline.batch_max_interval_ms {} plus a {} s margin)",
+                self.kafka.transaction_timeout_ms,
+                MIN_COMMIT_TIME.as_secs(),
+                p.batch_max_interval_ms,
+                TRANSACTION_MARGIN.as_secs()
+            )));
+        }
         if p.batch_max_interval_ms == 0 {
             return Err(ConfigError("pipeline.batch_max_interval_ms must be at least 1".into()));
         }
@@ -334,6 +353,14 @@ impl SwitchConfig {
     /// checkpoints of another changelog).
     pub fn state_dir(&self) -> std::path::PathBuf {
         self.state.dir.join(&self.topics.state).join(&self.worker_id)
+    }
+
+    /// How long a batch's transaction may stay open, from its first record to the end
+    /// of its commit: the transaction timeout less the time the commit's last request
+    /// may take to reach the coordinator. `validate` keeps at least
+    /// [`MIN_COMMIT_TIME`] of it for the commit after a full batch interval.
+    pub fn transaction_budget(&self) -> Duration {
+        Duration::from_millis(u64::from(self.kafka.transaction_timeout_ms)).saturating_sub(TRANSACTION_MARGIN)
     }
 
     pub fn transactional_id(&self) -> String {
@@ -372,6 +399,7 @@ impl SwitchConfig {
             ("NETWORKS__RESPONSE_DEADLINE_SECONDS", self.networks.response_deadline_seconds.to_string()),
             ("NETWORKS__ANSWER_GRACE_MS", self.networks.answer_grace_ms.to_string()),
             ("HTTP__LISTEN", self.http.listen.to_string()),
+            ("HTTP__STUCK_AFTER_SECONDS", self.http.stuck_after_seconds.to_string()),
             ("STATE__DIR", self.state.dir.display().to_string()),
             ("STATE__DUPLICATE_WINDOW_SECONDS", self.state.duplicate_window_seconds.to_string()),
             ("STATE__MEMTABLE_MIB", self.state.memtable_mib.to_string()),

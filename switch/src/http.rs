@@ -25,7 +25,7 @@ pub async fn serve(
 ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let app = Router::new()
         .route("/metrics", get(render_metrics))
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/healthz", get(live))
         .route("/readyz", get(ready))
         .with_state(AppState { metrics, health });
     let listener = tokio::net::TcpListener::bind(listen).await?;
@@ -45,12 +45,27 @@ async fn render_metrics(State(s): State<AppState>) -> String {
 }
 
 async fn ready(State(s): State<AppState>) -> (StatusCode, String) {
-    let body = format!(
-        "routing_version {}\nassigned_partitions {}\nrestoring_partitions {}\n",
+    let readiness = s.health.readiness();
+    let mut body = format!(
+        "routing_version {}\nassigned_partitions {}\nrestoring_partitions {}\nlag {}\n",
         s.health.routing_version(),
         s.health.assigned_partitions(),
-        s.health.restoring()
+        s.health.restoring(),
+        s.health.lag().map_or("unknown".to_string(), |l| l.to_string()),
     );
-    let code = if s.health.ready() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (code, body)
+    match readiness {
+        Ok(()) => (StatusCode::OK, body),
+        Err(reason) => {
+            body.push_str(&format!("reason {reason}\n"));
+            (StatusCode::SERVICE_UNAVAILABLE, body)
+        }
+    }
+}
+
+/// Liveness: 503 with the reason when the worker is stuck (see `Health::liveness`).
+async fn live(State(s): State<AppState>) -> (StatusCode, String) {
+    match s.health.liveness() {
+        Ok(()) => (StatusCode::OK, "ok\n".into()),
+        Err(reason) => (StatusCode::SERVICE_UNAVAILABLE, format!("{reason}\n")),
+    }
 }

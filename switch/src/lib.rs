@@ -28,7 +28,7 @@ pub mod state;
 pub mod telemetry;
 
 pub use config::{ConsistencyMode, SwitchConfig};
-pub use health::Health;
+pub use health::{Health, Part};
 
 use interlink_routing::RoutingTable;
 use std::future::Future;
@@ -92,7 +92,7 @@ impl Drop for RunningSwitch {
 /// Starts a worker: HTTP endpoints, the routes follower and the consumer loop.
 pub async fn start(config: SwitchConfig) -> Result<RunningSwitch, SwitchError> {
     let shutdown = CancellationToken::new();
-    let health = Arc::new(Health::default());
+    let health = Arc::new(Health::new(std::time::Duration::from_secs(config.http.stuck_after_seconds)));
     let (http_addr, http_task) =
         http::serve(config.http.listen, telemetry::prometheus(), health.clone(), shutdown.clone()).await?;
     tracing::info!(%http_addr, "serving /metrics, /healthz, /readyz");
@@ -108,9 +108,9 @@ pub async fn start(config: SwitchConfig) -> Result<RunningSwitch, SwitchError> {
 
     let config = Arc::new(config);
     let routes = {
-        let (config, token) = (config.clone(), shutdown.clone());
+        let (config, token, health) = (config.clone(), shutdown.clone(), health.clone());
         tokio::task::spawn_blocking(move || {
-            let r = kafka::follow_routes(&config.kafka, &config.topics.routes, tables_tx, token.clone());
+            let r = kafka::follow_routes(&config.kafka, &config.topics.routes, tables_tx, token.clone(), &health);
             if r.is_err() {
                 token.cancel(); // without routes the worker cannot run
             }

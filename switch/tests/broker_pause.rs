@@ -68,6 +68,18 @@ async fn a_broker_paused_past_the_commit_timeout_loses_and_doubles_nothing() {
     let mut opts = fx.load_options(total);
     opts.timeout = Duration::from_secs(300);
     let rules = common::sample_rules();
+    // /readyz through the pause: what it answered, in order.
+    let readyz_answers: Arc<Mutex<Vec<String>>> = Arc::default();
+    let prober = {
+        let (answers, addr) = (readyz_answers.clone(), switch.http_addr());
+        tokio::spawn(async move {
+            loop {
+                let answer = common::http_get(addr, "/readyz").await;
+                answers.lock().unwrap().push(answer);
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        })
+    };
     let paused: Arc<Mutex<Option<(Resume, Instant)>>> = Arc::default();
     let paused_in_run = paused.clone();
     let summary = tokio::task::spawn_blocking(move || {
@@ -110,6 +122,18 @@ async fn a_broker_paused_past_the_commit_timeout_loses_and_doubles_nothing() {
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum();
     assert!(failed_commits >= 1.0, "no commit failed during the pause:\n{metrics}");
+    // Readiness told the truth: not ready, with the reason, while the broker was away;
+    // ready again after.
+    prober.abort();
+    let answers = readyz_answers.lock().unwrap().clone();
+    let unready: Vec<&String> =
+        answers.iter().filter(|a| a.lines().next().is_some_and(|l| l.contains(" 503"))).collect();
+    assert!(
+        unready.iter().any(|a| a.contains("reason commits: ") || a.contains("reason no broker in reach")),
+        "/readyz never said why it was not ready: {unready:?}"
+    );
+    let now = common::http_get(switch.http_addr(), "/readyz").await;
+    assert!(now.lines().next().is_some_and(|l| l.contains(" 200")), "not ready again after the pause: {now}");
     switch.stop().await.unwrap();
     fx.cleanup().await;
 }

@@ -15,8 +15,10 @@ pub use topic_reader::{read_topics, TopicRecord};
 pub use worker::run_worker;
 
 use crate::config::KafkaConfig;
+use crate::health::{Health, Part};
 use rdkafka::ClientConfig;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 /// Timeout of blocking broker calls (metadata, transaction commits, ...).
 pub(crate) const CALL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -101,6 +103,78 @@ impl KafkaEdgeError {
             | Self::Screening(_) => Severity::Fatal,
             // Registration at start already waited for the registry.
             Self::SchemaRegistry(_) => Severity::Fatal,
+        }
+    }
+}
+
+impl KafkaEdgeError {
+    /// The brokers (or a coordinator) could not be reached: a reason to wait and try
+    /// again, not to stop. Used where the worker starts, so that a worker started
+    /// before its brokers waits for them instead of exiting.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            Self::Kafka(e) => broker_unreachable(e),
+            Self::NotReadToEnd { .. } | Self::NoGroupMetadata => true,
+            _ => false,
+        }
+    }
+}
+
+fn broker_unreachable(error: &rdkafka::error::KafkaError) -> bool {
+    use rdkafka::error::KafkaError;
+    use rdkafka::types::RDKafkaErrorCode as C;
+    matches!(error, KafkaError::Transaction(e) if e.is_retriable())
+        || matches!(
+            error.rdkafka_error_code(),
+            Some(
+                C::BrokerTransportFailure
+                    | C::Resolve
+                    | C::AllBrokersDown
+                    | C::OperationTimedOut
+                    | C::MessageTimedOut
+                    | C::TimedOutQueue
+                    | C::LeaderNotAvailable
+                    | C::RequestTimedOut
+                    | C::BrokerNotAvailable
+                    | C::NetworkException
+                    | C::CoordinatorLoadInProgress
+                    | C::CoordinatorNotAvailable
+                    | C::NotCoordinator
+            )
+        )
+}
+
+/// Runs `attempt` until it succeeds, fails for a reason other than unreachable brokers,
+/// or `shutdown` (then `None`), telling `health` why `part` waits meanwhile.
+pub(crate) fn patiently<T>(
+    part: Part,
+    health: &Health,
+    shutdown: &CancellationToken,
+    mut attempt: impl FnMut() -> Result<T, KafkaEdgeError>,
+) -> Result<Option<T>, KafkaEdgeError> {
+    let mut wait = Duration::from_millis(200);
+    loop {
+        if shutdown.is_cancelled() {
+            return Ok(None);
+        }
+        match attempt() {
+            Ok(value) => {
+                health.clear_blocked(part);
+                return Ok(Some(value));
+            }
+            Err(e) if e.is_unreachable() => {
+                tracing::warn!(error = %e, %part, retry_ms = wait.as_millis() as u64, "brokers not reached; retrying");
+                health.set_blocked(part, format!("brokers not reached ({e}); retrying"));
+                let until = std::time::Instant::now() + wait;
+                while std::time::Instant::now() < until && !shutdown.is_cancelled() {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                wait = (wait * 2).min(Duration::from_secs(10));
+            }
+            Err(e) => {
+                health.set_blocked(part, e.to_string());
+                return Err(e);
+            }
         }
     }
 }

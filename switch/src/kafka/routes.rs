@@ -1,8 +1,9 @@
 //! Reads the routes log: to its end before the worker starts, then follows it and
 //! publishes each new table as one `Arc` swap.
 
-use super::{base_client_config, KafkaEdgeError, QuietEof};
+use super::{base_client_config, patiently, KafkaEdgeError, QuietEof};
 use crate::config::KafkaConfig;
+use crate::health::{Health, Part};
 use crate::telemetry;
 use interlink_routing::{RoutingLog, RoutingTable};
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -119,16 +120,22 @@ fn catch_up(consumer: &RoutesConsumer, timeout: Duration) -> Result<(RoutingLog,
 }
 
 /// Reads the log to its end, publishes the table, then follows the log until
-/// `shutdown`, publishing every new version.
+/// `shutdown`, publishing every new version. Brokers out of reach at the start are
+/// waited for (and reported to `health`).
 pub fn follow_routes(
     kafka: &KafkaConfig,
     topic: &str,
     tables: watch::Sender<Arc<RoutingTable>>,
     shutdown: CancellationToken,
+    health: &Health,
 ) -> Result<(), KafkaEdgeError> {
-    let consumer = routes_consumer(kafka, topic)?;
     let started = Instant::now();
-    let (mut log, records) = catch_up(&consumer, Duration::from_secs(600))?;
+    let caught_up = patiently(Part::Routes, health, &shutdown, || {
+        let consumer = routes_consumer(kafka, topic)?;
+        let (log, records) = catch_up(&consumer, Duration::from_secs(600))?;
+        Ok((consumer, log, records))
+    })?;
+    let Some((consumer, mut log, records)) = caught_up else { return Ok(()) };
     let table = log.table();
     tracing::info!(version = table.version(), rules = table.rule_count(), records, took = ?started.elapsed(), "routing table loaded");
     telemetry::routing_table(table.version(), table.rule_count());

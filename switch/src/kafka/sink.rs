@@ -9,6 +9,7 @@
 
 use super::{base_client_config, kafka_severity, KafkaEdgeError, Severity, CALL_TIMEOUT};
 use crate::config::{ConsistencyMode, SwitchConfig, TopicsConfig};
+use crate::health::{Health, Part};
 use crate::telemetry;
 use interlink_core::pipeline::{OutputRecord, OutputTopic};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
@@ -127,10 +128,17 @@ pub struct BatchSink {
     network_out: FxHashMap<&'static str, String>,
     in_transaction: bool,
     batch: OpenBatch,
+    /// How long a batch's transaction may stay open, from its first record to the end
+    /// of its commit: the transaction timeout less a margin, so that the coordinator
+    /// never aborts a transaction this worker still means to commit.
+    transaction_budget: Duration,
+    health: Arc<Health>,
+    /// Why the last batch failed, for /readyz.
+    last_failure: Option<String>,
 }
 
 impl BatchSink {
-    pub fn new(config: &SwitchConfig) -> Result<Self, KafkaEdgeError> {
+    pub fn new(config: &SwitchConfig, health: Arc<Health>) -> Result<Self, KafkaEdgeError> {
         let mut pc = base_client_config(&config.kafka);
         pc.set("linger.ms", config.pipeline.linger_ms.to_string())
             .set("enable.idempotence", "true")
@@ -164,6 +172,9 @@ impl BatchSink {
                 .collect(),
             in_transaction: false,
             batch: OpenBatch::default(),
+            transaction_budget: config.transaction_budget(),
+            health,
+            last_failure: None,
         })
     }
 
@@ -285,6 +296,11 @@ impl BatchSink {
             return Ok(Committed::Nothing);
         }
         let started = Instant::now();
+        // Every call of the commit shares what is left of the transaction's budget, so
+        // the worst-case batch ends within the transaction timeout (see
+        // docs/reliability.md, "Transaction timeout").
+        let deadline = self.batch.started.unwrap_or(started) + self.transaction_budget;
+        let left = || deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
         let mut offsets = TopicPartitionList::new();
         for (&(t, p), &(_, next)) in &self.batch.offsets {
             offsets.add_partition_offset(&self.input_topics[t], p, Offset::Offset(next))?;
@@ -292,16 +308,16 @@ impl BatchSink {
         // Wait for the batch's deliveries here: rdkafka's own flush (which
         // commit_transaction calls) naps 100 ms at a time while our delivery thread
         // takes the events; with nothing left in flight it returns at once.
-        let delivered = wait_for_deliveries(&self.producer, CALL_TIMEOUT);
+        let delivered = wait_for_deliveries(&self.producer, left());
         let result = match (delivered, self.mode) {
             (Err(e), _) => Err(e),
             (Ok(()), ConsistencyMode::ExactlyOnce) => {
                 let group = consumer.group_metadata().ok_or(KafkaEdgeError::NoGroupMetadata)?;
                 let sent = match offsets.count() {
                     0 => Ok(()), // housekeeping only (state expiries): no input consumed
-                    _ => self.producer.send_offsets_to_transaction(&offsets, &group, CALL_TIMEOUT),
+                    _ => self.producer.send_offsets_to_transaction(&offsets, &group, left()),
                 };
-                sent.and_then(|()| self.producer.commit_transaction(CALL_TIMEOUT))
+                sent.and_then(|()| self.producer.commit_transaction(left()))
             }
             (Ok(()), ConsistencyMode::AtLeastOnce) => match self.tracker.failed.swap(0, Ordering::Relaxed) {
                 0 if offsets.count() == 0 => Ok(()),
@@ -317,6 +333,7 @@ impl BatchSink {
                 telemetry::produced("all", self.batch.outputs as u64);
                 self.in_transaction = false;
                 self.batch = OpenBatch::default();
+                self.last_failure = None;
                 Ok(Committed::Batch { records })
             }
             Err(e) => self.recover(consumer, e, "commit"),
@@ -351,6 +368,7 @@ impl BatchSink {
         stage: &'static str,
     ) -> Result<Committed, KafkaEdgeError> {
         tracing::warn!(%error, stage, "batch failed; rolling back and re-reading it");
+        self.last_failure = Some(format!("{stage}: {error}"));
         telemetry::aborted(stage);
         let severity = kafka_severity(&error);
         if let Some(RDKafkaErrorCode::Fenced | RDKafkaErrorCode::ProducerFenced) = error.rdkafka_error_code() {
@@ -469,6 +487,8 @@ impl BatchSink {
                 Err(e) if started.elapsed() >= REBUILD_PATIENCE => return Err(e),
                 Err(e) => {
                     tracing::warn!(error = %e, retry_ms = wait.as_millis() as u64, "producer not rebuilt yet; retrying");
+                    self.health
+                        .set_blocked(Part::Commits, format!("the transactional producer is not rebuilt yet: {e}"));
                     std::thread::sleep(wait);
                     wait = (wait * 2).min(Duration::from_secs(5));
                 }
@@ -484,6 +504,11 @@ impl BatchSink {
     }
 
     /// Flushes outstanding at-least-once deliveries on shutdown.
+    /// Why the last batch failed, until one commits.
+    pub fn last_failure(&self) -> Option<&str> {
+        self.last_failure.as_deref()
+    }
+
     pub fn close(&mut self) {
         let _ = self.producer.flush(CALL_TIMEOUT);
     }

@@ -7,7 +7,7 @@ use super::changelog::ChangelogReader;
 use super::sink::{input_topics, Added, BatchSink, Committed};
 use super::{base_client_config, KafkaEdgeError};
 use crate::config::SwitchConfig;
-use crate::health::Health;
+use crate::health::{Health, Part};
 use crate::state::KeyedState;
 use crate::telemetry;
 use interlink_core::pipeline::{Context, Expiry, InputRecord, InputSource, OutputRecord, Processor, Undecided};
@@ -108,6 +108,17 @@ impl WorkerContext {
             }
         }
         let result = sink.commit(consumer);
+        match &result {
+            Ok(Committed::Batch { .. }) => {
+                self.health.progressed();
+                self.health.clear_blocked(Part::Commits);
+            }
+            Ok(Committed::Nothing) => {}
+            Ok(Committed::RolledBack | Committed::Reset) => {
+                self.health.set_blocked(Part::Commits, sink.last_failure().unwrap_or("failed").to_string())
+            }
+            Err(e) => self.health.set_blocked(Part::Commits, e.to_string()),
+        }
         self.batch_ended(result.as_ref().copied());
         result
     }
@@ -158,7 +169,9 @@ impl ClientContext for WorkerContext {
     /// librdkafka's statistics (served by `poll`, on the worker's thread, after every
     /// record delivered before them was decided): which answer partitions are read to
     /// their end.
+    /// Also what health reports: brokers in reach, records waiting.
     fn stats(&self, statistics: rdkafka::Statistics) {
+        self.health.observe(any_broker_up(&statistics), lag_of_inputs(&statistics, &self.inputs));
         self.lock_answer_clocks().observe(&statistics);
     }
 }
@@ -222,11 +235,17 @@ pub fn run_worker(
         tables.mark_unchanged();
     }
     let inputs = input_topics(config);
-    let changelog = ChangelogReader::open(&config.kafka, &config.topics.state)?;
-    for input in &inputs {
-        changelog.check_co_partitioned(input)?;
-    }
-    let partitions = changelog.partition_count(&config.topics.state)?;
+    // Brokers out of reach are waited for here (and shown by /readyz), not a reason to exit.
+    let started = super::patiently(Part::Start, &health, &shutdown, || {
+        let changelog = ChangelogReader::open(&config.kafka, &config.topics.state)?;
+        for input in &inputs {
+            changelog.check_co_partitioned(input)?;
+        }
+        let partitions = changelog.partition_count(&config.topics.state)?;
+        let sink = BatchSink::new(config, health.clone())?;
+        Ok((changelog, partitions, sink))
+    })?;
+    let Some((changelog, partitions, sink)) = started else { return Ok(()) };
     let schemas =
         crate::schemas::Schemas::connect(config.schemas.registry(), &config.topics, &crate::schemas::SWITCH_WRITES)?;
     let mut processor = Processor::with_schemas(&schemas.catalog)?
@@ -239,7 +258,6 @@ pub fn run_worker(
         processor = processor.with_screener(Arc::new(screener));
     }
     let state = KeyedState::open_sized(&config.state_dir(), config.state.store_sizing())?;
-    let sink = BatchSink::new(config)?;
     let context = WorkerContext {
         sink: Mutex::new(sink),
         state: Mutex::new(state),
@@ -390,6 +408,30 @@ fn expire_due(
         ctx.add(&mut sink, consumer, None, outputs)?;
     }
     Ok(due.len())
+}
+
+/// Whether the statistics show a live connection to any cluster broker (bootstrap
+/// entries, id -1, only show the address the client started from).
+fn any_broker_up(stats: &rdkafka::Statistics) -> bool {
+    stats.brokers.values().any(|b| b.nodeid >= 0 && b.state == "UP")
+}
+
+/// Records in the assigned input partitions not yet handed to the worker: the last
+/// stable offset minus the position. `None` while no assigned partition knows both.
+fn lag_of_inputs(stats: &rdkafka::Statistics, inputs: &[String]) -> Option<u64> {
+    let mut known = false;
+    let mut lag = 0u64;
+    for topic in inputs {
+        let Some(t) = stats.topics.get(topic) else { continue };
+        for p in t.partitions.values().filter(|p| p.partition >= 0 && p.desired) {
+            let position = if p.app_offset >= 0 { p.app_offset } else { p.committed_offset };
+            if position >= 0 && p.ls_offset >= 0 {
+                known = true;
+                lag += u64::try_from(p.ls_offset - position).unwrap_or(0);
+            }
+        }
+    }
+    known.then_some(lag)
 }
 
 fn undecided_is_fatal(e: Undecided) -> KafkaEdgeError {
