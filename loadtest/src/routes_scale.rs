@@ -42,7 +42,7 @@ pub async fn run(brokers: &str, participants: usize, corridors: usize, lookups: 
     let kafka = KafkaConfig { brokers: brokers.to_string(), ..KafkaConfig::default() };
     let prefix = format!("scale{}.", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let topics = TopicsConfig::with_prefix(&prefix);
-    ensure_topics(&kafka, &topics, TopicLayout { partitions: 1, replication: 1 }).await.map_err(|e| err(&e))?;
+    ensure_topics(&kafka, &topics, TopicLayout::with_replication(1, 1)).await.map_err(|e| err(&e))?;
     let result = tokio::task::spawn_blocking({
         let (kafka, topics) = (kafka.clone(), topics.clone());
         move || measure(&kafka, &topics, participants, corridors, lookups)

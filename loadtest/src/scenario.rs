@@ -260,7 +260,7 @@ impl Bench<'_> {
         let prefix = format!("lt{}.", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let kafka = KafkaConfig { brokers: self.opts.brokers.clone(), ..KafkaConfig::default() };
         let topics = TopicsConfig::with_prefix(&prefix);
-        let layout = TopicLayout { partitions: self.opts.partitions, replication: 1 };
+        let layout = TopicLayout::with_replication(self.opts.partitions, 1);
         self.runtime.block_on(ensure_topics(&kafka, &topics, layout))?;
         self.prefixes.push(prefix.clone());
         apply_rules(&kafka, &topics, &self.rules, "loadtest", "scenario", false)?;

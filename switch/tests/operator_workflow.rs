@@ -183,3 +183,54 @@ fn connectors_are_listed_and_their_messages_read_or_refused_with_a_reason() {
     let unknown = ctl(&["connectors", "decode", "--network", "MARS", &golden("HK_FPS", "status.xml")]);
     assert_eq!(unknown.status.code(), Some(1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn topics_check_says_what_is_wrong_with_the_switchs_topics() {
+    use rdkafka::admin::{AdminClient, AdminOptions, AlterConfig, NewPartitions, ResourceSpecifier};
+    use rdkafka::client::DefaultClientContext;
+    interlink_testkit::require_broker!();
+    let fx = Fixture::new(2).await;
+    let good = ctl(&fx, &["topics", "check"]);
+    assert_eq!(good.status.code(), Some(0), "{}{}", stdout(&good), stderr(&good));
+    assert!(
+        stdout(&good).contains("every topic is as the switch needs it (replication factor 1, min.insync.replicas 1)"),
+        "{}",
+        stdout(&good)
+    );
+
+    // Two mistakes an operator can make by hand: a network topic given more partitions
+    // than the requests, and compaction turned off on the state changelog.
+    let admin: AdminClient<DefaultClientContext> =
+        interlink_switch::kafka::base_client_config(&fx.kafka).create().unwrap();
+    let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+    let hk_in = fx.topics.network_in("HK_FPS");
+    for r in admin.create_partitions(&[NewPartitions::new(&hk_in, 3)], &opts).await.unwrap() {
+        r.unwrap();
+    }
+    let no_compaction = AlterConfig::new(ResourceSpecifier::Topic(&fx.topics.state)).set("cleanup.policy", "delete");
+    for r in admin.alter_configs(&[no_compaction], &opts).await.unwrap() {
+        r.unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let bad = loop {
+        let bad = ctl(&fx, &["topics", "check"]);
+        if bad.status.code() == Some(1) && stdout(&bad).lines().count() == 2 || Instant::now() > deadline {
+            break bad;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(bad.status.code(), Some(1), "{}{}", stdout(&bad), stderr(&bad));
+    let lines: Vec<String> = stdout(&bad).lines().map(String::from).collect();
+    assert_eq!(
+        lines,
+        [
+            format!("{}: cleanup.policy is delete, must be compact", fx.topics.state),
+            format!(
+                "{hk_in}: 3 partitions, but {} has 2: it must be partitioned like the requests (state partition p goes with partition p of every input)",
+                fx.topics.requests
+            ),
+        ]
+    );
+    assert!(stderr(&bad).contains("2 problem(s) with the switch's topics"), "{}", stderr(&bad));
+    fx.cleanup().await;
+}

@@ -40,7 +40,7 @@ impl Fixture {
         let prefix = format!("t{}.", &uuid::Uuid::new_v4().simple().to_string()[..10]);
         let kafka = KafkaConfig { brokers: brokers(), group_id: format!("{prefix}switch"), ..KafkaConfig::default() };
         let topics = TopicsConfig::with_prefix(&prefix);
-        ensure_topics(&kafka, &topics, TopicLayout { partitions, replication: 1 })
+        ensure_topics(&kafka, &topics, TopicLayout::with_replication(partitions, 1))
             .await
             .expect("the test broker is up (run `scripts/kafka up` or `make test`)");
         let fixture = Self { prefix, kafka, topics };

@@ -13,7 +13,7 @@ use interlink_routing::{
     RouteRecord, RoutingLog,
 };
 use interlink_switch::config::{KafkaConfig, TopicsConfig};
-use interlink_switch::kafka::admin::{ensure_topics, TopicLayout};
+use interlink_switch::kafka::admin::{broker_count, check_topics, ensure_topics, TopicLayout};
 use interlink_switch::kafka::routes_writer::{apply_rules, edit_rules, Applied};
 use interlink_switch::kafka::{read_routes_log, read_to_end};
 use std::collections::BTreeMap;
@@ -150,8 +150,18 @@ enum TopicsCommand {
     Create {
         #[arg(long, default_value_t = 12)]
         partitions: i32,
-        #[arg(long, default_value_t = 1)]
-        replication_factor: i32,
+        /// Default: 3 on a cluster of three brokers or more (with min.insync.replicas
+        /// 2), else the number of brokers.
+        #[arg(long)]
+        replication_factor: Option<i32>,
+    },
+    /// Compares the existing topics with what the switch needs (partitions, replication,
+    /// min.insync.replicas, compaction, retention) and says what is wrong; exit 1 if
+    /// anything is.
+    Check {
+        /// Partitions expected when the requests topic itself is missing.
+        #[arg(long, default_value_t = 12)]
+        partitions: i32,
     },
 }
 
@@ -300,13 +310,38 @@ fn run(cli: Cli) -> Result<(), Failure> {
     let routes = match cli.command {
         Command::Topics(TopicsCommand::Create { partitions, replication_factor }) => {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            let layout = TopicLayout { partitions, replication: replication_factor };
+            let layout = match replication_factor {
+                Some(rf) => TopicLayout::with_replication(partitions, rf),
+                None => TopicLayout::for_cluster(partitions, broker_count(&kafka)?),
+            };
             let created = runtime.block_on(ensure_topics(&kafka, &topics, layout))?;
             for t in &created {
                 println!("created {t}");
             }
-            println!("{} topic(s) created, others already existed", created.len());
+            println!(
+                "{} topic(s) created (replication factor {}, min.insync.replicas {}), others already existed",
+                created.len(),
+                layout.replication,
+                layout.min_insync_replicas
+            );
             return Ok(());
+        }
+        Command::Topics(TopicsCommand::Check { partitions }) => {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let (want, problems) = runtime.block_on(check_topics(&kafka, &topics, partitions))?;
+            for p in &problems {
+                println!("{p}");
+            }
+            return match problems.len() {
+                0 => {
+                    println!(
+                        "every topic is as the switch needs it (replication factor {}, min.insync.replicas {})",
+                        want.replication, want.min_insync_replicas
+                    );
+                    Ok(())
+                }
+                n => Err(Failure::Rejected(format!("{n} problem(s) with the switch's topics"))),
+            };
         }
         Command::Routes(r) => r,
         Command::Connectors(c) => return connectors(c),
