@@ -70,6 +70,8 @@ fn measure(
         reason: "scale test".into(),
         applied_at: interlink_schemas::now_micros(),
         changes: changes.len() as u64,
+        principal: None,
+        audit_head: None,
     };
     let started = Instant::now();
     publish_change_set(kafka, topics, &changes, &marker)?;

@@ -18,7 +18,7 @@ use interlink_core::pipeline::{InputRecord, InputSource, OutputTopic, Processor}
 use interlink_routing::{parse_routes_file, RouteRecord, RoutingTable};
 use interlink_switch::config::{ConsistencyMode, KafkaConfig, SwitchConfig, TopicsConfig};
 use interlink_switch::kafka::admin::{delete_topics, ensure_topics, TopicLayout};
-use interlink_switch::kafka::routes_writer::apply_rules;
+use interlink_switch::kafka::routes_writer::{apply_rules, ChangeRequest};
 use interlink_testkit::generator::{Expected, Generator, Mix, NetworkLegs};
 use interlink_testkit::run::{run_with, Load, Phase, Progress, RunOptions};
 use interlink_testkit::simulator::LateAnswers;
@@ -263,7 +263,12 @@ impl Bench<'_> {
         let layout = TopicLayout::with_replication(self.opts.partitions, 1);
         self.runtime.block_on(ensure_topics(&kafka, &topics, layout))?;
         self.prefixes.push(prefix.clone());
-        apply_rules(&kafka, &topics, &self.rules, "loadtest", "scenario", false)?;
+        apply_rules(
+            &kafka,
+            &topics,
+            &self.rules,
+            ChangeRequest { operator: "loadtest", reason: "scenario", ..Default::default() },
+        )?;
         Ok(Stage { prefix, topics })
     }
 
@@ -775,7 +780,12 @@ impl Bench<'_> {
             }
         }
         let kafka = KafkaConfig { brokers: o.brokers.clone(), ..KafkaConfig::default() };
-        apply_rules(&kafka, &stage.topics, &rules, "loadtest", "settlement cut-off", false)?;
+        apply_rules(
+            &kafka,
+            &stage.topics,
+            &rules,
+            ChangeRequest { operator: "loadtest", reason: "settlement cut-off", ..Default::default() },
+        )?;
         let codec = interlink_schemas::Codec::<interlink_schemas::SettlementRecord>::new()?;
         let at = cut_off.as_microsecond();
         let deadline = std::time::Instant::now() + Duration::from_secs(120);

@@ -38,6 +38,13 @@ pub struct AuditEntry {
     pub part: u32,
     #[serde(default = "one")]
     pub parts: u32,
+    /// The authenticated principal (see `Marker::principal`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    /// Hash of the audit record before this one (see `audit_chain`); absent in
+    /// records written before chaining began.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_hash: Option<String>,
     pub changes: Vec<AuditChange>,
 }
 
@@ -112,6 +119,8 @@ impl AuditEntry {
             applied_at: marker.applied_at,
             part: 1,
             parts: 1,
+            principal: marker.principal.clone(),
+            previous_hash: None,
             changes,
         }
     }
@@ -165,7 +174,15 @@ mod tests {
     use crate::table::tests::participant;
 
     fn entry(version: i64, current: &BTreeMap<RouteKey, RouteRecord>, desired: &[RouteRecord]) -> AuditEntry {
-        let marker = Marker { version, operator: "op".into(), reason: "r".into(), applied_at: 0, changes: 0 };
+        let marker = Marker {
+            version,
+            operator: "op".into(),
+            reason: "r".into(),
+            applied_at: 0,
+            changes: 0,
+            principal: None,
+            audit_head: None,
+        };
         AuditEntry::new(&marker, &diff(current, desired))
     }
 

@@ -7,6 +7,7 @@
 //! `Arc` snapshot and swap it whole, so no request is routed with half a change.
 
 mod audit;
+mod audit_chain;
 mod blocks;
 mod change;
 mod file;
@@ -17,6 +18,7 @@ mod settlement;
 mod table;
 
 pub use audit::{rules_at, AuditChange, AuditEntry, ChangeOp, ReplayError};
+pub use audit_chain::{audit_record_hash, chain_parts, verify_chain, ChainBreak, ChainReport, CHAIN_START};
 pub use change::{diff, Change};
 /// A small routing table file used by the tests of this crate and the ones above it.
 #[doc(hidden)]

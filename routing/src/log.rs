@@ -159,8 +159,16 @@ mod tests {
     use crate::table::tests::participant;
 
     fn marker(version: i64) -> Vec<u8> {
-        serde_json::to_vec(&Marker { version, operator: "t".into(), reason: "r".into(), applied_at: 0, changes: 0 })
-            .unwrap()
+        serde_json::to_vec(&Marker {
+            version,
+            operator: "t".into(),
+            reason: "r".into(),
+            applied_at: 0,
+            changes: 0,
+            principal: None,
+            audit_head: None,
+        })
+        .unwrap()
     }
 
     fn put(log: &mut RoutingLog, r: &RouteRecord) -> Result<Option<Marker>, RoutingLogError> {

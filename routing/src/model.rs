@@ -258,6 +258,14 @@ pub struct Marker {
     pub applied_at: i64,
     /// Number of rule records (upserts and deletions) in this change set.
     pub changes: u64,
+    /// The principal the brokers authenticated for the change (its SASL user), when
+    /// the tool connected with credentials; `operator` is what the person typed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    /// Hash of the last audit record written with this change set: the anchor of the
+    /// audit trail's hash chain (see `audit_chain`). Absent before chaining began.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_head: Option<String>,
 }
 
 /// A value in the routes log.

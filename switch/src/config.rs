@@ -274,6 +274,18 @@ impl PipelineConfig {
     }
 }
 
+impl KafkaConfig {
+    /// The principal the brokers authenticate this client as (`User:<SASL user>`),
+    /// when it connects with SASL; `None` for an unauthenticated connection.
+    pub fn principal(&self) -> Option<String> {
+        let protocol = self.properties.get("security.protocol")?;
+        if !protocol.to_ascii_lowercase().starts_with("sasl") {
+            return None;
+        }
+        self.properties.get("sasl.username").map(|user| format!("User:{user}"))
+    }
+}
+
 impl Default for HttpConfig {
     fn default() -> Self {
         Self { listen: SocketAddr::from(([127, 0, 0, 1], 9464)), stuck_after_seconds: 120 }

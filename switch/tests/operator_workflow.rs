@@ -234,3 +234,82 @@ async fn topics_check_says_what_is_wrong_with_the_switchs_topics() {
     assert!(stderr(&bad).contains("2 problem(s) with the switch's topics"), "{}", stderr(&bad));
     fx.cleanup().await;
 }
+
+/// Several operators and a tampered trail: an apply prepared against an old version is
+/// refused (compare-and-set), two applies at once never both land, and an audit entry
+/// written around the tools is found by `routes audit verify`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_apply_against_a_version_and_the_audit_trail_shows_tampering() {
+    interlink_testkit::require_broker!();
+    let fx = Fixture::new(1).await; // version 1
+    let dir = tempfile::tempdir().unwrap();
+    let exported = ctl(&fx, &["routes", "export"]);
+    assert_eq!(exported.status.code(), Some(0), "{}", stderr(&exported));
+    let export = stdout(&exported);
+    assert!(export.starts_with("# Interlink routing table, version 1\n"), "{export}");
+    let edited = |name: &str, suffix: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(
+            &path,
+            export.replacen("name = \"Bank of China\"", &format!("name = \"Bank of China{suffix}\""), 1),
+        )
+        .unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let (a, b, c, d) =
+        (edited("a.toml", " (A)"), edited("b.toml", " (B)"), edited("c.toml", " (C)"), edited("d.toml", " (D)"));
+
+    // Alice applies her edit of version 1; Bob's edit of version 1 is then refused.
+    let alice = ctl(&fx, &["routes", "apply", &a, "--operator", "alice", "--reason", "rename"]);
+    assert_eq!(alice.status.code(), Some(0), "{}", stderr(&alice));
+    assert!(stdout(&alice).contains("applied 1 change(s) as version 2"), "{}", stdout(&alice));
+    let bob = ctl(&fx, &["routes", "apply", &b, "--operator", "bob", "--reason", "rename too"]);
+    assert_eq!(bob.status.code(), Some(1), "{}", stdout(&bob));
+    assert!(
+        stderr(&bob).contains("the live routing table is at version 2 (last changed by alice: rename), but this change was prepared against version 1")
+            && stderr(&bob).contains("--base-version 2"),
+        "{}",
+        stderr(&bob)
+    );
+
+    // Two operators apply against version 2 at the same moment: exactly one lands.
+    let run = |file: &str, who: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_interlinkctl"))
+            .args(["--brokers", &fx.kafka.brokers, "--topic-prefix", &fx.prefix])
+            .args(["routes", "apply", file, "--operator", who, "--reason", "race", "--base-version", "2"])
+            .spawn()
+            .unwrap()
+    };
+    let (carol, dave) = (run(&c, "carol"), run(&d, "dave"));
+    let (carol, dave) = (carol.wait_with_output().unwrap(), dave.wait_with_output().unwrap());
+    let codes = [carol.status.code(), dave.status.code()];
+    assert!(codes.contains(&Some(0)) && codes.contains(&Some(1)), "exactly one apply lands: {codes:?}");
+    let show = stdout(&ctl(&fx, &["routes", "show"]));
+    assert!(show.starts_with("version 3\n"), "{show}");
+
+    // The trail verifies and prints its head.
+    let verified = ctl(&fx, &["routes", "audit", "verify"]);
+    assert_eq!(verified.status.code(), Some(0), "{}{}", stdout(&verified), stderr(&verified));
+    let out = stdout(&verified);
+    assert!(out.contains("audit trail verified: 3 record(s) up to version 3"), "{out}");
+    let head = out.lines().find_map(|l| l.strip_prefix("head ")).unwrap().to_string();
+    assert_eq!(head.len(), 64);
+
+    // Someone with write access to the audit topic appends a "corrected" version 2.
+    let records = fx.read(&fx.topics.routes_audit, 3, Duration::from_secs(10));
+    let mut forged: serde_json::Value = serde_json::from_slice(&records[1].1).unwrap();
+    forged["reason"] = "approved by the board".into();
+    let producer: rdkafka::producer::BaseProducer =
+        rdkafka::ClientConfig::new().set("bootstrap.servers", &fx.kafka.brokers).create().unwrap();
+    let bytes = serde_json::to_vec(&forged).unwrap();
+    producer.send(rdkafka::producer::BaseRecord::to(&fx.topics.routes_audit).key("2").payload(&bytes)).unwrap();
+    rdkafka::producer::Producer::flush(&producer, Duration::from_secs(10)).unwrap();
+    let broken = ctl(&fx, &["routes", "audit", "verify", "--expect-head", &head]);
+    assert_eq!(broken.status.code(), Some(1), "{}", stdout(&broken));
+    let out = stdout(&broken);
+    assert!(out.contains("audit record 3 (version 2 part 1) names"), "{out}");
+    assert!(out.contains("a record before it was edited, removed, reordered or inserted"), "{out}");
+    assert!(out.contains("but the trail ends at"), "{out}");
+    assert!(stderr(&broken).contains("the audit trail is broken in"), "{}", stderr(&broken));
+    fx.cleanup().await;
+}

@@ -67,6 +67,14 @@ pub enum KafkaEdgeError {
     SchemaRegistry(#[from] interlink_schema_registry::RegistryError),
     #[error(transparent)]
     Screening(#[from] crate::screening::ScreeningError),
+    #[error(
+        "the live routing table is at version {live} (last changed by {by}: {reason}), but this change was prepared against version {base}: rebase it (diff your file against the live table, then apply with --base-version {live})"
+    )]
+    StaleBase { base: i64, live: i64, by: String, reason: String },
+    #[error(
+        "another change set was applied at the same moment and this one was not written: check the live table and run again"
+    )]
+    ConcurrentApply,
 }
 
 /// What a failed Kafka call means for the batch it was part of.
@@ -98,6 +106,8 @@ impl KafkaEdgeError {
             | Self::Store(_)
             | Self::Memory(_)
             | Self::Seek(_)
+            | Self::StaleBase { .. }
+            | Self::ConcurrentApply
             | Self::SplitAssignment
             // A configured list that cannot be read: the operator must fix it.
             | Self::Screening(_) => Severity::Fatal,

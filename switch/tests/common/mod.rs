@@ -9,7 +9,7 @@ use interlink_routing::{parse_routes_file, RouteRecord};
 use interlink_schemas::{Agent, Amount, AuthorizationRequest, Channel, Codec};
 use interlink_switch::config::{KafkaConfig, SwitchConfig, TopicsConfig};
 use interlink_switch::kafka::admin::{delete_topics, ensure_topics, TopicLayout};
-use interlink_switch::kafka::routes_writer::apply_rules;
+use interlink_switch::kafka::routes_writer::{apply_rules, ChangeRequest};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
@@ -50,7 +50,14 @@ impl Fixture {
 
     /// Makes the live table equal to `rules`; returns the new version.
     pub fn apply_routes(&self, rules: &[RouteRecord]) -> i64 {
-        apply_rules(&self.kafka, &self.topics, rules, "test", "test", false).unwrap().version
+        apply_rules(
+            &self.kafka,
+            &self.topics,
+            rules,
+            ChangeRequest { operator: "test", reason: "test", ..Default::default() },
+        )
+        .unwrap()
+        .version
     }
 
     /// A worker configuration for this fixture: HTTP on a free port, short batches.

@@ -9,12 +9,13 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use interlink_connectors::emvco;
 use interlink_routing::{
-    export_routes_file, parse_routes_file, rules_at, AuditEntry, Block, BlockKind, Change, ChangeOp, RouteKey,
-    RouteRecord, RoutingLog,
+    audit_record_hash, export_routes_file, parse_routes_file, rules_at, verify_chain, AuditEntry, Block, BlockKind,
+    Change, ChangeOp, RouteKey, RouteRecord, RoutingLog,
 };
 use interlink_switch::config::{KafkaConfig, TopicsConfig};
 use interlink_switch::kafka::admin::{broker_count, check_topics, ensure_topics, TopicLayout};
-use interlink_switch::kafka::routes_writer::{apply_rules, edit_rules, Applied};
+use interlink_switch::kafka::routes_writer::{apply_rules, edit_rules, Applied, ChangeRequest};
+use interlink_switch::kafka::KafkaEdgeError;
 use interlink_switch::kafka::{read_routes_log, read_to_end};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -189,6 +190,10 @@ enum RoutesCommand {
         /// Print the changes without writing them.
         #[arg(long)]
         dry_run: bool,
+        /// The live version FILE was prepared against: refused if the table has changed
+        /// since. Default: the version in the header `routes export` writes, if any.
+        #[arg(long)]
+        base_version: Option<i64>,
     },
     /// Prints one live rule as JSON, by key (participant/HK_FPS/004, corridor/CN_IBPS/HK_FPS/CNY, ...).
     Get { key: String },
@@ -210,6 +215,9 @@ enum RoutesCommand {
         #[arg(long)]
         verbose: bool,
     },
+    /// The audit trail's integrity.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Makes the live table what it was at VERSION again, as a new version.
     Rollback {
         #[arg(long = "to")]
@@ -220,6 +228,18 @@ enum RoutesCommand {
         reason: String,
         #[arg(long)]
         dry_run: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Checks the audit trail's hash chain, and its end against the routes log: an
+    /// edited, removed, reordered or inserted entry is named; exit 1 if any.
+    Verify {
+        /// The head an earlier `verify` printed (kept somewhere else): the trail must
+        /// still contain it.
+        #[arg(long)]
+        expect_head: Option<String>,
     },
 }
 
@@ -377,13 +397,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         RoutesCommand::Diff { file } => {
             let desired = load_file(&file)?;
-            let applied = apply_rules(&kafka, &topics, &desired, "", "", true).context("reading the live table")?;
+            let dry = ChangeRequest { dry_run: true, ..Default::default() };
+            let applied = apply_rules(&kafka, &topics, &desired, dry).context("reading the live table")?;
             print_changes(&applied.changes, true);
             println!("{} change(s) against live version {}", applied.changes.len(), applied.previous_version);
         }
-        RoutesCommand::Apply { file, operator, reason, dry_run } => {
+        RoutesCommand::Apply { file, operator, reason, dry_run, base_version } => {
             let desired = load_file(&file)?;
-            apply(&kafka, &topics, &desired, &operator, &reason, dry_run)?;
+            let base_version = base_version.or_else(|| exported_version(&file));
+            let request = ChangeRequest { operator: &operator, reason: &reason, dry_run, base_version };
+            apply(&kafka, &topics, &desired, request)?;
         }
         RoutesCommand::Get { key } => {
             let key: RouteKey = key.parse().map_err(Failure::Rejected)?;
@@ -407,7 +430,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         RoutesCommand::Export => {
             let log = read_live(&kafka, &topics)?;
-            println!("# Interlink routing table, version {}", log.version());
+            println!("{EXPORT_HEADER}{}", log.version());
             print!("{}", export_routes_file(log.rules().values()));
         }
         RoutesCommand::Show => {
@@ -415,10 +438,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
             match log.last_marker() {
                 None => println!("no routing table applied yet"),
                 Some(m) => println!(
-                    "version {}\nrules {}\nlast change by {} ({}) with {} change(s)",
+                    "version {}\nrules {}\nlast change by {}{} ({}) with {} change(s)",
                     m.version,
                     log.rules().len(),
                     m.operator,
+                    m.principal.as_ref().map(|p| format!(" as {p}")).unwrap_or_default(),
                     m.reason,
                     m.changes
                 ),
@@ -426,11 +450,15 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         RoutesCommand::History { verbose } => {
             for e in read_audit(&kafka, &topics)? {
+                let who = match &e.principal {
+                    Some(principal) => format!("{} ({principal})", e.operator),
+                    None => e.operator.clone(),
+                };
                 println!(
                     "v{:<5} {}  {:<12} +{} ~{} -{}  {}",
                     e.version,
                     interlink_connectors::time::format_datetime(e.applied_at, 0),
-                    e.operator,
+                    who,
                     e.count(ChangeOp::Added),
                     e.count(ChangeOp::Modified),
                     e.count(ChangeOp::Removed),
@@ -448,11 +476,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 }
             }
         }
+        RoutesCommand::Audit(AuditCommand::Verify { expect_head }) => verify_audit(&kafka, &topics, expect_head)?,
         RoutesCommand::Rollback { version, operator, reason, dry_run } => {
             let trail = read_audit(&kafka, &topics)?;
             let desired = rules_at(&trail, version).map_err(|e| Failure::Rejected(e.to_string()))?;
             let reason = format!("rollback to v{version}: {reason}");
-            apply(&kafka, &topics, &desired, &operator, &reason, dry_run)?;
+            apply(
+                &kafka,
+                &topics,
+                &desired,
+                ChangeRequest { operator: &operator, reason: &reason, dry_run, base_version: None },
+            )?;
         }
     }
     Ok(())
@@ -616,7 +650,13 @@ fn risk(kafka: &KafkaConfig, topics: &TopicsConfig, command: RiskCommand) -> Res
             let add = |live: &BTreeMap<RouteKey, RouteRecord>| {
                 live.values().filter(|r| r.key() != key).cloned().chain(std::iter::once(block)).collect()
             };
-            edit(kafka, topics, add, &operator, &format!("block: {reason}"), dry_run)?;
+            let reason = format!("block: {reason}");
+            edit(
+                kafka,
+                topics,
+                add,
+                ChangeRequest { operator: &operator, reason: &reason, dry_run, base_version: None },
+            )?;
         }
         RiskCommand::Unblock(BlockChange { target, reason, operator, dry_run }) => {
             let key = RouteRecord::Block(target.block(reason.clone())?).key();
@@ -625,7 +665,13 @@ fn risk(kafka: &KafkaConfig, topics: &TopicsConfig, command: RiskCommand) -> Res
             }
             let remove =
                 |live: &BTreeMap<RouteKey, RouteRecord>| live.values().filter(|r| r.key() != key).cloned().collect();
-            edit(kafka, topics, remove, &operator, &format!("unblock: {reason}"), dry_run)?;
+            let reason = format!("unblock: {reason}");
+            edit(
+                kafka,
+                topics,
+                remove,
+                ChangeRequest { operator: &operator, reason: &reason, dry_run, base_version: None },
+            )?;
         }
         RiskCommand::List { network, format } => {
             let log = read_live(kafka, topics)?;
@@ -655,11 +701,9 @@ fn apply(
     kafka: &KafkaConfig,
     topics: &TopicsConfig,
     desired: &[RouteRecord],
-    operator: &str,
-    reason: &str,
-    dry_run: bool,
+    request: ChangeRequest<'_>,
 ) -> Result<Applied, Failure> {
-    edit(kafka, topics, |_| desired.to_vec(), operator, reason, dry_run)
+    edit(kafka, topics, |_| desired.to_vec(), request)
 }
 
 /// Applies what `change` makes of the live rules as one change set, and says what it did.
@@ -667,18 +711,23 @@ fn edit(
     kafka: &KafkaConfig,
     topics: &TopicsConfig,
     change: impl FnOnce(&BTreeMap<RouteKey, RouteRecord>) -> Vec<RouteRecord>,
-    operator: &str,
-    reason: &str,
-    dry_run: bool,
+    request: ChangeRequest<'_>,
 ) -> Result<Applied, Failure> {
-    if operator.trim().is_empty() || reason.trim().is_empty() {
+    if request.operator.trim().is_empty() || request.reason.trim().is_empty() {
         return Err(Failure::Rejected("--operator and --reason must not be empty".into()));
     }
-    let applied = edit_rules(kafka, topics, change, operator, reason, dry_run).context("applying the change set")?;
+    let applied = match edit_rules(kafka, topics, change, request) {
+        Ok(applied) => applied,
+        // Not the tool's failure: the operator must look at the live table first.
+        Err(e @ (KafkaEdgeError::StaleBase { .. } | KafkaEdgeError::ConcurrentApply)) => {
+            return Err(Failure::Rejected(e.to_string()))
+        }
+        Err(e) => return Err(anyhow::Error::from(e).context("applying the change set").into()),
+    };
     print_changes(&applied.changes, false);
     if applied.changes.is_empty() {
         println!("no changes; live table stays at version {}", applied.previous_version);
-    } else if dry_run {
+    } else if request.dry_run {
         println!(
             "dry run: would apply {} change(s) as version {}",
             applied.changes.len(),
@@ -690,6 +739,15 @@ fn edit(
     Ok(applied)
 }
 
+/// The first line `routes export` writes, before the version.
+const EXPORT_HEADER: &str = "# Interlink routing table, version ";
+
+/// The live version a file was exported at, from its header.
+fn exported_version(file: &Path) -> Option<i64> {
+    let text = std::fs::read_to_string(file).ok()?;
+    text.lines().next()?.strip_prefix(EXPORT_HEADER)?.trim().parse().ok()
+}
+
 fn load_file(path: &Path) -> Result<Vec<RouteRecord>, Failure> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     parse_routes_file(&path.display().to_string(), &text).map_err(|e| Failure::Rejected(e.to_string()))
@@ -697,6 +755,44 @@ fn load_file(path: &Path) -> Result<Vec<RouteRecord>, Failure> {
 
 fn read_live(kafka: &KafkaConfig, topics: &TopicsConfig) -> Result<RoutingLog, Failure> {
     Ok(read_routes_log(kafka, &topics.routes, TIMEOUT).context("reading the live routing table")?)
+}
+
+/// `routes audit verify`.
+fn verify_audit(kafka: &KafkaConfig, topics: &TopicsConfig, expect_head: Option<String>) -> Result<(), Failure> {
+    let records = read_to_end(kafka, &topics.routes_audit, TIMEOUT).context("reading the audit topic")?;
+    let values: Vec<Vec<u8>> = records.into_iter().map(|(_, v)| v.unwrap_or_default()).collect();
+    let hashes: Vec<String> = values.iter().map(|v| audit_record_hash(v)).collect();
+    let log = read_live(kafka, topics)?;
+    let report = verify_chain(&values.iter().map(Vec::as_slice).collect::<Vec<_>>(), log.last_marker());
+    let report = match report {
+        Ok(report) => report,
+        Err(breaks) => {
+            for b in &breaks {
+                println!("{b}");
+            }
+            return Err(Failure::Rejected(format!("the audit trail is broken in {} place(s)", breaks.len())));
+        }
+    };
+    if let Some(expected) = expect_head {
+        if !hashes.contains(&expected) {
+            return Err(Failure::Rejected(format!(
+                "the trail no longer contains the head {expected} recorded earlier: it was rewritten"
+            )));
+        }
+    }
+    println!(
+        "audit trail verified: {} record(s) up to version {}{}",
+        report.records,
+        report.last_version,
+        match report.unchained {
+            0 => String::new(),
+            n => format!(" ({n} from before chaining began, not verifiable)"),
+        }
+    );
+    if let Some(head) = report.head {
+        println!("head {head}");
+    }
+    Ok(())
 }
 
 fn read_audit(kafka: &KafkaConfig, topics: &TopicsConfig) -> Result<Vec<AuditEntry>, Failure> {

@@ -11,6 +11,7 @@ use interlink_core::legs::wire_id;
 use interlink_routing::{format_minor, CompiledScheme, RouteKey, RouteRecord, SettlementScheme};
 use interlink_schemas::{Agent, ClearingRecord, Codec, PaymentReturn, SettlementRecord, SettlementRecordKind};
 use interlink_switch::config::{KafkaConfig, TopicsConfig};
+use interlink_switch::kafka::routes_writer::ChangeRequest;
 use interlink_switch::kafka::{read_to_end, read_topics, TopicRecord};
 use interlink_vocab::Finality;
 use jiff::{SignedDuration, Timestamp};
@@ -298,7 +299,8 @@ fn close(
             })
             .collect()
     };
-    let applied = edit(kafka, topics, add, operator, &format!("settlement close {currency}: {reason}"), dry_run)?;
+    let reason = format!("settlement close {currency}: {reason}");
+    let applied = edit(kafka, topics, add, ChangeRequest { operator, reason: &reason, dry_run, base_version: None })?;
     let Some(scheme) = changed.filter(|_| !applied.changes.is_empty()) else {
         return Err(Failure::Rejected(format!(
             "{currency}: no cut-off added (the scheme is gone, or has one at {at})"
