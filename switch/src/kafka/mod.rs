@@ -130,7 +130,7 @@ impl KafkaEdgeError {
     }
 }
 
-fn broker_unreachable(error: &rdkafka::error::KafkaError) -> bool {
+pub(crate) fn broker_unreachable(error: &rdkafka::error::KafkaError) -> bool {
     use rdkafka::error::KafkaError;
     use rdkafka::types::RDKafkaErrorCode as C;
     matches!(error, KafkaError::Transaction(e) if e.is_retriable())

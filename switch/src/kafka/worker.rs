@@ -292,6 +292,10 @@ pub fn run_worker(
     let mut changelog = changelog;
     let result = consume(config, &consumer, &processor, schemas.resolver.as_ref(), &mut changelog, tables, &shutdown);
     health.set_worker_running(false);
+    if let Err(e) = &result {
+        tracing::error!(error = %e, "the worker stops on an error; its partitions go to another worker, from the committed offsets");
+        health.set_blocked(Part::Commits, format!("stopped: {e}"));
+    }
 
     let ctx = consumer.context();
     if result.is_ok() {

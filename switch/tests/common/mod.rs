@@ -206,12 +206,17 @@ pub async fn wait_ready(switch: &interlink_switch::RunningSwitch) {
 
 /// A minimal HTTP GET, enough for the worker's own endpoints.
 pub async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    try_http_get(addr, path).await.unwrap()
+}
+
+/// [`http_get`] that reports a worker not answering instead of failing the test.
+pub async fn try_http_get(addr: std::net::SocketAddr, path: &str) -> std::io::Result<String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(format!("GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").as_bytes()).await.unwrap();
+    let mut s = tokio::net::TcpStream::connect(addr).await?;
+    s.write_all(format!("GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").as_bytes()).await?;
     let mut body = String::new();
-    s.read_to_string(&mut body).await.unwrap();
-    body
+    s.read_to_string(&mut body).await?;
+    Ok(body)
 }
 
 /// A port nothing listens on now, for a worker process's HTTP endpoints.
