@@ -247,7 +247,17 @@ pub async fn check_topics(
     let names: Vec<String> = found.keys().cloned().collect();
     let resources: Vec<ResourceSpecifier<'_>> = names.iter().map(|n| ResourceSpecifier::Topic(n)).collect();
     let opts = AdminOptions::new().request_timeout(Some(CALL_TIMEOUT));
-    for resource in admin.describe_configs(&resources, &opts).await?.into_iter().flatten() {
+    // Right after topics are created the brokers may refuse the query for a moment
+    // (InvalidArgument, seen on a 3-node cluster): ask again a few times.
+    let mut described = admin.describe_configs(&resources, &opts).await;
+    for _ in 0..5 {
+        if described.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        described = admin.describe_configs(&resources, &opts).await;
+    }
+    for resource in described?.into_iter().flatten() {
         if let rdkafka::admin::OwnedResourceSpecifier::Topic(name) = &resource.specifier {
             if let Some(topic) = found.get_mut(name) {
                 topic.configs = resource.entries.into_iter().filter_map(|e| Some((e.name, e.value?))).collect();
