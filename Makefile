@@ -2,11 +2,12 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help demo test build kafka-up kafka-down bench loadtest state-restore fmt lint compose-check
+.PHONY: help demo test deny build kafka-up kafka-down bench loadtest state-restore fmt lint compose-check
 
 help:
 	@echo "make demo           local Kafka, sample routes, two workers, a short load, a summary"
 	@echo "make test           start what the tests need (local Kafka) and run every test"
+	@echo "make deny           supply chain: dependency licences, bans, sources, advisories (cargo-deny)"
 	@echo "make bench          criterion benchmarks of the hot path"
 	@echo "make loadtest       every load-test scenario and its report (SCENARIOS=\"steady ramp\" for some)"
 	@echo "make state-restore  restore 10 million keys of keyed state from a fresh changelog (local broker)"
@@ -17,6 +18,9 @@ demo:
 
 test:
 	scripts/test
+
+deny:
+	scripts/deny
 
 build:
 	cargo build --release --locked --workspace --bins
