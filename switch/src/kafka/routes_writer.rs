@@ -24,7 +24,7 @@ pub fn publish_change_set(
 /// written), so a read of the log after this sees it.
 fn routes_producer(kafka: &KafkaConfig, topics: &TopicsConfig) -> Result<BaseProducer, KafkaEdgeError> {
     let producer: BaseProducer = base_client_config(kafka)
-        .set("transactional.id", format!("interlinkctl-routes-{}", topics.routes))
+        .set("transactional.id", super::acls::routes_transactional_id(&topics.routes))
         .set("enable.idempotence", "true")
         .set("acks", "all")
         .set("linger.ms", "5")
