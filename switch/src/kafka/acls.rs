@@ -97,19 +97,64 @@ impl AclBinding {
     }
 }
 
+impl Resource {
+    /// As Kafka's tools spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resource::Topic => "TOPIC",
+            Resource::Group => "GROUP",
+            Resource::TransactionalId => "TRANSACTIONAL_ID",
+            Resource::Cluster => "CLUSTER",
+        }
+    }
+}
+
+impl Pattern {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Pattern::Literal => "LITERAL",
+            Pattern::Prefixed => "PREFIXED",
+        }
+    }
+}
+
+impl Operation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Read => "READ",
+            Operation::Write => "WRITE",
+            Operation::Create => "CREATE",
+            Operation::Delete => "DELETE",
+            Operation::Alter => "ALTER",
+            Operation::Describe => "DESCRIBE",
+            Operation::DescribeConfigs => "DESCRIBE_CONFIGS",
+            Operation::AlterConfigs => "ALTER_CONFIGS",
+            Operation::IdempotentWrite => "IDEMPOTENT_WRITE",
+            Operation::ClusterAction => "CLUSTER_ACTION",
+            Operation::All => "ALL",
+        }
+    }
+}
+
 impl fmt::Display for AclBinding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let upper = |d: &dyn fmt::Debug| format!("{d:?}").to_ascii_uppercase();
+        let permission = match self.permission {
+            Permission::Allow => "ALLOW",
+            Permission::Deny => "DENY",
+        };
         write!(
             f,
-            "{:<5} {:<24} {:<16} {:<16} {:<8} {}",
-            upper(&self.permission),
+            "{permission:<5} {:<24} {:<16} {:<16} {:<8} {}",
             self.principal,
-            upper(&self.operation),
-            upper(&self.resource),
-            upper(&self.pattern),
+            self.operation.as_str(),
+            self.resource.as_str(),
+            self.pattern.as_str(),
             self.name
-        )
+        )?;
+        if self.host != "*" {
+            write!(f, " (from {})", self.host)?;
+        }
+        Ok(())
     }
 }
 
@@ -297,7 +342,9 @@ pub fn create_acls(kafka: &KafkaConfig, bindings: &[AclBinding], timeout: Durati
     result
 }
 
-/// Every ACL the brokers hold.
+/// Every ACL the brokers hold. librdkafka (2.12) drops the top-level error of a
+/// DescribeAcls answer, so a principal that may not describe the cluster's ACLs gets an
+/// empty list, not an error.
 pub fn describe_acls(kafka: &KafkaConfig, timeout: Duration) -> Result<Vec<AclBinding>, AclError> {
     let admin: AdminClient<DefaultClientContext> = super::base_client_config(kafka).create()?;
     let rk = admin.inner().native_ptr();

@@ -252,6 +252,10 @@ fn acls_command(kafka: &KafkaConfig, topics: &TopicsConfig, command: AclsCommand
                 println!("{b}");
             }
             println!("{} ACL(s)", present.len());
+            if present.is_empty() {
+                // librdkafka drops the broker's refusal of DescribeAcls.
+                eprintln!("(an empty list also when this principal may not describe the cluster's ACLs)");
+            }
         }
     }
     Ok(())
