@@ -808,8 +808,7 @@ mod tests {
 
     #[test]
     fn secrets_never_print() {
-        let mut k = KafkaConfig::default();
-        k.sasl_password = Secret::new("hunter2-correct-horse");
+        let k = KafkaConfig { sasl_password: Secret::new("hunter2-correct-horse"), ..KafkaConfig::default() };
         let config = SwitchConfig { kafka: k.clone(), ..SwitchConfig::default() };
         for shown in [
             format!("{config:?}"),

@@ -37,7 +37,12 @@ impl SecureBroker {
     /// `None` when java is missing.
     fn start() -> Option<Self> {
         if Command::new("java").arg("-version").output().is_err() {
-            eprintln!("SKIPPED: the security test needs java (Java 17+) to run its own secure broker");
+            // Straight to stderr: the test harness captures `eprintln!` of passing tests.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED: the security test needs java (Java 17+) to run its own secure broker"
+            );
             return None;
         }
         let home = tempfile::Builder::new().prefix("interlink-secure-kafka.").tempdir().unwrap();
@@ -96,6 +101,12 @@ impl Drop for SecureBroker {
         let Some(pid) = std::fs::read_to_string(pid_file).ok().and_then(|p| p.trim().parse::<i32>().ok()) else {
             return;
         };
+        // Only the broker of this KAFKA_HOME (a pid of a broker that died may be reused).
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let home = self.home.path().to_string_lossy();
+        if !String::from_utf8_lossy(&cmdline).contains(home.as_ref()) {
+            return;
+        }
         // A throwaway broker: nothing to flush.
         let pid = Pid::from_raw(pid);
         if kill(pid, Signal::SIGKILL).is_ok() {
@@ -255,7 +266,7 @@ fn switch_cli_and_load_test_work_over_sasl_ssl_with_acls() {
     config.state.dir = state.path().to_path_buf();
     let log_path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("security-worker.log");
     let log = std::fs::File::create(&log_path).unwrap();
-    let mut worker = Command::new(env!("CARGO_BIN_EXE_interlink-switch"))
+    let worker = Command::new(env!("CARGO_BIN_EXE_interlink-switch"))
         .envs(config.env_vars())
         .env("RUST_LOG", "debug")
         .env("NO_COLOR", "1")
@@ -265,9 +276,7 @@ fn switch_cli_and_load_test_work_over_sasl_ssl_with_acls() {
         .expect("switch binary starts");
     let worker_pid = Pid::from_raw(worker.id() as i32);
     // Stops the worker also when an assertion below fails.
-    let _stop_worker = scopeguard(move || {
-        let _ = kill(worker_pid, Signal::SIGKILL);
-    });
+    let mut worker = KillOnDrop(worker);
     let ready = wait_until(Duration::from_secs(45), || {
         let body = blocking_get(config.http.listen, "/readyz");
         body.starts_with("HTTP/1.0 200") || body.starts_with("HTTP/1.1 200")
@@ -317,7 +326,7 @@ fn switch_cli_and_load_test_work_over_sasl_ssl_with_acls() {
     assert!(shown.contains("version 1\n") && shown.contains("by alice"), "{shown}");
 
     kill(worker_pid, Signal::SIGTERM).unwrap();
-    let status = common::wait_exit(&mut worker, Duration::from_secs(30)).expect("worker exits after SIGTERM");
+    let status = common::wait_exit(&mut worker.0, Duration::from_secs(30)).expect("worker exits after SIGTERM");
     assert!(status.success(), "clean exit after SIGTERM: {status}");
 
     // No password in any log of the run; the worker's configuration dump masks its own.
@@ -402,15 +411,13 @@ fn blocking_get(addr: std::net::SocketAddr, path: &str) -> String {
     body
 }
 
-/// Runs `f` when dropped.
-fn scopeguard(f: impl FnOnce()) -> impl Drop {
-    struct Guard<F: FnOnce()>(Option<F>);
-    impl<F: FnOnce()> Drop for Guard<F> {
-        fn drop(&mut self) {
-            if let Some(f) = self.0.take() {
-                f();
-            }
-        }
+/// A child process killed when dropped, unless it has exited (std does not signal a
+/// child it has reaped, so another process that got its pid is safe).
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
-    Guard(Some(f))
 }
