@@ -4,14 +4,15 @@
 #
 #   docker build -t interlink:0.1.0 .
 #
-# Stage "build" compiles the workspace. rdkafka (default features) builds librdkafka
-# from source with its own configure + make, so it needs a C toolchain, make, perl
-# and the zlib headers; zlib is the only native library it links (dynamically).
+# Stage "build" compiles the workspace. rdkafka builds librdkafka from source with its
+# own configure + make, so it needs a C toolchain, make, perl, the zlib headers and
+# (its `ssl` feature: TLS and SASL/SCRAM to the brokers) OpenSSL's headers, found
+# through pkg-config; zlib and OpenSSL are the native libraries it links (dynamically).
 
 FROM rust:1-bookworm AS build
 
 RUN apt-get update \
- && apt-get install -y --no-install-recommends cmake build-essential perl pkg-config zlib1g-dev \
+ && apt-get install -y --no-install-recommends cmake build-essential perl pkg-config zlib1g-dev libssl-dev \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
@@ -32,7 +33,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
 FROM debian:bookworm-slim AS runtime
 
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates zlib1g \
+ && apt-get install -y --no-install-recommends ca-certificates zlib1g libssl3 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 interlink \
  && useradd --system --uid 10001 --gid interlink --no-create-home --home-dir /nonexistent \

@@ -1,6 +1,8 @@
 //! Worker processes of a load run (switch workers or pass-through baseline workers):
 //! started, killed and stopped by pid, with the CPU time and peak memory each used.
 
+use interlink_switch::config::KafkaConfig;
+use interlink_switch::kafka::base_client_config;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -17,15 +19,15 @@ struct Member {
 
 /// The processes of one consumer group.
 pub struct Fleet {
-    brokers: String,
+    kafka: KafkaConfig,
     group: String,
     log_dir: PathBuf,
     members: Vec<Member>,
 }
 
 impl Fleet {
-    pub fn new(brokers: &str, group: &str, log_dir: PathBuf) -> Self {
-        Self { brokers: brokers.into(), group: group.into(), log_dir, members: Vec::new() }
+    pub fn new(kafka: &KafkaConfig, group: &str, log_dir: PathBuf) -> Self {
+        Self { kafka: kafka.clone(), group: group.into(), log_dir, members: Vec::new() }
     }
 
     pub fn group(&self) -> &str {
@@ -48,7 +50,7 @@ impl Fleet {
     /// Waits until the group is stable with `members` members, every one of which
     /// has partitions, so that a run measures processing and not joining.
     pub fn wait_stable(&mut self, members: usize, timeout: Duration) -> anyhow::Result<()> {
-        let admin: BaseConsumer = interlink_testkit::kafka::client(&self.brokers).create()?;
+        let admin: BaseConsumer = base_client_config(&self.kafka).create()?;
         let deadline = Instant::now() + timeout;
         loop {
             self.reap()?;

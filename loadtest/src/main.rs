@@ -4,6 +4,8 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use interlink_routing::parse_routes_file;
+use interlink_switch::kafka::base_client_config;
+use interlink_testkit::kafka::Connection;
 use interlink_testkit::{run, Mix, NetworkLegs, Progress, RunOptions};
 use std::io::Write;
 use std::path::PathBuf;
@@ -116,6 +118,8 @@ fn main() -> anyhow::Result<ExitCode> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .init();
+    let kafka = cli.cluster.kafka().context("the Kafka client settings")?;
+    let connection = Connection::from_config(base_client_config(&kafka));
     let (count, rate, routes, mix, seed, timeout, json, legs, simulate, schema_registry) = match cli.command {
         Command::Run {
             count,
@@ -144,7 +148,7 @@ fn main() -> anyhow::Result<ExitCode> {
                 .iter()
                 .map(|network| {
                     let opts = interlink_testkit::simulator::SimulatorOptions {
-                        brokers: cli.cluster.brokers.clone(),
+                        kafka: connection.clone(),
                         topics: cli.cluster.topics(),
                         network: network.clone(),
                         accept_per_mille,
@@ -178,7 +182,7 @@ fn main() -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         Command::Scenario(mut opts) => {
-            opts.brokers = cli.cluster.brokers.clone();
+            opts.kafka = kafka;
             let mut last = (String::new(), 0);
             let report = interlink_loadtest::scenario::run(opts, |label, p| {
                 if (label, p.elapsed.as_secs()) != (last.0.as_str(), last.1) {
@@ -196,7 +200,7 @@ fn main() -> anyhow::Result<ExitCode> {
             return Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) });
         }
         Command::Passthrough(mut opts) => {
-            opts.brokers = cli.cluster.brokers.clone();
+            opts.kafka = kafka;
             let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             runtime.block_on(async {
@@ -219,13 +223,13 @@ fn main() -> anyhow::Result<ExitCode> {
         Command::RoutesScale { participants, corridors, lookups } => {
             let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
             let report = runtime
-                .block_on(interlink_loadtest::routes_scale::run(&cli.cluster.brokers, participants, corridors, lookups))
+                .block_on(interlink_loadtest::routes_scale::run(&kafka, participants, corridors, lookups))
                 .map_err(|e| anyhow::anyhow!(e))?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             return Ok(ExitCode::SUCCESS);
         }
         Command::StateRestore(mut opts) => {
-            opts.brokers = cli.cluster.brokers.clone();
+            opts.kafka = kafka;
             let report = interlink_loadtest::state_restore::run(&opts)?;
             println!("{}", report.summary());
             println!("{}", serde_json::to_string(&report)?);
@@ -235,7 +239,7 @@ fn main() -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(&routes).with_context(|| format!("reading {}", routes.display()))?;
     let rules = parse_routes_file(&routes.display().to_string(), &text).map_err(|e| anyhow::anyhow!("{e}"))?;
     let opts = RunOptions {
-        brokers: cli.cluster.brokers.clone(),
+        kafka: connection,
         topics: cli.cluster.topics(),
         load: match rate {
             Some(rate) => interlink_testkit::Load::Paced(vec![interlink_testkit::Phase { count, rate }]),

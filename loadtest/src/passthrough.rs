@@ -6,7 +6,7 @@
 //! as a ratio to it.
 
 use interlink_switch::config::ConsistencyMode;
-use interlink_switch::kafka::wait_for_deliveries;
+use interlink_switch::kafka::{base_client_config, wait_for_deliveries};
 use interlink_testkit::generator::Planned;
 use interlink_testkit::kafka::send;
 use interlink_testkit::verifier::{OutcomeCheck, OutputKind, Summary, Timeline};
@@ -26,7 +26,7 @@ const CREDITOR: u8 = b'C';
 #[derive(Debug, Clone, clap::Args)]
 pub struct PassthroughOptions {
     #[arg(skip)]
-    pub brokers: String,
+    pub kafka: interlink_switch::config::KafkaConfig,
     #[arg(long)]
     pub group: String,
     #[arg(long)]
@@ -67,7 +67,7 @@ pub fn fans_out(key: &[u8], per_mille: u32) -> bool {
 pub fn run(opts: &PassthroughOptions, stop: &AtomicBool) -> Result<(), KafkaError> {
     let eo = opts.consistency == ConsistencyMode::ExactlyOnce;
     // The switch's consumer and producer settings (kafka/worker.rs, kafka/sink.rs).
-    let consumer: BaseConsumer = interlink_testkit::kafka::client(&opts.brokers)
+    let consumer: BaseConsumer = base_client_config(&opts.kafka)
         .set("group.id", &opts.group)
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
@@ -77,7 +77,7 @@ pub fn run(opts: &PassthroughOptions, stop: &AtomicBool) -> Result<(), KafkaErro
         .set("fetch.wait.max.ms", "20")
         .create()?;
     consumer.subscribe(&[&opts.input])?;
-    let mut pc = interlink_testkit::kafka::client(&opts.brokers);
+    let mut pc = base_client_config(&opts.kafka);
     pc.set("linger.ms", opts.linger_ms.to_string())
         .set("enable.idempotence", "true")
         .set("acks", "all")

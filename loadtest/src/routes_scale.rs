@@ -37,9 +37,14 @@ pub struct ScaleReport {
     pub lookup_ns_max: u64,
 }
 
-pub async fn run(brokers: &str, participants: usize, corridors: usize, lookups: u64) -> anyhow::Result<ScaleReport> {
+pub async fn run(
+    kafka: &KafkaConfig,
+    participants: usize,
+    corridors: usize,
+    lookups: u64,
+) -> anyhow::Result<ScaleReport> {
     let err = |e: &dyn std::fmt::Display| anyhow::anyhow!("{e}");
-    let kafka = KafkaConfig { brokers: brokers.to_string(), ..KafkaConfig::default() };
+    let kafka = kafka.clone();
     let prefix = format!("scale{}.", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let topics = TopicsConfig::with_prefix(&prefix);
     ensure_topics(&kafka, &topics, TopicLayout::with_replication(1, 1)).await.map_err(|e| err(&e))?;

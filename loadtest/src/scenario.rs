@@ -18,8 +18,10 @@ use interlink_core::pipeline::{InputRecord, InputSource, OutputTopic, Processor}
 use interlink_routing::{parse_routes_file, RouteRecord, RoutingTable};
 use interlink_switch::config::{ConsistencyMode, KafkaConfig, SwitchConfig, TopicsConfig};
 use interlink_switch::kafka::admin::{delete_topics, ensure_topics, TopicLayout};
+use interlink_switch::kafka::base_client_config;
 use interlink_switch::kafka::routes_writer::{apply_rules, ChangeRequest};
 use interlink_testkit::generator::{Expected, Generator, Mix, NetworkLegs};
+use interlink_testkit::kafka::Connection;
 use interlink_testkit::run::{run_with, Load, Phase, Progress, RunOptions};
 use interlink_testkit::simulator::LateAnswers;
 use interlink_testkit::verifier::{OutcomeCheck, Verifier};
@@ -151,11 +153,17 @@ pub struct ScenarioOptions {
     /// Longest a batch stays open: most of the latency at paced rates.
     #[arg(long, default_value_t = 20)]
     pub batch_max_interval_ms: u64,
+    /// How to reach the brokers (reports show the brokers only).
     #[arg(skip)]
-    pub brokers: String,
+    #[serde(rename = "brokers", serialize_with = "brokers_only")]
+    pub kafka: KafkaConfig,
     /// The program that runs the pass-through baseline (default: this one).
     #[arg(skip)]
     pub loadtest_bin: Option<PathBuf>,
+}
+
+fn brokers_only<S: serde::Serializer>(kafka: &KafkaConfig, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&kafka.brokers)
 }
 
 impl ScenarioOptions {
@@ -258,7 +266,7 @@ struct Stage {
 impl Bench<'_> {
     fn stage(&mut self) -> anyhow::Result<Stage> {
         let prefix = format!("lt{}.", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-        let kafka = KafkaConfig { brokers: self.opts.brokers.clone(), ..KafkaConfig::default() };
+        let kafka = self.opts.kafka.clone();
         let topics = TopicsConfig::with_prefix(&prefix);
         let layout = TopicLayout::with_replication(self.opts.partitions, 1);
         self.runtime.block_on(ensure_topics(&kafka, &topics, layout))?;
@@ -290,7 +298,7 @@ impl Bench<'_> {
                 interlink_connectors::connectors()
                     .flat_map(|c| [t.network_in(c.profile().id), t.network_out(c.profile().id)]),
             );
-            let kafka = KafkaConfig { brokers: self.opts.brokers.clone(), ..KafkaConfig::default() };
+            let kafka = self.opts.kafka.clone();
             let refs: Vec<&str> = names.iter().map(String::as_str).collect();
             if let Err(e) = self.runtime.block_on(delete_topics(&kafka, &refs)) {
                 tracing::warn!(error = %e, prefix, "could not delete the scenario's topics");
@@ -301,7 +309,7 @@ impl Bench<'_> {
     fn switch_command(&self, stage: &Stage, worker: &str) -> Command {
         let o = self.opts;
         let mut config = SwitchConfig { worker_id: worker.into(), topics: stage.topics.clone(), ..Default::default() };
-        config.kafka.brokers = o.brokers.clone();
+        config.kafka = o.kafka.clone();
         config.kafka.group_id = Self::switch_group(stage);
         config.kafka.transactional_id_prefix = Self::switch_group(stage);
         config.kafka.session_timeout_ms = 6_000;
@@ -331,7 +339,7 @@ impl Bench<'_> {
 
     /// `workers` switch workers on the stage's topics, once their group is stable.
     fn switch_fleet(&self, stage: &Stage, workers: usize) -> anyhow::Result<Fleet> {
-        let mut fleet = Fleet::new(&self.opts.brokers, &Self::switch_group(stage), self.logs.clone());
+        let mut fleet = Fleet::new(&self.opts.kafka, &Self::switch_group(stage), self.logs.clone());
         for i in 1..=workers {
             let name = format!("switch-{i}");
             fleet.spawn(&name, self.switch_command(stage, &name)).with_context(|| name.clone())?;
@@ -342,7 +350,7 @@ impl Bench<'_> {
 
     fn passthrough_fleet(&self, stage: &Stage, shape: &OutputShape) -> anyhow::Result<Fleet> {
         let group = format!("{}passthrough", stage.prefix);
-        let mut fleet = Fleet::new(&self.opts.brokers, &group, self.logs.clone());
+        let mut fleet = Fleet::new(&self.opts.kafka, &group, self.logs.clone());
         let me = match &self.opts.loadtest_bin {
             Some(p) => p.clone(),
             None => std::env::current_exe()?,
@@ -351,7 +359,9 @@ impl Bench<'_> {
         for i in 1..=self.opts.workers {
             let name = format!("passthrough-{i}");
             let mut c = Command::new(&me);
-            c.args(["--brokers", &self.opts.brokers, "passthrough"])
+            // Its Kafka settings (credentials too) through the environment, not arguments.
+            c.envs(self.opts.kafka.env_vars())
+                .args(["--brokers", &self.opts.kafka.brokers, "passthrough"])
                 .args(["--group", &group, "--transactional-id", &format!("{group}-{i}")])
                 .args(["--input", &stage.topics.requests, "--clearing", &stage.topics.clearing])
                 .args(["--notifications", &stage.topics.notifications, "--consistency", mode])
@@ -386,7 +396,7 @@ impl Bench<'_> {
             _ => LateAnswers::default(),
         };
         RunOptions {
-            brokers: o.brokers.clone(),
+            kafka: Connection::from_config(base_client_config(&o.kafka)),
             topics: stage.topics.clone(),
             load,
             mix,
@@ -779,7 +789,7 @@ impl Bench<'_> {
                 s.manual_cut_offs.push(cut_off.to_string());
             }
         }
-        let kafka = KafkaConfig { brokers: o.brokers.clone(), ..KafkaConfig::default() };
+        let kafka = o.kafka.clone();
         apply_rules(
             &kafka,
             &stage.topics,

@@ -36,7 +36,7 @@ const INSTITUTIONS: u64 = 5_000;
 #[derive(Debug, Clone, clap::Args)]
 pub struct StateRestoreOptions {
     #[arg(skip)]
-    pub brokers: String,
+    pub kafka: KafkaConfig,
     /// Request memos to write to the changelog and restore.
     #[arg(long, default_value_t = 10_000_000)]
     pub keys: u64,
@@ -124,7 +124,7 @@ impl RestoreReport {
 /// again (unless `keep`), also when the measurement failed.
 pub fn run(opts: &StateRestoreOptions) -> anyhow::Result<RestoreReport> {
     anyhow::ensure!(opts.keys > 0 && opts.partitions > 0, "--keys and --partitions must be positive");
-    let kafka = KafkaConfig { brokers: opts.brokers.clone(), ..KafkaConfig::default() };
+    let kafka = opts.kafka.clone();
     let topic = format!("loadtest.{}.state", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(create_changelog(&kafka, &topic, opts.partitions))?;

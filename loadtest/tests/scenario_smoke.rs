@@ -38,7 +38,10 @@ fn options(out: &Path) -> ScenarioOptions {
         broker_pids: Vec::new(),
         batch_max_records: 2_000,
         batch_max_interval_ms: 50,
-        brokers: interlink_testkit::broker::test_brokers().expect("the test starts with require_broker!()"),
+        kafka: interlink_switch::config::KafkaConfig {
+            brokers: interlink_testkit::broker::test_brokers().expect("the test starts with require_broker!()"),
+            ..Default::default()
+        },
         loadtest_bin: Some(loadtest_bin),
         schema_registry: None,
     }

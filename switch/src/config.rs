@@ -193,8 +193,302 @@ pub struct KafkaConfig {
     pub transactional_id_prefix: String,
     pub session_timeout_ms: u32,
     pub transaction_timeout_ms: u32,
-    /// Extra librdkafka properties for every client, for example security settings.
+    /// How clients reach the brokers: plaintext (default), ssl, sasl_plaintext, sasl_ssl.
+    pub security_protocol: SecurityProtocol,
+    /// SASL mechanism (with a `sasl_*` protocol): SCRAM-SHA-512 (default), SCRAM-SHA-256, PLAIN.
+    pub sasl_mechanism: SaslMechanism,
+    /// The SASL user: the principal (`User:<name>`) the brokers' ACLs name.
+    pub sasl_username: String,
+    /// The SASL password, best given in the environment (`INTERLINK_KAFKA__SASL_PASSWORD`,
+    /// read verbatim); never printed. Set this or `sasl_password_file`, not both.
+    pub sasl_password: Secret,
+    /// A file holding the SASL password (trailing whitespace ignored), read each time a
+    /// client is made, so a rotated password is picked up by the next client.
+    pub sasl_password_file: String,
+    /// PEM file of the CA(s) that signed the brokers' certificates (with ssl or
+    /// sasl_ssl); empty: the system's trust store.
+    pub ssl_ca_location: String,
+    /// Extra librdkafka properties for every client. Secrets (`sasl.password`, ...) and
+    /// the properties the keys above own are refused here.
     pub properties: BTreeMap<String, String>,
+}
+
+/// A credential. Its `Debug`, `Display` and serialized forms are `***` (empty when
+/// unset), so it never reaches a log, a debug print or a configuration dump; only
+/// [`Secret::expose`] gives the text, for the one place that hands it to a client.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// How a set secret is shown.
+    pub const MASK: &'static str = "***";
+
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The secret itself: only for handing it to the client that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    fn shown(&self) -> &'static str {
+        if self.0.is_empty() {
+            ""
+        } else {
+            Self::MASK
+        }
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.shown())
+    }
+}
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.shown())
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.shown())
+    }
+}
+
+/// librdkafka's `security.protocol`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecurityProtocol {
+    #[default]
+    #[serde(alias = "PLAINTEXT")]
+    Plaintext,
+    #[serde(alias = "SSL")]
+    Ssl,
+    #[serde(alias = "SASL_PLAINTEXT")]
+    SaslPlaintext,
+    #[serde(alias = "SASL_SSL")]
+    SaslSsl,
+}
+
+impl SecurityProtocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Plaintext => "plaintext",
+            Self::Ssl => "ssl",
+            Self::SaslPlaintext => "sasl_plaintext",
+            Self::SaslSsl => "sasl_ssl",
+        }
+    }
+
+    pub fn is_sasl(self) -> bool {
+        matches!(self, Self::SaslPlaintext | Self::SaslSsl)
+    }
+
+    pub fn is_tls(self) -> bool {
+        matches!(self, Self::Ssl | Self::SaslSsl)
+    }
+}
+
+/// librdkafka's `sasl.mechanism` (the ones Interlink supports).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum SaslMechanism {
+    #[serde(rename = "SCRAM-SHA-256", alias = "scram-sha-256")]
+    ScramSha256,
+    #[default]
+    #[serde(rename = "SCRAM-SHA-512", alias = "scram-sha-512")]
+    ScramSha512,
+    #[serde(rename = "PLAIN", alias = "plain")]
+    Plain,
+}
+
+impl SaslMechanism {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ScramSha256 => "SCRAM-SHA-256",
+            Self::ScramSha512 => "SCRAM-SHA-512",
+            Self::Plain => "PLAIN",
+        }
+    }
+}
+
+/// librdkafka properties that hold secrets: never in `kafka.properties`, whose values
+/// are plain text.
+const SECRET_PROPERTIES: [&str; 6] = [
+    "sasl.password",
+    "ssl.key.password",
+    "ssl.keystore.password",
+    "ssl.truststore.password",
+    "sasl.oauthbearer.client.secret",
+    "ssl.key.pem",
+];
+
+/// librdkafka properties the typed keys of `[kafka]` set.
+const TYPED_PROPERTIES: [(&str, &str); 5] = [
+    ("security.protocol", "security_protocol"),
+    ("sasl.mechanism", "sasl_mechanism"),
+    ("sasl.mechanisms", "sasl_mechanism"),
+    ("sasl.username", "sasl_username"),
+    ("ssl.ca.location", "ssl_ca_location"),
+];
+
+/// The environment variable of the SASL password, read verbatim (figment would parse
+/// `123456` as a number and `"x"` without its quotes).
+pub const SASL_PASSWORD_VAR: &str = "INTERLINK_KAFKA__SASL_PASSWORD";
+
+impl KafkaConfig {
+    /// The `[kafka]` section of a TOML file (other sections are ignored, so the
+    /// switch's own file will do), then `INTERLINK_KAFKA__*` environment overrides:
+    /// what the command-line tools connect with.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let env = figment::providers::Env::prefixed("INTERLINK_KAFKA__").split("__");
+        Self::figment(path, env, std::env::var(SASL_PASSWORD_VAR).ok())
+    }
+
+    fn figment(
+        path: Option<&Path>,
+        env: figment::providers::Env,
+        password: Option<String>,
+    ) -> Result<Self, ConfigError> {
+        use figment::providers::{Format, Serialized, Toml};
+        let mut fig = figment::Figment::from(Serialized::defaults(KafkaConfig::default()));
+        if let Some(path) = path {
+            if !path.exists() {
+                return Err(ConfigError(format!("{} does not exist", path.display())));
+            }
+            fig = fig.merge(figment::Figment::from(Toml::file(path)).focus("kafka"));
+        }
+        let env = env.filter(|key| !key.as_str().eq_ignore_ascii_case("sasl_password"));
+        let mut config: KafkaConfig = fig.merge(env).extract().map_err(|e| ConfigError(e.to_string()))?;
+        config.password_from_env(password);
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Takes the password from its environment variable's text, when set and not empty.
+    fn password_from_env(&mut self, value: Option<String>) {
+        if let Some(value) = value.filter(|v| !v.is_empty()) {
+            self.sasl_password = Secret::new(value);
+        }
+    }
+
+    /// The authenticated principal's name (`User:<name>` to the brokers' ACLs) when the
+    /// clients authenticate with SASL; `None` otherwise.
+    pub fn principal(&self) -> Option<&str> {
+        let user = self.sasl_username.trim();
+        (self.security_protocol.is_sasl() && !user.is_empty()).then_some(user)
+    }
+
+    /// The SASL password: `sasl_password`, or the content of `sasl_password_file`.
+    pub fn sasl_password(&self) -> Result<Option<Secret>, ConfigError> {
+        if !self.sasl_password.is_empty() {
+            return Ok(Some(self.sasl_password.clone()));
+        }
+        if self.sasl_password_file.is_empty() {
+            return Ok(None);
+        }
+        let text = std::fs::read_to_string(&self.sasl_password_file)
+            .map_err(|e| ConfigError(format!("kafka.sasl_password_file {}: {e}", self.sasl_password_file)))?;
+        let password = text.trim_end();
+        if password.is_empty() {
+            return Err(ConfigError(format!("kafka.sasl_password_file {} is empty", self.sasl_password_file)));
+        }
+        Ok(Some(Secret::new(password)))
+    }
+
+    /// The security settings make sense together, and the files they name are there.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.brokers.is_empty() {
+            return Err(ConfigError("kafka.brokers must not be empty".into()));
+        }
+        for key in self.properties.keys() {
+            if SECRET_PROPERTIES.contains(&key.as_str()) {
+                return Err(ConfigError(format!(
+                    "kafka.properties.{key:?} would hold a secret in plain text; use kafka.sasl_password_file or INTERLINK_KAFKA__SASL_PASSWORD"
+                )));
+            }
+            if let Some((_, typed)) = TYPED_PROPERTIES.iter().find(|(p, _)| p == key) {
+                return Err(ConfigError(format!("kafka.properties.{key:?}: set kafka.{typed} instead")));
+            }
+        }
+        let protocol = self.security_protocol;
+        if protocol.is_sasl() {
+            if self.sasl_username.trim().is_empty() {
+                return Err(ConfigError(format!(
+                    "kafka.security_protocol {} needs kafka.sasl_username",
+                    protocol.as_str()
+                )));
+            }
+            if !self.sasl_password.is_empty() && !self.sasl_password_file.is_empty() {
+                return Err(ConfigError(
+                    "kafka.sasl_password and kafka.sasl_password_file are both set; keep one".into(),
+                ));
+            }
+            if self.sasl_password()?.is_none() {
+                return Err(ConfigError(format!(
+                    "kafka.security_protocol {} needs a password: kafka.sasl_password_file or INTERLINK_KAFKA__SASL_PASSWORD",
+                    protocol.as_str()
+                )));
+            }
+            if self.sasl_password.expose() == Secret::MASK {
+                return Err(ConfigError(
+                    "kafka.sasl_password is the mask of a configuration dump, not a password".into(),
+                ));
+            }
+        } else if !self.sasl_username.is_empty()
+            || !self.sasl_password.is_empty()
+            || !self.sasl_password_file.is_empty()
+        {
+            return Err(ConfigError(format!(
+                "SASL credentials are set but kafka.security_protocol is {} (sasl_plaintext or sasl_ssl uses them)",
+                protocol.as_str()
+            )));
+        }
+        if !self.ssl_ca_location.is_empty() {
+            if !protocol.is_tls() {
+                return Err(ConfigError(format!(
+                    "kafka.ssl_ca_location is set but kafka.security_protocol is {} (ssl or sasl_ssl uses it)",
+                    protocol.as_str()
+                )));
+            }
+            if !Path::new(&self.ssl_ca_location).is_file() {
+                return Err(ConfigError(format!("kafka.ssl_ca_location {} is not a file", self.ssl_ca_location)));
+            }
+        }
+        Ok(())
+    }
+
+    /// The `INTERLINK_KAFKA__*` environment that gives a process (a worker, a
+    /// pass-through) these settings, except `properties` (dotted keys cannot be
+    /// nested in variable names). Every key is set, so that nothing inherited from the
+    /// parent's environment mixes in. Carries the password itself only when it was not
+    /// given as a file: never log these values.
+    pub fn env_vars(&self) -> Vec<(String, String)> {
+        [
+            ("BROKERS", self.brokers.clone()),
+            ("GROUP_ID", self.group_id.clone()),
+            ("TRANSACTIONAL_ID_PREFIX", self.transactional_id_prefix.clone()),
+            ("SESSION_TIMEOUT_MS", self.session_timeout_ms.to_string()),
+            ("TRANSACTION_TIMEOUT_MS", self.transaction_timeout_ms.to_string()),
+            ("SECURITY_PROTOCOL", self.security_protocol.as_str().to_string()),
+            ("SASL_MECHANISM", self.sasl_mechanism.as_str().to_string()),
+            ("SASL_USERNAME", self.sasl_username.clone()),
+            ("SASL_PASSWORD", self.sasl_password.expose().to_string()),
+            ("SASL_PASSWORD_FILE", self.sasl_password_file.clone()),
+            ("SSL_CA_LOCATION", self.ssl_ca_location.clone()),
+        ]
+        .into_iter()
+        .map(|(key, value)| (format!("INTERLINK_KAFKA__{key}"), value))
+        .collect()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -252,6 +546,12 @@ impl Default for KafkaConfig {
             transactional_id_prefix: "interlink-switch".into(),
             session_timeout_ms: 10_000,
             transaction_timeout_ms: 30_000,
+            security_protocol: SecurityProtocol::Plaintext,
+            sasl_mechanism: SaslMechanism::ScramSha512,
+            sasl_username: String::new(),
+            sasl_password: Secret::default(),
+            sasl_password_file: String::new(),
+            ssl_ca_location: String::new(),
             properties: BTreeMap::new(),
         }
     }
@@ -271,18 +571,6 @@ impl Default for PipelineConfig {
 impl PipelineConfig {
     pub fn batch_max_interval(&self) -> Duration {
         Duration::from_millis(self.batch_max_interval_ms)
-    }
-}
-
-impl KafkaConfig {
-    /// The principal the brokers authenticate this client as (`User:<SASL user>`),
-    /// when it connects with SASL; `None` for an unauthenticated connection.
-    pub fn principal(&self) -> Option<String> {
-        let protocol = self.properties.get("security.protocol")?;
-        if !protocol.to_ascii_lowercase().starts_with("sasl") {
-            return None;
-        }
-        self.properties.get("sasl.username").map(|user| format!("User:{user}"))
     }
 }
 
@@ -306,10 +594,19 @@ impl SwitchConfig {
                 SECTIONS.contains(&first.as_str())
             })
             .split("__");
-        Self::figment(path, env)
+        Self::figment_with_password(path, env, std::env::var(SASL_PASSWORD_VAR).ok())
     }
 
+    #[cfg(test)]
     fn figment(path: Option<&Path>, env: figment::providers::Env) -> Result<Self, ConfigError> {
+        Self::figment_with_password(path, env, None)
+    }
+
+    fn figment_with_password(
+        path: Option<&Path>,
+        env: figment::providers::Env,
+        password: Option<String>,
+    ) -> Result<Self, ConfigError> {
         use figment::providers::{Format, Serialized, Toml};
         let mut fig = figment::Figment::from(Serialized::defaults(SwitchConfig::default()));
         if let Some(path) = path {
@@ -318,7 +615,11 @@ impl SwitchConfig {
             }
             fig = fig.merge(Toml::file(path));
         }
-        let config: SwitchConfig = fig.merge(env).extract().map_err(|e| ConfigError(e.to_string()))?;
+        // The password is taken verbatim from its variable, never parsed as a value.
+        // (The key as split into sections: `kafka.sasl_password`.)
+        let env = env.filter(|key| !key.as_str().replace("__", ".").eq_ignore_ascii_case("kafka.sasl_password"));
+        let mut config: SwitchConfig = fig.merge(env).extract().map_err(|e| ConfigError(e.to_string()))?;
+        config.kafka.password_from_env(password);
         config.check()?;
         Ok(config)
     }
@@ -350,9 +651,7 @@ impl SwitchConfig {
         if self.worker_id.is_empty() {
             return Err(ConfigError("worker_id must not be empty".into()));
         }
-        if self.kafka.brokers.is_empty() {
-            return Err(ConfigError("kafka.brokers must not be empty".into()));
-        }
+        self.kafka.check()?;
         for n in &self.networks.connected {
             if interlink_connectors::connector(n).is_none() {
                 return Err(ConfigError(format!("networks.connected: {n:?} has no registered connector")));
@@ -382,50 +681,50 @@ impl SwitchConfig {
     /// The `INTERLINK_*` environment that gives a worker process this configuration
     /// (for tools that start workers: tests, the load test). `kafka.properties` is
     /// not included: its keys contain dots, which environment names cannot nest.
+    /// Carries the SASL password when it was not given as a file (see
+    /// [`KafkaConfig::env_vars`]): never log these values.
     pub fn env_vars(&self) -> Vec<(String, String)> {
-        let (k, t, p) = (&self.kafka, &self.topics, &self.pipeline);
-        [
-            ("WORKER_ID", self.worker_id.clone()),
-            ("KAFKA__BROKERS", k.brokers.clone()),
-            ("KAFKA__GROUP_ID", k.group_id.clone()),
-            ("KAFKA__TRANSACTIONAL_ID_PREFIX", k.transactional_id_prefix.clone()),
-            ("KAFKA__SESSION_TIMEOUT_MS", k.session_timeout_ms.to_string()),
-            ("KAFKA__TRANSACTION_TIMEOUT_MS", k.transaction_timeout_ms.to_string()),
-            ("TOPICS__REQUESTS", t.requests.clone()),
-            ("TOPICS__CLEARING", t.clearing.clone()),
-            ("TOPICS__NOTIFICATIONS", t.notifications.clone()),
-            ("TOPICS__DEAD_LETTERS", t.dead_letters.clone()),
-            ("TOPICS__ROUTES", t.routes.clone()),
-            ("TOPICS__ROUTES_AUDIT", t.routes_audit.clone()),
-            ("TOPICS__FORWARDS", t.forwards.clone()),
-            ("TOPICS__NETWORK_PREFIX", t.network_prefix.clone()),
-            ("TOPICS__STATE", t.state.clone()),
-            ("TOPICS__RETURNS", t.returns.clone()),
-            ("TOPICS__RISK_ALERTS", t.risk_alerts.clone()),
-            ("TOPICS__SETTLEMENT", t.settlement.clone()),
-            ("PIPELINE__CONSISTENCY", p.consistency.as_str().to_string()),
-            ("PIPELINE__BATCH_MAX_RECORDS", p.batch_max_records.to_string()),
-            ("PIPELINE__BATCH_MAX_INTERVAL_MS", p.batch_max_interval_ms.to_string()),
-            ("PIPELINE__LINGER_MS", p.linger_ms.to_string()),
-            ("NETWORKS__CONNECTED", format!("[{}]", self.networks.connected.join(","))),
-            ("NETWORKS__RESPONSE_DEADLINE_SECONDS", self.networks.response_deadline_seconds.to_string()),
-            ("NETWORKS__ANSWER_GRACE_MS", self.networks.answer_grace_ms.to_string()),
-            ("HTTP__LISTEN", self.http.listen.to_string()),
-            ("HTTP__STUCK_AFTER_SECONDS", self.http.stuck_after_seconds.to_string()),
-            ("STATE__DIR", self.state.dir.display().to_string()),
-            ("STATE__DUPLICATE_WINDOW_SECONDS", self.state.duplicate_window_seconds.to_string()),
-            ("STATE__MEMTABLE_MIB", self.state.memtable_mib.to_string()),
-            ("STATE__CACHE_MIB", self.state.cache_mib.to_string()),
-            ("SCHEMAS__REGISTRY_URL", self.schemas.registry_url.clone()),
-            ("RISK__LIMIT_CLOCK_SKEW_SECONDS", self.risk.limit_clock_skew_seconds.to_string()),
-            ("RISK__OFAC_SDN", self.risk.ofac_sdn.clone()),
-            ("RISK__OFAC_ALT", self.risk.ofac_alt.clone()),
-            ("RISK__EU_XML", self.risk.eu_xml.clone()),
-            ("RISK__SCREENING_THRESHOLD", self.risk.screening_threshold.to_string()),
-        ]
-        .into_iter()
-        .map(|(key, value)| (format!("INTERLINK_{key}"), value))
-        .collect()
+        let (t, p) = (&self.topics, &self.pipeline);
+        let mut vars = self.kafka.env_vars();
+        vars.extend(
+            [
+                ("WORKER_ID", self.worker_id.clone()),
+                ("TOPICS__REQUESTS", t.requests.clone()),
+                ("TOPICS__CLEARING", t.clearing.clone()),
+                ("TOPICS__NOTIFICATIONS", t.notifications.clone()),
+                ("TOPICS__DEAD_LETTERS", t.dead_letters.clone()),
+                ("TOPICS__ROUTES", t.routes.clone()),
+                ("TOPICS__ROUTES_AUDIT", t.routes_audit.clone()),
+                ("TOPICS__FORWARDS", t.forwards.clone()),
+                ("TOPICS__NETWORK_PREFIX", t.network_prefix.clone()),
+                ("TOPICS__STATE", t.state.clone()),
+                ("TOPICS__RETURNS", t.returns.clone()),
+                ("TOPICS__RISK_ALERTS", t.risk_alerts.clone()),
+                ("TOPICS__SETTLEMENT", t.settlement.clone()),
+                ("PIPELINE__CONSISTENCY", p.consistency.as_str().to_string()),
+                ("PIPELINE__BATCH_MAX_RECORDS", p.batch_max_records.to_string()),
+                ("PIPELINE__BATCH_MAX_INTERVAL_MS", p.batch_max_interval_ms.to_string()),
+                ("PIPELINE__LINGER_MS", p.linger_ms.to_string()),
+                ("NETWORKS__CONNECTED", format!("[{}]", self.networks.connected.join(","))),
+                ("NETWORKS__RESPONSE_DEADLINE_SECONDS", self.networks.response_deadline_seconds.to_string()),
+                ("NETWORKS__ANSWER_GRACE_MS", self.networks.answer_grace_ms.to_string()),
+                ("HTTP__LISTEN", self.http.listen.to_string()),
+                ("HTTP__STUCK_AFTER_SECONDS", self.http.stuck_after_seconds.to_string()),
+                ("STATE__DIR", self.state.dir.display().to_string()),
+                ("STATE__DUPLICATE_WINDOW_SECONDS", self.state.duplicate_window_seconds.to_string()),
+                ("STATE__MEMTABLE_MIB", self.state.memtable_mib.to_string()),
+                ("STATE__CACHE_MIB", self.state.cache_mib.to_string()),
+                ("SCHEMAS__REGISTRY_URL", self.schemas.registry_url.clone()),
+                ("RISK__LIMIT_CLOCK_SKEW_SECONDS", self.risk.limit_clock_skew_seconds.to_string()),
+                ("RISK__OFAC_SDN", self.risk.ofac_sdn.clone()),
+                ("RISK__OFAC_ALT", self.risk.ofac_alt.clone()),
+                ("RISK__EU_XML", self.risk.eu_xml.clone()),
+                ("RISK__SCREENING_THRESHOLD", self.risk.screening_threshold.to_string()),
+            ]
+            .into_iter()
+            .map(|(key, value)| (format!("INTERLINK_{key}"), value)),
+        );
+        vars
     }
 }
 
@@ -524,5 +823,101 @@ mod tests {
     #[test]
     fn missing_file_is_an_error() {
         assert!(SwitchConfig::figment(Some(Path::new("/nonexistent/x.toml")), no_env()).is_err());
+    }
+
+    fn sasl(password_file: &Path) -> KafkaConfig {
+        KafkaConfig {
+            security_protocol: SecurityProtocol::SaslSsl,
+            sasl_username: "worker".into(),
+            sasl_password_file: password_file.display().to_string(),
+            ..KafkaConfig::default()
+        }
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let k = KafkaConfig { sasl_password: Secret::new("hunter2-correct-horse"), ..KafkaConfig::default() };
+        let config = SwitchConfig { kafka: k.clone(), ..SwitchConfig::default() };
+        for shown in [
+            format!("{config:?}"),
+            format!("{:#?}", config),
+            format!("{}", k.sasl_password),
+            serde_json::to_string(&config).unwrap(),
+            toml::to_string(&config).unwrap(),
+        ] {
+            assert!(!shown.contains("hunter2"), "{shown}");
+        }
+        assert!(format!("{k:?}").contains("sasl_password: \"***\""));
+        assert_eq!(k.sasl_password.expose(), "hunter2-correct-horse");
+        // Unset shows as unset, so defaults serialize (and load back) as empty.
+        assert_eq!(format!("{}", Secret::default()), "");
+        // A dumped configuration loaded back does not pass a mask off as a password.
+        let dumped = KafkaConfig { security_protocol: SecurityProtocol::SaslSsl, sasl_username: "w".into(), ..k };
+        let back: KafkaConfig = serde_json::from_str(&serde_json::to_string(&dumped).unwrap()).unwrap();
+        assert!(back.check().unwrap_err().to_string().contains("mask"));
+    }
+
+    #[test]
+    fn security_settings_are_checked_together() {
+        let pw = file("s3cret-from-file\n");
+        let ok = sasl(pw.path());
+        ok.check().unwrap();
+        assert_eq!(ok.principal(), Some("worker"));
+        assert_eq!(ok.sasl_password().unwrap().unwrap().expose(), "s3cret-from-file");
+        assert_eq!(KafkaConfig::default().principal(), None);
+
+        let err = |k: KafkaConfig| k.check().unwrap_err().to_string();
+        assert!(err(KafkaConfig { sasl_username: String::new(), ..ok.clone() }).contains("sasl_username"));
+        assert!(err(KafkaConfig { sasl_password_file: String::new(), ..ok.clone() }).contains("needs a password"));
+        assert!(err(KafkaConfig { sasl_password: Secret::new("x"), ..ok.clone() }).contains("both set"));
+        assert!(
+            err(KafkaConfig { sasl_password_file: "/nonexistent/pw".into(), ..ok.clone() }).contains("/nonexistent/pw")
+        );
+        assert!(err(KafkaConfig { security_protocol: SecurityProtocol::Plaintext, ..ok.clone() })
+            .contains("SASL credentials are set"));
+        let ca = KafkaConfig { ssl_ca_location: "/nonexistent/ca.pem".into(), ..ok.clone() };
+        assert!(err(ca.clone()).contains("not a file"));
+        assert!(
+            err(KafkaConfig { security_protocol: SecurityProtocol::SaslPlaintext, ..ca }).contains("ssl or sasl_ssl")
+        );
+        let mut props = ok.clone();
+        props.properties.insert("sasl.password".into(), "x".into());
+        assert!(err(props).contains("secret in plain text"));
+        let mut props = ok;
+        props.properties.insert("security.protocol".into(), "SASL_SSL".into());
+        assert!(err(props).contains("kafka.security_protocol"));
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's test jail returns its own error type
+    fn tools_read_the_kafka_section_and_the_password_verbatim() {
+        figment::Jail::expect_with(|jail| {
+            let dir = jail.directory().to_path_buf();
+            jail.create_file("ca.pem", "not really a certificate")?;
+            jail.create_file(
+                "switch.toml",
+                &format!(
+                    "worker_id = \"w\"\n[kafka]\nbrokers = \"k:9\"\nsecurity_protocol = \"sasl_ssl\"\nsasl_mechanism = \"SCRAM-SHA-256\"\nsasl_username = \"operator\"\nssl_ca_location = \"{}\"\n[pipeline]\nbatch_max_records = 3\n",
+                    dir.join("ca.pem").display()
+                ),
+            )?;
+            // A password a value parser would read as a number: kept as written.
+            jail.set_env("INTERLINK_KAFKA__SASL_PASSWORD", "0012345");
+            let k = KafkaConfig::load(Some(Path::new("switch.toml"))).unwrap();
+            assert_eq!((k.brokers.as_str(), k.sasl_mechanism), ("k:9", SaslMechanism::ScramSha256));
+            assert_eq!(k.sasl_password.expose(), "0012345");
+            assert_eq!(k.principal(), Some("operator"));
+            // The switch reads the same file and variables alike.
+            let c = SwitchConfig::load(Some(Path::new("switch.toml"))).unwrap();
+            assert_eq!(c.kafka.sasl_password.expose(), "0012345");
+            // A worker started with env_vars() gets the same security settings.
+            for (key, value) in c.env_vars() {
+                jail.set_env(key, value);
+            }
+            let again = SwitchConfig::load(None).unwrap();
+            assert_eq!(serde_json::to_value(&again).unwrap(), serde_json::to_value(&c).unwrap());
+            assert_eq!(again.kafka.sasl_password.expose(), "0012345");
+            Ok(())
+        });
     }
 }

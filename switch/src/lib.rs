@@ -91,6 +91,14 @@ impl Drop for RunningSwitch {
 
 /// Starts a worker: HTTP endpoints, the routes follower and the consumer loop.
 pub async fn start(config: SwitchConfig) -> Result<RunningSwitch, SwitchError> {
+    // Secrets print as `***` (config::Secret).
+    tracing::debug!(?config, "configuration");
+    tracing::info!(
+        brokers = %config.kafka.brokers,
+        security_protocol = config.kafka.security_protocol.as_str(),
+        principal = config.kafka.principal().unwrap_or("-"),
+        "kafka"
+    );
     let shutdown = CancellationToken::new();
     let health = Arc::new(Health::new(std::time::Duration::from_secs(config.http.stuck_after_seconds)));
     let (http_addr, http_task) =

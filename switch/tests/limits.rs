@@ -273,7 +273,7 @@ async fn what_a_network_refuses_is_given_back_to_the_persons_limit() {
     wait_ready(&switch).await;
     let stop = Arc::new(AtomicBool::new(false));
     let opts = SimulatorOptions {
-        brokers: fx.kafka.brokers.clone(),
+        kafka: fx.kafka.brokers.as_str().into(),
         topics: fx.topics.clone(),
         network: "CN_IBPS".into(),
         accept_per_mille: 0,

@@ -78,7 +78,7 @@ async fn payments_cross_cn_ibps_and_hk_fps_in_both_directions_with_one_clearing_
         .into_iter()
         .map(|network| {
             let opts = SimulatorOptions {
-                brokers: fx.kafka.brokers.clone(),
+                kafka: fx.kafka.brokers.as_str().into(),
                 topics: fx.topics.clone(),
                 network: network.into(),
                 accept_per_mille: ACCEPT_PER_MILLE,

@@ -9,11 +9,68 @@ use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
-/// A client configuration for `brokers` with the switch's socket settings (Nagle off).
-pub fn client(brokers: &str) -> ClientConfig {
-    let mut c = ClientConfig::new();
-    c.set("bootstrap.servers", brokers).set("socket.nagle.disable", "true");
-    c
+/// Groups of the verifier's output readers start with this.
+pub const VERIFIER_GROUP_PREFIX: &str = "interlink-client-verifier-";
+
+/// How to reach the brokers: the bootstrap servers and any TLS or SASL settings, as a
+/// base librdkafka configuration every client of a run starts from. Its `Debug` shows
+/// the brokers and the security protocol, never credentials.
+#[derive(Clone)]
+pub struct Connection {
+    base: ClientConfig,
+}
+
+impl Connection {
+    /// Plaintext to `brokers`.
+    pub fn new(brokers: &str) -> Self {
+        let mut base = ClientConfig::new();
+        base.set("bootstrap.servers", brokers);
+        Self { base }
+    }
+
+    /// From a complete base configuration (bootstrap servers, security settings), such
+    /// as the switch's `base_client_config`.
+    pub fn from_config(base: ClientConfig) -> Self {
+        Self { base }
+    }
+
+    pub fn brokers(&self) -> &str {
+        self.base.get("bootstrap.servers").unwrap_or_default()
+    }
+
+    /// A client configuration with the switch's socket settings (Nagle off).
+    pub fn client(&self) -> ClientConfig {
+        let mut c = self.base.clone();
+        c.set("socket.nagle.disable", "true");
+        c
+    }
+}
+
+impl From<&str> for Connection {
+    fn from(brokers: &str) -> Self {
+        Self::new(brokers)
+    }
+}
+
+impl From<String> for Connection {
+    fn from(brokers: String) -> Self {
+        Self::new(&brokers)
+    }
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("brokers", &self.brokers())
+            .field("security_protocol", &self.base.get("security.protocol").unwrap_or("plaintext"))
+            .field("sasl_username", &self.base.get("sasl.username"))
+            .finish()
+    }
+}
+
+/// A client configuration for `kafka` with the switch's socket settings (Nagle off).
+pub fn client(kafka: &Connection) -> ClientConfig {
+    kafka.client()
 }
 
 pub struct RequestProducer {
@@ -22,8 +79,8 @@ pub struct RequestProducer {
 }
 
 impl RequestProducer {
-    pub fn new(brokers: &str, topic: &str) -> Result<Self, KafkaError> {
-        let producer = client(brokers)
+    pub fn new(kafka: &Connection, topic: &str) -> Result<Self, KafkaError> {
+        let producer = client(kafka)
             .set("enable.idempotence", "true")
             .set("linger.ms", "5")
             .set("queue.buffering.max.messages", "1000000")
@@ -70,8 +127,8 @@ pub fn send(
 }
 
 /// High watermarks of every partition of `topics`: where a run's outputs begin.
-pub fn end_offsets(brokers: &str, topics: &[&str]) -> Result<TopicPartitionList, KafkaError> {
-    let consumer: BaseConsumer = client(brokers).create()?;
+pub fn end_offsets(kafka: &Connection, topics: &[&str]) -> Result<TopicPartitionList, KafkaError> {
+    let consumer: BaseConsumer = client(kafka).create()?;
     let mut tpl = TopicPartitionList::new();
     for topic in topics {
         let md = consumer.fetch_metadata(Some(topic), TIMEOUT)?;
@@ -86,9 +143,11 @@ pub fn end_offsets(brokers: &str, topics: &[&str]) -> Result<TopicPartitionList,
 }
 
 /// A `read_committed` reader of output topics from given offsets.
-pub fn output_reader(brokers: &str, from: &TopicPartitionList) -> Result<BaseConsumer, KafkaError> {
-    let consumer: BaseConsumer = client(brokers)
-        .set("group.id", format!("interlink-verifier-{}", uuid::Uuid::new_v4()))
+pub fn output_reader(kafka: &Connection, from: &TopicPartitionList) -> Result<BaseConsumer, KafkaError> {
+    let consumer: BaseConsumer = client(kafka)
+        // Under the client group prefix the ACLs give banks and the load test
+        // (`interlinkctl acls`); assigned, never committed.
+        .set("group.id", format!("{VERIFIER_GROUP_PREFIX}{}", uuid::Uuid::new_v4()))
         .set("enable.auto.commit", "false")
         .set("isolation.level", "read_committed")
         // Short fetch waits: the wait is part of the latency the verifier measures.

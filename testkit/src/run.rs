@@ -87,7 +87,8 @@ impl Load {
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    pub brokers: String,
+    /// The brokers, and how to authenticate to them.
+    pub kafka: crate::kafka::Connection,
     pub topics: TopicsConfig,
     pub load: Load,
     pub mix: Mix,
@@ -128,8 +129,8 @@ pub fn run_with<C: OutcomeCheck>(
 ) -> Result<Summary, RunError> {
     let outputs =
         [opts.topics.clearing.as_str(), opts.topics.notifications.as_str(), opts.topics.dead_letters.as_str()];
-    let start_offsets = end_offsets(&opts.brokers, &outputs)?;
-    let reader = output_reader(&opts.brokers, &start_offsets)?;
+    let start_offsets = end_offsets(&opts.kafka, &outputs)?;
+    let reader = output_reader(&opts.kafka, &start_offsets)?;
     let mut generator = Generator::new(rules, opts.mix, opts.seed)?
         .with_network_legs(opts.network_legs.clone())
         .with_total(opts.load.total());
@@ -153,7 +154,7 @@ pub fn run_with<C: OutcomeCheck>(
     }
     let (simulators, stop_simulators) = start_simulators(opts);
     // Connected (and with its producer id) before the first request is due.
-    let producer = RequestProducer::new(&opts.brokers, &opts.topics.requests)?;
+    let producer = RequestProducer::new(&opts.kafka, &opts.topics.requests)?;
     producer.connect()?;
     // Let the reader connect and start fetching before the first request exists, so
     // that its start-up is not counted as the first requests' latency.
@@ -226,7 +227,7 @@ fn start_simulators(opts: &RunOptions) -> (Vec<SimulatorThread>, Arc<AtomicBool>
         .iter()
         .map(|network| {
             let sim = SimulatorOptions {
-                brokers: opts.brokers.clone(),
+                kafka: opts.kafka.clone(),
                 topics: opts.topics.clone(),
                 network: network.clone(),
                 accept_per_mille: opts.network_legs.accept_per_mille,

@@ -21,7 +21,8 @@ use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone)]
 pub struct SimulatorOptions {
-    pub brokers: String,
+    /// The brokers, and how to authenticate to them (as the network's principal).
+    pub kafka: crate::kafka::Connection,
     pub topics: TopicsConfig,
     pub network: String,
     /// Payments accepted per thousand; the rest are rejected.
@@ -120,14 +121,15 @@ pub enum SimulatorError {
 pub fn run(opts: &SimulatorOptions, stop: Arc<AtomicBool>) -> Result<SimulatorStats, SimulatorError> {
     let connector = interlink_connectors::connector(&opts.network)
         .ok_or_else(|| SimulatorError::UnknownNetwork(opts.network.clone()))?;
-    let consumer: BaseConsumer = crate::kafka::client(&opts.brokers)
-        .set("group.id", format!("{}simulator-{}", opts.topics.network_prefix, opts.network))
+    let consumer: BaseConsumer = crate::kafka::client(&opts.kafka)
+        // Under the network's own `.out` topic name: the groups its ACLs allow.
+        .set("group.id", format!("{}.simulator", opts.topics.network_out(&opts.network)))
         .set("isolation.level", "read_committed")
         .set("auto.offset.reset", "earliest")
         .set("fetch.wait.max.ms", "20")
         .create()?;
     consumer.subscribe(&[&opts.topics.network_out(&opts.network)])?;
-    let producer: ThreadedProducer<DefaultProducerContext> = crate::kafka::client(&opts.brokers)
+    let producer: ThreadedProducer<DefaultProducerContext> = crate::kafka::client(&opts.kafka)
         .set("enable.idempotence", "true")
         .set("linger.ms", "2")
         // Reports keyed by the payment's wire id land, as the Java client would put

@@ -32,7 +32,7 @@ pub struct Restored {
 
 impl ChangelogReader {
     pub fn open(kafka: &KafkaConfig, topic: &str) -> Result<Self, KafkaEdgeError> {
-        let consumer = super::control_reader(kafka, "interlink-state-restore")?;
+        let consumer = super::control_reader(kafka, super::acls::STATE_RESTORE_GROUP)?;
         let restore_timeout = Duration::from_millis(u64::from(kafka.transaction_timeout_ms)) + Duration::from_secs(30);
         Ok(Self { consumer, topic: topic.to_string(), restore_timeout })
     }

@@ -1,5 +1,6 @@
 //! The Kafka edge of the switch: everything that talks to brokers lives here.
 
+pub mod acls;
 pub mod admin;
 mod answer_clock;
 pub mod changelog;
@@ -239,12 +240,33 @@ pub(crate) fn control_reader(
         .create_with_context(QuietEof)?)
 }
 
-/// Settings every client shares: brokers plus the operator's extra properties.
+/// Settings every client shares: brokers, TLS and SASL, plus the operator's extra
+/// properties. The password is read here (from its file, when it is one), so every new
+/// client gets the current one; rdkafka's `ClientConfig` leaves it out of its `Debug`.
 pub fn base_client_config(kafka: &KafkaConfig) -> ClientConfig {
     let mut c = ClientConfig::new();
     // librdkafka leaves Nagle's algorithm on; with small produce and fetch requests
     // it holds segments for the peer's delayed ACK, about 40 ms a hop.
     c.set("bootstrap.servers", &kafka.brokers).set("socket.nagle.disable", "true");
+    let protocol = kafka.security_protocol;
+    if protocol != crate::config::SecurityProtocol::Plaintext {
+        c.set("security.protocol", protocol.as_str());
+    }
+    if protocol.is_sasl() {
+        c.set("sasl.mechanism", kafka.sasl_mechanism.as_str()).set("sasl.username", &kafka.sasl_username);
+        match kafka.sasl_password() {
+            Ok(Some(password)) => {
+                c.set("sasl.password", password.expose());
+            }
+            Ok(None) => {}
+            // Checked when the configuration was loaded; gone since (a rotated secret
+            // mid-write): the client fails to authenticate and says so.
+            Err(error) => tracing::error!(%error, "no SASL password for a new Kafka client"),
+        }
+    }
+    if protocol.is_tls() && !kafka.ssl_ca_location.is_empty() {
+        c.set("ssl.ca.location", &kafka.ssl_ca_location);
+    }
     for (k, v) in &kafka.properties {
         c.set(k, v);
     }

@@ -21,7 +21,7 @@ type RoutesConsumer = BaseConsumer<QuietEof>;
 
 fn routes_consumer(kafka: &KafkaConfig, topic: &str) -> Result<RoutesConsumer, KafkaEdgeError> {
     let consumer: RoutesConsumer = base_client_config(kafka)
-        .set("group.id", "interlink-routes-reader") // required by librdkafka; never committed
+        .set("group.id", super::acls::ROUTES_READER_GROUP) // required by librdkafka; never committed
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("isolation.level", "read_committed")

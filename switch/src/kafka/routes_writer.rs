@@ -24,7 +24,7 @@ pub fn publish_change_set(
 /// written), so a read of the log after this sees it.
 fn routes_producer(kafka: &KafkaConfig, topics: &TopicsConfig) -> Result<BaseProducer, KafkaEdgeError> {
     let producer: BaseProducer = base_client_config(kafka)
-        .set("transactional.id", format!("interlinkctl-routes-{}", topics.routes))
+        .set("transactional.id", super::acls::routes_transactional_id(&topics.routes))
         .set("enable.idempotence", "true")
         .set("acks", "all")
         .set("linger.ms", "5")
@@ -156,7 +156,7 @@ pub fn edit_rules(
         reason: request.reason.to_string(),
         applied_at: interlink_schemas::now_micros(),
         changes: changes.len() as u64,
-        principal: kafka.principal(),
+        principal: kafka.principal().map(|user| format!("User:{user}")),
         audit_head: None,
     };
     let previous_head = log.last_marker().and_then(|m| m.audit_head.as_deref());

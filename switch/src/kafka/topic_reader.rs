@@ -34,7 +34,7 @@ pub fn read_topics(
     timeout: Duration,
 ) -> Result<BTreeMap<String, Vec<TopicRecord>>, KafkaEdgeError> {
     let consumer: BaseConsumer<QuietEof> = base_client_config(kafka)
-        .set("group.id", "interlink-topic-reader") // required by librdkafka; never committed
+        .set("group.id", super::acls::TOPIC_READER_GROUP) // required by librdkafka; never committed
         .set("enable.auto.commit", "false")
         .set("isolation.level", "read_committed")
         .set("enable.partition.eof", "true")

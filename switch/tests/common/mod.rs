@@ -84,7 +84,9 @@ impl Fixture {
 
     pub fn load_options(&self, count: u64) -> interlink_testkit::RunOptions {
         interlink_testkit::RunOptions {
-            brokers: self.kafka.brokers.clone(),
+            kafka: interlink_testkit::kafka::Connection::from_config(interlink_switch::kafka::base_client_config(
+                &self.kafka,
+            )),
             topics: self.topics.clone(),
             load: interlink_testkit::Load::Burst(count),
             mix: interlink_testkit::Mix::default(),

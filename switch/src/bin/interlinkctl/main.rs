@@ -1,4 +1,4 @@
-//! `interlinkctl`: operators' command line for topics and routing tables.
+//! `interlinkctl`: operators' command line for topics, routing tables and ACLs.
 //!
 //! Exit codes: 0 success, 1 input rejected or not found (nothing applied), 2 usage or
 //! connection error.
@@ -13,6 +13,7 @@ use interlink_routing::{
     Change, ChangeOp, RouteKey, RouteRecord, RoutingLog,
 };
 use interlink_switch::config::{KafkaConfig, TopicsConfig};
+use interlink_switch::kafka::acls;
 use interlink_switch::kafka::admin::{broker_count, check_topics, ensure_topics, TopicLayout};
 use interlink_switch::kafka::routes_writer::{apply_rules, edit_rules, Applied, ChangeRequest};
 use interlink_switch::kafka::KafkaEdgeError;
@@ -23,7 +24,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(version, about = "Operate Interlink: topics, routing tables, QR codes, connectors, settlement")]
+#[command(version, about = "Operate Interlink: topics, ACLs, routing tables, QR codes, connectors, settlement")]
 struct Cli {
     #[command(flatten)]
     cluster: interlink_switch::cli::ClusterArgs,
@@ -36,6 +37,11 @@ enum Command {
     /// Kafka topics the switch uses.
     #[command(subcommand)]
     Topics(TopicsCommand),
+    /// Kafka ACLs for Interlink's principals, on brokers with an authorizer (KRaft's
+    /// StandardAuthorizer): only the operator writes the routing table and its audit
+    /// trail, workers write the outputs, each network only its own `.in` topic.
+    #[command(subcommand)]
+    Acls(AclsCommand),
     /// The routing table: validate, diff, apply, inspect, audit, roll back.
     #[command(subcommand)]
     Routes(RoutesCommand),
@@ -164,6 +170,106 @@ enum TopicsCommand {
         #[arg(long, default_value_t = 12)]
         partitions: i32,
     },
+}
+
+#[derive(Subcommand)]
+enum AclsCommand {
+    /// Prints the ACLs the given principals need; writes nothing.
+    Plan(AclRoles),
+    /// Creates those ACLs (ones in place stay), connected as a principal that may alter
+    /// the cluster's ACLs (a super user such as User:admin); says how many were missing.
+    Apply(AclRoles),
+    /// Lists the ACLs the brokers hold.
+    List,
+}
+
+/// Who plays which part. Principals are `User:<name>` (a bare name means `User:`).
+#[derive(clap::Args)]
+struct AclRoles {
+    /// Operators: create and read the switch's topics, write the routing table and audit.
+    #[arg(long)]
+    operator: Vec<String>,
+    /// Switch workers: read inputs and the routing table, write outputs and state.
+    #[arg(long)]
+    worker: Vec<String>,
+    /// A network's principal, NETWORK=PRINCIPAL (HK_FPS=User:network-hk-fps): writes
+    /// only its `.in` topic, reads only its `.out`.
+    #[arg(long, value_parser = network_principal)]
+    network: Vec<(String, String)>,
+    /// Clients (banks' gateways, the load test): write requests, read the outputs.
+    #[arg(long)]
+    client: Vec<String>,
+    /// The workers' consumer group (their kafka.group_id).
+    #[arg(long, default_value = "interlink-switch")]
+    group: String,
+    /// The workers' kafka.transactional_id_prefix (their ids are `<prefix>-<worker_id>`).
+    #[arg(long, default_value = "interlink-switch")]
+    transactional_id_prefix: String,
+    /// Clients' consumer groups start with this.
+    #[arg(long, default_value = "interlink-client-")]
+    client_group_prefix: String,
+}
+
+fn network_principal(arg: &str) -> Result<(String, String), String> {
+    let (network, principal) = arg.split_once('=').ok_or_else(|| format!("{arg:?}: expected NETWORK=PRINCIPAL"))?;
+    if interlink_connectors::connector(network).is_none() {
+        let known: Vec<&str> = interlink_connectors::connectors().map(|c| c.profile().id).collect();
+        return Err(format!("no connector for {network:?}; registered: {}", known.join(", ")));
+    }
+    Ok((network.to_string(), acls::principal(principal)))
+}
+
+impl AclRoles {
+    fn plan(&self, topics: &TopicsConfig) -> Result<Vec<acls::AclBinding>, Failure> {
+        let who = acls::Principals {
+            operators: self.operator.iter().map(|p| acls::principal(p)).collect(),
+            workers: self.worker.iter().map(|p| acls::principal(p)).collect(),
+            networks: self.network.clone(),
+            clients: self.client.iter().map(|p| acls::principal(p)).collect(),
+        };
+        if who.operators.is_empty() && who.workers.is_empty() && who.networks.is_empty() && who.clients.is_empty() {
+            return Err(Failure::Rejected("name at least one --operator, --worker, --network or --client".into()));
+        }
+        let mut scope = acls::AclScope::new(topics.clone());
+        scope.group_id = self.group.clone();
+        scope.transactional_id_prefix = self.transactional_id_prefix.clone();
+        scope.client_group_prefix = self.client_group_prefix.clone();
+        Ok(acls::plan(&scope, &who))
+    }
+}
+
+fn acls_command(kafka: &KafkaConfig, topics: &TopicsConfig, command: AclsCommand) -> Result<(), Failure> {
+    match command {
+        AclsCommand::Plan(roles) => {
+            let plan = roles.plan(topics)?;
+            for b in &plan {
+                println!("{b}");
+            }
+            println!("{} ACL(s)", plan.len());
+        }
+        AclsCommand::Apply(roles) => {
+            let plan = roles.plan(topics)?;
+            let present = acls::describe_acls(kafka, TIMEOUT).context("reading the brokers' ACLs")?;
+            let missing = acls::missing(&plan, &present);
+            for b in &missing {
+                println!("+ {b}");
+            }
+            acls::create_acls(kafka, &plan, TIMEOUT).context("creating the ACLs")?;
+            println!("{} ACL(s) in place, {} of them new", plan.len(), missing.len());
+        }
+        AclsCommand::List => {
+            let present = acls::describe_acls(kafka, TIMEOUT).context("reading the brokers' ACLs")?;
+            for b in &present {
+                println!("{b}");
+            }
+            println!("{} ACL(s)", present.len());
+            if present.is_empty() {
+                // librdkafka drops the broker's refusal of DescribeAcls.
+                eprintln!("(an empty list also when this principal may not describe the cluster's ACLs)");
+            }
+        }
+    }
+    Ok(())
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -326,7 +432,12 @@ fn main() -> ExitCode {
 const TIMEOUT: Duration = Duration::from_secs(60);
 
 fn run(cli: Cli) -> Result<(), Failure> {
-    let (kafka, topics) = (cli.cluster.kafka(), cli.cluster.topics());
+    let topics = cli.cluster.topics();
+    // Commands that never reach the brokers do not need their settings to be valid.
+    let kafka = match cli.command {
+        Command::Qr(_) | Command::Connectors(_) | Command::Schemas { .. } => KafkaConfig::default(),
+        _ => cli.cluster.kafka().context("the Kafka client settings")?,
+    };
     let routes = match cli.command {
         Command::Topics(TopicsCommand::Create { partitions, replication_factor }) => {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -364,6 +475,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             };
         }
         Command::Routes(r) => r,
+        Command::Acls(a) => return acls_command(&kafka, &topics, a),
         Command::Connectors(c) => return connectors(c),
         Command::Risk(r) => return risk(&kafka, &topics, r),
         Command::Settlement { schema_registry, command } => {
