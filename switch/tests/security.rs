@@ -250,6 +250,10 @@ fn switch_cli_and_load_test_work_over_sasl_ssl_with_acls() {
     ];
     let shown = ok(&ctl(&mut logs, &env, &["--brokers", &broker.bootstrap, "routes", "show"]));
     assert!(shown.contains("version 1"), "{shown}");
+    // The audit trail names the principal the brokers authenticated, not only the text.
+    assert!(shown.contains("last change by alice as User:operator"), "{shown}");
+    let history = ok(&ctl(&mut logs, &env, &["--brokers", &broker.bootstrap, "routes", "history"]));
+    assert!(history.contains("alice (User:operator)"), "{history}");
 
     // A worker connects as `worker`, its password in the environment (so that the
     // configuration it logs at debug level has one to mask).
