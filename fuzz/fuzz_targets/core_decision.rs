@@ -197,7 +197,11 @@ const STARTS: [i64; 4] = [1_780_502_400_000_000, 1_780_714_800_000_000, 1_798_20
 /// How far one step may move the clock: the duplicate window (24 h) is never reached in a
 /// sequence, so a payment cleared twice is always a bug.
 const MAX_TICK_MICROS: i64 = 1_800_000_000;
-const MAX_STEPS: usize = 40;
+const MAX_STEPS: usize = 24;
+
+/// `INTERLINK_FUZZ_TRACE=1` prints every decision (to see what a crash input does, or what
+/// the corpus reaches: `INTERLINK_FUZZ_TRACE=1 fuzz/target/*/release/core_decision -runs=0 DIR`).
+static TRACE: LazyLock<bool> = LazyLock::new(|| std::env::var_os("INTERLINK_FUZZ_TRACE").is_some());
 
 fn connector(network: &str) -> &'static dyn Connector {
     interlink_connectors::connector(network).expect("a registered network")
@@ -238,6 +242,17 @@ struct Queued {
     payload: Vec<u8>,
 }
 
+/// Takes a record from `queue` as Kafka delivers them: records of any key may come first,
+/// but those of one key (one partition) come in the order they were written.
+fn take(u: &mut Unstructured<'_>, queue: &mut Vec<Queued>) -> Result<Option<Queued>> {
+    if queue.is_empty() {
+        return Ok(None);
+    }
+    let key = queue[u.choose_index(queue.len())?].key.clone();
+    let first = queue.iter().position(|q| q.key == key).expect("the chosen key is queued");
+    Ok(Some(queue.remove(first)))
+}
+
 struct Sim<'w> {
     processor: &'w Processor,
     connected: &'static [&'static str],
@@ -262,15 +277,16 @@ struct Sim<'w> {
 struct Read {
     clearing: Vec<ClearingRecord>,
     notifications: Vec<Notification>,
-    dead_letters: usize,
+    /// The dead letters' messages.
+    dead_letters: Vec<String>,
     forward_commands: usize,
     network_out: usize,
 }
 
 fn text(u: &mut Unstructured<'_>, ids: &[&str]) -> Result<String> {
-    Ok(match u.int_in_range(0..=9)? {
-        0..=5 => u.choose(ids)?.to_string(),
-        6 | 7 => u.choose(UNICODE_TEXTS)?.to_string(),
+    Ok(match u.int_in_range(0..=19)? {
+        0..=15 => u.choose(ids)?.to_string(),
+        16..=18 => u.choose(UNICODE_TEXTS)?.to_string(),
         _ => {
             let s: String = u.arbitrary()?;
             s.chars().take(80).collect()
@@ -288,11 +304,11 @@ fn name(u: &mut Unstructured<'_>) -> Result<Option<String>> {
 }
 
 fn minor_units(u: &mut Unstructured<'_>, max: i64) -> Result<i64> {
-    Ok(match u.int_in_range(0..=9)? {
-        0..=4 => u.int_in_range(1..=max.max(1))?,
-        5 => max,
-        6 => max.saturating_add(1),
-        7 => *u.choose(&[0, -1, 1, i64::MAX, i64::MIN])?,
+    Ok(match u.int_in_range(0..=19)? {
+        0..=14 => u.int_in_range(1..=max.max(1))?,
+        15 => max,
+        16 => max.saturating_add(1),
+        17 | 18 => *u.choose(&[0, -1, 1, i64::MAX, i64::MIN])?,
         _ => u.arbitrary()?,
     })
 }
@@ -341,9 +357,9 @@ impl<'w> Sim<'w> {
             }
             _ => (creditor_agent, Some(text(u, QR_CODES)?), None),
         };
-        let debtor_id = match u.int_in_range(0..=3)? {
-            0 | 1 => None,
-            2 => Some(PersonId::new("NIDN", "HK", text(u, &["A1234563", "K7654321"])?)),
+        let debtor_id = match u.int_in_range(0..=7)? {
+            0..=4 => None,
+            5 | 6 => Some(PersonId::new("NIDN", "HK", text(u, &["A1234563", "K7654321"])?)),
             _ => Some(PersonId::new(
                 text(u, &["CCPT", "NIDN", ""])?,
                 text(u, &["CN", "SG", "hk"])?,
@@ -352,11 +368,11 @@ impl<'w> Sim<'w> {
         };
         let now = self.now;
         Ok(AuthorizationRequest {
-            transaction_id: text(u, &["tx-1", "tx-2", "tx-3", "tx-4"])?,
+            transaction_id: text(u, &["tx-1", "tx-2", "tx-3", "tx-4", "tx-5", "tx-6", "tx-7", "tx-8"])?,
             end_to_end_id: text(u, &["E2E-1", "E2E-2", "NOTPROVIDED"])?,
-            created_at: match u.int_in_range(0..=5)? {
-                0..=3 => now - u.int_in_range(0..=600_000_000)?,
-                4 => now + u.int_in_range(0..=3_600_000_000)?,
+            created_at: match u.int_in_range(0..=9)? {
+                0..=7 => now - u.int_in_range(0..=600_000_000)?,
+                8 => now + u.int_in_range(0..=3_600_000_000)?,
                 _ => u.arbitrary()?,
             },
             debtor_agent: self.agent(u, &from)?,
@@ -393,6 +409,14 @@ impl<'w> Sim<'w> {
             .process_with(&input, &ctx, &mut out)
             .unwrap_or_else(|e| panic!("not decided ({source:?}, key {key:?}): {e}"));
         let read = self.absorb(&out);
+        if *TRACE {
+            let topics: Vec<_> = out.iter().map(|o| o.topic).collect();
+            eprintln!(
+                "{source:?} {:?}: {outcome:?} {topics:?} {:?}",
+                key.map(String::from_utf8_lossy),
+                read.dead_letters
+            );
+        }
         check_outcome(&outcome, &read, &out);
         (outcome, read)
     }
@@ -419,7 +443,7 @@ impl<'w> Sim<'w> {
                 OutputTopic::DeadLetters => {
                     let d = codecs.dead_letters.decode(bytes()).expect("a dead letter decodes");
                     assert!(d.original_value.as_ref().is_none_or(|v| v.len() <= 64 * 1024));
-                    read.dead_letters += 1;
+                    read.dead_letters.push(d.error_message);
                 }
                 OutputTopic::Requests => {
                     let r = codecs.requests.decode(bytes()).expect("an originated request decodes");
@@ -502,9 +526,9 @@ impl<'w> Sim<'w> {
         match u.int_in_range(0..=13)? {
             0..=3 => {
                 let request = self.request(u)?;
-                let key = match u.int_in_range(0..=7)? {
-                    0..=5 => Some(request.partition_key().as_bytes().to_vec()),
-                    6 => None,
+                let key = match u.int_in_range(0..=15)? {
+                    0..=13 => Some(request.partition_key().as_bytes().to_vec()),
+                    14 => None,
                     _ => Some(text(u, &["tx-1", ""])?.into_bytes()),
                 };
                 self.send_request(request, key)?;
@@ -535,30 +559,30 @@ impl<'w> Sim<'w> {
             }
             6 | 7 => {
                 // A forward, read once at the partition of its key.
-                if self.forwards.is_empty() {
-                    return Ok(());
-                }
-                let i = u.choose_index(self.forwards.len())?;
-                let f = self.forwards.remove(i);
-                let (outcome, _) =
+                let Some(f) = take(u, &mut self.forwards)? else { return Ok(()) };
+                let (outcome, read) =
                     self.decide(InputSource::Forwards, "forwards", f.key.as_deref(), &f.payload, Some(self.now));
                 // Forwards are the switch's own records: never refused as unreadable.
-                assert!(!matches!(outcome, Outcome::DeadLettered { .. }), "a forward dead-lettered");
+                assert!(
+                    !matches!(outcome, Outcome::DeadLettered { .. }),
+                    "a forward dead-lettered: {:?}",
+                    read.dead_letters
+                );
             }
             8 | 9 => self.network_answer(u)?,
             10 => self.network_payment(u)?,
             11 => {
                 // A request a network originated, read from the requests topic.
-                if self.originated.is_empty() {
-                    return Ok(());
-                }
-                let i = u.choose_index(self.originated.len())?;
-                let r = self.originated.remove(i);
+                let Some(r) = take(u, &mut self.originated)? else { return Ok(()) };
                 self.decide(InputSource::Requests, "requests", r.key.as_deref(), &r.payload, None);
             }
             12 => {
-                // Arbitrary bytes on a network's `.in` topic.
-                let network = *u.choose(CONNECTED[2])?;
+                // Arbitrary bytes on a network's `.in` topic (mostly a connected one's).
+                let network = if u.ratio(7u8, 8u8)? && !self.connected.is_empty() {
+                    *u.choose(self.connected)?
+                } else {
+                    *u.choose(CONNECTED[2])?
+                };
                 let len = u.int_in_range(0..=300)?;
                 let payload = u.bytes(len.min(u.len()))?.to_vec();
                 let key = u.arbitrary::<Option<Vec<u8>>>()?;
@@ -594,7 +618,11 @@ impl<'w> Sim<'w> {
         let e2e = if u.ratio(7u8, 8u8)? { p.end_to_end_id.clone() } else { text(u, &["E2E-OTHER"])? };
         let amount = p.settlement_amount().clone();
         let message = if u.ratio(3u8, 4u8)? {
-            let status = *u.choose(&PaymentStatus::ALL)?;
+            let status = if u.arbitrary()? {
+                *u.choose(&[PaymentStatus::ACCC, PaymentStatus::ACSC, PaymentStatus::RJCT, PaymentStatus::ACSP])?
+            } else {
+                *u.choose(&PaymentStatus::ALL)?
+            };
             let refused = status.finality() == Finality::Refused;
             let s = CanonicalStatus {
                 message_id: text(u, &["S1", "S2"])?,
@@ -685,7 +713,11 @@ impl<'w> Sim<'w> {
 
     /// Time passes; the worker's sweep closes cycles and expires what is due.
     fn tick(&mut self, u: &mut Unstructured<'_>) -> Result<()> {
-        self.now += u.int_in_range(0..=MAX_TICK_MICROS)?;
+        self.now += match u.int_in_range(0..=9)? {
+            0..=6 => u.int_in_range(0..=10_000_000)?,
+            7 | 8 => u.int_in_range(0..=120_000_000)?,
+            _ => u.int_in_range(0..=MAX_TICK_MICROS)?,
+        };
         let mut out = Vec::new();
         self.processor
             .close_cycles(&self.table.table, &self.memory, 0, self.now, &mut out)
@@ -736,9 +768,9 @@ fn check_outcome(outcome: &Outcome, read: &Read, out: &[OutputRecord]) {
     }
     match outcome {
         Outcome::DeadLettered { .. } | Outcome::LateAnswer { .. } => {
-            assert_eq!(read.dead_letters, 1, "{outcome:?}: {topics:?}")
+            assert_eq!(read.dead_letters.len(), 1, "{outcome:?}: {topics:?}")
         }
-        _ => assert_eq!(read.dead_letters, 0, "{outcome:?}: {topics:?}"),
+        _ => assert_eq!(read.dead_letters, Vec::<String>::new(), "{outcome:?}: {topics:?}"),
     }
     match outcome {
         Outcome::Forwarded => assert_eq!(read.forward_commands, 1, "forwarded: {topics:?}"),

@@ -3,7 +3,9 @@
 //! (a return) and `upi:ReqPay` of type PAY (a payment UPI originates).
 //!
 //! Must never panic; accepted messages must re-encode and read back as what UPI's messages
-//! carry of them (the checks in `interlink_fuzz`), and a message is at most one kind.
+//! carry of them (the checks in `interlink_fuzz`); a message is at most one kind, and
+//! `Connector::message_form` (what `interlinkctl connectors decode` shows) recognises
+//! whatever is accepted as that message.
 
 #![no_main]
 
@@ -18,4 +20,9 @@ fuzz_target!(|data: &[u8]| {
         u8::from(status) + u8::from(returned) + u8::from(payment) <= 1,
         "status {status}, return {returned}, payment {payment}"
     );
+    if status || returned || payment {
+        let form = upi.message_form(data).map(|f| f.message);
+        let root = if status { "upi:RespPay " } else { "upi:ReqPay " };
+        assert!(form.is_some_and(|m| m.starts_with(root)), "read as {root:?}, recognised as {form:?}");
+    }
 });
