@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help demo test deny build kafka-up kafka-down bench loadtest state-restore fmt lint compose-check
+.PHONY: help demo test deny build kafka-up kafka-down bench loadtest state-restore fmt lint compose-check fuzz-smoke fuzz
 
 help:
 	@echo "make demo           local Kafka, sample routes, two workers, a short load, a summary"
@@ -11,6 +11,8 @@ help:
 	@echo "make bench          criterion benchmarks of the hot path"
 	@echo "make loadtest       every load-test scenario and its report (SCENARIOS=\"steady ramp\" for some)"
 	@echo "make state-restore  restore 10 million keys of keyed state from a fresh changelog (local broker)"
+	@echo "make fuzz-smoke     every cargo-fuzz target for 30 s (scripts/fuzz smoke; no broker)"
+	@echo "make fuzz           every cargo-fuzz target for 10 minutes, one at a time (SECONDS=600)"
 	@echo "make kafka-up|kafka-down   the local KRaft broker (scripts/kafka)"
 
 demo:
@@ -46,6 +48,15 @@ state-restore:
 
 compose-check:
 	scripts/check-compose
+
+# Fuzzing (fuzz/, docs/reliability.md): builds the instrumented targets once, then runs
+# each; exits non-zero if any crashed. New inputs go to fuzz/target/corpus; `scripts/fuzz
+# cmin` folds them into the committed corpus.
+fuzz-smoke:
+	scripts/fuzz smoke
+
+fuzz:
+	scripts/fuzz long $(SECONDS)
 
 fmt:
 	cargo fmt --all
