@@ -2,13 +2,14 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help demo test build kafka-up kafka-down bench loadtest state-restore fmt lint compose-check
+.PHONY: help demo test build kafka-up kafka-down bench loadtest faults state-restore fmt lint compose-check
 
 help:
 	@echo "make demo           local Kafka, sample routes, two workers, a short load, a summary"
 	@echo "make test           start what the tests need (local Kafka) and run every test"
 	@echo "make bench          criterion benchmarks of the hot path"
 	@echo "make loadtest       every load-test scenario and its report (SCENARIOS=\"steady ramp\" for some)"
+	@echo "make faults         the fault suite on 1 node, then 3 (clusters of its own; FAULTS=\"1\" for one)"
 	@echo "make state-restore  restore 10 million keys of keyed state from a fresh changelog (local broker)"
 	@echo "make kafka-up|kafka-down   the local KRaft broker (scripts/kafka)"
 
@@ -32,6 +33,12 @@ bench:
 
 loadtest:
 	scripts/loadtest $(SCENARIOS)
+
+# The fault suite: load through three workers while workers and brokers are killed,
+# paused and drained, workers join and leave, routes change and transactions hang; every
+# outcome checked once the outputs are quiet. Clusters of its own (scripts/faults).
+faults:
+	scripts/faults $(FAULTS)
 
 # Keyed-state restore against a running broker (`make kafka-up`, or INTERLINK_BROKERS;
 # default 127.0.0.1:9092): writes 10 million request memos to a fresh changelog topic,

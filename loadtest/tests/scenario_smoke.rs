@@ -41,6 +41,7 @@ fn options(out: &Path) -> ScenarioOptions {
         brokers: interlink_testkit::broker::test_brokers().expect("the test starts with require_broker!()"),
         loadtest_bin: Some(loadtest_bin),
         schema_registry: None,
+        faults: Default::default(),
     }
 }
 
