@@ -139,6 +139,7 @@ pub struct Tally {
     /// Storm workers that did not exit 0 within the drain limit after SIGTERM.
     pub storm_drains_failed: Vec<String>,
     pub route_changes_applied: u32,
+    /// Attempts that failed (and were retried until the change set landed).
     pub route_changes_failed: Vec<String>,
     pub hanging_transactions: Vec<Hang>,
     /// Workers that exited without being told to (restarted with their id).
@@ -307,9 +308,15 @@ fn coordinator_partition(id: &str, partitions: i32) -> i32 {
     abs % partitions.max(1)
 }
 
-/// Finds the brokers in each role (blocking: run on a thread of its own).
+/// Finds the brokers in each role (blocking: run on a thread of its own): as the
+/// cluster says through Kafka's Admin API (`KafkaRoles.java`, with the broker's own
+/// jars), and where that fails, from the metadata (the coordinators computed as Kafka
+/// places them) and the KRaft quorum state.
 fn find_roles(brokers: &str, requests: &str, group: &str, transactional_id: &str, cluster: &Cluster) -> Roles {
-    let mut roles = Roles::default();
+    let mut roles = admin_roles(brokers, requests, group, transactional_id, cluster).unwrap_or_default();
+    if roles.by_role.iter().all(Option::is_some) {
+        return roles;
+    }
     let Ok(client) = interlink_testkit::kafka::client(brokers).create::<BaseConsumer>() else { return roles };
     let timeout = Duration::from_secs(10);
     let leader = |topic: &str, partition: Option<i32>, id: &str| -> Option<i32> {
@@ -319,11 +326,44 @@ fn find_roles(brokers: &str, requests: &str, group: &str, transactional_id: &str
         let p = partition.unwrap_or_else(|| coordinator_partition(id, n));
         t.partitions().iter().find(|x| x.id() == p).map(|x| x.leader()).filter(|l| *l >= 0)
     };
-    roles.by_role[0] = leader(requests, Some(0), "");
-    roles.by_role[1] = leader("__transaction_state", None, transactional_id);
-    roles.by_role[2] = leader("__consumer_offsets", None, group);
-    roles.by_role[3] = cluster.controller();
+    roles.by_role[0] = roles.by_role[0].or_else(|| leader(requests, Some(0), ""));
+    roles.by_role[1] = roles.by_role[1].or_else(|| leader("__transaction_state", None, transactional_id));
+    roles.by_role[2] = roles.by_role[2].or_else(|| leader("__consumer_offsets", None, group));
+    roles.by_role[3] = roles.by_role[3].or_else(|| cluster.controller());
     roles
+}
+
+/// The roles through Kafka's Admin API, run with Java's single-file source launcher.
+fn admin_roles(brokers: &str, requests: &str, group: &str, transactional_id: &str, cluster: &Cluster) -> Option<Roles> {
+    let out = Command::new(&cluster.script).arg("classpath").env("KAFKA_HOME", &cluster.home).output().ok()?;
+    let classpath = String::from_utf8_lossy(&out.stdout).trim().lines().last()?.to_string();
+    let dir = tempfile::tempdir().ok()?;
+    let source = dir.path().join("KafkaRoles.java");
+    std::fs::write(&source, include_str!("../java/KafkaRoles.java")).ok()?;
+    let mut child = Command::new("java")
+        .args(["-Xmx64m", "-cp", &classpath])
+        .arg(&source)
+        .args([brokers, requests, group, transactional_id])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().ok()?.is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut text = String::new();
+    std::io::Read::read_to_string(child.stdout.as_mut()?, &mut text).ok()?;
+    let ids: Vec<i32> = text.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+    let [a, b, c, d] = ids.as_slice() else { return None };
+    let id = |x: &i32| (*x >= 0).then_some(*x);
+    Some(Roles { by_role: [id(a), id(b), id(c), id(d)] })
 }
 
 /// One of the steady workers (`switch-1`..): its current worker id and process.
@@ -390,6 +430,9 @@ pub struct Driver<'a> {
     broker_index: usize,
     broker: Option<BrokerFault>,
     broker_quiet_until: Duration,
+    /// When the storm may start (it waits for a broker fault to be over, and no broker
+    /// fault starts during it, so that its workers really join and leave a group).
+    storm_planned: Option<Duration>,
     storm: Option<(Duration, Duration)>,
     storm_next: Duration,
     storm_members: VecDeque<String>,
@@ -443,7 +486,7 @@ impl<'a> Driver<'a> {
             (0..o.sigterms).map(|_| at(rng.random_range((t * 0.1).min(10.0)..t * 0.85))).collect();
         sigterms.sort();
         // Broker faults one after another, kills and pauses interleaved, spread over
-        // 10% .. 75% of the load (each waits for the one before to be over).
+        // 5% .. 75% of the load (each waits for the one before to be over).
         let mut kinds = Vec::new();
         let (mut k, mut p) = (o.broker_kills, o.broker_pauses);
         while k + p > 0 {
@@ -458,14 +501,11 @@ impl<'a> Driver<'a> {
         }
         let n = kinds.len().max(1) as f64;
         let broker_times = if s.cluster.is_some() {
-            kinds.iter().enumerate().map(|(i, kind)| (at(t * (0.1 + 0.65 * i as f64 / n)), *kind)).collect()
+            kinds.iter().enumerate().map(|(i, kind)| (at(t * (0.05 + 0.7 * i as f64 / n)), *kind)).collect()
         } else {
             VecDeque::new()
         };
-        let storm = (o.storm_seconds > 0).then(|| {
-            let start = t * 0.2;
-            (at(start), at(start + o.storm_seconds as f64))
-        });
+        let storm_planned = (o.storm_seconds > 0).then(|| at(t * 0.2));
         let (notes_tx, notes) = mpsc::channel();
         let slots = s
             .workers
@@ -498,8 +538,9 @@ impl<'a> Driver<'a> {
             broker_index: 0,
             broker: None,
             broker_quiet_until: Duration::ZERO,
-            storm_next: storm.map_or(Duration::ZERO, |(s, _)| s),
-            storm,
+            storm_next: Duration::ZERO,
+            storm_planned,
+            storm: None,
             storm_members: VecDeque::new(),
             storm_count: 0,
             notes_tx,
@@ -751,7 +792,18 @@ impl<'a> Driver<'a> {
         }
     }
 
+    fn storm_active(&self, now: Duration) -> bool {
+        self.storm.is_some_and(|(_, to)| now < to)
+    }
+
     fn storm(&mut self, now: Duration, fleet: &mut Fleet, events: &mut Vec<Event>) {
+        if let Some(planned) = self.storm_planned {
+            if now >= planned && self.broker.is_none() && now >= self.broker_quiet_until {
+                self.storm_planned = None;
+                self.storm = Some((now, now + Duration::from_secs(self.opts.storm_seconds)));
+                events.push(Event::new(now, &format!("rebalance storm for {} s", self.opts.storm_seconds)));
+            }
+        }
         let Some((from, to)) = self.storm else { return };
         if now >= to {
             self.end_storm(now, fleet, events);
@@ -953,7 +1005,7 @@ impl<'a> Driver<'a> {
             return;
         }
         let Some(&(at, kind)) = self.broker_times.front() else { return };
-        if now < at || now < self.broker_quiet_until {
+        if now < at || now < self.broker_quiet_until || self.storm_active(now) {
             return;
         }
         // It must be over well before the load ends.
@@ -1102,22 +1154,36 @@ fn route_changes(
                 p.name.push_str(" (renamed)");
             }
         }
-        let request = ChangeRequest {
-            operator: "loadtest-faults",
-            reason: "fault suite: routing change under load",
-            ..Default::default()
-        };
-        let note = match apply_rules(kafka, topics, &changed, request) {
-            Ok(a) => {
-                let _ = tx.send(Note::RouteApplied);
-                Note::Event(origin.elapsed(), format!("routing change set #{} applied: version {}", i + 1, a.version))
+        // A change set that fails (the brokers away) is applied again until it lands:
+        // the operator's retry. Applying is idempotent (the live table is made equal
+        // to the desired one).
+        loop {
+            let request = ChangeRequest {
+                operator: "loadtest-faults",
+                reason: "fault suite: routing change under load",
+                ..Default::default()
+            };
+            match apply_rules(kafka, topics, &changed, request) {
+                Ok(a) => {
+                    let _ = tx.send(Note::RouteApplied);
+                    let what = format!("routing change set #{} applied: version {}", i + 1, a.version);
+                    let _ = tx.send(Note::Event(origin.elapsed(), what));
+                    break;
+                }
+                Err(e) => {
+                    let _ = tx.send(Note::RouteFailed(format!(
+                        "#{} at {:.1} s: {e}",
+                        i + 1,
+                        origin.elapsed().as_secs_f64()
+                    )));
+                    let what = format!("routing change set #{} failed, retried in 1 s: {e}", i + 1);
+                    let _ = tx.send(Note::Event(origin.elapsed(), what));
+                    if !sleep_until(Instant::now(), Duration::from_secs(1), stop) {
+                        return;
+                    }
+                }
             }
-            Err(e) => {
-                let _ = tx.send(Note::RouteFailed(format!("#{}: {e}", i + 1)));
-                Note::Event(origin.elapsed(), format!("routing change set #{} failed: {e}", i + 1))
-            }
-        };
-        let _ = tx.send(note);
+        }
     }
 }
 
@@ -1155,10 +1221,10 @@ fn hanging_transactions(origin: Instant, s: &HangSettings, times: &[Duration], t
         let partition = (i as i32) % s.partitions.max(1);
         let started = origin.elapsed();
         let hang = match hang_once(s, topic, partition, i, origin, tx) {
-            Ok(held) => Hang {
+            Ok((written, held)) => Hang {
                 topic: topic.clone(),
                 partition,
-                at_secs: secs(started),
+                at_secs: secs(written),
                 held_secs: held.map(secs),
                 outcome: match held {
                     Some(_) => "aborted by the broker".into(),
@@ -1180,7 +1246,7 @@ fn hang_once(
     i: usize,
     origin: Instant,
     tx: &Sender<Note>,
-) -> Result<Option<Duration>, String> {
+) -> Result<(Duration, Option<Duration>), String> {
     let err = |e: rdkafka::error::KafkaError| e.to_string();
     let producer: BaseProducer<Delivered> = interlink_testkit::kafka::client(&s.brokers)
         .set("transactional.id", format!("{}faults-hang-{i}", s.prefix))
@@ -1201,6 +1267,7 @@ fn hang_once(
         None => return Err("no delivery report for the hanging record".into()),
     };
     let written = Instant::now();
+    let written_at = origin.elapsed();
     let _ = tx.send(Note::Event(
         origin.elapsed(),
         format!("hanging transaction #{}: one record at {topic}[{partition}]@{offset}, never committed", i + 1),
@@ -1221,12 +1288,12 @@ fn hang_once(
                         held.as_secs_f64()
                     ),
                 ));
-                return Ok(Some(held));
+                return Ok((written_at, Some(held)));
             }
         }
         std::thread::sleep(Duration::from_millis(250));
     }
-    Ok(None)
+    Ok((written_at, None))
 }
 
 #[cfg(test)]
