@@ -82,6 +82,10 @@ pub struct FaultOptions {
     pub hanging_transactions: u32,
     #[arg(long, default_value_t = 30)]
     pub hang_timeout_seconds: u64,
+    /// How long after the start of the load every outcome must be in (0: the load's
+    /// length plus 15 minutes: faults back up minutes of requests, worked off after).
+    #[arg(long, default_value_t = 0)]
+    pub outcome_timeout_seconds: u64,
     /// After the load (and the faults): read on until the outputs have been quiet
     /// this long, so that late duplicates are caught.
     #[arg(long, default_value_t = 60)]
@@ -93,6 +97,9 @@ pub struct FaultOptions {
     pub kafka_home: Option<PathBuf>,
     #[arg(long, default_value = "scripts/kafka")]
     pub kafka_script: PathBuf,
+    /// Keep the run's topics (to examine a failure); they are deleted otherwise.
+    #[arg(long)]
+    pub keep_topics: bool,
 }
 
 impl Default for FaultOptions {
@@ -113,9 +120,11 @@ impl Default for FaultOptions {
             route_change_every_seconds: 5,
             hanging_transactions: 3,
             hang_timeout_seconds: 30,
+            outcome_timeout_seconds: 0,
             quiet_seconds: 60,
             kafka_home: None,
             kafka_script: PathBuf::from("scripts/kafka"),
+            keep_topics: false,
         }
     }
 }
@@ -775,12 +784,19 @@ impl<'a> Driver<'a> {
         if !self.sigterm_times.front().is_some_and(|&t| now >= t) {
             return;
         }
+        // A worker under load: one that has been up a while (a SIGTERM in a process's
+        // first moments, before it handles the signal, is no drain).
         let running = self.running_slots();
-        if running.len() < 2 {
+        let settled: Vec<usize> = running
+            .iter()
+            .copied()
+            .filter(|&i| now.saturating_sub(self.slots[i].started) >= Duration::from_secs(5))
+            .collect();
+        if running.len() < 2 || settled.is_empty() {
             return;
         }
         self.sigterm_times.pop_front();
-        let slot = running[self.rng.random_range(0..running.len())];
+        let slot = settled[self.rng.random_range(0..settled.len())];
         let SlotState::Running(name) = &self.slots[slot].state else { return };
         let name = name.clone();
         match fleet.terminate(&name) {

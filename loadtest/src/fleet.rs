@@ -2,6 +2,7 @@
 //! started, killed and stopped by pid, with the CPU time and peak memory each used.
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use std::os::unix::process::CommandExt as _;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -47,6 +48,14 @@ impl Fleet {
     pub fn spawn(&mut self, name: &str, mut command: Command) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.log_dir)?;
         let log = std::fs::File::create(self.log_dir.join(format!("{name}.log")))?;
+        // A member dies with this process (killed, or a panic): no orphaned workers.
+        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
         let child = command.stdin(Stdio::null()).stdout(log.try_clone()?).stderr(log).spawn()?;
         self.members.push(Member {
             name: name.into(),

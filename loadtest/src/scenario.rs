@@ -237,7 +237,11 @@ pub fn run(mut opts: ScenarioOptions, mut on_progress: impl FnMut(&str, &Progres
         Scenario::Settlement => bench.settlement(&mut report, &mut on_progress),
         Scenario::Faults => bench.faults(&mut report, &mut on_progress),
     };
-    bench.cleanup();
+    if opts.faults.keep_topics {
+        report.finding("topics kept", serde_json::json!(bench.prefixes));
+    } else {
+        bench.cleanup();
+    }
     if let Err(e) = &result {
         // What ran is still worth keeping, with the reason the rest did not.
         report.finding("error", serde_json::json!(format!("{e:#}")));
@@ -342,7 +346,9 @@ impl Bench<'_> {
         }
         config.http.listen = ([127, 0, 0, 1], 0).into();
         let mut c = Command::new(&self.switch_bin);
-        c.envs(config.env_vars()).env("RUST_LOG", "warn");
+        // A fault run's worker logs say what each worker was given and restored.
+        let log = if o.scenario == Scenario::Faults { "info,rdkafka=warn,librdkafka=warn" } else { "warn" };
+        c.envs(config.env_vars()).env("RUST_LOG", log);
         c
     }
 
@@ -886,7 +892,10 @@ impl Bench<'_> {
         let mut run = self.run_options(&stage, paced(o.rate, o.seconds));
         // Outcomes may wait for a pause, a broker restart and an abandoned transaction's
         // timeout, one after another.
-        run.timeout = Duration::from_secs(o.seconds + f.pause_seconds + f.hang_timeout_seconds + 240);
+        run.timeout = Duration::from_secs(match f.outcome_timeout_seconds {
+            0 => o.seconds + 900,
+            t => t,
+        });
         run.quiet = Some(quiet);
         let bench: &Bench = self;
         let command = |id: &str| bench.switch_command(&stage, id);
