@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help demo test deny build kafka-up kafka-down bench loadtest state-restore fmt lint compose-check fuzz-smoke fuzz
+.PHONY: help demo test deny build kafka-up kafka-down bench loadtest faults state-restore fmt lint compose-check fuzz-smoke fuzz
 
 help:
 	@echo "make demo           local Kafka, sample routes, two workers, a short load, a summary"
@@ -10,6 +10,7 @@ help:
 	@echo "make deny           supply chain: dependency licences, bans, sources, advisories (cargo-deny)"
 	@echo "make bench          criterion benchmarks of the hot path"
 	@echo "make loadtest       every load-test scenario and its report (SCENARIOS=\"steady ramp\" for some)"
+	@echo "make faults         the fault suite on 1 node, then 3 (clusters of its own; FAULTS=\"1\" for one)"
 	@echo "make state-restore  restore 10 million keys of keyed state from a fresh changelog (local broker)"
 	@echo "make fuzz-smoke     every cargo-fuzz target for 30 s (scripts/fuzz smoke; no broker)"
 	@echo "make fuzz           every cargo-fuzz target for 10 minutes, one at a time (SECONDS=600)"
@@ -38,6 +39,12 @@ bench:
 
 loadtest:
 	scripts/loadtest $(SCENARIOS)
+
+# The fault suite: load through three workers while workers and brokers are killed,
+# paused and drained, workers join and leave, routes change and transactions hang; every
+# outcome checked once the outputs are quiet. Clusters of its own (scripts/faults).
+faults:
+	scripts/faults $(FAULTS)
 
 # Keyed-state restore against a running broker (`make kafka-up`, or INTERLINK_BROKERS;
 # default 127.0.0.1:9092): writes 10 million request memos to a fresh changelog topic,

@@ -4,6 +4,7 @@
 use interlink_switch::config::KafkaConfig;
 use interlink_switch::kafka::base_client_config;
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use std::os::unix::process::CommandExt as _;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -15,6 +16,17 @@ struct Member {
     cpu: Duration,
     peak_rss_kib: u64,
     alive: bool,
+    /// When it was sent SIGTERM, if it was.
+    terminated_at: Option<Instant>,
+}
+
+/// A member that exited: after SIGTERM (with how long it took), or on its own.
+#[derive(Debug)]
+pub struct Exited {
+    pub name: String,
+    pub status: std::process::ExitStatus,
+    /// SIGTERM to exit; `None` when it exited on its own.
+    pub drained_in: Option<Duration>,
 }
 
 /// The processes of one consumer group.
@@ -38,8 +50,23 @@ impl Fleet {
     pub fn spawn(&mut self, name: &str, mut command: Command) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.log_dir)?;
         let log = std::fs::File::create(self.log_dir.join(format!("{name}.log")))?;
+        // A member dies with this process (killed, or a panic): no orphaned workers.
+        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
         let child = command.stdin(Stdio::null()).stdout(log.try_clone()?).stderr(log).spawn()?;
-        self.members.push(Member { name: name.into(), child, cpu: Duration::ZERO, peak_rss_kib: 0, alive: true });
+        self.members.push(Member {
+            name: name.into(),
+            child,
+            cpu: Duration::ZERO,
+            peak_rss_kib: 0,
+            alive: true,
+            terminated_at: None,
+        });
         Ok(())
     }
 
@@ -112,6 +139,45 @@ impl Fleet {
         m.child.wait()?;
         m.alive = false;
         Ok(())
+    }
+
+    /// SIGTERM to one member: it drains (commits its open batch, leaves the group) and
+    /// exits; [`Fleet::reap_exited`] tells when, and with what status.
+    pub fn terminate(&mut self, name: &str) -> anyhow::Result<()> {
+        let m = self
+            .members
+            .iter_mut()
+            .find(|m| m.alive && m.name == name && m.terminated_at.is_none())
+            .ok_or_else(|| anyhow::anyhow!("no live member {name}"))?;
+        sample(m);
+        signal(&m.child, nix::sys::signal::Signal::SIGTERM)?;
+        m.terminated_at = Some(Instant::now());
+        Ok(())
+    }
+
+    /// The members that have exited since the last call (after SIGTERM or on their
+    /// own), without waiting; they are no longer live.
+    pub fn reap_exited(&mut self) -> Vec<Exited> {
+        let mut exited = Vec::new();
+        for m in self.members.iter_mut().filter(|m| m.alive) {
+            sample(m);
+            if let Ok(Some(status)) = m.child.try_wait() {
+                m.alive = false;
+                let drained_in = m.terminated_at.map(|t| t.elapsed());
+                exited.push(Exited { name: m.name.clone(), status, drained_in });
+            }
+        }
+        exited
+    }
+
+    /// Names of the live members that have not been sent SIGTERM.
+    pub fn running(&self) -> Vec<String> {
+        self.members.iter().filter(|m| m.alive && m.terminated_at.is_none()).map(|m| m.name.clone()).collect()
+    }
+
+    /// How long ago a member was sent SIGTERM, while it is still running.
+    pub fn draining_for(&self, name: &str) -> Option<Duration> {
+        self.members.iter().find(|m| m.alive && m.name == name).and_then(|m| m.terminated_at).map(|t| t.elapsed())
     }
 
     /// SIGTERM to every member, then waits for each (SIGKILL after 30 s).

@@ -4,6 +4,7 @@
 //! verifier and simulators it drives live in `interlink-testkit`, which the switch's
 //! own tests share.
 
+pub mod faults;
 pub mod fleet;
 pub mod passthrough;
 pub mod report;

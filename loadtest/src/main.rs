@@ -252,6 +252,7 @@ fn main() -> anyhow::Result<ExitCode> {
         simulate,
         // An empty INTERLINK_SCHEMA_REGISTRY means none, as for the workers.
         schema_registry: schema_registry.filter(|url| !url.trim().is_empty()),
+        quiet: None,
     };
     let mut last_second = 0;
     let summary = run(&opts, &rules, |p: &Progress| {

@@ -8,8 +8,11 @@
 //! - `scale-out`: one worker, two more join mid-run;
 //! - `crash`: a worker is SIGKILLed mid-run and restarted;
 //! - `duplicates`: requests sent again, some with other content, settled directly;
-//! - `timeouts`: two legs, with networks that answer some payments late or never.
+//! - `timeouts`: two legs, with networks that answer some payments late or never;
+//! - `faults`: paced load while workers and brokers are killed, paused and drained,
+//!   workers join and leave, routes change and transactions hang (see `faults.rs`).
 
+use crate::faults::{Cluster, Driver, FaultOptions, Setup, Tally};
 use crate::fleet::{process_cpu_time, Fleet};
 use crate::passthrough::PassthroughCheck;
 use crate::report::{Check, CpuUsed, Event, Machine, Report, RunReport};
@@ -22,7 +25,7 @@ use interlink_switch::kafka::base_client_config;
 use interlink_switch::kafka::routes_writer::{apply_rules, ChangeRequest};
 use interlink_testkit::generator::{Expected, Generator, Mix, NetworkLegs};
 use interlink_testkit::kafka::Connection;
-use interlink_testkit::run::{run_with, Load, Phase, Progress, RunOptions};
+use interlink_testkit::run::{run_with, Load, Phase, Progress, QuietWait, RunOptions};
 use interlink_testkit::simulator::LateAnswers;
 use interlink_testkit::verifier::{OutcomeCheck, Verifier};
 use std::path::PathBuf;
@@ -61,6 +64,11 @@ pub enum Scenario {
     /// A capacity burst with every clearing record netted, then an operator's cut-off:
     /// the cost of netting per authorization, and how long a cut-off takes.
     Settlement,
+    /// Paced load through a fleet while faults are injected on a seeded schedule
+    /// (worker SIGKILL and SIGTERM, broker SIGKILL and SIGSTOP, a rebalance storm,
+    /// routing changes, hanging transactions), then a wait until the outputs are
+    /// quiet: every request exactly one correct outcome.
+    Faults,
 }
 
 #[derive(Debug, Clone, clap::Args, serde::Serialize)]
@@ -160,6 +168,9 @@ pub struct ScenarioOptions {
     /// The program that runs the pass-through baseline (default: this one).
     #[arg(skip)]
     pub loadtest_bin: Option<PathBuf>,
+    /// The faults scenario's faults.
+    #[command(flatten)]
+    pub faults: FaultOptions,
 }
 
 fn brokers_only<S: serde::Serializer>(kafka: &KafkaConfig, s: S) -> Result<S::Ok, S::Error> {
@@ -171,7 +182,16 @@ impl ScenarioOptions {
         let scenario = serde_json::to_value(self.scenario).ok().and_then(|v| v.as_str().map(String::from));
         let mode = self.consistency.as_str();
         let legs = if self.connected.is_empty() { "" } else { "-two-leg" };
-        format!("{}-{mode}{legs}", scenario.unwrap_or_default())
+        // Fault runs on one node and on three are different runs.
+        let nodes = match (&self.faults.kafka_home, self.scenario) {
+            (Some(home), Scenario::Faults) => Cluster::open(home.clone(), self.faults.kafka_script.clone())
+                .map_or_else(
+                    |_| String::new(),
+                    |c| format!("-{}-node{}", c.nodes, if c.nodes == 1 { "" } else { "s" }),
+                ),
+            _ => String::new(),
+        };
+        format!("{}-{mode}{legs}{nodes}", scenario.unwrap_or_default())
     }
 }
 
@@ -223,8 +243,13 @@ pub fn run(mut opts: ScenarioOptions, mut on_progress: impl FnMut(&str, &Progres
         Scenario::Duplicates => bench.duplicates(&mut report, &mut on_progress),
         Scenario::Timeouts => bench.timeouts(&mut report, &mut on_progress),
         Scenario::Settlement => bench.settlement(&mut report, &mut on_progress),
+        Scenario::Faults => bench.faults(&mut report, &mut on_progress),
     };
-    bench.cleanup();
+    if opts.faults.keep_topics {
+        report.finding("topics kept", serde_json::json!(bench.prefixes));
+    } else {
+        bench.cleanup();
+    }
     if let Err(e) = &result {
         // What ran is still worth keeping, with the reason the rest did not.
         report.finding("error", serde_json::json!(format!("{e:#}")));
@@ -268,7 +293,13 @@ impl Bench<'_> {
         let prefix = format!("lt{}.", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let kafka = self.opts.kafka.clone();
         let topics = TopicsConfig::with_prefix(&prefix);
-        let layout = TopicLayout::with_replication(self.opts.partitions, 1);
+        let layout = if self.opts.scenario == Scenario::Faults {
+            // Replication factor 3 and min.insync.replicas 2 on three brokers.
+            let brokers = interlink_switch::kafka::admin::broker_count(&kafka)?;
+            TopicLayout::for_cluster(self.opts.partitions, brokers)
+        } else {
+            TopicLayout::with_replication(self.opts.partitions, 1)
+        };
         self.runtime.block_on(ensure_topics(&kafka, &topics, layout))?;
         self.prefixes.push(prefix.clone());
         apply_rules(
@@ -323,7 +354,9 @@ impl Bench<'_> {
         }
         config.http.listen = ([127, 0, 0, 1], 0).into();
         let mut c = Command::new(&self.switch_bin);
-        c.envs(config.env_vars()).env("RUST_LOG", "warn");
+        // A fault run's worker logs say what each worker was given and restored.
+        let log = if o.scenario == Scenario::Faults { "info,rdkafka=warn,librdkafka=warn" } else { "warn" };
+        c.envs(config.env_vars()).env("RUST_LOG", log);
         c
     }
 
@@ -411,6 +444,7 @@ impl Bench<'_> {
             },
             simulate: !o.connected.is_empty(),
             schema_registry: o.schema_registry.clone().filter(|url| !url.trim().is_empty()),
+            quiet: None,
         }
     }
 
@@ -829,6 +863,222 @@ impl Bench<'_> {
         ));
         Ok(())
     }
+}
+
+impl Bench<'_> {
+    /// Paced load through `--workers` workers while the faults of [`FaultOptions`] hit
+    /// them and the brokers; then the outputs are read until quiet. Every request must
+    /// have exactly one correct outcome, whatever happened.
+    fn faults(&mut self, report: &mut Report, on_progress: &mut dyn FnMut(&str, &Progress)) -> anyhow::Result<()> {
+        let o = self.opts;
+        let f = &o.faults;
+        let cluster = match &f.kafka_home {
+            Some(home) => {
+                let c = Cluster::open(home.clone(), f.kafka_script.clone())?;
+                let bootstrap = c.bootstrap()?;
+                // Broker faults hit only the cluster the run uses.
+                anyhow::ensure!(
+                    bootstrap == o.kafka.brokers,
+                    "--brokers {} is not the cluster in {} ({bootstrap})",
+                    o.kafka.brokers,
+                    home.display()
+                );
+                Some(c)
+            }
+            None => None,
+        };
+        report.finding(
+            "cluster",
+            serde_json::json!(cluster.as_ref().map_or_else(
+                || format!("{} (no broker faults: no --kafka-home)", o.kafka.brokers),
+                |c| format!("{} node(s) at {}", c.nodes, o.kafka.brokers)
+            )),
+        );
+        let stage = self.stage()?;
+        let workers = o.workers.max(2);
+        let mut fleet = self.switch_fleet(&stage, workers)?;
+        let quiet = QuietWait::new(Duration::from_secs(f.quiet_seconds), Duration::from_secs(f.quiet_seconds + 300));
+        let hold = quiet.hold.clone();
+        let mut run = self.run_options(&stage, paced(o.rate, o.seconds));
+        // Outcomes may wait for a pause, a broker restart and an abandoned transaction's
+        // timeout, one after another.
+        run.timeout = Duration::from_secs(match f.outcome_timeout_seconds {
+            0 => o.seconds + 900,
+            t => t,
+        });
+        run.quiet = Some(quiet);
+        let bench: &Bench = self;
+        let command = |id: &str| bench.switch_command(&stage, id);
+        let mut driver = Driver::new(Setup {
+            opts: f.clone(),
+            seed: o.seed,
+            command: Box::new(command),
+            brokers: o.kafka.brokers.clone(),
+            topics: stage.topics.clone(),
+            group: Self::switch_group(&stage),
+            transactional_prefix: Self::switch_group(&stage),
+            cluster,
+            logs: self.logs.clone(),
+            load_seconds: o.seconds as f64,
+            workers: (1..=workers).map(|i| format!("switch-{i}")).collect(),
+            rules: self.rules.clone(),
+            partitions: o.partitions,
+            hold,
+        });
+        let label = format!("{workers} workers, {}/s for {} s, with faults", o.rate, o.seconds);
+        let result = bench.measure(&label, &mut fleet, run, Verifier::new(), on_progress, |p, fleet, events| {
+            driver.tick(p.elapsed, p.sent >= p.expected as u64, fleet, events);
+        });
+        let mut tail = Vec::new();
+        driver.finish(&mut tail);
+        fleet.stop_all();
+        let _ = std::fs::remove_dir_all(std::env::temp_dir().join("interlink-state").join(&stage.topics.state));
+        let mut r = result?;
+        r.events.extend(tail);
+        fault_findings(report, &r, &driver.tally, f);
+        report.runs.push(r);
+        Ok(())
+    }
+}
+
+/// The faults run's figures and checks: what was injected, what it did, and the
+/// checks beyond exactness (drains, quiet, every fault injected).
+fn fault_findings(report: &mut Report, r: &RunReport, t: &Tally, f: &FaultOptions) {
+    let s = &r.summary;
+    let load_seconds = match &r.load {
+        Load::Paced(phases) => phases.iter().map(Phase::seconds).sum(),
+        Load::Burst(_) => s.elapsed_secs,
+    };
+    report.finding(
+        "load held",
+        serde_json::json!(format!(
+            "{} requests in {:.0} s ({:.0}/s sent, {:.0}/s written)",
+            s.requests,
+            load_seconds,
+            s.requests as f64 / load_seconds.max(1e-3),
+            s.written_rate_per_sec
+        )),
+    );
+    report.finding(
+        "requests verified (lost, duplicated, unexpected)",
+        serde_json::json!(format!("{} ({}, {}, {})", s.requests, s.lost, s.duplicated, s.unexpected)),
+    );
+    report.finding("worst outcome latency (ms)", serde_json::json!(tenths(s.latency_ms_max)));
+    report.finding(
+        "latency p50 / p99 / p99.9 (ms)",
+        serde_json::json!([s.latency_ms_p50, s.latency_ms_p99, s.latency_ms_p999].map(tenths)),
+    );
+    report.finding(
+        "read on after the last outcome (s), quiet at the end (s)",
+        serde_json::json!([tenths(s.read_on_secs), tenths(s.quiet_secs)]),
+    );
+    let broker_faults = (t.broker_kills.len() + t.broker_pauses.len()) as u32;
+    report.finding(
+        "faults injected",
+        serde_json::json!({
+            "worker SIGKILL": t.kills,
+            "  restarted with the same id": t.kills_restarted_same_id,
+            "  restarted with a new id": t.kills_restarted_new_id,
+            "  during start-up (joining, restoring)": t.kills_during_start_up,
+            "worker SIGTERM": t.sigterms.len(),
+            "broker SIGKILL": t.broker_kills.len(),
+            "broker SIGSTOP": t.broker_pauses.len(),
+            "storm workers joined / left": format!("{} / {}", t.storm_joined, t.storm_left),
+            "routing change sets applied": t.route_changes_applied,
+            "hanging transactions": t.hanging_transactions.len(),
+        }),
+    );
+    report.finding("faults in detail", serde_json::to_value(t).unwrap_or_default());
+    // How long outputs stalled around each hanging transaction: the worst latency of the
+    // requests sent while it was open.
+    let stalls: Vec<String> = t
+        .hanging_transactions
+        .iter()
+        .map(|h| {
+            let to = h.at_secs + h.held_secs.unwrap_or(f.hang_timeout_seconds as f64);
+            let worst = s
+                .timeline
+                .iter()
+                .filter(|x| (h.at_secs.floor()..=to).contains(&f64::from(x.second)))
+                .map(|x| x.max_ms)
+                .fold(0.0, f64::max);
+            format!(
+                "{}[{}] at {:.0} s: LSO held {}, worst latency of requests sent meanwhile {:.0} ms",
+                h.topic,
+                h.partition,
+                h.at_secs,
+                h.held_secs.map_or_else(|| h.outcome.clone(), |x| format!("{x:.1} s")),
+                worst
+            )
+        })
+        .collect();
+    report.finding("hanging transactions: stall", serde_json::json!(stalls));
+
+    let drains_ok = t.sigterms.iter().all(|d| d.ok);
+    report.checks.push(Check::new(
+        "SIGTERM under load: clean drain",
+        &format!("{} drains, each exit 0 within {} s", f.sigterms, f.drain_limit_seconds),
+        &t.sigterms
+            .iter()
+            .map(|d| format!("{} {} in {:.1} s", d.worker, d.exit, d.drain_secs))
+            .collect::<Vec<_>>()
+            .join("; "),
+        drains_ok && t.sigterms.len() as u32 == f.sigterms,
+    ));
+    report.checks.push(Check::new(
+        "storm workers left cleanly (exit 0 after SIGTERM)",
+        "every one",
+        &if t.storm_drains_failed.is_empty() {
+            format!("{} of {}", t.storm_left, t.storm_joined)
+        } else {
+            t.storm_drains_failed.join("; ")
+        },
+        t.storm_drains_failed.is_empty() && (f.storm_seconds == 0 || t.storm_joined > 0),
+    ));
+    report.checks.push(Check::new(
+        "no worker exited on its own",
+        "0",
+        &if t.exited_on_their_own.is_empty() { "0".into() } else { t.exited_on_their_own.join("; ") },
+        t.exited_on_their_own.is_empty(),
+    ));
+    report.checks.push(Check::new(
+        "every fault injected",
+        &format!(
+            "{} kills, {} SIGTERMs, {} broker kills, {} pauses, {} route changes, {} hanging transactions",
+            f.kills, f.sigterms, f.broker_kills, f.broker_pauses, f.route_changes, f.hanging_transactions
+        ),
+        &format!(
+            "{} kills, {} SIGTERMs, {} broker kills, {} pauses, {} route changes ({} failed attempts, retried), {} hanging transactions",
+            t.kills,
+            t.sigterms.len(),
+            t.broker_kills.len(),
+            t.broker_pauses.len(),
+            t.route_changes_applied,
+            t.route_changes_failed.len(),
+            t.hanging_transactions.len()
+        ),
+        t.kills >= f.kills
+            && t.sigterms.len() as u32 >= f.sigterms
+            && broker_faults >= f.broker_kills + f.broker_pauses
+            && t.route_changes_applied >= f.route_changes
+            && t.hanging_transactions.len() as u32 >= f.hanging_transactions,
+    ));
+    report.checks.push(Check::new(
+        "hanging transactions aborted by the broker",
+        &format!("last stable offset released (timeout {} s, longer while the broker is away)", f.hang_timeout_seconds),
+        &t.hanging_transactions
+            .iter()
+            .map(|h| h.held_secs.map_or_else(|| h.outcome.clone(), |x| format!("{x:.1} s")))
+            .collect::<Vec<_>>()
+            .join(", "),
+        t.hanging_transactions.iter().all(|h| h.held_secs.is_some()),
+    ));
+    report.checks.push(Check::new(
+        "outputs quiet at the end (late duplicates would have been read)",
+        &format!("≥ {} s", f.quiet_seconds),
+        &format!("{:.1} s", s.quiet_secs),
+        s.quiet_secs >= f.quiet_seconds as f64,
+    ));
 }
 
 /// A figure rounded to a tenth, for the report's findings.

@@ -44,6 +44,7 @@ fn options(out: &Path) -> ScenarioOptions {
         },
         loadtest_bin: Some(loadtest_bin),
         schema_registry: None,
+        faults: Default::default(),
     }
 }
 

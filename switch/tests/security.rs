@@ -384,6 +384,7 @@ fn run_load(broker: &SecureBroker, logs: &mut Vec<String>) -> String {
         network_legs: interlink_testkit::NetworkLegs::default(),
         simulate: false,
         schema_registry: None,
+        quiet: None,
     };
     let summary = interlink_testkit::run(&opts, &common::sample_rules(), |_| {}).expect("the load runs");
     assert!(summary.is_exact(), "{summary}");

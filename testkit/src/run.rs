@@ -103,6 +103,29 @@ pub struct RunOptions {
     /// The Schema Registry the switch uses (its Confluent-compatible API), or `None`
     /// for fixed ids. Requests are framed, and outputs read, with its ids.
     pub schema_registry: Option<String>,
+    /// Once the outcomes are in, read on until the outputs have been quiet this long
+    /// (so that late duplicates are counted), calling the progress callback all the
+    /// while. `None`: read on to the end of every output partition, 10 s at most.
+    pub quiet: Option<QuietWait>,
+}
+
+/// The end of a run that must catch late outputs (a fault suite): read on until nothing
+/// new has been read for `quiet`, every output partition is read to its end, and
+/// `hold` is clear; `limit` bounds the whole wait.
+#[derive(Debug, Clone)]
+pub struct QuietWait {
+    pub quiet: Duration,
+    pub limit: Duration,
+    /// Set while the caller is still undoing something (a broker coming back): the
+    /// outputs may be quiet only because nothing can be written, so the quiet time
+    /// starts again when it is cleared.
+    pub hold: Arc<AtomicBool>,
+}
+
+impl QuietWait {
+    pub fn new(quiet: Duration, limit: Duration) -> Self {
+        Self { quiet, limit, hold: Arc::new(AtomicBool::new(false)) }
+    }
 }
 
 /// Where a run stands, passed to the progress callback about every 100 ms.
@@ -196,11 +219,54 @@ pub fn run_with<C: OutcomeCheck>(
         }
     }
     let elapsed = started.elapsed();
-    // Read on to the end of every output partition so late duplicates are counted.
-    let drain_deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < drain_deadline && !caught_up(&reader)? {
-        read_some(&reader, &opts.topics, &mut check, &expected_rx, &mut last_written_ms, Duration::from_millis(100));
+    let read_on_from = Instant::now();
+    let mut quiet_secs = 0.0;
+    if let Some(wait) = &opts.quiet {
+        // Read on until nothing new came for `quiet`, with every output partition read
+        // to its end (no transaction left open on it) and nothing held.
+        let mut last_new = Instant::now();
+        while read_on_from.elapsed() < wait.limit {
+            let read = read_some(
+                &reader,
+                &opts.topics,
+                &mut check,
+                &expected_rx,
+                &mut last_written_ms,
+                Duration::from_millis(100),
+            );
+            if read > 0 || wait.hold.load(Ordering::Relaxed) {
+                last_new = Instant::now();
+            }
+            if last_progress.elapsed() >= Duration::from_millis(100) {
+                last_progress = Instant::now();
+                on_progress(&Progress {
+                    sent: sent.load(Ordering::Relaxed),
+                    satisfied: check.satisfied_count(),
+                    expected: total as usize,
+                    elapsed: started.elapsed(),
+                });
+            }
+            // A broker away answers nothing: not caught up, and not quiet either.
+            if last_new.elapsed() >= wait.quiet && caught_up(&reader).unwrap_or(false) {
+                break;
+            }
+        }
+        quiet_secs = last_new.elapsed().as_secs_f64();
+    } else {
+        // Read on to the end of every output partition so late duplicates are counted.
+        let drain_deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < drain_deadline && !caught_up(&reader)? {
+            read_some(
+                &reader,
+                &opts.topics,
+                &mut check,
+                &expected_rx,
+                &mut last_written_ms,
+                Duration::from_millis(100),
+            );
+        }
     }
+    let read_on_secs = read_on_from.elapsed().as_secs_f64();
     producer_thread.join().map_err(|_| RunError::Panicked("producer"))??;
     expected_rx.try_iter().for_each(|p| check.expect(&p));
     stop_simulators.store(true, Ordering::Relaxed);
@@ -208,6 +274,7 @@ pub fn run_with<C: OutcomeCheck>(
         s.join().map_err(|_| RunError::Panicked("simulator"))??;
     }
     let mut summary = check.summary(elapsed);
+    (summary.read_on_secs, summary.quiet_secs) = (read_on_secs, quiet_secs);
     summary.written_elapsed_secs = (last_written_ms - started_ms) as f64 / 1000.0;
     summary.written_rate_per_sec = summary.requests as f64 / summary.written_elapsed_secs.max(1e-3);
     Ok(summary)
@@ -274,14 +341,16 @@ fn read_some<C: OutcomeCheck>(
     expectations: &mpsc::Receiver<Planned>,
     last_written_ms: &mut i64,
     wait: Duration,
-) {
+) -> usize {
     let until = Instant::now() + wait;
+    let mut read = 0;
     loop {
         let msg = reader.poll(until.saturating_duration_since(Instant::now()));
         // Every expectation of a request whose output may have been read.
         expectations.try_iter().for_each(|p| check.expect(&p));
         let Some(msg) = msg else { break };
         let Ok(msg) = msg else { continue };
+        read += 1;
         let kind = if msg.topic() == topics.clearing {
             OutputKind::Clearing
         } else if msg.topic() == topics.notifications {
@@ -296,4 +365,5 @@ fn read_some<C: OutcomeCheck>(
             break;
         }
     }
+    read
 }

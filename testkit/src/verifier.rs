@@ -164,6 +164,11 @@ pub struct Summary {
     pub copies: CopyCounts,
     /// Payments no network answered in time (zero unless the simulators leave some).
     pub timeouts: TimeoutCounts,
+    /// After the outcomes were in (or the run's timeout passed): how long the run read
+    /// on, and for how long at its end nothing new was read (the quiet wait of
+    /// [`crate::run::QuietWait`]; 0 for a run without one).
+    pub read_on_secs: f64,
+    pub quiet_secs: f64,
 }
 
 /// Copies of earlier requests: what was sent and what answered them.
@@ -338,6 +343,8 @@ impl Summary {
             timeline: Vec::new(),
             copies: CopyCounts::default(),
             timeouts: TimeoutCounts::default(),
+            read_on_secs: 0.0,
+            quiet_secs: 0.0,
         }
     }
 

@@ -95,6 +95,7 @@ impl Fixture {
             network_legs: interlink_testkit::NetworkLegs::default(),
             simulate: false,
             schema_registry: None,
+            quiet: None,
         }
     }
 
