@@ -326,7 +326,11 @@ fn find_roles(brokers: &str, requests: &str, group: &str, transactional_id: &str
     if roles.by_role.iter().all(Option::is_some) {
         return roles;
     }
-    let Ok(client) = interlink_testkit::kafka::client(&interlink_testkit::kafka::Connection::new(brokers)).create::<BaseConsumer>() else { return roles };
+    let Ok(client) =
+        interlink_testkit::kafka::client(&interlink_testkit::kafka::Connection::new(brokers)).create::<BaseConsumer>()
+    else {
+        return roles;
+    };
     let timeout = Duration::from_secs(10);
     let leader = |topic: &str, partition: Option<i32>, id: &str| -> Option<i32> {
         let md = client.fetch_metadata(Some(topic), timeout).ok()?;
@@ -781,7 +785,7 @@ impl<'a> Driver<'a> {
     }
 
     fn sigterms(&mut self, now: Duration, fleet: &mut Fleet, events: &mut Vec<Event>) {
-        if !self.sigterm_times.front().is_some_and(|&t| now >= t) {
+        if self.sigterm_times.front().is_none_or(|&t| now < t) {
             return;
         }
         // A worker under load: one that has been up a while (a SIGTERM in a process's
@@ -1264,11 +1268,12 @@ fn hang_once(
     tx: &Sender<Note>,
 ) -> Result<(Duration, Option<Duration>), String> {
     let err = |e: rdkafka::error::KafkaError| e.to_string();
-    let producer: BaseProducer<Delivered> = interlink_testkit::kafka::client(&interlink_testkit::kafka::Connection::new(&s.brokers))
-        .set("transactional.id", format!("{}faults-hang-{i}", s.prefix))
-        .set("transaction.timeout.ms", s.timeout.as_millis().to_string())
-        .create_with_context(Delivered(Mutex::new(None)))
-        .map_err(err)?;
+    let producer: BaseProducer<Delivered> =
+        interlink_testkit::kafka::client(&interlink_testkit::kafka::Connection::new(&s.brokers))
+            .set("transactional.id", format!("{}faults-hang-{i}", s.prefix))
+            .set("transaction.timeout.ms", s.timeout.as_millis().to_string())
+            .create_with_context(Delivered(Mutex::new(None)))
+            .map_err(err)?;
     producer.init_transactions(Duration::from_secs(30)).map_err(err)?;
     producer.begin_transaction().map_err(err)?;
     let key = format!("faults-hang-{i}");
@@ -1289,8 +1294,10 @@ fn hang_once(
         format!("hanging transaction #{}: one record at {topic}[{partition}]@{offset}, never committed", i + 1),
     ));
     // The last stable offset, as a read_committed reader sees it.
-    let reader: BaseConsumer =
-        interlink_testkit::kafka::client(&interlink_testkit::kafka::Connection::new(&s.brokers)).set("isolation.level", "read_committed").create().map_err(err)?;
+    let reader: BaseConsumer = interlink_testkit::kafka::client(&interlink_testkit::kafka::Connection::new(&s.brokers))
+        .set("isolation.level", "read_committed")
+        .create()
+        .map_err(err)?;
     let deadline = written + s.timeout + Duration::from_secs(90);
     while Instant::now() < deadline {
         if let Ok((_, lso)) = reader.fetch_watermarks(topic, partition, Duration::from_secs(5)) {

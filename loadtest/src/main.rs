@@ -92,7 +92,7 @@ enum Command {
     /// A load-test scenario: starts its own switch workers (and, for steady, the
     /// pass-through baseline) on fresh topics, runs the load, checks every outcome,
     /// and writes report.json, report.md and chart.svg. Exits 1 if a check failed.
-    Scenario(interlink_loadtest::scenario::ScenarioOptions),
+    Scenario(Box<interlink_loadtest::scenario::ScenarioOptions>),
     /// The baseline worker: a raw Kafka pass-through with the switch's batching,
     /// transaction mode and fan-out, but no switch logic (started by `scenario`).
     Passthrough(interlink_loadtest::passthrough::PassthroughOptions),
@@ -184,7 +184,7 @@ fn main() -> anyhow::Result<ExitCode> {
         Command::Scenario(mut opts) => {
             opts.kafka = kafka;
             let mut last = (String::new(), 0);
-            let report = interlink_loadtest::scenario::run(opts, |label, p| {
+            let report = interlink_loadtest::scenario::run(*opts, |label, p| {
                 if (label, p.elapsed.as_secs()) != (last.0.as_str(), last.1) {
                     last = (label.to_string(), p.elapsed.as_secs());
                     eprint!(
