@@ -15,6 +15,14 @@ struct Args {
 }
 
 fn main() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    // The SIGTERM handler first: a worker told to stop while it is still starting (the
+    // fault suite did it 0.1 s after a start) drains and exits 0 instead of dying of the
+    // signal.
+    let term = {
+        let _runtime = runtime.enter();
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).context("SIGTERM handler")?
+    };
     let args = Args::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -23,13 +31,11 @@ fn main() -> anyhow::Result<()> {
         .init();
     interlink_switch::panics::abort_on_panic_outside_decisions();
     let config = SwitchConfig::load(args.config.as_deref())?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    runtime.block_on(interlink_switch::run(config, shutdown_signal())).context("switch stopped with an error")
+    runtime.block_on(interlink_switch::run(config, shutdown_signal(term))).context("switch stopped with an error")
 }
 
 /// SIGTERM (orchestrators) or Ctrl-C.
-async fn shutdown_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+async fn shutdown_signal(mut term: tokio::signal::unix::Signal) {
     tokio::select! {
         _ = term.recv() => {}
         _ = tokio::signal::ctrl_c() => {}
