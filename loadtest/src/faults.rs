@@ -877,7 +877,7 @@ impl<'a> Driver<'a> {
                 BrokerStage::Locating(rx, since) => {
                     let roles = match rx.try_recv() {
                         Ok(r) => Some(r),
-                        Err(mpsc::TryRecvError::Empty) if now < *since + Duration::from_secs(20) => None,
+                        Err(mpsc::TryRecvError::Empty) if now < *since + Duration::from_secs(90) => None,
                         _ => Some(Roles::default()),
                     };
                     if let Some(roles) = roles {
