@@ -788,7 +788,7 @@ impl<'a> Driver<'a> {
     }
 
     fn sigterms(&mut self, now: Duration, fleet: &mut Fleet, events: &mut Vec<Event>) {
-        if !self.sigterm_times.front().is_some_and(|&t| now >= t) {
+        if self.sigterm_times.front().is_none_or(|&t| now < t) {
             return;
         }
         // A worker under load: one that has been up a while (a SIGTERM in a process's
