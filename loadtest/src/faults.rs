@@ -284,6 +284,10 @@ impl Cluster {
     }
 }
 
+/// A worker is sent SIGTERM only once it has been up this long: as an orchestrator
+/// stops a running worker (one that has installed its signal handler).
+const MIN_UP_FOR_SIGTERM: Duration = Duration::from_secs(5);
+
 /// The broker roles a victim is picked by, in turn.
 const ROLES: [&str; 4] =
     ["leader of requests partition 0", "transaction coordinator", "group coordinator", "active controller"];
@@ -449,6 +453,8 @@ pub struct Driver<'a> {
     storm: Option<(Duration, Duration)>,
     storm_next: Duration,
     storm_members: VecDeque<String>,
+    /// When each storm worker started (run time): one leaves only once up 5 s.
+    storm_started: std::collections::HashMap<String, Duration>,
     storm_count: u32,
     notes_tx: Sender<Note>,
     notes: Receiver<Note>,
@@ -555,6 +561,7 @@ impl<'a> Driver<'a> {
             storm_planned,
             storm: None,
             storm_members: VecDeque::new(),
+            storm_started: std::collections::HashMap::new(),
             storm_count: 0,
             notes_tx,
             notes,
@@ -794,7 +801,7 @@ impl<'a> Driver<'a> {
         let settled: Vec<usize> = running
             .iter()
             .copied()
-            .filter(|&i| now.saturating_sub(self.slots[i].started) >= Duration::from_secs(5))
+            .filter(|&i| now.saturating_sub(self.slots[i].started) >= MIN_UP_FOR_SIGTERM)
             .collect();
         if running.len() < 2 || settled.is_empty() {
             return;
@@ -841,6 +848,7 @@ impl<'a> Driver<'a> {
             Ok(()) => {
                 self.tally.storm_joined += 1;
                 events.push(Event::new(now, &format!("storm: {name} joins")));
+                self.storm_started.insert(name.clone(), now);
                 self.storm_members.push_back(name);
             }
             Err(e) => events.push(Event::new(now, &format!("storm: {name} failed to start: {e}"))),
@@ -859,7 +867,10 @@ impl<'a> Driver<'a> {
     fn end_storm(&mut self, now: Duration, fleet: &mut Fleet, events: &mut Vec<Event>) {
         let running = fleet.running();
         for m in self.storm_members.clone() {
-            if running.contains(&m) && fleet.terminate(&m).is_ok() {
+            // A worker leaves once it is up (SIGTERM in a process's first moments, before
+            // it handles the signal, is no drain): a young one waits.
+            let up = now.saturating_sub(self.storm_started.get(&m).copied().unwrap_or_default());
+            if running.contains(&m) && up >= MIN_UP_FOR_SIGTERM && fleet.terminate(&m).is_ok() {
                 events.push(Event::new(now, &format!("storm over: {m} leaves (SIGTERM)")));
             }
         }
@@ -881,7 +892,7 @@ impl<'a> Driver<'a> {
                 BrokerStage::Locating(rx, since) => {
                     let roles = match rx.try_recv() {
                         Ok(r) => Some(r),
-                        Err(mpsc::TryRecvError::Empty) if now < *since + Duration::from_secs(20) => None,
+                        Err(mpsc::TryRecvError::Empty) if now < *since + Duration::from_secs(90) => None,
                         _ => Some(Roles::default()),
                     };
                     if let Some(roles) = roles {

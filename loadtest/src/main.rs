@@ -21,6 +21,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once; the scenario's options (with the fault suite's) are the large variant.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Send requests, wait for every outcome, print a summary. Exits 1 unless every
