@@ -28,8 +28,9 @@ fn routes_consumer(kafka: &KafkaConfig, topic: &str) -> Result<RoutesConsumer, K
         .set("enable.partition.eof", "true")
         .set("auto.offset.reset", "earliest")
         .create_with_context(QuietEof)?;
-    // A topic created a moment ago may take a little while to show in metadata.
-    let deadline = Instant::now() + Duration::from_secs(5);
+    // A topic created a moment ago may take a while to show in metadata on a busy
+    // broker (5 s was once too short for a test under load).
+    let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
         let exists =
