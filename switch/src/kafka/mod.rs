@@ -4,6 +4,7 @@ pub mod acls;
 pub mod admin;
 mod answer_clock;
 pub mod changelog;
+mod offsets;
 mod routes;
 pub mod routes_writer;
 mod sink;
@@ -64,6 +65,10 @@ pub enum KafkaEdgeError {
         "repositioning the consumer failed ({0}); stopping so that a fresh worker starts from the committed offsets"
     )]
     Seek(rdkafka::error::KafkaError),
+    #[error(
+        "a partition's position is outside its log ({0}): records were deleted before they were decided, or the log was truncated. The worker does not guess where to resume; see docs/operations.md, \"A partition's position is lost\""
+    )]
+    PositionLost(rdkafka::error::KafkaError),
     #[error(transparent)]
     SchemaRegistry(#[from] interlink_schema_registry::RegistryError),
     #[error(transparent)]
@@ -107,6 +112,7 @@ impl KafkaEdgeError {
             | Self::Store(_)
             | Self::Memory(_)
             | Self::Seek(_)
+            | Self::PositionLost(_)
             | Self::StaleBase { .. }
             | Self::ConcurrentApply
             | Self::SplitAssignment

@@ -24,17 +24,6 @@ use std::time::{Duration, Instant};
 /// How long a worker keeps trying to rebuild its producer before it gives up and stops.
 const REBUILD_PATIENCE: Duration = Duration::from_secs(300);
 
-/// Whether reading the committed offsets failed for a reason that passes: brokers or
-/// the coordinator away, or the group rebalancing after its session timed out.
-fn offsets_may_come_back(error: &KafkaError) -> bool {
-    use RDKafkaErrorCode as C;
-    super::broker_unreachable(error)
-        || matches!(
-            error.rdkafka_error_code(),
-            Some(C::UnknownMemberId | C::IllegalGeneration | C::RebalanceInProgress)
-        )
-}
-
 /// Seeks every listed partition, failing if any one of them cannot be: a partition left
 /// where it was would skip or repeat records.
 fn seek_all<C: ConsumerContext>(consumer: &BaseConsumer<C>, to: TopicPartitionList) -> Result<(), KafkaEdgeError> {
@@ -405,45 +394,10 @@ impl BatchSink {
         if assignment.count() == 0 {
             return Ok(Committed::Reset);
         }
-        let committed = self.committed_offsets(consumer, assignment)?;
-        let mut seek = TopicPartitionList::new();
-        for el in committed.elements() {
-            // A partition without a committed offset starts where the group's reset
-            // policy puts a new member: the beginning.
-            let offset = match el.offset() {
-                Offset::Offset(o) => Offset::Offset(o),
-                _ => Offset::Beginning,
-            };
-            seek.add_partition_offset(el.topic(), el.partition(), offset).map_err(KafkaEdgeError::Seek)?;
-        }
-        seek_all(consumer, seek)?;
+        let start = super::offsets::committed_start(consumer, &assignment, &self.health, REBUILD_PATIENCE)?;
+        seek_all(consumer, start)?;
         tracing::warn!("outcome of the batch unknown; resumed from the group's committed offsets");
         Ok(Committed::Reset)
-    }
-
-    /// The group's committed offsets of `assignment`, asked again while the brokers or
-    /// the group coordinator are away (a broker outage is exactly when an unknown
-    /// outcome happens). Nothing has been sought yet, so waiting is safe; only another
-    /// error, or an outage longer than [`REBUILD_PATIENCE`], stops the worker.
-    fn committed_offsets<C: ConsumerContext>(
-        &self,
-        consumer: &BaseConsumer<C>,
-        assignment: TopicPartitionList,
-    ) -> Result<TopicPartitionList, KafkaEdgeError> {
-        let started = Instant::now();
-        let mut wait = Duration::from_millis(200);
-        loop {
-            match consumer.committed_offsets(assignment.clone(), CALL_TIMEOUT) {
-                Ok(committed) => return Ok(committed),
-                Err(e) if offsets_may_come_back(&e) && started.elapsed() < REBUILD_PATIENCE => {
-                    tracing::warn!(error = %e, retry_ms = wait.as_millis() as u64, "committed offsets not read yet; retrying");
-                    self.health.set_blocked(Part::Commits, format!("reading the committed offsets: {e}"));
-                    std::thread::sleep(wait);
-                    wait = (wait * 2).min(Duration::from_secs(5));
-                }
-                Err(e) => return Err(KafkaEdgeError::Seek(e)),
-            }
-        }
     }
 
     /// Gives the open batch up and rewinds to re-read it together with the record at

@@ -4,6 +4,7 @@
 
 use super::answer_clock::AnswerClocks;
 use super::changelog::ChangelogReader;
+use super::offsets::{committed_start, COMMITTED_PATIENCE};
 use super::sink::{input_topics, Added, BatchSink, Committed};
 use super::{base_client_config, KafkaEdgeError};
 use crate::config::SwitchConfig;
@@ -14,8 +15,10 @@ use interlink_core::pipeline::{Context, Expiry, InputRecord, InputSource, Output
 use interlink_routing::RoutingTable;
 use interlink_schema_registry::SchemaResolver;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::message::Message;
-use rdkafka::ClientContext;
+use rdkafka::types::RDKafkaRespErr;
+use rdkafka::{ClientContext, TopicPartitionList};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -40,6 +43,9 @@ struct WorkerContext {
     /// How far each network's answers have been read: timers wait for it.
     answer_clocks: Mutex<AnswerClocks>,
     health: Arc<Health>,
+    /// Why an assignment could not be started (its committed offsets unreadable): the
+    /// loop stops the worker with it.
+    assign_failed: Mutex<Option<KafkaEdgeError>>,
 }
 
 /// Locks a mutex, also after a panic elsewhere (the decision boundary catches panics,
@@ -165,6 +171,14 @@ impl WorkerContext {
     }
 }
 
+impl WorkerContext {
+    fn unassign(&self, consumer: &BaseConsumer<Self>) {
+        if let Err(e) = consumer.unassign() {
+            tracing::error!(error = %e, "unassign failed");
+        }
+    }
+}
+
 impl ClientContext for WorkerContext {
     /// librdkafka's statistics (served by `poll`, on the worker's thread, after every
     /// record delivered before them was decided): which answer partitions are read to
@@ -177,6 +191,43 @@ impl ClientContext for WorkerContext {
 }
 
 impl ConsumerContext for WorkerContext {
+    /// Like rust-rdkafka's default, except that a new assignment is started at explicit
+    /// offsets: the group's committed ones, waited for until stable (see
+    /// `super::offsets`), so the consumer never picks a position by itself.
+    fn rebalance(&self, consumer: &BaseConsumer<Self>, err: RDKafkaRespErr, tpl: &mut TopicPartitionList) {
+        let assigned = match err {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
+                committed_start(consumer, tpl, &self.health, COMMITTED_PATIENCE)
+                    .and_then(|start| consumer.assign(&start).map_err(KafkaEdgeError::Seek))
+            }
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
+                self.pre_rebalance(consumer, &Rebalance::Revoke(tpl));
+                self.unassign(consumer);
+                self.post_rebalance(consumer, &Rebalance::Revoke(tpl));
+                return;
+            }
+            other => {
+                let error = rdkafka::error::KafkaError::Rebalance(other.into());
+                tracing::error!(%error, "rebalance failed");
+                let rebalance = Rebalance::Error(error);
+                self.pre_rebalance(consumer, &rebalance);
+                self.unassign(consumer);
+                self.post_rebalance(consumer, &rebalance);
+                return;
+            }
+        };
+        match assigned {
+            Ok(()) => self.post_rebalance(consumer, &Rebalance::Assign(tpl)),
+            Err(e) => {
+                // Nothing of this assignment is read; the loop stops the worker and the
+                // group gives its partitions to another.
+                tracing::error!(error = %e, "the assigned partitions' committed offsets could not be read");
+                self.unassign(consumer);
+                *lock(&self.assign_failed) = Some(e);
+            }
+        }
+    }
+
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         let mut sink = self.lock_sink();
         match rebalance {
@@ -268,6 +319,7 @@ pub fn run_worker(
             config.networks.answer_grace(),
         )),
         health: health.clone(),
+        assign_failed: Mutex::new(None),
     };
     let consumer: BaseConsumer<WorkerContext> = base_client_config(&config.kafka)
         .set("group.id", &config.kafka.group_id)
@@ -275,7 +327,10 @@ pub fn run_worker(
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("isolation.level", "read_committed")
-        .set("auto.offset.reset", "earliest")
+        // Every assignment starts at explicit offsets (`rebalance`); a position lost
+        // later (records deleted before they were decided, a truncated log) is an
+        // error, never a silent jump to either end.
+        .set("auto.offset.reset", "error")
         .set("session.timeout.ms", config.kafka.session_timeout_ms.to_string())
         .set("heartbeat.interval.ms", (config.kafka.session_timeout_ms / 4).max(500).to_string())
         .set("fetch.wait.max.ms", "20")
@@ -479,6 +534,9 @@ fn consume(
         if ctx.split_assignment.load(Ordering::Relaxed) {
             return Err(KafkaEdgeError::SplitAssignment);
         }
+        if let Some(e) = lock(&ctx.assign_failed).take() {
+            return Err(e);
+        }
         if !ctx.lock_state().unrestored().is_empty() {
             if let Err(e) = restore_assigned(ctx, changelog) {
                 if e.severity() == super::Severity::Fatal {
@@ -587,6 +645,9 @@ fn consume(
                 consumed += 1;
                 ctx.lock_state().stage(msg.partition(), &outputs);
                 ctx.add(&mut sink, consumer, Some((msg.topic(), msg.partition(), msg.offset())), &outputs)?;
+            }
+            Some(Err(e)) if e.rdkafka_error_code() == Some(RDKafkaErrorCode::AutoOffsetReset) => {
+                return Err(KafkaEdgeError::PositionLost(e));
             }
             Some(Err(e)) => {
                 telemetry::consume_error();
