@@ -26,6 +26,8 @@ pub enum Part {
     Start,
     /// Committing batches.
     Commits,
+    /// Reading the committed offsets a new assignment starts from.
+    Offsets,
 }
 
 impl std::fmt::Display for Part {
@@ -34,6 +36,7 @@ impl std::fmt::Display for Part {
             Part::Routes => "routing table",
             Part::Start => "start",
             Part::Commits => "commits",
+            Part::Offsets => "offsets",
         })
     }
 }

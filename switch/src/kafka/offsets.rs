@@ -52,7 +52,7 @@ pub fn committed_start<C: ConsumerContext>(
         // librdkafka asks again by itself while an offset is unstable, within the call's
         // timeout: readiness says meanwhile what the worker waits for.
         health.set_blocked(
-            Part::Commits,
+            Part::Offsets,
             format!(
                 "reading the committed offsets of {} partition(s) (a previous owner's transaction may still be open)",
                 partitions.count()
@@ -68,7 +68,7 @@ pub fn committed_start<C: ConsumerContext>(
         });
         match answer {
             Ok(committed) => {
-                health.clear_blocked(Part::Commits);
+                health.clear_blocked(Part::Offsets);
                 let took = started.elapsed();
                 if took >= Duration::from_secs(1) {
                     tracing::info!(took_ms = took.as_millis() as u64, "committed offsets read once stable");
@@ -77,7 +77,7 @@ pub fn committed_start<C: ConsumerContext>(
             }
             Err(e) if offsets_may_come_back(&e) && started.elapsed() < patience => {
                 tracing::warn!(error = %e, retry_ms = wait.as_millis() as u64, "committed offsets not readable yet; waiting");
-                health.set_blocked(Part::Commits, format!("reading the committed offsets: {e}"));
+                health.set_blocked(Part::Offsets, format!("reading the committed offsets: {e}"));
                 std::thread::sleep(wait);
                 wait = (wait * 2).min(Duration::from_secs(5));
             }
