@@ -108,7 +108,11 @@ async fn a_partition_whose_committed_offset_is_unstable_waits_and_is_decided_onc
         tokio::time::sleep(Duration::from_secs(2)).await;
         let extra = interlink_switch::start(fx.switch_config(&format!("w-extra-{round}"))).await.unwrap();
         tokio::time::sleep(Duration::from_secs(3)).await;
+        // It is waiting for its partitions' offsets, and stops all the same: within its
+        // drain time, not when the stalled transaction ends.
+        let stopping = Instant::now();
         extra.stop().await.unwrap();
+        assert!(stopping.elapsed() < Duration::from_secs(15), "a waiting worker took {:?} to stop", stopping.elapsed());
     }
 
     // A second load (other payments: another seed), decided once the offsets are stable.

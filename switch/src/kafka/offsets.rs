@@ -12,7 +12,7 @@
 //! docs/reliability.md). So the worker assigns every partition with an explicit offset
 //! read here, and its consumer runs with `auto.offset.reset=error`.
 
-use super::{broker_unreachable, KafkaEdgeError, CALL_TIMEOUT};
+use super::{broker_unreachable, KafkaEdgeError};
 use crate::health::{Health, Part};
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
@@ -24,6 +24,10 @@ use std::time::{Duration, Instant};
 /// a broker outage takes longer. It stays below the consumer's `max.poll.interval.ms`
 /// (300 s), since a new assignment waits inside the rebalance callback.
 pub const COMMITTED_PATIENCE: Duration = Duration::from_secs(240);
+
+/// One call's timeout: short, so that a worker told to stop while it waits stops
+/// within its drain time.
+const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Whether reading the committed offsets failed for a reason that passes: brokers or
 /// the coordinator away, or the group rebalancing after its session timed out.
@@ -40,15 +44,21 @@ pub fn offsets_may_come_back(error: &KafkaError) -> bool {
 /// the beginning when the group has none. Asks again while an offset is unstable (a
 /// transaction that committed or will abort it is still open) and while the brokers or
 /// the coordinator are away, for at most `patience`; any other error is returned.
+/// `None` when `stopping` says to give up (the worker is shutting down).
 pub fn committed_start<C: ConsumerContext>(
     consumer: &BaseConsumer<C>,
     partitions: &TopicPartitionList,
     health: &Health,
     patience: Duration,
-) -> Result<TopicPartitionList, KafkaEdgeError> {
+    stopping: &dyn Fn() -> bool,
+) -> Result<Option<TopicPartitionList>, KafkaEdgeError> {
     let started = Instant::now();
     let mut wait = Duration::from_millis(200);
     loop {
+        if stopping() {
+            health.clear_blocked(Part::Offsets);
+            return Ok(None);
+        }
         // librdkafka asks again by itself while an offset is unstable, within the call's
         // timeout: readiness says meanwhile what the worker waits for.
         health.set_blocked(
@@ -73,7 +83,7 @@ pub fn committed_start<C: ConsumerContext>(
                 if took >= Duration::from_secs(1) {
                     tracing::info!(took_ms = took.as_millis() as u64, "committed offsets read once stable");
                 }
-                return start_list(&committed);
+                return start_list(&committed).map(Some);
             }
             Err(e) if offsets_may_come_back(&e) && started.elapsed() < patience => {
                 tracing::warn!(error = %e, retry_ms = wait.as_millis() as u64, "committed offsets not readable yet; waiting");

@@ -394,8 +394,10 @@ impl BatchSink {
         if assignment.count() == 0 {
             return Ok(Committed::Reset);
         }
-        let start = super::offsets::committed_start(consumer, &assignment, &self.health, REBUILD_PATIENCE)?;
-        seek_all(consumer, start)?;
+        // Nothing is sought until the offsets are known: the worker does not stop
+        // half-way through a reset.
+        let start = super::offsets::committed_start(consumer, &assignment, &self.health, REBUILD_PATIENCE, &|| false)?;
+        seek_all(consumer, start.unwrap_or_default())?;
         tracing::warn!("outcome of the batch unknown; resumed from the group's committed offsets");
         Ok(Committed::Reset)
     }

@@ -46,6 +46,8 @@ struct WorkerContext {
     /// Why an assignment could not be started (its committed offsets unreadable): the
     /// loop stops the worker with it.
     assign_failed: Mutex<Option<KafkaEdgeError>>,
+    /// The worker's stop signal: an assignment waiting for its offsets gives up on it.
+    shutdown: CancellationToken,
 }
 
 /// Locks a mutex, also after a panic elsewhere (the decision boundary catches panics,
@@ -197,8 +199,16 @@ impl ConsumerContext for WorkerContext {
     fn rebalance(&self, consumer: &BaseConsumer<Self>, err: RDKafkaRespErr, tpl: &mut TopicPartitionList) {
         let assigned = match err {
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
-                committed_start(consumer, tpl, &self.health, COMMITTED_PATIENCE)
-                    .and_then(|start| consumer.assign(&start).map_err(KafkaEdgeError::Seek))
+                let stopping = || self.shutdown.is_cancelled();
+                match committed_start(consumer, tpl, &self.health, COMMITTED_PATIENCE, &stopping) {
+                    Ok(Some(start)) => consumer.assign(&start).map_err(KafkaEdgeError::Seek),
+                    Ok(None) => {
+                        // Stopping: take nothing; the worker leaves the group next.
+                        self.unassign(consumer);
+                        return;
+                    }
+                    Err(e) => Err(e),
+                }
             }
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
                 self.pre_rebalance(consumer, &Rebalance::Revoke(tpl));
@@ -320,6 +330,7 @@ pub fn run_worker(
         )),
         health: health.clone(),
         assign_failed: Mutex::new(None),
+        shutdown: shutdown.clone(),
     };
     let consumer: BaseConsumer<WorkerContext> = base_client_config(&config.kafka)
         .set("group.id", &config.kafka.group_id)
