@@ -50,6 +50,8 @@ fn through_the_log(rules: &[RouteRecord]) {
         reason: "fuzz".into(),
         applied_at: 0,
         changes: rules.len() as u64,
+        principal: None,
+        audit_head: None,
     };
     let table = log.close(marker, true).unwrap_or_else(|e| panic!("the change set is refused: {e}"));
     assert_eq!(table.map(|t| t.rule_count()), Some(rules.len()));
