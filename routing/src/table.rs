@@ -1,7 +1,7 @@
 //! The compiled, immutable routing table and route resolution.
 
 use super::model::{
-    AliasScheme, Corridor, FxRate, Identity, InstitutionRef, Limit, Participant, ParticipantStatus, QrScheme,
+    AliasScheme, Corridor, FxRate, Identity, InstitutionRef, Limit, Participant, ParticipantStatus, QrScheme, RouteKey,
     RouteRecord,
 };
 use crate::blocks::{Block, BlockKind};
@@ -542,6 +542,23 @@ pub enum RuleError {
     Window { text: String, problem: &'static str },
 }
 
+/// A record travels through the routes log under its key (`rate/NAME`, ...): a name
+/// the key cannot carry (a '/', an empty part) would be refused by every reader of the
+/// log, so the file is refused first. Found by fuzzing the routing file.
+fn check_key(record: &RouteRecord) -> Result<(), RuleError> {
+    let key = record.key();
+    let text = key.to_string();
+    match text.parse::<RouteKey>() {
+        Ok(read) if read == key => Ok(()),
+        _ => Err(invalid(
+            "key",
+            format!(
+                "{text:?} cannot be read back as this record's key: names and ids must not be empty or contain '/'"
+            ),
+        )),
+    }
+}
+
 pub(crate) fn invalid(field: &'static str, problem: impl Into<String>) -> RuleError {
     RuleError::Invalid { field, problem: problem.into() }
 }
@@ -553,6 +570,7 @@ fn currency(field: &'static str, code: &str) -> Result<u32, RuleError> {
 /// Checks one rule on its own: known networks, ids in their network's scheme, ISO
 /// currencies, positive rates and caps.
 pub fn check_record(record: &RouteRecord) -> Result<(), RuleError> {
+    check_key(record)?;
     match record {
         RouteRecord::Participant(p) => check_participant(p),
         RouteRecord::Corridor(c) => check_corridor(c),
@@ -917,6 +935,21 @@ pub(crate) mod tests {
         assert_eq!(t.alias_network("MOBILE", "+8613800000000").unwrap().network, "CN_IBPS");
         assert_eq!(t.alias_network("MOBILE", "+6591234567").unwrap().network, "SG_PAYNOW");
         assert!(t.alias_network("EMAIL", "a@b").is_none());
+    }
+
+    #[test]
+    fn a_name_the_routes_log_key_cannot_carry_is_refused() {
+        let rate = |name: &str| {
+            RouteRecord::Rate(FxRate {
+                name: name.into(),
+                source_currency: "CNY".into(),
+                destination_currency: "HKD".into(),
+                rate: Decimal::new(845, 4),
+            })
+        };
+        assert!(check_record(&rate("cny-hkd")).is_ok());
+        let err = check_record(&rate("cny/hkd")).unwrap_err().to_string();
+        assert!(err.contains("\"rate/cny/hkd\" cannot be read back"), "{err}");
     }
 
     #[test]
