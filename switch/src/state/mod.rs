@@ -59,7 +59,22 @@ impl KeyedState {
     }
 
     pub fn open_sized(dir: &Path, sizing: StoreSizing) -> Result<Self, StoreError> {
-        let store = LocalStore::open_sized(dir, sizing)?;
+        let store = match LocalStore::open_sized(dir, sizing) {
+            Ok(store) => store,
+            // Another live process holds it (two workers with one id): never wipe that.
+            Err(e @ StoreError::Fjall { source: fjall::Error::Locked, .. }) => return Err(e),
+            // The store is only a cache of the changelog. One that cannot be opened (a
+            // worker SIGKILLed while fjall created it leaves a journal file that fjall
+            // then refuses to create again) is wiped and rebuilt from the changelog,
+            // instead of stopping every restart of the worker. Found by the fault suite.
+            Err(e @ StoreError::Fjall { .. }) => {
+                tracing::warn!(error = %e, "the local state store cannot be opened; wiping it, its partitions restore from the changelog");
+                std::fs::remove_dir_all(dir)
+                    .map_err(|source| StoreError::Checkpoint { path: dir.to_path_buf(), source })?;
+                LocalStore::open_sized(dir, sizing)?
+            }
+            Err(e) => return Err(e),
+        };
         let read_to = store.read_checkpoints();
         Ok(Self {
             store,
@@ -303,6 +318,18 @@ impl Memory for PartitionMemory<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_store_left_half_created_by_a_kill_is_wiped_and_opened_fresh() {
+        let dir = tempfile::tempdir().unwrap();
+        // What a worker SIGKILLed while fjall created its database left behind: the
+        // first journal file, and nothing that says a database is there.
+        std::fs::create_dir_all(dir.path().join("db")).unwrap();
+        std::fs::write(dir.path().join("db/0.jnl"), b"").unwrap();
+        assert!(LocalStore::open(dir.path()).is_err(), "fjall itself refuses it");
+        let state = KeyedState::open(dir.path()).expect("wiped and opened");
+        assert!(state.owned().is_empty());
+    }
 
     fn value(expires_at: i64, body: &[u8]) -> Vec<u8> {
         let mut v = vec![1u8];
