@@ -1,6 +1,7 @@
 //! The switch's decision for one input record, as pure code: decode, validate, route,
 //! and build the output records. The Kafka edge (`interlink-switch`) only moves bytes.
 
+use crate::anomaly;
 use crate::blocks;
 use crate::legs;
 use crate::limits;
@@ -16,7 +17,7 @@ use interlink_connectors::{CanonicalReturn, CanonicalStatus, Connector};
 use interlink_routing::{Route, RoutingTable};
 use interlink_schemas::{
     Agent, AuthorizationRequest, ClearingRecord, Codec, CodecError, DeadLetter, ErrorKind, Notification, Party,
-    PaymentReturn, RiskAction, RiskAlert, SchemaCatalog, SettlementRecord,
+    PaymentReturn, RiskAction, RiskAlert, RiskControl, SchemaCatalog, SettlementRecord,
 };
 use interlink_vocab::{Finality, IsoReason, PaymentStatus};
 use std::sync::Arc;
@@ -579,7 +580,10 @@ impl Processor {
                     return self.refuse_for_risk(request, Some(&route), refusal, table.version(), now_micros, out);
                 }
                 let skew = self.limit_clock_skew_micros;
-                let limits = match limits::check(table, &route, request, partition_key, now_micros, skew, ctx.memory)? {
+                let account = creditor_account.as_deref();
+                let checked =
+                    limits::check(table, &route, request, partition_key, account, now_micros, skew, ctx.memory)?;
+                let limits = match checked {
                     Ok(check) => check,
                     Err(refusal) => {
                         return self.refuse_for_risk(request, Some(&route), refusal, table.version(), now_micros, out)
@@ -600,8 +604,12 @@ impl Processor {
                     },
                 };
                 // Counted only if it went ahead, in the same transaction as its outputs.
+                // Alerts too: a payment refused further on (its debtor's cap) raises none.
                 if matches!(decided.0, Outcome::Accepted | Outcome::Forwarded) {
                     out.extend(limits.writes);
+                    for alerted in limits.alerts {
+                        self.alert_for_risk(request, &route, alerted, table.version(), now_micros, out)?;
+                    }
                 }
                 Ok(decided)
             }
@@ -644,6 +652,40 @@ impl Processor {
         out.push(OutputRecord::new(OutputTopic::RiskAlerts, &request.transaction_id, self.risk_alerts.encode(&alert)?));
         let decision = Decision::Rejected { reason: reason.code().to_string() };
         Ok((Outcome::Rejected { reason }, Some(decision)))
+    }
+
+    /// A payment an `alert` anomaly rule fired on and that went ahead: explained on the
+    /// risk alerts topic (ALERTED), in the same transaction as its outputs. The debtor
+    /// was told no reason, so the alert carries none (an empty `reason_code`); its id
+    /// names the rule, as several rules may alert on one payment.
+    fn alert_for_risk(
+        &self,
+        request: &AuthorizationRequest,
+        route: &Route<'_>,
+        alerted: anomaly::Alerted,
+        version: i64,
+        now: i64,
+        out: &mut Vec<OutputRecord>,
+    ) -> Result<(), Undecided> {
+        let control = RiskControl::Limit;
+        let alert = RiskAlert {
+            alert_id: format!("{}:RISK:{}:{}", request.transaction_id, control.as_str(), alerted.rule),
+            transaction_id: request.transaction_id.clone(),
+            end_to_end_id: request.end_to_end_id.clone(),
+            control,
+            rule: alerted.rule,
+            action: RiskAction::Alerted,
+            reason_code: String::new(),
+            explanation: alerted.text,
+            routing_version: version,
+            corridor: Some(route.corridor.id.to_string()),
+            debtor_agent: request.debtor_agent.clone(),
+            creditor_agent: Some(Agent::new(&route.creditor.network, &route.creditor.institution_id)),
+            amount: request.amount.clone(),
+            decided_at: now,
+        };
+        out.push(OutputRecord::new(OutputTopic::RiskAlerts, &request.transaction_id, self.risk_alerts.encode(&alert)?));
+        Ok(())
     }
 
     /// The final accepted outcome: the clearing record, counted in its settlement
