@@ -2327,6 +2327,56 @@ max_amount = "100.00"
         assert!(text.contains("limit fx-quota") && text.contains("USD 98.00 in 7 payments"), "{text}");
     }
 
+    /// CN IBPS to HK FPS with one new-creditor anomaly rule (above CNY 0.01) with `action`.
+    fn anomaly_table(action: &str) -> RoutingTable {
+        let rule = format!(
+            "\n[[anomalies]]\nid = \"new-payee\"\nfrom = \"CN_IBPS\"\nto = \"HK_FPS\"\npattern = \"new_creditor\"\naction = \"{action}\"\ncurrency = \"CNY\"\nmin_amount = \"0.01\"\nretention_days = 30\n"
+        );
+        let text = format!("{}{rule}", interlink_routing::TEST_ROUTES_TOML);
+        RoutingTable::compile(6, &parse_routes_file("t", &text).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn an_alerting_anomaly_rule_lets_the_payment_settle_and_explains_it_in_the_same_outputs() {
+        let (p, memory, table) = (Processor::new().unwrap(), MapMemory::default(), anomaly_table("alert"));
+        let now = shanghai_morning(1);
+        let (outcome, out) = decide_on(&table, &p, &memory, &paid_by("110101199003077777", "tx-1", now), 1, now);
+        assert_eq!(outcome, Outcome::Accepted);
+        assert_eq!(out.iter().filter(|o| o.topic == OutputTopic::Clearing).count(), 1);
+        let alerts: Vec<_> = out.iter().filter(|o| o.topic == OutputTopic::RiskAlerts).collect();
+        assert_eq!(alerts.len(), 1);
+        let alert = p.risk_alerts.decode(alerts[0].payload.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            (alert.action, alert.rule.as_str(), alert.reason_code.as_str()),
+            (RiskAction::Alerted, "new-payee", "")
+        );
+        assert_eq!(alert.alert_id, "tx-1:RISK:LIMIT:new-payee");
+        assert!(
+            alert.explanation.contains("first payment to creditor HK_FPS/004/****HK-1 in the last 30 days"),
+            "{}",
+            alert.explanation
+        );
+        // The creditor is known now: no alert for the next payment to it.
+        let (outcome, out) = decide_on(&table, &p, &memory, &paid_by("110101199003077777", "tx-2", now), 2, now);
+        assert_eq!(outcome, Outcome::Accepted);
+        assert!(out.iter().all(|o| o.topic != OutputTopic::RiskAlerts));
+        // An alert-only rule cannot judge a debtor the request does not name, and lets
+        // it pass unjudged; a refusing one refuses it (RR01), as a limit does.
+        let anonymous = AuthorizationRequest { transaction_id: "tx-3".into(), created_at: now, ..request("004") };
+        let (outcome, out) = decide_on(&table, &p, &memory, &anonymous, 3, now);
+        assert_eq!(outcome, Outcome::Accepted);
+        assert!(out.iter().all(|o| o.topic != OutputTopic::RiskAlerts));
+        let anonymous = AuthorizationRequest { transaction_id: "tx-4".into(), ..anonymous };
+        let (outcome, out) = decide_on(&anomaly_table("refuse"), &p, &memory, &anonymous, 4, now);
+        assert_eq!(outcome, Outcome::Rejected { reason: IsoReason::RR01 });
+        assert!(refusal(&p, &out).1.contains("(new-payee)"));
+        // A refusing rule refuses a new creditor with FRAD, explained, and counts nothing.
+        let (outcome, out) =
+            decide_on(&anomaly_table("refuse"), &p, &memory, &paid_by("440301198807076666", "tx-5", now), 5, now);
+        assert_eq!(outcome, Outcome::Rejected { reason: IsoReason::FRAD });
+        assert!(out.iter().all(|o| o.topic != OutputTopic::State || o.key.as_deref().is_some_and(|k| k[0] == b'r')));
+    }
+
     #[test]
     fn a_limited_corridor_needs_the_debtor_named_and_a_current_time() {
         let (p, memory, limited) = (Processor::new().unwrap(), MapMemory::default(), limited_table());

@@ -55,7 +55,8 @@ pub struct Anomaly {
     /// table's rates, as limits are.
     pub currency: String,
     /// The rule never fires on a payment at or below this amount (the floor, or the
-    /// threshold of a new creditor): small payments are not worth anyone's review.
+    /// threshold of a new creditor): small payments are not worth anyone's review. At
+    /// least one minor unit, as every amount in the file.
     pub min_amount_minor: i64,
     /// `amount_above_usual`: how many deviations above the mean fire (`k`).
     #[serde(default, skip_serializing_if = "Option::is_none", with = "rust_decimal::serde::str_option")]
@@ -94,8 +95,7 @@ impl CompiledAnomaly {
     }
 }
 
-/// Checks a rule on its own: a name, known networks, an ISO currency, a floor that is
-/// not negative, and exactly the settings its pattern uses, each in a sensible range.
+/// Checks a rule on its own: a name, known networks, an ISO currency, a positive floor, and exactly the settings its pattern uses, each in a sensible range.
 pub(crate) fn check_anomaly(a: &Anomaly) -> Result<(), RuleError> {
     if a.id.is_empty() || a.id.len() > 64 || !a.id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
         return Err(invalid("id", format!("{:?} must be 1 to 64 letters, digits, '-', '_' or '.'", a.id)));
@@ -103,8 +103,8 @@ pub(crate) fn check_anomaly(a: &Anomaly) -> Result<(), RuleError> {
     crate::table::known_network(&a.from)?;
     crate::table::known_network(&a.to)?;
     currency_exponent(&a.currency).map_err(|source| RuleError::Money { field: "currency", source })?;
-    if a.min_amount_minor < 0 {
-        return Err(invalid("min_amount", format!("must not be negative, got {}", a.min_amount_minor)));
+    if a.min_amount_minor <= 0 {
+        return Err(invalid("min_amount", format!("must be greater than zero, got {}", a.min_amount_minor)));
     }
     // A setting of the other pattern is a mistake the operator should hear of, not a
     // value silently ignored.
@@ -192,7 +192,7 @@ mod tests {
             .contains("min_payments is not used by the new_creditor pattern"));
         assert!(err(Anomaly { retention_days: Some(0), ..creditor.clone() }).contains("must be 1 to 3660"));
         assert!(err(Anomaly { deviations: Some(Decimal::ZERO), ..amount_rule() }).contains("must be above 0"));
-        assert!(err(Anomaly { min_amount_minor: -1, ..amount_rule() }).contains("must not be negative"));
+        assert!(err(Anomaly { min_amount_minor: -1, ..amount_rule() }).contains("min_amount must be greater than zero"));
         assert!(err(Anomaly { id: "a b".into(), ..amount_rule() }).contains("must be 1 to 64"));
         assert!(err(Anomaly { currency: "XXQ".into(), ..amount_rule() }).contains("currency"));
     }
