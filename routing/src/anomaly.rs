@@ -95,6 +95,9 @@ impl CompiledAnomaly {
     }
 }
 
+/// A pattern's setting, and whether the rule sets it.
+type Setting = (&'static str, bool);
+
 /// Checks a rule on its own: a name, known networks, an ISO currency, a positive floor, and exactly the settings its pattern uses, each in a sensible range.
 pub(crate) fn check_anomaly(a: &Anomaly) -> Result<(), RuleError> {
     if a.id.is_empty() || a.id.len() > 64 || !a.id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
@@ -116,7 +119,7 @@ pub(crate) fn check_anomaly(a: &Anomaly) -> Result<(), RuleError> {
         ],
         [("retention_days", a.retention_days.is_some())],
     );
-    let (needed, foreign): (&[(&'static str, bool)], &[(&'static str, bool)]) = match a.pattern {
+    let (needed, foreign): (&[Setting], &[Setting]) = match a.pattern {
         AnomalyPattern::AmountAboveUsual => (&amount_settings, &creditor_settings),
         AnomalyPattern::NewCreditor => (&creditor_settings, &amount_settings),
     };
