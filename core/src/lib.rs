@@ -8,6 +8,7 @@
 //! reads through [`memory::Memory`], the state of the input record's partition, which
 //! the edge keeps and restores.
 
+pub mod anomaly;
 pub mod blocks;
 pub mod legs;
 pub mod limits;

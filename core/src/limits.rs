@@ -9,10 +9,11 @@
 //!
 //! [`PersonId`]: interlink_schemas::PersonId
 
+use crate::anomaly::{self, Alerted};
 use crate::memory::{Counted, LimitHold, LimitRelease, Memory, MemoryError, PersonUsage, UsageKey, UsageLine, UsageOf};
 use crate::pipeline::{OutputRecord, OutputTopic};
 use crate::risk::RiskRefusal;
-use interlink_routing::{CompiledLimit, LimitPeriod, Route, RoutingTable};
+use interlink_routing::{AnomalyAction, CompiledLimit, LimitPeriod, Route, RoutingTable};
 use interlink_schemas::{AuthorizationRequest, RiskControl};
 use interlink_vocab::money::format_minor;
 use interlink_vocab::IsoReason;
@@ -22,37 +23,50 @@ use interlink_vocab::IsoReason;
 /// in its own day.
 const USAGE_MARGIN_MICROS: i64 = 2 * 86_400_000_000;
 
-/// The outcome of checking a routed payment against its corridor's limits.
+/// The outcome of checking a routed payment against its corridor's per-person rules.
 #[derive(Debug, Default)]
 pub struct LimitCheck {
-    /// The usage records to write if the payment goes ahead (nothing without limits).
+    /// The usage records to write if the payment goes ahead (nothing without rules).
     pub writes: Vec<OutputRecord>,
     /// What the payment counted, for a release if it does not settle.
     pub hold: Option<LimitHold>,
+    /// The `alert` anomaly rules that fired: explained if the payment goes ahead.
+    pub alerts: Vec<Alerted>,
 }
 
-/// Checks a routed payment against every limit on its corridor, as of the request's
-/// creation time (the payer's moment, which must be within `max_clock_skew` µs of
-/// `now`). Within all of them: the person's usage to write. Reads only the person's
-/// partition (`memory`), one key; `person_key` is the request's partition key.
+/// Checks a routed payment against every limit and anomaly rule on its corridor, as of
+/// the request's creation time (the payer's moment, which must be within
+/// `max_clock_skew` µs of `now`) for limits, and of `now` for anomaly rules. Within all
+/// of them: the person's usage and profiles to write, and the alerts. Reads only the
+/// person's partition (`memory`), one key; `person_key` is the request's partition key,
+/// `creditor_account` the account the payment credits.
+#[allow(clippy::too_many_arguments)]
 pub fn check(
     table: &RoutingTable,
     route: &Route<'_>,
     request: &AuthorizationRequest,
     person_key: &str,
+    creditor_account: Option<&str>,
     now: i64,
     max_clock_skew: i64,
     memory: &dyn Memory,
 ) -> Result<Result<LimitCheck, RiskRefusal>, MemoryError> {
     let limits = table.limits(&route.debtor.network, &route.creditor.network);
-    if limits.is_empty() {
+    let anomalies = table.anomalies(&route.debtor.network, &route.creditor.network);
+    if limits.is_empty() && anomalies.is_empty() {
         return Ok(Ok(LimitCheck::default()));
     }
     let refuse = |rule: &str, reason: IsoReason, text: String| {
         Ok(Err(RiskRefusal { control: RiskControl::Limit, rule: rule.to_string(), reason, text }))
     };
     if request.debtor_id.is_none() {
-        let ids: Vec<&str> = limits.iter().map(|l| l.rule.id.as_str()).collect();
+        // A rule that may refuse cannot be skipped for want of a debtor (the control
+        // would be bypassed by leaving the identity out); one that only alerts can.
+        let refusing = anomalies.iter().filter(|a| a.rule.action == AnomalyAction::Refuse).map(|a| &a.rule.id);
+        let ids: Vec<&str> = limits.iter().map(|l| &l.rule.id).chain(refusing).map(String::as_str).collect();
+        if ids.is_empty() {
+            return Ok(Ok(LimitCheck::default()));
+        }
         return refuse(
             &ids.join(","),
             IsoReason::RR01,
@@ -65,7 +79,7 @@ pub fn check(
         );
     }
     let skew = request.created_at.abs_diff(now);
-    if skew > max_clock_skew.unsigned_abs() {
+    if !limits.is_empty() && skew > max_clock_skew.unsigned_abs() {
         return refuse(
             "created_at",
             IsoReason::DT01,
@@ -81,8 +95,10 @@ pub fn check(
         Some(value) => PersonUsage::decode(&value)?,
         None => PersonUsage::default(),
     };
-    // Periods long over are forgotten as the person's entry is rewritten.
+    // Periods long over, and profiles of rules not used for long, are forgotten as the
+    // person's entry is rewritten.
     usage.lines.retain(|l| l.keep_until > now);
+    usage.profiles.retain(|p| p.keep_until > now);
     let mut counted = Vec::with_capacity(limits.len());
     for limit in limits {
         let amount = match table.limit_amount(limit, route, request.amount.minor_units) {
@@ -132,10 +148,18 @@ pub fn check(
         (line.used_minor, line.payments) = (line.used_minor.saturating_add(amount), line.payments.saturating_add(1));
         counted.push(Counted { of, amount_minor: amount });
     }
-    usage.expires_at = usage.lines.iter().map(|l| l.keep_until).max().unwrap_or(now);
+    // After the limits: a payment a limit refuses is not judged (or learnt) at all.
+    let alerts =
+        match anomaly::check(table, route, request.amount.minor_units, creditor_account, now, &mut usage.profiles) {
+            Ok(alerts) => alerts,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+    let kept = usage.lines.iter().map(|l| l.keep_until).chain(usage.profiles.iter().map(|p| p.keep_until));
+    usage.expires_at = kept.max().unwrap_or(now);
     Ok(Ok(LimitCheck {
         writes: vec![state(key.as_bytes(), Some(usage.encode()?))],
-        hold: Some(LimitHold { person_key: person_key.to_string(), counted }),
+        hold: (!counted.is_empty()).then(|| LimitHold { person_key: person_key.to_string(), counted }),
+        alerts,
     }))
 }
 
@@ -253,7 +277,7 @@ max_amount = "1000.00"
         let creditor = request.creditor_agent.clone().unwrap();
         let route = table.resolve(&request.debtor_agent, &creditor, &request.amount, at).unwrap();
         let key = request.partition_key();
-        match check(table, &route, &request, &key, at, 60_000_000, store).unwrap() {
+        match check(table, &route, &request, &key, None, at, 60_000_000, store).unwrap() {
             Ok(within) => {
                 store.apply(&within.writes);
                 None
@@ -339,6 +363,7 @@ max_amount = "1000.00"
         let usage = PersonUsage {
             lines: vec![UsageLine { of, used_minor: 100_000, payments: 2, keep_until: 9 }],
             expires_at: 9,
+            profiles: Vec::new(),
         };
         let memory = One(key.as_bytes().to_vec(), usage.encode().unwrap());
         let mut out = Vec::new();

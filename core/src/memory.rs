@@ -319,13 +319,50 @@ pub struct UsageLine {
     pub keep_until: i64,
 }
 
-/// What a person has used of every limit, in the periods still kept.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// What a person has used of every limit, in the periods still kept, and what the
+/// anomaly rules know of the person.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PersonUsage {
     pub lines: Vec<UsageLine>,
-    /// Not part of the body: the last line's `keep_until`, in the header.
+    /// Not part of the body: the last line's or profile's `keep_until`, in the header.
     #[serde(skip)]
     pub expires_at: i64,
+    /// One per anomaly rule that has seen the person (after the body, see
+    /// [`extend_with`]; absent from entries written before anomaly rules, and from
+    /// entries of people no rule has seen, which therefore encode as they always did).
+    #[serde(skip)]
+    pub profiles: Vec<Profile>,
+}
+
+/// What one anomaly rule knows of one person: fixed-size, so the person's entry (read
+/// and rewritten by every payment) stays small.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// The rule, its pattern and its currency, fingerprinted like a usage.
+    pub of: UsageOf,
+    /// When the profile may be forgotten (µs): a while after the person's last payment.
+    pub keep_until: i64,
+    pub seen: Seen,
+}
+
+/// What a rule remembers, by its pattern.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Seen {
+    /// The exponentially decayed mean and variance of the person's accepted amounts
+    /// (in the rule's currency's minor units), and how many payments they have seen.
+    Amounts { payments: u32, mean: f64, variance: f64 },
+    /// The creditors the person paid within the retention, the most recently paid
+    /// [`crate::anomaly::KNOWN_CREDITORS`] of them at most.
+    Creditors(Vec<KnownCreditor>),
+}
+
+/// A creditor a person paid: a 64-bit fingerprint of its network, institution and
+/// account (no account number in the state), and when it was last paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KnownCreditor {
+    pub fingerprint: [u8; 8],
+    /// Minutes since the epoch: enough for a retention counted in days, in 4 bytes.
+    pub last_paid_minute: u32,
 }
 
 /// What a payment counted against its debtor's limits while it is not final: released
@@ -441,7 +478,24 @@ impl InFlightEntry {
 }
 
 framed_value!(RequestMemo);
-framed_value!(PersonUsage);
+
+impl PersonUsage {
+    pub fn encode(&self) -> Result<Vec<u8>, MemoryError> {
+        let mut out = Vec::with_capacity(128);
+        out.push(FORMAT_V1);
+        out.extend_from_slice(&self.expires_at.to_be_bytes());
+        let profiles = (!self.profiles.is_empty()).then_some(&self.profiles);
+        extend_with(postcard::to_extend(self, out)?, &profiles)
+    }
+
+    pub fn decode(value: &[u8]) -> Result<Self, MemoryError> {
+        let expires_at =
+            expires_at(value).ok_or(MemoryError::UnknownFormat { len: value.len(), first: value.first().copied() })?;
+        let (mut usage, profiles): (Self, Option<Vec<Profile>>) = take_with(&value[VALUE_HEADER_LEN..])?;
+        (usage.expires_at, usage.profiles) = (expires_at, profiles.unwrap_or_default());
+        Ok(usage)
+    }
+}
 
 impl InFlightEntry {
     pub fn encode(&self) -> Result<Vec<u8>, MemoryError> {

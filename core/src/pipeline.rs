@@ -1,6 +1,7 @@
 //! The switch's decision for one input record, as pure code: decode, validate, route,
 //! and build the output records. The Kafka edge (`interlink-switch`) only moves bytes.
 
+use crate::anomaly;
 use crate::blocks;
 use crate::legs;
 use crate::limits;
@@ -16,7 +17,7 @@ use interlink_connectors::{CanonicalReturn, CanonicalStatus, Connector};
 use interlink_routing::{Route, RoutingTable};
 use interlink_schemas::{
     Agent, AuthorizationRequest, ClearingRecord, Codec, CodecError, DeadLetter, ErrorKind, Notification, Party,
-    PaymentReturn, RiskAction, RiskAlert, SchemaCatalog, SettlementRecord,
+    PaymentReturn, RiskAction, RiskAlert, RiskControl, SchemaCatalog, SettlementRecord,
 };
 use interlink_vocab::{Finality, IsoReason, PaymentStatus};
 use std::sync::Arc;
@@ -579,7 +580,10 @@ impl Processor {
                     return self.refuse_for_risk(request, Some(&route), refusal, table.version(), now_micros, out);
                 }
                 let skew = self.limit_clock_skew_micros;
-                let limits = match limits::check(table, &route, request, partition_key, now_micros, skew, ctx.memory)? {
+                let account = creditor_account.as_deref();
+                let checked =
+                    limits::check(table, &route, request, partition_key, account, now_micros, skew, ctx.memory)?;
+                let limits = match checked {
                     Ok(check) => check,
                     Err(refusal) => {
                         return self.refuse_for_risk(request, Some(&route), refusal, table.version(), now_micros, out)
@@ -600,8 +604,12 @@ impl Processor {
                     },
                 };
                 // Counted only if it went ahead, in the same transaction as its outputs.
+                // Alerts too: a payment refused further on (its debtor's cap) raises none.
                 if matches!(decided.0, Outcome::Accepted | Outcome::Forwarded) {
                     out.extend(limits.writes);
+                    for alerted in limits.alerts {
+                        self.alert_for_risk(request, &route, alerted, table.version(), now_micros, out)?;
+                    }
                 }
                 Ok(decided)
             }
@@ -644,6 +652,40 @@ impl Processor {
         out.push(OutputRecord::new(OutputTopic::RiskAlerts, &request.transaction_id, self.risk_alerts.encode(&alert)?));
         let decision = Decision::Rejected { reason: reason.code().to_string() };
         Ok((Outcome::Rejected { reason }, Some(decision)))
+    }
+
+    /// A payment an `alert` anomaly rule fired on and that went ahead: explained on the
+    /// risk alerts topic (ALERTED), in the same transaction as its outputs. The debtor
+    /// was told no reason, so the alert carries none (an empty `reason_code`); its id
+    /// names the rule, as several rules may alert on one payment.
+    fn alert_for_risk(
+        &self,
+        request: &AuthorizationRequest,
+        route: &Route<'_>,
+        alerted: anomaly::Alerted,
+        version: i64,
+        now: i64,
+        out: &mut Vec<OutputRecord>,
+    ) -> Result<(), Undecided> {
+        let control = RiskControl::Limit;
+        let alert = RiskAlert {
+            alert_id: format!("{}:RISK:{}:{}", request.transaction_id, control.as_str(), alerted.rule),
+            transaction_id: request.transaction_id.clone(),
+            end_to_end_id: request.end_to_end_id.clone(),
+            control,
+            rule: alerted.rule,
+            action: RiskAction::Alerted,
+            reason_code: String::new(),
+            explanation: alerted.text,
+            routing_version: version,
+            corridor: Some(route.corridor.id.to_string()),
+            debtor_agent: request.debtor_agent.clone(),
+            creditor_agent: Some(Agent::new(&route.creditor.network, &route.creditor.institution_id)),
+            amount: request.amount.clone(),
+            decided_at: now,
+        };
+        out.push(OutputRecord::new(OutputTopic::RiskAlerts, &request.transaction_id, self.risk_alerts.encode(&alert)?));
+        Ok(())
     }
 
     /// The final accepted outcome: the clearing record, counted in its settlement
@@ -2283,6 +2325,56 @@ max_amount = "100.00"
         assert_eq!(eighth, Outcome::Rejected { reason: IsoReason::AM14 });
         let text = refusal(&p, &out).1;
         assert!(text.contains("limit fx-quota") && text.contains("USD 98.00 in 7 payments"), "{text}");
+    }
+
+    /// CN IBPS to HK FPS with one new-creditor anomaly rule (above CNY 0.01) with `action`.
+    fn anomaly_table(action: &str) -> RoutingTable {
+        let rule = format!(
+            "\n[[anomalies]]\nid = \"new-payee\"\nfrom = \"CN_IBPS\"\nto = \"HK_FPS\"\npattern = \"new_creditor\"\naction = \"{action}\"\ncurrency = \"CNY\"\nmin_amount = \"0.01\"\nretention_days = 30\n"
+        );
+        let text = format!("{}{rule}", interlink_routing::TEST_ROUTES_TOML);
+        RoutingTable::compile(6, &parse_routes_file("t", &text).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn an_alerting_anomaly_rule_lets_the_payment_settle_and_explains_it_in_the_same_outputs() {
+        let (p, memory, table) = (Processor::new().unwrap(), MapMemory::default(), anomaly_table("alert"));
+        let now = shanghai_morning(1);
+        let (outcome, out) = decide_on(&table, &p, &memory, &paid_by("110101199003077777", "tx-1", now), 1, now);
+        assert_eq!(outcome, Outcome::Accepted);
+        assert_eq!(out.iter().filter(|o| o.topic == OutputTopic::Clearing).count(), 1);
+        let alerts: Vec<_> = out.iter().filter(|o| o.topic == OutputTopic::RiskAlerts).collect();
+        assert_eq!(alerts.len(), 1);
+        let alert = p.risk_alerts.decode(alerts[0].payload.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            (alert.action, alert.rule.as_str(), alert.reason_code.as_str()),
+            (RiskAction::Alerted, "new-payee", "")
+        );
+        assert_eq!(alert.alert_id, "tx-1:RISK:LIMIT:new-payee");
+        assert!(
+            alert.explanation.contains("first payment to creditor HK_FPS/004/****HK-1 in the last 30 days"),
+            "{}",
+            alert.explanation
+        );
+        // The creditor is known now: no alert for the next payment to it.
+        let (outcome, out) = decide_on(&table, &p, &memory, &paid_by("110101199003077777", "tx-2", now), 2, now);
+        assert_eq!(outcome, Outcome::Accepted);
+        assert!(out.iter().all(|o| o.topic != OutputTopic::RiskAlerts));
+        // An alert-only rule cannot judge a debtor the request does not name, and lets
+        // it pass unjudged; a refusing one refuses it (RR01), as a limit does.
+        let anonymous = AuthorizationRequest { transaction_id: "tx-3".into(), created_at: now, ..request("004") };
+        let (outcome, out) = decide_on(&table, &p, &memory, &anonymous, 3, now);
+        assert_eq!(outcome, Outcome::Accepted);
+        assert!(out.iter().all(|o| o.topic != OutputTopic::RiskAlerts));
+        let anonymous = AuthorizationRequest { transaction_id: "tx-4".into(), ..anonymous };
+        let (outcome, out) = decide_on(&anomaly_table("refuse"), &p, &memory, &anonymous, 4, now);
+        assert_eq!(outcome, Outcome::Rejected { reason: IsoReason::RR01 });
+        assert!(refusal(&p, &out).1.contains("(new-payee)"));
+        // A refusing rule refuses a new creditor with FRAD, explained, and counts nothing.
+        let (outcome, out) =
+            decide_on(&anomaly_table("refuse"), &p, &memory, &paid_by("440301198807076666", "tx-5", now), 5, now);
+        assert_eq!(outcome, Outcome::Rejected { reason: IsoReason::FRAD });
+        assert!(out.iter().all(|o| o.topic != OutputTopic::State || o.key.as_deref().is_some_and(|k| k[0] == b'r')));
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! and an exported table parses back to exactly the same rules.
 
 use super::model::{
-    AliasScheme, Block, Corridor, FxRate, Identity, Limit, LimitPeriod, NetDebitCap, NetworkSettings, OperatingWindow,
-    Participant, QrScheme, RouteKey, RouteRecord, SettlementScheme,
+    AliasScheme, Anomaly, AnomalyAction, AnomalyPattern, Block, Corridor, FxRate, Identity, Limit, LimitPeriod,
+    NetDebitCap, NetworkSettings, OperatingWindow, Participant, QrScheme, RouteKey, RouteRecord, SettlementScheme,
 };
 use super::table::{check_record, invalid, RoutingTable, RuleError};
 use interlink_vocab::money::{format_minor, parse_major};
@@ -40,6 +40,8 @@ struct RoutesFileIn {
     #[serde(default)]
     limits: Vec<Spanned<FileLimit>>,
     #[serde(default)]
+    anomalies: Vec<Spanned<FileAnomaly>>,
+    #[serde(default)]
     blocks: Vec<Spanned<Block>>,
     #[serde(default)]
     settlement: Vec<Spanned<SettlementScheme>>,
@@ -66,6 +68,8 @@ struct RoutesFileOut {
     networks: Vec<NetworkSettings>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     limits: Vec<FileLimit>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    anomalies: Vec<FileAnomaly>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     blocks: Vec<Block>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -101,6 +105,28 @@ struct FileLimit {
     window_seconds: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     max_payments: Option<u32>,
+}
+
+/// An anomaly rule as operators write it: the floor in major units ("1000.00"), the
+/// deviations as decimal text ("6" or "4.5").
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileAnomaly {
+    id: String,
+    from: String,
+    to: String,
+    pattern: AnomalyPattern,
+    action: AnomalyAction,
+    currency: String,
+    min_amount: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    deviations: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    min_payments: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    half_life_payments: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retention_days: Option<u32>,
 }
 
 /// A corridor as operators write it: decimal text for rates and amounts, windows as
@@ -204,6 +230,10 @@ pub fn parse_routes_file(name: &str, text: &str) -> Result<Vec<RouteRecord>, Rou
             });
         add(limit, line);
     }
+    for a in file.anomalies {
+        let line = at(a.span().start);
+        add(anomaly(a.into_inner()), line);
+    }
     for b in file.blocks {
         add(Ok(RouteRecord::Block(b.get_ref().clone())), at(b.span().start));
     }
@@ -296,9 +326,48 @@ pub fn export_routes_file<'a>(records: impl IntoIterator<Item = &'a RouteRecord>
                 window_seconds: l.window_seconds,
                 max_payments: l.max_payments,
             }),
+            RouteRecord::Anomaly(a) => out.anomalies.push(FileAnomaly {
+                id: a.id.clone(),
+                from: a.from.clone(),
+                to: a.to.clone(),
+                pattern: a.pattern,
+                action: a.action,
+                currency: a.currency.clone(),
+                min_amount: format_minor(a.min_amount_minor, &a.currency)
+                    .unwrap_or_else(|_| a.min_amount_minor.to_string()),
+                deviations: a.deviations.map(|d| d.normalize().to_string()),
+                min_payments: a.min_payments,
+                half_life_payments: a.half_life_payments,
+                retention_days: a.retention_days,
+            }),
         }
     }
     toml::to_string(&out).expect("routing rules serialize as TOML")
+}
+
+fn anomaly(a: FileAnomaly) -> Result<RouteRecord, RuleError> {
+    let min_amount_minor =
+        parse_major(&a.min_amount, &a.currency).map_err(|source| RuleError::Money { field: "min_amount", source })?;
+    let deviations = a
+        .deviations
+        .as_deref()
+        .map(|t| {
+            t.trim().parse::<Decimal>().map_err(|_| invalid("deviations", format!("{t:?} is not a decimal number")))
+        })
+        .transpose()?;
+    Ok(RouteRecord::Anomaly(Anomaly {
+        id: a.id,
+        from: a.from,
+        to: a.to,
+        pattern: a.pattern,
+        action: a.action,
+        currency: a.currency,
+        min_amount_minor,
+        deviations,
+        min_payments: a.min_payments,
+        half_life_payments: a.half_life_payments,
+        retention_days: a.retention_days,
+    }))
 }
 
 fn corridor(c: FileCorridor) -> Result<RouteRecord, RuleError> {
@@ -521,6 +590,91 @@ mod tests {
         let bad = format!("{GOOD}\n[[networks]]\nnetwork = \"HK_FPS\"\nresponse_deadline_seconds = 0\n");
         let err = parse_routes_file("t.toml", &bad).unwrap_err();
         assert!(err.problems.iter().any(|p| p.contains("response_deadline_seconds must be 1 to 86400")), "{err}");
+    }
+
+    const ANOMALIES: &str = r#"
+[[anomalies]]
+id = "big-payment"
+from = "CN_IBPS"
+to = "HK_FPS"
+pattern = "amount_above_usual"
+action = "alert"
+currency = "CNY"
+min_amount = "2000.00"
+deviations = "4.5"
+min_payments = 10
+half_life_payments = 20
+
+[[anomalies]]
+id = "new-payee"
+from = "CN_IBPS"
+to = "HK_FPS"
+pattern = "new_creditor"
+action = "refuse"
+currency = "HKD"
+min_amount = "5000"
+retention_days = 90
+"#;
+
+    #[test]
+    fn anomaly_rules_read_in_major_units_compile_per_corridor_and_export_back() {
+        let rules = parse_routes_file("t.toml", &format!("{GOOD}{ANOMALIES}")).unwrap();
+        let table = RoutingTable::compile(1, &rules).unwrap();
+        let found = table.anomalies("CN_IBPS", "HK_FPS");
+        assert_eq!(found.len(), 2);
+        let big = &found[0].rule;
+        assert_eq!(
+            (big.pattern, big.action, big.min_amount_minor),
+            (AnomalyPattern::AmountAboveUsual, AnomalyAction::Alert, 200_000)
+        );
+        assert_eq!((found[0].deviations, big.min_payments, big.half_life_payments), (4.5, Some(10), Some(20)));
+        let payee = &found[1];
+        assert_eq!((payee.rule.action, payee.rule.min_amount_minor), (AnomalyAction::Refuse, 500_000));
+        assert_eq!(payee.retention_micros, 90 * 86_400_000_000);
+        assert!(table.anomalies("HK_FPS", "CN_IBPS").is_empty());
+        let exported = export_routes_file(&rules);
+        assert!(exported.contains("[[anomalies]]") && exported.contains("deviations = \"4.5\""), "{exported}");
+        assert_eq!(parse_routes_file("x.toml", &exported).unwrap(), rules);
+        assert_eq!(rules[3].key().to_string(), "anomaly/big-payment");
+    }
+
+    #[test]
+    fn bad_anomaly_rules_are_reported_with_their_line_and_what_is_wrong() {
+        let problems = |extra: &str| parse_routes_file("t.toml", &format!("{GOOD}{extra}")).unwrap_err().problems;
+        let rule = |body: &str| {
+            format!("\n[[anomalies]]\nid = \"r\"\nfrom = \"CN_IBPS\"\nto = \"HK_FPS\"\ncurrency = \"CNY\"\n{body}\n")
+        };
+        let cases = [
+            ("pattern = \"new_creditor\"\naction = \"alert\"\nmin_amount = \"10\"", "retention_days is needed by the new_creditor pattern"),
+            ("pattern = \"new_creditor\"\naction = \"alert\"\nmin_amount = \"10\"\nretention_days = 9\ndeviations = \"3\"", "deviations is not used by the new_creditor pattern"),
+            ("pattern = \"amount_above_usual\"\naction = \"alert\"\nmin_amount = \"10\"\ndeviations = \"lots\"\nmin_payments = 5\nhalf_life_payments = 5", "\"lots\" is not a decimal number"),
+            ("pattern = \"amount_above_usual\"\naction = \"alert\"\nmin_amount = \"10\"\ndeviations = \"3\"\nmin_payments = 0\nhalf_life_payments = 5", "min_payments must be 1 to 1000, got 0"),
+            ("pattern = \"amount_above_usual\"\naction = \"alert\"\nmin_amount = \"10.001\"\ndeviations = \"3\"\nmin_payments = 5\nhalf_life_payments = 5", "min_amount"),
+            ("pattern = \"new_creditor\"\naction = \"hold\"\nmin_amount = \"10\"\nretention_days = 9", "unknown variant `hold`"),
+            ("pattern = \"mule\"\naction = \"alert\"\nmin_amount = \"10\"\nretention_days = 9", "unknown variant `mule`"),
+        ];
+        for (body, expected) in cases {
+            let p = problems(&rule(body));
+            assert_eq!(p.len(), 1, "{p:?}");
+            assert!(p[0].starts_with("t.toml:") && p[0].contains(expected), "{body}: {p:?}");
+            // The line is inside the rule's entry (the GOOD table ends on line 22).
+            let line: usize = p[0].split(':').nth(1).unwrap().parse().unwrap();
+            assert!((22..=34).contains(&line), "{p:?}");
+        }
+        // A rule whose currency a corridor it covers cannot convert to.
+        let usd = rule("pattern = \"new_creditor\"\naction = \"alert\"\nmin_amount = \"10\"\nretention_days = 9")
+            .replace("CNY", "USD");
+        let p = problems(&usd);
+        assert!(
+            p[0].contains("anomaly/r: corridor CN_IBPS>HK_FPS:CNY-HKD pays in CNY; define a rate between CNY and USD"),
+            "{p:?}"
+        );
+        let twice = format!(
+            "{}{}",
+            rule("pattern = \"new_creditor\"\naction = \"alert\"\nmin_amount = \"10\"\nretention_days = 9"),
+            rule("pattern = \"new_creditor\"\naction = \"alert\"\nmin_amount = \"10\"\nretention_days = 9")
+        );
+        assert!(problems(&twice)[0].contains("duplicate key anomaly/r"), "{twice}");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! [`RoutingTable`] at every change-set [`Marker`]. Workers share the table as an
 //! `Arc` snapshot and swap it whole, so no request is routed with half a change.
 
+mod anomaly;
 mod audit;
 mod audit_chain;
 mod blocks;
@@ -17,6 +18,7 @@ mod model;
 mod settlement;
 mod table;
 
+pub use anomaly::CompiledAnomaly;
 pub use audit::{rules_at, AuditChange, AuditEntry, ChangeOp, ReplayError};
 pub use audit_chain::{audit_record_hash, chain_parts, verify_chain, ChainBreak, ChainReport, CHAIN_START};
 pub use change::{diff, Change};
@@ -28,9 +30,9 @@ pub use interlink_vocab::money::{convert, currency_exponent, format_minor, parse
 pub use limits::{CompiledLimit, PeriodSpan};
 pub use log::{RoutingLog, RoutingLogError};
 pub use model::{
-    AliasScheme, Block, BlockKind, BusinessDay, Corridor, FxRate, Identity, InstitutionRef, Limit, LimitPeriod, Marker,
-    NetDebitCap, NetworkSettings, OperatingWindow, Participant, ParticipantStatus, QrScheme, RouteKey, RouteRecord,
-    SettlementScheme, MARKER_KEY,
+    AliasScheme, Anomaly, AnomalyAction, AnomalyPattern, Block, BlockKind, BusinessDay, Corridor, FxRate, Identity,
+    InstitutionRef, Limit, LimitPeriod, Marker, NetDebitCap, NetworkSettings, OperatingWindow, Participant,
+    ParticipantStatus, QrScheme, RouteKey, RouteRecord, SettlementScheme, MARKER_KEY,
 };
 pub use settlement::{CompiledScheme, SWITCH_FX_ACCOUNT, SWITCH_NETWORK};
 pub use table::{check_record, CompileError, CompiledCorridor, Rejection, Route, RoutingTable, RuleError};

@@ -1,6 +1,7 @@
 //! The records of the `interlink.routes` log. Values are JSON: this is a low-volume
 //! control topic that operators inspect with ordinary Kafka tools.
 
+pub use crate::anomaly::{Anomaly, AnomalyAction, AnomalyPattern};
 pub use crate::blocks::{Block, BlockKind};
 pub use crate::limits::{Limit, LimitPeriod};
 pub use crate::settlement::{BusinessDay, NetDebitCap, SettlementScheme};
@@ -22,6 +23,7 @@ pub enum RouteKey {
     AliasScheme { scheme: String, prefix: String },
     Network { network: String },
     Limit { id: String },
+    Anomaly { id: String },
     Block { kind: BlockKind, network: String, value: String },
     Settlement { currency: String },
     Cap { network: String, institution_id: String, currency: String },
@@ -38,6 +40,7 @@ impl fmt::Display for RouteKey {
             Self::AliasScheme { scheme, prefix } => write!(f, "alias/{scheme}/{prefix}"),
             Self::Network { network } => write!(f, "network/{network}"),
             Self::Limit { id } => write!(f, "limit/{id}"),
+            Self::Anomaly { id } => write!(f, "anomaly/{id}"),
             Self::Block { kind, network, value } => write!(f, "block/{kind}/{network}/{value}"),
             Self::Settlement { currency } => write!(f, "settlement/{currency}"),
             Self::Cap { network, institution_id, currency } => write!(f, "cap/{network}/{institution_id}/{currency}"),
@@ -61,6 +64,7 @@ impl std::str::FromStr for RouteKey {
             ["qr", guid] if ok(&[guid]) => Ok(Self::QrScheme { guid: owned(guid) }),
             ["network", network] if ok(&[network]) => Ok(Self::Network { network: owned(network) }),
             ["limit", id] if ok(&[id]) => Ok(Self::Limit { id: owned(id) }),
+            ["anomaly", id] if ok(&[id]) => Ok(Self::Anomaly { id: owned(id) }),
             ["settlement", currency] if ok(&[currency]) => Ok(Self::Settlement { currency: owned(currency) }),
             ["cap", n, i, c] if ok(&[n, i, c]) => {
                 Ok(Self::Cap { network: owned(n), institution_id: owned(i), currency: owned(c) })
@@ -76,7 +80,7 @@ impl std::str::FromStr for RouteKey {
                 Ok(Self::AliasScheme { scheme: owned(scheme), prefix: owned(prefix) })
             }
             _ => Err(format!(
-                "{s:?} is not a route key (participant/NETWORK/ID, corridor/FROM/TO/CURRENCY, identity/ID, rate/NAME, qr/GUID, alias/SCHEME/PREFIX, network/NETWORK, limit/ID, block/KIND/NETWORK/VALUE, settlement/CURRENCY or cap/NETWORK/ID/CURRENCY)"
+                "{s:?} is not a route key (participant/NETWORK/ID, corridor/FROM/TO/CURRENCY, identity/ID, rate/NAME, qr/GUID, alias/SCHEME/PREFIX, network/NETWORK, limit/ID, anomaly/ID, block/KIND/NETWORK/VALUE, settlement/CURRENCY or cap/NETWORK/ID/CURRENCY)"
             )),
         }
     }
@@ -280,6 +284,7 @@ pub enum RouteRecord {
     AliasScheme(AliasScheme),
     Network(NetworkSettings),
     Limit(Limit),
+    Anomaly(Anomaly),
     Block(Block),
     Settlement(SettlementScheme),
     Cap(NetDebitCap),
@@ -302,6 +307,7 @@ impl RouteRecord {
             Self::AliasScheme(a) => RouteKey::AliasScheme { scheme: a.scheme.clone(), prefix: a.prefix.clone() },
             Self::Network(n) => RouteKey::Network { network: n.network.clone() },
             Self::Limit(l) => RouteKey::Limit { id: l.id.clone() },
+            Self::Anomaly(a) => RouteKey::Anomaly { id: a.id.clone() },
             Self::Block(b) => RouteKey::Block { kind: b.target, network: b.network.clone(), value: b.value.clone() },
             Self::Settlement(s) => RouteKey::Settlement { currency: s.currency.clone() },
             Self::Cap(c) => RouteKey::Cap {
@@ -323,6 +329,7 @@ impl RouteRecord {
             Self::AliasScheme(a) => vec![&a.network],
             Self::Network(n) => vec![&n.network],
             Self::Limit(l) => vec![&l.from, &l.to],
+            Self::Anomaly(a) => vec![&a.from, &a.to],
             Self::Block(b) => vec![&b.network],
             Self::Settlement(s) => s.fx_participant.iter().map(|p| p.network.as_str()).collect(),
             Self::Cap(c) => vec![&c.network],
@@ -345,6 +352,7 @@ mod tests {
             RouteKey::AliasScheme { scheme: "MOBILE".into(), prefix: "+852".into() },
             RouteKey::AliasScheme { scheme: "EMAIL".into(), prefix: "".into() },
             RouteKey::Limit { id: "payment-connect-north-daily".into() },
+            RouteKey::Anomaly { id: "big-payment-north".into() },
             RouteKey::Block { kind: BlockKind::Account, network: "BR_PIX".into(), value: "0001/12345-6".into() },
             RouteKey::Settlement { currency: "HKD".into() },
             RouteKey::Cap { network: "HK_FPS".into(), institution_id: "004".into(), currency: "HKD".into() },

@@ -4,6 +4,7 @@ use super::model::{
     AliasScheme, Corridor, FxRate, Identity, InstitutionRef, Limit, Participant, ParticipantStatus, QrScheme, RouteKey,
     RouteRecord,
 };
+use crate::anomaly::{Anomaly, CompiledAnomaly};
 use crate::blocks::{Block, BlockKind};
 use crate::limits::CompiledLimit;
 use crate::settlement::{CompiledScheme, NetDebitCap};
@@ -115,6 +116,8 @@ pub struct RoutingTable {
     response_deadlines: HashMap<String, std::time::Duration>,
     /// from -> to -> the per-person limits of payments between the two networks
     limits: FxHashMap<String, FxHashMap<String, Vec<CompiledLimit>>>,
+    /// from -> to -> the per-debtor anomaly rules of payments between the two networks
+    anomalies: FxHashMap<String, FxHashMap<String, Vec<CompiledAnomaly>>>,
     /// (source, destination) currency -> the named rate, for converting to a limit's currency
     fx_rates: HashMap<(String, String), Decimal>,
     /// By kind (its index in `BlockKind::ALL`): network -> value -> the block
@@ -214,12 +217,38 @@ impl RoutingTable {
         self.limits.get(from).and_then(|m| m.get(to)).map_or(&[], Vec::as_slice)
     }
 
+    /// The per-debtor anomaly rules on payments from `from` to `to` (networks).
+    pub fn anomalies(&self, from: &str, to: &str) -> &[CompiledAnomaly] {
+        self.anomalies.get(from).and_then(|m| m.get(to)).map_or(&[], Vec::as_slice)
+    }
+
     /// What a routed payment counts for against `limit`, in the limit's currency: its
     /// debit or its credit when the limit is in either leg's currency, else its debit
     /// converted at the table's named rate (or the inverse of the reverse rate).
     pub fn limit_amount(&self, limit: &CompiledLimit, route: &Route<'_>, debit_minor: i64) -> Result<i64, Rejection> {
+        self.amount_in(&limit.rule.currency, "limit", &limit.rule.id, route, debit_minor)
+    }
+
+    /// What an anomaly rule sees of a routed payment, in the rule's currency, converted
+    /// as for limits.
+    pub fn anomaly_amount(
+        &self,
+        anomaly: &CompiledAnomaly,
+        route: &Route<'_>,
+        debit_minor: i64,
+    ) -> Result<i64, Rejection> {
+        self.amount_in(&anomaly.rule.currency, "anomaly rule", &anomaly.rule.id, route, debit_minor)
+    }
+
+    fn amount_in(
+        &self,
+        currency: &str,
+        kind: &str,
+        id: &str,
+        route: &Route<'_>,
+        debit_minor: i64,
+    ) -> Result<i64, Rejection> {
         let rule = &route.corridor.rule;
-        let currency = &limit.rule.currency;
         if *currency == rule.source_currency {
             return Ok(debit_minor);
         }
@@ -230,10 +259,7 @@ impl RoutingTable {
         let rate = pair(&rule.source_currency, currency)
             .or_else(|| pair(currency, &rule.source_currency).filter(|r| !r.is_zero()).map(|r| Decimal::ONE / r))
             .ok_or_else(|| {
-                Rejection::Conversion(format!(
-                    "no rate from {} to {currency} for limit {}",
-                    rule.source_currency, limit.rule.id
-                ))
+                Rejection::Conversion(format!("no rate from {} to {currency} for {kind} {id}", rule.source_currency))
             })?;
         convert(debit_minor, &rule.source_currency, currency, rate).map_err(|e| Rejection::Conversion(e.to_string()))
     }
@@ -246,6 +272,7 @@ impl RoutingTable {
         let mut identities: Vec<&Identity> = Vec::new();
         let mut corridors: Vec<&Corridor> = Vec::new();
         let mut limits: Vec<&Limit> = Vec::new();
+        let mut anomalies: Vec<&Anomaly> = Vec::new();
         for record in records {
             table.rule_count += 1;
             if let Err(e) = check_record(record) {
@@ -275,6 +302,7 @@ impl RoutingTable {
                 }
                 RouteRecord::AliasScheme(a) => table.alias_schemes.entry(a.scheme.clone()).or_default().push(a.clone()),
                 RouteRecord::Limit(l) => limits.push(l),
+                RouteRecord::Anomaly(a) => anomalies.push(a),
                 RouteRecord::Settlement(scheme) => match CompiledScheme::compile(scheme) {
                     Ok(compiled) => {
                         table.settlement.insert(scheme.currency.clone(), compiled);
@@ -314,6 +342,7 @@ impl RoutingTable {
         table.fx_rates =
             rates.values().map(|r| ((r.source_currency.clone(), r.destination_currency.clone()), r.rate)).collect();
         table.compile_limits(&limits, &mut problems);
+        table.compile_anomalies(&anomalies, &mut problems);
         for p in &table.participant_list {
             let Some(sponsor) = &p.settles_through else { continue };
             let key = format!("participant/{}/{}", p.network, p.institution_id);
@@ -363,22 +392,37 @@ impl RoutingTable {
                 Ok(c) => c,
                 Err(e) => return problems.push(format!("limit/{}: {e}", l.id)),
             };
-            // Every corridor the limit covers must be able to count in its currency.
-            let covered = self.corridors.get(&l.from).and_then(|m| m.get(&l.to)).into_iter().flat_map(|m| m.values());
-            for c in covered {
-                let (source, destination) = (&c.rule.source_currency, &c.rule.destination_currency);
-                let convertible = l.currency == *source
-                    || l.currency == *destination
-                    || self.fx_rates.contains_key(&(source.clone(), l.currency.clone()))
-                    || self.fx_rates.contains_key(&(l.currency.clone(), source.clone()));
-                if !convertible {
-                    problems.push(format!(
-                        "limit/{}: corridor {} pays in {source}; define a rate between {source} and {} to count it",
-                        l.id, c.id, l.currency
-                    ));
-                }
-            }
+            self.check_convertible(&format!("limit/{}", l.id), &l.from, &l.to, &l.currency, problems);
             self.limits.entry(l.from.clone()).or_default().entry(l.to.clone()).or_default().push(compiled);
+        }
+    }
+
+    fn compile_anomalies(&mut self, anomalies: &[&Anomaly], problems: &mut Vec<String>) {
+        for a in anomalies {
+            let compiled = match CompiledAnomaly::compile(a) {
+                Ok(c) => c,
+                Err(e) => return problems.push(format!("anomaly/{}: {e}", a.id)),
+            };
+            self.check_convertible(&format!("anomaly/{}", a.id), &a.from, &a.to, &a.currency, problems);
+            self.anomalies.entry(a.from.clone()).or_default().entry(a.to.clone()).or_default().push(compiled);
+        }
+    }
+
+    /// Every corridor from `from` to `to` must be able to count in `currency`.
+    fn check_convertible(&self, key: &str, from: &str, to: &str, currency: &str, problems: &mut Vec<String>) {
+        let covered = self.corridors.get(from).and_then(|m| m.get(to)).into_iter().flat_map(|m| m.values());
+        for c in covered {
+            let (source, destination) = (&c.rule.source_currency, &c.rule.destination_currency);
+            let convertible = currency == source
+                || currency == destination
+                || self.fx_rates.contains_key(&(source.clone(), currency.to_string()))
+                || self.fx_rates.contains_key(&(currency.to_string(), source.clone()));
+            if !convertible {
+                problems.push(format!(
+                    "{key}: corridor {} pays in {source}; define a rate between {source} and {currency} to count it",
+                    c.id
+                ));
+            }
         }
     }
 
@@ -606,6 +650,7 @@ pub fn check_record(record: &RouteRecord) -> Result<(), RuleError> {
             known_network(&a.network)
         }
         RouteRecord::Limit(l) => crate::limits::check_limit(l),
+        RouteRecord::Anomaly(a) => crate::anomaly::check_anomaly(a),
         RouteRecord::Block(b) => crate::blocks::check_block(b),
         RouteRecord::Settlement(s) => crate::settlement::check_scheme(s),
         RouteRecord::Cap(c) => crate::settlement::check_cap(c),

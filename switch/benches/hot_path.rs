@@ -3,7 +3,7 @@
 //! request (decode, validate, route, encode three outputs and the request's memo),
 //! and what the keyed state adds: the memo itself, and the same decision against the
 //! worker's store (lookup of a new id, the open batch's write, the store write at commit),
-//! and what per-person limits add to that.
+//! and what per-person limits (and the anomaly rules beside them) add to that.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use interlink_core::memory::{self, Decision, RecordPlace, RequestKey, RequestMemo};
@@ -135,6 +135,7 @@ fn state(c: &mut Criterion) {
 /// against the store, with the sample table's two Payment Connect limits (the person
 /// key, two usages read, checked and written) and with the same table without them.
 /// A thousand people take turns, so usages are found in the store as they would be.
+/// Then the same with the two anomaly patterns added.
 fn limits(c: &mut Criterion) {
     let now = 1_764_000_000_000_000;
     let northbound = |n: u64| AuthorizationRequest {
@@ -154,6 +155,36 @@ fn limits(c: &mut Criterion) {
     rules.retain(|r| !matches!(r, RouteRecord::Limit(_)));
     let unlimited = RoutingTable::compile(1, &rules).unwrap();
     decide_with_store(c, "limits/northbound_without_limits", &unlimited, now, northbound);
+    // The limits and both anomaly patterns (alerting: the creditor is new to each
+    // person once, then known; the amount never far above the usual), in the same entry.
+    let anomalies = format!(
+        "{text}{}",
+        r#"
+[[anomalies]]
+id = "big-payment-north"
+from = "HK_FPS"
+to = "CN_IBPS"
+pattern = "amount_above_usual"
+action = "alert"
+currency = "HKD"
+min_amount = "5000.00"
+deviations = "6"
+min_payments = 10
+half_life_payments = 20
+
+[[anomalies]]
+id = "new-payee-north"
+from = "HK_FPS"
+to = "CN_IBPS"
+pattern = "new_creditor"
+action = "alert"
+currency = "HKD"
+min_amount = "0.50"
+retention_days = 90
+"#
+    );
+    let table = RoutingTable::compile(1, &parse_routes_file("anomalies.toml", &anomalies).unwrap()).unwrap();
+    decide_with_store(c, "limits/northbound_with_limits_and_anomalies", &table, now, northbound);
 }
 
 /// Decides the requests `make(1)`, `make(2)`, ... (each keyed as it says) against a

@@ -141,6 +141,10 @@ impl Generator {
                 RouteRecord::Limit(l) => {
                     limited.insert((l.from.clone(), l.to.clone()));
                 }
+                // Anomaly rules judge a named debtor too.
+                RouteRecord::Anomaly(a) => {
+                    limited.insert((a.from.clone(), a.to.clone()));
+                }
                 RouteRecord::QrScheme(q) => {
                     // The scheme the switch will pick for a code with only this GUID.
                     let best = qr_guids.entry(q.network.clone()).or_insert((q.priority, q.guid.clone()));

@@ -9,8 +9,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use interlink_connectors::emvco;
 use interlink_routing::{
-    audit_record_hash, export_routes_file, parse_routes_file, rules_at, verify_chain, AuditEntry, Block, BlockKind,
-    Change, ChangeOp, RouteKey, RouteRecord, RoutingLog,
+    audit_record_hash, export_routes_file, parse_routes_file, rules_at, verify_chain, AnomalyAction, AnomalyPattern,
+    AuditEntry, Block, BlockKind, Change, ChangeOp, RouteKey, RouteRecord, RoutingLog,
 };
 use interlink_switch::config::{KafkaConfig, TopicsConfig};
 use interlink_switch::kafka::acls;
@@ -985,6 +985,26 @@ fn summary(r: &RouteRecord) -> String {
             };
             let count = l.max_payments.map(|n| format!(", at most {n} payments")).unwrap_or_default();
             format!("{} -> {}: {} {amount}{count} per person per {period}", l.from, l.to, l.currency)
+        }
+        RouteRecord::Anomaly(a) => {
+            let floor = interlink_routing::format_minor(a.min_amount_minor, &a.currency)
+                .unwrap_or_else(|_| a.min_amount_minor.to_string());
+            let pattern = match a.pattern {
+                AnomalyPattern::AmountAboveUsual => format!(
+                    "amount above the debtor's usual + {} deviations (after {} payments, half-life {})",
+                    a.deviations.unwrap_or_default(),
+                    a.min_payments.unwrap_or_default(),
+                    a.half_life_payments.unwrap_or_default()
+                ),
+                AnomalyPattern::NewCreditor => {
+                    format!("a creditor not paid in {} days", a.retention_days.unwrap_or_default())
+                }
+            };
+            let action = match a.action {
+                AnomalyAction::Refuse => "refuse",
+                AnomalyAction::Alert => "alert",
+            };
+            format!("{} -> {}: {action} on {pattern}, above {} {floor}", a.from, a.to, a.currency)
         }
     }
 }
