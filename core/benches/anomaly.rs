@@ -14,29 +14,8 @@ use interlink_schemas::{Agent, Amount, AuthorizationRequest, Channel, PersonId};
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-const ANOMALIES: &str = r#"
-[[anomalies]]
-id = "big-payment-north"
-from = "HK_FPS"
-to = "CN_IBPS"
-pattern = "amount_above_usual"
-action = "alert"
-currency = "HKD"
-min_amount = "5000.00"
-deviations = "6"
-min_payments = 10
-half_life_payments = 20
-
-[[anomalies]]
-id = "new-payee-north"
-from = "HK_FPS"
-to = "CN_IBPS"
-pattern = "new_creditor"
-action = "alert"
-currency = "HKD"
-min_amount = "0.50"
-retention_days = 90
-"#;
+/// Both anomaly patterns on the northbound corridor, shared with the switch's hot-path bench.
+const ANOMALIES: &str = include_str!("anomalies-northbound.toml");
 
 #[derive(Default)]
 struct Map(RefCell<HashMap<Vec<u8>, Vec<u8>>>);

@@ -157,32 +157,7 @@ fn limits(c: &mut Criterion) {
     decide_with_store(c, "limits/northbound_without_limits", &unlimited, now, northbound);
     // The limits and both anomaly patterns (alerting: the creditor is new to each
     // person once, then known; the amount never far above the usual), in the same entry.
-    let anomalies = format!(
-        "{text}{}",
-        r#"
-[[anomalies]]
-id = "big-payment-north"
-from = "HK_FPS"
-to = "CN_IBPS"
-pattern = "amount_above_usual"
-action = "alert"
-currency = "HKD"
-min_amount = "5000.00"
-deviations = "6"
-min_payments = 10
-half_life_payments = 20
-
-[[anomalies]]
-id = "new-payee-north"
-from = "HK_FPS"
-to = "CN_IBPS"
-pattern = "new_creditor"
-action = "alert"
-currency = "HKD"
-min_amount = "0.50"
-retention_days = 90
-"#
-    );
+    let anomalies = format!("{text}{}", include_str!("../../core/benches/anomalies-northbound.toml"));
     let table = RoutingTable::compile(1, &parse_routes_file("anomalies.toml", &anomalies).unwrap()).unwrap();
     decide_with_store(c, "limits/northbound_with_limits_and_anomalies", &table, now, northbound);
 }
