@@ -84,23 +84,14 @@ static TABLES: LazyLock<[Table; 2]> =
     LazyLock::new(|| [Table::new(SAMPLE), Table::new(&format!("{SAMPLE}\n{}", interlink_fuzz::RISK_RULES))]);
 
 /// Which networks each processor reaches through their connectors (the others settle
-/// directly).
-const CONNECTED: [&[&str]; 3] = [
-    &[],
-    &["HK_FPS", "IN_UPI", "BR_PIX", "US_FEDNOW", "EU_SCTINST"],
-    &[
-        "CN_IBPS",
-        "HK_FPS",
-        "ID_BIFAST",
-        "TH_PROMPTPAY",
-        "SG_PAYNOW",
-        "MY_DUITNOW",
-        "IN_UPI",
-        "BR_PIX",
-        "EU_SCTINST",
-        "US_FEDNOW",
-    ],
-];
+/// directly): none, five, every network in the connector registry.
+static CONNECTED: LazyLock<[Vec<&'static str>; 3]> = LazyLock::new(|| {
+    [
+        Vec::new(),
+        vec!["HK_FPS", "IN_UPI", "BR_PIX", "US_FEDNOW", "EU_SCTINST"],
+        interlink_connectors::connectors().map(|c| c.profile().id).collect(),
+    ]
+});
 
 const OFAC_SEED: &[u8] = include_bytes!("../seeds/ofac_csv/synthetic");
 
@@ -186,8 +177,11 @@ const QR_CODES: &[&str] = &[
     "",
 ];
 
+/// Request currencies: the networks' own and two the corridors never pay in (USD, JPY),
+/// ISO 4217's code for "no currency" and a lower-case code, which must be refused.
+const NO_CURRENCY: &str = "XXX";
 const CURRENCIES: &[&str] =
-    &["CNY", "HKD", "IDR", "THB", "SGD", "MYR", "INR", "BRL", "EUR", "USD", "JPY", "XXX", "cny"];
+    &["CNY", "HKD", "IDR", "THB", "SGD", "MYR", "INR", "BRL", "EUR", "USD", "JPY", NO_CURRENCY, "cny"];
 
 /// Instants the sequence may start at: a Wednesday afternoon in New York (inside the
 /// windowed corridor), a Saturday night in Asia, a holiday of the samples, the hour the US
@@ -581,7 +575,7 @@ impl<'w> Sim<'w> {
                 let network = if u.ratio(7u8, 8u8)? && !self.connected.is_empty() {
                     *u.choose(self.connected)?
                 } else {
-                    *u.choose(CONNECTED[2])?
+                    *u.choose(&CONNECTED[2])?
                 };
                 let len = u.int_in_range(0..=300)?;
                 let payload = u.bytes(len.min(u.len()))?.to_vec();
@@ -790,7 +784,7 @@ fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
     let Ok(setup) = u.arbitrary::<u8>() else { return };
     let processor = &PROCESSORS[usize::from(setup % 3)];
-    let connected = CONNECTED[usize::from(setup % 3)];
+    let connected = CONNECTED[usize::from(setup % 3)].as_slice();
     let table = &TABLES[usize::from(setup / 3 % 2)];
     let now = STARTS[usize::from(setup / 6 % 4)];
     let mut sim = Sim {

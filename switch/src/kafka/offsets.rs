@@ -31,7 +31,7 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Whether reading the committed offsets failed for a reason that passes: brokers or
 /// the coordinator away, or the group rebalancing after its session timed out.
-pub fn offsets_may_come_back(error: &KafkaError) -> bool {
+fn offsets_may_come_back(error: &KafkaError) -> bool {
     use RDKafkaErrorCode as C;
     broker_unreachable(error)
         || matches!(

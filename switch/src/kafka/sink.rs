@@ -394,10 +394,13 @@ impl BatchSink {
         if assignment.count() == 0 {
             return Ok(Committed::Reset);
         }
-        // Nothing is sought until the offsets are known: the worker does not stop
-        // half-way through a reset.
-        let start = super::offsets::committed_start(consumer, &assignment, &self.health, REBUILD_PATIENCE, &|| false)?;
-        seek_all(consumer, start.unwrap_or_default())?;
+        // Never given up half-way (`|| false`): nothing is sought until every offset is known.
+        let never = || false;
+        if let Some(start) =
+            super::offsets::committed_start(consumer, &assignment, &self.health, REBUILD_PATIENCE, &never)?
+        {
+            seek_all(consumer, start)?;
+        }
         tracing::warn!("outcome of the batch unknown; resumed from the group's committed offsets");
         Ok(Committed::Reset)
     }
