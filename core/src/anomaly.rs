@@ -63,9 +63,11 @@ fn profile_of(rule: &CompiledAnomaly) -> UsageOf {
 
 /// Checks a routed payment against the corridor's anomaly rules and learns it into
 /// `profiles` (the person's, from the usage entry; the caller writes them if the
-/// payment goes ahead). The first `refuse` rule that fires refuses the payment; `alert`
-/// rules that fire are returned to be explained. `creditor_account` is the account the
-/// payment credits (a QR merchant's for a QR payment); `now` is the decision time.
+/// payment goes ahead). The first `refuse` rule that fires refuses the payment; else the
+/// first `hold` rule that fired holds it for review (unless `reviewed`: an operator has
+/// approved it); `alert` rules that fire are returned to be explained. `creditor_account`
+/// is the account the payment credits (a QR merchant's for a QR payment); `now` is the
+/// decision time.
 pub fn check(
     table: &RoutingTable,
     route: &Route<'_>,
@@ -73,16 +75,15 @@ pub fn check(
     creditor_account: Option<&str>,
     now: i64,
     profiles: &mut Vec<Profile>,
+    reviewed: bool,
 ) -> Result<Vec<Alerted>, RiskRefusal> {
     let rules = table.anomalies(&route.debtor.network, &route.creditor.network);
     let mut alerted = Vec::new();
+    let mut held = None;
     for rule in rules {
         let id = &rule.rule.id;
-        let amount = table.anomaly_amount(rule, route, debit_minor).map_err(|e| RiskRefusal {
-            control: RiskControl::Limit,
-            rule: id.clone(),
-            reason: e.reason(),
-            text: format!("anomaly rule {id}: {e}"),
+        let amount = table.anomaly_amount(rule, route, debit_minor).map_err(|e| {
+            RiskRefusal::new(RiskControl::Anomaly, id.clone(), e.reason(), format!("anomaly rule {id}: {e}"))
         })?;
         let of = profile_of(rule);
         let index = match profiles.iter().position(|p| p.of == of) {
@@ -115,12 +116,23 @@ pub fn check(
         match (fired, rule.rule.action) {
             (None, _) => {}
             (Some(text), AnomalyAction::Refuse) => {
-                return Err(RiskRefusal { control: RiskControl::Limit, rule: id.clone(), reason: REFUSAL_REASON, text })
+                return Err(RiskRefusal::new(RiskControl::Anomaly, id.clone(), REFUSAL_REASON, text))
+            }
+            (Some(_), AnomalyAction::Hold) if reviewed => {}
+            (Some(text), AnomalyAction::Hold) => {
+                held.get_or_insert(RiskRefusal {
+                    for_review: true,
+                    ..RiskRefusal::new(RiskControl::Anomaly, id.clone(), REFUSAL_REASON, text)
+                });
             }
             (Some(text), AnomalyAction::Alert) => alerted.push(Alerted { rule: id.clone(), text }),
         }
     }
-    Ok(alerted)
+    // A refusal (returned above) outranks a hold: no review of a payment refused anyway.
+    match held {
+        Some(hold) => Err(hold),
+        None => Ok(alerted),
+    }
 }
 
 /// Whether `amount` is far above the usual: the explanation if it is.
@@ -289,7 +301,7 @@ retention_days = 90
         let creditor = request.creditor_agent.clone().unwrap();
         let route = table.resolve(&request.debtor_agent, &creditor, &request.amount, at).unwrap();
         let key = request.partition_key();
-        match limits::check(table, &route, &request, &key, Some(account), at, 60_000_000, store).unwrap() {
+        match limits::check(table, &route, &request, &key, Some(account), at, 60_000_000, store, false).unwrap() {
             Ok(within) => {
                 store.apply(&within.writes);
                 Outcome { refused: None, alerts: within.alerts }

@@ -44,15 +44,15 @@ pub fn check_names(screener: &Screener, request: &AuthorizationRequest) -> Optio
     let names = [("debtor", request.debtor_name.as_deref()), ("creditor", request.creditor_name.as_deref())];
     names.into_iter().find_map(|(role, name)| {
         let hit = screener.best(name?)?;
-        Some(RiskRefusal {
-            control: RiskControl::Sanctions,
-            rule: hit.entry_id.to_string(),
-            reason: IsoReason::RR04,
-            text: format!(
+        Some(RiskRefusal::new(
+            RiskControl::Sanctions,
+            hit.entry_id.to_string(),
+            IsoReason::RR04,
+            format!(
                 "the {role}'s name matches sanctions list entry {} ({:?}, listed as {:?}) with score {:.2} (threshold {:.2})",
                 hit.entry_id, hit.kind, hit.matched_name, hit.score, hit.threshold
             ),
-        })
+        ))
     })
 }
 
@@ -70,15 +70,15 @@ fn refusal(block: &Block, role: &str, version: i64) -> RiskRefusal {
         BlockKind::Institution => block.value.clone(),
         _ => mask(&block.value),
     };
-    RiskRefusal {
-        control: RiskControl::Block,
-        rule: format!("block/{}/{}/{shown}", block.target, block.network),
-        reason: block.target.reason(),
-        text: format!(
+    RiskRefusal::new(
+        RiskControl::Block,
+        format!("block/{}/{}/{shown}", block.target, block.network),
+        block.target.reason(),
+        format!(
             "{role} {}/{shown} is blocked (routing v{version}, block/{}): {}",
             block.network, block.target, block.reason
         ),
-    }
+    )
 }
 
 /// `****` and the last four characters.

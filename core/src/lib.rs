@@ -15,6 +15,7 @@ pub mod limits;
 pub mod memory;
 pub mod pipeline;
 pub mod qr_gateway;
+pub mod review;
 pub mod risk;
 pub mod settlement;
 pub mod validate;

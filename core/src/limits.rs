@@ -39,7 +39,8 @@ pub struct LimitCheck {
 /// `max_clock_skew` µs of `now`) for limits, and of `now` for anomaly rules. Within all
 /// of them: the person's usage and profiles to write, and the alerts. Reads only the
 /// person's partition (`memory`), one key; `person_key` is the request's partition key,
-/// `creditor_account` the account the payment credits.
+/// `creditor_account` the account the payment credits; `reviewed` says an operator has
+/// approved the payment after a hold, so rules that hold do not hold it again.
 #[allow(clippy::too_many_arguments)]
 pub fn check(
     table: &RoutingTable,
@@ -50,19 +51,19 @@ pub fn check(
     now: i64,
     max_clock_skew: i64,
     memory: &dyn Memory,
+    reviewed: bool,
 ) -> Result<Result<LimitCheck, RiskRefusal>, MemoryError> {
     let limits = table.limits(&route.debtor.network, &route.creditor.network);
     let anomalies = table.anomalies(&route.debtor.network, &route.creditor.network);
     if limits.is_empty() && anomalies.is_empty() {
         return Ok(Ok(LimitCheck::default()));
     }
-    let refuse = |rule: &str, reason: IsoReason, text: String| {
-        Ok(Err(RiskRefusal { control: RiskControl::Limit, rule: rule.to_string(), reason, text }))
-    };
+    let refuse =
+        |rule: &str, reason: IsoReason, text: String| Ok(Err(RiskRefusal::new(RiskControl::Limit, rule, reason, text)));
     if request.debtor_id.is_none() {
         // A rule that may refuse cannot be skipped for want of a debtor (the control
         // would be bypassed by leaving the identity out); one that only alerts can.
-        let refusing = anomalies.iter().filter(|a| a.rule.action == AnomalyAction::Refuse).map(|a| &a.rule.id);
+        let refusing = anomalies.iter().filter(|a| a.rule.action != AnomalyAction::Alert).map(|a| &a.rule.id);
         let ids: Vec<&str> = limits.iter().map(|l| &l.rule.id).chain(refusing).map(String::as_str).collect();
         if ids.is_empty() {
             return Ok(Ok(LimitCheck::default()));
@@ -78,8 +79,9 @@ pub fn check(
             ),
         );
     }
+    // A payment approved after a hold was within the skew when it was first decided.
     let skew = request.created_at.abs_diff(now);
-    if !limits.is_empty() && skew > max_clock_skew.unsigned_abs() {
+    if !limits.is_empty() && !reviewed && skew > max_clock_skew.unsigned_abs() {
         return refuse(
             "created_at",
             IsoReason::DT01,
@@ -149,11 +151,18 @@ pub fn check(
         counted.push(Counted { of, amount_minor: amount });
     }
     // After the limits: a payment a limit refuses is not judged (or learnt) at all.
-    let alerts =
-        match anomaly::check(table, route, request.amount.minor_units, creditor_account, now, &mut usage.profiles) {
-            Ok(alerts) => alerts,
-            Err(refusal) => return Ok(Err(refusal)),
-        };
+    let alerts = match anomaly::check(
+        table,
+        route,
+        request.amount.minor_units,
+        creditor_account,
+        now,
+        &mut usage.profiles,
+        reviewed,
+    ) {
+        Ok(alerts) => alerts,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
     let kept = usage.lines.iter().map(|l| l.keep_until).chain(usage.profiles.iter().map(|p| p.keep_until));
     usage.expires_at = kept.max().unwrap_or(now);
     Ok(Ok(LimitCheck {
@@ -277,7 +286,7 @@ max_amount = "1000.00"
         let creditor = request.creditor_agent.clone().unwrap();
         let route = table.resolve(&request.debtor_agent, &creditor, &request.amount, at).unwrap();
         let key = request.partition_key();
-        match check(table, &route, &request, &key, None, at, 60_000_000, store).unwrap() {
+        match check(table, &route, &request, &key, None, at, 60_000_000, store, false).unwrap() {
             Ok(within) => {
                 store.apply(&within.writes);
                 None

@@ -28,6 +28,8 @@ pub const VALUE_HEADER_LEN: usize = 9;
 const REQUESTS_STORE: u8 = b'r';
 const IN_FLIGHT_STORE: u8 = b'f';
 const USAGE_STORE: u8 = b'u';
+/// Payments held for an operator's review (see [`crate::review`]).
+pub(crate) const HELD_STORE: u8 = b'h';
 /// A partition's netting book of one settlement currency.
 pub(crate) const BOOK_STORE: u8 = b'k';
 /// The netting of one settlement currency's cycles (at the currency's home partition).
@@ -124,6 +126,8 @@ pub enum StoreKind {
     Usage,
     /// Settlement: a partition's book of open cycles, or a currency's netting.
     Settlement,
+    /// A payment held for review, due at its review deadline.
+    Held,
 }
 
 impl StoreKind {
@@ -133,6 +137,7 @@ impl StoreKind {
             Some(&IN_FLIGHT_STORE) => Some(Self::InFlight),
             Some(&USAGE_STORE) => Some(Self::Usage),
             Some(&BOOK_STORE | &NETTING_STORE) => Some(Self::Settlement),
+            Some(&HELD_STORE) => Some(Self::Held),
             _ => None,
         }
     }
@@ -192,6 +197,9 @@ pub enum Decision {
     Rejected { reason: String },
     /// Sent on to a connected network; its final status comes from there.
     Forwarded,
+    /// Held for an operator's review (the debtor was told PDNG); the review, or its
+    /// timeout, replaces this with the final decision.
+    Held,
 }
 
 /// Where a record was read: a memo remembers its first request's place, so a

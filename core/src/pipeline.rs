@@ -10,6 +10,7 @@ use crate::memory::{
     Memory, MemoryError, RecordPlace, RequestKey, RequestMemo, StoreKind,
 };
 use crate::qr_gateway::{self, QrRejection};
+use crate::review::ReviewCommand;
 use crate::risk::RiskRefusal;
 use crate::settlement::{self, CyclePart};
 use crate::validate::{validate, CreditorAddress, ValidationError};
@@ -21,6 +22,8 @@ use interlink_schemas::{
 };
 use interlink_vocab::{Finality, IsoReason, PaymentStatus};
 use std::sync::Arc;
+
+mod held;
 
 /// Where an output record goes; the edge maps it to a configured topic name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -130,6 +133,9 @@ pub enum Outcome {
     /// A partition's part of a settlement cycle, merged into its currency's netting
     /// (and, when it completed cycles, their settlement records written).
     Netted,
+    /// Held for an operator's review by a risk rule: PDNG to its debtor, kept until the
+    /// review or its deadline.
+    Held,
 }
 
 impl Outcome {
@@ -148,6 +154,7 @@ impl Outcome {
             Self::Repeat => "repeat",
             Self::LimitReleased => "limit_released",
             Self::Netted => "netted",
+            Self::Held => "held",
         }
     }
 }
@@ -161,6 +168,8 @@ pub enum Expiry {
     Forgotten,
     /// A payment its network did not answer in time: refused to both sides (AB05).
     TimedOut,
+    /// A payment held for review that no operator decided on in time: refused.
+    ReviewTimedOut,
 }
 
 /// Encoding one of our own records failed: a bug, never caused by input.
@@ -220,6 +229,10 @@ pub struct Processor {
     limit_clock_skew_micros: i64,
     /// Screens the parties' names against the sanctions lists, when any are loaded.
     screener: Option<Arc<interlink_screening::Screener>>,
+    /// A sanctions hit holds the payment for review instead of refusing it.
+    screening_holds: bool,
+    /// How long a held payment waits for its review before it is refused, in µs.
+    review_timeout_micros: i64,
 }
 
 /// How far a limited request's `created_at` may be from the switch's clock unless
@@ -228,6 +241,9 @@ pub const DEFAULT_LIMIT_CLOCK_SKEW: std::time::Duration = std::time::Duration::f
 
 /// How long a connected network has for a final status unless configured otherwise.
 pub const DEFAULT_RESPONSE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// How long a payment held for review waits for an operator unless configured otherwise.
+pub const DEFAULT_REVIEW_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// How long a request's transaction id stays taken unless configured otherwise.
 pub const DEFAULT_DUPLICATE_WINDOW: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
@@ -255,6 +271,8 @@ impl Processor {
             partitions: None,
             limit_clock_skew_micros: DEFAULT_LIMIT_CLOCK_SKEW.as_micros() as i64,
             screener: None,
+            screening_holds: false,
+            review_timeout_micros: DEFAULT_REVIEW_TIMEOUT.as_micros() as i64,
         })
     }
 
@@ -299,6 +317,14 @@ impl Processor {
 
     /// Connects these networks (ids without a registered connector are ignored; the
     /// configuration check refuses them earlier).
+    /// How long a held payment waits for its review, and whether a sanctions hit holds
+    /// the payment for review (`true`) or refuses it at once.
+    pub fn with_review(mut self, timeout: std::time::Duration, screening_holds: bool) -> Self {
+        self.review_timeout_micros = i64::try_from(timeout.as_micros()).unwrap_or(i64::MAX);
+        self.screening_holds = screening_holds;
+        self
+    }
+
     pub fn with_connected(mut self, networks: &[String]) -> Self {
         self.connected = networks.iter().filter_map(|n| interlink_connectors::connector(n)).collect();
         self
@@ -408,7 +434,7 @@ impl Processor {
                 };
             }
         }
-        let (outcome, decision) = self.decide_request(&request, &partition_key, input, ctx, out)?;
+        let (outcome, decision) = self.decide_request(&request, &partition_key, input, ctx, out, false)?;
         if let Some(decision) = decision {
             let memo = RequestMemo {
                 request_hash: hash,
@@ -452,6 +478,11 @@ impl Processor {
                 Some(IsoReason::parse(reason).unwrap_or(IsoReason::NARR)),
                 format!("repeat of the request at {first}, rejected with {reason}"),
             ),
+            Decision::Held => (
+                PaymentStatus::PDNG,
+                None,
+                format!("repeat of the request at {first}, held for review; its final status follows"),
+            ),
         };
         let about = About::of_request(request, memo.routing_version, now);
         let id = format!("{}:DEBTOR:REPEAT:{}:{}", request.transaction_id, input.partition, input.offset);
@@ -491,7 +522,8 @@ impl Processor {
     }
 
     /// Decides a first request; also returns what to remember of it (nothing for a
-    /// request that is not the origin's to repeat).
+    /// request that is not the origin's to repeat). `reviewed`: an operator approved it
+    /// after a hold, so the rules that hold for review pass it.
     fn decide_request(
         &self,
         request: &AuthorizationRequest,
@@ -499,6 +531,7 @@ impl Processor {
         input: &InputRecord<'_>,
         ctx: &Context<'_>,
         out: &mut Vec<OutputRecord>,
+        reviewed: bool,
     ) -> Result<(Outcome, Option<Decision>), Undecided> {
         let (table, now_micros) = (ctx.table, ctx.now_micros);
         let rejected = |reason: &IsoReason| Some(Decision::Rejected { reason: reason.code().to_string() });
@@ -546,7 +579,7 @@ impl Processor {
             CreditorAddress::Alias => {
                 if let Some(alias) = &request.creditor_alias {
                     if let Some(refusal) = blocks::check_alias(table, &alias.scheme, &alias.value) {
-                        return self.refuse_for_risk(request, None, refusal, table.version(), now_micros, out);
+                        return self.decide_for_risk(request, None, refusal, partition_key, input, ctx, out);
                     }
                 }
                 // Alias resolution belongs to the destination network's directory
@@ -574,19 +607,32 @@ impl Processor {
                     request.creditor_account.clone().or_else(|| qr_merchant.as_ref().and_then(|m| m.account.clone()));
                 let blocked =
                     blocks::check_route(table, &route, request, creditor_account.as_deref(), qr_merchant.as_ref());
-                let refused =
-                    blocked.or_else(|| self.screener.as_deref().and_then(|s| blocks::check_names(s, request)));
-                if let Some(refusal) = refused {
-                    return self.refuse_for_risk(request, Some(&route), refusal, table.version(), now_micros, out);
+                // A sanctions hit an operator has reviewed and approved is not screened again.
+                let screened = || {
+                    let screener = self.screener.as_deref().filter(|_| !(reviewed && self.screening_holds))?;
+                    let hit = blocks::check_names(screener, request)?;
+                    Some(RiskRefusal { for_review: self.screening_holds, ..hit })
+                };
+                if let Some(refusal) = blocked.or_else(screened) {
+                    return self.decide_for_risk(request, Some(&route), refusal, partition_key, input, ctx, out);
                 }
                 let skew = self.limit_clock_skew_micros;
                 let account = creditor_account.as_deref();
-                let checked =
-                    limits::check(table, &route, request, partition_key, account, now_micros, skew, ctx.memory)?;
+                let checked = limits::check(
+                    table,
+                    &route,
+                    request,
+                    partition_key,
+                    account,
+                    now_micros,
+                    skew,
+                    ctx.memory,
+                    reviewed,
+                )?;
                 let limits = match checked {
                     Ok(check) => check,
                     Err(refusal) => {
-                        return self.refuse_for_risk(request, Some(&route), refusal, table.version(), now_micros, out)
+                        return self.decide_for_risk(request, Some(&route), refusal, partition_key, input, ctx, out)
                     }
                 };
                 let clearing = clearing_record(request, &route, creditor_account, table.version(), now_micros);
@@ -620,6 +666,27 @@ impl Processor {
         }
     }
 
+    /// A payment a risk control stops: held for review when the control says so, else
+    /// refused.
+    #[allow(clippy::too_many_arguments)]
+    fn decide_for_risk(
+        &self,
+        request: &AuthorizationRequest,
+        route: Option<&Route<'_>>,
+        refusal: RiskRefusal,
+        partition_key: &str,
+        input: &InputRecord<'_>,
+        ctx: &Context<'_>,
+        out: &mut Vec<OutputRecord>,
+    ) -> Result<(Outcome, Option<Decision>), Undecided> {
+        let (version, now) = (ctx.table.version(), ctx.now_micros);
+        if refusal.for_review {
+            self.hold_for_review(request, route, refusal, partition_key, input, ctx, out)
+        } else {
+            self.refuse_for_risk(request, route, refusal, version, now, out)
+        }
+    }
+
     /// A payment a risk control refuses: RJCT with the control's reason to its debtor,
     /// and the decision, explained, on the risk alerts topic.
     fn refuse_for_risk(
@@ -631,7 +698,7 @@ impl Processor {
         now: i64,
         out: &mut Vec<OutputRecord>,
     ) -> Result<(Outcome, Option<Decision>), Undecided> {
-        let RiskRefusal { control, rule, reason, text } = refusal;
+        let RiskRefusal { control, rule, reason, text, .. } = refusal;
         self.reject(request, &reason, &text, version, now, out)?;
         let alert = RiskAlert {
             alert_id: format!("{}:RISK:{}", request.transaction_id, control.as_str()),
@@ -648,6 +715,8 @@ impl Processor {
             creditor_agent: route.map(|r| Agent::new(&r.creditor.network, &r.creditor.institution_id)),
             amount: request.amount.clone(),
             decided_at: now,
+            review_key: None,
+            review_deadline: None,
         };
         out.push(OutputRecord::new(OutputTopic::RiskAlerts, &request.transaction_id, self.risk_alerts.encode(&alert)?));
         let decision = Decision::Rejected { reason: reason.code().to_string() };
@@ -667,7 +736,7 @@ impl Processor {
         now: i64,
         out: &mut Vec<OutputRecord>,
     ) -> Result<(), Undecided> {
-        let control = RiskControl::Limit;
+        let control = RiskControl::Anomaly;
         let alert = RiskAlert {
             alert_id: format!("{}:RISK:{}:{}", request.transaction_id, control.as_str(), alerted.rule),
             transaction_id: request.transaction_id.clone(),
@@ -683,6 +752,8 @@ impl Processor {
             creditor_agent: Some(Agent::new(&route.creditor.network, &route.creditor.institution_id)),
             amount: request.amount.clone(),
             decided_at: now,
+            review_key: None,
+            review_deadline: None,
         };
         out.push(OutputRecord::new(OutputTopic::RiskAlerts, &request.transaction_id, self.risk_alerts.encode(&alert)?));
         Ok(())
@@ -935,6 +1006,9 @@ impl Processor {
         if let Some(release) = LimitRelease::decode(payload) {
             return self.release(release, input, ctx, out);
         }
+        if let Some(review) = ReviewCommand::decode(payload) {
+            return self.review(review, input, ctx, out);
+        }
         if let Some(part) = CyclePart::decode(payload) {
             return self.net(part, input, ctx, out);
         }
@@ -1082,6 +1156,10 @@ impl Processor {
             }
             // Netting books never expire (their header says so): not due.
             Some(StoreKind::Settlement) => return Ok(Expiry::NotDue),
+            Some(StoreKind::Held) => {
+                self.review_timed_out(key, value, now_micros, out)?;
+                return Ok(Expiry::ReviewTimedOut);
+            }
             Some(StoreKind::Requests | StoreKind::Usage) | None => out.push(forget),
         }
         Ok(Expiry::Forgotten)
@@ -1614,6 +1692,7 @@ fn told_refused(network_status: PaymentStatus) -> PaymentStatus {
 mod tests {
     use super::*;
     use crate::memory::tests_support::MapMemory;
+    use crate::review::HeldKey;
 
     /// Whatever a network refuses with, the parties' notification can carry it (the Avro
     /// enum has fewer symbols than the ISO list), and a settled report tells ACCC.
@@ -2350,7 +2429,7 @@ max_amount = "100.00"
             (alert.action, alert.rule.as_str(), alert.reason_code.as_str()),
             (RiskAction::Alerted, "new-payee", "")
         );
-        assert_eq!(alert.alert_id, "tx-1:RISK:LIMIT:new-payee");
+        assert_eq!(alert.alert_id, "tx-1:RISK:ANOMALY:new-payee");
         assert!(
             alert.explanation.contains("first payment to creditor HK_FPS/004/****HK-1 in the last 30 days"),
             "{}",
@@ -2375,6 +2454,171 @@ max_amount = "100.00"
             decide_on(&anomaly_table("refuse"), &p, &memory, &paid_by("440301198807076666", "tx-5", now), 5, now);
         assert_eq!(outcome, Outcome::Rejected { reason: IsoReason::FRAD });
         assert!(out.iter().all(|o| o.topic != OutputTopic::State || o.key.as_deref().is_some_and(|k| k[0] == b'r')));
+    }
+
+    /// Runs an operator's review of the payment `tx` of `request("004")`'s debtor at `now`.
+    fn review_on(
+        table: &RoutingTable,
+        p: &Processor,
+        memory: &MapMemory,
+        review_key: &str,
+        tx: &str,
+        verdict: crate::review::ReviewVerdict,
+        now: i64,
+    ) -> (Outcome, Vec<OutputRecord>) {
+        let review = ReviewCommand {
+            debtor_network: "CN_IBPS".into(),
+            debtor_institution: request("004").debtor_agent.institution_id,
+            transaction_id: tx.into(),
+            verdict,
+            operator: "ops-7".into(),
+            note: "called the customer".into(),
+            decided_at: now,
+        };
+        let payload = review.encode().unwrap();
+        let input = InputRecord {
+            source: InputSource::Forwards,
+            topic: "fwd",
+            partition: 1,
+            offset: now,
+            key: Some(review_key.as_bytes()),
+            payload: Some(&payload),
+            written_at: None,
+        };
+        let ctx = Context { table, now_micros: now, memory };
+        let mut out = Vec::new();
+        let outcome = p.process_with(&input, &ctx, &mut out).unwrap();
+        memory.apply(&out);
+        (outcome, out)
+    }
+
+    fn alerts_of(p: &Processor, out: &[OutputRecord]) -> Vec<RiskAlert> {
+        let alerts = out.iter().filter(|o| o.topic == OutputTopic::RiskAlerts);
+        alerts.map(|o| p.risk_alerts.decode(o.payload.as_deref().unwrap()).unwrap()).collect()
+    }
+
+    fn debtor_note(p: &Processor, out: &[OutputRecord]) -> Notification {
+        let notes = out.iter().filter(|o| o.topic == OutputTopic::Notifications);
+        let notes: Vec<_> = notes.map(|o| p.notifications.decode(o.payload.as_deref().unwrap()).unwrap()).collect();
+        notes.into_iter().find(|n| n.party == Party::Debtor).expect("the debtor is told")
+    }
+
+    #[test]
+    fn a_held_payment_waits_for_its_review_and_ends_approved_refused_or_at_its_deadline() {
+        use crate::review::ReviewVerdict::{Approve, Refuse};
+        let p = Processor::new().unwrap().with_review(std::time::Duration::from_secs(600), false);
+        let (memory, table) = (MapMemory::default(), anomaly_table("hold"));
+        let now = shanghai_morning(1);
+        let hold = |person: &str, tx: &str, offset: i64| {
+            let (outcome, out) = decide_on(&table, &p, &memory, &paid_by(person, tx, now), offset, now);
+            assert_eq!(outcome, Outcome::Held, "{tx}");
+            assert_eq!(out.iter().filter(|o| o.topic == OutputTopic::Clearing).count(), 0, "nothing cleared yet");
+            let note = debtor_note(&p, &out);
+            assert_eq!((note.status, note.reason_code.as_deref()), (PaymentStatus::PDNG, None));
+            assert!(!note.reason_text.as_deref().unwrap().contains("creditor"), "the rule's figures stay unsaid");
+            let alerts = alerts_of(&p, &out);
+            assert_eq!(alerts.len(), 1);
+            let held = &alerts[0];
+            assert_eq!(
+                (held.action, held.control, held.rule.as_str()),
+                (RiskAction::Held, RiskControl::Anomaly, "new-payee")
+            );
+            assert_eq!(held.review_deadline, Some(now + 600_000_000));
+            held.review_key.clone().expect("the key a review travels under")
+        };
+
+        // Approved: decided again with the hold passed, settled once, the rule's profile learnt.
+        let key = hold("110101199003077777", "tx-1", 1);
+        let (again, out) = decide_on(&table, &p, &memory, &paid_by("110101199003077777", "tx-1", now), 9, now + 1);
+        assert_eq!(again, Outcome::Repeat);
+        assert_eq!(debtor_note(&p, &out).status, PaymentStatus::PDNG, "a repeat while held is told it is pending");
+        let (approved, out) = review_on(&table, &p, &memory, &key, "tx-1", Approve, now + 5);
+        assert_eq!(approved, Outcome::Accepted);
+        assert_eq!(out.iter().filter(|o| o.topic == OutputTopic::Clearing).count(), 1);
+        assert_eq!(debtor_note(&p, &out).status, PaymentStatus::ACCC);
+        let alerts = alerts_of(&p, &out);
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].action, RiskAction::Approved);
+        assert!(alerts[0].explanation.contains("ops-7: called the customer"), "{}", alerts[0].explanation);
+        let (repeat, out) = decide_on(&table, &p, &memory, &paid_by("110101199003077777", "tx-1", now), 10, now + 6);
+        assert_eq!(repeat, Outcome::Repeat);
+        assert_eq!(debtor_note(&p, &out).status, PaymentStatus::ACCC, "the memo has the final outcome");
+        // The same review again finds nothing held: dead-lettered, nothing cleared.
+        let (twice, out) = review_on(&table, &p, &memory, &key, "tx-1", Approve, now + 7);
+        assert_eq!(twice, Outcome::DeadLettered { kind: ErrorKind::Validation });
+        assert_eq!(out.iter().filter(|o| o.topic == OutputTopic::Clearing).count(), 0);
+        // The creditor is known now: the next payment to it is not held.
+        let (next, _) = decide_on(&table, &p, &memory, &paid_by("110101199003077777", "tx-2", now), 11, now + 8);
+        assert_eq!(next, Outcome::Accepted);
+
+        // Refused by the operator: RJCT with the rule's reason, nothing cleared or learnt.
+        let key = hold("440301198807076666", "tx-3", 12);
+        let (refused, out) = review_on(&table, &p, &memory, &key, "tx-3", Refuse, now + 9);
+        assert_eq!(refused, Outcome::Rejected { reason: IsoReason::FRAD });
+        assert_eq!(out.iter().filter(|o| o.topic == OutputTopic::Clearing).count(), 0);
+        let note = debtor_note(&p, &out);
+        assert_eq!((note.status, note.reason_code.as_deref()), (PaymentStatus::RJCT, Some("FRAD")));
+        assert_eq!(alerts_of(&p, &out)[0].action, RiskAction::Refused);
+
+        // Not reviewed by its deadline: refused when the held entry comes due, and only then.
+        let key = hold("510104198001011234", "tx-4", 13);
+        let held = HeldKey::new("CN_IBPS", &request("004").debtor_agent.institution_id, "tx-4");
+        let value = memory.get(held.as_bytes()).unwrap().expect("kept until reviewed");
+        let mut out = Vec::new();
+        assert_eq!(p.expire(held.as_bytes(), &value, &memory, now + 599_000_000, &mut out).unwrap(), Expiry::NotDue);
+        assert!(out.is_empty());
+        assert_eq!(
+            p.expire(held.as_bytes(), &value, &memory, now + 600_000_000, &mut out).unwrap(),
+            Expiry::ReviewTimedOut
+        );
+        memory.apply(&out);
+        let note = debtor_note(&p, &out);
+        assert_eq!((note.status, note.reason_code.as_deref()), (PaymentStatus::RJCT, Some("FRAD")));
+        assert!(note.reason_text.unwrap().contains("not reviewed by its deadline (600 s)"));
+        assert!(memory.get(held.as_bytes()).unwrap().is_none(), "the hold is over");
+        let (late, _) = review_on(&table, &p, &memory, &key, "tx-4", Approve, now + 600_000_001);
+        assert_eq!(
+            late,
+            Outcome::DeadLettered { kind: ErrorKind::Validation },
+            "a review after the deadline changes nothing"
+        );
+    }
+
+    #[test]
+    fn a_sanctions_hit_held_for_review_is_not_screened_again_once_approved() {
+        use crate::review::ReviewVerdict::{Approve, Refuse};
+        let sdn = "1001,\"TARKAZI, Muhammad Yusuf\",\"individual\",\"SYN-A\",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- \n";
+        let list = interlink_screening::ofac::parse_sdn(sdn.as_bytes()).unwrap();
+        let screener = Arc::new(interlink_screening::Screener::new(&list));
+        let p = Processor::new().unwrap().with_screener(screener).with_review(std::time::Duration::from_secs(60), true);
+        let (memory, table) = (MapMemory::default(), table());
+        let listed = |tx: &str| AuthorizationRequest {
+            transaction_id: tx.into(),
+            creditor_name: Some("Mohammed Yousef Tarkazi".into()),
+            ..request("004")
+        };
+        let (outcome, out) = decide_on(&table, &p, &memory, &listed("tx-s1"), 1, 1_000);
+        assert_eq!(outcome, Outcome::Held);
+        let held = alerts_of(&p, &out).remove(0);
+        assert_eq!(
+            (held.action, held.control, held.rule.as_str()),
+            (RiskAction::Held, RiskControl::Sanctions, "OFAC-1001")
+        );
+        assert!(!debtor_note(&p, &out).reason_text.unwrap().contains("TARKAZI"), "no tipping off");
+        let key = held.review_key.unwrap();
+        let (approved, out) = review_on(&table, &p, &memory, &key, "tx-s1", Approve, 2_000);
+        assert_eq!(approved, Outcome::Accepted, "a reviewed false positive settles");
+        assert_eq!(out.iter().filter(|o| o.topic == OutputTopic::Clearing).count(), 1);
+        // Refused after review: RR04, the sanctions reason.
+        let (outcome, out) = decide_on(&table, &p, &memory, &listed("tx-s2"), 2, 3_000);
+        assert_eq!(outcome, Outcome::Held);
+        let key = alerts_of(&p, &out).remove(0).review_key.unwrap();
+        let (refused, _) = review_on(&table, &p, &memory, &key, "tx-s2", Refuse, 4_000);
+        assert_eq!(refused, Outcome::Rejected { reason: IsoReason::RR04 });
+        // Configured to refuse, the same hit is refused at once.
+        let refusing = Processor::new().unwrap().with_screener(p.screener.clone().unwrap());
+        let (outcome, _) = decide_on(&table, &refusing, &MapMemory::default(), &listed("tx-s3"), 3, 5_000);
+        assert_eq!(outcome, Outcome::Rejected { reason: IsoReason::RR04 });
     }
 
     #[test]

@@ -16,4 +16,15 @@ pub struct RiskRefusal {
     /// The rule, its table version, the figures it saw and the threshold; accounts and
     /// aliases masked, names never.
     pub text: String,
+    /// Held for an operator's review rather than refused at once (an anomaly rule whose
+    /// action is `hold`, a sanctions hit under `risk.screening_action = "hold"`): refused
+    /// with `reason` only if the review refuses it or does not come in time.
+    pub for_review: bool,
+}
+
+impl RiskRefusal {
+    /// A refusal, at once.
+    pub fn new(control: RiskControl, rule: impl Into<String>, reason: IsoReason, text: String) -> Self {
+        Self { control, rule: rule.into(), reason, text, for_review: false }
+    }
 }

@@ -28,6 +28,9 @@ pub enum AnomalyAction {
     Refuse,
     /// Let it go ahead and explain it on the alerts topic (ALERTED) for a person to look at.
     Alert,
+    /// Hold it for an operator's review (HELD; the debtor is told PDNG): approved, it goes
+    /// ahead; refused, or not reviewed within the switch's review timeout, it is refused (FRAD).
+    Hold,
 }
 
 /// Most a rule asks for in deviations: beyond that the rule could never fire in practice.

@@ -650,7 +650,7 @@ retention_days = 90
             ("pattern = \"amount_above_usual\"\naction = \"alert\"\nmin_amount = \"10\"\ndeviations = \"lots\"\nmin_payments = 5\nhalf_life_payments = 5", "\"lots\" is not a decimal number"),
             ("pattern = \"amount_above_usual\"\naction = \"alert\"\nmin_amount = \"10\"\ndeviations = \"3\"\nmin_payments = 0\nhalf_life_payments = 5", "min_payments must be 1 to 1000, got 0"),
             ("pattern = \"amount_above_usual\"\naction = \"alert\"\nmin_amount = \"10.001\"\ndeviations = \"3\"\nmin_payments = 5\nhalf_life_payments = 5", "min_amount"),
-            ("pattern = \"new_creditor\"\naction = \"hold\"\nmin_amount = \"10\"\nretention_days = 9", "unknown variant `hold`"),
+            ("pattern = \"new_creditor\"\naction = \"review\"\nmin_amount = \"10\"\nretention_days = 9", "unknown variant `review`"),
             ("pattern = \"mule\"\naction = \"alert\"\nmin_amount = \"10\"\nretention_days = 9", "unknown variant `mule`"),
         ];
         for (body, expected) in cases {

@@ -69,7 +69,7 @@ impl Event for PaymentReturn {
     const SCHEMA: &'static SchemaVersion = &registry::PAYMENT_RETURN_V1;
 }
 impl Event for RiskAlert {
-    const SCHEMA: &'static SchemaVersion = &registry::RISK_ALERT_V1;
+    const SCHEMA: &'static SchemaVersion = &registry::RISK_ALERT_V2;
 }
 impl Event for SettlementRecord {
     const SCHEMA: &'static SchemaVersion = &registry::SETTLEMENT_RECORD_V1;

@@ -45,10 +45,13 @@ pub static NOTIFICATION_V2: SchemaVersion = schema_version!(302, "Notification",
 pub static DEAD_LETTER_V1: SchemaVersion = schema_version!(401, "DeadLetter", "dead_letter.avsc");
 pub static PAYMENT_RETURN_V1: SchemaVersion = schema_version!(501, "PaymentReturn", "payment_return.avsc");
 pub static RISK_ALERT_V1: SchemaVersion = schema_version!(601, "RiskAlert", "risk_alert.avsc");
+/// Adds the ANOMALY control, the APPROVED action, `review_key` and `review_deadline`
+/// (default null): holding payments for review.
+pub static RISK_ALERT_V2: SchemaVersion = schema_version!(602, "RiskAlert", "risk_alert_v2.avsc");
 pub static SETTLEMENT_RECORD_V1: SchemaVersion = schema_version!(701, "SettlementRecord", "settlement_record.avsc");
 
 /// All known versions, newest last within each record.
-pub static ALL: [&SchemaVersion; 11] = [
+pub static ALL: [&SchemaVersion; 12] = [
     &AUTHORIZATION_REQUEST_V1,
     &AUTHORIZATION_REQUEST_V2,
     &CLEARING_RECORD_V1,
@@ -59,6 +62,7 @@ pub static ALL: [&SchemaVersion; 11] = [
     &DEAD_LETTER_V1,
     &PAYMENT_RETURN_V1,
     &RISK_ALERT_V1,
+    &RISK_ALERT_V2,
     &SETTLEMENT_RECORD_V1,
 ];
 

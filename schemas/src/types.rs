@@ -233,6 +233,8 @@ pub enum RiskControl {
     Limit,
     Block,
     Sanctions,
+    /// An anomaly rule on the debtor's own payments (v2).
+    Anomaly,
 }
 
 impl RiskControl {
@@ -242,6 +244,7 @@ impl RiskControl {
             Self::Limit => "LIMIT",
             Self::Block => "BLOCK",
             Self::Sanctions => "SANCTIONS",
+            Self::Anomaly => "ANOMALY",
         }
     }
 }
@@ -254,6 +257,20 @@ pub enum RiskAction {
     Refused,
     Held,
     Alerted,
+    /// Released by an operator after review (v2).
+    Approved,
+}
+
+impl RiskAction {
+    /// The Avro symbol.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Refused => "REFUSED",
+            Self::Held => "HELD",
+            Self::Alerted => "ALERTED",
+            Self::Approved => "APPROVED",
+        }
+    }
 }
 
 /// A risk decision, explained (`interlink.risk.alerts`).
@@ -276,6 +293,12 @@ pub struct RiskAlert {
     pub amount: Amount,
     /// Microseconds since the Unix epoch.
     pub decided_at: i64,
+    /// HELD: the request's key, under which a review decision reaches the payment (v2).
+    #[serde(default)]
+    pub review_key: Option<String>,
+    /// HELD: when the payment is refused unless reviewed (µs since the epoch; v2).
+    #[serde(default)]
+    pub review_deadline: Option<i64>,
 }
 
 /// A return (pacs.004) the switch sent a network for a payment the network settled after

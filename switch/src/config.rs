@@ -74,6 +74,30 @@ pub struct RiskConfig {
     pub eu_xml: String,
     /// Score (0 to 1) from which a name matches a listed name.
     pub screening_threshold: f64,
+    /// What a sanctions hit does: refuse the payment (RR04) at once, or hold it for an
+    /// operator's review.
+    pub screening_action: ScreeningAction,
+    /// How long a payment held for review waits for an operator's decision before it is
+    /// refused with the reason of the rule that held it.
+    pub review_timeout_seconds: u64,
+}
+
+/// What a sanctions hit does to a payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScreeningAction {
+    #[default]
+    Refuse,
+    Hold,
+}
+
+impl ScreeningAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Refuse => "refuse",
+            Self::Hold => "hold",
+        }
+    }
 }
 
 impl Default for RiskConfig {
@@ -84,6 +108,8 @@ impl Default for RiskConfig {
             ofac_alt: String::new(),
             eu_xml: String::new(),
             screening_threshold: interlink_screening::Config::default().threshold,
+            screening_action: ScreeningAction::Refuse,
+            review_timeout_seconds: interlink_core::pipeline::DEFAULT_REVIEW_TIMEOUT.as_secs(),
         }
     }
 }
@@ -648,6 +674,15 @@ impl SwitchConfig {
         if self.state.duplicate_window_seconds == 0 {
             return Err(ConfigError("state.duplicate_window_seconds must be at least 1".into()));
         }
+        // A held request's memo must outlive its hold, or a copy sent after the memo
+        // expired would be decided as new while the first is still held.
+        let review = self.risk.review_timeout_seconds;
+        if review == 0 || review > self.state.duplicate_window_seconds {
+            return Err(ConfigError(format!(
+                "risk.review_timeout_seconds ({review}) must be at least 1 and at most state.duplicate_window_seconds ({})",
+                self.state.duplicate_window_seconds
+            )));
+        }
         if self.worker_id.is_empty() {
             return Err(ConfigError("worker_id must not be empty".into()));
         }
@@ -720,6 +755,8 @@ impl SwitchConfig {
                 ("RISK__OFAC_ALT", self.risk.ofac_alt.clone()),
                 ("RISK__EU_XML", self.risk.eu_xml.clone()),
                 ("RISK__SCREENING_THRESHOLD", self.risk.screening_threshold.to_string()),
+                ("RISK__SCREENING_ACTION", self.risk.screening_action.as_str().to_string()),
+                ("RISK__REVIEW_TIMEOUT_SECONDS", self.risk.review_timeout_seconds.to_string()),
             ]
             .into_iter()
             .map(|(key, value)| (format!("INTERLINK_{key}"), value)),

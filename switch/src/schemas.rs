@@ -15,7 +15,7 @@ pub const SWITCH_WRITES: [&SchemaVersion; 7] = [
     &registry::NOTIFICATION_V2,
     &registry::DEAD_LETTER_V1,
     &registry::PAYMENT_RETURN_V1,
-    &registry::RISK_ALERT_V1,
+    &registry::RISK_ALERT_V2,
     &registry::SETTLEMENT_RECORD_V1,
 ];
 

@@ -22,6 +22,7 @@ pub const STATE_RESTORED_RECORDS: &str = "interlink_state_restored_records_total
 pub const STATE_RESTORE_SECONDS: &str = "interlink_state_restore_seconds";
 pub const STATE_EXPIRED: &str = "interlink_state_expired_total";
 pub const PAYMENTS_TIMED_OUT: &str = "interlink_payments_timed_out_total";
+pub const REVIEWS_TIMED_OUT: &str = "interlink_reviews_timed_out_total";
 pub const SCHEMA_REGISTRY_UNAVAILABLE: &str = "interlink_schema_registry_unavailable_total";
 
 /// Installs the Prometheus recorder once per process and returns its handle.
@@ -65,6 +66,10 @@ fn describe() {
     describe_counter!(
         PAYMENTS_TIMED_OUT,
         "Payments refused to both sides (AB05) because their network sent no final status by its deadline."
+    );
+    describe_counter!(
+        REVIEWS_TIMED_OUT,
+        "Payments held for review and refused because no operator decided by the review deadline."
     );
     describe_counter!(
         SCHEMA_REGISTRY_UNAVAILABLE,
@@ -157,6 +162,10 @@ pub fn schema_registry_unavailable() {
 
 pub fn payment_timed_out() {
     counter!(PAYMENTS_TIMED_OUT).increment(1);
+}
+
+pub fn review_timed_out() {
+    counter!(REVIEWS_TIMED_OUT).increment(1);
 }
 
 pub fn aborted(cause: &'static str) {

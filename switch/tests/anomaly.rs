@@ -121,9 +121,9 @@ async fn an_alert_rule_lets_the_payment_settle_with_one_alerted_alert_and_a_refu
     let (big, new) = (&alerts[0], &alerts[1]);
     assert_eq!(
         (new.transaction_id.as_str(), new.action, new.control, new.rule.as_str(), new.reason_code.as_str()),
-        ("p-new", RiskAction::Alerted, RiskControl::Limit, "new-payee-alert", "")
+        ("p-new", RiskAction::Alerted, RiskControl::Anomaly, "new-payee-alert", "")
     );
-    assert_eq!(new.alert_id, "p-new:RISK:LIMIT:new-payee-alert");
+    assert_eq!(new.alert_id, "p-new:RISK:ANOMALY:new-payee-alert");
     assert_eq!(new.routing_version, 2);
     assert!(
         new.explanation.starts_with(

@@ -6,7 +6,7 @@
 //! The rules (`interlinkctl acls plan` prints them):
 //! - the **operator** creates and reads every topic of the switch, and is the only
 //!   principal that writes the routing table and its audit trail (through the routes
-//!   writer's transactional id);
+//!   writer's transactional id), and writes reviews of held payments to the forwards;
 //! - a **worker** reads requests, forwards, the routing table, its state changelog and
 //!   the networks' `.in` topics, and writes the outputs (clearing, notifications, dead
 //!   letters, returns, risk alerts, settlement), its changelog, the forwards and the
@@ -237,7 +237,8 @@ pub fn plan(scope: &AclScope, who: &Principals) -> Vec<AclBinding> {
             out.push(AclBinding::allow(p, Topic, Literal, &topic, Read));
             out.push(AclBinding::allow(p, Topic, Literal, &topic, DescribeConfigs));
         }
-        for topic in [&t.routes, &t.routes_audit] {
+        // The forwards topic carries operators' reviews of held payments.
+        for topic in [&t.routes, &t.routes_audit, &t.forwards] {
             out.push(AclBinding::allow(p, Topic, Literal, topic, Write));
         }
         out.push(AclBinding::allow(p, TransactionalId, Literal, &routes_transactional_id(&t.routes), Write));

@@ -5,6 +5,7 @@ pub mod admin;
 mod answer_clock;
 pub mod changelog;
 mod offsets;
+pub mod review;
 mod routes;
 pub mod routes_writer;
 mod sink;

@@ -314,6 +314,10 @@ pub fn run_worker(
         .with_duplicate_window(config.state.duplicate_window())
         .with_response_deadline(config.networks.response_deadline())
         .with_limit_clock_skew(Duration::from_secs(config.risk.limit_clock_skew_seconds))
+        .with_review(
+            Duration::from_secs(config.risk.review_timeout_seconds),
+            config.risk.screening_action == crate::config::ScreeningAction::Hold,
+        )
         .with_partitions(u32::try_from(partitions).unwrap_or(u32::MAX));
     if let Some(screener) = crate::screening::load(&config.risk)? {
         processor = processor.with_screener(Arc::new(screener));
@@ -473,6 +477,7 @@ fn expire_due(
             Expiry::NotDue => continue,
             Expiry::Forgotten => {}
             Expiry::TimedOut => telemetry::payment_timed_out(),
+            Expiry::ReviewTimedOut => telemetry::review_timed_out(),
         }
         ctx.lock_state().stage(entry.partition, outputs);
         ctx.add(&mut sink, consumer, None, outputs)?;

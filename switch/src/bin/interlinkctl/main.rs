@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 input rejected or not found (nothing applied), 2 usage or
 //! connection error.
 
+mod review;
 mod settlement;
 
 use anyhow::Context;
@@ -363,6 +364,12 @@ enum RiskCommand {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
+    /// The payments held for review (their latest alert is HELD): rule, explanation and
+    /// review deadline.
+    Held(review::HeldArgs),
+    /// Approves or refuses a held payment: the decision goes to the worker holding it,
+    /// which decides it again (approved) or refuses it, and records it as an alert.
+    Review(review::ReviewArgs),
 }
 
 /// One block or unblock: what, why, who.
@@ -785,6 +792,8 @@ fn risk(kafka: &KafkaConfig, topics: &TopicsConfig, command: RiskCommand) -> Res
                 ChangeRequest { operator: &operator, reason: &reason, dry_run, base_version: None },
             )?;
         }
+        RiskCommand::Held(args) => review::held(kafka, topics, args)?,
+        RiskCommand::Review(args) => review::review(kafka, topics, args)?,
         RiskCommand::List { network, format } => {
             let log = read_live(kafka, topics)?;
             let blocks: Vec<&Block> = log
@@ -1003,6 +1012,7 @@ fn summary(r: &RouteRecord) -> String {
             let action = match a.action {
                 AnomalyAction::Refuse => "refuse",
                 AnomalyAction::Alert => "alert",
+                AnomalyAction::Hold => "hold for review",
             };
             format!("{} -> {}: {action} on {pattern}, above {} {floor}", a.from, a.to, a.currency)
         }

@@ -137,18 +137,19 @@ impl EventReader {
             &interlink_schemas::registry::CLEARING_RECORD_V3,
             &interlink_schemas::registry::PAYMENT_RETURN_V1,
             &interlink_schemas::registry::SETTLEMENT_RECORD_V1,
+            &interlink_schemas::registry::RISK_ALERT_V2,
         ];
         let catalog = register_writers(&client()?, topics, &read, std::time::Duration::from_secs(30))
             .context("the schema registry's ids")?;
         Ok(Self { catalog: catalog.clone(), resolver: Some(SchemaResolver::new(client()?, catalog)) })
     }
 
-    fn codec<T: interlink_schemas::Event>(&self) -> Result<Codec<T>, Failure> {
+    pub(super) fn codec<T: interlink_schemas::Event>(&self) -> Result<Codec<T>, Failure> {
         Ok(Codec::with_catalog(&self.catalog)?)
     }
 
     /// Decodes one record, learning its writer's schema from the registry if need be.
-    fn decode<T: interlink_schemas::Event>(&self, codec: &Codec<T>, bytes: &[u8]) -> anyhow::Result<T> {
+    pub(super) fn decode<T: interlink_schemas::Event>(&self, codec: &Codec<T>, bytes: &[u8]) -> anyhow::Result<T> {
         if let (Some(resolver), Ok(framed)) = (&self.resolver, interlink_schemas::Framed::parse(bytes)) {
             resolver.ensure_known(framed.schema_id)?;
         }
@@ -172,12 +173,12 @@ fn known(micros: i64) -> Option<i64> {
 
 /// Minor units as decimal text in major units ("1234.50"); the minor units themselves
 /// for a currency without a known exponent.
-fn money(minor: i64, currency: &str) -> String {
+pub(super) fn money(minor: i64, currency: &str) -> String {
     format_minor(minor, currency).unwrap_or_else(|_| minor.to_string())
 }
 
 /// "in 45 s", "in 3 h 12 min", "2 min ago".
-fn relative(micros: i64, now: i64) -> String {
+pub(super) fn relative(micros: i64, now: i64) -> String {
     let seconds = (micros - now) / 1_000_000;
     let s = seconds.unsigned_abs();
     let text = match s {
