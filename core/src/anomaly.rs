@@ -54,11 +54,7 @@ pub struct Alerted {
 /// The rule's profile of the debtor, fingerprinted by the rule id, its pattern and its
 /// currency: a rule renamed or changed to another pattern or currency starts afresh.
 fn profile_of(rule: &CompiledAnomaly) -> UsageOf {
-    let pattern = match rule.rule.pattern {
-        AnomalyPattern::AmountAboveUsual => "amount_above_usual",
-        AnomalyPattern::NewCreditor => "new_creditor",
-    };
-    UsageOf::new(&rule.rule.id, pattern, &rule.rule.currency)
+    UsageOf::new(&rule.rule.id, rule.rule.pattern.as_str(), &rule.rule.currency)
 }
 
 /// Checks a routed payment against the corridor's anomaly rules and learns it into
@@ -80,7 +76,8 @@ pub fn check(
     let rules = table.anomalies(&route.debtor.network, &route.creditor.network);
     let mut alerted = Vec::new();
     let mut held = None;
-    for rule in rules {
+    // Creditor rules are judged at the creditor's partition (crate::creditor_watch).
+    for rule in rules.iter().filter(|r| !r.rule.pattern.on_creditor()) {
         let id = &rule.rule.id;
         let amount = table.anomaly_amount(rule, route, debit_minor).map_err(|e| {
             RiskRefusal::new(RiskControl::Anomaly, id.clone(), e.reason(), format!("anomaly rule {id}: {e}"))
@@ -92,6 +89,8 @@ pub fn check(
                 let seen = match rule.rule.pattern {
                     AnomalyPattern::AmountAboveUsual => Seen::Amounts { payments: 0, mean: 0.0, variance: 0.0 },
                     AnomalyPattern::NewCreditor => Seen::Creditors(Vec::new()),
+                    // Filtered out above: judged at the creditor's partition.
+                    AnomalyPattern::ManyDebtors | AnomalyPattern::CreditorVelocity => continue,
                 };
                 profiles.push(Profile { of, keep_until: now, seen });
                 profiles.len() - 1

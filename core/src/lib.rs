@@ -10,6 +10,7 @@
 
 pub mod anomaly;
 pub mod blocks;
+pub mod creditor_watch;
 pub mod legs;
 pub mod limits;
 pub mod memory;

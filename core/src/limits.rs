@@ -55,7 +55,9 @@ pub fn check(
 ) -> Result<Result<LimitCheck, RiskRefusal>, MemoryError> {
     let limits = table.limits(&route.debtor.network, &route.creditor.network);
     let anomalies = table.anomalies(&route.debtor.network, &route.creditor.network);
-    if limits.is_empty() && anomalies.is_empty() {
+    // Creditor rules are the creditor partition's (crate::creditor_watch): alert-only,
+    // they need neither the debtor's identity nor the person's entry.
+    if limits.is_empty() && anomalies.iter().all(|a| a.rule.pattern.on_creditor()) {
         return Ok(Ok(LimitCheck::default()));
     }
     let refuse =

@@ -128,6 +128,8 @@ pub enum StoreKind {
     Settlement,
     /// A payment held for review, due at its review deadline.
     Held,
+    /// What the creditor rules know of one creditor.
+    Creditor,
 }
 
 impl StoreKind {
@@ -138,6 +140,7 @@ impl StoreKind {
             Some(&USAGE_STORE) => Some(Self::Usage),
             Some(&BOOK_STORE | &NETTING_STORE) => Some(Self::Settlement),
             Some(&HELD_STORE) => Some(Self::Held),
+            Some(&crate::creditor_watch::CREDITOR_STORE) => Some(Self::Creditor),
             _ => None,
         }
     }

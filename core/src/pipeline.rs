@@ -3,6 +3,7 @@
 
 use crate::anomaly;
 use crate::blocks;
+use crate::creditor_watch::{self, CreditorActivity, CreditorKey, PaymentSeen};
 use crate::legs;
 use crate::limits;
 use crate::memory::{
@@ -136,6 +137,9 @@ pub enum Outcome {
     /// Held for an operator's review by a risk rule: PDNG to its debtor, kept until the
     /// review or its deadline.
     Held,
+    /// A payment that went ahead, counted at its creditor's partition by the creditor
+    /// rules (and alerted on, if one fired).
+    CreditorCounted,
 }
 
 impl Outcome {
@@ -155,6 +159,7 @@ impl Outcome {
             Self::LimitReleased => "limit_released",
             Self::Netted => "netted",
             Self::Held => "held",
+            Self::CreditorCounted => "creditor_counted",
         }
     }
 }
@@ -635,6 +640,8 @@ impl Processor {
                         return self.decide_for_risk(request, Some(&route), refusal, partition_key, input, ctx, out)
                     }
                 };
+                // What the creditor's rules will see, should the payment go ahead.
+                let seen = PaymentSeen::of_payment(table, &route, request, creditor_account.as_deref());
                 let clearing = clearing_record(request, &route, creditor_account, table.version(), now_micros);
                 let decided = match self.connected(&clearing.creditor_agent.network) {
                     Some(connector) => self.forward(connector, request, clearing, limits.hold, input, ctx, out)?,
@@ -655,6 +662,10 @@ impl Processor {
                     out.extend(limits.writes);
                     for alerted in limits.alerts {
                         self.alert_for_risk(request, &route, alerted, table.version(), now_micros, out)?;
+                    }
+                    // The creditor's rules see it at the creditor's partition.
+                    if let Some(seen) = seen {
+                        out.push(OutputRecord::new(OutputTopic::Forwards, &seen.creditor, seen.encode()?));
                     }
                 }
                 Ok(decided)
@@ -1009,6 +1020,9 @@ impl Processor {
         if let Some(review) = ReviewCommand::decode(payload) {
             return self.review(review, input, ctx, out);
         }
+        if let Some(seen) = PaymentSeen::decode(payload) {
+            return self.creditor_seen(seen, input, ctx, out);
+        }
         if let Some(part) = CyclePart::decode(payload) {
             return self.net(part, input, ctx, out);
         }
@@ -1060,6 +1074,55 @@ impl Processor {
             payload: Some(entry.encode()?),
         });
         Ok(Outcome::Sent)
+    }
+
+    /// A payment that went ahead, at its creditor's partition: counted in the creditor's
+    /// activity, and an ALERTED alert for each creditor rule that fires.
+    fn creditor_seen(
+        &self,
+        seen: Result<PaymentSeen, MemoryError>,
+        input: &InputRecord<'_>,
+        ctx: &Context<'_>,
+        out: &mut Vec<OutputRecord>,
+    ) -> Result<Outcome, Undecided> {
+        let seen = match seen {
+            Ok(s) => s,
+            Err(e) => {
+                let text = format!("unreadable payment for the creditor rules: {e}");
+                return self.internal_refused(input, ErrorKind::Decode, text, ctx, out);
+            }
+        };
+        let key = CreditorKey::new(&seen.creditor);
+        let mut activity = match ctx.memory.get(key.as_bytes())? {
+            Some(value) => CreditorActivity::decode(&value)?,
+            None => CreditorActivity::default(),
+        };
+        let now = ctx.now_micros;
+        for fired in creditor_watch::observe(ctx.table, &seen, &mut activity, now) {
+            let alert = RiskAlert {
+                alert_id: format!("{}:RISK:{}:{}", seen.transaction_id, RiskControl::Anomaly.as_str(), fired.rule),
+                transaction_id: seen.transaction_id.clone(),
+                end_to_end_id: seen.end_to_end_id.clone(),
+                control: RiskControl::Anomaly,
+                rule: fired.rule,
+                action: RiskAction::Alerted,
+                reason_code: String::new(),
+                explanation: fired.text,
+                routing_version: ctx.table.version(),
+                corridor: Some(seen.corridor.clone()),
+                debtor_agent: seen.debtor_agent.clone(),
+                creditor_agent: Some(seen.creditor_agent.clone()),
+                amount: seen.amount.clone(),
+                decided_at: now,
+                review_key: None,
+                review_deadline: None,
+            };
+            let encoded = self.risk_alerts.encode(&alert)?;
+            out.push(OutputRecord::new(OutputTopic::RiskAlerts, &seen.transaction_id, encoded));
+        }
+        let value = if activity.lines.is_empty() { None } else { Some(activity.encode()?) };
+        out.push(OutputRecord { topic: OutputTopic::State, key: Some(key.as_bytes().to_vec()), payload: value });
+        Ok(Outcome::CreditorCounted)
     }
 
     /// A release of what a payment counted against its debtor's limits, at the
@@ -1160,7 +1223,7 @@ impl Processor {
                 self.review_timed_out(key, value, now_micros, out)?;
                 return Ok(Expiry::ReviewTimedOut);
             }
-            Some(StoreKind::Requests | StoreKind::Usage) | None => out.push(forget),
+            Some(StoreKind::Requests | StoreKind::Usage | StoreKind::Creditor) | None => out.push(forget),
         }
         Ok(Expiry::Forgotten)
     }
@@ -2619,6 +2682,51 @@ max_amount = "100.00"
         let refusing = Processor::new().unwrap().with_screener(p.screener.clone().unwrap());
         let (outcome, _) = decide_on(&table, &refusing, &MapMemory::default(), &listed("tx-s3"), 3, 5_000);
         assert_eq!(outcome, Outcome::Rejected { reason: IsoReason::RR04 });
+    }
+
+    #[test]
+    fn a_payment_that_goes_ahead_is_counted_at_its_creditors_partition_and_a_mule_alerts_there() {
+        let rule = "\n[[anomalies]]\nid = \"mule\"\nfrom = \"CN_IBPS\"\nto = \"HK_FPS\"\npattern = \"many_debtors\"\naction = \"alert\"\ncurrency = \"CNY\"\nmin_amount = \"10.00\"\nmin_debtors = 3\nwindow_seconds = 600\nnew_for_days = 7\n";
+        let text = format!("{}{rule}", interlink_routing::TEST_ROUTES_TOML);
+        let table = RoutingTable::compile(8, &parse_routes_file("t", &text).unwrap()).unwrap();
+        let (p, memory) = (Processor::new().unwrap(), MapMemory::default());
+        let mut alerts = Vec::new();
+        for d in 1..=4 {
+            let paying = AuthorizationRequest {
+                transaction_id: format!("tx-m{d}"),
+                debtor_account: format!("62220202001100{d}"),
+                ..request("004")
+            };
+            let (outcome, out) = decide_on(&table, &p, &memory, &paying, d, 1_000 + d);
+            assert_eq!(outcome, Outcome::Accepted, "the payment itself is not held up");
+            let seen: Vec<_> = out.iter().filter(|o| o.topic == OutputTopic::Forwards).collect();
+            assert_eq!(seen.len(), 1, "one record for the creditor's partition, in the payment's transaction");
+            let digest = creditor_watch::creditor_digest("HK_FPS", "004", Some("HK-1"));
+            assert_eq!(seen[0].key.as_deref(), Some(digest.as_bytes()), "keyed by the creditor's digest");
+            let input = InputRecord {
+                source: InputSource::Forwards,
+                topic: "fwd",
+                partition: 0,
+                offset: d,
+                key: seen[0].key.as_deref(),
+                payload: seen[0].payload.as_deref(),
+                written_at: None,
+            };
+            let ctx = Context { table: &table, now_micros: 2_000 + d, memory: &memory };
+            let mut counted = Vec::new();
+            assert_eq!(p.process_with(&input, &ctx, &mut counted).unwrap(), Outcome::CreditorCounted);
+            memory.apply(&counted);
+            alerts.extend(alerts_of(&p, &counted));
+        }
+        // The third debtor fires it; the fourth, inside the same window, does not again.
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        let a = &alerts[0];
+        assert_eq!(
+            (a.transaction_id.as_str(), a.control, a.action, a.rule.as_str()),
+            ("tx-m3", RiskControl::Anomaly, RiskAction::Alerted, "mule")
+        );
+        assert!(a.explanation.contains("was paid by 3 different debtors in the last 600 s"), "{}", a.explanation);
+        assert!(a.explanation.contains("HK_FPS/004/****HK-1"), "the account masked: {}", a.explanation);
     }
 
     #[test]

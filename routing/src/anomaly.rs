@@ -1,7 +1,11 @@
-//! Per-debtor anomaly rules: a payment far above what its debtor usually pays, or the
-//! first payment to a creditor the debtor has not paid before. Like limits they are
-//! rules of the routing table (per corridor, in a currency of their own); the decision
-//! core keeps each debtor's profile in the state of the debtor's partition.
+//! Anomaly rules. On one debtor's payments: a payment far above what its debtor usually
+//! pays, or the first payment to a creditor the debtor has not paid before; the decision
+//! core keeps each debtor's profile in the state of the debtor's partition. On one
+//! creditor's incoming payments: many debtors paying a new creditor in a short time (the
+//! mule pattern), or more payments to a creditor in a window than a cap; kept in the
+//! state of the creditor's partition, which sees a payment after its debtor's partition
+//! decided it, so these rules alert. Like limits they are rules of the routing table
+//! (per corridor, in a currency of their own).
 
 use crate::table::{invalid, RuleError};
 use interlink_vocab::money::currency_exponent;
@@ -18,6 +22,30 @@ pub enum AnomalyPattern {
     AmountAboveUsual,
     /// A payment to a creditor the debtor has not paid in the last `retention_days`.
     NewCreditor,
+    /// At least `min_debtors` different debtors paying one creditor within
+    /// `window_seconds`, the creditor first paid (as the rule saw it) within
+    /// `new_for_days`: the mule pattern. Judged at the creditor's partition.
+    ManyDebtors,
+    /// More than `max_payments` payments to one creditor within `window_seconds`.
+    /// Judged at the creditor's partition.
+    CreditorVelocity,
+}
+
+impl AnomalyPattern {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AmountAboveUsual => "amount_above_usual",
+            Self::NewCreditor => "new_creditor",
+            Self::ManyDebtors => "many_debtors",
+            Self::CreditorVelocity => "creditor_velocity",
+        }
+    }
+
+    /// Judged on the creditor's incoming payments (at its partition, after the payment
+    /// was decided), rather than on the debtor's.
+    pub fn on_creditor(self) -> bool {
+        matches!(self, Self::ManyDebtors | Self::CreditorVelocity)
+    }
 }
 
 /// What the switch does with a payment a rule fires on.
@@ -41,6 +69,11 @@ const MAX_MIN_PAYMENTS: u32 = 1_000;
 const MAX_HALF_LIFE: u32 = 10_000;
 /// Longest a new-creditor rule remembers a creditor: ten years.
 const MAX_RETENTION_DAYS: u32 = 3_660;
+/// Most debtors a `many_debtors` rule counts to, and payments a `creditor_velocity` rule
+/// allows in its window: each is a line of the creditor's state.
+pub const MAX_CREDITOR_COUNT: u32 = 1_000;
+/// Longest window of a creditor rule: 30 days.
+const MAX_WINDOW_SECONDS: u32 = 30 * 86_400;
 
 /// An anomaly rule on one debtor's payments from one network to another.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +107,18 @@ pub struct Anomaly {
     /// `new_creditor`: how long a paid creditor stays known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention_days: Option<u32>,
+    /// `many_debtors`: how many different debtors in the window fire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_debtors: Option<u32>,
+    /// `many_debtors`, `creditor_velocity`: the sliding window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_seconds: Option<u32>,
+    /// `many_debtors`: for how long after its first payment a creditor counts as new.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_for_days: Option<u32>,
+    /// `creditor_velocity`: the most payments in the window that do not fire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_payments: Option<u32>,
 }
 
 /// A rule with its figures ready for the hot path.
@@ -112,29 +157,38 @@ pub(crate) fn check_anomaly(a: &Anomaly) -> Result<(), RuleError> {
     if a.min_amount_minor <= 0 {
         return Err(invalid("min_amount", format!("must be greater than zero, got {}", a.min_amount_minor)));
     }
-    // A setting of the other pattern is a mistake the operator should hear of, not a
+    // A setting of another pattern is a mistake the operator should hear of, not a
     // value silently ignored.
-    let (amount_settings, creditor_settings) = (
-        [
-            ("deviations", a.deviations.is_some()),
-            ("min_payments", a.min_payments.is_some()),
-            ("half_life_payments", a.half_life_payments.is_some()),
-        ],
-        [("retention_days", a.retention_days.is_some())],
-    );
-    let (needed, foreign): (&[Setting], &[Setting]) = match a.pattern {
-        AnomalyPattern::AmountAboveUsual => (&amount_settings, &creditor_settings),
-        AnomalyPattern::NewCreditor => (&creditor_settings, &amount_settings),
+    let settings: [Setting; 8] = [
+        ("deviations", a.deviations.is_some()),
+        ("min_payments", a.min_payments.is_some()),
+        ("half_life_payments", a.half_life_payments.is_some()),
+        ("retention_days", a.retention_days.is_some()),
+        ("min_debtors", a.min_debtors.is_some()),
+        ("window_seconds", a.window_seconds.is_some()),
+        ("new_for_days", a.new_for_days.is_some()),
+        ("max_payments", a.max_payments.is_some()),
+    ];
+    let needed: &[&str] = match a.pattern {
+        AnomalyPattern::AmountAboveUsual => &["deviations", "min_payments", "half_life_payments"],
+        AnomalyPattern::NewCreditor => &["retention_days"],
+        AnomalyPattern::ManyDebtors => &["min_debtors", "window_seconds", "new_for_days"],
+        AnomalyPattern::CreditorVelocity => &["window_seconds", "max_payments"],
     };
-    let pattern = match a.pattern {
-        AnomalyPattern::AmountAboveUsual => "amount_above_usual",
-        AnomalyPattern::NewCreditor => "new_creditor",
-    };
-    if let Some((field, _)) = needed.iter().find(|(_, set)| !set) {
+    let pattern = a.pattern.as_str();
+    if let Some((field, _)) = settings.iter().find(|(f, set)| needed.contains(f) && !set) {
         return Err(invalid(field, format!("is needed by the {pattern} pattern")));
     }
-    if let Some((field, _)) = foreign.iter().find(|(_, set)| *set) {
+    if let Some((field, _)) = settings.iter().find(|(f, set)| !needed.contains(f) && *set) {
         return Err(invalid(field, format!("is not used by the {pattern} pattern")));
+    }
+    if a.pattern.on_creditor() && a.action != AnomalyAction::Alert {
+        return Err(invalid(
+            "action",
+            format!(
+                "the {pattern} pattern can only alert: it is judged at the creditor's partition, after the payment was decided at its debtor's"
+            ),
+        ));
     }
     if let Some(k) = a.deviations {
         if k <= Decimal::ZERO || k > Decimal::from(MAX_DEVIATIONS) {
@@ -147,7 +201,16 @@ pub(crate) fn check_anomaly(a: &Anomaly) -> Result<(), RuleError> {
     };
     within("min_payments", a.min_payments, MAX_MIN_PAYMENTS)?;
     within("half_life_payments", a.half_life_payments, MAX_HALF_LIFE)?;
-    within("retention_days", a.retention_days, MAX_RETENTION_DAYS)
+    within("retention_days", a.retention_days, MAX_RETENTION_DAYS)?;
+    within("new_for_days", a.new_for_days, MAX_RETENTION_DAYS)?;
+    within("window_seconds", a.window_seconds, MAX_WINDOW_SECONDS)?;
+    within("max_payments", a.max_payments, MAX_CREDITOR_COUNT)?;
+    match a.min_debtors {
+        Some(n) if !(2..=MAX_CREDITOR_COUNT).contains(&n) => {
+            Err(invalid("min_debtors", format!("must be 2 to {MAX_CREDITOR_COUNT}, got {n}")))
+        }
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -167,6 +230,10 @@ mod tests {
             min_payments: Some(10),
             half_life_payments: Some(20),
             retention_days: None,
+            min_debtors: None,
+            window_seconds: None,
+            new_for_days: None,
+            max_payments: None,
         }
     }
 
@@ -201,5 +268,40 @@ mod tests {
         assert!(err(Anomaly { min_amount_minor: -1, ..amount_rule() }).contains("min_amount must be greater than zero"));
         assert!(err(Anomaly { id: "a b".into(), ..amount_rule() }).contains("must be 1 to 64"));
         assert!(err(Anomaly { currency: "XXQ".into(), ..amount_rule() }).contains("currency"));
+    }
+
+    #[test]
+    fn creditor_patterns_take_their_own_settings_and_only_alert() {
+        let mule = Anomaly {
+            pattern: AnomalyPattern::ManyDebtors,
+            deviations: None,
+            min_payments: None,
+            half_life_payments: None,
+            min_debtors: Some(5),
+            window_seconds: Some(3_600),
+            new_for_days: Some(7),
+            ..amount_rule()
+        };
+        assert!(check_anomaly(&mule).is_ok());
+        let err = |a: Anomaly| check_anomaly(&a).unwrap_err().to_string();
+        assert!(
+            err(Anomaly { new_for_days: None, ..mule.clone() }).contains("new_for_days is needed by the many_debtors")
+        );
+        assert!(err(Anomaly { max_payments: Some(3), ..mule.clone() })
+            .contains("max_payments is not used by the many_debtors"));
+        assert!(err(Anomaly { min_debtors: Some(1), ..mule.clone() }).contains("min_debtors must be 2 to 1000, got 1"));
+        assert!(err(Anomaly { action: AnomalyAction::Refuse, ..mule.clone() }).contains("can only alert"));
+        let velocity = Anomaly {
+            pattern: AnomalyPattern::CreditorVelocity,
+            min_debtors: None,
+            new_for_days: None,
+            max_payments: Some(20),
+            ..mule
+        };
+        assert!(check_anomaly(&velocity).is_ok());
+        assert!(err(Anomaly { window_seconds: Some(0), ..velocity.clone() })
+            .contains("window_seconds must be 1 to 2592000"));
+        assert!(err(Anomaly { action: AnomalyAction::Hold, ..velocity })
+            .contains("creditor_velocity pattern can only alert"));
     }
 }

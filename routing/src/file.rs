@@ -127,6 +127,14 @@ struct FileAnomaly {
     half_life_payments: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     retention_days: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    min_debtors: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    window_seconds: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    new_for_days: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_payments: Option<u32>,
 }
 
 /// A corridor as operators write it: decimal text for rates and amounts, windows as
@@ -339,6 +347,10 @@ pub fn export_routes_file<'a>(records: impl IntoIterator<Item = &'a RouteRecord>
                 min_payments: a.min_payments,
                 half_life_payments: a.half_life_payments,
                 retention_days: a.retention_days,
+                min_debtors: a.min_debtors,
+                window_seconds: a.window_seconds,
+                new_for_days: a.new_for_days,
+                max_payments: a.max_payments,
             }),
         }
     }
@@ -367,6 +379,10 @@ fn anomaly(a: FileAnomaly) -> Result<RouteRecord, RuleError> {
         min_payments: a.min_payments,
         half_life_payments: a.half_life_payments,
         retention_days: a.retention_days,
+        min_debtors: a.min_debtors,
+        window_seconds: a.window_seconds,
+        new_for_days: a.new_for_days,
+        max_payments: a.max_payments,
     }))
 }
 

@@ -157,3 +157,70 @@ async fn an_alert_rule_lets_the_payment_settle_with_one_alerted_alert_and_a_refu
     switch.stop().await.unwrap();
     fx.cleanup().await;
 }
+
+/// The mule pattern on the creditor's side: three different debtors paying one new
+/// creditor within ten minutes.
+const MULE_RULE: &str = r#"
+[[anomalies]]
+id = "mule"
+from = "CN_IBPS"
+to = "HK_FPS"
+pattern = "many_debtors"
+action = "alert"
+currency = "CNY"
+min_amount = "100.00"
+min_debtors = 3
+window_seconds = 600
+new_for_days = 7
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mule_rule_alerts_once_from_the_creditors_partition_and_every_payment_settles() {
+    interlink_testkit::require_broker!();
+    let fx = Fixture::new(4).await;
+    let dir = tempfile::tempdir().unwrap();
+    let sample = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../routes/sample.toml")).unwrap();
+    let file = dir.path().join("mule.toml");
+    std::fs::write(&file, format!("{sample}{MULE_RULE}")).unwrap();
+    let applied =
+        ctl(&fx, &["routes", "apply", file.to_str().unwrap(), "--operator", "alice", "--reason", "mule rule"]);
+    assert!(text(&applied).contains("applied 1 change(s) as version 2"), "{}", text(&applied));
+    let listed = text(&ctl(&fx, &["routes", "list", "--network", "CN_IBPS"]));
+    assert!(listed.contains("3 different debtors paying one creditor within 600 s"), "{listed}");
+
+    let switch = interlink_switch::start(fx.switch_config("w-mule")).await.unwrap();
+    wait_ready(&switch).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while switch.health().routing_version() != 2 {
+        assert!(Instant::now() < deadline, "worker at {}", switch.health().routing_version());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Four debtors pay the same new account CNY 300 each; another account gets two
+    // debtors' payments; a fifth debtor pays the mule CNY 50 (below the floor).
+    let payer = |tx: &str, d: usize, account: &str, major: i64| AuthorizationRequest {
+        debtor_account: format!("62220202001100{d}"),
+        creditor_account: Some(account.into()),
+        ..request(tx, "004", major * 100)
+    };
+    let mut plan: Vec<AuthorizationRequest> = (1..=4).map(|d| payer(&format!("m-{d}"), d, "HK-MULE", 300)).collect();
+    plan.extend((1..=2).map(|d| payer(&format!("o-{d}"), d, "HK-OTHER", 300)));
+    plan.push(payer("m-small", 5, "HK-MULE", 50));
+    let records: Vec<(String, Vec<u8>)> = plan.iter().map(|r| (r.partition_key().into_owned(), encode(r))).collect();
+    let refs: Vec<(&str, Vec<u8>)> = records.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    fx.produce(&refs, None);
+
+    let clearing: Vec<ClearingRecord> = fx.read_events(&fx.topics.clearing, 7, Duration::from_secs(60));
+    assert_eq!(clearing.len(), 7, "every payment settles: the rule only alerts");
+    let alerts: Vec<RiskAlert> = fx.read_events(&fx.topics.risk_alerts, 1, Duration::from_secs(20));
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    let a = &alerts[0];
+    assert_eq!((a.control, a.action, a.rule.as_str()), (RiskControl::Anomaly, RiskAction::Alerted, "mule"));
+    assert!(a.transaction_id.starts_with("m-"), "{}", a.transaction_id);
+    assert!(
+        a.explanation.contains("creditor HK_FPS/004/****MULE was paid by 3 different debtors in the last 600 s"),
+        "{}",
+        a.explanation
+    );
+    switch.stop().await.unwrap();
+    fx.cleanup().await;
+}

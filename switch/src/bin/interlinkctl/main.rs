@@ -1008,6 +1008,17 @@ fn summary(r: &RouteRecord) -> String {
                 AnomalyPattern::NewCreditor => {
                     format!("a creditor not paid in {} days", a.retention_days.unwrap_or_default())
                 }
+                AnomalyPattern::ManyDebtors => format!(
+                    "{} different debtors paying one creditor within {} s, the creditor new for {} days",
+                    a.min_debtors.unwrap_or_default(),
+                    a.window_seconds.unwrap_or_default(),
+                    a.new_for_days.unwrap_or_default()
+                ),
+                AnomalyPattern::CreditorVelocity => format!(
+                    "more than {} payments to one creditor within {} s",
+                    a.max_payments.unwrap_or_default(),
+                    a.window_seconds.unwrap_or_default()
+                ),
             };
             let action = match a.action {
                 AnomalyAction::Refuse => "refuse",

@@ -1,0 +1,398 @@
+//! Anomaly rules on one creditor's incoming payments: many debtors paying a new
+//! creditor in a short time (the mule pattern, `many_debtors`) and more payments to a
+//! creditor in a window than a cap (`creditor_velocity`).
+//!
+//! A payment is decided at its debtor's partition; the creditor's payments come from
+//! every partition. So, as Kafka Streams repartitions, the debtor's partition sends a
+//! [`PaymentSeen`] on the forwards topic keyed by the creditor's digest, in the same
+//! transaction as the payment's outputs, and the creditor's partition keeps the
+//! creditor's [`CreditorActivity`] and writes an ALERTED alert when a rule fires, in one
+//! transaction again: each payment counts once, and each firing alerts once. The
+//! payment itself has gone ahead by then, which is why these rules can only alert.
+
+use crate::memory::{self, MemoryError, UsageOf};
+use interlink_routing::{AnomalyPattern, CompiledAnomaly, Route, RoutingTable};
+use interlink_schemas::{Agent, Amount, AuthorizationRequest};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Where a creditor's activity is kept, in the state of its digest's partition.
+pub(crate) const CREDITOR_STORE: u8 = b'c';
+/// First byte of a [`PaymentSeen`] on the forwards topic.
+const SEEN_TAG: u8 = b'O';
+
+/// A creditor's digest: lowercase hex SHA-256 of its network, institution and account,
+/// each length-prefixed. The forwards record's key, so no account number is in Kafka keys.
+pub fn creditor_digest(network: &str, institution: &str, account: Option<&str>) -> String {
+    let mut h = Sha256::new();
+    for part in [network, institution, account.unwrap_or("")] {
+        h.update((part.len() as u32).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A debtor as a 64-bit fingerprint of its network, institution and account: enough to
+/// tell debtors apart, with no account number in the creditor's state.
+fn debtor_fingerprint(r: &AuthorizationRequest) -> u64 {
+    let mut h = Sha256::new();
+    for part in [&r.debtor_agent.network, &r.debtor_agent.institution_id, &r.debtor_account] {
+        h.update((part.len() as u32).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    let digest = h.finalize();
+    u64::from_be_bytes(digest[..8].try_into().expect("a SHA-256 digest has 8 bytes"))
+}
+
+/// A payment that went ahead, sent to its creditor's partition for the creditor rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentSeen {
+    pub creditor: String,
+    /// The creditor as alerts show it: network, institution, account masked.
+    pub creditor_shown: String,
+    pub debtor: u64,
+    /// The ids of the corridor's creditor rules the payment counts in (above their floor).
+    pub rules: Vec<String>,
+    pub transaction_id: String,
+    pub end_to_end_id: String,
+    pub debtor_agent: Agent,
+    pub creditor_agent: Agent,
+    pub amount: Amount,
+    pub corridor: String,
+}
+
+impl PaymentSeen {
+    pub fn encode(&self) -> Result<Vec<u8>, MemoryError> {
+        Ok(postcard::to_extend(self, vec![SEEN_TAG])?)
+    }
+
+    /// `Some` for a payment-seen record (decoded or not), `None` for anything else.
+    pub fn decode(bytes: &[u8]) -> Option<Result<Self, MemoryError>> {
+        match bytes {
+            [SEEN_TAG, rest @ ..] => Some(postcard::from_bytes(rest).map_err(MemoryError::from)),
+            _ => None,
+        }
+    }
+
+    /// What a payment that went ahead tells its creditor's partition, if the corridor
+    /// has creditor rules whose floor it is above; `None` otherwise (nothing to send).
+    pub fn of_payment(
+        table: &RoutingTable,
+        route: &Route<'_>,
+        request: &AuthorizationRequest,
+        creditor_account: Option<&str>,
+    ) -> Option<Self> {
+        let rules: Vec<String> = creditor_rules(table, &route.debtor.network, &route.creditor.network)
+            .filter(|rule| {
+                table
+                    .anomaly_amount(rule, route, request.amount.minor_units)
+                    .is_ok_and(|a| a > rule.rule.min_amount_minor)
+            })
+            .map(|rule| rule.rule.id.clone())
+            .collect();
+        if rules.is_empty() {
+            return None;
+        }
+        let (network, institution) = (route.creditor.network.as_str(), route.creditor.institution_id.as_str());
+        let account = creditor_account.map(|a| format!("/{}", crate::blocks::mask(a))).unwrap_or_default();
+        Some(Self {
+            creditor: creditor_digest(network, institution, creditor_account),
+            creditor_shown: format!("{network}/{institution}{account}"),
+            debtor: debtor_fingerprint(request),
+            rules,
+            transaction_id: request.transaction_id.clone(),
+            end_to_end_id: request.end_to_end_id.clone(),
+            debtor_agent: request.debtor_agent.clone(),
+            creditor_agent: Agent::new(network, institution),
+            amount: request.amount.clone(),
+            corridor: route.corridor.id.to_string(),
+        })
+    }
+}
+
+/// The creditor rules of payments from `from` to `to`.
+fn creditor_rules<'t>(table: &'t RoutingTable, from: &str, to: &str) -> impl Iterator<Item = &'t CompiledAnomaly> {
+    table.anomalies(from, to).iter().filter(|r| r.rule.pattern.on_creditor())
+}
+
+/// A creditor's entry.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CreditorKey(Vec<u8>);
+
+impl CreditorKey {
+    pub fn new(digest: &str) -> Self {
+        Self(memory::store_key(CREDITOR_STORE, &[digest]))
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// What the creditor rules know of one creditor: a line per rule that has seen it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditorActivity {
+    pub lines: Vec<CreditorLine>,
+    /// The last line's `keep_until` (in the header).
+    #[serde(skip)]
+    pub expires_at: i64,
+}
+
+/// One rule's view of one creditor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditorLine {
+    /// The rule's id and pattern, fingerprinted: a renamed rule starts afresh.
+    pub of: UsageOf,
+    /// When the rule first saw a payment to the creditor (µs): a creditor is new for
+    /// `new_for_days` after it.
+    pub first_seen: i64,
+    /// The payments in the window, oldest first: `(debtor, at)`. `many_debtors` keeps
+    /// each debtor's last payment only, at most `min_debtors` of them; `creditor_velocity`
+    /// every payment, at most `max_payments + 1`.
+    pub recent: Vec<(u64, i64)>,
+    /// After an alert, no other alert of the rule on this creditor before this (µs): one
+    /// alert per window, not one per payment.
+    pub quiet_until: i64,
+    pub keep_until: i64,
+}
+
+impl CreditorActivity {
+    pub fn encode(&self) -> Result<Vec<u8>, MemoryError> {
+        memory::frame(self.expires_at, self)
+    }
+
+    pub fn decode(value: &[u8]) -> Result<Self, MemoryError> {
+        let mut activity: Self = memory::unframe(value)?;
+        activity.expires_at = memory::expires_at(value).unwrap_or_default();
+        Ok(activity)
+    }
+}
+
+/// A creditor rule that fired on a payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fired {
+    pub rule: String,
+    /// The rule, its table version, what it counted, the threshold.
+    pub text: String,
+}
+
+/// Counts `seen` (at `now`) in the creditor's activity for each rule it names that the
+/// table still has, and returns the rules that fire.
+pub fn observe(table: &RoutingTable, seen: &PaymentSeen, activity: &mut CreditorActivity, now: i64) -> Vec<Fired> {
+    let mut fired = Vec::new();
+    let (from, to) = (&seen.debtor_agent.network, &seen.creditor_agent.network);
+    for rule in creditor_rules(table, from, to).filter(|r| seen.rules.contains(&r.rule.id)) {
+        let r = &rule.rule;
+        let of = UsageOf::new(&r.id, r.pattern.as_str(), "");
+        let window = i64::from(r.window_seconds.unwrap_or(0)) * 1_000_000;
+        let index = match activity.lines.iter().position(|l| l.of == of) {
+            Some(i) => i,
+            None => {
+                let line = CreditorLine { of, first_seen: now, recent: Vec::new(), quiet_until: 0, keep_until: now };
+                activity.lines.push(line);
+                activity.lines.len() - 1
+            }
+        };
+        let line = &mut activity.lines[index];
+        line.recent.retain(|&(_, at)| at > now - window);
+        let text = match r.pattern {
+            AnomalyPattern::ManyDebtors => {
+                let min_debtors = r.min_debtors.unwrap_or(u32::MAX) as usize;
+                line.recent.retain(|&(debtor, _)| debtor != seen.debtor);
+                line.recent.push((seen.debtor, now));
+                if line.recent.len() > min_debtors {
+                    line.recent.remove(0);
+                }
+                let new_for = i64::from(r.new_for_days.unwrap_or(0)) * 86_400_000_000;
+                line.keep_until = now.saturating_add(new_for.max(window));
+                let age_hours = (now - line.first_seen) / 3_600_000_000;
+                (line.recent.len() >= min_debtors && now - line.first_seen <= new_for).then(|| {
+                    format!(
+                        "anomaly rule {} (routing v{}): creditor {} was paid by {} different debtors in the last {} s, first paid {age_hours} h ago (new for {} days): at the threshold of {min_debtors}",
+                        r.id,
+                        table.version(),
+                        seen.creditor_shown,
+                        line.recent.len(),
+                        window / 1_000_000,
+                        r.new_for_days.unwrap_or(0)
+                    )
+                })
+            }
+            AnomalyPattern::CreditorVelocity => {
+                let max_payments = r.max_payments.unwrap_or(u32::MAX) as usize;
+                line.recent.push((seen.debtor, now));
+                if line.recent.len() > max_payments + 1 {
+                    line.recent.remove(0);
+                }
+                line.keep_until = now.saturating_add(window);
+                (line.recent.len() > max_payments).then(|| {
+                    format!(
+                        "anomaly rule {} (routing v{}): creditor {} received {} payments in the last {} s, over its {max_payments}",
+                        r.id,
+                        table.version(),
+                        seen.creditor_shown,
+                        line.recent.len(),
+                        window / 1_000_000
+                    )
+                })
+            }
+            AnomalyPattern::AmountAboveUsual | AnomalyPattern::NewCreditor => None,
+        };
+        if let Some(text) = text.filter(|_| now >= line.quiet_until) {
+            line.quiet_until = now.saturating_add(window);
+            fired.push(Fired { rule: r.id.clone(), text });
+        }
+    }
+    activity.lines.retain(|l| l.keep_until > now);
+    activity.expires_at = activity.lines.iter().map(|l| l.keep_until).max().unwrap_or(now);
+    fired
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use interlink_routing::parse_routes_file;
+
+    const MINUTE: i64 = 60_000_000;
+
+    /// CN IBPS to HK FPS: a mule rule (5 debtors in an hour, creditor new for 7 days)
+    /// and a velocity rule (more than 20 payments in 10 minutes), floors CNY 100.
+    fn table() -> RoutingTable {
+        let rules = r#"
+[[anomalies]]
+id = "mule"
+from = "CN_IBPS"
+to = "HK_FPS"
+pattern = "many_debtors"
+action = "alert"
+currency = "CNY"
+min_amount = "100.00"
+min_debtors = 5
+window_seconds = 3600
+new_for_days = 7
+
+[[anomalies]]
+id = "busy"
+from = "CN_IBPS"
+to = "HK_FPS"
+pattern = "creditor_velocity"
+action = "alert"
+currency = "CNY"
+min_amount = "100.00"
+window_seconds = 600
+max_payments = 20
+"#;
+        let text = format!("{}{rules}", interlink_routing::TEST_ROUTES_TOML);
+        RoutingTable::compile(3, &parse_routes_file("t", &text).unwrap()).unwrap()
+    }
+
+    fn seen(table: &RoutingTable, debtor_account: &str, creditor_account: &str, major: i64) -> Option<PaymentSeen> {
+        let request = AuthorizationRequest {
+            debtor_account: debtor_account.into(),
+            creditor_account: Some(creditor_account.into()),
+            amount: Amount::new(major * 100, "CNY"),
+            ..crate::memory::sample_request()
+        };
+        let creditor = request.creditor_agent.clone().unwrap();
+        let route = table.resolve(&request.debtor_agent, &creditor, &request.amount, 0).unwrap();
+        PaymentSeen::of_payment(table, &route, &request, Some(creditor_account))
+    }
+
+    /// Runs `payments` (debtor, creditor, minutes from start) through one creditor
+    /// store each and returns the rules that fired, with the payment's index.
+    fn run(table: &RoutingTable, payments: &[(String, String, i64)]) -> Vec<(usize, String)> {
+        let mut stores: std::collections::HashMap<String, CreditorActivity> = Default::default();
+        let start = 1_796_083_200_000_000i64;
+        let mut fired = Vec::new();
+        for (i, (debtor, creditor, minute)) in payments.iter().enumerate() {
+            let Some(seen) = seen(table, debtor, creditor, 500) else { continue };
+            let activity = stores.entry(seen.creditor.clone()).or_default();
+            let round_trip = CreditorActivity::decode(&activity.encode().unwrap()).unwrap();
+            assert_eq!(&round_trip.lines, &activity.lines);
+            for f in observe(table, &seen, activity, start + minute * MINUTE) {
+                fired.push((i, f.rule));
+            }
+        }
+        fired
+    }
+
+    #[test]
+    fn five_debtors_paying_one_new_creditor_within_the_hour_fire_once() {
+        let t = table();
+        let pay = |d: usize, c: &str, minute: i64| (format!("622202020011{d:07}"), c.to_string(), minute);
+        // Debtors 1-5 pay MULE-1 within 50 minutes: the fifth fires, the sixth is quiet.
+        let mut plan: Vec<_> = (1..=6).map(|d| pay(d, "MULE-1", d as i64 * 10)).collect();
+        // Four debtors in an hour, then the fifth two hours later: never five in a window.
+        plan.extend((1..=4).map(|d| pay(d, "SHOP-2", d as i64)));
+        plan.push(pay(5, "SHOP-2", 180));
+        // One debtor paying five times is one debtor.
+        plan.extend((0..5).map(|i| pay(9, "RENT-3", i)));
+        assert_eq!(run(&t, &plan), [(4, "mule".to_string())]);
+        let explained = {
+            let mut a = CreditorActivity::default();
+            let start = 1_796_083_200_000_000i64;
+            let mut last = Vec::new();
+            for d in 1..=5 {
+                let s = seen(&t, &format!("622202020011{d:07}"), "MULE-1", 500).unwrap();
+                last = observe(&t, &s, &mut a, start + d * MINUTE);
+            }
+            last.remove(0).text
+        };
+        assert!(explained.contains("creditor HK_FPS/004/****LE-1 was paid by 5 different debtors in the last 3600 s, first paid 0 h ago (new for 7 days): at the threshold of 5"), "{explained}");
+    }
+
+    #[test]
+    fn an_established_creditor_is_not_a_mule_and_velocity_fires_over_its_cap() {
+        let t = table();
+        let pay = |d: usize, minute: i64| (format!("622202020011{d:07}"), "MERCHANT-9".to_string(), minute);
+        // The merchant's first payment, then a quiet week and a day; then six debtors in
+        // ten minutes: not new any more, no mule alert. 21 payments in ten minutes: busy.
+        let mut plan = vec![pay(1, 0)];
+        for day in 1..=8 {
+            plan.push(pay(1, day * 24 * 60));
+        }
+        let later = 8 * 24 * 60 + 5;
+        plan.extend((2..=22).map(|d| pay(d, later + (d as i64 % 10))));
+        let fired = run(&t, &plan);
+        assert_eq!(fired.iter().map(|(_, r)| r.as_str()).collect::<Vec<_>>(), ["busy"], "{fired:?}");
+        // Below the floor nothing is sent at all.
+        assert!(seen(&t, "6222020200110000001", "X", 50).is_none());
+    }
+
+    #[test]
+    fn clean_traffic_stays_quiet_and_hidden_mules_are_caught() {
+        use rand::{Rng, SeedableRng};
+        let t = table();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        // 5,000 debtors each with 1-4 regular creditors out of 20,000 (most paid by one
+        // or two debtors) and, one payment in fifty, one of 20 shops, paying 100,000
+        // times over 22 days at random minutes; hidden: 10 mules, each paid by 8
+        // debtors within 40 minutes.
+        let regular: Vec<Vec<usize>> =
+            (0..5_000).map(|_| (0..rng.random_range(1..=4)).map(|_| rng.random_range(0..20_000)).collect()).collect();
+        let mut plan: Vec<(String, String, i64)> = Vec::new();
+        let month = 30 * 24 * 60;
+        let mut clean: Vec<(String, String, i64)> = (0..100_000)
+            .map(|_| {
+                let d = rng.random_range(0..5_000);
+                let creditor = if rng.random_bool(0.02) {
+                    format!("SHOP-{}", rng.random_range(0..20))
+                } else {
+                    format!("ACC-{}", regular[d][rng.random_range(0..regular[d].len())])
+                };
+                (format!("62220202{d:08}"), creditor, rng.random_range(8 * 24 * 60..month))
+            })
+            .collect();
+        for m in 0..10 {
+            let at = rng.random_range(8 * 24 * 60..month - 60);
+            clean.extend((0..8).map(|k| (format!("62229999{:08}", m * 8 + k), format!("MULE-{m}"), at + k as i64 * 5)));
+        }
+        clean.sort_by_key(|p| p.2);
+        plan.extend(clean);
+        let fired = run(&t, &plan);
+        let mules = fired.iter().filter(|(i, r)| r == "mule" && plan[*i].1.starts_with("MULE-")).count();
+        let false_mules = fired.iter().filter(|(i, r)| r == "mule" && !plan[*i].1.starts_with("MULE-")).count();
+        let busy = fired.iter().filter(|(_, r)| r == "busy").count();
+        assert_eq!((mules, false_mules, busy), (10, 0, 0), "{fired:?}");
+    }
+}
