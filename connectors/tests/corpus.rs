@@ -123,6 +123,44 @@ fn fednow_envelopes_are_recognised_and_emitted() {
     assert!(out.contains("<Id>frb.fednow.01</Id>"), "{out}");
 }
 
+/// HK FPS messages come and go in HKICL's own envelope, with the versions it carries.
+#[test]
+fn fps_envelopes_are_recognised_and_emitted() {
+    let fps = connector("HK_FPS").unwrap();
+    let bytes = std::fs::read(corpus_dir().join("HK_FPS/fps.envelope.01_pacs.008.001.06.xml")).unwrap();
+    let form = fps.message_form(&bytes).unwrap();
+    assert_eq!(form.envelope, "FpsMsg/FpsPylds/BizData");
+    assert_eq!(form.message, "pacs.008.001.06");
+    assert_eq!(form.header.as_deref(), Some("AppHdr in urn:iso:std:iso:20022:tech:xsd:head.001.001.01"));
+    let p = fps.decode_payment(&bytes).unwrap();
+    assert_eq!((p.uetr.as_deref(), p.creditor.account.as_deref()), (None, Some("004987654321")));
+    let out = String::from_utf8(fps.encode_payment(&p).unwrap()).unwrap();
+    for part in [
+        "<fps:FpsMsg xmlns:fps=\"urn:hkicl:fps:xsd:fps.envelope.01\"><fps:NbOfMsgs>1</fps:NbOfMsgs><fps:FpsPylds><fps:BizData>",
+        "<ah:AppHdr xmlns:ah=\"urn:iso:std:iso:20022:tech:xsd:head.001.001.01\">",
+        "<ah:MsgDefIdr>pacs.008.001.06</ah:MsgDefIdr>",
+        "<doc:Document xmlns:doc=\"urn:iso:std:iso:20022:tech:xsd:pacs.008.001.06\"><doc:FIToFICstmrCdtTrf>",
+        "</doc:Document></fps:BizData></fps:FpsPylds></fps:FpsMsg>",
+    ] {
+        assert!(out.contains(part), "missing {part} in {out}");
+    }
+    // The status report goes out in the same envelope, as pacs.002.001.08 (no OrgnlUETR).
+    let status = std::fs::read(corpus_dir().join("HK_FPS/fps.envelope.01_pacs.002.001.08_acsc.xml")).unwrap();
+    let s = fps.decode_status(&status).unwrap();
+    let mut with_uetr = s.clone();
+    with_uetr.original_uetr = Some("8a562c67-ca16-48ba-b074-65581be6f001".into());
+    let out = String::from_utf8(fps.encode_status(&with_uetr).unwrap()).unwrap();
+    assert!(out.contains("<doc:Document xmlns:doc=\"urn:iso:std:iso:20022:tech:xsd:pacs.002.001.08\">"), "{out}");
+    assert!(!out.contains("UETR"), "{out}");
+    assert_eq!(fps.decode_status(out.as_bytes()).unwrap(), s);
+    // The ISO form HK_FPS read before (pacs.008.001.08 in a BizMsgEnvlp) is still read.
+    let iso = std::fs::read(corpus_dir().join("HK_FPS/pacs.008.001.08_fps_profile.xml")).unwrap();
+    assert_eq!(fps.message_form(&iso).unwrap().envelope, "BizMsgEnvlp");
+    // Another network refuses the FPS envelope by name.
+    let e = connector("SG_PAYNOW").unwrap().decode_payment(&bytes).unwrap_err();
+    assert!(matches!(e, ConnectorError::UnsupportedMessage(ref m) if m.contains("HKICL FPS")), "{e}");
+}
+
 /// Pix messages go out in the SPI catalogue form.
 #[test]
 fn pix_messages_are_emitted_in_the_spi_catalogue_form() {

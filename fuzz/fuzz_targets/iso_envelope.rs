@@ -1,6 +1,7 @@
 //! The ISO 20022 envelopes and headers: a bare `Document`, ISO's business message
 //! (`BizMsgEnvlp`, `Envelope`, `Message`) with its `AppHdr` (head.001.001.01 to .03),
-//! FedNow's `FedNowIncoming`/`FedNowOutgoing` and the BCB's SPI `Envelope`. The first byte
+//! FedNow's `FedNowIncoming`/`FedNowOutgoing`, the BCB's SPI `Envelope` and HKICL's FPS
+//! `fps:FpsMsg` (seeded from the HK_FPS corpus samples). The first byte
 //! picks the connector (`interlink_fuzz::pick_iso`), the rest is the message, which is read
 //! the way the switch reads a record of a network's `.in` topic: a status report, else a
 //! return, else a payment the network originates.

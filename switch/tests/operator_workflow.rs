@@ -169,7 +169,8 @@ fn connectors_are_listed_and_their_messages_read_or_refused_with_a_reason() {
     // encode then decode gives the payment back.
     let encoded = ctl(&["connectors", "encode", "--network", "HK_FPS", &golden("HK_FPS", "payment.json")]);
     assert_eq!(encoded.status.code(), Some(0), "{}", stderr(&encoded));
-    assert!(stdout(&encoded).contains("pacs.008.001.08"));
+    // HK_FPS emits what HKICL's FPS exchanges: pacs.008.001.06 in its fps:FpsMsg envelope.
+    assert!(stdout(&encoded).contains("pacs.008.001.06") && stdout(&encoded).contains("fps:FpsMsg"));
     let dir = tempfile::tempdir().unwrap();
     let xml = dir.path().join("p.xml");
     std::fs::write(&xml, &encoded.stdout).unwrap();

@@ -24,9 +24,14 @@ use crate::{registry, FormatError, IdScheme, NetworkProfile};
 /// ISO 20022 message definitions the connectors know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MsgDef {
+    /// pacs.008.001.06: no `UETR`, accounts as CashAccount24 (`Id` mandatory, no `Prxy`).
+    /// HKICL's FPS carries it in its own envelope.
+    Pacs008V06,
     Pacs008V08,
     Pacs008V10,
     Pacs008V13,
+    /// pacs.002.001.08: no `OrgnlUETR` (HKICL's FPS, with pacs.008.001.06).
+    Pacs002V08,
     Pacs002V10,
     Pacs002V12,
     Pacs004V09,
@@ -46,10 +51,12 @@ pub enum MsgDef {
 }
 
 impl MsgDef {
-    pub const ALL: [MsgDef; 16] = [
+    pub const ALL: [MsgDef; 18] = [
+        Self::Pacs008V06,
         Self::Pacs008V08,
         Self::Pacs008V10,
         Self::Pacs008V13,
+        Self::Pacs002V08,
         Self::Pacs002V10,
         Self::Pacs002V12,
         Self::Pacs004V09,
@@ -68,9 +75,11 @@ impl MsgDef {
     /// Message definition identifier, as in a header's `MsgDefIdr`.
     pub fn id(self) -> &'static str {
         match self {
+            Self::Pacs008V06 => "pacs.008.001.06",
             Self::Pacs008V08 => "pacs.008.001.08",
             Self::Pacs008V10 => "pacs.008.001.10",
             Self::Pacs008V13 => "pacs.008.001.13",
+            Self::Pacs002V08 => "pacs.002.001.08",
             Self::Pacs002V10 => "pacs.002.001.10",
             Self::Pacs002V12 => "pacs.002.001.12",
             Self::Pacs004V09 => "pacs.004.001.09",
@@ -89,9 +98,11 @@ impl MsgDef {
 
     pub fn namespace(self) -> &'static str {
         match self {
+            Self::Pacs008V06 => "urn:iso:std:iso:20022:tech:xsd:pacs.008.001.06",
             Self::Pacs008V08 => "urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08",
             Self::Pacs008V10 => "urn:iso:std:iso:20022:tech:xsd:pacs.008.001.10",
             Self::Pacs008V13 => "urn:iso:std:iso:20022:tech:xsd:pacs.008.001.13",
+            Self::Pacs002V08 => "urn:iso:std:iso:20022:tech:xsd:pacs.002.001.08",
             Self::Pacs002V10 => "urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10",
             Self::Pacs002V12 => "urn:iso:std:iso:20022:tech:xsd:pacs.002.001.12",
             Self::Pacs004V09 => "urn:iso:std:iso:20022:tech:xsd:pacs.004.001.09",
@@ -117,9 +128,11 @@ impl MsgDef {
             | Self::SpiPacs002V114
             | Self::SpiPacs002V117
             | Self::SpiPacs004V15 => true,
-            Self::Pacs008V08
+            Self::Pacs008V06
+            | Self::Pacs008V08
             | Self::Pacs008V10
             | Self::Pacs008V13
+            | Self::Pacs002V08
             | Self::Pacs002V10
             | Self::Pacs002V12
             | Self::Pacs004V09
@@ -130,11 +143,25 @@ impl MsgDef {
         }
     }
 
-    /// pacs.008.001.08 uses CashAccount38, whose `Id` is mandatory; later versions use
-    /// CashAccount40, where a proxy alone may identify the account. The SPI catalogue
-    /// always needs the account (the payer's PSP resolves the Pix key first).
+    /// pacs.008.001.06 (CashAccount24) and .08 (CashAccount38) make the account `Id`
+    /// mandatory; later versions use CashAccount40, where a proxy alone may identify the
+    /// account. The SPI catalogue always needs the account (the payer's PSP resolves the Pix
+    /// key first).
     pub fn account_id_mandatory(self) -> bool {
-        self == Self::Pacs008V08 || (self.is_spi_catalogue() && self.id().starts_with("pacs.008"))
+        matches!(self, Self::Pacs008V06 | Self::Pacs008V08)
+            || (self.is_spi_catalogue() && self.id().starts_with("pacs.008"))
+    }
+
+    /// Whether the message has the UETR (`PmtId/UETR`, `OrgnlUETR`): ISO added it in the 2019
+    /// versions (pacs.008.001.08, pacs.002.001.10, pacs.004.001.09); the SPI catalogue has none.
+    pub fn carries_uetr(self) -> bool {
+        !matches!(self, Self::Pacs008V06 | Self::Pacs002V08) && !self.is_spi_catalogue()
+    }
+
+    /// Whether a cash account may carry a proxy (`Prxy`): CashAccount24 of pacs.008.001.06 has
+    /// none, so an alias does not travel in it.
+    pub fn carries_proxy(self) -> bool {
+        self != Self::Pacs008V06
     }
 }
 
@@ -154,6 +181,10 @@ pub enum Envelope {
     /// `AppHdr` (ISPBs as `FIId/FinInstnId/Othr/Id`, `MsgDefIdr` `pacs.008.spi.1.13`,
     /// `Sgntr`) and `Document` in that same namespace.
     Spi(&'static SpiRules),
+    /// HKICL's FPS envelope: `<fps:FpsMsg xmlns:fps="urn:hkicl:fps:xsd:fps.envelope.01">` with
+    /// `NbOfMsgs` and `FpsPylds/BizData` around a head.001.001.01 `AppHdr` (`ah:`) and the
+    /// `Document` (`doc:`), as open-source FPS participant code shows it.
+    Fps,
 }
 
 impl Envelope {
@@ -162,6 +193,7 @@ impl Envelope {
             Self::Iso => "ISO business message",
             Self::FedNow => "FedNow envelope",
             Self::Spi(_) => "BCB SPI envelope",
+            Self::Fps => "HKICL FPS envelope",
         }
     }
 }
@@ -177,6 +209,12 @@ pub struct SpiRules {
 
 pub const FEDNOW_INCOMING: &str = "urn:fednow:incoming:v001";
 pub const FEDNOW_OUTGOING: &str = "urn:fednow:outgoing:v001";
+
+/// The namespace of HKICL's FPS envelope, its root element, and the prefixes its messages use.
+pub const FPS_ENVELOPE: &str = "urn:hkicl:fps:xsd:fps.envelope.01";
+pub const FPS_ROOT: &str = "FpsMsg";
+const FPS_PREFIX: &str = "fps";
+const FPS_HEADER_PREFIX: &str = "ah";
 
 /// FedNow's wrapper element of a message definition.
 fn fednow_wrapper(def: MsgDef) -> &'static str {
@@ -248,7 +286,9 @@ pub struct IsoProfile {
 
 impl IsoProfile {
     pub fn header_prefix(&self) -> &'static str {
-        if self.prefix.is_empty() {
+        if matches!(self.envelope, Envelope::Fps) {
+            FPS_HEADER_PREFIX
+        } else if self.prefix.is_empty() {
             ""
         } else {
             "head"
@@ -322,6 +362,9 @@ fn envelope_holder<'d, 'a>(root: El<'d, 'a>, profile: &IsoProfile) -> Result<(El
     if ENVELOPES.contains(&name) {
         return Ok((root, name.to_string()));
     }
+    if name == FPS_ROOT {
+        return fps_business_data(root, profile);
+    }
     let fednow = match name {
         "FedNowIncoming" => Some((FEDNOW_INCOMING, "FedNowIncomingMessage")),
         "FedNowOutgoing" => Some((FEDNOW_OUTGOING, "FedNowOutgoingMessage")),
@@ -348,6 +391,42 @@ fn envelope_holder<'d, 'a>(root: El<'d, 'a>, profile: &IsoProfile) -> Result<(El
         return Err(ConnectorError::UnsupportedMessage(format!("{name}/{message} holds more than one message")));
     }
     Ok((wrapper, format!("{name}/{message}/{}", wrapper.name())))
+}
+
+/// The one `BizData` of an FPS envelope. The envelope may carry several (HKICL's batch
+/// files); Interlink takes one message per envelope, as it takes one transaction per message.
+fn fps_business_data<'d, 'a>(root: El<'d, 'a>, profile: &IsoProfile) -> Result<(El<'d, 'a>, String), ConnectorError> {
+    if !matches!(profile.envelope, Envelope::Fps) {
+        return Err(ConnectorError::UnsupportedMessage(format!(
+            "<{FPS_ROOT}> is HKICL FPS's envelope; {} does not use it",
+            profile.network.id
+        )));
+    }
+    if root.ns() != FPS_ENVELOPE {
+        return Err(ConnectorError::WrongNamespace {
+            found: root.ns().to_string(),
+            expected: FPS_ENVELOPE.to_string(),
+        });
+    }
+    let count = req(root, "NbOfMsgs")?;
+    let messages: u64 =
+        leaf_text(count, 15)?.parse().map_err(|_| ConnectorError::invalid(count.path(), "not a whole number"))?;
+    if messages != 1 {
+        return Err(ConnectorError::UnsupportedMessage(format!(
+            "{messages} messages in one {FPS_ROOT}; Interlink takes one per envelope"
+        )));
+    }
+    let payloads = req(root, "FpsPylds")?;
+    match payloads.count("BizData") {
+        1 => {}
+        0 => return Err(ConnectorError::MissingField(format!("{}/BizData", payloads.path()))),
+        n => {
+            return Err(ConnectorError::UnsupportedMessage(format!(
+                "{n} BizData in one {FPS_ROOT}; Interlink takes one per envelope"
+            )))
+        }
+    }
+    Ok((req(payloads, "BizData")?, format!("{FPS_ROOT}/FpsPylds/BizData")))
 }
 
 /// Finds the document (inside an envelope or not), checks its namespace against `accepted`,
@@ -755,6 +834,22 @@ pub(crate) fn open_message(
             bah::write_spi(w, profile, rules, from, to, message_id, def, created_at)?;
             w.open("Document");
         }
+        Envelope::Fps => {
+            // One message per envelope, as Interlink sends one transaction per message.
+            w.set_prefix(FPS_PREFIX);
+            w.open_ns(FPS_ROOT, FPS_ENVELOPE);
+            w.leaf("NbOfMsgs", "1");
+            w.open("FpsPylds");
+            w.open("BizData");
+            let version = profile.header.unwrap_or(MsgDef::Head001V01);
+            bah::write(
+                w,
+                profile,
+                bah::Header { version, from, to, business_message_id: message_id, msg_def: def, created_at },
+            )?;
+            w.set_prefix(profile.prefix);
+            w.open_ns("Document", def.namespace());
+        }
     }
     w.open(root);
     w.open("GrpHdr");
@@ -782,6 +877,12 @@ pub(crate) fn close_message(mut w: XmlWriter, profile: &IsoProfile, def: MsgDef,
             w.close("FedNowIncoming");
         }
         Envelope::Spi(_) => w.close("Envelope"),
+        Envelope::Fps => {
+            w.set_prefix(FPS_PREFIX);
+            w.close("BizData");
+            w.close("FpsPylds");
+            w.close(FPS_ROOT);
+        }
     }
     w.finish()
 }
@@ -808,6 +909,31 @@ mod tests {
             if let Err(e) = read {
                 assert!(matches!(e, ConnectorError::InvalidAccount { .. } | ConnectorError::InvalidField { .. }));
             }
+        }
+    }
+
+    /// The FPS envelope carries one message: a count other than one, several `BizData` or
+    /// none, or another namespace are refused, never guessed at.
+    #[test]
+    fn fps_envelope_holds_exactly_one_message() {
+        let hk = registry::connector("HK_FPS").unwrap();
+        let good = include_str!("../../tests/corpus/HK_FPS/fps.envelope.01_pacs.008.001.06.xml");
+        assert!(hk.decode_payment(good.as_bytes()).is_ok());
+        let (start, end) = (good.find("<fps:BizData>").unwrap(), good.find("</fps:BizData>").unwrap());
+        let biz_data = &good[start..end + "</fps:BizData>".len()];
+        let two = good.replace(biz_data, &format!("{biz_data}{biz_data}"));
+        let none = good.replace(biz_data, "");
+        for (xml, what) in [
+            (good.replace(">1</fps:NbOfMsgs>", ">2</fps:NbOfMsgs>"), "UnsupportedMessage"),
+            (good.replace("<fps:NbOfMsgs>1</fps:NbOfMsgs>", ""), "MissingField"),
+            (good.replace(">1</fps:NbOfMsgs>", ">one</fps:NbOfMsgs>"), "InvalidField"),
+            (two.replace(">1</fps:NbOfMsgs>", ">2</fps:NbOfMsgs>"), "UnsupportedMessage"),
+            (two, "UnsupportedMessage"),
+            (none, "MissingField"),
+            (good.replace("fps.envelope.01\"", "fps.envelope.02\""), "WrongNamespace"),
+        ] {
+            let e = hk.decode_payment(xml.as_bytes()).unwrap_err();
+            assert!(format!("{e:?}").starts_with(what), "{what}: {e:?}");
         }
     }
 

@@ -47,7 +47,7 @@ pub fn encode(profile: &IsoProfile, s: &CanonicalStatus) -> Result<Vec<u8>, Conn
     check_status(s)?;
     let spi = matches!(profile.envelope, Envelope::Spi(_));
     // Written from what the network's form carries only, so re-encoding is stable.
-    let s = &if spi { carried_spi(s) } else { s.clone() };
+    let s = &fitted_to_version(profile, &if spi { carried_spi(s) } else { s.clone() });
     let own = profile.network;
     let mut w = XmlWriter::new(1536);
     let (from, to) = (header_party(&s.instructing_agent, own), header_party(&s.instructed_agent, own));
@@ -240,8 +240,17 @@ fn carried_spi(s: &CanonicalStatus) -> CanonicalStatus {
 pub fn carried_in(profile: &IsoProfile, s: &CanonicalStatus) -> CanonicalStatus {
     match profile.envelope {
         Envelope::Spi(_) => carried(&carried_spi(s)),
-        Envelope::Iso | Envelope::FedNow => carried(s),
+        Envelope::Iso | Envelope::FedNow | Envelope::Fps => carried(&fitted_to_version(profile, s)),
     }
+}
+
+/// What the emitted pacs.002 has room for: pacs.002.001.08 has no `OrgnlUETR`.
+fn fitted_to_version(profile: &IsoProfile, s: &CanonicalStatus) -> CanonicalStatus {
+    let mut out = s.clone();
+    if !profile.pacs002.carries_uetr() {
+        out.original_uetr = None;
+    }
+    out
 }
 
 /// What survives a pacs.002 round trip: everything the canonical status holds, except that

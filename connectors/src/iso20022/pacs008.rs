@@ -6,7 +6,7 @@ use super::bah::Party;
 use super::{
     check_alias, check_text, close_message, leaf_text, message, open_message, opt_text, read_account, read_agent,
     read_amount, req, req_text, write_account, write_agent, write_amount, write_code, write_one_transaction_settlement,
-    Envelope, IsoProfile, SpiRules, MAX140, MAX34, MAX35,
+    Envelope, IsoProfile, MsgDef, SpiRules, MAX140, MAX34, MAX35,
 };
 use crate::canonical::{Agent, Alias, AliasScheme, CanonicalPayment, Creditor, Debtor, InterbankSettlement, Money};
 use crate::connector::{admit, Connector, ConnectorError, Side};
@@ -158,6 +158,8 @@ pub fn encode(
     if let Envelope::Spi(rules) = profile.envelope {
         return encode_spi(profile, rules, p);
     }
+    // Written from what the emitted version has room for, so re-encoding is stable.
+    let p = &fitted_to_version(profile.pacs008, p);
     let own = profile.network;
     let mut w = XmlWriter::new(3072);
     let (from, to) = (Party::Agent(&p.debtor.agent), Party::Agent(&p.creditor.agent));
@@ -447,7 +449,7 @@ pub fn decode(
     let end_to_end_id = req_text(pmt_id, "EndToEndId", MAX35)?.to_string();
     let spi = match profile.envelope {
         Envelope::Spi(rules) => Some(rules),
-        Envelope::Iso | Envelope::FedNow => None,
+        Envelope::Iso | Envelope::FedNow | Envelope::Fps => None,
     };
     let transaction_id = match (opt_text(pmt_id, "TxId", MAX35)?, opt_text(pmt_id, "InstrId", MAX35)?) {
         (Some(t), _) | (None, Some(t)) => t.to_string(),
@@ -599,8 +601,22 @@ fn read_account_id_only(el: El<'_, '_>) -> Result<(Option<String>, Option<Alias>
 pub fn carried_in(profile: &IsoProfile, p: &CanonicalPayment) -> CanonicalPayment {
     match profile.envelope {
         Envelope::Spi(_) => carried_spi(p),
-        Envelope::Iso | Envelope::FedNow => carried(p),
+        Envelope::Iso | Envelope::FedNow | Envelope::Fps => carried(&fitted_to_version(profile.pacs008, p)),
     }
+}
+
+/// What a version of pacs.008 has room for: pacs.008.001.06 has no UETR and its accounts
+/// (CashAccount24) no proxy, so neither travels in it.
+fn fitted_to_version(def: MsgDef, p: &CanonicalPayment) -> CanonicalPayment {
+    let mut out = p.clone();
+    if !def.carries_uetr() {
+        out.uetr = None;
+    }
+    if !def.carries_proxy() {
+        out.debtor.alias = None;
+        out.creditor.alias = None;
+    }
+    out
 }
 
 /// What survives a pacs.008 round trip: a settlement leg identical to the instructed amount

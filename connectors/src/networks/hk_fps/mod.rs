@@ -1,7 +1,8 @@
 //! Hong Kong FPS.
 //!
-//! HKICL's Faster Payment System: ISO 20022 pacs.008.001.08 / pacs.002.001.10 with a Business
-//! Application Header (head.001.001.03), prefixed namespaces.
+//! HKICL's Faster Payment System: ISO 20022 pacs.008.001.06 / pacs.002.001.08 with a Business
+//! Application Header (head.001.001.01) in HKICL's `fps:FpsMsg` envelope; the 2019 versions
+//! (.08 / .10) in ISO envelopes are read too.
 
 mod transformers;
 

@@ -15,17 +15,21 @@ pub static PROFILE: NetworkProfile = NetworkProfile {
     message_standard: "ISO 20022",
 };
 
+/// What HKICL's FPS exchanges: pacs.008.001.06 / pacs.002.001.08 under a head.001.001.01
+/// header in its own `fps:FpsMsg` envelope (as open-source FPS participant code shows it), so
+/// that is what goes out. The 2019 versions in ISO envelopes (.08 / .10, any header) are still
+/// read. No source shows FPS's return version, so returns stay pacs.004.001.09.
 pub static ISO: IsoProfile = IsoProfile {
     network: &PROFILE,
-    pacs008: MsgDef::Pacs008V08,
-    pacs008_accepted: &[MsgDef::Pacs008V08],
-    pacs002: MsgDef::Pacs002V10,
-    pacs002_accepted: &[MsgDef::Pacs002V10],
+    pacs008: MsgDef::Pacs008V06,
+    pacs008_accepted: &[MsgDef::Pacs008V06, MsgDef::Pacs008V08],
+    pacs002: MsgDef::Pacs002V08,
+    pacs002_accepted: &[MsgDef::Pacs002V08, MsgDef::Pacs002V10],
     pacs004: MsgDef::Pacs004V09,
     pacs004_accepted: &[MsgDef::Pacs004V09],
-    header: Some(MsgDef::Head001V03),
+    header: Some(MsgDef::Head001V01),
     header_accepted: HEADERS,
-    prefix: "ns2",
+    prefix: "doc",
     settlement_method: "CLRG",
     clearing_system: Some(Code::Prtry("FPS")),
     service_level: None,
@@ -34,7 +38,7 @@ pub static ISO: IsoProfile = IsoProfile {
     names_required: true,
     uetr_required: false,
     utc_offset_minutes: 480,
-    envelope: Envelope::Iso,
+    envelope: Envelope::Fps,
 };
 
 /// Alias schemes the network resolves.
