@@ -457,12 +457,17 @@ impl<'w> Sim<'w> {
                     let p = bytes();
                     let release = LimitRelease::decode(p).map(|r| r.expect("a limit release decodes"));
                     let part = CyclePart::decode(p).map(|r| r.expect("a cycle part decodes"));
+                    let seen = interlink_core::creditor_watch::PaymentSeen::decode(p)
+                        .map(|r| r.expect("a payment for the creditor rules decodes"));
                     let command = ForwardCommand::decode(p).ok();
                     if let Some(command) = &command {
                         assert!(self.connected.contains(&command.network.as_str()), "forwarded to {}", command.network);
                     }
                     let kinds =
-                        usize::from(release.is_some()) + usize::from(part.is_some()) + usize::from(command.is_some());
+                        usize::from(release.is_some())
+                            + usize::from(part.is_some())
+                            + usize::from(seen.is_some())
+                            + usize::from(command.is_some());
                     assert_eq!(kinds, 1, "a forward is one thing: {p:?}");
                     read.forward_commands += usize::from(command.is_some());
                     self.forwards.push(Queued { key: o.key.clone(), payload: p.to_vec() });
@@ -735,7 +740,7 @@ impl<'w> Sim<'w> {
             let read = self.absorb(&out);
             assert!(read.clearing.is_empty(), "an expiry clears nothing");
             match expiry {
-                Expiry::TimedOut => {
+                Expiry::TimedOut | Expiry::ReviewTimedOut => {
                     assert!(
                         read.notifications.iter().all(|n| n.status == PaymentStatus::RJCT),
                         "timed out: AB05 to both"
