@@ -72,6 +72,12 @@ pub enum Scenario {
     /// routing changes, hanging transactions), then a wait until the outputs are
     /// quiet: every request exactly one correct outcome.
     Faults,
+    /// Capacity bursts alternating between two fleets on the same traffic: the table
+    /// with every risk control of `--routes` (limits, velocity, anomaly and creditor
+    /// rules, blocks) and sanctions screening against a 20,000-entry synthetic list,
+    /// and the same table without them: what every control together costs per
+    /// authorization.
+    Risk,
 }
 
 #[derive(Debug, Clone, clap::Args, serde::Serialize)]
@@ -247,6 +253,7 @@ pub fn run(mut opts: ScenarioOptions, mut on_progress: impl FnMut(&str, &Progres
         Scenario::Timeouts => bench.timeouts(&mut report, &mut on_progress),
         Scenario::Settlement => bench.settlement(&mut report, &mut on_progress),
         Scenario::Faults => bench.faults(&mut report, &mut on_progress),
+        Scenario::Risk => bench.risk(&mut report, &mut on_progress),
     };
     if opts.faults.keep_topics {
         report.finding("topics kept", serde_json::json!(bench.prefixes));
@@ -289,10 +296,18 @@ struct Bench<'a> {
 struct Stage {
     prefix: String,
     topics: TopicsConfig,
+    /// The sanctions lists (OFAC `sdn.csv`, `alt.csv`) its workers screen against.
+    screening: Option<(PathBuf, PathBuf)>,
 }
 
 impl Bench<'_> {
     fn stage(&mut self) -> anyhow::Result<Stage> {
+        let rules = self.rules.clone();
+        self.stage_with(&rules)
+    }
+
+    /// A stage whose routing table is `rules`.
+    fn stage_with(&mut self, rules: &[RouteRecord]) -> anyhow::Result<Stage> {
         let prefix = format!("lt{}.", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let kafka = self.opts.kafka.clone();
         let topics = TopicsConfig::with_prefix(&prefix);
@@ -305,13 +320,8 @@ impl Bench<'_> {
         };
         self.runtime.block_on(ensure_topics(&kafka, &topics, layout))?;
         self.prefixes.push(prefix.clone());
-        apply_rules(
-            &kafka,
-            &topics,
-            &self.rules,
-            ChangeRequest { operator: "loadtest", reason: "scenario", ..Default::default() },
-        )?;
-        Ok(Stage { prefix, topics })
+        apply_rules(&kafka, &topics, rules, ChangeRequest { operator: "loadtest", reason: "scenario", ..Default::default() })?;
+        Ok(Stage { prefix, topics, screening: None })
     }
 
     fn cleanup(&mut self) {
@@ -356,6 +366,9 @@ impl Bench<'_> {
             config.networks.response_deadline_seconds = deadline;
         }
         config.http.listen = ([127, 0, 0, 1], 0).into();
+        if let Some((sdn, alt)) = &stage.screening {
+            (config.risk.ofac_sdn, config.risk.ofac_alt) = (sdn.display().to_string(), alt.display().to_string());
+        }
         if o.scenario == Scenario::Faults {
             // Faults back up minutes of requests (the outcomes may take the load plus 15
             // minutes). Past the limits' clock skew (5 minutes) a payment under a
@@ -430,6 +443,8 @@ impl Bench<'_> {
         if o.scenario == Scenario::Duplicates {
             (mix.repeated, mix.reused) = (o.repeated_per_mille, o.reused_per_mille);
         }
+        // Screening reads names: the risk scenario's requests carry them.
+        mix.party_names = o.scenario == Scenario::Risk;
         let late_answers = match (o.scenario, self.response_deadline()) {
             (Scenario::Timeouts, Some(deadline)) => LateAnswers {
                 silent_per_mille: o.silent_per_mille,
@@ -879,6 +894,69 @@ impl Bench<'_> {
     /// Paced load through `--workers` workers while the faults of [`FaultOptions`] hit
     /// them and the brokers; then the outputs are read until quiet. Every request must
     /// have exactly one correct outcome, whatever happened.
+    fn risk(&mut self, report: &mut Report, on_progress: &mut dyn FnMut(&str, &Progress)) -> anyhow::Result<()> {
+        let o = self.opts;
+        anyhow::ensure!(o.burst > 0, "the risk scenario compares capacity bursts: --burst must be above 0");
+        let plain_rules: Vec<RouteRecord> = self.rules.iter().filter(|r| !is_risk_rule(r)).cloned().collect();
+        let controls = self.rules.len() - plain_rules.len();
+        anyhow::ensure!(
+            controls > 0,
+            "the risk scenario needs a table with risk rules (--routes loadtest/routes/northbound-risk.toml)"
+        );
+        let list = synthetic::list(RISK_LIST_ENTRIES, 1);
+        let (sdn, alt) = synthetic::to_ofac_csv(&list);
+        std::fs::create_dir_all(&self.logs)?;
+        let (sdn_path, alt_path) = (self.logs.join("sdn.csv"), self.logs.join("alt.csv"));
+        std::fs::write(&sdn_path, sdn)?;
+        std::fs::write(&alt_path, alt)?;
+        report.finding(
+            "controls",
+            serde_json::json!({
+                "risk_rules": controls,
+                "sanctions_list_entries": RISK_LIST_ENTRIES,
+                "names_screened_per_request": 2,
+            }),
+        );
+        let plain_stage = self.stage_with(&plain_rules)?;
+        let mut risk_stage = self.stage()?;
+        risk_stage.screening = Some((sdn_path, alt_path));
+        let mut plain = self.switch_fleet(&plain_stage, o.workers)?;
+        let mut controlled = self.switch_fleet(&risk_stage, o.workers)?;
+        let (mut plain_cpu, mut controlled_cpu) = (Vec::new(), Vec::new());
+        for i in 1..=o.capacity_repeats.max(1) {
+            let load = Load::Burst(o.burst);
+            let label = format!("plain capacity #{i}");
+            let r = self.switch_run(&label, &mut plain, &plain_stage, load.clone(), on_progress, |_, _, _| {})?;
+            plain_cpu.push(r.worker_cpu_us_per_request);
+            report.runs.push(r);
+            let label = format!("every control capacity #{i}");
+            let r = self.switch_run(&label, &mut controlled, &risk_stage, load, on_progress, |_, _, _| {})?;
+            controlled_cpu.push(r.worker_cpu_us_per_request);
+            report.runs.push(r);
+        }
+        plain.stop_all();
+        controlled.stop_all();
+        let (plain_median, controlled_median) = (median(&plain_cpu), median(&controlled_cpu));
+        let cost = controlled_median - plain_median;
+        report.finding(
+            "worker CPU per authorization (µs)",
+            serde_json::json!({
+                "plain": plain_cpu,
+                "every_control": controlled_cpu,
+                "plain_median": plain_median,
+                "every_control_median": controlled_median,
+                "cost_of_every_control": cost,
+            }),
+        );
+        report.checks.push(Check::new(
+            "worker CPU per authorization added by every risk control (median of the alternating bursts)",
+            "≤ 10 µs",
+            &format!("{cost:.1} µs ({controlled_median:.1} against {plain_median:.1})"),
+            cost <= 10.0,
+        ));
+        Ok(())
+    }
+
     fn faults(&mut self, report: &mut Report, on_progress: &mut dyn FnMut(&str, &Progress)) -> anyhow::Result<()> {
         let o = self.opts;
         let f = &o.faults;
@@ -1104,6 +1182,29 @@ fn paced(rate: u64, seconds: u64) -> Load {
 /// On capacity runs only: at a paced rate the per-batch costs (a transaction every
 /// batch interval) are shared by fewer requests, which says little about the cost of
 /// an authorization.
+/// Entries of the risk scenario's synthetic sanctions list (issue 14's screening target).
+const RISK_LIST_ENTRIES: usize = 20_000;
+
+// The screening crate's own deterministic synthetic list (shared with its tests and
+// benches): no real listed party, and none of the generator's party names.
+#[path = "../../screening/tests/support/synthetic.rs"]
+mod synthetic;
+
+/// A rule the risk scenario's plain side runs without.
+fn is_risk_rule(r: &RouteRecord) -> bool {
+    matches!(r, RouteRecord::Limit(_) | RouteRecord::Anomaly(_) | RouteRecord::Block(_))
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
+}
+
 fn cpu_check(r: &RunReport) -> Check {
     Check::new(
         &format!("switch CPU per authorization ({})", r.label),

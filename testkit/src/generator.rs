@@ -63,12 +63,31 @@ pub struct Mix {
     /// Of the same, those whose transaction id a later request with other content uses
     /// again.
     pub reused: u32,
+    /// Every valid request names its debtor and creditor (`debtor_name`, `creditor_name`),
+    /// as an origin that carries names does: what sanctions screening reads.
+    pub party_names: bool,
 }
 
 impl Default for Mix {
     fn default() -> Self {
-        Self { no_route: 40, above_cap: 20, invalid: 20, poison: 20, repeated: 0, reused: 0 }
+        Self { no_route: 40, above_cap: 20, invalid: 20, poison: 20, repeated: 0, reused: 0, party_names: false }
     }
+}
+
+/// Given names and surnames of the generated parties: common ones, none of them on the
+/// synthetic sanctions lists the tests and load tests screen against.
+const GIVEN_NAMES: &[&str] = &[
+    "Wei", "Mei Ling", "Ka Ming", "Siu Fong", "Budi", "Siti", "Somchai", "Nattaya", "Wei Jie", "Hui Min", "Ananya",
+    "Rahul", "Ana", "Joao", "Maria", "James", "Sarah", "Kenji",
+];
+const FAMILY_NAMES: &[&str] = &[
+    "CHAN", "WONG", "LEE", "ZHANG", "WANG", "LIU", "SANTOSO", "WIJAYA", "SRISUK", "TAN", "LIM", "NG", "SHARMA",
+    "PATEL", "SILVA", "SOUZA", "SMITH", "TANAKA",
+];
+
+/// A party's name as origins write it: "FAMILY Given".
+fn party_name(rng: &mut StdRng) -> String {
+    format!("{} {}", pick(rng, FAMILY_NAMES), pick(rng, GIVEN_NAMES))
 }
 
 /// The most records between a request and a copy of it: with up to 2,000, some copies
@@ -377,14 +396,14 @@ impl Generator {
             amount: Amount::new(minor, &c.source_currency),
             channel: [Channel::Mobile, Channel::InternetBanking, Channel::Api][self.rng.random_range(0..3)],
             purpose: None,
-            debtor_name: None,
+            debtor_name: self.mix.party_names.then(|| party_name(&mut self.rng)),
             // A payer of its own per request: far under any limit. The issuer is the
             // network's country (network ids start with it).
             debtor_id: self.limited.contains(&(c.from.clone(), c.to.clone())).then(|| {
                 let number: u64 = self.rng.random_range(10u64.pow(17)..10u64.pow(18));
                 PersonId::new("NIDN", &c.from[..2], number.to_string())
             }),
-            creditor_name: None,
+            creditor_name: self.mix.party_names.then(|| party_name(&mut self.rng)),
         }
     }
 
