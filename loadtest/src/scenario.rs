@@ -320,7 +320,12 @@ impl Bench<'_> {
         };
         self.runtime.block_on(ensure_topics(&kafka, &topics, layout))?;
         self.prefixes.push(prefix.clone());
-        apply_rules(&kafka, &topics, rules, ChangeRequest { operator: "loadtest", reason: "scenario", ..Default::default() })?;
+        apply_rules(
+            &kafka,
+            &topics,
+            rules,
+            ChangeRequest { operator: "loadtest", reason: "scenario", ..Default::default() },
+        )?;
         Ok(Stage { prefix, topics, screening: None })
     }
 

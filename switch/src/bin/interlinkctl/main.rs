@@ -3,7 +3,9 @@
 //! Exit codes: 0 success, 1 input rejected or not found (nothing applied), 2 usage or
 //! connection error.
 
+mod events;
 mod review;
+mod risk_export;
 mod settlement;
 
 use anyhow::Context;
@@ -52,9 +54,10 @@ enum Command {
     /// The payment networks' connectors: list them, and read or write their messages.
     #[command(subcommand)]
     Connectors(ConnectorsCommand),
-    /// Risk controls: block lists. Blocks are rules of the routing table: each block or
-    /// unblock is a change set of its own (a new version, in the audit trail), applied
-    /// by every worker at once. Per-person limits are `[[limits]]` of the routes file.
+    /// Risk controls: block lists, and the daily export of risk alerts. Blocks are rules
+    /// of the routing table: each block or unblock is a change set of its own (a new
+    /// version, in the audit trail), applied by every worker at once. Per-person limits
+    /// are `[[limits]]` of the routes file.
     #[command(subcommand)]
     Risk(RiskCommand),
     /// Settlement cycles: close one now, the schemes' status, a netted cycle's positions
@@ -370,6 +373,11 @@ enum RiskCommand {
     /// Approves or refuses a held payment: the decision goes to the worker holding it,
     /// which decides it again (approved) or refuses it, and records it as an alert.
     Review(review::ReviewArgs),
+    /// Writes one day's risk alerts (from the alerts topic, read to its end) to DIR, one
+    /// file per corridor, `risk-alerts-<DAY>-<CORRIDOR>.csv` (`...-unrouted.csv` for
+    /// alerts refused before routing), rows by decision time; prints the count per
+    /// corridor, control and action. A day without alerts writes no file.
+    Export(risk_export::ExportArgs),
 }
 
 /// One block or unblock: what, why, who.
@@ -486,7 +494,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Connectors(c) => return connectors(c),
         Command::Risk(r) => return risk(&kafka, &topics, r),
         Command::Settlement { schema_registry, command } => {
-            let events = settlement::EventReader::connect(schema_registry.as_deref(), &topics)?;
+            let events = events::EventReader::connect(schema_registry.as_deref(), &topics, &settlement::READS)?;
             return settlement::run(&kafka, &topics, &events, command);
         }
         Command::Schemas { registry, command } => return schemas(&registry, &topics, command),
@@ -762,6 +770,7 @@ fn read_input(file: &Path) -> Result<Vec<u8>, Failure> {
 
 fn risk(kafka: &KafkaConfig, topics: &TopicsConfig, command: RiskCommand) -> Result<(), Failure> {
     match command {
+        RiskCommand::Export(args) => risk_export::run(kafka, topics, args)?,
         RiskCommand::Block(BlockChange { target, reason, operator, dry_run }) => {
             let block = RouteRecord::Block(target.block(reason.clone())?);
             interlink_routing::check_record(&block).map_err(|e| Failure::Rejected(format!("{}: {e}", block.key())))?;

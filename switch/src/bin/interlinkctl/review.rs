@@ -4,7 +4,7 @@
 //! payment's partition under the HELD alert's `review_key`. docs/risk.md, "Holding for
 //! review", describes the workflow.
 
-use super::settlement::EventReader;
+use super::events::EventReader;
 use super::{Failure, Format, TIMEOUT};
 use clap::Args;
 use interlink_core::review::{ReviewCommand, ReviewVerdict};
@@ -115,7 +115,11 @@ fn waiting(payments: &ByPayment) -> Vec<&RiskAlert> {
 }
 
 pub fn held(kafka: &KafkaConfig, topics: &TopicsConfig, args: HeldArgs) -> Result<(), Failure> {
-    let events = EventReader::connect(args.registry.schema_registry.as_deref(), topics)?;
+    let events = EventReader::connect(
+        args.registry.schema_registry.as_deref(),
+        topics,
+        &[&interlink_schemas::registry::RISK_ALERT_V2],
+    )?;
     let payments = read_alerts(kafka, topics, &events)?;
     let held = waiting(&payments);
     let now = interlink_schemas::now_micros();
@@ -147,7 +151,11 @@ pub fn review(kafka: &KafkaConfig, topics: &TopicsConfig, args: ReviewArgs) -> R
     if args.operator.trim().is_empty() || args.note.trim().is_empty() {
         return Err(Failure::Rejected("--operator and --note must not be empty".into()));
     }
-    let events = EventReader::connect(args.registry.schema_registry.as_deref(), topics)?;
+    let events = EventReader::connect(
+        args.registry.schema_registry.as_deref(),
+        topics,
+        &[&interlink_schemas::registry::RISK_ALERT_V2],
+    )?;
     let payments = read_alerts(kafka, topics, &events)?;
     let tx = args.transaction_id.as_str();
     let mine = |a: &&RiskAlert| {

@@ -3,13 +3,14 @@
 //! reconciliation with the connected networks' status reports and returns.
 //! docs/operations.md, "Settlement", describes the outputs.
 
+use super::events::EventReader;
 use super::{edit, read_live, Failure, Format, TIMEOUT};
 use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
 use interlink_connectors::{CanonicalReturn, CanonicalStatus};
 use interlink_core::legs::wire_id;
 use interlink_routing::{format_minor, CompiledScheme, RouteKey, RouteRecord, SettlementScheme};
-use interlink_schemas::{Agent, ClearingRecord, Codec, PaymentReturn, SettlementRecord, SettlementRecordKind};
+use interlink_schemas::{Agent, ClearingRecord, PaymentReturn, SettlementRecord, SettlementRecordKind};
 use interlink_switch::config::{KafkaConfig, TopicsConfig};
 use interlink_switch::kafka::routes_writer::ChangeRequest;
 use interlink_switch::kafka::{read_to_end, read_topics, TopicRecord};
@@ -21,6 +22,13 @@ use std::path::{Path, PathBuf};
 
 /// Operators' cut-offs older than this are dropped when `close` adds one.
 const KEEP_MANUAL_CUT_OFFS: SignedDuration = SignedDuration::from_hours(35 * 24);
+
+/// The event versions settlement commands decode.
+pub const READS: [&interlink_schemas::registry::SchemaVersion; 3] = [
+    &interlink_schemas::registry::CLEARING_RECORD_V3,
+    &interlink_schemas::registry::PAYMENT_RETURN_V1,
+    &interlink_schemas::registry::SETTLEMENT_RECORD_V1,
+];
 
 #[derive(Subcommand)]
 pub enum SettlementCommand {
@@ -113,47 +121,6 @@ pub fn run(
         SettlementCommand::Reconcile { cycle_id, format, connected } => {
             reconcile(kafka, topics, events, &cycle_id, format, connected)
         }
-    }
-}
-
-/// Reads the switch's event records: framed with the ids built into this build, or,
-/// with a Schema Registry, with the ids the registry gave their writers (learnt from
-/// it on first sight, as the workers do).
-pub struct EventReader {
-    catalog: std::sync::Arc<interlink_schemas::SchemaCatalog>,
-    resolver: Option<interlink_schema_registry::SchemaResolver>,
-}
-
-impl EventReader {
-    pub fn connect(registry: Option<&str>, topics: &TopicsConfig) -> Result<Self, Failure> {
-        use interlink_schema_registry::{register_writers, RegistryClient, SchemaResolver};
-        let Some(url) = registry.filter(|u| !u.trim().is_empty()) else {
-            return Ok(Self { catalog: interlink_schemas::SchemaCatalog::fixed(), resolver: None });
-        };
-        let client = || RegistryClient::new(url, std::time::Duration::from_secs(5)).context("the schema registry");
-        // The versions read here, under the ids the registry has for them (the switch
-        // registered them; registering the same text again changes nothing).
-        let read = [
-            &interlink_schemas::registry::CLEARING_RECORD_V3,
-            &interlink_schemas::registry::PAYMENT_RETURN_V1,
-            &interlink_schemas::registry::SETTLEMENT_RECORD_V1,
-            &interlink_schemas::registry::RISK_ALERT_V2,
-        ];
-        let catalog = register_writers(&client()?, topics, &read, std::time::Duration::from_secs(30))
-            .context("the schema registry's ids")?;
-        Ok(Self { catalog: catalog.clone(), resolver: Some(SchemaResolver::new(client()?, catalog)) })
-    }
-
-    pub(super) fn codec<T: interlink_schemas::Event>(&self) -> Result<Codec<T>, Failure> {
-        Ok(Codec::with_catalog(&self.catalog)?)
-    }
-
-    /// Decodes one record, learning its writer's schema from the registry if need be.
-    pub(super) fn decode<T: interlink_schemas::Event>(&self, codec: &Codec<T>, bytes: &[u8]) -> anyhow::Result<T> {
-        if let (Some(resolver), Ok(framed)) = (&self.resolver, interlink_schemas::Framed::parse(bytes)) {
-            resolver.ensure_known(framed.schema_id)?;
-        }
-        Ok(codec.decode(bytes)?)
     }
 }
 
