@@ -63,15 +63,12 @@ pub struct PaymentSeen {
 
 impl PaymentSeen {
     pub fn encode(&self) -> Result<Vec<u8>, MemoryError> {
-        Ok(postcard::to_extend(self, vec![SEEN_TAG])?)
+        memory::encode_tagged(SEEN_TAG, self)
     }
 
     /// `Some` for a payment-seen record (decoded or not), `None` for anything else.
     pub fn decode(bytes: &[u8]) -> Option<Result<Self, MemoryError>> {
-        match bytes {
-            [SEEN_TAG, rest @ ..] => Some(postcard::from_bytes(rest).map_err(MemoryError::from)),
-            _ => None,
-        }
+        memory::decode_tagged(SEEN_TAG, bytes)
     }
 
     /// What a payment that went ahead tells its creditor's partition, if the corridor

@@ -409,15 +409,26 @@ const RELEASE_TAG: u8 = b'R';
 
 impl LimitRelease {
     pub fn encode(&self) -> Result<Vec<u8>, MemoryError> {
-        Ok(postcard::to_extend(self, vec![RELEASE_TAG])?)
+        encode_tagged(RELEASE_TAG, self)
     }
 
     /// `Some` for a release record (decoded or not), `None` for anything else.
     pub fn decode(bytes: &[u8]) -> Option<Result<Self, MemoryError>> {
-        match bytes {
-            [RELEASE_TAG, rest @ ..] => Some(postcard::from_bytes(rest).map_err(MemoryError::from)),
-            _ => None,
-        }
+        decode_tagged(RELEASE_TAG, bytes)
+    }
+}
+
+/// An internal record of the forwards topic other than a forward: its tag byte (a
+/// forward starts with its format byte, 1 or 2), then `body` in postcard.
+pub(crate) fn encode_tagged<T: Serialize>(tag: u8, body: &T) -> Result<Vec<u8>, MemoryError> {
+    Ok(postcard::to_extend(body, vec![tag])?)
+}
+
+/// `Some` for a record with `tag` (decoded or not), `None` for any other record.
+pub(crate) fn decode_tagged<T: for<'de> Deserialize<'de>>(tag: u8, bytes: &[u8]) -> Option<Result<T, MemoryError>> {
+    match bytes {
+        [first, rest @ ..] if *first == tag => Some(postcard::from_bytes(rest).map_err(MemoryError::from)),
+        _ => None,
     }
 }
 

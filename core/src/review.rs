@@ -110,15 +110,12 @@ impl ReviewCommand {
     }
 
     pub fn encode(&self) -> Result<Vec<u8>, MemoryError> {
-        Ok(postcard::to_extend(self, vec![REVIEW_TAG])?)
+        memory::encode_tagged(REVIEW_TAG, self)
     }
 
     /// `Some` for a review record (decoded or not), `None` for anything else.
     pub fn decode(bytes: &[u8]) -> Option<Result<Self, MemoryError>> {
-        match bytes {
-            [REVIEW_TAG, rest @ ..] => Some(postcard::from_bytes(rest).map_err(MemoryError::from)),
-            _ => None,
-        }
+        memory::decode_tagged(REVIEW_TAG, bytes)
     }
 }
 

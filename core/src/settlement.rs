@@ -157,15 +157,12 @@ pub struct CyclePart {
 
 impl CyclePart {
     pub fn encode(&self) -> Result<Vec<u8>, MemoryError> {
-        Ok(postcard::to_extend(self, vec![PART_TAG])?)
+        crate::memory::encode_tagged(PART_TAG, self)
     }
 
     /// `None` when the bytes are not a cycle part at all.
     pub fn decode(bytes: &[u8]) -> Option<Result<Self, MemoryError>> {
-        match bytes {
-            [PART_TAG, rest @ ..] => Some(postcard::from_bytes(rest).map_err(MemoryError::from)),
-            _ => None,
-        }
+        crate::memory::decode_tagged(PART_TAG, bytes)
     }
 }
 

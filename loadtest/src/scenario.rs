@@ -180,6 +180,39 @@ pub struct ScenarioOptions {
     /// The faults scenario's faults.
     #[command(flatten)]
     pub faults: FaultOptions,
+    /// Risk: the controls the controlled fleet runs (the table's rules of those kinds,
+    /// and screening), to measure them one at a time.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "limits,anomalies,creditor,blocks,screening")]
+    pub controls: Vec<RiskControlKind>,
+}
+
+/// A kind of risk control, as the risk scenario switches them on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskControlKind {
+    /// Per-person limits and velocity (`[[limits]]`).
+    Limits,
+    /// Anomaly rules on the debtor's own payments.
+    Anomalies,
+    /// Anomaly rules on the creditor's incoming payments (a second stage per payment).
+    Creditor,
+    /// Block lists.
+    Blocks,
+    /// Sanctions screening of both parties' names against a 20,000-entry list.
+    Screening,
+}
+
+impl RiskControlKind {
+    /// The kind of a table rule, if it is a risk control.
+    fn of_rule(r: &RouteRecord) -> Option<Self> {
+        match r {
+            RouteRecord::Limit(_) => Some(Self::Limits),
+            RouteRecord::Anomaly(a) if a.pattern.on_creditor() => Some(Self::Creditor),
+            RouteRecord::Anomaly(_) => Some(Self::Anomalies),
+            RouteRecord::Block(_) => Some(Self::Blocks),
+            _ => None,
+        }
+    }
 }
 
 fn brokers_only<S: serde::Serializer>(kafka: &KafkaConfig, s: S) -> Result<S::Ok, S::Error> {
@@ -902,29 +935,37 @@ impl Bench<'_> {
     fn risk(&mut self, report: &mut Report, on_progress: &mut dyn FnMut(&str, &Progress)) -> anyhow::Result<()> {
         let o = self.opts;
         anyhow::ensure!(o.burst > 0, "the risk scenario compares capacity bursts: --burst must be above 0");
-        let plain_rules: Vec<RouteRecord> = self.rules.iter().filter(|r| !is_risk_rule(r)).cloned().collect();
-        let controls = self.rules.len() - plain_rules.len();
+        let plain_rules: Vec<RouteRecord> =
+            self.rules.iter().filter(|r| RiskControlKind::of_rule(r).is_none()).cloned().collect();
+        // The controlled side: the table's rules of the kinds asked for.
+        let kept = |r: &&RouteRecord| RiskControlKind::of_rule(r).is_none_or(|k| o.controls.contains(&k));
+        let controlled_rules: Vec<RouteRecord> = self.rules.iter().filter(kept).cloned().collect();
+        let screening = o.controls.contains(&RiskControlKind::Screening);
+        let rules = controlled_rules.len() - plain_rules.len();
         anyhow::ensure!(
-            controls > 0,
-            "the risk scenario needs a table with risk rules (--routes loadtest/routes/northbound-risk.toml)"
+            rules > 0 || screening,
+            "no risk control to measure: --controls names none the table has (--routes loadtest/routes/northbound-risk.toml)"
         );
-        let list = synthetic::list(RISK_LIST_ENTRIES, 1);
-        let (sdn, alt) = synthetic::to_ofac_csv(&list);
-        std::fs::create_dir_all(&self.logs)?;
-        let (sdn_path, alt_path) = (self.logs.join("sdn.csv"), self.logs.join("alt.csv"));
-        std::fs::write(&sdn_path, sdn)?;
-        std::fs::write(&alt_path, alt)?;
         report.finding(
             "controls",
             serde_json::json!({
-                "risk_rules": controls,
-                "sanctions_list_entries": RISK_LIST_ENTRIES,
-                "names_screened_per_request": 2,
+                "kinds": o.controls,
+                "risk_rules": rules,
+                "sanctions_list_entries": if screening { RISK_LIST_ENTRIES } else { 0 },
+                "names_screened_per_request": if screening { 2 } else { 0 },
             }),
         );
         let plain_stage = self.stage_with(&plain_rules)?;
-        let mut risk_stage = self.stage()?;
-        risk_stage.screening = Some((sdn_path, alt_path));
+        let mut risk_stage = self.stage_with(&controlled_rules)?;
+        if screening {
+            let list = synthetic::list(RISK_LIST_ENTRIES, 1);
+            let (sdn, alt) = synthetic::to_ofac_csv(&list);
+            std::fs::create_dir_all(&self.logs)?;
+            let (sdn_path, alt_path) = (self.logs.join("sdn.csv"), self.logs.join("alt.csv"));
+            std::fs::write(&sdn_path, sdn)?;
+            std::fs::write(&alt_path, alt)?;
+            risk_stage.screening = Some((sdn_path, alt_path));
+        }
         let mut plain = self.switch_fleet(&plain_stage, o.workers)?;
         let mut controlled = self.switch_fleet(&risk_stage, o.workers)?;
         let (mut plain_cpu, mut controlled_cpu) = (Vec::new(), Vec::new());
@@ -1194,11 +1235,6 @@ const RISK_LIST_ENTRIES: usize = 20_000;
 // benches): no real listed party, and none of the generator's party names.
 #[path = "../../screening/tests/support/synthetic.rs"]
 mod synthetic;
-
-/// A rule the risk scenario's plain side runs without.
-fn is_risk_rule(r: &RouteRecord) -> bool {
-    matches!(r, RouteRecord::Limit(_) | RouteRecord::Anomaly(_) | RouteRecord::Block(_))
-}
 
 fn median(values: &[f64]) -> f64 {
     let mut sorted = values.to_vec();

@@ -108,6 +108,7 @@ fn faults_smoke_scenario_keeps_exactly_one_outcome_per_request() {
         kafka: interlink_switch::config::KafkaConfig { brokers, ..Default::default() },
         loadtest_bin: Some(loadtest_bin),
         schema_registry: None,
+        controls: Vec::new(),
         faults: FaultOptions {
             kills: 5,
             sigterms: 1,

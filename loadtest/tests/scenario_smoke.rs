@@ -3,7 +3,7 @@
 //! the test broker. Fail on any lost, duplicated or unexpected outcome, and check the
 //! report files.
 
-use interlink_loadtest::scenario::{self, Scenario, ScenarioOptions};
+use interlink_loadtest::scenario::{self, RiskControlKind, Scenario, ScenarioOptions};
 use std::path::{Path, PathBuf};
 
 fn options(out: &Path) -> ScenarioOptions {
@@ -45,6 +45,13 @@ fn options(out: &Path) -> ScenarioOptions {
         loadtest_bin: Some(loadtest_bin),
         schema_registry: None,
         faults: Default::default(),
+        controls: vec![
+            RiskControlKind::Limits,
+            RiskControlKind::Anomalies,
+            RiskControlKind::Creditor,
+            RiskControlKind::Blocks,
+            RiskControlKind::Screening,
+        ],
     }
 }
 
@@ -116,4 +123,33 @@ fn timeouts_smoke_scenario_refuses_every_unanswered_payment_once() {
     assert!(failed.is_empty(), "{failed:?}");
     let md = std::fs::read_to_string(out.path().join("timeouts-exactly-once-two-leg").join("report.md")).unwrap();
     assert!(md.contains("payments accepted after the deadline"), "{md}");
+}
+
+/// The risk scenario, short: the same bursts through a fleet with every control of the
+/// risk table (and screening) and one without, each request exactly one outcome on
+/// both sides, and the cost measured and checked.
+#[test]
+fn risk_smoke_scenario_runs_both_fleets_and_measures_the_controls() {
+    interlink_testkit::require_broker!();
+    let out = tempfile::tempdir().unwrap();
+    let routes = Path::new(env!("CARGO_MANIFEST_DIR")).join("routes/northbound-risk.toml");
+    let opts = ScenarioOptions { scenario: Scenario::Risk, routes: vec![routes], ..options(out.path()) };
+    let report = scenario::run(opts, |_, _| {}).expect("the scenario runs");
+    let labels: Vec<&str> = report.runs.iter().map(|r| r.label.as_str()).collect();
+    assert_eq!(labels, ["plain capacity #1", "every control capacity #1"]);
+    for run in &report.runs {
+        assert!(run.summary.is_exact(), "{}: {}", run.label, run.summary);
+        assert_eq!(run.summary.requests, 3_000, "{}", run.label);
+        assert!(run.worker_cpu_us_per_request > 0.0, "{}", run.label);
+    }
+    let (plain, controlled) = (&report.runs[0].summary, &report.runs[1].summary);
+    assert_eq!(
+        (plain.approved, plain.rejected, plain.dead_lettered),
+        (controlled.approved, controlled.rejected, controlled.dead_lettered),
+        "the controls change no outcome of this traffic"
+    );
+    let check =
+        report.checks.iter().find(|c| c.name.starts_with("worker CPU per authorization added by every risk control"));
+    assert!(check.is_some_and(|c| c.measured.ends_with(')')), "{:?}", report.checks);
+    assert!(out.path().join("risk-exactly-once/report.md").exists());
 }

@@ -25,6 +25,12 @@ pub struct RegistryArg {
     schema_registry: Option<String>,
 }
 
+impl RegistryArg {
+    fn reader(&self, topics: &TopicsConfig) -> Result<EventReader, Failure> {
+        EventReader::connect(self.schema_registry.as_deref(), topics, &[&interlink_schemas::registry::RISK_ALERT_V2])
+    }
+}
+
 #[derive(Args)]
 pub struct HeldArgs {
     #[command(flatten)]
@@ -115,11 +121,7 @@ fn waiting(payments: &ByPayment) -> Vec<&RiskAlert> {
 }
 
 pub fn held(kafka: &KafkaConfig, topics: &TopicsConfig, args: HeldArgs) -> Result<(), Failure> {
-    let events = EventReader::connect(
-        args.registry.schema_registry.as_deref(),
-        topics,
-        &[&interlink_schemas::registry::RISK_ALERT_V2],
-    )?;
+    let events = args.registry.reader(topics)?;
     let payments = read_alerts(kafka, topics, &events)?;
     let held = waiting(&payments);
     let now = interlink_schemas::now_micros();
@@ -151,11 +153,7 @@ pub fn review(kafka: &KafkaConfig, topics: &TopicsConfig, args: ReviewArgs) -> R
     if args.operator.trim().is_empty() || args.note.trim().is_empty() {
         return Err(Failure::Rejected("--operator and --note must not be empty".into()));
     }
-    let events = EventReader::connect(
-        args.registry.schema_registry.as_deref(),
-        topics,
-        &[&interlink_schemas::registry::RISK_ALERT_V2],
-    )?;
+    let events = args.registry.reader(topics)?;
     let payments = read_alerts(kafka, topics, &events)?;
     let tx = args.transaction_id.as_str();
     let mine = |a: &&RiskAlert| {
