@@ -51,8 +51,9 @@ pub struct PaymentSeen {
     /// The creditor as alerts show it: network, institution, account masked.
     pub creditor_shown: String,
     pub debtor: u64,
-    /// The ids of the corridor's creditor rules the payment counts in (above their floor).
-    pub rules: Vec<String>,
+    /// The corridor's creditor rules the payment counts in (above their floor): each
+    /// rule's id and the payment's amount in the rule's currency (minor units).
+    pub rules: Vec<(String, i64)>,
     pub transaction_id: String,
     pub end_to_end_id: String,
     pub debtor_agent: Agent,
@@ -79,13 +80,11 @@ impl PaymentSeen {
         request: &AuthorizationRequest,
         creditor_account: Option<&str>,
     ) -> Option<Self> {
-        let rules: Vec<String> = creditor_rules(table, &route.debtor.network, &route.creditor.network)
-            .filter(|rule| {
-                table
-                    .anomaly_amount(rule, route, request.amount.minor_units)
-                    .is_ok_and(|a| a > rule.rule.min_amount_minor)
+        let rules: Vec<(String, i64)> = creditor_rules(table, &route.debtor.network, &route.creditor.network)
+            .filter_map(|rule| {
+                let amount = table.anomaly_amount(rule, route, request.amount.minor_units).ok()?;
+                (amount > rule.rule.min_amount_minor).then(|| (rule.rule.id.clone(), amount))
             })
-            .map(|rule| rule.rule.id.clone())
             .collect();
         if rules.is_empty() {
             return None;
@@ -143,10 +142,13 @@ pub struct CreditorLine {
     /// When the rule first saw a payment to the creditor (µs): a creditor is new for
     /// `new_for_days` after it.
     pub first_seen: i64,
-    /// The payments in the window, oldest first: `(debtor, at)`. `many_debtors` keeps
-    /// each debtor's last payment only, at most `min_debtors` of them; `creditor_velocity`
-    /// every payment, at most `max_payments + 1`.
+    /// `many_debtors`: each debtor's last payment in the window, `(debtor, at)`, oldest
+    /// first, at most `min_debtors` of them.
     pub recent: Vec<(u64, i64)>,
+    /// `creditor_velocity`: the window's payments and amount in thirtieths of it (a
+    /// payment leaves the window up to a thirtieth late, never early), as limits' rolling
+    /// windows do: bounded whatever the creditor receives.
+    pub buckets: Vec<Bucket>,
     /// After an alert, no other alert of the rule on this creditor before this (µs): one
     /// alert per window, not one per payment.
     pub quiet_until: i64,
@@ -165,6 +167,18 @@ impl CreditorActivity {
     }
 }
 
+/// One thirtieth of a `creditor_velocity` window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bucket {
+    /// Which thirtieth (time divided by the bucket's length).
+    pub index: i64,
+    pub payments: u32,
+    pub amount_minor: i64,
+}
+
+/// Buckets per `creditor_velocity` window.
+const BUCKETS: i64 = 30;
+
 /// A creditor rule that fired on a payment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fired {
@@ -178,14 +192,22 @@ pub struct Fired {
 pub fn observe(table: &RoutingTable, seen: &PaymentSeen, activity: &mut CreditorActivity, now: i64) -> Vec<Fired> {
     let mut fired = Vec::new();
     let (from, to) = (&seen.debtor_agent.network, &seen.creditor_agent.network);
-    for rule in creditor_rules(table, from, to).filter(|r| seen.rules.contains(&r.rule.id)) {
+    for rule in creditor_rules(table, from, to) {
         let r = &rule.rule;
+        let Some(&(_, amount)) = seen.rules.iter().find(|(id, _)| *id == r.id) else { continue };
         let of = UsageOf::new(&r.id, r.pattern.as_str(), "");
         let window = i64::from(r.window_seconds.unwrap_or(0)) * 1_000_000;
         let index = match activity.lines.iter().position(|l| l.of == of) {
             Some(i) => i,
             None => {
-                let line = CreditorLine { of, first_seen: now, recent: Vec::new(), quiet_until: 0, keep_until: now };
+                let line = CreditorLine {
+                    of,
+                    first_seen: now,
+                    recent: Vec::new(),
+                    buckets: Vec::new(),
+                    quiet_until: 0,
+                    keep_until: now,
+                };
                 activity.lines.push(line);
                 activity.lines.len() - 1
             }
@@ -216,19 +238,33 @@ pub fn observe(table: &RoutingTable, seen: &PaymentSeen, activity: &mut Creditor
                 })
             }
             AnomalyPattern::CreditorVelocity => {
-                let max_payments = r.max_payments.unwrap_or(u32::MAX) as usize;
-                line.recent.push((seen.debtor, now));
-                if line.recent.len() > max_payments + 1 {
-                    line.recent.remove(0);
+                let length = (window / BUCKETS).max(1);
+                let index = now.div_euclid(length);
+                line.buckets.retain(|b| b.index > index - BUCKETS);
+                match line.buckets.iter_mut().find(|b| b.index == index) {
+                    Some(b) => (b.payments, b.amount_minor) = (b.payments + 1, b.amount_minor.saturating_add(amount)),
+                    None => line.buckets.push(Bucket { index, payments: 1, amount_minor: amount }),
                 }
                 line.keep_until = now.saturating_add(window);
-                (line.recent.len() > max_payments).then(|| {
+                let payments: u32 = line.buckets.iter().map(|b| b.payments).sum();
+                let total: i64 = line.buckets.iter().map(|b| b.amount_minor).fold(0, i64::saturating_add);
+                let money = |minor: i64| {
+                    let text =
+                        interlink_routing::format_minor(minor, &r.currency).unwrap_or_else(|_| minor.to_string());
+                    format!("{} {text}", r.currency)
+                };
+                let over = match (r.max_payments, r.max_amount_minor) {
+                    (Some(max), _) if payments > max => Some(format!("over its {max} payments")),
+                    (_, Some(max)) if total > max => Some(format!("over its {}", money(max))),
+                    _ => None,
+                };
+                over.map(|over| {
                     format!(
-                        "anomaly rule {} (routing v{}): creditor {} received {} payments in the last {} s, over its {max_payments}",
+                        "anomaly rule {} (routing v{}): creditor {} received {payments} payments of {} in the last {} s, {over}",
                         r.id,
                         table.version(),
                         seen.creditor_shown,
-                        line.recent.len(),
+                        money(total),
                         window / 1_000_000
                     )
                 })
@@ -354,6 +390,29 @@ max_payments = 20
         assert_eq!(fired.iter().map(|(_, r)| r.as_str()).collect::<Vec<_>>(), ["busy"], "{fired:?}");
         // Below the floor nothing is sent at all.
         assert!(seen(&t, "6222020200110000001", "X", 50).is_none());
+    }
+
+    #[test]
+    fn velocity_by_amount_fires_over_the_window_total_and_forgets_what_left_the_window() {
+        let rules = "\n[[anomalies]]\nid = \"much\"\nfrom = \"CN_IBPS\"\nto = \"HK_FPS\"\npattern = \"creditor_velocity\"\naction = \"alert\"\ncurrency = \"CNY\"\nmin_amount = \"100.00\"\nwindow_seconds = 600\nmax_amount = \"3000.00\"\n";
+        let text = format!("{}{rules}", interlink_routing::TEST_ROUTES_TOML);
+        let t = RoutingTable::compile(4, &parse_routes_file("t", &text).unwrap()).unwrap();
+        let pay = |d: usize, minute: i64| (format!("622202020011{d:07}"), "SHOP-1".to_string(), minute);
+        // CNY 500 each: six in ten minutes make CNY 3,000 (not over), the seventh fires.
+        // Twenty minutes later the window holds one payment again: quiet.
+        let mut plan: Vec<_> = (1..=7).map(|d| pay(d, d as i64)).collect();
+        plan.push(pay(8, 30));
+        assert_eq!(run(&t, &plan), [(6, "much".to_string())]);
+        let mut a = CreditorActivity::default();
+        let mut text = String::new();
+        for d in 1..=7 {
+            let s = seen(&t, &format!("622202020011{d:07}"), "SHOP-1", 500).unwrap();
+            if let Some(f) = observe(&t, &s, &mut a, 1_796_083_200_000_000 + d * MINUTE).pop() {
+                text = f.text;
+            }
+        }
+        assert!(text.contains("received 7 payments of CNY 3500.00 in the last 600 s, over its CNY 3000.00"), "{text}");
+        assert!(a.lines[0].buckets.len() <= BUCKETS as usize);
     }
 
     #[test]

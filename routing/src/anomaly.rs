@@ -26,8 +26,8 @@ pub enum AnomalyPattern {
     /// `window_seconds`, the creditor first paid (as the rule saw it) within
     /// `new_for_days`: the mule pattern. Judged at the creditor's partition.
     ManyDebtors,
-    /// More than `max_payments` payments to one creditor within `window_seconds`.
-    /// Judged at the creditor's partition.
+    /// More than `max_payments` payments, or more than `max_amount` in all, to one
+    /// creditor within `window_seconds`. Judged at the creditor's partition.
     CreditorVelocity,
 }
 
@@ -119,6 +119,10 @@ pub struct Anomaly {
     /// `creditor_velocity`: the most payments in the window that do not fire.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_payments: Option<u32>,
+    /// `creditor_velocity`: the most the creditor may receive in the window (in the
+    /// rule's currency's minor units) without firing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_amount_minor: Option<i64>,
 }
 
 /// A rule with its figures ready for the hot path.
@@ -159,7 +163,7 @@ pub(crate) fn check_anomaly(a: &Anomaly) -> Result<(), RuleError> {
     }
     // A setting of another pattern is a mistake the operator should hear of, not a
     // value silently ignored.
-    let settings: [Setting; 8] = [
+    let settings: [Setting; 9] = [
         ("deviations", a.deviations.is_some()),
         ("min_payments", a.min_payments.is_some()),
         ("half_life_payments", a.half_life_payments.is_some()),
@@ -168,19 +172,27 @@ pub(crate) fn check_anomaly(a: &Anomaly) -> Result<(), RuleError> {
         ("window_seconds", a.window_seconds.is_some()),
         ("new_for_days", a.new_for_days.is_some()),
         ("max_payments", a.max_payments.is_some()),
+        ("max_amount", a.max_amount_minor.is_some()),
     ];
-    let needed: &[&str] = match a.pattern {
-        AnomalyPattern::AmountAboveUsual => &["deviations", "min_payments", "half_life_payments"],
-        AnomalyPattern::NewCreditor => &["retention_days"],
-        AnomalyPattern::ManyDebtors => &["min_debtors", "window_seconds", "new_for_days"],
-        AnomalyPattern::CreditorVelocity => &["window_seconds", "max_payments"],
+    // What the pattern needs, and what it may also take (at least one of them).
+    let (needed, either): (&[&str], &[&str]) = match a.pattern {
+        AnomalyPattern::AmountAboveUsual => (&["deviations", "min_payments", "half_life_payments"], &[]),
+        AnomalyPattern::NewCreditor => (&["retention_days"], &[]),
+        AnomalyPattern::ManyDebtors => (&["min_debtors", "window_seconds", "new_for_days"], &[]),
+        AnomalyPattern::CreditorVelocity => (&["window_seconds"], &["max_payments", "max_amount"]),
     };
     let pattern = a.pattern.as_str();
     if let Some((field, _)) = settings.iter().find(|(f, set)| needed.contains(f) && !set) {
         return Err(invalid(field, format!("is needed by the {pattern} pattern")));
     }
-    if let Some((field, _)) = settings.iter().find(|(f, set)| !needed.contains(f) && *set) {
+    if let Some((field, _)) = settings.iter().find(|(f, set)| !needed.contains(f) && !either.contains(f) && *set) {
         return Err(invalid(field, format!("is not used by the {pattern} pattern")));
+    }
+    if !either.is_empty() && !settings.iter().any(|(f, set)| either.contains(f) && *set) {
+        return Err(invalid(either[0], format!("or {} is needed by the {pattern} pattern", either[1..].join(" or "))));
+    }
+    if a.max_amount_minor.is_some_and(|m| m <= 0) {
+        return Err(invalid("max_amount", "must be greater than zero"));
     }
     if a.pattern.on_creditor() && a.action != AnomalyAction::Alert {
         return Err(invalid(
@@ -234,6 +246,7 @@ mod tests {
             window_seconds: None,
             new_for_days: None,
             max_payments: None,
+            max_amount_minor: None,
         }
     }
 
@@ -301,7 +314,20 @@ mod tests {
         assert!(check_anomaly(&velocity).is_ok());
         assert!(err(Anomaly { window_seconds: Some(0), ..velocity.clone() })
             .contains("window_seconds must be 1 to 2592000"));
-        assert!(err(Anomaly { action: AnomalyAction::Hold, ..velocity })
+        assert!(err(Anomaly { action: AnomalyAction::Hold, ..velocity.clone() })
             .contains("creditor_velocity pattern can only alert"));
+        let by_amount = Anomaly { max_payments: None, max_amount_minor: Some(1_000_000), ..velocity.clone() };
+        assert!(check_anomaly(&by_amount).is_ok());
+        assert!(err(Anomaly { max_payments: None, ..velocity.clone() })
+            .contains("max_payments or max_amount is needed by the creditor_velocity pattern"));
+        let mule = Anomaly {
+            pattern: AnomalyPattern::ManyDebtors,
+            min_debtors: Some(5),
+            new_for_days: Some(7),
+            max_payments: None,
+            max_amount_minor: Some(5),
+            ..velocity
+        };
+        assert!(err(mule).contains("max_amount is not used by the many_debtors"));
     }
 }

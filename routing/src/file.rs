@@ -135,6 +135,9 @@ struct FileAnomaly {
     new_for_days: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     max_payments: Option<u32>,
+    /// `creditor_velocity`: in major units of the rule's currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_amount: Option<String>,
 }
 
 /// A corridor as operators write it: decimal text for rates and amounts, windows as
@@ -351,6 +354,7 @@ pub fn export_routes_file<'a>(records: impl IntoIterator<Item = &'a RouteRecord>
                 window_seconds: a.window_seconds,
                 new_for_days: a.new_for_days,
                 max_payments: a.max_payments,
+                max_amount: a.max_amount_minor.map(|m| format_minor(m, &a.currency).unwrap_or_else(|_| m.to_string())),
             }),
         }
     }
@@ -360,6 +364,11 @@ pub fn export_routes_file<'a>(records: impl IntoIterator<Item = &'a RouteRecord>
 fn anomaly(a: FileAnomaly) -> Result<RouteRecord, RuleError> {
     let min_amount_minor =
         parse_major(&a.min_amount, &a.currency).map_err(|source| RuleError::Money { field: "min_amount", source })?;
+    let max_amount_minor = a
+        .max_amount
+        .as_deref()
+        .map(|m| parse_major(m, &a.currency).map_err(|source| RuleError::Money { field: "max_amount", source }))
+        .transpose()?;
     let deviations = a
         .deviations
         .as_deref()
@@ -383,6 +392,7 @@ fn anomaly(a: FileAnomaly) -> Result<RouteRecord, RuleError> {
         window_seconds: a.window_seconds,
         new_for_days: a.new_for_days,
         max_payments: a.max_payments,
+        max_amount_minor,
     }))
 }
 

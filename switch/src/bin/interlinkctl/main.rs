@@ -1023,11 +1023,15 @@ fn summary(r: &RouteRecord) -> String {
                     a.window_seconds.unwrap_or_default(),
                     a.new_for_days.unwrap_or_default()
                 ),
-                AnomalyPattern::CreditorVelocity => format!(
-                    "more than {} payments to one creditor within {} s",
-                    a.max_payments.unwrap_or_default(),
-                    a.window_seconds.unwrap_or_default()
-                ),
+                AnomalyPattern::CreditorVelocity => {
+                    let payments = a.max_payments.map(|n| format!("more than {n} payments"));
+                    let amount = a.max_amount_minor.map(|m| {
+                        let m = interlink_routing::format_minor(m, &a.currency).unwrap_or_else(|_| m.to_string());
+                        format!("more than {} {m}", a.currency)
+                    });
+                    let over: Vec<String> = payments.into_iter().chain(amount).collect();
+                    format!("{} to one creditor within {} s", over.join(" or "), a.window_seconds.unwrap_or_default())
+                }
             };
             let action = match a.action {
                 AnomalyAction::Refuse => "refuse",
