@@ -6,6 +6,7 @@
 mod events;
 mod review;
 mod risk_export;
+mod risk_rules;
 mod settlement;
 
 use anyhow::Context;
@@ -54,10 +55,10 @@ enum Command {
     /// The payment networks' connectors: list them, and read or write their messages.
     #[command(subcommand)]
     Connectors(ConnectorsCommand),
-    /// Risk controls: block lists, and the daily export of risk alerts. Blocks are rules
-    /// of the routing table: each block or unblock is a change set of its own (a new
-    /// version, in the audit trail), applied by every worker at once. Per-person limits
-    /// are `[[limits]]` of the routes file.
+    /// Risk controls: the thresholds (limits, velocity and anomaly rules) as a file of
+    /// their own, block lists, payments held for review, and the daily export of risk
+    /// alerts. Thresholds and blocks are rules of the routing table: each change is a
+    /// change set (a new version, in the audit trail), applied by every worker at once.
     #[command(subcommand)]
     Risk(RiskCommand),
     /// Settlement cycles: close one now, the schemes' status, a netted cycle's positions
@@ -367,6 +368,21 @@ enum RiskCommand {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
+    /// Checks a risk file (only `[[limits]]` and `[[anomalies]]`: the thresholds) on its
+    /// own and with the live table. Applies nothing.
+    Validate { file: PathBuf },
+    /// Shows what applying a risk file would change in the live thresholds.
+    Diff { file: PathBuf },
+    /// Makes the live thresholds equal to the file's, as one change set (a new routing
+    /// version, in the audit trail); the rest of the table stays as it is.
+    Apply(risk_rules::ApplyArgs),
+    /// The change sets that touched the thresholds: who, when, why, what.
+    History {
+        #[arg(long)]
+        verbose: bool,
+    },
+    /// Makes the live thresholds what they were at a version again, as a new version.
+    Rollback(risk_rules::RollbackArgs),
     /// The payments held for review (their latest alert is HELD): rule, explanation and
     /// review deadline.
     Held(review::HeldArgs),
@@ -801,6 +817,11 @@ fn risk(kafka: &KafkaConfig, topics: &TopicsConfig, command: RiskCommand) -> Res
                 ChangeRequest { operator: &operator, reason: &reason, dry_run, base_version: None },
             )?;
         }
+        RiskCommand::Validate { file } => risk_rules::validate(kafka, topics, &file)?,
+        RiskCommand::Diff { file } => risk_rules::diff(kafka, topics, &file)?,
+        RiskCommand::Apply(args) => risk_rules::apply(kafka, topics, args)?,
+        RiskCommand::History { verbose } => risk_rules::history(kafka, topics, verbose)?,
+        RiskCommand::Rollback(args) => risk_rules::rollback(kafka, topics, args)?,
         RiskCommand::Held(args) => review::held(kafka, topics, args)?,
         RiskCommand::Review(args) => review::review(kafka, topics, args)?,
         RiskCommand::List { network, format } => {
