@@ -141,14 +141,13 @@ struct Shape {
     skeleton_hash: u64,
     len: u8,
     unvocalised: bool,
-    /// How often each letter a–z occurs (digits and the rest in slot 26), saturating;
-    /// padded to 32 so the bound below compares them in two 16-byte vector steps.
-    letters: [u8; 32],
+    /// How often each letter a–z occurs (digits and the rest in slot 26), saturating.
+    letters: [u8; 27],
 }
 
 impl Shape {
     fn of(text: &str, folded: &str, skeleton: &str) -> Shape {
-        let mut letters = [0u8; 32];
+        let mut letters = [0u8; 27];
         for b in text.bytes() {
             let slot = if b.is_ascii_lowercase() { usize::from(b - b'a') } else { 26 };
             letters[slot] = letters[slot].saturating_add(1);
@@ -166,12 +165,7 @@ impl Shape {
     /// characters match as the texts have in common, with no transpositions, and the prefix
     /// bonus adds at most 0.4 of what is left.
     fn jaro_winkler_bound(&self, other: &Shape) -> f64 {
-        // Element-wise minimum, then a sum: written so the compiler vectorises both.
-        let mut both = [0u8; 32];
-        for (m, (a, b)) in both.iter_mut().zip(self.letters.iter().zip(&other.letters)) {
-            *m = (*a).min(*b);
-        }
-        let common: u32 = both.iter().map(|&m| u32::from(m)).sum();
+        let common: u32 = self.letters.iter().zip(&other.letters).map(|(a, b)| u32::from(*a.min(b))).sum();
         if self.len == 0 || other.len == 0 {
             return 0.0;
         }
