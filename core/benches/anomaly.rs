@@ -51,6 +51,7 @@ fn check(c: &mut Criterion, name: &str, table: &RoutingTable) {
             debtor_name: None,
             debtor_id: Some(PersonId::new("NIDN", "HK", format!("A{:06}3", n % 1_000))),
             creditor_name: None,
+            device_id: None,
         })
         .collect();
     let keys: Vec<String> = requests.iter().map(|r| r.partition_key().into_owned()).collect();

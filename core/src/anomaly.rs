@@ -76,8 +76,8 @@ pub fn check(
     let rules = table.anomalies(&route.debtor.network, &route.creditor.network);
     let mut alerted = Vec::new();
     let mut held = None;
-    // Creditor rules are judged at the creditor's partition (crate::creditor_watch).
-    for rule in rules.iter().filter(|r| !r.rule.pattern.on_creditor()) {
+    // Creditor rules are judged at the creditor's partition (crate::party_watch).
+    for rule in rules.iter().filter(|r| !r.rule.pattern.judged_after()) {
         let id = &rule.rule.id;
         let amount = table.anomaly_amount(rule, route, debit_minor).map_err(|e| {
             RiskRefusal::new(RiskControl::Anomaly, id.clone(), e.reason(), format!("anomaly rule {id}: {e}"))
@@ -90,7 +90,9 @@ pub fn check(
                     AnomalyPattern::AmountAboveUsual => Seen::Amounts { payments: 0, mean: 0.0, variance: 0.0 },
                     AnomalyPattern::NewCreditor => Seen::Creditors(Vec::new()),
                     // Filtered out above: judged at the creditor's partition.
-                    AnomalyPattern::ManyDebtors | AnomalyPattern::CreditorVelocity => continue,
+                    AnomalyPattern::ManyDebtors | AnomalyPattern::CreditorVelocity | AnomalyPattern::DeviceVelocity => {
+                        continue
+                    }
                 };
                 profiles.push(Profile { of, keep_until: now, seen });
                 profiles.len() - 1

@@ -222,6 +222,8 @@ pub fn inbound_request(network: &str, p: CanonicalPayment) -> Result<Authorizati
         debtor_id: p.debtor.identification.as_ref().map(|id| person_id(network, id)),
         debtor_name: p.debtor.name,
         creditor_name: p.creditor.name,
+        // Network messages carry no device of the payer.
+        device_id: None,
     })
 }
 

@@ -10,10 +10,10 @@
 
 pub mod anomaly;
 pub mod blocks;
-pub mod creditor_watch;
 pub mod legs;
 pub mod limits;
 pub mod memory;
+pub mod party_watch;
 pub mod pipeline;
 pub mod qr_gateway;
 pub mod review;

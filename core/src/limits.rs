@@ -55,9 +55,9 @@ pub fn check(
 ) -> Result<Result<LimitCheck, RiskRefusal>, MemoryError> {
     let limits = table.limits(&route.debtor.network, &route.creditor.network);
     let anomalies = table.anomalies(&route.debtor.network, &route.creditor.network);
-    // Creditor rules are the creditor partition's (crate::creditor_watch): alert-only,
+    // Creditor rules are the creditor partition's (crate::party_watch): alert-only,
     // they need neither the debtor's identity nor the person's entry.
-    if limits.is_empty() && anomalies.iter().all(|a| a.rule.pattern.on_creditor()) {
+    if limits.is_empty() && anomalies.iter().all(|a| a.rule.pattern.judged_after()) {
         return Ok(Ok(LimitCheck::default()));
     }
     let refuse =

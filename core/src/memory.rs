@@ -140,7 +140,7 @@ impl StoreKind {
             Some(&USAGE_STORE) => Some(Self::Usage),
             Some(&BOOK_STORE | &NETTING_STORE) => Some(Self::Settlement),
             Some(&HELD_STORE) => Some(Self::Held),
-            Some(&crate::creditor_watch::CREDITOR_STORE) => Some(Self::Creditor),
+            Some(&crate::party_watch::CREDITOR_STORE) => Some(Self::Creditor),
             _ => None,
         }
     }
@@ -186,6 +186,11 @@ pub fn request_hash(r: &AuthorizationRequest) -> [u8; 32] {
         for f in v2_fields {
             field(f.map(str::as_bytes));
         }
+    }
+    // Likewise v3's device: a request without one hashes as a v2 request does.
+    if let Some(device) = &r.device_id {
+        field(Some(b"v3"));
+        field(Some(device.as_bytes()));
     }
     h.finalize().into()
 }
@@ -690,6 +695,7 @@ pub(crate) fn sample_request() -> AuthorizationRequest {
         debtor_name: None,
         debtor_id: None,
         creditor_name: None,
+        device_id: None,
     }
 }
 

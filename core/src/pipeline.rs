@@ -3,13 +3,13 @@
 
 use crate::anomaly;
 use crate::blocks;
-use crate::creditor_watch::{self, CreditorActivity, CreditorKey, PaymentSeen};
 use crate::legs;
 use crate::limits;
 use crate::memory::{
     self, Decision, Forgetful, ForwardCommand, InFlightEntry, InFlightKey, InFlightPhase, LimitHold, LimitRelease,
     Memory, MemoryError, RecordPlace, RequestKey, RequestMemo, StoreKind,
 };
+use crate::party_watch::{self, CreditorActivity, CreditorKey, PaymentSeen};
 use crate::qr_gateway::{self, QrRejection};
 use crate::review::ReviewCommand;
 use crate::risk::RiskRefusal;
@@ -640,7 +640,7 @@ impl Processor {
                         return self.decide_for_risk(request, Some(&route), refusal, partition_key, input, ctx, out)
                     }
                 };
-                // What the creditor's rules will see, should the payment go ahead.
+                // What the creditor's and the device's rules will see, should it go ahead.
                 let seen = PaymentSeen::of_payment(table, &route, request, creditor_account.as_deref());
                 let clearing = clearing_record(request, &route, creditor_account, table.version(), now_micros);
                 let decided = match self.connected(&clearing.creditor_agent.network) {
@@ -663,9 +663,9 @@ impl Processor {
                     for alerted in limits.alerts {
                         self.alert_for_risk(request, &route, alerted, table.version(), now_micros, out)?;
                     }
-                    // The creditor's rules see it at the creditor's partition.
-                    if let Some(seen) = seen {
-                        out.push(OutputRecord::new(OutputTopic::Forwards, &seen.creditor, seen.encode()?));
+                    // The creditor's and the device's rules see it at their partitions.
+                    for seen in seen {
+                        out.push(OutputRecord::new(OutputTopic::Forwards, &seen.key, seen.encode()?));
                     }
                 }
                 Ok(decided)
@@ -1092,13 +1092,13 @@ impl Processor {
                 return self.internal_refused(input, ErrorKind::Decode, text, ctx, out);
             }
         };
-        let key = CreditorKey::new(&seen.creditor);
+        let key = CreditorKey::new(&seen.key);
         let mut activity = match ctx.memory.get(key.as_bytes())? {
             Some(value) => CreditorActivity::decode(&value)?,
             None => CreditorActivity::default(),
         };
         let now = ctx.now_micros;
-        for fired in creditor_watch::observe(ctx.table, &seen, &mut activity, now) {
+        for fired in party_watch::observe(ctx.table, &seen, &mut activity, now) {
             let alert = RiskAlert {
                 alert_id: format!("{}:RISK:{}:{}", seen.transaction_id, RiskControl::Anomaly.as_str(), fired.rule),
                 transaction_id: seen.transaction_id.clone(),
@@ -2701,7 +2701,7 @@ max_amount = "100.00"
             assert_eq!(outcome, Outcome::Accepted, "the payment itself is not held up");
             let seen: Vec<_> = out.iter().filter(|o| o.topic == OutputTopic::Forwards).collect();
             assert_eq!(seen.len(), 1, "one record for the creditor's partition, in the payment's transaction");
-            let digest = creditor_watch::creditor_digest("HK_FPS", "004", Some("HK-1"));
+            let digest = party_watch::creditor_digest("HK_FPS", "004", Some("HK-1"));
             assert_eq!(seen[0].key.as_deref(), Some(digest.as_bytes()), "keyed by the creditor's digest");
             let input = InputRecord {
                 source: InputSource::Forwards,

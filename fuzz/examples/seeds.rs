@@ -269,6 +269,7 @@ fn request(i: usize, text: &str) -> AuthorizationRequest {
         debtor_name: Some(name.clone()),
         debtor_id: None,
         creditor_name: Some(name.clone()),
+        device_id: None,
     };
     match i % 4 {
         0 => base,

@@ -37,8 +37,11 @@ fn check(bytes: &[u8]) {
 fuzz_target!(|data: &[u8]| {
     check(data);
     if let Some(first) = data.first() {
-        let version =
-            if first & 1 == 1 { &registry::AUTHORIZATION_REQUEST_V1 } else { &registry::AUTHORIZATION_REQUEST_V2 };
+        let version = match first % 3 {
+            0 => &registry::AUTHORIZATION_REQUEST_V1,
+            1 => &registry::AUTHORIZATION_REQUEST_V2,
+            _ => &registry::AUTHORIZATION_REQUEST_V3,
+        };
         let mut framed = Vec::with_capacity(data.len() + 5);
         framed.push(0);
         framed.extend_from_slice(&version.id.to_be_bytes());

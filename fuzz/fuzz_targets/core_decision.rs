@@ -381,6 +381,7 @@ impl<'w> Sim<'w> {
             debtor_name: name(u)?,
             debtor_id,
             creditor_name: name(u)?,
+            device_id: if u.ratio(1u8, 3u8)? { Some(text(u, &["dev-1", "dev-2", "pos-9"])?) } else { None },
         })
     }
 
@@ -457,7 +458,7 @@ impl<'w> Sim<'w> {
                     let p = bytes();
                     let release = LimitRelease::decode(p).map(|r| r.expect("a limit release decodes"));
                     let part = CyclePart::decode(p).map(|r| r.expect("a cycle part decodes"));
-                    let seen = interlink_core::creditor_watch::PaymentSeen::decode(p)
+                    let seen = interlink_core::party_watch::PaymentSeen::decode(p)
                         .map(|r| r.expect("a payment for the creditor rules decodes"));
                     let command = ForwardCommand::decode(p).ok();
                     if let Some(command) = &command {

@@ -194,7 +194,7 @@ pub enum RiskControlKind {
     Limits,
     /// Anomaly rules on the debtor's own payments.
     Anomalies,
-    /// Anomaly rules on the creditor's incoming payments (a second stage per payment).
+    /// Anomaly rules on the creditor's (or the payer device's) payments (a second stage per payment).
     Creditor,
     /// Block lists.
     Blocks,
@@ -207,7 +207,7 @@ impl RiskControlKind {
     fn of_rule(r: &RouteRecord) -> Option<Self> {
         match r {
             RouteRecord::Limit(_) => Some(Self::Limits),
-            RouteRecord::Anomaly(a) if a.pattern.on_creditor() => Some(Self::Creditor),
+            RouteRecord::Anomaly(a) if a.pattern.judged_after() => Some(Self::Creditor),
             RouteRecord::Anomaly(_) => Some(Self::Anomalies),
             RouteRecord::Block(_) => Some(Self::Blocks),
             _ => None,

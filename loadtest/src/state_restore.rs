@@ -296,6 +296,7 @@ fn memo(i: u64, partition: i32, partitions: i32, now: i64) -> anyhow::Result<(Ve
         debtor_name: None,
         debtor_id: None,
         creditor_name: None,
+        device_id: None,
     };
     // Mostly accepted, some refused or sent on, as in a steady run.
     let decision = match i % 20 {

@@ -29,6 +29,21 @@ pub enum AnomalyPattern {
     /// More than `max_payments` payments, or more than `max_amount` in all, to one
     /// creditor within `window_seconds`. Judged at the creditor's partition.
     CreditorVelocity,
+    /// The same, from one payer's device (the request's `device_id`). Judged at the
+    /// device's partition.
+    DeviceVelocity,
+}
+
+/// Whose payments a pattern looks at, and so which partition judges it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Watched {
+    /// The debtor's own payments, at the debtor's partition, before the payment is decided.
+    Debtor,
+    /// A creditor's incoming payments, at the creditor's partition, after.
+    Creditor,
+    /// A device's payments, at the device's partition, after.
+    Device,
 }
 
 impl AnomalyPattern {
@@ -38,13 +53,22 @@ impl AnomalyPattern {
             Self::NewCreditor => "new_creditor",
             Self::ManyDebtors => "many_debtors",
             Self::CreditorVelocity => "creditor_velocity",
+            Self::DeviceVelocity => "device_velocity",
         }
     }
 
-    /// Judged on the creditor's incoming payments (at its partition, after the payment
-    /// was decided), rather than on the debtor's.
-    pub fn on_creditor(self) -> bool {
-        matches!(self, Self::ManyDebtors | Self::CreditorVelocity)
+    pub fn watched(self) -> Watched {
+        match self {
+            Self::AmountAboveUsual | Self::NewCreditor => Watched::Debtor,
+            Self::ManyDebtors | Self::CreditorVelocity => Watched::Creditor,
+            Self::DeviceVelocity => Watched::Device,
+        }
+    }
+
+    /// Judged elsewhere than at the debtor's partition, after the payment was decided
+    /// there: such a rule can only alert.
+    pub fn judged_after(self) -> bool {
+        self.watched() != Watched::Debtor
     }
 }
 
@@ -179,7 +203,9 @@ pub(crate) fn check_anomaly(a: &Anomaly) -> Result<(), RuleError> {
         AnomalyPattern::AmountAboveUsual => (&["deviations", "min_payments", "half_life_payments"], &[]),
         AnomalyPattern::NewCreditor => (&["retention_days"], &[]),
         AnomalyPattern::ManyDebtors => (&["min_debtors", "window_seconds", "new_for_days"], &[]),
-        AnomalyPattern::CreditorVelocity => (&["window_seconds"], &["max_payments", "max_amount"]),
+        AnomalyPattern::CreditorVelocity | AnomalyPattern::DeviceVelocity => {
+            (&["window_seconds"], &["max_payments", "max_amount"])
+        }
     };
     let pattern = a.pattern.as_str();
     if let Some((field, _)) = settings.iter().find(|(f, set)| needed.contains(f) && !set) {
@@ -194,11 +220,15 @@ pub(crate) fn check_anomaly(a: &Anomaly) -> Result<(), RuleError> {
     if a.max_amount_minor.is_some_and(|m| m <= 0) {
         return Err(invalid("max_amount", "must be greater than zero"));
     }
-    if a.pattern.on_creditor() && a.action != AnomalyAction::Alert {
+    if a.pattern.judged_after() && a.action != AnomalyAction::Alert {
+        let at = match a.pattern.watched() {
+            Watched::Device => "the device's partition",
+            Watched::Creditor | Watched::Debtor => "the creditor's partition",
+        };
         return Err(invalid(
             "action",
             format!(
-                "the {pattern} pattern can only alert: it is judged at the creditor's partition, after the payment was decided at its debtor's"
+                "the {pattern} pattern can only alert: it is judged at {at}, after the payment was decided at its debtor's"
             ),
         ));
     }
@@ -329,5 +359,10 @@ mod tests {
             ..velocity
         };
         assert!(err(mule).contains("max_amount is not used by the many_debtors"));
+        let device = Anomaly { pattern: AnomalyPattern::DeviceVelocity, max_payments: Some(20), ..by_amount.clone() };
+        assert!(check_anomaly(&device).is_ok());
+        assert_eq!(device.pattern.watched(), Watched::Device);
+        assert!(err(Anomaly { action: AnomalyAction::Refuse, ..device })
+            .contains("device_velocity pattern can only alert: it is judged at the device's partition"));
     }
 }

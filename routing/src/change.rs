@@ -4,6 +4,9 @@ use super::model::{RouteKey, RouteRecord};
 use std::collections::BTreeMap;
 
 /// One change to the routes log: an upsert, or a deletion (tombstone).
+// Change sets are operator-sized and built off the hot path; boxing the records would
+// only add indirection to every match on them.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     Added(RouteRecord),

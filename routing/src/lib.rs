@@ -18,7 +18,7 @@ mod model;
 mod settlement;
 mod table;
 
-pub use anomaly::CompiledAnomaly;
+pub use anomaly::{CompiledAnomaly, Watched};
 pub use audit::{rules_at, AuditChange, AuditEntry, ChangeOp, ReplayError};
 pub use audit_chain::{audit_record_hash, chain_parts, verify_chain, ChainBreak, ChainReport, CHAIN_START};
 pub use change::{diff, Change};

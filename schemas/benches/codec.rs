@@ -19,6 +19,7 @@ fn request() -> AuthorizationRequest {
         debtor_name: None,
         debtor_id: None,
         creditor_name: None,
+        device_id: None,
     }
 }
 

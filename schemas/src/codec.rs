@@ -54,7 +54,7 @@ pub trait Event: Serialize + DeserializeOwned {
 }
 
 impl Event for AuthorizationRequest {
-    const SCHEMA: &'static SchemaVersion = &registry::AUTHORIZATION_REQUEST_V2;
+    const SCHEMA: &'static SchemaVersion = &registry::AUTHORIZATION_REQUEST_V3;
 }
 impl Event for ClearingRecord {
     const SCHEMA: &'static SchemaVersion = &registry::CLEARING_RECORD_V3;

@@ -33,6 +33,9 @@ pub static AUTHORIZATION_REQUEST_V1: SchemaVersion =
 /// limits and screening.
 pub static AUTHORIZATION_REQUEST_V2: SchemaVersion =
     schema_version!(102, "AuthorizationRequest", "authorization_request_v2.avsc");
+/// Adds `device_id` (default null): device velocity rules.
+pub static AUTHORIZATION_REQUEST_V3: SchemaVersion =
+    schema_version!(103, "AuthorizationRequest", "authorization_request_v3.avsc");
 pub static CLEARING_RECORD_V1: SchemaVersion = schema_version!(201, "ClearingRecord", "clearing_record.avsc");
 /// Adds `reverses` (default null): a return of an earlier payment.
 pub static CLEARING_RECORD_V2: SchemaVersion = schema_version!(202, "ClearingRecord", "clearing_record_v2.avsc");
@@ -51,9 +54,10 @@ pub static RISK_ALERT_V2: SchemaVersion = schema_version!(602, "RiskAlert", "ris
 pub static SETTLEMENT_RECORD_V1: SchemaVersion = schema_version!(701, "SettlementRecord", "settlement_record.avsc");
 
 /// All known versions, newest last within each record.
-pub static ALL: [&SchemaVersion; 12] = [
+pub static ALL: [&SchemaVersion; 13] = [
     &AUTHORIZATION_REQUEST_V1,
     &AUTHORIZATION_REQUEST_V2,
+    &AUTHORIZATION_REQUEST_V3,
     &CLEARING_RECORD_V1,
     &CLEARING_RECORD_V2,
     &CLEARING_RECORD_V3,

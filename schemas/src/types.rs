@@ -80,6 +80,9 @@ pub struct AuthorizationRequest {
     /// Since v2: the payee's name where the origin has it (personal data).
     #[serde(default)]
     pub creditor_name: Option<String>,
+    /// Since v3: the payer's device, a stable pseudonymous id from the origin.
+    #[serde(default)]
+    pub device_id: Option<String>,
 }
 
 /// A natural person's identification document (ISO 20022 `PrvtId/Othr`): personal

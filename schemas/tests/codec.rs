@@ -21,6 +21,7 @@ fn request() -> AuthorizationRequest {
         debtor_name: None,
         debtor_id: None,
         creditor_name: None,
+        device_id: None,
     }
 }
 
@@ -60,10 +61,19 @@ fn version_1_and_version_2_requests_are_read_alike() {
     assert_eq!(&v1[..5], &[0, 0, 0, 0, 101]);
     assert_eq!(codec.decode(&v1).unwrap(), request(), "v1 carries none of the new fields");
     assert_eq!(request().partition_key(), request().transaction_id, "v1 requests are keyed by id");
-    let v2 = codec.encode(&named).unwrap();
+    let v2 = codec.encode_as(&named, &registry::AUTHORIZATION_REQUEST_V2).unwrap();
     assert_eq!(&v2[..5], &[0, 0, 0, 0, 102]);
     let read = codec.decode(&v2).unwrap();
     assert_eq!(read, named);
+    // v3 adds the payer's device; a v2 request reads with none.
+    let with_device = AuthorizationRequest { device_id: Some("app-7f3a".into()), ..named.clone() };
+    let v3 = codec.encode(&with_device).unwrap();
+    assert_eq!(&v3[..5], &[0, 0, 0, 0, 103]);
+    assert_eq!(codec.decode(&v3).unwrap(), with_device);
+    assert_eq!(
+        codec.decode(&codec.encode_as(&with_device, &registry::AUTHORIZATION_REQUEST_V2).unwrap()).unwrap(),
+        named
+    );
     let key = read.partition_key();
     assert_eq!(key.len(), 64, "a SHA-256 digest, no identity number in the key");
     assert!(!key.contains("A1234563"));
@@ -264,6 +274,7 @@ fn any_request() -> impl Strategy<Value = AuthorizationRequest> {
                 debtor_name: None,
                 debtor_id: None,
                 creditor_name: None,
+                device_id: None,
             }
         })
 }
@@ -293,7 +304,7 @@ fn a_newer_writer_learned_by_id_is_read_into_this_version() {
     use interlink_schemas::{registry, SchemaCatalog};
     use std::sync::Arc;
     let catalog = Arc::new(SchemaCatalog::registry());
-    catalog.assign(&registry::AUTHORIZATION_REQUEST_V2, 1);
+    catalog.assign(&registry::AUTHORIZATION_REQUEST_V3, 1);
     let codec = Codec::<AuthorizationRequest>::with_catalog(&catalog).unwrap();
     assert_eq!(codec.schema_id(), 1);
     let v1 = codec.encode(&request()).unwrap();
@@ -301,12 +312,12 @@ fn a_newer_writer_learned_by_id_is_read_into_this_version() {
 
     // The same request as a v2 writer frames it: the v1 datum plus a trailing optional
     // field (union index 1 = string "hello"), under id 7.
-    let v2_text = registry::AUTHORIZATION_REQUEST_V2.text.replacen(
+    let v2_text = registry::AUTHORIZATION_REQUEST_V3.text.replacen(
         r#""fields": ["#,
         r#""fields": [{"name": "note_v2", "type": ["null", "string"], "default": null},"#,
         1,
     );
-    assert_ne!(v2_text, registry::AUTHORIZATION_REQUEST_V2.text, "the newer schema adds a field");
+    assert_ne!(v2_text, registry::AUTHORIZATION_REQUEST_V3.text, "the newer schema adds a field");
     let mut v2 = vec![0, 0, 0, 0, 7, 2, 10];
     v2.extend_from_slice(b"hello");
     v2.extend_from_slice(&v1[5..]);
@@ -315,7 +326,7 @@ fn a_newer_writer_learned_by_id_is_read_into_this_version() {
     assert_eq!(codec.decode(&v2).unwrap(), request());
     assert_eq!(codec.decode(&v2).unwrap(), request(), "again, through the cached reader");
     // A fixed-ids codec in the same process still writes the built-in id.
-    assert_eq!(Codec::<AuthorizationRequest>::new().unwrap().schema_id(), 102);
+    assert_eq!(Codec::<AuthorizationRequest>::new().unwrap().schema_id(), 103);
     // A codec for a version the registry has not numbered cannot be built.
     let unassigned = Codec::<Notification>::with_catalog(&catalog);
     assert!(matches!(unassigned, Err(CodecError::Unassigned { record: "Notification" })));

@@ -80,6 +80,7 @@ fn sample_request() -> AuthorizationRequest {
         debtor_name: None,
         debtor_id: None,
         creditor_name: None,
+        device_id: None,
     }
 }
 

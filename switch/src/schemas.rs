@@ -10,7 +10,7 @@ use std::time::Duration;
 /// The versions the switch writes: requests (payments networks originate), clearing
 /// records, notifications, dead letters, returns, risk alerts and settlement records.
 pub const SWITCH_WRITES: [&SchemaVersion; 7] = [
-    &registry::AUTHORIZATION_REQUEST_V2,
+    &registry::AUTHORIZATION_REQUEST_V3,
     &registry::CLEARING_RECORD_V3,
     &registry::NOTIFICATION_V2,
     &registry::DEAD_LETTER_V1,

@@ -172,6 +172,17 @@ min_amount = "100.00"
 min_debtors = 3
 window_seconds = 600
 new_for_days = 7
+
+[[anomalies]]
+id = "busy-device"
+from = "CN_IBPS"
+to = "HK_FPS"
+pattern = "device_velocity"
+action = "alert"
+currency = "CNY"
+min_amount = "100.00"
+window_seconds = 600
+max_payments = 5
 "#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -184,9 +195,10 @@ async fn a_mule_rule_alerts_once_from_the_creditors_partition_and_every_payment_
     std::fs::write(&file, format!("{sample}{MULE_RULE}")).unwrap();
     let applied =
         ctl(&fx, &["routes", "apply", file.to_str().unwrap(), "--operator", "alice", "--reason", "mule rule"]);
-    assert!(text(&applied).contains("applied 1 change(s) as version 2"), "{}", text(&applied));
+    assert!(text(&applied).contains("applied 2 change(s) as version 2"), "{}", text(&applied));
     let listed = text(&ctl(&fx, &["routes", "list", "--network", "CN_IBPS"]));
     assert!(listed.contains("3 different debtors paying one creditor within 600 s"), "{listed}");
+    assert!(listed.contains("more than 5 payments from one device within 600 s"), "{listed}");
 
     let switch = interlink_switch::start(fx.switch_config("w-mule")).await.unwrap();
     wait_ready(&switch).await;
@@ -196,10 +208,12 @@ async fn a_mule_rule_alerts_once_from_the_creditors_partition_and_every_payment_
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // Four debtors pay the same new account CNY 300 each; another account gets two
-    // debtors' payments; a fifth debtor pays the mule CNY 50 (below the floor).
+    // debtors' payments; a fifth debtor pays the mule CNY 50 (below the floor). All from
+    // one app installation (AuthorizationRequest v3's device_id): six above the floor.
     let payer = |tx: &str, d: usize, account: &str, major: i64| AuthorizationRequest {
         debtor_account: format!("62220202001100{d}"),
         creditor_account: Some(account.into()),
+        device_id: Some("app-install-51c0".into()),
         ..request(tx, "004", major * 100)
     };
     let mut plan: Vec<AuthorizationRequest> = (1..=4).map(|d| payer(&format!("m-{d}"), d, "HK-MULE", 300)).collect();
@@ -211,9 +225,19 @@ async fn a_mule_rule_alerts_once_from_the_creditors_partition_and_every_payment_
 
     let clearing: Vec<ClearingRecord> = fx.read_events(&fx.topics.clearing, 7, Duration::from_secs(60));
     assert_eq!(clearing.len(), 7, "every payment settles: the rule only alerts");
-    let alerts: Vec<RiskAlert> = fx.read_events(&fx.topics.risk_alerts, 1, Duration::from_secs(20));
-    assert_eq!(alerts.len(), 1, "{alerts:?}");
-    let a = &alerts[0];
+    let mut alerts: Vec<RiskAlert> = fx.read_events(&fx.topics.risk_alerts, 2, Duration::from_secs(20));
+    assert_eq!(alerts.len(), 2, "{alerts:?}");
+    alerts.sort_by(|a, b| a.rule.cmp(&b.rule));
+    let device = &alerts[0];
+    assert_eq!((device.rule.as_str(), device.action), ("busy-device", RiskAction::Alerted));
+    assert!(
+        device
+            .explanation
+            .contains("device ****51c0 made 6 payments of CNY 1800.00 in the last 600 s, over its 5 payments"),
+        "{}",
+        device.explanation
+    );
+    let a = &alerts[1];
     assert_eq!((a.control, a.action, a.rule.as_str()), (RiskControl::Anomaly, RiskAction::Alerted, "mule"));
     assert!(a.transaction_id.starts_with("m-"), "{}", a.transaction_id);
     assert!(

@@ -51,6 +51,7 @@ fn northbound(tx: &str, person: Option<&PersonId>, major: i64, at: i64) -> Autho
         debtor_name: person.map(|_| "CHAN Tai Man".into()),
         debtor_id: person.cloned(),
         creditor_name: None,
+        device_id: None,
     }
 }
 

@@ -404,6 +404,7 @@ impl Generator {
                 PersonId::new("NIDN", &c.from[..2], number.to_string())
             }),
             creditor_name: self.mix.party_names.then(|| party_name(&mut self.rng)),
+            device_id: None,
         }
     }
 

@@ -165,7 +165,7 @@ pub fn run_with<C: OutcomeCheck>(
             &client,
             &opts.topics,
             &[
-                &registry::AUTHORIZATION_REQUEST_V2,
+                &registry::AUTHORIZATION_REQUEST_V3,
                 &registry::CLEARING_RECORD_V3,
                 &registry::NOTIFICATION_V2,
                 &registry::DEAD_LETTER_V1,

@@ -191,6 +191,7 @@ pub fn request(tx: &str, creditor: &str, minor: i64) -> AuthorizationRequest {
         debtor_name: None,
         debtor_id: None,
         creditor_name: None,
+        device_id: None,
     }
 }
 

@@ -1044,14 +1044,16 @@ fn summary(r: &RouteRecord) -> String {
                     a.window_seconds.unwrap_or_default(),
                     a.new_for_days.unwrap_or_default()
                 ),
-                AnomalyPattern::CreditorVelocity => {
+                AnomalyPattern::CreditorVelocity | AnomalyPattern::DeviceVelocity => {
                     let payments = a.max_payments.map(|n| format!("more than {n} payments"));
                     let amount = a.max_amount_minor.map(|m| {
                         let m = interlink_routing::format_minor(m, &a.currency).unwrap_or_else(|_| m.to_string());
                         format!("more than {} {m}", a.currency)
                     });
                     let over: Vec<String> = payments.into_iter().chain(amount).collect();
-                    format!("{} to one creditor within {} s", over.join(" or "), a.window_seconds.unwrap_or_default())
+                    let party =
+                        if a.pattern == AnomalyPattern::DeviceVelocity { "from one device" } else { "to one creditor" };
+                    format!("{} {party} within {} s", over.join(" or "), a.window_seconds.unwrap_or_default())
                 }
             };
             let action = match a.action {

@@ -1,22 +1,24 @@
-//! Anomaly rules on one creditor's incoming payments: many debtors paying a new
-//! creditor in a short time (the mule pattern, `many_debtors`) and more payments to a
-//! creditor in a window than a cap (`creditor_velocity`).
+//! Anomaly rules on a party other than the debtor. On one creditor's incoming payments:
+//! many debtors paying a new creditor in a short time (the mule pattern, `many_debtors`)
+//! and more payments (or amount) to a creditor in a window than a cap
+//! (`creditor_velocity`). On one payer device's payments: the same cap
+//! (`device_velocity`).
 //!
-//! A payment is decided at its debtor's partition; the creditor's payments come from
-//! every partition. So, as Kafka Streams repartitions, the debtor's partition sends a
-//! [`PaymentSeen`] on the forwards topic keyed by the creditor's digest, in the same
-//! transaction as the payment's outputs, and the creditor's partition keeps the
-//! creditor's [`CreditorActivity`] and writes an ALERTED alert when a rule fires, in one
+//! A payment is decided at its debtor's partition; a creditor's (or a device's) payments
+//! come from every partition. So, as Kafka Streams repartitions, the debtor's partition
+//! sends a [`PaymentSeen`] on the forwards topic keyed by the watched party's digest, in
+//! the same transaction as the payment's outputs, and that party's partition keeps its
+//! [`CreditorActivity`] and writes an ALERTED alert when a rule fires, in one
 //! transaction again: each payment counts once, and each firing alerts once. The
 //! payment itself has gone ahead by then, which is why these rules can only alert.
 
 use crate::memory::{self, MemoryError, UsageOf};
-use interlink_routing::{AnomalyPattern, CompiledAnomaly, Route, RoutingTable};
+use interlink_routing::{AnomalyPattern, CompiledAnomaly, Route, RoutingTable, Watched};
 use interlink_schemas::{Agent, Amount, AuthorizationRequest};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// Where a creditor's activity is kept, in the state of its digest's partition.
+/// Where a watched party's activity is kept, in the state of its digest's partition.
 pub(crate) const CREDITOR_STORE: u8 = b'c';
 /// First byte of a [`PaymentSeen`] on the forwards topic.
 const SEEN_TAG: u8 = b'O';
@@ -24,8 +26,18 @@ const SEEN_TAG: u8 = b'O';
 /// A creditor's digest: lowercase hex SHA-256 of its network, institution and account,
 /// each length-prefixed. The forwards record's key, so no account number is in Kafka keys.
 pub fn creditor_digest(network: &str, institution: &str, account: Option<&str>) -> String {
+    digest(&[network, institution, account.unwrap_or("")])
+}
+
+/// A device's digest: the same over a "device" tag and the origin's device id, so it
+/// never equals a creditor's.
+pub fn device_digest(device_id: &str) -> String {
+    digest(&["device", device_id])
+}
+
+fn digest(parts: &[&str]) -> String {
     let mut h = Sha256::new();
-    for part in [network, institution, account.unwrap_or("")] {
+    for part in parts {
         h.update((part.len() as u32).to_be_bytes());
         h.update(part.as_bytes());
     }
@@ -44,15 +56,19 @@ fn debtor_fingerprint(r: &AuthorizationRequest) -> u64 {
     u64::from_be_bytes(digest[..8].try_into().expect("a SHA-256 digest has 8 bytes"))
 }
 
-/// A payment that went ahead, sent to its creditor's partition for the creditor rules.
+/// A payment that went ahead, sent to a watched party's partition (its creditor's, or
+/// its payer device's) for that party's rules.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentSeen {
-    pub creditor: String,
-    /// The creditor as alerts show it: network, institution, account masked.
-    pub creditor_shown: String,
+    pub watched: Watched,
+    /// The party's digest: the record's key and its entry's.
+    pub key: String,
+    /// The party as alerts show it: the creditor's network, institution and masked
+    /// account, or the masked device id.
+    pub shown: String,
     pub debtor: u64,
-    /// The corridor's creditor rules the payment counts in (above their floor): each
-    /// rule's id and the payment's amount in the rule's currency (minor units).
+    /// The corridor's rules on that party the payment counts in (above their floor):
+    /// each rule's id and the payment's amount in the rule's currency (minor units).
     pub rules: Vec<(String, i64)>,
     pub transaction_id: String,
     pub end_to_end_id: String,
@@ -72,43 +88,75 @@ impl PaymentSeen {
         memory::decode_tagged(SEEN_TAG, bytes)
     }
 
-    /// What a payment that went ahead tells its creditor's partition, if the corridor
-    /// has creditor rules whose floor it is above; `None` otherwise (nothing to send).
+    /// What a payment that went ahead tells the partitions of its creditor and of its
+    /// payer's device, for each that the corridor has rules on whose floor the payment
+    /// is above: zero, one or two records.
     pub fn of_payment(
         table: &RoutingTable,
         route: &Route<'_>,
         request: &AuthorizationRequest,
         creditor_account: Option<&str>,
-    ) -> Option<Self> {
-        let rules: Vec<(String, i64)> = creditor_rules(table, &route.debtor.network, &route.creditor.network)
-            .filter_map(|rule| {
-                let amount = table.anomaly_amount(rule, route, request.amount.minor_units).ok()?;
-                (amount > rule.rule.min_amount_minor).then(|| (rule.rule.id.clone(), amount))
-            })
-            .collect();
-        if rules.is_empty() {
-            return None;
-        }
+    ) -> Vec<Self> {
         let (network, institution) = (route.creditor.network.as_str(), route.creditor.institution_id.as_str());
-        let account = creditor_account.map(|a| format!("/{}", crate::blocks::mask(a))).unwrap_or_default();
-        Some(Self {
-            creditor: creditor_digest(network, institution, creditor_account),
-            creditor_shown: format!("{network}/{institution}{account}"),
+        let creditor = || {
+            let account = creditor_account.map(|a| format!("/{}", crate::blocks::mask(a))).unwrap_or_default();
+            (creditor_digest(network, institution, creditor_account), format!("{network}/{institution}{account}"))
+        };
+        let device =
+            || request.device_id.as_deref().map(|d| (device_digest(d), format!("device {}", crate::blocks::mask(d))));
+        let mut seen = Vec::new();
+        for watched in [Watched::Creditor, Watched::Device] {
+            let rules: Vec<(String, i64)> =
+                watched_rules(table, &route.debtor.network, &route.creditor.network, watched)
+                    .filter_map(|rule| {
+                        let amount = table.anomaly_amount(rule, route, request.amount.minor_units).ok()?;
+                        (amount > rule.rule.min_amount_minor).then(|| (rule.rule.id.clone(), amount))
+                    })
+                    .collect();
+            let party = match watched {
+                Watched::Creditor => Some(creditor()),
+                Watched::Device => device(),
+                Watched::Debtor => None,
+            };
+            if let (false, Some((key, shown))) = (rules.is_empty(), party) {
+                seen.push(Self::new(watched, key, shown, rules, request, route));
+            }
+        }
+        seen
+    }
+
+    fn new(
+        watched: Watched,
+        key: String,
+        shown: String,
+        rules: Vec<(String, i64)>,
+        request: &AuthorizationRequest,
+        route: &Route<'_>,
+    ) -> Self {
+        Self {
+            watched,
+            key,
+            shown,
             debtor: debtor_fingerprint(request),
             rules,
             transaction_id: request.transaction_id.clone(),
             end_to_end_id: request.end_to_end_id.clone(),
             debtor_agent: request.debtor_agent.clone(),
-            creditor_agent: Agent::new(network, institution),
+            creditor_agent: Agent::new(&route.creditor.network, &route.creditor.institution_id),
             amount: request.amount.clone(),
             corridor: route.corridor.id.to_string(),
-        })
+        }
     }
 }
 
-/// The creditor rules of payments from `from` to `to`.
-fn creditor_rules<'t>(table: &'t RoutingTable, from: &str, to: &str) -> impl Iterator<Item = &'t CompiledAnomaly> {
-    table.anomalies(from, to).iter().filter(|r| r.rule.pattern.on_creditor())
+/// The rules on `watched` parties of payments from `from` to `to`.
+fn watched_rules<'t>(
+    table: &'t RoutingTable,
+    from: &str,
+    to: &str,
+    watched: Watched,
+) -> impl Iterator<Item = &'t CompiledAnomaly> {
+    table.anomalies(from, to).iter().filter(move |r| r.rule.pattern.watched() == watched)
 }
 
 /// A creditor's entry.
@@ -192,7 +240,7 @@ pub struct Fired {
 pub fn observe(table: &RoutingTable, seen: &PaymentSeen, activity: &mut CreditorActivity, now: i64) -> Vec<Fired> {
     let mut fired = Vec::new();
     let (from, to) = (&seen.debtor_agent.network, &seen.creditor_agent.network);
-    for rule in creditor_rules(table, from, to) {
+    for rule in watched_rules(table, from, to, seen.watched) {
         let r = &rule.rule;
         let Some(&(_, amount)) = seen.rules.iter().find(|(id, _)| *id == r.id) else { continue };
         let of = UsageOf::new(&r.id, r.pattern.as_str(), "");
@@ -230,14 +278,14 @@ pub fn observe(table: &RoutingTable, seen: &PaymentSeen, activity: &mut Creditor
                         "anomaly rule {} (routing v{}): creditor {} was paid by {} different debtors in the last {} s, first paid {age_hours} h ago (new for {} days): at the threshold of {min_debtors}",
                         r.id,
                         table.version(),
-                        seen.creditor_shown,
+                        seen.shown,
                         line.recent.len(),
                         window / 1_000_000,
                         r.new_for_days.unwrap_or(0)
                     )
                 })
             }
-            AnomalyPattern::CreditorVelocity => {
+            AnomalyPattern::CreditorVelocity | AnomalyPattern::DeviceVelocity => {
                 let length = (window / BUCKETS).max(1);
                 let index = now.div_euclid(length);
                 line.buckets.retain(|b| b.index > index - BUCKETS);
@@ -253,6 +301,10 @@ pub fn observe(table: &RoutingTable, seen: &PaymentSeen, activity: &mut Creditor
                         interlink_routing::format_minor(minor, &r.currency).unwrap_or_else(|_| minor.to_string());
                     format!("{} {text}", r.currency)
                 };
+                let who = match seen.watched {
+                    Watched::Device => format!("{} made", seen.shown),
+                    Watched::Creditor | Watched::Debtor => format!("creditor {} received", seen.shown),
+                };
                 let over = match (r.max_payments, r.max_amount_minor) {
                     (Some(max), _) if payments > max => Some(format!("over its {max} payments")),
                     (_, Some(max)) if total > max => Some(format!("over its {}", money(max))),
@@ -260,10 +312,9 @@ pub fn observe(table: &RoutingTable, seen: &PaymentSeen, activity: &mut Creditor
                 };
                 over.map(|over| {
                     format!(
-                        "anomaly rule {} (routing v{}): creditor {} received {payments} payments of {} in the last {} s, {over}",
+                        "anomaly rule {} (routing v{}): {who} {payments} payments of {} in the last {} s, {over}",
                         r.id,
                         table.version(),
-                        seen.creditor_shown,
                         money(total),
                         window / 1_000_000
                     )
@@ -291,6 +342,11 @@ mod tests {
     /// CN IBPS to HK FPS: a mule rule (5 debtors in an hour, creditor new for 7 days)
     /// and a velocity rule (more than 20 payments in 10 minutes), floors CNY 100.
     fn table() -> RoutingTable {
+        RoutingTable::compile(3, &parse_routes_file("t", &table_text()).unwrap()).unwrap()
+    }
+
+    /// The test routes with the two creditor rules.
+    fn table_text() -> String {
         let rules = r#"
 [[anomalies]]
 id = "mule"
@@ -315,8 +371,7 @@ min_amount = "100.00"
 window_seconds = 600
 max_payments = 20
 "#;
-        let text = format!("{}{rules}", interlink_routing::TEST_ROUTES_TOML);
-        RoutingTable::compile(3, &parse_routes_file("t", &text).unwrap()).unwrap()
+        format!("{}{rules}", interlink_routing::TEST_ROUTES_TOML)
     }
 
     fn seen(table: &RoutingTable, debtor_account: &str, creditor_account: &str, major: i64) -> Option<PaymentSeen> {
@@ -328,7 +383,7 @@ max_payments = 20
         };
         let creditor = request.creditor_agent.clone().unwrap();
         let route = table.resolve(&request.debtor_agent, &creditor, &request.amount, 0).unwrap();
-        PaymentSeen::of_payment(table, &route, &request, Some(creditor_account))
+        PaymentSeen::of_payment(table, &route, &request, Some(creditor_account)).pop()
     }
 
     /// Runs `payments` (debtor, creditor, minutes from start) through one creditor
@@ -339,7 +394,7 @@ max_payments = 20
         let mut fired = Vec::new();
         for (i, (debtor, creditor, minute)) in payments.iter().enumerate() {
             let Some(seen) = seen(table, debtor, creditor, 500) else { continue };
-            let activity = stores.entry(seen.creditor.clone()).or_default();
+            let activity = stores.entry(seen.key.clone()).or_default();
             let round_trip = CreditorActivity::decode(&activity.encode().unwrap()).unwrap();
             assert_eq!(&round_trip.lines, &activity.lines);
             for f in observe(table, &seen, activity, start + minute * MINUTE) {
@@ -413,6 +468,48 @@ max_payments = 20
         }
         assert!(text.contains("received 7 payments of CNY 3500.00 in the last 600 s, over its CNY 3000.00"), "{text}");
         assert!(a.lines[0].buckets.len() <= BUCKETS as usize);
+    }
+
+    #[test]
+    fn a_device_paying_many_creditors_fires_at_the_devices_partition_and_the_creditor_rules_still_count() {
+        let rules = "\n[[anomalies]]\nid = \"busy-device\"\nfrom = \"CN_IBPS\"\nto = \"HK_FPS\"\npattern = \"device_velocity\"\naction = \"alert\"\ncurrency = \"CNY\"\nmin_amount = \"100.00\"\nwindow_seconds = 600\nmax_payments = 3\n";
+        let text = format!("{}{rules}", table_text());
+        let t = RoutingTable::compile(5, &parse_routes_file("t", &text).unwrap()).unwrap();
+        let start = 1_796_083_200_000_000i64;
+        let (mut device, mut fired) = (CreditorActivity::default(), Vec::new());
+        for k in 1..=5i64 {
+            // One app, five different payers' accounts, five creditors.
+            let request = AuthorizationRequest {
+                debtor_account: format!("62220202001100{k}"),
+                creditor_account: Some(format!("HK-{k}")),
+                amount: Amount::new(50_000, "CNY"),
+                device_id: Some("app-install-7f3a9c".into()),
+                ..crate::memory::sample_request()
+            };
+            let creditor = request.creditor_agent.clone().unwrap();
+            let route = t.resolve(&request.debtor_agent, &creditor, &request.amount, 0).unwrap();
+            let seen = PaymentSeen::of_payment(&t, &route, &request, request.creditor_account.as_deref());
+            let kinds: Vec<Watched> = seen.iter().map(|s| s.watched).collect();
+            assert_eq!(kinds, [Watched::Creditor, Watched::Device], "one record per watched party");
+            let on_device = seen.into_iter().find(|s| s.watched == Watched::Device).expect("the device's record");
+            assert_eq!(on_device.key, device_digest("app-install-7f3a9c"));
+            assert!(!on_device.shown.contains("app-install"), "masked: {}", on_device.shown);
+            fired.extend(observe(&t, &on_device, &mut device, start + k * MINUTE).into_iter().map(|f| (k, f.text)));
+        }
+        assert_eq!(fired.len(), 1, "{fired:?}");
+        assert_eq!(fired[0].0, 4, "the fourth payment in ten minutes is over 3");
+        assert!(
+            fired[0]
+                .1
+                .ends_with("device ****3a9c made 4 payments of CNY 2000.00 in the last 600 s, over its 3 payments"),
+            "{}",
+            fired[0].1
+        );
+        // Without a device id nothing goes to a device's partition.
+        let request = AuthorizationRequest { amount: Amount::new(50_000, "CNY"), ..crate::memory::sample_request() };
+        let creditor = request.creditor_agent.clone().unwrap();
+        let route = t.resolve(&request.debtor_agent, &creditor, &request.amount, 0).unwrap();
+        assert!(PaymentSeen::of_payment(&t, &route, &request, None).iter().all(|s| s.watched == Watched::Creditor));
     }
 
     #[test]
