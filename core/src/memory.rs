@@ -71,11 +71,15 @@ pub struct RequestKey(Vec<u8>);
 
 impl RequestKey {
     pub fn of(request: &AuthorizationRequest) -> Self {
-        let agent = &request.debtor_agent;
-        let mut key =
-            Vec::with_capacity(3 + agent.network.len() + agent.institution_id.len() + request.transaction_id.len());
+        Self::for_payment(&request.debtor_agent, &request.transaction_id)
+    }
+
+    /// The key of the request its origin (`agent`) sent as `transaction_id`.
+    pub fn for_payment(agent: &interlink_schemas::Agent, transaction_id: &str) -> Self {
+        let mut key = Vec::with_capacity(3 + agent.network.len() + agent.institution_id.len() + transaction_id.len());
         key.push(REQUESTS_STORE);
-        for (i, part) in [&agent.network, &agent.institution_id, &request.transaction_id].into_iter().enumerate() {
+        for (i, part) in [agent.network.as_str(), agent.institution_id.as_str(), transaction_id].into_iter().enumerate()
+        {
             if i > 0 {
                 key.push(SEPARATOR);
             }

@@ -2648,6 +2648,41 @@ max_amount = "100.00"
     }
 
     #[test]
+    fn a_held_request_that_cannot_be_read_again_stays_held_on_approval_and_is_refused_at_its_deadline() {
+        use crate::review::ReviewVerdict::Approve;
+        let p = Processor::new().unwrap().with_review(std::time::Duration::from_secs(60), false);
+        let (memory, table) = (MapMemory::default(), anomaly_table("hold"));
+        let now = shanghai_morning(1);
+        let (outcome, out) = decide_on(&table, &p, &memory, &paid_by("110101199003077777", "tx-u", now), 1, now);
+        assert_eq!(outcome, Outcome::Held);
+        let key = alerts_of(&p, &out).remove(0).review_key.unwrap();
+        // As if the request's writer schema were unknown to a worker started since.
+        let held_key = HeldKey::new("CN_IBPS", &request("004").debtor_agent.institution_id, "tx-u");
+        let mut held = crate::review::HeldPayment::decode(&memory.get(held_key.as_bytes()).unwrap().unwrap()).unwrap();
+        held.request = vec![0, 0, 0, 0x7f, 0x7f, 2, 4];
+        let rewritten = OutputRecord {
+            topic: OutputTopic::State,
+            key: Some(held_key.as_bytes().to_vec()),
+            payload: Some(held.encode().unwrap()),
+        };
+        memory.apply(&[rewritten]);
+        let (approved, out) = review_on(&table, &p, &memory, &key, "tx-u", Approve, now + 5);
+        assert_eq!(approved, Outcome::DeadLettered { kind: ErrorKind::Decode });
+        assert!(out.iter().all(|o| o.topic != OutputTopic::Clearing && o.topic != OutputTopic::State));
+        let value = memory.get(held_key.as_bytes()).unwrap().expect("still held");
+        let mut out = Vec::new();
+        let at = now + 60_000_000;
+        assert_eq!(p.expire(held_key.as_bytes(), &value, &memory, at, &mut out).unwrap(), Expiry::ReviewTimedOut);
+        let note = debtor_note(&p, &out);
+        assert_eq!((note.status, note.reason_code.as_deref()), (PaymentStatus::RJCT, Some("FRAD")));
+        assert_eq!(note.transaction_id, "tx-u");
+        memory.apply(&out);
+        let (repeat, out) = decide_on(&table, &p, &memory, &paid_by("110101199003077777", "tx-u", now), 9, at + 1);
+        assert_eq!(repeat, Outcome::Repeat);
+        assert_eq!(debtor_note(&p, &out).status, PaymentStatus::RJCT, "the memo has the refusal");
+    }
+
+    #[test]
     fn a_sanctions_hit_held_for_review_is_not_screened_again_once_approved() {
         use crate::review::ReviewVerdict::{Approve, Refuse};
         let sdn = "1001,\"TARKAZI, Muhammad Yusuf\",\"individual\",\"SYN-A\",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- \n";

@@ -12,7 +12,7 @@
 //! for held payments too.
 
 use crate::memory::{self, MemoryError, RecordPlace, HELD_STORE};
-use interlink_schemas::{Agent, RiskControl};
+use interlink_schemas::{Agent, Amount, RiskControl};
 use serde::{Deserialize, Serialize};
 
 /// A held payment's key: the same identity as its request's memo (origin network,
@@ -38,6 +38,15 @@ pub struct HeldPayment {
     pub request: Vec<u8>,
     /// The request record's key (a transaction id or a person key).
     pub partition_key: String,
+    /// What refusing it needs (its debtor's notification, its alert, its memo), kept
+    /// apart from the request so that a refusal never depends on reading the request
+    /// again (its writer's schema may be unknown to a worker started since).
+    pub transaction_id: String,
+    pub end_to_end_id: String,
+    pub debtor_agent: Agent,
+    pub amount: Amount,
+    pub request_created_at: i64,
+    pub request_hash: [u8; 32],
     /// Where the request was read: dead letters of its later decision name that record.
     pub topic: String,
     pub place: RecordPlace,
@@ -129,6 +138,12 @@ mod tests {
         let held = HeldPayment {
             request: vec![0, 0, 0, 0, 102, 1, 2],
             partition_key: "ab".repeat(32),
+            transaction_id: "tx-1".into(),
+            end_to_end_id: "E2E-1".into(),
+            debtor_agent: Agent::new("HK_FPS", "004"),
+            amount: Amount::new(800_000, "HKD"),
+            request_created_at: 900,
+            request_hash: [7; 32],
             topic: "interlink.auth.requests".into(),
             place: RecordPlace { partition: 3, offset: 77 },
             control: RiskControl::Anomaly,

@@ -9,7 +9,7 @@ use crate::memory::{self, MemoryError, RecordPlace, RequestKey, RequestMemo};
 use crate::pipeline::Context;
 use crate::review::{HeldKey, HeldPayment, ReviewCommand, ReviewVerdict};
 use interlink_routing::Route;
-use interlink_schemas::{Agent, AuthorizationRequest, ErrorKind, RiskAction, RiskAlert};
+use interlink_schemas::{Agent, AuthorizationRequest, ErrorKind, Party, RiskAction, RiskAlert};
 use interlink_vocab::{IsoReason, PaymentStatus};
 
 /// How a hold ended: an operator's review (read from `input`, decided in `ctx`), or
@@ -39,6 +39,12 @@ impl Processor {
         let held = HeldPayment {
             request: input.payload.unwrap_or_default().to_vec(),
             partition_key: partition_key.to_string(),
+            transaction_id: request.transaction_id.clone(),
+            end_to_end_id: request.end_to_end_id.clone(),
+            debtor_agent: request.debtor_agent.clone(),
+            amount: request.amount.clone(),
+            request_created_at: request.created_at,
+            request_hash: memory::request_hash(request),
             topic: input.topic.to_string(),
             place: RecordPlace { partition: input.partition, offset: input.offset },
             control: refusal.control,
@@ -60,16 +66,7 @@ impl Processor {
         let note = Answer { id, status: PaymentStatus::PDNG, reason: None, text, repeat: false };
         self.notify_debtor(&about, &request.debtor_agent, &request.amount, note, out)?;
         let review = (Some(partition_key.to_string()), Some(deadline));
-        self.alert_on_hold(
-            request,
-            &held,
-            RiskAction::Held,
-            String::new(),
-            held.explanation.clone(),
-            review,
-            now,
-            out,
-        )?;
+        self.alert_on_hold(&held, RiskAction::Held, String::new(), held.explanation.clone(), review, now, out)?;
         let key =
             HeldKey::new(&request.debtor_agent.network, &request.debtor_agent.institution_id, &request.transaction_id);
         out.push(OutputRecord {
@@ -134,21 +131,24 @@ impl Processor {
         now: i64,
         out: &mut Vec<OutputRecord>,
     ) -> Result<Outcome, Undecided> {
-        let request = match (self.requests.decode(&held.request), &end) {
-            (Ok(r), _) => r,
-            (Err(e), HoldEnd::Review { input, ctx, .. }) => {
-                // Decoded once when it was held: only a writer schema lost since gets here.
-                let text = format!("held request can no longer be decoded ({e}); it stays held");
-                return self.internal_refused(input, ErrorKind::Decode, text, ctx, out);
-            }
-            (Err(e), HoldEnd::Deadline) => return Err(e.into()),
-        };
-        out.push(OutputRecord { topic: OutputTopic::State, key: Some(key.to_vec()), payload: None });
         let mut version = held.routing_version;
         let (outcome, decision) = match end {
-            HoldEnd::Review { review, ctx, .. } if review.verdict == ReviewVerdict::Approve => {
+            HoldEnd::Review { review, input, ctx } if review.verdict == ReviewVerdict::Approve => {
+                let request = match self.requests.decode(&held.request) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        // Read once when it was held: only a writer schema this worker has
+                        // not learnt gets here. Refusing stays possible without it.
+                        let text = format!(
+                            "approval of {}: the held request cannot be read ({e}); it stays held (refuse it, or let its deadline refuse it)",
+                            held.transaction_id
+                        );
+                        return self.internal_refused(input, ErrorKind::Decode, text, ctx, out);
+                    }
+                };
+                out.push(OutputRecord { topic: OutputTopic::State, key: Some(key.to_vec()), payload: None });
                 // Decided again as the record it was, so its dead letters name it.
-                let input = InputRecord {
+                let request_input = InputRecord {
                     source: InputSource::Requests,
                     topic: &held.topic,
                     partition: held.place.partition,
@@ -158,11 +158,12 @@ impl Processor {
                     written_at: None,
                 };
                 let text = format!("approved after review by {}: {}", review.operator, review.note);
-                self.alert_on_hold(&request, &held, RiskAction::Approved, String::new(), text, (None, None), now, out)?;
+                self.alert_on_hold(&held, RiskAction::Approved, String::new(), text, (None, None), now, out)?;
                 version = ctx.table.version();
-                self.decide_request(&request, &held.partition_key, &input, ctx, out, true)?
+                self.decide_request(&request, &held.partition_key, &request_input, ctx, out, true)?
             }
             end => {
+                out.push(OutputRecord { topic: OutputTopic::State, key: Some(key.to_vec()), payload: None });
                 let reason = IsoReason::parse(&held.reason).unwrap_or(IsoReason::NARR);
                 let text = match end {
                     HoldEnd::Review { review, .. } => {
@@ -174,23 +175,39 @@ impl Processor {
                         self.review_timeout_micros / 1_000_000
                     ),
                 };
-                self.reject(&request, &reason, &text, held.routing_version, now, out)?;
+                let about = About {
+                    transaction_id: &held.transaction_id,
+                    end_to_end_id: &held.end_to_end_id,
+                    request_created_at: held.request_created_at,
+                    routing_version: held.routing_version,
+                    now,
+                };
+                let refusal = Some((&reason, text.as_str()));
+                self.notify(
+                    &about,
+                    Party::Debtor,
+                    &held.debtor_agent,
+                    &held.amount,
+                    PaymentStatus::RJCT,
+                    refusal,
+                    out,
+                )?;
                 let code = reason.code().to_string();
-                self.alert_on_hold(&request, &held, RiskAction::Refused, code.clone(), text, (None, None), now, out)?;
+                self.alert_on_hold(&held, RiskAction::Refused, code.clone(), text, (None, None), now, out)?;
                 (Outcome::Rejected { reason }, Some(Decision::Rejected { reason: code }))
             }
         };
         if let Some(decision) = decision {
             // The memo now answers a repeat with the final outcome, not PDNG.
             let memo = RequestMemo {
-                request_hash: memory::request_hash(&request),
+                request_hash: held.request_hash,
                 decision,
                 routing_version: version,
                 first: held.place,
                 decided_at: now,
                 expires_at: now.saturating_add(self.duplicate_window_micros),
             };
-            let key = RequestKey::of(&request);
+            let key = RequestKey::for_payment(&held.debtor_agent, &held.transaction_id);
             out.push(OutputRecord {
                 topic: OutputTopic::State,
                 key: Some(key.as_bytes().to_vec()),
@@ -205,7 +222,6 @@ impl Processor {
     #[allow(clippy::too_many_arguments)]
     fn alert_on_hold(
         &self,
-        request: &AuthorizationRequest,
         held: &HeldPayment,
         action: RiskAction,
         reason_code: String,
@@ -215,9 +231,9 @@ impl Processor {
         out: &mut Vec<OutputRecord>,
     ) -> Result<(), Undecided> {
         let alert = RiskAlert {
-            alert_id: format!("{}:RISK:{}:{}", request.transaction_id, held.control.as_str(), action.as_str()),
-            transaction_id: request.transaction_id.clone(),
-            end_to_end_id: request.end_to_end_id.clone(),
+            alert_id: format!("{}:RISK:{}:{}", held.transaction_id, held.control.as_str(), action.as_str()),
+            transaction_id: held.transaction_id.clone(),
+            end_to_end_id: held.end_to_end_id.clone(),
             control: held.control,
             rule: held.rule.clone(),
             action,
@@ -225,14 +241,14 @@ impl Processor {
             explanation,
             routing_version: held.routing_version,
             corridor: held.corridor.clone(),
-            debtor_agent: request.debtor_agent.clone(),
+            debtor_agent: held.debtor_agent.clone(),
             creditor_agent: held.creditor_agent.clone(),
-            amount: request.amount.clone(),
+            amount: held.amount.clone(),
             decided_at: now,
             review_key,
             review_deadline,
         };
-        out.push(OutputRecord::new(OutputTopic::RiskAlerts, &request.transaction_id, self.risk_alerts.encode(&alert)?));
+        out.push(OutputRecord::new(OutputTopic::RiskAlerts, &held.transaction_id, self.risk_alerts.encode(&alert)?));
         Ok(())
     }
 }
