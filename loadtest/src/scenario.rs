@@ -184,6 +184,10 @@ pub struct ScenarioOptions {
     /// and screening), to measure them one at a time.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "limits,anomalies,creditor,blocks,screening")]
     pub controls: Vec<RiskControlKind>,
+    /// Risk: the screening workers' `risk.screening_cache_names` (0: every name screened
+    /// anew, the worst case; the generator's names recur, so the cache's best case).
+    #[arg(long, default_value_t = 100_000)]
+    pub screening_cache_names: usize,
 }
 
 /// A kind of risk control, as the risk scenario switches them on.
@@ -406,6 +410,7 @@ impl Bench<'_> {
         config.http.listen = ([127, 0, 0, 1], 0).into();
         if let Some((sdn, alt)) = &stage.screening {
             (config.risk.ofac_sdn, config.risk.ofac_alt) = (sdn.display().to_string(), alt.display().to_string());
+            config.risk.screening_cache_names = o.screening_cache_names;
         }
         if o.scenario == Scenario::Faults {
             // Faults back up minutes of requests (the outcomes may take the load plus 15
@@ -953,6 +958,7 @@ impl Bench<'_> {
                 "risk_rules": rules,
                 "sanctions_list_entries": if screening { RISK_LIST_ENTRIES } else { 0 },
                 "names_screened_per_request": if screening { 2 } else { 0 },
+                "screening_cache_names": o.screening_cache_names,
             }),
         );
         let plain_stage = self.stage_with(&plain_rules)?;

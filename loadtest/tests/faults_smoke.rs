@@ -109,6 +109,7 @@ fn faults_smoke_scenario_keeps_exactly_one_outcome_per_request() {
         loadtest_bin: Some(loadtest_bin),
         schema_registry: None,
         controls: Vec::new(),
+        screening_cache_names: 0,
         faults: FaultOptions {
             kills: 5,
             sigterms: 1,

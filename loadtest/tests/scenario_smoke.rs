@@ -52,6 +52,7 @@ fn options(out: &Path) -> ScenarioOptions {
             RiskControlKind::Blocks,
             RiskControlKind::Screening,
         ],
+        screening_cache_names: 100_000,
     }
 }
 

@@ -77,6 +77,9 @@ pub struct RiskConfig {
     /// What a sanctions hit does: refuse the payment (RR04) at once, or hold it for an
     /// operator's review.
     pub screening_action: ScreeningAction,
+    /// Distinct names whose screening result each worker remembers (0: none): a name's
+    /// result against the loaded lists never changes, and payers and payees recur.
+    pub screening_cache_names: usize,
     /// How long a payment held for review waits for an operator's decision before it is
     /// refused with the reason of the rule that held it.
     pub review_timeout_seconds: u64,
@@ -109,6 +112,7 @@ impl Default for RiskConfig {
             eu_xml: String::new(),
             screening_threshold: interlink_screening::Config::default().threshold,
             screening_action: ScreeningAction::Refuse,
+            screening_cache_names: 100_000,
             review_timeout_seconds: interlink_core::pipeline::DEFAULT_REVIEW_TIMEOUT.as_secs(),
         }
     }
@@ -756,6 +760,7 @@ impl SwitchConfig {
                 ("RISK__EU_XML", self.risk.eu_xml.clone()),
                 ("RISK__SCREENING_THRESHOLD", self.risk.screening_threshold.to_string()),
                 ("RISK__SCREENING_ACTION", self.risk.screening_action.as_str().to_string()),
+                ("RISK__SCREENING_CACHE_NAMES", self.risk.screening_cache_names.to_string()),
                 ("RISK__REVIEW_TIMEOUT_SECONDS", self.risk.review_timeout_seconds.to_string()),
             ]
             .into_iter()

@@ -46,7 +46,7 @@ pub fn load(risk: &RiskConfig) -> Result<Option<Screener>, ScreeningError> {
         list.merge(loaded(xml, eu::parse(&read(xml)?[..]))?);
     }
     let config = Config { threshold: risk.screening_threshold, ..Config::default() };
-    let screener = Screener::with_config(&list, config)?;
+    let screener = Screener::with_config(&list, config)?.remembering(risk.screening_cache_names);
     tracing::info!(entries = screener.len(), took_ms = started.elapsed().as_millis() as u64, "sanctions lists loaded");
     Ok(Some(screener))
 }
