@@ -41,7 +41,7 @@ fn authorization_request_round_trips_with_confluent_header() {
     let codec = Codec::<AuthorizationRequest>::new().unwrap();
     let bytes = codec.encode(&request()).unwrap();
     assert_eq!(bytes[0], 0, "magic byte");
-    assert_eq!(u32::from_be_bytes(bytes[1..5].try_into().unwrap()), 102);
+    assert_eq!(u32::from_be_bytes(bytes[1..5].try_into().unwrap()), 103);
     assert_eq!(codec.decode(&bytes).unwrap(), request());
 }
 
@@ -168,7 +168,7 @@ fn decode_errors_are_specific() {
     let mut wrong = codec.encode(&request()).unwrap();
     assert!(matches!(
         note_codec.decode(&wrong),
-        Err(CodecError::WrongRecord { expected: "Notification", found: 102, .. })
+        Err(CodecError::WrongRecord { expected: "Notification", found: 103, .. })
     ));
     wrong.push(7);
     assert!(matches!(codec.decode(&wrong), Err(CodecError::TrailingBytes { trailing: 1 })));
