@@ -290,22 +290,7 @@ enum RoutesCommand {
     /// Shows what applying FILE would change in the live table.
     Diff { file: PathBuf },
     /// Makes the live table equal to FILE, as one atomic change set (a new version).
-    Apply {
-        file: PathBuf,
-        /// Who is making the change (recorded in the audit trail).
-        #[arg(long)]
-        operator: String,
-        /// Why (recorded in the audit trail).
-        #[arg(long)]
-        reason: String,
-        /// Print the changes without writing them.
-        #[arg(long)]
-        dry_run: bool,
-        /// The live version FILE was prepared against: refused if the table has changed
-        /// since. Default: the version in the header `routes export` writes, if any.
-        #[arg(long)]
-        base_version: Option<i64>,
-    },
+    Apply(ApplyArgs),
     /// Prints one live rule as JSON, by key (participant/HK_FPS/004, corridor/CN_IBPS/HK_FPS/CNY, ...).
     Get { key: String },
     /// Lists the live rules.
@@ -330,16 +315,40 @@ enum RoutesCommand {
     #[command(subcommand)]
     Audit(AuditCommand),
     /// Makes the live table what it was at VERSION again, as a new version.
-    Rollback {
-        #[arg(long = "to")]
-        version: i64,
-        #[arg(long)]
-        operator: String,
-        #[arg(long)]
-        reason: String,
-        #[arg(long)]
-        dry_run: bool,
-    },
+    Rollback(RollbackArgs),
+}
+
+/// Applying a file as one change set (`routes apply`, `risk apply`).
+#[derive(clap::Args)]
+struct ApplyArgs {
+    file: PathBuf,
+    #[command(flatten)]
+    change: ChangeArgs,
+    /// The live version FILE was prepared against: refused if the table has changed
+    /// since. Default: the version in the header `routes export` writes, if any.
+    #[arg(long)]
+    base_version: Option<i64>,
+}
+
+/// Going back to a version (`routes rollback`, `risk rollback`).
+#[derive(clap::Args)]
+struct RollbackArgs {
+    #[arg(long = "to")]
+    version: i64,
+    #[command(flatten)]
+    change: ChangeArgs,
+}
+
+/// Who changes the table and why (both recorded in the audit trail), or only a look.
+#[derive(clap::Args)]
+struct ChangeArgs {
+    #[arg(long)]
+    operator: String,
+    #[arg(long)]
+    reason: String,
+    /// Print the changes without writing them.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 #[derive(Subcommand)]
@@ -375,14 +384,14 @@ enum RiskCommand {
     Diff { file: PathBuf },
     /// Makes the live thresholds equal to the file's, as one change set (a new routing
     /// version, in the audit trail); the rest of the table stays as it is.
-    Apply(risk_rules::ApplyArgs),
+    Apply(ApplyArgs),
     /// The change sets that touched the thresholds: who, when, why, what.
     History {
         #[arg(long)]
         verbose: bool,
     },
     /// Makes the live thresholds what they were at a version again, as a new version.
-    Rollback(risk_rules::RollbackArgs),
+    Rollback(RollbackArgs),
     /// The payments held for review (their latest alert is HELD): rule, explanation and
     /// review deadline.
     Held(review::HeldArgs),
@@ -545,7 +554,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             print_changes(&applied.changes, true);
             println!("{} change(s) against live version {}", applied.changes.len(), applied.previous_version);
         }
-        RoutesCommand::Apply { file, operator, reason, dry_run, base_version } => {
+        RoutesCommand::Apply(ApplyArgs { file, change: ChangeArgs { operator, reason, dry_run }, base_version }) => {
             let desired = load_file(&file)?;
             let base_version = base_version.or_else(|| exported_version(&file));
             let request = ChangeRequest { operator: &operator, reason: &reason, dry_run, base_version };
@@ -620,7 +629,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
         RoutesCommand::Audit(AuditCommand::Verify { expect_head }) => verify_audit(&kafka, &topics, expect_head)?,
-        RoutesCommand::Rollback { version, operator, reason, dry_run } => {
+        RoutesCommand::Rollback(RollbackArgs { version, change: ChangeArgs { operator, reason, dry_run } }) => {
             let trail = read_audit(&kafka, &topics)?;
             let desired = rules_at(&trail, version).map_err(|e| Failure::Rejected(e.to_string()))?;
             let reason = format!("rollback to v{version}: {reason}");

@@ -5,14 +5,16 @@
 //! `anomaly/` keys: applying a risk file leaves corridors, participants, rates and blocks
 //! as they are. Blocks keep their own commands (`risk block|unblock`).
 
-use super::{edit, exported_version, load_file, print_changes, read_audit, read_live, Failure};
+use super::{
+    edit, exported_version, load_file, print_changes, read_audit, read_live, ApplyArgs, ChangeArgs, Failure,
+    RollbackArgs,
+};
 use anyhow::Context;
-use clap::Args;
 use interlink_routing::{rules_at, ChangeOp, RouteKey, RouteRecord, RoutingTable};
 use interlink_switch::config::{KafkaConfig, TopicsConfig};
 use interlink_switch::kafka::routes_writer::{edit_rules, ChangeRequest};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Whether a rule is a risk threshold (what a risk file holds).
 fn is_threshold(record: &RouteRecord) -> bool {
@@ -40,36 +42,6 @@ fn load_thresholds(file: &Path) -> Result<Vec<RouteRecord>, Failure> {
 /// The live table with its thresholds replaced by `thresholds`.
 fn with_thresholds(live: &BTreeMap<RouteKey, RouteRecord>, thresholds: &[RouteRecord]) -> Vec<RouteRecord> {
     live.values().filter(|r| !is_threshold(r)).cloned().chain(thresholds.iter().cloned()).collect()
-}
-
-#[derive(Args)]
-pub struct ApplyArgs {
-    file: PathBuf,
-    /// Who is making the change (recorded in the audit trail).
-    #[arg(long)]
-    operator: String,
-    /// Why (recorded in the audit trail).
-    #[arg(long)]
-    reason: String,
-    /// Print the changes without writing them.
-    #[arg(long)]
-    dry_run: bool,
-    /// The live version FILE was prepared against: refused if the table has changed since.
-    #[arg(long)]
-    base_version: Option<i64>,
-}
-
-#[derive(Args)]
-pub struct RollbackArgs {
-    /// The version whose thresholds to restore.
-    #[arg(long = "to")]
-    version: i64,
-    #[arg(long)]
-    operator: String,
-    #[arg(long)]
-    reason: String,
-    #[arg(long)]
-    dry_run: bool,
 }
 
 /// Checks FILE on its own, then with the live table (its corridors and rates: a limit
@@ -103,10 +75,11 @@ pub fn diff(kafka: &KafkaConfig, topics: &TopicsConfig, file: &Path) -> Result<(
 
 /// Makes the live thresholds equal to FILE's, as one change set.
 pub fn apply(kafka: &KafkaConfig, topics: &TopicsConfig, args: ApplyArgs) -> Result<(), Failure> {
-    let thresholds = load_thresholds(&args.file)?;
-    let base_version = args.base_version.or_else(|| exported_version(&args.file));
-    let reason = format!("risk: {}", args.reason);
-    let request = ChangeRequest { operator: &args.operator, reason: &reason, dry_run: args.dry_run, base_version };
+    let ApplyArgs { file, change: ChangeArgs { operator, reason, dry_run }, base_version } = args;
+    let thresholds = load_thresholds(&file)?;
+    let base_version = base_version.or_else(|| exported_version(&file));
+    let reason = format!("risk: {reason}");
+    let request = ChangeRequest { operator: &operator, reason: &reason, dry_run, base_version };
     edit(kafka, topics, |live| with_thresholds(live, &thresholds), request)?;
     Ok(())
 }
@@ -149,12 +122,12 @@ pub fn history(kafka: &KafkaConfig, topics: &TopicsConfig, verbose: bool) -> Res
 /// Makes the live thresholds what they were at VERSION again (the rest of the table as
 /// it is now), as a new version.
 pub fn rollback(kafka: &KafkaConfig, topics: &TopicsConfig, args: RollbackArgs) -> Result<(), Failure> {
+    let RollbackArgs { version, change: ChangeArgs { operator, reason, dry_run } } = args;
     let trail = read_audit(kafka, topics)?;
-    let then = rules_at(&trail, args.version).map_err(|e| Failure::Rejected(e.to_string()))?;
+    let then = rules_at(&trail, version).map_err(|e| Failure::Rejected(e.to_string()))?;
     let thresholds: Vec<RouteRecord> = then.into_iter().filter(is_threshold).collect();
-    let reason = format!("risk rollback to v{}: {}", args.version, args.reason);
-    let request =
-        ChangeRequest { operator: &args.operator, reason: &reason, dry_run: args.dry_run, base_version: None };
+    let reason = format!("risk rollback to v{version}: {reason}");
+    let request = ChangeRequest { operator: &operator, reason: &reason, dry_run, base_version: None };
     edit(kafka, topics, |live| with_thresholds(live, &thresholds), request)?;
     Ok(())
 }
