@@ -287,7 +287,7 @@ async fn alerts_framed_with_the_registry_s_id_are_read_with_schema_registry() {
     let catalog = interlink_schema_registry::register_writers(
         &client,
         &fx.topics,
-        &[&interlink_schemas::registry::RISK_ALERT_V1],
+        &[&interlink_schemas::registry::RISK_ALERT_V2],
         Duration::from_secs(10),
     )
     .unwrap();
