@@ -67,17 +67,12 @@ pub struct ReviewArgs {
     wait_seconds: u64,
 }
 
-/// A payment's alerts so far, in the order they were written.
-struct PaymentAlerts {
-    latest: RiskAlert,
-    held: Option<RiskAlert>,
-}
+/// Every payment that has alerts, by (debtor network, debtor institution, transaction
+/// id): its latest alert.
+type ByPayment = BTreeMap<(String, String, String), RiskAlert>;
 
-/// Every payment that has alerts, by (debtor network, debtor institution, transaction id).
-type ByPayment = BTreeMap<(String, String, String), PaymentAlerts>;
-
-/// Reads the alerts topic: each payment's latest alert and its HELD one. A payment's
-/// alerts share its transaction id as key, so they sit in one partition, in order.
+/// Reads the alerts topic: each payment's latest alert. A payment's alerts share its
+/// transaction id as key, so they sit in one partition, in order.
 fn read_alerts(kafka: &KafkaConfig, topics: &TopicsConfig, events: &EventReader) -> Result<ByPayment, Failure> {
     let codec = events.codec::<RiskAlert>()?;
     let read = read_topics(kafka, &[topics.risk_alerts.as_str()], TIMEOUT)?;
@@ -98,16 +93,7 @@ fn read_alerts(kafka: &KafkaConfig, topics: &TopicsConfig, events: &EventReader)
             alert.debtor_agent.institution_id.clone(),
             alert.transaction_id.clone(),
         );
-        let held = (alert.action == RiskAction::Held).then(|| alert.clone());
-        match payments.get_mut(&id) {
-            Some(p) => {
-                p.held = held.or(p.held.take());
-                p.latest = alert;
-            }
-            None => {
-                payments.insert(id, PaymentAlerts { latest: alert, held });
-            }
-        }
+        payments.insert(id, alert);
     }
     if unreadable > 0 {
         eprintln!("{unreadable} unreadable alert(s) skipped");
@@ -117,7 +103,7 @@ fn read_alerts(kafka: &KafkaConfig, topics: &TopicsConfig, events: &EventReader)
 
 /// The payments whose latest alert is HELD: still waiting for a review.
 fn waiting(payments: &ByPayment) -> Vec<&RiskAlert> {
-    payments.values().map(|p| &p.latest).filter(|a| a.action == RiskAction::Held).collect()
+    payments.values().filter(|a| a.action == RiskAction::Held).collect()
 }
 
 pub fn held(kafka: &KafkaConfig, topics: &TopicsConfig, args: HeldArgs) -> Result<(), Failure> {
@@ -163,7 +149,7 @@ pub fn review(kafka: &KafkaConfig, topics: &TopicsConfig, args: ReviewArgs) -> R
     let held = match candidates.as_slice() {
         [one] => *one,
         [] => {
-            let known = payments.values().map(|p| &p.latest).find(mine);
+            let known = payments.values().find(mine);
             return Err(Failure::Rejected(match known {
                 Some(a) => format!(
                     "transaction {tx} is not waiting for a review: its latest alert is {} ({})",
@@ -205,7 +191,7 @@ pub fn review(kafka: &KafkaConfig, topics: &TopicsConfig, args: ReviewArgs) -> R
     let id = (command.debtor_network, command.debtor_institution, command.transaction_id);
     let until = Instant::now() + Duration::from_secs(args.wait_seconds);
     loop {
-        let latest = read_alerts(kafka, topics, &events)?.remove(&id).map(|p| p.latest);
+        let latest = read_alerts(kafka, topics, &events)?.remove(&id);
         if let Some(a) = latest.filter(|a| a.action != RiskAction::Held) {
             println!("decided: {} {} {}", a.action.as_str(), a.reason_code, a.explanation);
             return Ok(());
