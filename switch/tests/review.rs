@@ -102,7 +102,7 @@ async fn held_payments_are_approved_refused_or_refused_at_their_deadline_across_
     assert_eq!(by_tx["small"], [(PaymentStatus::ACCC, None)]);
     let held_at = Instant::now();
 
-    let alerts: Vec<RiskAlert> = fx.read_events(&fx.topics.risk_alerts, 3, Duration::from_secs(10));
+    let alerts: Vec<RiskAlert> = fx.read_events(&fx.topics.risk_alerts, 3, Duration::from_secs(30));
     assert_eq!(alerts.len(), 3, "{alerts:?}");
     for a in &alerts {
         assert_eq!((a.action, a.control, a.rule.as_str()), (RiskAction::Held, RiskControl::Anomaly, "new-payee-hold"));
@@ -158,13 +158,13 @@ async fn held_payments_are_approved_refused_or_refused_at_their_deadline_across_
     );
 
     // Exactly two payments cleared: the small one and the approved one, once each.
-    let clearing: Vec<ClearingRecord> = fx.read_events(&fx.topics.clearing, 2, Duration::from_secs(10));
+    let clearing: Vec<ClearingRecord> = fx.read_events(&fx.topics.clearing, 2, Duration::from_secs(30));
     let mut cleared: Vec<&str> = clearing.iter().map(|c| c.transaction_id.as_str()).collect();
     cleared.sort_unstable();
     assert_eq!(cleared, ["h-approve", "small"]);
 
     // The alerts tell the whole story: 3 HELD, then APPROVED, REFUSED (review), REFUSED (deadline).
-    let alerts: Vec<RiskAlert> = fx.read_events(&fx.topics.risk_alerts, 6, Duration::from_secs(10));
+    let alerts: Vec<RiskAlert> = fx.read_events(&fx.topics.risk_alerts, 6, Duration::from_secs(30));
     let actions: HashMap<&str, Vec<RiskAction>> = alerts.iter().fold(HashMap::new(), |mut m, a| {
         m.entry(a.transaction_id.as_str()).or_default().push(a.action);
         m
