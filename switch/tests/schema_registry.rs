@@ -176,7 +176,9 @@ fn every_schema_version_of_the_repository_registers_in_order() {
     assert!(registered.status.success(), "{out}{}", String::from_utf8_lossy(&registered.stderr));
     assert_eq!(out.lines().count(), registry::ALL.len(), "{out}");
     let listed = stdout(&run(&["list"]));
-    for (subject, versions) in [("clearing-value", 3), ("notifications-value", 2), ("auth.requests-value", 2)] {
+    let expected =
+        [("clearing-value", 3), ("notifications-value", 2), ("auth.requests-value", 3), ("risk.alerts-value", 2)];
+    for (subject, versions) in expected {
         let subject = format!("{prefix}interlink.{subject}");
         let n = listed.lines().filter(|l| l.split_whitespace().next() == Some(subject.as_str())).count();
         assert_eq!(n, versions, "{subject} in {listed}");
