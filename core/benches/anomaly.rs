@@ -65,7 +65,7 @@ fn check(c: &mut Criterion, name: &str, table: &RoutingTable) {
             let route = table.resolve(&r.debtor_agent, &creditor, &r.amount, now).unwrap();
             let account = r.creditor_account.as_deref();
             let checked =
-                limits::check(table, &route, r, key, account, now, 60_000_000, &store, false).unwrap().unwrap();
+                limits::check(table, &route, r, key, account, now, 60_000_000, &store, None).unwrap().unwrap();
             for w in checked.writes.iter().filter(|w| w.topic == OutputTopic::State) {
                 store.0.borrow_mut().insert(w.key.clone().unwrap(), w.payload.clone().unwrap());
             }

@@ -302,7 +302,7 @@ retention_days = 90
         let creditor = request.creditor_agent.clone().unwrap();
         let route = table.resolve(&request.debtor_agent, &creditor, &request.amount, at).unwrap();
         let key = request.partition_key();
-        match limits::check(table, &route, &request, &key, Some(account), at, 60_000_000, store, false).unwrap() {
+        match limits::check(table, &route, &request, &key, Some(account), at, 60_000_000, store, None).unwrap() {
             Ok(within) => {
                 store.apply(&within.writes);
                 Outcome { refused: None, alerts: within.alerts }

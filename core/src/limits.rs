@@ -39,8 +39,9 @@ pub struct LimitCheck {
 /// `max_clock_skew` µs of `now`) for limits, and of `now` for anomaly rules. Within all
 /// of them: the person's usage and profiles to write, and the alerts. Reads only the
 /// person's partition (`memory`), one key; `person_key` is the request's partition key,
-/// `creditor_account` the account the payment credits; `reviewed` says an operator has
-/// approved the payment after a hold, so rules that hold do not hold it again.
+/// `creditor_account` the account the payment credits; `reviewed` names the control
+/// after whose hold an operator approved the payment: the anomaly rules that hold do not
+/// hold it again if it was theirs, and no approved payment is refused for its age.
 #[allow(clippy::too_many_arguments)]
 pub fn check(
     table: &RoutingTable,
@@ -51,7 +52,7 @@ pub fn check(
     now: i64,
     max_clock_skew: i64,
     memory: &dyn Memory,
-    reviewed: bool,
+    reviewed: Option<RiskControl>,
 ) -> Result<Result<LimitCheck, RiskRefusal>, MemoryError> {
     let limits = table.limits(&route.debtor.network, &route.creditor.network);
     let anomalies = table.anomalies(&route.debtor.network, &route.creditor.network);
@@ -83,7 +84,7 @@ pub fn check(
     }
     // A payment approved after a hold was within the skew when it was first decided.
     let skew = request.created_at.abs_diff(now);
-    if !limits.is_empty() && !reviewed && skew > max_clock_skew.unsigned_abs() {
+    if !limits.is_empty() && reviewed.is_none() && skew > max_clock_skew.unsigned_abs() {
         return refuse(
             "created_at",
             IsoReason::DT01,
@@ -160,7 +161,7 @@ pub fn check(
         creditor_account,
         now,
         &mut usage.profiles,
-        reviewed,
+        reviewed == Some(RiskControl::Anomaly),
     ) {
         Ok(alerts) => alerts,
         Err(refusal) => return Ok(Err(refusal)),
@@ -288,7 +289,7 @@ max_amount = "1000.00"
         let creditor = request.creditor_agent.clone().unwrap();
         let route = table.resolve(&request.debtor_agent, &creditor, &request.amount, at).unwrap();
         let key = request.partition_key();
-        match check(table, &route, &request, &key, None, at, 60_000_000, store, false).unwrap() {
+        match check(table, &route, &request, &key, None, at, 60_000_000, store, None).unwrap() {
             Ok(within) => {
                 store.apply(&within.writes);
                 None

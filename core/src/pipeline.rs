@@ -439,7 +439,7 @@ impl Processor {
                 };
             }
         }
-        let (outcome, decision) = self.decide_request(&request, &partition_key, input, ctx, out, false)?;
+        let (outcome, decision) = self.decide_request(&request, &partition_key, input, ctx, out, None)?;
         if let Some(decision) = decision {
             let memo = RequestMemo {
                 request_hash: hash,
@@ -528,7 +528,8 @@ impl Processor {
 
     /// Decides a first request; also returns what to remember of it (nothing for a
     /// request that is not the origin's to repeat). `reviewed`: an operator approved it
-    /// after a hold, so the rules that hold for review pass it.
+    /// after a hold by this control, whose holding rules then pass it (the other
+    /// controls still decide).
     fn decide_request(
         &self,
         request: &AuthorizationRequest,
@@ -536,7 +537,7 @@ impl Processor {
         input: &InputRecord<'_>,
         ctx: &Context<'_>,
         out: &mut Vec<OutputRecord>,
-        reviewed: bool,
+        reviewed: Option<RiskControl>,
     ) -> Result<(Outcome, Option<Decision>), Undecided> {
         let (table, now_micros) = (ctx.table, ctx.now_micros);
         let rejected = |reason: &IsoReason| Some(Decision::Rejected { reason: reason.code().to_string() });
@@ -614,7 +615,8 @@ impl Processor {
                     blocks::check_route(table, &route, request, creditor_account.as_deref(), qr_merchant.as_ref());
                 // A sanctions hit an operator has reviewed and approved is not screened again.
                 let screened = || {
-                    let screener = self.screener.as_deref().filter(|_| !(reviewed && self.screening_holds))?;
+                    let approved = reviewed == Some(RiskControl::Sanctions) && self.screening_holds;
+                    let screener = self.screener.as_deref().filter(|_| !approved)?;
                     let hit = blocks::check_names(screener, request)?;
                     Some(RiskRefusal { for_review: self.screening_holds, ..hit })
                 };

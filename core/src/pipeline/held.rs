@@ -160,7 +160,7 @@ impl Processor {
                 let text = format!("approved after review by {}: {}", review.operator, review.note);
                 self.alert_on_hold(&held, RiskAction::Approved, String::new(), text, (None, None), now, out)?;
                 version = ctx.table.version();
-                self.decide_request(&request, &held.partition_key, &request_input, ctx, out, true)?
+                self.decide_request(&request, &held.partition_key, &request_input, ctx, out, Some(held.control))?
             }
             end => {
                 out.push(OutputRecord { topic: OutputTopic::State, key: Some(key.to_vec()), payload: None });
