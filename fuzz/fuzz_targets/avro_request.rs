@@ -3,13 +3,13 @@
 //! the switch builds (`interlink_schemas::Codec<AuthorizationRequest>`, fixed schema ids).
 //!
 //! Each input is decoded twice: as it is (a whole framed record, header included), and as a
-//! plain Avro datum after a header the fuzzer does not have to find, naming the request
-//! schema this build writes (v2, id 102) or, when the input's first byte is odd, the older
-//! v1 (id 101), which is read through Avro schema resolution.
+//! plain Avro datum after a header the fuzzer does not have to find, naming one of the
+//! request schemas by the input's first byte: v1 (id 101) or v2 (102), read through Avro
+//! schema resolution, or v3 (103), the one this build writes.
 //!
 //! Must never panic, and whatever decodes must:
 //! - encode again, and decode back to itself;
-//! - survive an older (v1) producer's framing, less the fields v2 added;
+//! - survive an older (v1) producer's framing, less the fields v2 and v3 added;
 //! - give the pipeline's derived values (partition key, request key and hash, validation)
 //!   without panicking.
 
@@ -26,7 +26,14 @@ fn check(bytes: &[u8]) {
     let v1 = codec
         .encode_as(&request, &registry::AUTHORIZATION_REQUEST_V1)
         .unwrap_or_else(|e| panic!("{request:?} does not encode as v1: {e}"));
-    let older = AuthorizationRequest { debtor_name: None, debtor_id: None, creditor_name: None, ..request.clone() };
+    // A v1 producer has none of the fields v2 and v3 added.
+    let older = AuthorizationRequest {
+        debtor_name: None,
+        debtor_id: None,
+        creditor_name: None,
+        device_id: None,
+        ..request.clone()
+    };
     assert_eq!(codec.decode(&v1).as_ref().ok(), Some(&older), "v1 frame {v1:?}");
     let _ = request.partition_key();
     let _ = interlink_core::memory::RequestKey::of(&request);
