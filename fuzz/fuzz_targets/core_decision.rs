@@ -178,10 +178,11 @@ const QR_CODES: &[&str] = &[
 ];
 
 /// Request currencies: the networks' own and two the corridors never pay in (USD, JPY),
-/// ISO 4217's code for "no currency" and a lower-case code, which must be refused.
-const NO_CURRENCY: &str = "XXX";
+/// ISO 4217's code reserved for testing (a listed code no payment is made in) and a
+/// lower-case code, which must be refused.
+const TESTING_CURRENCY: &str = "XTS";
 const CURRENCIES: &[&str] =
-    &["CNY", "HKD", "IDR", "THB", "SGD", "MYR", "INR", "BRL", "EUR", "USD", "JPY", NO_CURRENCY, "cny"];
+    &["CNY", "HKD", "IDR", "THB", "SGD", "MYR", "INR", "BRL", "EUR", "USD", "JPY", TESTING_CURRENCY, "cny"];
 
 /// Instants the sequence may start at: a Wednesday afternoon in New York (inside the
 /// windowed corridor), a Saturday night in Asia, a holiday of the samples, the hour the US

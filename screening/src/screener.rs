@@ -377,8 +377,7 @@ impl Screener {
     }
 
     /// Remembers the best hits of the last `names` distinct names screened (0: none).
-    /// Each remembered name costs its text and, for a hit, its explanation: about 100
-    /// bytes for a clean name.
+    /// Each remembered name costs its text and, for a hit, its explanation.
     pub fn remembering(mut self, names: usize) -> Self {
         self.recent = (names > 0).then(|| quick_cache::sync::Cache::new(names));
         self
